@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { demoCommand } from '../commands/demo.js';
+import { scanCommand } from '../commands/scan.js';
+import { seedCommand } from '../commands/seed.js';
+import type { ExitCode } from '../errors.js';
+
+/** Runs a command's action and hands its exit code back to main. */
+export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
+
+export function buildProgram(run: ActionRunner): Command {
+  const program = new Command('lead-dedupe')
+    .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run)]) {
+    program.addCommand(command.exitOverride());
+  }
+  return program;
+}

@@ -1,0 +1,45 @@
+import { UsageError } from '../errors.js';
+import { parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
+import type { KeySettings } from '../keys/resolve-key.js';
+import { parseNormalizeArgument } from '../keys/normalize.js';
+import type { KeyFlags, TableFlags } from './common-options.js';
+import { loadConfigFile, type ConfigFile } from './config-file.js';
+
+export interface TableSettings {
+  target: DatabaseTarget;
+  table: string;
+  idColumn: string;
+  createdColumn: string;
+  columnMap: Record<string, string>;
+  config: ConfigFile;
+}
+
+/** Flags over the config file over the environment over defaults. */
+export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv = process.env): TableSettings {
+  const config = loadConfigFile(flags.config);
+  return {
+    target: parseDatabaseTarget(flags.database ?? config.database ?? env.DATABASE_URL),
+    table: flags.table ?? config.table ?? 'leads',
+    idColumn: flags.idColumn ?? config.idColumn ?? 'id',
+    createdColumn: flags.createdColumn ?? config.createdColumn ?? 'created_at',
+    columnMap: { ...config.columns, ...Object.fromEntries(flags.map.map((pair) => splitPair(pair, '--map'))) },
+    config,
+  };
+}
+
+export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySettings {
+  const config = table.config;
+  return {
+    columnMap: table.columnMap,
+    normalize: { ...config.normalize, ...Object.fromEntries(flags.normalize.map(parseNormalizeArgument)) },
+    defaultCountry: flags.defaultCountry ?? config.defaultCountry ?? null,
+    nullsEqual: flags.nullsEqual ?? config.nullsEqual ?? false,
+    customKeys: config.keys ?? [],
+  };
+}
+
+function splitPair(text: string, flag: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0 || at === text.length - 1) throw new UsageError(`${flag} takes <logical>=<column>; got "${text}"`);
+  return [text.slice(0, at).trim(), text.slice(at + 1).trim()];
+}

@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { parseWholeNumber } from '../cli/common-options.js';
+import { withSpinner, writeReport } from '../cli/output.js';
+import { loadLeadTable } from '../core/lead-table.js';
+import { scan } from '../core/scan.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode } from '../errors.js';
+import { resolveKeys } from '../keys/resolve-key.js';
+import { renderScanTable } from '../render/scan-table.js';
+import { renderSeed } from '../render/render-seed.js';
+import { seed } from '../seed/seed.js';
+import { DEMO_ROWS } from '../seed/seed-plan.js';
+
+interface DemoFlags {
+  dir: string;
+  rows?: string;
+}
+
+export function demoCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+  return new Command('demo')
+    .description('seed an embedded database (PGlite, no server needed) and scan it with every preset key')
+    .option('--dir <dir>', 'folder for the embedded database (recreated)', '.lead-dedupe-demo')
+    .option('--rows <n>', 'leads to generate', String(DEMO_ROWS))
+    .action((flags: DemoFlags) => run(() => runDemo(flags)));
+}
+
+async function runDemo(flags: DemoFlags): Promise<ExitCode> {
+  const rows = parseWholeNumber(flags.rows, '--rows', DEMO_ROWS, 100);
+  const database = `pglite:${flags.dir}`;
+  const output = await withDatabase({ kind: 'pglite', dataDir: resolve(flags.dir) }, async (db) => {
+    const seeded = await withSpinner('seeding the embedded database', {}, () =>
+      seed(db, { table: 'leads', rows, scenario: 'production', replace: true }),
+    );
+    const table = await loadLeadTable(db.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const noSettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+    const { keys, skipped } = resolveKeys(table, [], noSettings);
+    const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
+    return `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScanTable(report)}`;
+  });
+  await writeReport(
+    output +
+    [
+      '',
+      'Try next, on the same embedded database:',
+      `  lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
+      `  lead-dedupe scan --database ${database} --key device-phone --details duplicates.csv --format json`,
+      '',
+    ].join('\n'),
+    {},
+  );
+  return ExitCode.ok;
+}

@@ -1,0 +1,60 @@
+import { Command } from 'commander';
+import { addKeyOptions, addOutputOptions, addTableOptions, parseWholeNumber, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import { note, withSpinner, writeReport } from '../cli/output.js';
+import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
+import { streamDetails, detailColumns } from '../core/details.js';
+import { loadLeadTable } from '../core/lead-table.js';
+import { scan } from '../core/scan.js';
+import { hasDuplicates } from '../core/scan-report.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode } from '../errors.js';
+import { resolveKeys } from '../keys/resolve-key.js';
+import { openCsvFile } from '../render/csv-file.js';
+import { formatCount } from '../render/format.js';
+import { renderScan } from '../render/render-scan.js';
+
+interface ScanFlags extends TableFlags, KeyFlags, OutputFlags {
+  top?: string;
+  details?: string;
+  failOnDuplicates?: boolean;
+  jobs?: string;
+}
+
+export function scanCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+  const command = new Command('scan').description('count duplicates under each candidate key (all presets when no --key)');
+  addTableOptions(command);
+  addKeyOptions(command, 'preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)');
+  addOutputOptions(command);
+  return command
+    .option('--top <n>', 'largest groups to list per key', '10')
+    .option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)')
+    .option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates')
+    .option('--jobs <n>', 'server connections scanning keys in parallel', '2')
+    .action((flags: ScanFlags) => run(() => runScan(flags)));
+}
+
+async function runScan(flags: ScanFlags): Promise<ExitCode> {
+  const top = parseWholeNumber(flags.top, '--top', 10);
+  const jobs = parseWholeNumber(flags.jobs, '--jobs', 2, 1);
+  const settings = resolveTableSettings(flags);
+  const keySettings = resolveKeySettings(flags, settings);
+  const report = await withDatabase(
+    settings.target,
+    async (database) => {
+      const table = await loadLeadTable(database.db, settings);
+      const { keys, skipped } = resolveKeys(table, flags.key, keySettings);
+      const result = await withSpinner('scanning', flags, () => scan(database, { table, keys, skippedKeys: skipped, top }));
+      if (flags.details !== undefined) {
+        const csv = openCsvFile(flags.details, detailColumns(keys));
+        const summary = await withSpinner('writing details', flags, () => streamDetails(database, keys, (rows) => csv.write(rows)));
+        await csv.close();
+        const total = Object.values(summary.rowsPerKey).reduce((a, b) => a + b, 0);
+        note(`details: ${formatCount(total)} rows written to ${flags.details}`, flags);
+      }
+      return result;
+    },
+    { connections: jobs },
+  );
+  await writeReport(renderScan(report, flags.format), flags);
+  return flags.failOnDuplicates && hasDuplicates(report) ? ExitCode.duplicatesFound : ExitCode.ok;
+}

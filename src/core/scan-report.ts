@@ -1,0 +1,43 @@
+import type { NormalizeRule } from '../keys/key-definition.js';
+
+/** What `scan` found; every renderer takes exactly this. */
+export interface ScanReport {
+  /** schema-qualified, e.g. "public.leads" */
+  table: string;
+  rows: number;
+  keys: KeyReport[];
+  /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
+  skippedKeys: { name: string; reason: string }[];
+  durationMs: number;
+}
+
+export interface KeyReport {
+  name: string;
+  /** Real column names, in key order. */
+  columns: string[];
+  /** Real column name → rule, only for normalised columns. */
+  normalize: Record<string, NormalizeRule>;
+  defaultCountry: string | null;
+  nullsEqual: boolean;
+  groups: number;
+  rowsInGroups: number;
+  /** Rows beyond one per group: what a clean-up removes. */
+  surplus: number;
+  largestGroup: number;
+  sizes: { size: string; groups: number }[];
+  top: TopGroup[];
+}
+
+export interface TopGroup {
+  /** Real column name → normalised key value. */
+  key: Record<string, unknown>;
+  count: number;
+  firstCreated: string | null;
+  lastCreated: string | null;
+  /** Up to five ids, oldest first (the first is the default keeper). */
+  ids: unknown[];
+}
+
+export function hasDuplicates(report: ScanReport): boolean {
+  return report.keys.some((key) => key.groups > 0);
+}

@@ -1,0 +1,68 @@
+import type { Database } from '../db/database.js';
+import { toNumber } from '../db/database.js';
+import { qualifiedName } from '../db/catalog.js';
+import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
+import { keyScanQuery, rowCountQuery, SIZE_BUCKETS, type KeyScanRow } from '../sql/scan-plan.js';
+import type { KeyReport, ScanReport } from './scan-report.js';
+
+export interface ScanOptions {
+  table: LeadTable;
+  keys: ResolvedKey[];
+  skippedKeys?: { name: string; reason: string }[];
+  /** How many of the largest groups to list per key. */
+  top: number;
+}
+
+/**
+ * Counts duplicates under each key inside PostgreSQL: one hash aggregate
+ * per key. All statements are issued at once: on a server the pool runs
+ * them on parallel connections (BASELINE.md: independent hash passes beat
+ * one GROUPING SETS pass at 5M rows); PGlite runs them one after another.
+ */
+export async function scan(database: Database, options: ScanOptions): Promise<ScanReport> {
+  const started = performance.now();
+  const [rows, keys] = await Promise.all([
+    rowCountQuery(options).execute(database.db).then((result) => toNumber(result.rows[0]?.n)),
+    Promise.all(
+      options.keys.map(async (key) => {
+        const result = await keyScanQuery(key, options.top).execute(database.db);
+        return toKeyReport(key, result.rows[0]!);
+      }),
+    ),
+  ]);
+  return {
+    table: qualifiedName(options.table.info),
+    rows,
+    keys,
+    skippedKeys: options.skippedKeys ?? [],
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+export function describeNormalize(key: ResolvedKey): KeyReport['normalize'] {
+  return Object.fromEntries(key.columns.filter((c) => c.normalize !== null).map((c) => [c.column, c.normalize!]));
+}
+
+function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
+  const groups = toNumber(row.groups);
+  const rowsInGroups = toNumber(row.rows_in_groups);
+  return {
+    name: key.name,
+    columns: key.columns.map((c) => c.column),
+    normalize: describeNormalize(key),
+    defaultCountry: key.defaultCountry,
+    nullsEqual: key.nullsEqual,
+    groups,
+    rowsInGroups,
+    surplus: rowsInGroups - groups,
+    largestGroup: toNumber(row.largest),
+    sizes: SIZE_BUCKETS.map((bucket, index) => ({ size: bucket.label, groups: toNumber(row.buckets[index]) })),
+    top: (row.top ?? []).map((group) => ({
+      key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key[index]])),
+      count: toNumber(group.n),
+      firstCreated: group.first_at,
+      lastCreated: group.last_at,
+      ids: group.ids,
+    })),
+  };
+}

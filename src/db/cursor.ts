@@ -1,0 +1,31 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from './database.js';
+
+/**
+ * Streams a query's rows in batches through a server-side cursor
+ * (DECLARE … FETCH), so memory stays flat however many rows there are. The
+ * same SQL works on a server and on PGlite. Runs in one read-only
+ * REPEATABLE READ transaction: every batch comes from one snapshot.
+ */
+export async function forEachBatch<R>(
+  db: Db,
+  query: RawBuilder<R>,
+  batchSize: number,
+  onBatch: (rows: R[]) => Promise<void>,
+): Promise<void> {
+  await db.connection().execute(async (connection) => {
+    await sql`begin transaction isolation level repeatable read read only`.execute(connection);
+    try {
+      await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
+      for (;;) {
+        const { rows } = await sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
+        if (rows.length === 0) break;
+        await onBatch(rows);
+      }
+      await sql`commit`.execute(connection);
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch(() => undefined);
+      throw error;
+    }
+  });
+}

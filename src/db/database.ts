@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * The tool works on tables it only knows at run time, so the Kysely schema is
+ * open: every table and column name is checked against the catalog
+ * (`db/catalog.ts`) before it reaches a query, and only through kysely's
+ * identifier helpers.
+ */
+export type DynamicSchema = Record<string, Record<string, unknown>>;
+export type Db = Kysely<DynamicSchema>;
+
+/** What the open connection can do; core functions adapt to it. */
+export interface DatabaseFeatures {
+  /** `pg` pool (a real server) or embedded PGlite (one connection). */
+  driver: 'postgres' | 'pglite';
+  /** e.g. 150004 for 15.4 */
+  serverVersionNum: number;
+  /** Connections that may run statements at the same time. */
+  maxConcurrency: number;
+}
+
+export interface Database {
+  db: Db;
+  features: DatabaseFeatures;
+}
+
+/** int8 comes back as a string from pg and as number/bigint from PGlite. */
+export function toNumber(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return Number(value);
+}

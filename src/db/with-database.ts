@@ -1,0 +1,74 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import { ConnectionError } from '../errors.js';
+import type { Database, DynamicSchema } from './database.js';
+import { describeTarget, type DatabaseTarget } from './database-target.js';
+
+export interface ConnectOptions {
+  /** Pool size on a server; scans of several keys run on this many connections at once. */
+  connections?: number;
+}
+
+/**
+ * Opens the database, hands it to `fn`, and always closes it, whatever `fn`
+ * does. The only place a connection is opened.
+ */
+export async function withDatabase<T>(
+  target: DatabaseTarget,
+  fn: (database: Database) => Promise<T>,
+  options: ConnectOptions = {},
+): Promise<T> {
+  const database = await open(target, options);
+  try {
+    return await fn(database);
+  } finally {
+    await database.db.destroy();
+  }
+}
+
+async function open(target: DatabaseTarget, options: ConnectOptions): Promise<Database> {
+  if (target.kind === 'pglite') {
+    const client = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
+    try {
+      await client.waitReady;
+    } catch (error) {
+      throw new ConnectionError(`cannot open embedded database ${describeTarget(target)}: ${messageOf(error)}`);
+    }
+    const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
+    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 } };
+  }
+  const connections = Math.max(1, options.connections ?? 2);
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: connections,
+    application_name: 'lead-dedupe',
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    return { db, features: { driver: 'postgres', serverVersionNum: await versionNum(db), maxConcurrency: connections } };
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
+  }
+}
+
+async function versionNum(db: Kysely<DynamicSchema>): Promise<number> {
+  const { rows } = await sql<{ v: string }>`select current_setting('server_version_num') as v`.execute(db);
+  return Number(rows[0]?.v ?? 0);
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return messageOf(error.errors[0]);
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+    if (code === 'ENOTFOUND') return 'host not found';
+    return error.message || String(code ?? 'unknown error');
+  }
+  return String(error);
+}

@@ -1,0 +1,46 @@
+/**
+ * Typed errors. Core code throws these; `cli/main.ts` is the only place that
+ * turns them into a message and an exit code (see README "Exit codes").
+ */
+export const ExitCode = {
+  ok: 0,
+  runtime: 1,
+  usage: 2,
+  duplicatesFound: 3,
+  lockHeld: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class LeadDedupeError extends Error {
+  abstract readonly exitCode: ExitCode;
+}
+
+/** A flag, argument or config value is wrong. Nothing was touched. */
+export class UsageError extends LeadDedupeError {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** A table or column named by the user does not exist in the catalog. */
+export class CatalogError extends LeadDedupeError {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** The database could not be reached or refused the connection. */
+export class ConnectionError extends LeadDedupeError {
+  readonly exitCode = ExitCode.runtime;
+}
+
+/** A statement failed at run time; `sql` is kept for the message. */
+export class DatabaseError extends LeadDedupeError {
+  readonly exitCode = ExitCode.runtime;
+}
+
+/** Duplicates exist where the caller asked for none (--fail-on-duplicates, constraint pre-flight). */
+export class DuplicatesFoundError extends LeadDedupeError {
+  readonly exitCode = ExitCode.duplicatesFound;
+}
+
+/** Another run holds the per-table advisory lock. */
+export class LockHeldError extends LeadDedupeError {
+  readonly exitCode = ExitCode.lockHeld;
+}

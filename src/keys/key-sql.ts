@@ -1,0 +1,69 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { LeadTable, ResolvedKey } from './key-definition.js';
+import { normalizeExpression } from './normalize.js';
+
+/**
+ * SQL fragments derived from a resolved key. Every name here was checked
+ * against the catalog and goes through `sql.id`, which quotes it.
+ */
+
+/** "schema"."table" */
+export function tableRef(table: LeadTable): RawBuilder<unknown> {
+  return sql.id(table.info.schema, table.info.name);
+}
+
+export function columnRef(column: string, alias?: string): RawBuilder<unknown> {
+  return alias === undefined ? sql.id(column) : sql.id(alias, column);
+}
+
+/** The normalised value of each key column, in key order. */
+export function keyExpressions(key: ResolvedKey, alias?: string): RawBuilder<unknown>[] {
+  return key.columns.map((c) => normalizeExpression(columnRef(c.column, alias), c.normalize, key.callingCode));
+}
+
+/**
+ * Which rows can be in a group at all. With NULLs distinct (the default, what
+ * a plain UNIQUE enforces) a NULL in any key column puts the row in no group.
+ */
+export function groupableRows(key: ResolvedKey, alias?: string): RawBuilder<unknown> {
+  if (key.nullsEqual) return sql`true`;
+  return sql.join(
+    keyExpressions(key, alias).map((expression) => sql`${expression} is not null`),
+    sql` and `,
+  );
+}
+
+/** The aliases the grouped key values carry in planned queries: ld_k1, ld_k2, … (unlikely to clash with a table column). */
+export function keyAliases(key: ResolvedKey): string[] {
+  return key.columns.map((_, index) => `ld_k${index + 1}`);
+}
+
+/**
+ * A stable id for a group: the md5 of the normalised key values as a JSON
+ * array. The same group gets the same id in every run, in `scan --details`
+ * and in `clean`'s archive; JSON keeps NULL apart from the text 'null'.
+ */
+export function groupIdOf(values: RawBuilder<unknown>[]): RawBuilder<string> {
+  return sql<string>`md5(jsonb_build_array(${sql.join(values)})::text)`;
+}
+
+/**
+ * Equality of a row's key with a group's key values. With NULLs equal it
+ * compares JSON arrays, which hash (an IS NOT DISTINCT FROM join would not).
+ */
+export function sameKey(key: ResolvedKey, rowAlias: string, groupAlias: string): RawBuilder<unknown> {
+  const row = keyExpressions(key, rowAlias);
+  const group = keyAliases(key).map((alias) => sql.id(groupAlias, alias));
+  if (key.nullsEqual) return sql`jsonb_build_array(${sql.join(row)}) = jsonb_build_array(${sql.join(group)})`;
+  return sql.join(
+    row.map((expression, index) => sql`${expression} = ${group[index]}`),
+    sql` and `,
+  );
+}
+
+/** Oldest first: created time (missing ones last), then the lowest id. */
+export function oldestFirst(table: LeadTable, alias?: string): RawBuilder<unknown> {
+  const id = columnRef(table.idColumn, alias);
+  if (table.createdColumn === null) return sql`${id}`;
+  return sql`${columnRef(table.createdColumn, alias)} asc nulls last, ${id} asc`;
+}

@@ -1,0 +1,100 @@
+import { findColumn, isTextColumn, qualifiedName, requireColumn, type TableInfo } from '../db/catalog.js';
+import { CatalogError, UsageError } from '../errors.js';
+import type { KeyDefinition, LeadTable, NormalizeRule, ResolvedKey } from './key-definition.js';
+import { callingCodeFor } from './normalize.js';
+import { PRESET_KEYS, PRESET_NAMES } from './presets.js';
+
+export interface KeySettings {
+  /** logical name → real column, e.g. { phone: 'phone_number' } */
+  columnMap: Record<string, string>;
+  /** logical (or real) column name → rule, applied in every key that has the column */
+  normalize: Record<string, NormalizeRule>;
+  defaultCountry: string | null;
+  nullsEqual: boolean;
+  /** Named keys from the config file; they can shadow presets. */
+  customKeys: KeyDefinition[];
+}
+
+export function resolveLeadTable(info: TableInfo, idColumn: string, createdColumn: string | null): LeadTable {
+  requireColumn(info, idColumn, 'id column');
+  const created = createdColumn !== null && findColumn(info, createdColumn) ? createdColumn : null;
+  return { info, idColumn, createdColumn: created };
+}
+
+export interface ResolvedKeys {
+  keys: ResolvedKey[];
+  /** Presets left out of an all-presets scan because this table lacks their columns. */
+  skipped: { name: string; reason: string }[];
+}
+
+/**
+ * Turns `--key` values into checked keys. With no value: every preset and
+ * config key that this table can hold (the others are reported as skipped).
+ */
+export function resolveKeys(table: LeadTable, requested: string[], settings: KeySettings): ResolvedKeys {
+  const named = [...settings.customKeys, ...PRESET_KEYS.filter((p) => !settings.customKeys.some((c) => c.name === p.name))];
+  const result: ResolvedKeys = { keys: [], skipped: [] };
+  if (requested.length === 0) {
+    for (const definition of named) {
+      try {
+        result.keys.push(resolveKey(table, definition, settings));
+      } catch (error) {
+        if (!(error instanceof CatalogError)) throw error;
+        result.skipped.push({ name: definition.name, reason: error.message });
+      }
+    }
+  } else {
+    for (const text of requested) result.keys.push(resolveKey(table, lookUpKey(table, text, named, settings), settings));
+  }
+  if (result.keys.length === 0) {
+    throw new CatalogError(`no key can be scanned on ${qualifiedName(table.info)}: ${result.skipped.map((s) => s.reason).join('; ')}`);
+  }
+  checkNormalizeTargets(result.keys, settings);
+  return result;
+}
+
+function lookUpKey(table: LeadTable, text: string, named: KeyDefinition[], settings: KeySettings): KeyDefinition {
+  const name = text.trim();
+  const known = named.find((key) => key.name === name);
+  if (known) return known;
+  const columns = name.split(',').map((part) => part.trim());
+  if (columns.length > 1 || findColumn(table.info, settings.columnMap[name] ?? name)) {
+    if (columns.some((column) => column === '')) throw new UsageError(`empty column name in --key "${text}"`);
+    if (new Set(columns).size !== columns.length) throw new UsageError(`--key "${text}" names a column twice`);
+    return { name: columns.join(','), columns };
+  }
+  throw new UsageError(
+    `unknown key "${name}"; presets: ${named.map((key) => key.name).join(', ')}; or list columns, e.g. --key device_id,phone`,
+  );
+}
+
+export function resolveKey(table: LeadTable, definition: KeyDefinition, settings: KeySettings): ResolvedKey {
+  let callingCode: string | null = null;
+  const columns = definition.columns.map((logical) => {
+    const column = requireColumn(table.info, settings.columnMap[logical] ?? logical, `key ${definition.name}: column`);
+    const normalize = definition.normalize?.[logical] ?? settings.normalize[logical] ?? settings.normalize[column.name] ?? null;
+    if (normalize !== null && !isTextColumn(column)) {
+      throw new UsageError(`--normalize ${logical}=${normalize} needs a text column; ${column.name} is ${column.type}`);
+    }
+    if (normalize === 'e164') callingCode = callingCodeFor(settings.defaultCountry);
+    return { logical, column: column.name, normalize };
+  });
+  return {
+    name: definition.name,
+    table,
+    columns,
+    nullsEqual: definition.nullsEqual ?? settings.nullsEqual,
+    callingCode,
+    defaultCountry: callingCode === null ? null : (settings.defaultCountry?.toUpperCase() ?? null),
+  };
+}
+
+/** A --normalize for a column no key uses is almost always a typo. */
+function checkNormalizeTargets(keys: ResolvedKey[], settings: KeySettings): void {
+  for (const target of Object.keys(settings.normalize)) {
+    const used = keys.some((key) => key.columns.some((c) => c.logical === target || c.column === target));
+    if (!used) throw new UsageError(`--normalize names "${target}", which no scanned key uses`);
+  }
+}
+
+export { PRESET_NAMES };

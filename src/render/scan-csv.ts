@@ -1,0 +1,23 @@
+import { stringify } from 'csv-stringify/sync';
+import type { ScanReport } from '../core/scan-report.js';
+import { CSV_CAST } from './csv-file.js';
+
+/** One row per key with the same figures as the JSON report. */
+export function renderScanCsv(report: ScanReport): string {
+  return stringify(
+    report.keys.map((key) => ({
+      table: report.table,
+      rows: report.rows,
+      key: key.name,
+      columns: key.columns.join(' '),
+      normalize: Object.entries(key.normalize).map(([c, r]) => `${c}=${r}`).join(' '),
+      nulls_equal: key.nullsEqual,
+      groups: key.groups,
+      rows_in_groups: key.rowsInGroups,
+      surplus: key.surplus,
+      largest_group: key.largestGroup,
+      ...Object.fromEntries(key.sizes.map((s) => [`groups_of_${s.size.replace('+', '_plus').replace('-', '_to_')}`, s.groups])),
+    })),
+    { header: true, cast: CSV_CAST },
+  );
+}

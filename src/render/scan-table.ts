@@ -1,0 +1,46 @@
+import type { KeyReport, ScanReport } from '../core/scan-report.js';
+import { formatCount, formatDuration, formatValue, plainTable } from './format.js';
+import { histogram } from './histogram.js';
+
+/** The keys side by side, then each key's histogram and largest groups. */
+export function renderScanTable(report: ScanReport): string {
+  const lines = [
+    `${report.table}: ${formatCount(report.rows)} rows, ${report.keys.length} key(s) scanned in ${formatDuration(report.durationMs)}`,
+    '',
+    summaryTable(report.keys),
+  ];
+  for (const skipped of report.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  for (const key of report.keys) {
+    if (key.groups === 0) continue;
+    lines.push('', `Group sizes, ${key.name} (groups per size):`, ...histogram(key.sizes.map((s) => ({ label: s.size, value: s.groups }))));
+    if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function summaryTable(keys: KeyReport[]): string {
+  const table = plainTable({ head: ['', ...keys.map((k) => k.name)] });
+  const row = (label: string, cell: (key: KeyReport) => string) => table.push([label, ...keys.map(cell)]);
+  row('columns', (k) => k.columns.join(', '));
+  row('normalize', (k) => Object.entries(k.normalize).map(([c, r]) => `${c}=${r}`).join(', ') || '-');
+  row('NULLs', (k) => (k.nullsEqual ? 'equal' : 'distinct'));
+  row('duplicate groups', (k) => formatCount(k.groups));
+  row('rows in groups', (k) => formatCount(k.rowsInGroups));
+  row('surplus rows', (k) => formatCount(k.surplus));
+  row('largest group', (k) => formatCount(k.largestGroup));
+  return table.toString();
+}
+
+function topTable(key: KeyReport): string {
+  const table = plainTable({ head: [...key.columns, 'rows', 'first created', 'last created', 'ids (oldest first)'] });
+  for (const group of key.top) {
+    table.push([
+      ...key.columns.map((c) => formatValue(group.key[c])),
+      formatCount(group.count),
+      group.firstCreated ?? '-',
+      group.lastCreated ?? '-',
+      group.ids.join(', ') + (group.count > group.ids.length ? ', …' : ''),
+    ]);
+  }
+  return table.toString();
+}

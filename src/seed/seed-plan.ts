@@ -1,0 +1,71 @@
+/**
+ * How many rows of each kind a seeded table gets. Pure arithmetic, so the
+ * figures the demo shows are known before a row is written.
+ */
+export type SeedScenario = 'production' | 'webhook-race';
+export const SEED_SCENARIOS: readonly SeedScenario[] = ['production', 'webhook-race'];
+
+export interface SeedPlan {
+  rows: number;
+  scenario: SeedScenario;
+  devices: number;
+  users: number;
+  /** Distinct (device_id, phone) keys with a non-NULL phone. */
+  baseKeys: number;
+  /** Size of each duplicate group under device-phone; group i belongs to key i+1. */
+  groupSizes: number[];
+  /** Rows beyond one per group under device-phone (the production clean-up's "8,069"). */
+  surplus: number;
+  /** Extra rows whose phone is another spelling of a key's phone: duplicates only after e164. */
+  formatVariants: number;
+  /** Rows that reuse a key's phone on a sibling device of the same user: duplicates only under user-phone. */
+  siblingReuses: number;
+  /** Rows with a NULL phone, in pairs per device: duplicates only with --nulls-equal. */
+  nullPhones: number;
+}
+
+/** The production finding: 100,000 rows carry 8,069 surplus rows, the largest group has 39. */
+export const DEMO_ROWS = 100_000;
+const PRODUCTION_SURPLUS_RATE = 8_069 / DEMO_ROWS;
+const LARGEST_GROUP = 39;
+
+export function planSeed(rows: number, scenario: SeedScenario = 'production'): SeedPlan {
+  if (!Number.isInteger(rows) || rows < 100) throw new RangeError('rows must be an integer of at least 100');
+  const surplus = Math.round(rows * PRODUCTION_SURPLUS_RATE);
+  const extras = scenario === 'production' ? Math.round(rows * 0.01) : 0;
+  const nullPhones = scenario === 'production' ? 2 * Math.round(rows * 0.001) : 0;
+  const groupSizes = planGroupSizes(surplus, Math.min(LARGEST_GROUP, surplus + 1));
+  const baseKeys = rows - surplus - 2 * extras - nullPhones;
+  const devices = Math.max(8, Math.round(rows / 50));
+  return {
+    rows,
+    scenario,
+    devices,
+    users: Math.max(2, Math.floor(devices / 4)),
+    baseKeys,
+    groupSizes,
+    surplus,
+    formatVariants: extras,
+    siblingReuses: extras,
+    nullPhones,
+  };
+}
+
+/**
+ * Group sizes with the skew seen in production: one group of `largest`, then
+ * Pareto-distributed sizes (about 70% pairs), the last one trimmed so the
+ * surplus comes out exact. Deterministic: a golden-ratio sequence, no RNG.
+ */
+export function planGroupSizes(surplus: number, largest: number): number[] {
+  if (surplus <= 0) return [];
+  const sizes = [largest];
+  let remaining = surplus - (largest - 1);
+  for (let i = 1; remaining > 0; i++) {
+    const u = (i * 0.6180339887498949 + 0.1234) % 1;
+    const pareto = Math.floor((1 / (1 - u)) ** (1 / 1.75)) + 1;
+    const size = Math.min(pareto, largest - 1, remaining + 1);
+    sizes.push(size);
+    remaining -= size - 1;
+  }
+  return sizes;
+}
