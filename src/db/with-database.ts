@@ -20,7 +20,7 @@ export async function withDatabase<T>(
   fn: (database: Database) => Promise<T>,
   options: ConnectOptions = {},
 ): Promise<T> {
-  const database = await open(target, options);
+  const database = await openDatabase(target, options);
   try {
     return await fn(database);
   } finally {
@@ -28,7 +28,8 @@ export async function withDatabase<T>(
   }
 }
 
-async function open(target: DatabaseTarget, options: ConnectOptions): Promise<Database> {
+/** For long-lived holders (test suites, the benchmark) that close with `database.db.destroy()`; commands use withDatabase. */
+export async function openDatabase(target: DatabaseTarget, options: ConnectOptions = {}): Promise<Database> {
   if (target.kind === 'pglite') {
     const client = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
     try {

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
+import pg from 'pg';
+import { parseDatabaseTarget, type DatabaseTarget } from '../../src/db/database-target.js';
+import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/with-database.js';
+
+/**
+ * The integration suites run the same cases on embedded PGlite (always) and
+ * on a real PostgreSQL server (when TEST_DATABASE_URL is set). On the server
+ * each suite gets a database of its own, dropped afterwards.
+ */
+export const SERVER_URL = process.env.TEST_DATABASE_URL;
+
+export interface TestDatabase {
+  label: 'pglite' | 'postgres';
+  /** A target the CLI or withDatabase can open (a fresh server database, or PGlite in memory). */
+  target: DatabaseTarget;
+  /** For the CLI binary (server only; PGlite in memory lives in one process). */
+  url: string | null;
+  database: Database;
+  /** Hand-written SQL for oracles and fixtures. */
+  query<R = Record<string, unknown>>(text: string): Promise<R[]>;
+  /** Several statements, each ending in `;` at the end of a line. */
+  exec(script: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestTarget {
+  label: 'pglite' | 'postgres';
+  available: boolean;
+  open(): Promise<TestDatabase>;
+}
+
+export const TEST_TARGETS: TestTarget[] = [
+  { label: 'pglite', available: true, open: () => openOn(parseDatabaseTarget('pglite:memory'), null, async () => undefined) },
+  { label: 'postgres', available: SERVER_URL !== undefined, open: openServerDatabase },
+];
+
+if (SERVER_URL === undefined && process.env.CI) {
+  throw new Error('CI must run the server suite: set TEST_DATABASE_URL');
+}
+if (SERVER_URL === undefined) {
+  console.log('server suite skipped: TEST_DATABASE_URL is not set (PGlite suite still runs)');
+}
+
+async function openServerDatabase(): Promise<TestDatabase> {
+  const name = `lead_dedupe_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(SERVER_URL!);
+  url.pathname = `/${name}`;
+  return openOn(parseDatabaseTarget(url.toString()), url.toString(), async () => {
+    const client = new pg.Client({ connectionString: SERVER_URL });
+    await client.connect();
+    await client.query(`drop database if exists ${name} with (force)`);
+    await client.end();
+  });
+}
+
+async function openOn(target: DatabaseTarget, url: string | null, dropAfter: () => Promise<void>): Promise<TestDatabase> {
+  const database = await openDatabase(target, { connections: 4 });
+  return {
+    label: target.kind,
+    target,
+    url,
+    database,
+    async query<R>(text: string) {
+      const result = await sql.raw<R>(text).execute(database.db);
+      return result.rows;
+    },
+    async exec(script: string) {
+      for (const statement of script.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+        await sql.raw(statement.replace(/;$/, '')).execute(database.db);
+      }
+    },
+    async close() {
+      await database.db.destroy();
+      await dropAfter();
+    },
+  };
+}
+
+/** Runs a planned statement and returns its rows. */
+export async function rowsOf<R>(database: Database, query: RawBuilder<R>): Promise<R[]> {
+  return (await query.execute(database.db)).rows;
+}
