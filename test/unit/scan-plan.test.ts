@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
+import { keyScanQuery } from '../../src/sql/scan-plan.js';
+import { detailsQuery } from '../../src/sql/details-plan.js';
+import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+
+const table = fakeTable(['id', 'device_id', 'phone', 'niche', 'created_at']);
+
+describe('duplicateGroupsQuery', () => {
+  it('groups plain columns and keeps rows with a NULL out', () => {
+    expect(compileSql(duplicateGroupsQuery(fakeKey(table, ['device_id', 'phone'])))).toEqual({
+      sql: `select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
+from "public"."leads"
+where "device_id" is not null and "phone" is not null
+group by 1, 2
+having count(*) > 1`,
+      parameters: [],
+    });
+  });
+
+  it('groups NULLs together when NULLs are equal', () => {
+    const { sql } = compileSql(duplicateGroupsQuery(fakeKey(table, ['phone'], { nullsEqual: true })));
+    expect(sql).toContain('where true\ngroup by 1\n');
+  });
+
+  it('groups by the normalised expression, with the calling code as a literal', () => {
+    const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'e164' }], { callingCode: '60' });
+    const { sql, parameters } = compileSql(duplicateGroupsQuery(key));
+    expect(parameters).toEqual([]);
+    expect(sql).toContain(`select "device_id" as "ld_k1", (case when regexp_replace("phone", '[^0-9]', '', 'g') = '' then null`);
+    expect(sql).toContain(`when regexp_replace("phone", '[^0-9]', '', 'g') like '0%' then '+' || '60' || substr(regexp_replace("phone", '[^0-9]', '', 'g'), 2)`);
+    expect(sql).toContain(`when regexp_replace("phone", '[^0-9]', '', 'g') like '60%' then '+' || regexp_replace("phone", '[^0-9]', '', 'g')`);
+  });
+
+  it('quotes names as identifiers, never as SQL', () => {
+    const odd = fakeTable(['id', 'order', 'Niche', 'x"; drop table leads; --'], 'Sales Data', 'Leads');
+    const { sql } = compileSql(duplicateGroupsQuery(fakeKey(odd, ['order', 'Niche', 'x"; drop table leads; --'])));
+    expect(sql).toContain(`select "order" as "ld_k1", "Niche" as "ld_k2", "x""; drop table leads; --" as "ld_k3"`);
+    expect(sql).toContain(`from "Sales Data"."Leads"`);
+  });
+});
+
+describe('keyScanQuery', () => {
+  it('aggregates once, materialised, and joins the table only with the top groups', () => {
+    const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone']), 10));
+    expect(sql.startsWith('with groups as materialized (\nselect "device_id" as "ld_k1"')).toBe(true);
+    expect(sql).toContain('select * from groups order by n desc, "ld_k1", "ld_k2" limit 10');
+    expect(sql).toContain('from top join "public"."leads" as l on "l"."device_id" = "top"."ld_k1" and "l"."phone" = "top"."ld_k2"');
+    expect(sql).toContain('(array_agg("l"."id" order by "l"."created_at" asc nulls last, "l"."id" asc))[1:5] as ids');
+    expect(sql).toContain('count(*) filter (where n between 4 and 9)');
+    expect(sql).toContain('count(*) filter (where n >= 20)');
+  });
+
+  it('matches NULL-equal keys through hashable JSON arrays', () => {
+    const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone'], { nullsEqual: true }), 3));
+    expect(sql).toContain('on jsonb_build_array("l"."device_id", "l"."phone") = jsonb_build_array("top"."ld_k1", "top"."ld_k2")');
+  });
+});
+
+describe('detailsQuery', () => {
+  it('ranks rows oldest first inside each group and names the group by its md5', () => {
+    const { sql } = compileSql(detailsQuery(fakeKey(table, ['device_id', 'phone'])));
+    expect(sql).toContain(`select 'test-key' as key, group_id, group_size, rank_in_group, rank_in_group = 1 as keep,`);
+    expect(sql).toContain('md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id');
+    expect(sql).toContain('row_number() over (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc) as rank_in_group');
+    expect(sql).toContain('"l"."phone"::text as "phone"');
+    expect(sql).toMatch(/order by "ld_k1", "ld_k2", rank_in_group$/);
+  });
+});
