@@ -1,5 +1,4 @@
 import { writeFile } from 'node:fs/promises';
-import ora from 'ora';
 import { UsageError } from '../errors.js';
 
 /** stdout carries only the report; --output sends it to a file instead. */
@@ -26,6 +25,7 @@ export function note(text: string, flags: { quiet?: boolean }): void {
  */
 export async function withSpinner<T>(label: string, flags: { quiet?: boolean }, task: () => Promise<T>): Promise<T> {
   if (flags.quiet || !process.stderr.isTTY) return task();
+  const { default: ora } = await import('ora');
   const started = Date.now();
   const spinner = ora({ text: label, stream: process.stderr }).start();
   const timer = setInterval(() => {
