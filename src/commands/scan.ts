@@ -2,14 +2,13 @@ import { Command } from 'commander';
 import { addKeyOptions, addOutputOptions, addTableOptions, parseWholeNumber, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { streamDetails, detailColumns } from '../core/details.js';
+import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { hasDuplicates } from '../core/scan-report.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { openCsvFile } from '../render/csv-file.js';
 import { formatCount } from '../render/format.js';
 import { renderScan } from '../render/render-scan.js';
 
@@ -43,17 +42,20 @@ async function runScan(flags: ScanFlags): Promise<ExitCode> {
     async (database) => {
       const table = await loadLeadTable(database.db, settings);
       const { keys, skipped } = resolveKeys(table, flags.key, keySettings);
-      const result = await withSpinner('scanning', flags, () => scan(database, { table, keys, skippedKeys: skipped, top }));
-      if (flags.details !== undefined) {
-        const csv = openCsvFile(flags.details, detailColumns(keys));
-        const summary = await withSpinner('writing details', flags, () => streamDetails(database, keys, (rows) => csv.write(rows)));
-        await csv.close();
-        const total = Object.values(summary.rowsPerKey).reduce((a, b) => a + b, 0);
+      // The details export runs beside the scan, on a connection of its own.
+      const [result, details] = await withSpinner('scanning', flags, () =>
+        Promise.all([
+          scan(database, { table, keys, skippedKeys: skipped, top }),
+          flags.details === undefined ? null : writeDetailsFile(database, keys, flags.details),
+        ]),
+      );
+      if (details !== null) {
+        const total = Object.values(details.rowsPerKey).reduce((a, b) => a + b, 0);
         note(`details: ${formatCount(total)} rows written to ${flags.details}`, flags);
       }
       return result;
     },
-    { connections: jobs },
+    { connections: jobs + (flags.details === undefined ? 0 : 1) },
   );
   await writeReport(renderScan(report, flags.format), flags);
   return flags.failOnDuplicates && hasDuplicates(report) ? ExitCode.duplicatesFound : ExitCode.ok;

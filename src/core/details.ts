@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.js';
 import { forEachBatch } from '../db/cursor.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
@@ -8,30 +12,41 @@ export interface DetailsSummary {
   rowsPerKey: Record<string, number>;
 }
 
-export type DetailRow = Record<string, unknown>;
-
 /** The export's columns: the details columns, then the table's own. */
 export function detailColumns(keys: ResolvedKey[]): string[] {
   return [...DETAIL_COLUMNS, ...(keys[0]?.table.info.columns.map((c) => c.name) ?? [])];
 }
 
 /**
- * Streams every row in a duplicate group, key after key, to `write` in
- * batches; the caller decides where they go (render/csv-file.ts).
+ * Writes every row in a duplicate group as CSV (one header, then key after
+ * key) into `destination`, which the caller opens and closes. On a server
+ * PostgreSQL formats the CSV itself through COPY (BASELINE.md (h) is a
+ * \\copy); on PGlite rows come through a cursor and csv-stringify. Both
+ * paths stream, and the query casts every value to text so they agree.
  */
-export async function streamDetails(
-  database: Database,
-  keys: ResolvedKey[],
-  write: (rows: DetailRow[]) => Promise<void>,
-  batchSize = 5000,
-): Promise<DetailsSummary> {
+export async function exportDetails(database: Database, keys: ResolvedKey[], destination: Writable): Promise<DetailsSummary> {
   const rowsPerKey: Record<string, number> = {};
-  for (const key of keys) {
-    rowsPerKey[key.name] = 0;
-    await forEachBatch(database.db, detailsQuery(key), batchSize, async (rows) => {
-      rowsPerKey[key.name]! += rows.length;
-      await write(rows);
-    });
+  for (const [index, key] of keys.entries()) {
+    const header = index === 0;
+    rowsPerKey[key.name] = database.copyOut
+      ? await database.copyOut(
+          sql`copy (${detailsQuery(key)}) to stdout with (format csv, header ${sql.lit(header)})`.compile(database.db).sql,
+          destination,
+        )
+      : await streamThroughCursor(database, key, header, destination);
   }
   return { rowsPerKey };
+}
+
+async function streamThroughCursor(database: Database, key: ResolvedKey, header: boolean, destination: Writable): Promise<number> {
+  const csv = stringify({ header, columns: detailColumns([key]) });
+  csv.pipe(destination, { end: false });
+  let rows = 0;
+  await forEachBatch(database.db, detailsQuery(key), 5000, async (batch) => {
+    rows += batch.length;
+    for (const row of batch) if (!csv.write(row)) await once(csv, 'drain');
+  });
+  csv.end();
+  await once(csv, 'end');
+  return rows;
 }

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 
 /**
@@ -22,6 +23,11 @@ export interface DatabaseFeatures {
 export interface Database {
   db: Db;
   features: DatabaseFeatures;
+  /**
+   * `COPY (…) TO STDOUT` into a stream, on a server only (pg); null on
+   * PGlite, where callers stream through a cursor instead.
+   */
+  copyOut: ((copyStatement: string, destination: Writable) => Promise<number>) | null;
 }
 
 /** int8 comes back as a string from pg and as number/bigint from PGlite. */

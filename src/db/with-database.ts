@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError } from '../errors.js';
+import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget } from './database-target.js';
 
@@ -38,7 +39,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
       throw new ConnectionError(`cannot open embedded database ${describeTarget(target)}: ${messageOf(error)}`);
     }
     const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
-    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 } };
+    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 }, copyOut: null };
   }
   const connections = Math.max(1, options.connections ?? 2);
   const pool = new pg.Pool({
@@ -53,7 +54,11 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   pool.on('error', () => undefined);
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
-    return { db, features: { driver: 'postgres', serverVersionNum: await versionNum(db), maxConcurrency: connections } };
+    return {
+      db,
+      features: { driver: 'postgres', serverVersionNum: await versionNum(db), maxConcurrency: connections },
+      copyOut: (statement, destination) => copyOut(pool, statement, destination),
+    };
   } catch (error) {
     await db.destroy().catch(() => undefined);
     throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);

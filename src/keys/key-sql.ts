@@ -61,6 +61,26 @@ export function sameKey(key: ResolvedKey, rowAlias: string, groupAlias: string):
   );
 }
 
+/**
+ * Equality for joining the whole table with a handful of groups (scan's top
+ * groups). The hash join keys on the raw columns only; the normalised
+ * comparisons, wrapped in IS TRUE so the planner cannot hash on them, run
+ * only on rows that already match the raw columns. A key with no raw
+ * column, or with NULLs equal, falls back to sameKey.
+ */
+export function sameKeyForFewGroups(key: ResolvedKey, rowAlias: string, groupAlias: string): RawBuilder<unknown> {
+  const hasRawColumn = key.columns.some((c) => c.normalize === null);
+  if (key.nullsEqual || !hasRawColumn) return sameKey(key, rowAlias, groupAlias);
+  const row = keyExpressions(key, rowAlias);
+  const group = keyAliases(key).map((alias) => sql.id(groupAlias, alias));
+  return sql.join(
+    key.columns.map((column, index) =>
+      column.normalize === null ? sql`${row[index]} = ${group[index]}` : sql`(${row[index]} = ${group[index]}) is true`,
+    ),
+    sql` and `,
+  );
+}
+
 /** Oldest first: created time (missing ones last), then the lowest id. */
 export function oldestFirst(table: LeadTable, alias?: string): RawBuilder<unknown> {
   const id = columnRef(table.idColumn, alias);

@@ -9,17 +9,18 @@ export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group',
 /**
  * Every row that sits in a duplicate group, oldest first within its group,
  * with the group's stable id and whether the default keeper (the oldest)
- * would keep it. Table columns are cast to text, so the CSV shows exactly
- * what PostgreSQL stores (no JavaScript Date rounding).
+ * would keep it. Every value is text, so the CSV shows exactly what
+ * PostgreSQL stores (no JavaScript Date rounding) and COPY and the cursor
+ * path write the same bytes.
  */
 export function detailsQuery(key: ResolvedKey): RawBuilder<Record<string, unknown>> {
   const groupValues = keyAliases(key).map((alias) => sql.id('g', alias));
   const tableColumns = key.table.info.columns.map((c) => sql`${columnRef(c.name, 'l')}::text as ${sql.id(c.name)}`);
   const outputColumns = key.table.info.columns.map((c) => sql.id('ranked', c.name));
-  return sql<Record<string, unknown>>`select ${sql.lit(key.name)} as key, group_id, group_size, rank_in_group, rank_in_group = 1 as keep,
+  return sql<Record<string, unknown>>`select ${sql.lit(key.name)} as key, group_id, group_size, rank_in_group, (rank_in_group = 1)::text as keep,
        ${sql.join(outputColumns)}
 from (
-  select ${groupIdOf(groupValues)} as group_id, g.n as group_size,
+  select ${groupIdOf(groupValues)} as group_id, g.n::text as group_size,
          row_number() over (partition by ${sql.join(groupValues)} order by ${oldestFirst(key.table, 'l')}) as rank_in_group,
          ${sql.join(groupValues)},
          ${sql.join(tableColumns)}

@@ -5,22 +5,34 @@ import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key
 /**
  * The one definition of a duplicate group, shared by scan, details and clean:
  *
- *   select <expr1> as k1, <expr2> as k2, count(*) as n
+ *   select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
  *   from "public"."leads"
- *   where <expr1> is not null and <expr2> is not null   -- unless NULLs are equal
+ *   where "device_id" is not null and "phone" is not null   -- unless NULLs are equal
  *   group by 1, 2
  *   having count(*) > 1
  *
  * A single hash aggregate: per BASELINE.md the cheapest plan at 1M and 5M rows.
+ * A normalised key computes its expressions once per row in a fenced
+ * subquery (OFFSET 0), then filters and groups the results; otherwise
+ * PostgreSQL would evaluate the regular expressions again for the NULL test
+ * (measured: 4.1 s against 2.8 s at 1M rows with e164).
  */
 export function duplicateGroupsQuery(key: ResolvedKey): RawBuilder<unknown> {
   const expressions = keyExpressions(key);
-  const aliases = keyAliases(key);
-  const selected = expressions.map((expression, index) => sql`${expression} as ${sql.id(aliases[index]!)}`);
+  const aliases = keyAliases(key).map((alias) => sql.id(alias));
+  const selected = expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`);
   const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
-  return sql`select ${sql.join(selected)}, count(*) as n
+  if (key.columns.every((column) => column.normalize === null)) {
+    return sql`select ${sql.join(selected)}, count(*) as n
 from ${tableRef(key.table)}
 where ${groupableRows(key)}
+group by ${sql.join(positions)}
+having count(*) > 1`;
+  }
+  const notNull = key.nullsEqual ? sql`true` : sql.join(aliases.map((alias) => sql`${alias} is not null`), sql` and `);
+  return sql`select ${sql.join(aliases)}, count(*) as n
+from (select ${sql.join(selected)} from ${tableRef(key.table)} offset 0) as keyed
+where ${notNull}
 group by ${sql.join(positions)}
 having count(*) > 1`;
 }

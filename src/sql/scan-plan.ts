@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
+import { columnRef, keyAliases, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
 
 /** Group-size buckets of the histogram; `max` null means open-ended. */
@@ -51,7 +51,7 @@ ${duplicateGroupsQuery(key)}
   select ${sql.join(topAliases)}, top.n,
          min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
          (array_agg(${columnRef(key.table.idColumn, 'l')} order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
-  from top join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'top')}
+  from top join ${tableRef(key.table)} as l on ${sameKeyForFewGroups(key, 'l', 'top')}
   group by ${sql.join(topAliases)}, top.n
 )
 select count(*) as groups,

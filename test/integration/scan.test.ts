@@ -30,7 +30,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
     for (const nullsEqual of [false, true]) {
       const report = await scanWith([], { nullsEqual });
       expect(report.keys.map((k) => k.name)).toEqual(PRESET_KEYS.map((k) => k.name));
-      const [{ n }] = await test.query<{ n: string }>('select count(*) as n from leads');
+      const n = (await test.query<{ n: string }>('select count(*) as n from leads'))[0]!.n;
       expect(report.rows).toBe(Number(n));
       for (const preset of PRESET_KEYS) {
         const key = report.keys.find((k) => k.name === preset.name)!;
@@ -44,7 +44,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
   it('the seed reproduces the production finding at its scale, and NULL phones only group when NULLs are equal', async () => {
     const distinct = await scanWith(['device-phone']);
     const equal = await scanWith(['device-phone'], { nullsEqual: true });
-    const [{ n }] = await test.query<{ n: string }>('select count(*) as n from leads where phone is null');
+    const n = (await test.query<{ n: string }>('select count(*) as n from leads where phone is null'))[0]!.n;
     expect(Number(n)).toBeGreaterThan(0);
     expect(equal.keys[0]!.rowsInGroups).toBeGreaterThan(distinct.keys[0]!.rowsInGroups);
     expect(distinct.keys[0]!.largestGroup).toBe(39);

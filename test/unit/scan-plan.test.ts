@@ -23,11 +23,16 @@ having count(*) > 1`,
     expect(sql).toContain('where true\ngroup by 1\n');
   });
 
-  it('groups by the normalised expression, with the calling code as a literal', () => {
+  it('groups by the normalised expression, computed once per row behind an OFFSET 0 fence', () => {
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'e164' }], { callingCode: '60' });
     const { sql, parameters } = compileSql(duplicateGroupsQuery(key));
     expect(parameters).toEqual([]);
-    expect(sql).toContain(`select "device_id" as "ld_k1", (case when regexp_replace("phone", '[^0-9]', '', 'g') = '' then null`);
+    expect(sql.startsWith(`select "ld_k1", "ld_k2", count(*) as n
+from (select "device_id" as "ld_k1", (case when regexp_replace("phone", '[^0-9]', '', 'g') = '' then null`)).toBe(true);
+    expect(sql.endsWith(`end) as "ld_k2" from "public"."leads" offset 0) as keyed
+where "ld_k1" is not null and "ld_k2" is not null
+group by 1, 2
+having count(*) > 1`)).toBe(true);
     expect(sql).toContain(`when regexp_replace("phone", '[^0-9]', '', 'g') like '0%' then '+' || '60' || substr(regexp_replace("phone", '[^0-9]', '', 'g'), 2)`);
     expect(sql).toContain(`when regexp_replace("phone", '[^0-9]', '', 'g') like '60%' then '+' || regexp_replace("phone", '[^0-9]', '', 'g')`);
   });
@@ -51,6 +56,12 @@ describe('keyScanQuery', () => {
     expect(sql).toContain('count(*) filter (where n >= 20)');
   });
 
+  it('hashes the top-groups join on raw columns and filters on the normalised ones', () => {
+    const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]);
+    const { sql } = compileSql(keyScanQuery(key, 10));
+    expect(sql).toContain(`on "l"."device_id" = "top"."ld_k1" and (nullif(regexp_replace("l"."phone", '[^0-9]', '', 'g'), '') = "top"."ld_k2") is true`);
+  });
+
   it('matches NULL-equal keys through hashable JSON arrays', () => {
     const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone'], { nullsEqual: true }), 3));
     expect(sql).toContain('on jsonb_build_array("l"."device_id", "l"."phone") = jsonb_build_array("top"."ld_k1", "top"."ld_k2")');
@@ -60,7 +71,7 @@ describe('keyScanQuery', () => {
 describe('detailsQuery', () => {
   it('ranks rows oldest first inside each group and names the group by its md5', () => {
     const { sql } = compileSql(detailsQuery(fakeKey(table, ['device_id', 'phone'])));
-    expect(sql).toContain(`select 'test-key' as key, group_id, group_size, rank_in_group, rank_in_group = 1 as keep,`);
+    expect(sql).toContain(`select 'test-key' as key, group_id, group_size, rank_in_group, (rank_in_group = 1)::text as keep,`);
     expect(sql).toContain('md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id');
     expect(sql).toContain('row_number() over (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc) as rank_in_group');
     expect(sql).toContain('"l"."phone"::text as "phone"');

@@ -1,0 +1,56 @@
+/**
+ * The hand-written SQL each case is compared with: what a DBA would type in
+ * psql. Taken from shared/perf/BASELINE.md where it has the statement.
+ */
+
+/** BASELINE.md (b): one key's duplicate summary. */
+export function summarySql(columns: string, table = 'leads'): string {
+  return `select count(*) as dup_groups, sum(n) - count(*) as extra_rows, max(n) as max_group
+from (select count(*) as n from ${table} group by ${columns} having count(*) > 1) g;`;
+}
+
+export const PRESET_COLUMNS = ['device_id, phone', 'device_id, phone, niche', 'device_id, user_id, phone, niche', 'user_id, phone', 'phone'];
+
+/** The e164 rule for Malaysia, written out by hand. */
+const E164_PHONE = `case when regexp_replace(phone, '[^0-9]', '', 'g') = '' then null
+  when phone ~ '^[[:space:]]*[+]' then '+' || regexp_replace(phone, '[^0-9]', '', 'g')
+  when regexp_replace(phone, '[^0-9]', '', 'g') like '00%' then '+' || substr(regexp_replace(phone, '[^0-9]', '', 'g'), 3)
+  when regexp_replace(phone, '[^0-9]', '', 'g') like '0%' then '+60' || substr(regexp_replace(phone, '[^0-9]', '', 'g'), 2)
+  when regexp_replace(phone, '[^0-9]', '', 'g') like '60%' then '+' || regexp_replace(phone, '[^0-9]', '', 'g')
+  else '+60' || regexp_replace(phone, '[^0-9]', '', 'g') end`;
+
+export const normalisedSummarySql = `select count(*) as dup_groups, sum(n) - count(*) as extra_rows, max(n) as max_group
+from (select count(*) as n from leads group by device_id, ${E164_PHONE} having count(*) > 1) g;`;
+
+/** BASELINE.md (h): every duplicate row with its group number, to CSV. */
+export function detailsCopy(file: string): string {
+  const query = `with d as (select device_id, phone, count(*) as n from leads group by device_id, phone having count(*) > 1),
+g as (select row_number() over (order by device_id, phone) as group_no, device_id, phone, n from d)
+select g.group_no, g.n as group_size, row_number() over (partition by g.group_no order by l.created_at, l.id) as rank_in_group,
+l.id, l.device_id, l.user_id, l.phone, l.niche, l.name, l.email, l.status, l.source, l.created_at, l.updated_at
+from leads l join g using (device_id, phone) order by g.group_no, rank_in_group`;
+  return `\\copy (${query.replace(/\n/g, ' ')}) to '${file}' csv header`;
+}
+
+/** BASELINE.md (e) plus the child re-point, in one transaction. */
+export function cleanSql(schema: string): string {
+  return `begin;
+update ${schema}.lead_activities a set lead_id = k.keeper
+from (select id, first_value(id) over w as keeper, row_number() over w as rn
+      from ${schema}.leads where device_id is not null and phone is not null
+      window w as (partition by device_id, phone order by created_at, id)) k
+where a.lead_id = k.id and k.rn > 1;
+delete from ${schema}.leads l
+using (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
+       from ${schema}.leads where device_id is not null and phone is not null) d
+where l.id = d.id and d.rn > 1;
+commit;`;
+}
+
+/** BASELINE.md (g1, g2). CONCURRENTLY cannot run inside a transaction block, so these are two psql commands. */
+export function constraintSql(schema: string): string[] {
+  return [
+    `create unique index concurrently leads_device_id_phone_key on ${schema}.leads (device_id, phone)`,
+    `alter table ${schema}.leads add constraint leads_device_id_phone_key unique using index leads_device_id_phone_key`,
+  ];
+}

@@ -1,0 +1,220 @@
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import pg from 'pg';
+import { openDatabase } from '../../src/db/with-database.js';
+import { parseDatabaseTarget } from '../../src/db/database-target.js';
+import { seed } from '../../src/seed/seed.js';
+import { cleanSql, constraintSql, detailsCopy, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
+import { measure, median, type Measured } from './measure.js';
+import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
+
+/**
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,details-export,clean]`
+ *
+ * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
+ * case's tool command and its hand-written SQL alternately, `rounds` times,
+ * both as processes (the tool through bin/lead-dedupe.js, the SQL through
+ * psql), and reports medians and ratios from the same run.
+ */
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(root, 'bin', 'lead-dedupe.js');
+
+interface Options {
+  rows: number;
+  rounds: number;
+  only: string[] | null;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { rows: 1_000_000, rounds: 3, only: null };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--rows') options.rows = Number(value);
+    else if (flag === '--rounds') options.rounds = Number(value);
+    else if (flag === '--only') options.only = String(value).split(',');
+    else throw new Error(`unknown argument ${flag}; use --rows <n> --rounds <n> --only <case,...>`);
+    i++;
+  }
+  if (!Number.isInteger(options.rows) || options.rows < 1000) throw new Error('--rows takes a whole number ≥ 1000');
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const benchDb = `lead_dedupe_bench_${options.rows}`;
+  const url = withDatabaseName(serverUrl, benchDb);
+  const outDir = join(root, 'bench', 'out');
+  mkdirSync(outDir, { recursive: true });
+
+  log(`creating ${benchDb} and seeding ${options.rows.toLocaleString('en-US')} rows`);
+  await admin(serverUrl, [`drop database if exists ${benchDb} with (force)`, `create database ${benchDb}`]);
+  const database = await openDatabase(parseDatabaseTarget(url));
+  try {
+    const seeded = await seed(database, { table: 'leads', rows: options.rows, scenario: 'production', replace: false });
+    log(`seeded in ${(seeded.durationMs / 1000).toFixed(1)} s: ${seeded.rows} leads, ${seeded.activities} activities`);
+  } finally {
+    await database.db.destroy();
+  }
+  await admin(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
+
+  const tool = (args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', url, '--quiet']);
+  const psql = (...commands: string[]) => () => measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
+  const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));
+  const cases: CaseResult[] = [];
+
+  const alternate = async (name: string, toolRun: () => Promise<Measured>, baselineRun: () => Promise<Measured>, prepare?: () => Promise<void>) => {
+    if (!wanted(name)) return;
+    const toolRuns: Measured[] = [];
+    const baselineRuns: Measured[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      // Alternate which side goes first so drift in the machine's load hits both.
+      const order = round % 2 === 0 ? ['tool', 'baseline'] : ['baseline', 'tool'];
+      for (const side of order) {
+        if (prepare) await prepare();
+        (side === 'tool' ? toolRuns : baselineRuns).push(await (side === 'tool' ? toolRun : baselineRun)());
+      }
+      log(`${name} round ${round + 1}: tool ${toolRuns.at(-1)!.seconds.toFixed(2)} s, baseline ${baselineRuns.at(-1)!.seconds.toFixed(2)} s`);
+    }
+    cases.push(summarise(name, toolRuns, baselineRuns));
+  };
+
+  await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
+  await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
+  await alternate(
+    'scan normalised',
+    tool(['scan', '--key', 'device-phone', '--normalize', 'phone=e164', '--default-country', 'MY', '--format', 'json']),
+    psql(normalisedSummarySql),
+  );
+  await alternate(
+    'details export',
+    tool(['scan', '--key', 'device-phone', '--details', join(outDir, 'tool.csv'), '--format', 'json']),
+    psql(detailsCopy(join(outDir, 'baseline.csv'))),
+  );
+  rmSync(join(outDir, 'tool.csv'), { force: true });
+  rmSync(join(outDir, 'baseline.csv'), { force: true });
+
+  // clean and constraint change the table: each run gets a fresh identical copy (untimed).
+  if (wanted('clean') || wanted('constraint')) {
+    const copies = { tool: 'copy_tool', baseline: 'copy_baseline' } as const;
+    const cleanRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
+    const constraintRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
+    for (let round = 0; round < options.rounds; round++) {
+      const order = round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const);
+      for (const side of order) {
+        await copyTables(url, copies[side]);
+        await admin(url, ['checkpoint']);
+        const table = `${copies[side]}.leads`;
+        cleanRuns[side].push(
+          side === 'tool'
+            ? await tool(['clean', '--table', table, '--key', 'device-phone', '--mode', 'delete', '--execute', '--archive-schema', `${copies[side]}_archive`])()
+            : await psql(cleanSql(copies[side]))(),
+        );
+        await admin(url, [`vacuum analyze ${table}`]);
+        constraintRuns[side].push(
+          side === 'tool' ? await tool(['constraint', 'add', '--table', table, '--key', 'device-phone'])() : await psql(...constraintSql(copies[side]))(),
+        );
+      }
+      log(`clean round ${round + 1}: tool ${cleanRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${cleanRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
+      log(`constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
+    }
+    cases.push(summarise('clean', cleanRuns.tool, cleanRuns.baseline));
+    cases.push(summarise('constraint', constraintRuns.tool, constraintRuns.baseline));
+  }
+
+  const result: BenchResult = {
+    rows: options.rows,
+    rounds: options.rounds,
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    cores: cpus().length,
+    node: process.version,
+    postgres: await settings(url),
+    cases,
+  };
+  const resultFile = join(root, 'bench', 'results', `${options.rows}.json`);
+  writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(renderMarkdown(result));
+  log(`results written to ${resultFile}`);
+  await admin(serverUrl, [`drop database if exists ${benchDb} with (force)`]);
+}
+
+function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseResult {
+  const toolMedian = median(tool.map((m) => m.seconds));
+  const baselineMedian = median(baseline.map((m) => m.seconds));
+  return {
+    name,
+    toolSeconds: toolMedian,
+    baselineSeconds: baselineMedian,
+    ratio: toolMedian / baselineMedian,
+    toolRuns: tool.map((m) => round3(m.seconds)),
+    baselineRuns: baseline.map((m) => round3(m.seconds)),
+    toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
+  };
+}
+
+/** An identical copy of leads and lead_activities (with its foreign key) in `schema`. */
+async function copyTables(url: string, schema: string): Promise<void> {
+  await admin(url, [
+    `drop schema if exists ${schema} cascade`,
+    `drop schema if exists ${schema}_archive cascade`,
+    `create schema ${schema}`,
+    `create table ${schema}.leads (like public.leads including all)`,
+    `insert into ${schema}.leads overriding system value select * from public.leads order by id`,
+    `create table ${schema}.lead_activities (like public.lead_activities including all)`,
+    `insert into ${schema}.lead_activities overriding system value select * from public.lead_activities order by id`,
+    `alter table ${schema}.lead_activities add foreign key (lead_id) references ${schema}.leads (id) on delete cascade`,
+    `vacuum analyze ${schema}.leads`,
+    `vacuum analyze ${schema}.lead_activities`,
+  ]);
+}
+
+async function admin(url: string, statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function settings(url: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(`
+      select name, setting from pg_settings
+      where name in ('server_version', 'shared_buffers', 'work_mem', 'hash_mem_multiplier', 'maintenance_work_mem', 'jit',
+                     'max_parallel_workers_per_gather', 'max_parallel_maintenance_workers', 'synchronous_commit', 'lc_collate')
+      order by name`);
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  } finally {
+    await client.end();
+  }
+}
+
+function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

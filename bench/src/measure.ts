@@ -1,0 +1,40 @@
+import { spawn } from 'node:child_process';
+
+export interface Measured {
+  seconds: number;
+  /** Peak resident set size of the process, from /usr/bin/time. */
+  peakRssMb: number;
+}
+
+/**
+ * Runs one command to completion and measures its wall time (from spawn to
+ * exit, as a DBA would see it) and its peak RSS. A non-zero exit is an error:
+ * a benchmark of a failing command measures nothing.
+ */
+export function measure(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M', command, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const rss = /peak-rss-kb=(\d+)/.exec(stderr);
+      if (code !== 0) {
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
+        return;
+      }
+      resolve({ seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN });
+    });
+  });
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}

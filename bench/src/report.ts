@@ -1,0 +1,36 @@
+export interface CaseResult {
+  name: string;
+  toolSeconds: number;
+  baselineSeconds: number;
+  /** tool / baseline, medians of the same run */
+  ratio: number;
+  toolRuns: number[];
+  baselineRuns: number[];
+  toolPeakRssMb: number;
+}
+
+export interface BenchResult {
+  rows: number;
+  rounds: number;
+  date: string;
+  commit: string;
+  cores: number;
+  node: string;
+  postgres: Record<string, string>;
+  cases: CaseResult[];
+}
+
+export function renderMarkdown(result: BenchResult): string {
+  const lines = [
+    `### ${result.rows.toLocaleString('en-US')} rows (${result.date.slice(0, 10)}, commit ${result.commit}, ${result.cores} cores, PostgreSQL ${result.postgres.server_version ?? '?'}, median of ${result.rounds})`,
+    '',
+    '| case | tool s | baseline s | ratio | tool peak RSS | tool runs | baseline runs |',
+    '|---|---|---|---|---|---|---|',
+    ...result.cases.map(
+      (c) =>
+        `| ${c.name} | ${c.toolSeconds.toFixed(2)} | ${c.baselineSeconds.toFixed(2)} | ${c.ratio.toFixed(2)} | ${Math.round(c.toolPeakRssMb)} MB | ${c.toolRuns.join(' ')} | ${c.baselineRuns.join(' ')} |`,
+    ),
+    '',
+  ];
+  return `${lines.join('\n')}\n`;
+}

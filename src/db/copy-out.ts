@@ -1,0 +1,30 @@
+import type { Writable } from 'node:stream';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+
+/**
+ * Runs `COPY (…) TO STDOUT` on one pooled connection and pipes the bytes
+ * PostgreSQL formats into `destination`, which is left open so several COPYs
+ * can append to one file. Memory stays flat: pg-copy-streams honours
+ * back-pressure. Returns the rows copied.
+ */
+export async function copyOut(pool: pg.Pool, copyStatement: string, destination: Writable): Promise<number> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    const source = client.query(copyTo(copyStatement));
+    await new Promise<void>((resolve, reject) => {
+      source.on('error', reject);
+      destination.on('error', reject);
+      source.on('end', resolve);
+      source.pipe(destination, { end: false });
+    });
+    return source.rowCount;
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // A connection whose COPY broke off may be mid-protocol: do not reuse it.
+    client.release(failed);
+  }
+}
