@@ -69,12 +69,13 @@ describe('keyScanQuery', () => {
 });
 
 describe('detailsQuery', () => {
-  it('ranks rows oldest first inside each group and names the group by its md5', () => {
+  it('ranks rows oldest first inside each group, names the group by its md5, and sorts once', () => {
     const { sql } = compileSql(detailsQuery(fakeKey(table, ['device_id', 'phone'])));
-    expect(sql).toContain(`select 'test-key' as key, group_id, group_size, rank_in_group, (rank_in_group = 1)::text as keep,`);
+    expect(sql.startsWith('with groups as materialized (\nselect "device_id" as "ld_k1"')).toBe(true);
     expect(sql).toContain('md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id');
-    expect(sql).toContain('row_number() over (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc) as rank_in_group');
+    expect(sql).toContain('(row_number() over in_group = 1)::text as keep');
     expect(sql).toContain('"l"."phone"::text as "phone"');
-    expect(sql).toMatch(/order by "ld_k1", "ld_k2", rank_in_group$/);
+    expect(sql).toContain('window in_group as (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc)');
+    expect(sql).toMatch(/order by "g"."ld_k1", "g"."ld_k2", "l"."created_at" asc nulls last, "l"."id" asc$/);
   });
 });
