@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/with-database.js';
 import { seed } from '../../src/seed/seed.js';
 import { runCli } from '../support/cli.js';
-import { sqlOracle } from '../support/oracle.js';
+import { e164Oracle, sqlOracle } from '../support/oracle.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;
@@ -37,6 +37,23 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     );
     const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
     expect({ groups: key.groups, rowsInGroups: key.rowsInGroups, surplus: key.surplus, largestGroup: key.largestGroup }).toEqual(oracle);
+  });
+
+  it.each([
+    { flags: [], nullsDistinct: true, e164: false },
+    { flags: ['--nulls-equal'], nullsDistinct: false, e164: false },
+    { flags: ['--normalize', 'phone=e164', '--default-country', 'MY'], nullsDistinct: true, e164: true },
+    { flags: ['--normalize', 'phone=e164', '--default-country', 'MY', '--nulls-equal'], nullsDistinct: false, e164: true },
+  ])('scan --format json $flags matches the oracle for every preset', async ({ flags, nullsDistinct, e164 }) => {
+    const result = await runCli(['scan', ...db, '--format', 'json', ...flags]);
+    expect(result.code).toBe(0);
+    for (const key of JSON.parse(result.stdout).keys) {
+      const columns = key.columns as string[];
+      const expected = e164
+        ? await e164Oracle(test, 'leads', columns, 'phone', 'MY', nullsDistinct)
+        : await sqlOracle(test, 'leads', columns, nullsDistinct);
+      expect({ groups: key.groups, rowsInGroups: key.rowsInGroups, surplus: key.surplus, largestGroup: key.largestGroup }, key.name).toEqual(expected);
+    }
   });
 
   it('--fail-on-duplicates exits 3 and still prints the report; CSV has one row per key', async () => {
