@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { constraintCommand } from '../commands/constraint.js';
 import { demoCommand } from '../commands/demo.js';
 import { scanCommand } from '../commands/scan.js';
 import { seedCommand } from '../commands/seed.js';
+import { sqlCommand } from '../commands/sql-upsert.js';
 import type { ExitCode } from '../errors.js';
 
 /** Runs a command's action and hands its exit code back to main. */
@@ -13,7 +15,7 @@ export function buildProgram(run: ActionRunner): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run)]) {
+  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run)]) {
     program.addCommand(command.exitOverride());
   }
   return program;

@@ -1,0 +1,81 @@
+import type { Database } from '../../db/database.js';
+import { qualifiedName } from '../../db/catalog.js';
+import { findNameOwner, listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
+import { CatalogError, DatabaseError, LockHeldError, UsageError } from '../../errors.js';
+import type { LeadTable } from '../../keys/key-definition.js';
+import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
+import { describeDatabaseError, sqlStateOf } from './errors.js';
+import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
+import { planStatement, runStep, type SqlStep } from './sql-step.js';
+
+export interface ConstraintDropOptions {
+  table: LeadTable;
+  name: string;
+  lockTimeout?: string;
+}
+
+export interface ConstraintDropPlan {
+  table: string;
+  name: string;
+  target: UniqueIndexInfo;
+  /** A constraint goes with ALTER TABLE (which drops its index too); a bare index with DROP INDEX. */
+  action: 'drop constraint' | 'drop index';
+  concurrently: boolean;
+  lockTimeout: string;
+  step: SqlStep;
+}
+
+export interface ConstraintDropResult {
+  plan: Omit<ConstraintDropPlan, 'step'> & { sql: string[] };
+  executed: boolean;
+  durationMs: number | null;
+}
+
+/** Finds the unique constraint or index by name on the table; refuses the primary key and anything not unique. */
+export async function planConstraintDrop(database: Database, options: ConstraintDropOptions): Promise<ConstraintDropPlan> {
+  const { table, name } = options;
+  const lockTimeout = parseLockTimeout(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  const indexes = await listUniqueIndexes(database, table.info.oid);
+  const target = indexes.find((index) => index.name === name || index.constraint === name);
+  if (!target) {
+    const owner = await findNameOwner(database.db, table.info.schema, name, table.info.oid);
+    const here = indexes.map((index) => index.name).join(', ') || '(none)';
+    if (owner !== null) throw new UsageError(`"${name}" is a ${owner.kind}, not a unique constraint or unique index on ${qualifiedName(table.info)}; unique ones here: ${here}`);
+    throw new CatalogError(`no unique constraint or index "${name}" on ${qualifiedName(table.info)}; unique ones here: ${here}`);
+  }
+  if (target.kind === 'primary key') throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
+  const concurrently = database.features.driver === 'postgres';
+  const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
+  const step: SqlStep =
+    target.constraint !== null
+      ? {
+          transaction: true,
+          statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(dropConstraintStatement(table, target.constraint))],
+        }
+      : { transaction: false, statements: [compile(dropIndexStatement(table.info.schema, target.name, { concurrently }))] };
+  return {
+    table: qualifiedName(table.info),
+    name,
+    target,
+    action: target.constraint !== null ? 'drop constraint' : 'drop index',
+    concurrently: target.constraint === null && concurrently,
+    lockTimeout,
+    step,
+  };
+}
+
+/** Dry run unless `execute`: then runs the plan's statements. */
+export async function dropConstraint(database: Database, options: ConstraintDropOptions & { execute: boolean }): Promise<ConstraintDropResult> {
+  const plan = await planConstraintDrop(database, options);
+  const { step, ...rest } = plan;
+  const summary = { ...rest, sql: step.statements.map((s) => s.sql) };
+  if (!options.execute) return { plan: summary, executed: false, durationMs: null };
+  const started = performance.now();
+  try {
+    await runStep(database, step);
+  } catch (error) {
+    if (sqlStateOf(error) === '55P03') throw new LockHeldError(`could not lock ${plan.table} within lock_timeout ${plan.lockTimeout}; nothing was dropped`);
+    throw new DatabaseError(`dropping "${plan.name}" failed: ${describeDatabaseError(error)}`);
+  }
+  return { plan: summary, executed: true, durationMs: Math.round(performance.now() - started) };
+}

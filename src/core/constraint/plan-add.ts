@@ -1,0 +1,114 @@
+import { qualifiedName } from '../../db/catalog.js';
+import type { Database } from '../../db/database.js';
+import { findNameOwner, listUniqueIndexes, type NameOwner, type UniqueIndexInfo } from '../../db/unique-indexes.js';
+import { UsageError } from '../../errors.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import {
+  attachConstraintStatement,
+  createUniqueIndexStatement,
+  defaultIndexName,
+  dropIndexStatement,
+  isPlainKey,
+  setLocalLockTimeoutStatement,
+} from '../../sql/constraint-plan.js';
+import { deparseKeyElements } from './deparse-key.js';
+import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
+import { protectingIndexes } from './protection.js';
+import { planStatement, type SqlStep } from './sql-step.js';
+
+export interface ConstraintAddOptions {
+  key: ResolvedKey;
+  /** Index (and constraint) name; default like `leads_device_id_phone_key`. */
+  name?: string;
+  /** lock_timeout for the ALTER TABLE that attaches the index; default 5s. */
+  lockTimeout?: string;
+}
+
+/** A plain-column key becomes a table constraint; a normalised key can only be a unique expression index. */
+export type ConstraintKind = 'constraint' | 'expression-index';
+
+export type StepPurpose = 'drop-invalid' | 'build' | 'attach';
+
+export interface PlannedStep extends SqlStep {
+  purpose: StepPurpose;
+}
+
+export interface ConstraintAddPlan {
+  /** schema-qualified */
+  table: string;
+  key: ResolvedKey;
+  name: string;
+  kind: ConstraintKind;
+  /** false on embedded PGlite: one connection, so a plain CREATE UNIQUE INDEX. */
+  concurrently: boolean;
+  lockTimeout: string;
+  /** An equivalent valid unique constraint or index: nothing to do. */
+  existing: UniqueIndexInfo | null;
+  /** An invalid index by this name on this table, left by an earlier failed or interrupted build: dropped first. */
+  invalidLeftover: boolean;
+  /** This name's valid index is built but not yet a constraint (e.g. the ALTER hit its lock timeout): only attach it. */
+  resume: boolean;
+  steps: PlannedStep[];
+  /** The statement that removes this name's index after a failed build (shown by --print-sql). */
+  dropSql: string;
+}
+
+/**
+ * Reads the catalog and decides what `constraint add` would run; changes
+ * nothing. The pre-flight duplicate count is the executor's job (it scans
+ * the whole table), so --print-sql stays instant.
+ */
+export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
+  const { key } = options;
+  const table = key.table.info;
+  checkNullsEqualSupported(key, database.features.serverVersionNum);
+  const name = checkIndexName(options.name ?? defaultIndexName(key));
+  const lockTimeout = parseLockTimeout(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  const kind: ConstraintKind = isPlainKey(key) ? 'constraint' : 'expression-index';
+  const concurrently = database.features.driver === 'postgres';
+
+  const indexes = await listUniqueIndexes(database, table.oid);
+  const [elements] = await deparseKeyElements(database.db, key.table, [key]);
+  const protecting = protectingIndexes(indexes, elements!, key.nullsEqual);
+  const constraint = protecting.find((index) => index.constraint !== null) ?? null;
+  const ownIndex = protecting.find((index) => index.name === name && index.constraint === null) ?? null;
+  const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
+  const existing = resume ? null : (constraint ?? protecting[0] ?? null);
+
+  let invalidLeftover = false;
+  if (existing === null && !resume) {
+    const owner = await findNameOwner(database.db, table.schema, name, table.oid);
+    if (owner !== null) {
+      invalidLeftover = owner.kind === 'index' && owner.onTable === qualifiedName(table) && owner.valid === false;
+      if (!invalidLeftover) {
+        throw new UsageError(`the name "${name}" already belongs to ${describeOwner(owner, table.schema)}; choose another with --name`);
+      }
+    }
+  }
+
+  const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
+  const steps: PlannedStep[] = [];
+  if (existing === null) {
+    if (invalidLeftover) {
+      steps.push({ purpose: 'drop-invalid', transaction: false, statements: [compile(dropIndexStatement(table.schema, name, { concurrently }))] });
+    }
+    if (!resume) {
+      steps.push({ purpose: 'build', transaction: false, statements: [compile(createUniqueIndexStatement(key, name, { concurrently }))] });
+    }
+    if (kind === 'constraint') {
+      steps.push({
+        purpose: 'attach',
+        transaction: true,
+        statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(attachConstraintStatement(key.table, name))],
+      });
+    }
+  }
+  const dropSql = compile(dropIndexStatement(table.schema, name, { concurrently })).sql;
+  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, invalidLeftover, resume, steps, dropSql };
+}
+
+function describeOwner(owner: NameOwner, schema: string): string {
+  if (owner.kind === 'constraint') return 'another constraint on this table';
+  if (owner.kind === 'index') return `an index on ${owner.onTable ?? 'another table'} that does not enforce this key`;
+  return `a ${owner.kind} in schema ${schema}`;
+}

@@ -1,0 +1,57 @@
+import { qualifiedName } from '../../db/catalog.js';
+import type { Database } from '../../db/database.js';
+import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
+import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
+import { deparseKeyElements } from './deparse-key.js';
+import { summarizeKey, type KeySummary } from './key-summary.js';
+import { protectingIndexes } from './protection.js';
+
+export interface ConstraintStatusOptions {
+  table: LeadTable;
+  /** The keys to check (the presets, with the user's --normalize / --nulls-equal). */
+  keys: ResolvedKey[];
+  skippedKeys?: { name: string; reason: string }[];
+}
+
+export interface KeyProtection {
+  key: KeySummary;
+  /** The index elements the key needs, as PostgreSQL prints them. */
+  elements: string[];
+  /** Names of the valid unique constraints/indexes that enforce exactly this key; empty: unprotected. */
+  protectedBy: string[];
+}
+
+export interface ConstraintStatus {
+  table: string;
+  serverVersionNum: number;
+  /** UNIQUE NULLS NOT DISTINCT needs PostgreSQL 15+. */
+  nullsNotDistinctSupported: boolean;
+  indexes: UniqueIndexInfo[];
+  keys: KeyProtection[];
+  /** A short name for each index element a checked key uses, e.g. the e164 CASE expression → `e164(phone)`. */
+  elementLabels: Record<string, string>;
+  skippedKeys: { name: string; reason: string }[];
+}
+
+/** Every unique constraint and index on the table, and which keys they protect. Read-only. */
+export async function constraintStatus(database: Database, options: ConstraintStatusOptions): Promise<ConstraintStatus> {
+  const indexes = await listUniqueIndexes(database, options.table.info.oid);
+  const elements = await deparseKeyElements(database.db, options.table, options.keys);
+  return {
+    table: qualifiedName(options.table.info),
+    serverVersionNum: database.features.serverVersionNum,
+    nullsNotDistinctSupported: database.features.serverVersionNum >= 150000,
+    indexes,
+    keys: options.keys.map((key, index) => ({
+      key: summarizeKey(key),
+      elements: elements[index]!,
+      protectedBy: protectingIndexes(indexes, elements[index]!, key.nullsEqual).map((i) => i.name),
+    })),
+    elementLabels: Object.fromEntries(
+      options.keys.flatMap((key, index) =>
+        key.columns.map((column, position) => [elements[index]![position]!, column.normalize === null ? column.column : `${column.normalize}(${column.column})`]),
+      ),
+    ),
+    skippedKeys: options.skippedKeys ?? [],
+  };
+}

@@ -1,0 +1,83 @@
+import { qualifiedName, requireColumn } from '../../db/catalog.js';
+import type { Database } from '../../db/database.js';
+import { listGeneratedColumns } from '../../db/generated-columns.js';
+import { listUniqueIndexes } from '../../db/unique-indexes.js';
+import { UsageError } from '../../errors.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
+import { keyCommand } from './clean-command.js';
+import { deparseKeyElements } from './deparse-key.js';
+import { summarizeKey, type KeySummary } from './key-summary.js';
+import { protectingIndexes } from './protection.js';
+
+export interface UpsertOptions {
+  key: ResolvedKey;
+  onDuplicate: OnDuplicate;
+  /** Default: every column but the id and those the server fills (identity, generated). */
+  insertColumns?: string[];
+  /** update only. Default: the inserted columns that are neither key, id nor created column. */
+  updateColumns?: string[];
+}
+
+export interface UpsertPlan {
+  table: string;
+  key: KeySummary;
+  onDuplicate: OnDuplicate;
+  /** Parameter $n is insertColumns[n - 1]. */
+  insertColumns: string[];
+  updateColumns: string[];
+  sql: string;
+  /** The valid unique constraints/indexes ON CONFLICT will infer as arbiter; empty: the statement fails until `constraint add` runs. */
+  arbiters: string[];
+  /** The `constraint add` that builds the arbiter this statement needs. */
+  addCommand: string;
+}
+
+/** The INSERT … ON CONFLICT for the webhook, checked against the catalog; runs nothing. */
+export async function planUpsert(database: Database, options: UpsertOptions): Promise<UpsertPlan> {
+  const { key } = options;
+  const info = key.table.info;
+  const keyColumns = key.columns.map((c) => c.column);
+  const generated = await listGeneratedColumns(database.db, info.oid);
+  const insertColumns = options.insertColumns
+    ? inTableOrder(key, checkColumns(key, options.insertColumns, '--insert-columns'))
+    : info.columns.map((c) => c.name).filter((name) => name !== key.table.idColumn && !generated.includes(name));
+  const missing = keyColumns.filter((column) => !insertColumns.includes(column));
+  if (missing.length > 0) throw new UsageError(`--insert-columns must include the key's columns; missing: ${missing.join(', ')}`);
+
+  let updateColumns: string[] = [];
+  if (options.onDuplicate === 'update') {
+    const fixed = new Set([...keyColumns, key.table.idColumn, ...(key.table.createdColumn === null ? [] : [key.table.createdColumn])]);
+    updateColumns = options.updateColumns
+      ? checkColumns(key, options.updateColumns, '--update-columns')
+      : insertColumns.filter((column) => !fixed.has(column));
+    const refused = updateColumns.filter((column) => keyColumns.includes(column) || column === key.table.idColumn);
+    if (refused.length > 0) throw new UsageError(`--update-columns cannot change the key or the id: ${refused.join(', ')}`);
+    const notInserted = updateColumns.filter((column) => !insertColumns.includes(column));
+    if (notInserted.length > 0) throw new UsageError(`--update-columns must be inserted too (excluded.<column> holds only inserted values): ${notInserted.join(', ')}`);
+    if (updateColumns.length === 0) throw new UsageError('nothing to update: every inserted column is part of the key; use --on-duplicate skip');
+  }
+
+  const [elements] = await deparseKeyElements(database.db, key.table, [key]);
+  const arbiters = protectingIndexes(await listUniqueIndexes(database, info.oid), elements!, key.nullsEqual).map((index) => index.name);
+  return {
+    table: qualifiedName(info),
+    key: summarizeKey(key),
+    onDuplicate: options.onDuplicate,
+    insertColumns,
+    updateColumns,
+    sql: upsertStatement(key, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
+    arbiters,
+    addCommand: keyCommand(key, ['constraint', 'add'], []),
+  };
+}
+
+function checkColumns(key: ResolvedKey, columns: string[], flag: string): string[] {
+  if (columns.length === 0) throw new UsageError(`${flag} needs at least one column`);
+  if (new Set(columns).size !== columns.length) throw new UsageError(`${flag} names a column twice`);
+  return columns.map((column) => requireColumn(key.table.info, column, `${flag}: column`).name);
+}
+
+function inTableOrder(key: ResolvedKey, columns: string[]): string[] {
+  return key.table.info.columns.map((c) => c.name).filter((name) => columns.includes(name));
+}

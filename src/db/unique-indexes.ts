@@ -1,0 +1,107 @@
+import { sql } from 'kysely';
+import type { Database, Db } from './database.js';
+
+/** A unique index on the table, with the constraint it backs, if any (read from pg_index / pg_constraint). */
+export interface UniqueIndexInfo {
+  name: string;
+  /** 'primary key' and 'unique constraint' are backed by this index; 'unique index' stands alone. */
+  kind: 'primary key' | 'unique constraint' | 'unique index';
+  /** Name of the backing constraint (usually the index's own name), null for a bare index. */
+  constraint: string | null;
+  /** Each key column or expression as pg_get_indexdef prints it, in index order. */
+  elements: string[];
+  /** false for an index left by a failed or interrupted CREATE INDEX CONCURRENTLY. */
+  valid: boolean;
+  nullsNotDistinct: boolean;
+  /** A partial index (WHERE …) only protects some rows. */
+  predicate: string | null;
+  /** false for a DEFERRABLE constraint, which ON CONFLICT cannot use as an arbiter. */
+  immediate: boolean;
+  definition: string;
+}
+
+interface UniqueIndexRow {
+  name: string;
+  elements: string[];
+  valid: boolean;
+  is_primary: boolean;
+  immediate: boolean;
+  nulls_not_distinct: boolean;
+  predicate: string | null;
+  constraint_name: string | null;
+  definition: string;
+}
+
+/** Every unique index on the table (valid or not), constraint-backed or not, by name. */
+export async function listUniqueIndexes(database: Database, tableOid: number): Promise<UniqueIndexInfo[]> {
+  // indnullsnotdistinct exists from PostgreSQL 15; before that every index treats NULLs as distinct.
+  const nullsNotDistinct = database.features.serverVersionNum >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
+  const { rows } = await sql<UniqueIndexRow>`
+    select c.relname as name,
+           array(select pg_catalog.pg_get_indexdef(i.indexrelid, k, true) from generate_series(1, i.indnkeyatts) as k order by k) as elements,
+           i.indisvalid as valid, i.indisprimary as is_primary, i.indimmediate as immediate,
+           ${nullsNotDistinct} as nulls_not_distinct,
+           pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) as predicate,
+           con.conname as constraint_name,
+           pg_catalog.pg_get_indexdef(i.indexrelid) as definition
+    from pg_catalog.pg_index i
+    join pg_catalog.pg_class c on c.oid = i.indexrelid
+    left join pg_catalog.pg_constraint con on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u')
+    where i.indrelid = ${tableOid}::int8::oid and i.indisunique
+    order by c.relname`.execute(database.db);
+  return rows.map((row) => ({
+    name: row.name,
+    kind: row.is_primary ? 'primary key' : row.constraint_name !== null ? 'unique constraint' : 'unique index',
+    constraint: row.constraint_name,
+    elements: row.elements,
+    valid: row.valid,
+    nullsNotDistinct: row.nulls_not_distinct,
+    predicate: row.predicate,
+    immediate: row.immediate,
+    definition: row.definition,
+  }));
+}
+
+/** What already holds a name in the table's schema (relations share one namespace there) or among the table's constraints. */
+export interface NameOwner {
+  /** e.g. 'index', 'table', 'sequence', 'view', 'constraint' */
+  kind: string;
+  /** For an index: the table it is on (schema-qualified); null otherwise. */
+  onTable: string | null;
+  /** For an index: whether it is valid. */
+  valid: boolean | null;
+}
+
+export async function findNameOwner(db: Db, schema: string, name: string, tableOid: number): Promise<NameOwner | null> {
+  const { rows } = await sql<{ kind: string; on_table: string | null; valid: boolean | null }>`
+    select case c.relkind when 'r' then 'table' when 'p' then 'table' when 'i' then 'index' when 'I' then 'index'
+                          when 'S' then 'sequence' when 'v' then 'view' when 'm' then 'materialized view'
+                          when 'f' then 'foreign table' when 'c' then 'type' else 'relation' end as kind,
+           tn.nspname || '.' || t.relname as on_table,
+           i.indisvalid as valid
+    from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    left join pg_catalog.pg_index i on i.indexrelid = c.oid
+    left join pg_catalog.pg_class t on t.oid = i.indrelid
+    left join pg_catalog.pg_namespace tn on tn.oid = t.relnamespace
+    where n.nspname = ${schema} and c.relname = ${name}
+    union all
+    select 'constraint', null, null
+    from pg_catalog.pg_constraint con
+    where con.conrelid = ${tableOid}::int8::oid and con.conname = ${name}
+    limit 1`.execute(db);
+  const row = rows[0];
+  return row ? { kind: row.kind, onTable: row.on_table, valid: row.valid } : null;
+}
+
+/** The named index's validity, or null when it does not exist. */
+export async function indexValidity(db: Db, schema: string, name: string): Promise<boolean | null> {
+  const { rows } = await sql<{ valid: boolean }>`
+    select i.indisvalid as valid
+    from pg_catalog.pg_index i
+    join pg_catalog.pg_class c on c.oid = i.indexrelid
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema} and c.relname = ${name}`.execute(db);
+  return rows[0]?.valid ?? null;
+}
+

@@ -1,0 +1,50 @@
+import { keyCommand } from '../core/constraint/clean-command.js';
+import type { ConstraintAddPlan, PlannedStep } from '../core/constraint/plan-add.js';
+import { summarizeKey } from '../core/constraint/key-summary.js';
+import { indexText, keyText } from './constraint-format.js';
+
+/** --print-sql: the migration in order, with comments, for DBAs who run migrations through their own tooling. */
+export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
+  const lines = [`-- lead-dedupe constraint add: key ${keyText(summarizeKey(plan.key))} on ${plan.table}`];
+  if (plan.existing !== null) {
+    lines.push(`-- already protected by ${indexText(plan.existing)}: nothing to run`);
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push(
+    `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'])}`,
+    '--   exit 3 means: clean first.',
+  );
+  plan.steps.forEach((step, index) => {
+    lines.push('', ...comment(plan, step).map((text, line) => `-- ${line === 0 ? `${index + 1}. ` : '   '}${text}`));
+    if (step.transaction) lines.push('begin;');
+    lines.push(...step.statements.map((statement) => `${statement.sql};`));
+    if (step.transaction) lines.push('commit;');
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+function comment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
+  switch (step.purpose) {
+    case 'drop-invalid':
+      return [`"${plan.name}" exists but is INVALID: left by an earlier failed or interrupted build. Drop it first.`];
+    case 'build':
+      if (!plan.concurrently) {
+        return ['Build the unique index (embedded PGlite: one connection, so no CONCURRENTLY; writes wait while it builds).'];
+      }
+      return [
+        'Build the unique index without blocking writes. Run it outside any transaction block.',
+        'If it fails (a duplicate written meanwhile, a cancel) it leaves an INVALID index behind:',
+        `${plan.dropSql}; then retry.`,
+        ...(plan.kind === 'expression-index'
+          ? ['A normalised key cannot be a table constraint: this unique expression index is the final step.']
+          : []),
+      ];
+    case 'attach':
+      return [
+        'Attach the index as the table constraint: a catalog change, but it takes a brief ACCESS EXCLUSIVE lock;',
+        'lock_timeout makes it give up instead of queueing every insert behind a long transaction.',
+      ];
+    default:
+      return step.purpose satisfies never;
+  }
+}

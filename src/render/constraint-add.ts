@@ -1,0 +1,54 @@
+import type { ConstraintAddResult } from '../core/constraint/apply-add.js';
+import { formatCount, formatDuration } from './format.js';
+import { indexText, keyColumnsText, keyText } from './constraint-format.js';
+
+export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json'): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(result, null, 2)}\n`;
+    case 'table':
+      return renderText(result);
+    default:
+      return format satisfies never;
+  }
+}
+
+function renderText(result: ConstraintAddResult): string {
+  const what = result.kind === 'constraint' ? 'unique constraint' : 'unique index';
+  const lines: string[] = [];
+  if (result.droppedInvalid !== null) lines.push(`dropped the invalid index "${result.droppedInvalid}" left by an earlier failed or interrupted build`);
+  switch (result.outcome) {
+    case 'exists':
+      lines.push(
+        `already protected: ${indexText(result.existing!)} on ${result.table} enforces key ${keyText(result.key)}; nothing to do`,
+      );
+      return `${lines.join('\n')}\n`;
+    case 'attached':
+      lines.push(`attached the existing unique index "${result.name}" as ${what} "${result.name}" on ${result.table} (${keyColumnsText(result.key)})`);
+      break;
+    case 'created':
+      lines.push(`created ${what} "${result.name}" on ${result.table} for key ${keyText(result.key)}`);
+      break;
+    default:
+      return result.outcome satisfies never;
+  }
+  if (result.preflight !== null) {
+    lines.push(`  pre-flight: ${formatCount(result.preflight.groups)} duplicate groups in ${formatCount(result.preflight.rows)} rows (the count scan makes)`);
+  }
+  if (result.buildMs !== null) {
+    lines.push(`  index built ${result.concurrently ? 'with CREATE UNIQUE INDEX CONCURRENTLY (writes kept flowing)' : 'with a plain CREATE UNIQUE INDEX'} in ${formatDuration(result.buildMs)}`);
+  }
+  if (result.driver === 'pglite') {
+    lines.push('  embedded PGlite has a single connection, so CONCURRENTLY does not apply there: the plain build locked out writes while it ran');
+  }
+  if (result.attachMs !== null) {
+    lines.push(`  attached with ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX in ${formatDuration(result.attachMs)} (lock_timeout ${result.lockTimeout})`);
+  }
+  if (result.kind === 'expression-index') {
+    lines.push(
+      '  a normalised key cannot be a table constraint in PostgreSQL: this is a unique expression index on exactly the expression scan groups by;',
+      `  INSERT … ON CONFLICT must name that expression: lead-dedupe sql upsert --key ${result.key.name} … prints it`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+import type { ConstraintDropResult } from '../core/constraint/drop.js';
+import { formatDuration } from './format.js';
+import { indexText, shorten } from './constraint-format.js';
+
+export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json'): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(result, null, 2)}\n`;
+    case 'table':
+      return renderText(result);
+    default:
+      return format satisfies never;
+  }
+}
+
+function renderText(result: ConstraintDropResult): string {
+  const { plan } = result;
+  const target = `${indexText(plan.target)} on ${plan.table} (${plan.target.elements.map((element) => shorten(element)).join(', ')})`;
+  const statements = plan.sql.map((text) => `  ${text};`);
+  const transaction = plan.action === 'drop constraint';
+  const body = transaction ? ['  begin;', ...statements, '  commit;'] : statements;
+  if (!result.executed) {
+    return [`would drop ${target} with:`, ...body, 'dry run: nothing changed; pass --execute to drop it', ''].join('\n');
+  }
+  return [`dropped ${target} in ${formatDuration(result.durationMs ?? 0)} with:`, ...body, ''].join('\n');
+}

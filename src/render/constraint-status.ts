@@ -1,0 +1,50 @@
+import type { ConstraintStatus } from '../core/constraint/status.js';
+import { formatValue, plainTable } from './format.js';
+import { keyColumnsText, shorten } from './constraint-format.js';
+
+export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json'): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(status, null, 2)}\n`;
+    case 'table':
+      return renderText(status);
+    default:
+      return format satisfies never;
+  }
+}
+
+function renderText(status: ConstraintStatus): string {
+  const lines = [`${status.table}: ${status.indexes.length} unique constraint(s)/index(es)`, ''];
+  const indexes = plainTable({ head: ['name', 'kind', 'columns / expressions', 'NULLs', 'valid', 'note'] });
+  for (const index of status.indexes) {
+    const notes = [
+      index.predicate !== null ? `partial: where ${shorten(index.predicate, 30)}` : '',
+      index.immediate ? '' : 'deferrable',
+      index.valid ? '' : 'left by a failed build: drop it',
+    ].filter(Boolean);
+    indexes.push([
+      index.name,
+      index.kind,
+      index.elements.map((element) => status.elementLabels[element] ?? shorten(element)).join(', '),
+      index.nullsNotDistinct ? 'not distinct' : 'distinct',
+      index.valid ? 'yes' : 'NO',
+      notes.join('; ') || '-',
+    ]);
+  }
+  lines.push(status.indexes.length > 0 ? indexes.toString() : '(no unique constraints or indexes)', '');
+  const keys = plainTable({ head: ['key', 'columns', 'NULLs', 'protected by'] });
+  for (const protection of status.keys) {
+    keys.push([
+      protection.key.name,
+      keyColumnsText(protection.key),
+      protection.key.nullsEqual ? 'equal' : 'distinct',
+      protection.protectedBy.length > 0 ? protection.protectedBy.join(', ') : 'NOT PROTECTED',
+    ]);
+  }
+  lines.push('Keys:', status.keys.length > 0 ? keys.toString() : '(no key to check on this table)');
+  for (const skipped of status.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  if (!status.nullsNotDistinctSupported) {
+    lines.push(`this server (${formatValue(status.serverVersionNum)}) has no UNIQUE NULLS NOT DISTINCT: keys with NULLs equal cannot be protected`);
+  }
+  return `${lines.join('\n')}\n`;
+}

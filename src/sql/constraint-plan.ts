@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { sql, type RawBuilder } from 'kysely';
+import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
+import { columnRef, keyExpressions, tableRef } from '../keys/key-sql.js';
+
+/**
+ * Pure SQL for `constraint add` / `constraint drop`: the same key model as
+ * scan, so the index enforces exactly what scan counts. Every name reaching
+ * these functions was checked against the catalog and goes through `sql.id`.
+ */
+
+/** PostgreSQL truncates longer identifiers silently (NAMEDATALEN - 1). */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * One element per key column: the plain column, or its normalised expression
+ * in parentheses (CREATE INDEX and ON CONFLICT both need them around an
+ * expression). The expression is exactly keyExpressions(key), what scan groups by.
+ *
+ * @example device_id, phone=e164 → `"device_id"`, `((case when … end))`
+ */
+export function indexElements(key: ResolvedKey): RawBuilder<unknown>[] {
+  const expressions = keyExpressions(key);
+  return key.columns.map((column, index) => (column.normalize === null ? columnRef(column.column) : sql`(${expressions[index]!})`));
+}
+
+/** true when every key column is a plain column: only then can the index back a table constraint. */
+export function isPlainKey(key: ResolvedKey): boolean {
+  return key.columns.every((column) => column.normalize === null);
+}
+
+/**
+ * @example create unique index concurrently "leads_device_id_phone_key" on "public"."leads" ("device_id", "phone")
+ * With NULLs equal it ends in `nulls not distinct` (PostgreSQL 15+), matching scan's grouping of NULLs.
+ */
+export function createUniqueIndexStatement(key: ResolvedKey, indexName: string, options: { concurrently: boolean }): RawBuilder<unknown> {
+  const concurrently = options.concurrently ? sql` concurrently` : sql``;
+  const nulls = key.nullsEqual ? sql` nulls not distinct` : sql``;
+  return sql`create unique index${concurrently} ${sql.id(indexName)} on ${tableRef(key.table)} (${sql.join(indexElements(key))})${nulls}`;
+}
+
+/**
+ * A catalog change only: the index is already built and valid. It still needs
+ * an ACCESS EXCLUSIVE lock for a moment, hence the lock_timeout before it.
+ *
+ * @example alter table "public"."leads" add constraint "leads_device_id_phone_key" unique using index "leads_device_id_phone_key"
+ */
+export function attachConstraintStatement(table: LeadTable, name: string): RawBuilder<unknown> {
+  return sql`alter table ${tableRef(table)} add constraint ${sql.id(name)} unique using index ${sql.id(name)}`;
+}
+
+/** Only inside a transaction: SET LOCAL ends with it, so a pooled session keeps its own setting. */
+export function setLocalLockTimeoutStatement(timeout: string): RawBuilder<unknown> {
+  return sql`set local lock_timeout = ${sql.lit(timeout)}`;
+}
+
+/** @example drop index concurrently if exists "public"."leads_device_id_phone_key" */
+export function dropIndexStatement(schema: string, name: string, options: { concurrently: boolean }): RawBuilder<unknown> {
+  const concurrently = options.concurrently ? sql` concurrently` : sql``;
+  return sql`drop index${concurrently} if exists ${sql.id(schema, name)}`;
+}
+
+/** Drops the constraint and the index behind it. */
+export function dropConstraintStatement(table: LeadTable, name: string): RawBuilder<unknown> {
+  return sql`alter table ${tableRef(table)} drop constraint ${sql.id(name)}`;
+}
+
+/**
+ * PostgreSQL's own naming (`leads_device_id_phone_key`), with the rule after a
+ * normalised column (`leads_device_id_phone_e164_key`). Longer than 63 bytes:
+ * cut and suffixed with a hash of the full name, so two long keys stay apart
+ * and the catalog lookup finds the name PostgreSQL will store.
+ */
+export function defaultIndexName(key: ResolvedKey): string {
+  const parts = key.columns.map((c) => (c.normalize === null ? c.column : `${c.column}_${c.normalize}`));
+  const full = `${key.table.info.name}_${parts.join('_')}_key`;
+  if (Buffer.byteLength(full) <= MAX_IDENTIFIER_BYTES) return full;
+  const hash = createHash('md5').update(full).digest('hex').slice(0, 8);
+  return `${truncateBytes(full, MAX_IDENTIFIER_BYTES - hash.length - 1)}_${hash}`;
+}
+
+function truncateBytes(text: string, maxBytes: number): string {
+  let result = '';
+  for (const char of text) {
+    if (Buffer.byteLength(result + char) > maxBytes) break;
+    result += char;
+  }
+  return result;
+}
