@@ -1,30 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
 import { dedupeDevicePhone, uniqueConstraintsOf, uniqueIndexesOf } from '../support/constraint-fixtures.js';
+import { assertBuilt, runCli } from '../support/cli.js';
 import { sqlOracle } from '../support/oracle.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
-/** The built binary (npm test builds first), run as a DBA would, against a server database of its own. */
-const BIN = 'bin/lead-dedupe.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile('node', [BIN, ...args], { env: { ...process.env, DATABASE_URL: '', LEAD_DEDUPE_DEBUG: '', ...env } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env: { LEAD_DEDUPE_DEBUG: '', ...env } });
 
 describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)', () => {
   let test: TestDatabase;
@@ -32,7 +15,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
   const role = `ld_e2e_${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    if (!existsSync('dist/commands/constraint.js')) throw new Error('dist is not built: run `npm run build` (npm test does)');
+    assertBuilt();
     test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
     db = ['--database', test.url!];
     await seed(test.database, { table: 'leads', rows: 2000, scenario: 'production', replace: false });

@@ -1,7 +1,14 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/lead-dedupe.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/lead-dedupe.mjs', import.meta.url));
+
+/** End-to-end suites test the built bundle; fail clearly when it is missing. */
+export function assertBuilt(): void {
+  if (!existsSync(BUNDLE)) throw new Error('dist is not built: run `npm run build` (npm test does)');
+}
 
 export interface CliResult {
   code: number;
