@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { constraintCommand } from '../commands/constraint.js';
+import { cleanCommand } from '../commands/clean.js';
 import { demoCommand } from '../commands/demo.js';
+import { restoreCommand } from '../commands/restore.js';
+import { runsCommand } from '../commands/runs.js';
 import { scanCommand } from '../commands/scan.js';
 import { seedCommand } from '../commands/seed.js';
 import { sqlCommand } from '../commands/sql-upsert.js';
@@ -15,7 +18,7 @@ export function buildProgram(run: ActionRunner): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run)]) {
+  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run)]) {
     program.addCommand(command.exitOverride());
   }
   return program;

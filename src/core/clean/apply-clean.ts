@@ -1,0 +1,196 @@
+import type { Database, Db } from '../../db/database.js';
+import { toNumber } from '../../db/database.js';
+import { qualifiedName } from '../../db/catalog.js';
+import { DatabaseError, LeadDedupeError } from '../../errors.js';
+import { dropStageStatement, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
+import {
+  finishRunStatement,
+  insertRunStatement,
+  markInterruptedStatement,
+  updateRunTotalsStatement,
+  type RunTotals,
+} from '../../sql/archive-plan.js';
+import { describeNormalize } from '../scan.js';
+import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
+import { ensureArchive } from './archive.js';
+import { applyBatch, selectBatch, type BatchChanges, type BatchSelection } from './batch.js';
+import { loadCleanContext, type CleanContext } from './clean-context.js';
+import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
+import { requirePrivileges } from './permissions.js';
+import { inTransaction, isRetryable, messageOf, setLocalTimeouts, sleep, sqlState } from './transaction.js';
+
+export interface CleanHooks {
+  /** SIGINT: the run stops after the batch in flight and reports. */
+  signal?: AbortSignal;
+  onProgress?: (progress: CleanProgress) => void;
+}
+
+/**
+ * Applies the clean-up in batches of groups, one transaction each, under the
+ * table's advisory lock, every change archived in the same transaction.
+ * Returns what was done; a stop (SIGINT, a batch that keeps timing out) is a
+ * result with status interrupted/failed, not an exception, so the caller can
+ * still print the summary. Anything else rolls back the batch in flight,
+ * marks the run failed and throws.
+ */
+export async function applyClean(database: Database, options: CleanOptions, hooks: CleanHooks = {}): Promise<CleanResult> {
+  const context = await loadCleanContext(database, options);
+  const table = options.key.table;
+  await requirePrivileges(database.db, { table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
+  return database.db.connection().execute(async (connection) => {
+    await acquireTableLock(connection, table, options.archiveSchema);
+    try {
+      await ensureArchive(connection, options.archiveSchema);
+      await markInterruptedStatement(options.archiveSchema, qualifiedName(table.info)).execute(connection);
+      return await runBatches(connection, context, hooks);
+    } finally {
+      await dropStageStatement().execute(connection).catch(() => undefined);
+      await releaseTableLock(connection, table).catch(() => undefined);
+    }
+  });
+}
+
+async function runBatches(connection: Db, context: CleanContext, hooks: CleanHooks): Promise<CleanResult> {
+  const { options } = context;
+  const { key, archiveSchema } = options;
+  const started = performance.now();
+  const runId = toNumber((await insertRunStatement(archiveSchema, {
+    table: qualifiedName(key.table.info),
+    keyName: key.name,
+    keyColumns: key.columns.map((c) => c.column),
+    normalize: describeNormalize(key),
+    nullsEqual: key.nullsEqual,
+    keep: options.keep,
+    mode: options.mode,
+    options: {
+      mergeRules: options.mergeRules,
+      mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
+      batchSize: options.batchSize,
+      maxGroups: options.maxGroups,
+      pauseMs: options.pauseMs,
+      lockTimeoutMs: options.lockTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      defaultCountry: key.defaultCountry,
+      idColumn: key.table.idColumn,
+      createdColumn: key.table.createdColumn,
+      childReferences: context.references.map((r) => `${r.schema}.${r.table}.${r.column} (${r.constraint}, on delete ${r.onDelete})`),
+    },
+  }).execute(connection)).rows[0]?.id);
+  const totals: RunTotals = { groupsPlanned: 0, groupsDone: 0, rowsRemoved: 0, rowsMerged: 0, groupsSkipped: 0, childRowsMoved: {}, batchesDone: 0 };
+  for (const reference of context.references) totals.childRowsMoved[`${reference.schema}.${reference.table}`] = 0;
+  const skipped: SkippedGroup[] = [];
+  let retries = 0;
+  let batches = 0;
+  let stoppedBecause: string | null = null;
+  let status: RunStatus = 'done';
+  const result = (): CleanResult => ({
+    runId,
+    status,
+    table: qualifiedName(key.table.info),
+    key: key.name,
+    keep: options.keep,
+    mode: options.mode,
+    groupsPlanned: totals.groupsPlanned,
+    groups: totals.groupsDone,
+    rowsRemoved: totals.rowsRemoved,
+    rowsMerged: totals.rowsMerged,
+    childRows: context.references.map((r) => ({
+      table: `${r.schema}.${r.table}`,
+      constraint: r.constraint,
+      column: r.column,
+      rows: totals.childRowsMoved[`${r.schema}.${r.table}`] ?? 0,
+    })),
+    skippedGroups: totals.groupsSkipped,
+    skipped: skipped.slice(0, 20),
+    batches,
+    batchesDone: totals.batchesDone,
+    retries,
+    archiveSchema,
+    stoppedBecause,
+    durationMs: Math.round(performance.now() - started),
+  });
+  try {
+    for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(connection);
+    const stage = (await stageSummaryQuery().execute(connection)).rows[0];
+    totals.groupsPlanned = toNumber(stage?.groups);
+    batches = toNumber(stage?.batches);
+    await updateRunTotalsStatement(archiveSchema, runId, totals).execute(connection);
+    for (let batch = 0; batch < batches; batch++) {
+      if (hooks.signal?.aborted) {
+        status = 'interrupted';
+        stoppedBecause = `interrupted after ${batch} of ${batches} batches; rerun to continue`;
+        break;
+      }
+      let attempt = 0;
+      for (;;) {
+        try {
+          const next = await inTransaction(connection, () => oneBatch(connection, context, runId, batch, totals));
+          Object.assign(totals, next.totals);
+          skipped.push(...next.selection.skipped);
+          break;
+        } catch (error) {
+          if (!isRetryable(error)) throw error;
+          if (attempt >= options.retries) {
+            status = 'failed';
+            stoppedBecause = `batch ${batch + 1} of ${batches} failed ${attempt + 1} times (${describeTimeout(error, options)}); ${totals.batchesDone} batches are committed and archived, rerun later to continue`;
+            break;
+          }
+          attempt++;
+          retries++;
+          await sleep(backoffMs(attempt), hooks.signal);
+        }
+      }
+      if (status === 'failed') break;
+      hooks.onProgress?.({ batch: batch + 1, batches, groupsDone: totals.groupsDone, rowsRemoved: totals.rowsRemoved, elapsedMs: performance.now() - started });
+      if (batch + 1 < batches) await sleep(options.pauseMs, hooks.signal);
+    }
+    await finishRunStatement(archiveSchema, runId, status, stoppedBecause).execute(connection);
+    return result();
+  } catch (error) {
+    const message = `batch ${totals.batchesDone + 1} of ${batches} failed: ${messageOf(error)}`;
+    await finishRunStatement(archiveSchema, runId, 'failed', message).execute(connection).catch(() => undefined);
+    if (error instanceof LeadDedupeError) throw error;
+    const state = sqlState(error);
+    throw new DatabaseError(
+      `clean run ${runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${totals.batchesDone} earlier batches are committed and archived`,
+    );
+  }
+}
+
+/** One batch, inside its transaction; the new totals are only adopted by the caller once it committed. */
+async function oneBatch(connection: Db, context: CleanContext, runId: number, batch: number, totals: RunTotals): Promise<{ selection: BatchSelection; totals: RunTotals }> {
+  const { options } = context;
+  await setLocalTimeouts(connection, options.lockTimeoutMs, options.statementTimeoutMs);
+  const selection = await selectBatch(connection, context, batch, true);
+  const nothing = selection.victims === 0 && selection.skipped.length === 0;
+  const changes: BatchChanges = nothing ? { removed: 0, merged: 0, moved: [] } : await applyBatch(connection, context, runId, batch, selection);
+  const next: RunTotals = {
+    ...totals,
+    groupsDone: totals.groupsDone + selection.groups,
+    rowsRemoved: totals.rowsRemoved + changes.removed,
+    rowsMerged: totals.rowsMerged + changes.merged,
+    groupsSkipped: totals.groupsSkipped + selection.skipped.length,
+    childRowsMoved: { ...totals.childRowsMoved },
+    batchesDone: totals.batchesDone + 1,
+  };
+  for (const moved of changes.moved) next.childRowsMoved[moved.table] = (next.childRowsMoved[moved.table] ?? 0) + moved.rows;
+  await updateRunTotalsStatement(options.archiveSchema, runId, next).execute(connection);
+  return { selection, totals: next };
+}
+
+/** 0.5 s, 1 s, 2 s, …: gives the writers that hold the locks time to finish. */
+function backoffMs(attempt: number): number {
+  return 500 * 2 ** (attempt - 1);
+}
+
+function describeTimeout(error: unknown, options: CleanOptions): string {
+  switch (sqlState(error)) {
+    case '55P03':
+      return `could not lock its rows within --lock-timeout ${options.lockTimeoutMs} ms`;
+    case '57014':
+      return `a statement ran longer than --statement-timeout ${options.statementTimeoutMs} ms`;
+    default:
+      return messageOf(error);
+  }
+}
+

@@ -1,0 +1,18 @@
+import type { Db } from '../../db/database.js';
+import { archiveDdl } from '../../sql/archive-plan.js';
+import { inTransaction, sqlState } from './transaction.js';
+
+/** Creates the archive schema and tables if missing (never drops or alters them). */
+export async function ensureArchive(connection: Db, schema: string): Promise<void> {
+  const create = () =>
+    inTransaction(connection, async () => {
+      for (const statement of archiveDdl(schema)) await statement.execute(connection);
+    });
+  try {
+    await create();
+  } catch (error) {
+    // Two first runs (on different tables) can race on CREATE … IF NOT EXISTS; the second attempt sees the winner's tables.
+    if (sqlState(error) !== '23505' && sqlState(error) !== '42P07') throw error;
+    await create();
+  }
+}

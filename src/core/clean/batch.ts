@@ -1,0 +1,81 @@
+import type { Db } from '../../db/database.js';
+import { toNumber } from '../../db/database.js';
+import { qualifiedName } from '../../db/catalog.js';
+import { DatabaseError } from '../../errors.js';
+import {
+  batchCountsQuery,
+  childConflictStatements,
+  deleteVictimsStatement,
+  dropSkippedStatement,
+  lockBatchStatement,
+  rankStatements,
+  repointStatement,
+  skippedGroupsQuery,
+} from '../../sql/clean-plan.js';
+import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
+import { archiveKeepersStatement, mergeKeepersStatement, mergeValuesStatement } from '../../sql/merge-plan.js';
+import { archiveRef } from '../../sql/archive-plan.js';
+import type { ChildCount, SkippedGroup } from './clean-types.js';
+import type { CleanContext } from './clean-context.js';
+
+export interface BatchSelection {
+  groups: number;
+  victims: number;
+  skipped: SkippedGroup[];
+}
+
+/**
+ * Locks (or, for the dry run, just reads) a batch's rows, ranks them in
+ * their current groups, and sets aside the groups a child unique index
+ * would not let us re-point. Leaves pg_temp.ld_members holding the batch.
+ */
+export async function selectBatch(connection: Db, context: CleanContext, batch: number | null, lock: boolean): Promise<BatchSelection> {
+  const { key, keep } = context.options;
+  await lockBatchStatement(key, batch, lock, keep).execute(connection);
+  for (const statement of rankStatements(keep)) await statement.execute(connection);
+  for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
+  const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
+  if (skipped.length > 0) await dropSkippedStatement().execute(connection);
+  const counts = (await batchCountsQuery().execute(connection)).rows[0];
+  return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), skipped };
+}
+
+export interface BatchChanges {
+  removed: number;
+  merged: number;
+  moved: ChildCount[];
+}
+
+/**
+ * The changes of one batch, inside its transaction, each archived right
+ * before it is made: skipped groups, removed rows, keepers (merge), child
+ * rows; then merge, re-point, delete.
+ */
+export async function applyBatch(connection: Db, context: CleanContext, runId: number, batch: number, selection: BatchSelection): Promise<BatchChanges> {
+  const { key, archiveSchema } = context.options;
+  const table = key.table;
+  if (selection.skipped.length > 0) await archiveSkippedStatement(archiveSchema, runId, batch).execute(connection);
+  await archiveRemovedStatement(archiveSchema, table, runId, batch).execute(connection);
+  let merged = 0;
+  if (context.mergeColumns.length > 0) {
+    await mergeValuesStatement(table, context.mergeColumns).execute(connection);
+    await archiveKeepersStatement(table, context.mergeColumns, archiveRef(archiveSchema, 'lead_dedupe_keepers'), runId, batch).execute(connection);
+    merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
+  }
+  const moved: ChildCount[] = [];
+  for (const reference of context.references) {
+    await archiveMovedStatement(archiveSchema, reference, runId, batch).execute(connection);
+    const rows = affected(await repointStatement(reference).execute(connection));
+    moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
+  }
+  const removed = affected(await deleteVictimsStatement(key).execute(connection));
+  if (removed !== selection.victims) {
+    // The rows are locked, so this cannot happen; if it does, roll the batch back rather than archive what was not removed.
+    throw new DatabaseError(`batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows but archived ${selection.victims}; rolled back`);
+  }
+  return { removed, merged, moved };
+}
+
+function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {
+  return Number(result.numAffectedRows ?? result.numUpdatedOrDeletedRows ?? 0);
+}

@@ -1,0 +1,120 @@
+import type { ResolvedKey } from '../../keys/key-definition.js';
+
+export const KEEP_POLICIES = ['oldest', 'newest', 'most-complete'] as const;
+export type KeepPolicy = (typeof KEEP_POLICIES)[number];
+
+export const CLEAN_MODES = ['merge', 'delete'] as const;
+export type CleanMode = (typeof CLEAN_MODES)[number];
+
+export const MERGE_RULES = ['newest', 'oldest', 'keeper', 'longest'] as const;
+export type MergeRule = (typeof MERGE_RULES)[number];
+
+/** What `clean` does; checked against the catalog before any SQL runs. */
+export interface CleanOptions {
+  key: ResolvedKey;
+  keep: KeepPolicy;
+  mode: CleanMode;
+  /** Per column; columns not named use `newest`. Only read in merge mode. */
+  mergeRules: Record<string, MergeRule>;
+  /** Groups per transaction. */
+  batchSize: number;
+  /** Cap on the groups one run handles; null = all. */
+  maxGroups: number | null;
+  pauseMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  /** Where the archive tables live (created on first use, never dropped). */
+  archiveSchema: string;
+  /** Retries of a batch that hit a lock or statement timeout. */
+  retries: number;
+  /** How many groups the plan shows with keeper and losers. */
+  sampleGroups: number;
+}
+
+/** A foreign key that points at the leads table's id. */
+export interface ChildReference {
+  constraint: string;
+  schema: string;
+  table: string;
+  column: string;
+  /** The child's primary key columns: how the archive finds a moved row again. */
+  primaryKey: string[];
+  onDelete: string;
+  /** Unique indexes on the child that include `column`: re-pointing could break them. */
+  uniqueIndexes: { name: string; columns: string[]; nullsNotDistinct: boolean }[];
+}
+
+export interface ChildCount {
+  table: string;
+  constraint: string;
+  column: string;
+  rows: number;
+}
+
+export interface SkippedGroup {
+  groupId: string;
+  reason: string;
+}
+
+export interface SampleGroup {
+  groupId: string;
+  key: Record<string, unknown>;
+  keeper: string;
+  losers: string[];
+}
+
+/** The dry run: what `--execute` would do, computed on the current data without locking it. */
+export interface CleanPlan {
+  table: string;
+  key: string;
+  columns: string[];
+  normalize: Record<string, string>;
+  nullsEqual: boolean;
+  keep: KeepPolicy;
+  mode: CleanMode;
+  mergeRules: Record<string, MergeRule>;
+  mergeColumns: string[];
+  groups: number;
+  rowsToRemove: number;
+  keepersToMerge: number;
+  childRows: ChildCount[];
+  skippedGroups: number;
+  skipped: SkippedGroup[];
+  batches: number;
+  batchSize: number;
+  sample: SampleGroup[];
+  durationMs: number;
+}
+
+export type RunStatus = 'running' | 'done' | 'failed' | 'restored' | 'interrupted';
+
+export interface CleanProgress {
+  batch: number;
+  batches: number;
+  groupsDone: number;
+  rowsRemoved: number;
+  elapsedMs: number;
+}
+
+export interface CleanResult {
+  runId: number;
+  status: RunStatus;
+  table: string;
+  key: string;
+  keep: KeepPolicy;
+  mode: CleanMode;
+  groupsPlanned: number;
+  groups: number;
+  rowsRemoved: number;
+  rowsMerged: number;
+  childRows: ChildCount[];
+  skippedGroups: number;
+  skipped: SkippedGroup[];
+  batches: number;
+  batchesDone: number;
+  retries: number;
+  archiveSchema: string;
+  /** Why the run stopped early (interrupted, timed out); null when it finished. */
+  stoppedBecause: string | null;
+  durationMs: number;
+}

@@ -1,0 +1,38 @@
+import { UsageError } from '../../errors.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import type { MergeColumn } from '../../sql/merge-plan.js';
+import { MERGE_RULES, type MergeRule } from './clean-types.js';
+import { mergeableColumns, type ColumnTraits } from './table-columns.js';
+
+/**
+ * The columns merge fills and the rule for each: `newest` unless a
+ * --merge-rule says otherwise; `keeper` leaves a column out. A rule for a
+ * column merge may never touch (id, created time, key) is a usage error.
+ */
+export function resolveMergeColumns(key: ResolvedKey, columns: ColumnTraits[], rules: Record<string, MergeRule>): MergeColumn[] {
+  const eligible = mergeableColumns(key, columns);
+  for (const column of Object.keys(rules)) {
+    if (!columns.some((c) => c.name === column)) {
+      throw new UsageError(`--merge-rule names "${column}", which ${key.table.info.name} does not have; columns: ${columns.map((c) => c.name).join(', ')}`);
+    }
+    if (!eligible.some((c) => c.name === column)) {
+      throw new UsageError(`--merge-rule ${column}: merge never changes the id, the created time, key columns, identity, generated or array columns`);
+    }
+  }
+  const result: MergeColumn[] = [];
+  for (const column of eligible) {
+    const rule = rules[column.name] ?? 'newest';
+    if (rule === 'keeper') continue;
+    result.push({ name: column.name, isText: column.isText, rule });
+  }
+  return result;
+}
+
+export function parseMergeRule(text: string): [column: string, rule: MergeRule] {
+  const at = text.indexOf('=');
+  const rule = MERGE_RULES.find((candidate) => candidate === text.slice(at + 1).trim().toLowerCase());
+  if (at <= 0 || rule === undefined) {
+    throw new UsageError(`--merge-rule takes <column>=${MERGE_RULES.join('|')}, e.g. email=newest; got "${text}"`);
+  }
+  return [text.slice(0, at).trim(), rule];
+}

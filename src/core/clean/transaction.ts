@@ -1,0 +1,70 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+
+/**
+ * BEGIN, run, COMMIT; ROLLBACK and rethrow on any error. On a connection
+ * pinned with `db.connection()`: clean's temp tables and advisory lock are
+ * per session, so every statement of a run must use the same one.
+ */
+export async function inTransaction<T>(connection: Db, work: () => Promise<T>): Promise<T> {
+  await sql`begin`.execute(connection);
+  try {
+    const result = await work();
+    await sql`commit`.execute(connection);
+    return result;
+  } catch (error) {
+    await sql`rollback`.execute(connection).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Like inTransaction, but always rolls back: the dry runs rehearse the real statements and keep nothing. */
+export async function rehearse<T>(connection: Db, work: () => Promise<T>): Promise<T> {
+  await sql`begin`.execute(connection);
+  try {
+    return await work();
+  } finally {
+    await sql`rollback`.execute(connection).catch(() => undefined);
+  }
+}
+
+/** Limits for the current transaction only (set_config(…, true) = SET LOCAL). */
+export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
+  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`.execute(connection);
+}
+
+/**
+ * SQLSTATEs that mean "try this batch again later": lock/statement timeout,
+ * deadlock, serialization failure, and a unique violation (a child row
+ * written between the batch's unique check and its re-point: the retry's
+ * check then sees it and skips that group).
+ */
+const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001', '23505']);
+
+export function sqlState(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
+export function isRetryable(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== null && RETRYABLE.has(state);
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
+}
+
+/** Waits `ms`, or less when `signal` aborts (SIGINT must not wait out a long --pause). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

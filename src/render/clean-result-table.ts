@@ -1,0 +1,27 @@
+import type { CleanResult } from '../core/clean/clean-types.js';
+import { formatCount, formatDuration, plainTable } from './format.js';
+
+/** The summary after --execute (also after a stop): what was done, and how to undo it. */
+export function renderCleanResultTable(result: CleanResult): string {
+  const rate = result.durationMs > 0 ? Math.round((result.rowsRemoved * 1000) / result.durationMs) : 0;
+  const lines = [
+    `clean run ${result.runId} on ${result.table} by ${result.key} (keep ${result.keep}, mode ${result.mode}): ${result.status} in ${formatDuration(result.durationMs)}`,
+    '',
+  ];
+  const summary = plainTable();
+  summary.push(['groups cleaned', `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}`]);
+  summary.push(['rows removed', `${formatCount(result.rowsRemoved)} (${formatCount(rate)} rows/s)`]);
+  if (result.mode === 'merge') summary.push(['keepers merged into', formatCount(result.rowsMerged)]);
+  for (const child of result.childRows) summary.push([`child rows moved: ${child.table}.${child.column}`, formatCount(child.rows)]);
+  summary.push(['groups skipped', formatCount(result.skippedGroups)]);
+  summary.push(['batches', `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`]);
+  lines.push(summary.toString());
+  if (result.skipped.length > 0) {
+    lines.push('', `Skipped groups${result.skippedGroups > result.skipped.length ? ` (first ${result.skipped.length})` : ''}:`);
+    for (const group of result.skipped) lines.push(`  ${group.groupId}: ${group.reason}`);
+  }
+  if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
+  const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
+  lines.push('', changed ? `Archived in ${result.archiveSchema}; undo with: lead-dedupe restore ${result.runId} --execute` : `Nothing to clean under ${result.key}; nothing to undo.`);
+  return `${lines.join('\n')}\n`;
+}

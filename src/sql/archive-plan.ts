@@ -1,0 +1,172 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { LeadTable } from '../keys/key-definition.js';
+import { columnRef, tableRef } from '../keys/key-sql.js';
+import type { ChildReference, RunStatus } from '../core/clean/clean-types.js';
+import { TEMP } from './clean-temp-tables.js';
+
+/** The archive tables, in the tool's own schema (--archive-schema). */
+export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
+export type ArchiveTable = (typeof ARCHIVE_TABLES)[number];
+
+export function archiveRef(schema: string, table: ArchiveTable): RawBuilder<unknown> {
+  return sql.id(schema, table);
+}
+
+/**
+ * Creates the archive on first use; never drops or alters it. Every removed
+ * row is kept whole as jsonb (to_jsonb), so a restore can rebuild it with
+ * jsonb_populate_record whatever the table's columns are.
+ */
+export function archiveDdl(schema: string): RawBuilder<unknown>[] {
+  const runs = archiveRef(schema, 'lead_dedupe_runs');
+  return [
+    sql`create schema if not exists ${sql.id(schema)}`,
+    sql`create table if not exists ${runs} (
+  id bigint generated always as identity primary key,
+  started_at timestamptz not null default clock_timestamp(),
+  finished_at timestamptz,
+  status text not null check (status in ('running', 'done', 'failed', 'restored', 'interrupted')),
+  table_name text not null,
+  key_name text not null,
+  key_columns text[] not null,
+  normalize jsonb not null,
+  nulls_equal boolean not null,
+  keep text not null,
+  mode text not null,
+  options jsonb not null,
+  groups_planned bigint not null default 0,
+  groups_done bigint not null default 0,
+  rows_removed bigint not null default 0,
+  rows_merged bigint not null default 0,
+  groups_skipped bigint not null default 0,
+  child_rows_moved jsonb not null default '{}',
+  batches_done integer not null default 0,
+  db_user text not null default current_user,
+  client_host text not null default coalesce(host(inet_client_addr()), 'local'),
+  backend_pid integer not null default pg_backend_pid(),
+  message text,
+  restored_at timestamptz
+)`,
+    sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_removed')} (
+  run_id bigint not null references ${runs} (id),
+  batch_no integer not null,
+  group_id text not null,
+  keeper_id text not null,
+  row_id text not null,
+  row_data jsonb not null,
+  primary key (run_id, row_id)
+)`,
+    sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_keepers')} (
+  run_id bigint not null references ${runs} (id),
+  batch_no integer not null,
+  group_id text not null,
+  row_id text not null,
+  merged_columns text[] not null,
+  row_data jsonb not null,
+  primary key (run_id, row_id)
+)`,
+    sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_moved')} (
+  run_id bigint not null references ${runs} (id),
+  batch_no integer not null,
+  child_schema text not null,
+  child_table text not null,
+  constraint_name text not null,
+  column_name text not null,
+  pk_columns text[] not null,
+  child_pk jsonb not null,
+  old_value jsonb not null,
+  new_value jsonb not null
+)`,
+    sql`create index if not exists lead_dedupe_moved_run_idx on ${archiveRef(schema, 'lead_dedupe_moved')} (run_id)`,
+    sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_skipped')} (
+  run_id bigint not null references ${runs} (id),
+  batch_no integer not null,
+  group_id text not null,
+  reason text not null
+)`,
+    sql`create index if not exists lead_dedupe_skipped_run_idx on ${archiveRef(schema, 'lead_dedupe_skipped')} (run_id)`,
+  ];
+}
+
+export interface NewRun {
+  table: string;
+  keyName: string;
+  keyColumns: string[];
+  normalize: Record<string, string>;
+  nullsEqual: boolean;
+  keep: string;
+  mode: string;
+  options: Record<string, unknown>;
+}
+
+export function insertRunStatement(schema: string, run: NewRun): RawBuilder<{ id: string | number }> {
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_runs')}
+  (status, table_name, key_name, key_columns, normalize, nulls_equal, keep, mode, options)
+values ('running', ${run.table}, ${run.keyName}, ${run.keyColumns}::text[], ${JSON.stringify(run.normalize)}::jsonb, ${run.nullsEqual},
+        ${run.keep}, ${run.mode}, ${JSON.stringify(run.options)}::jsonb)
+returning id`;
+}
+
+/** The run's running totals, written in the batch's own transaction (so they always match what is archived). */
+export interface RunTotals {
+  groupsPlanned: number;
+  groupsDone: number;
+  rowsRemoved: number;
+  rowsMerged: number;
+  groupsSkipped: number;
+  childRowsMoved: Record<string, number>;
+  batchesDone: number;
+}
+
+export function updateRunTotalsStatement(schema: string, runId: number, totals: RunTotals): RawBuilder<unknown> {
+  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')}
+set groups_planned = ${totals.groupsPlanned}, groups_done = ${totals.groupsDone}, rows_removed = ${totals.rowsRemoved},
+    rows_merged = ${totals.rowsMerged}, groups_skipped = ${totals.groupsSkipped},
+    child_rows_moved = ${JSON.stringify(totals.childRowsMoved)}::jsonb, batches_done = ${totals.batchesDone}
+where id = ${runId}`;
+}
+
+export function finishRunStatement(schema: string, runId: number, status: RunStatus, message: string | null): RawBuilder<unknown> {
+  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')}
+set status = ${status}, finished_at = clock_timestamp(), message = ${message}
+where id = ${runId}`;
+}
+
+/**
+ * Runs of this table still marked running once we hold its advisory lock
+ * died without finishing (killed, connection lost): their committed batches
+ * are archived, the rest was rolled back.
+ */
+export function markInterruptedStatement(schema: string, table: string): RawBuilder<unknown> {
+  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')}
+set status = 'interrupted', finished_at = coalesce(finished_at, clock_timestamp()),
+    message = coalesce(message, 'the process ended without finishing; committed batches are archived')
+where table_name = ${table} and status = 'running'`;
+}
+
+/** Each removed row in full, before it goes. */
+export function archiveRemovedStatement(schema: string, table: LeadTable, runId: number, batch: number): RawBuilder<unknown> {
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_removed')} (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+select ${runId}::int8, ${batch}::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
+from ${tableRef(table)} as l
+join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
+where m.rank_in_group > 1`;
+}
+
+/** Each child row about to be re-pointed: its primary key and the old and new value. */
+export function archiveMovedStatement(schema: string, reference: ChildReference, runId: number, batch: number): RawBuilder<unknown> {
+  const pk = reference.primaryKey.map((column) => columnRef(column, 'c'));
+  const column = columnRef(reference.column, 'c');
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
+  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
+select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
+       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}), to_jsonb(m.keeper_id)
+from ${sql.id(reference.schema, reference.table)} as c
+join ${TEMP.members} as m on ${column} = m.row_id
+where m.rank_in_group > 1`;
+}
+
+export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_skipped')} (run_id, batch_no, group_id, reason)
+select ${runId}::int8, ${batch}::int4, group_id, reason from ${TEMP.skipped}`;
+}

@@ -1,0 +1,105 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { LeadTable } from '../keys/key-definition.js';
+import { columnRef, tableRef } from '../keys/key-sql.js';
+import type { MergeRule } from '../core/clean/clean-types.js';
+import { TEMP } from './clean-temp-tables.js';
+
+/** A column merge may fill, with the rule that picks the donor value. */
+export interface MergeColumn {
+  name: string;
+  isText: boolean;
+  rule: Exclude<MergeRule, 'keeper'>;
+}
+
+/** NULL, or blank text: what merge fills. */
+export function isEmpty(column: MergeColumn, alias: string): RawBuilder<boolean> {
+  const ref = columnRef(column.name, alias);
+  return column.isText ? sql<boolean>`(${ref} is null or btrim(${ref}) = '')` : sql<boolean>`(${ref} is null)`;
+}
+
+/** Which donor wins: newest/oldest by the created time (then id); longest by text length, then newest. */
+function donorOrder(table: LeadTable, column: MergeColumn): RawBuilder<unknown> {
+  const id = columnRef(table.idColumn, 'd');
+  const created = table.createdColumn === null ? null : columnRef(table.createdColumn, 'd');
+  const newest = created === null ? sql`${id} desc` : sql`${created} desc nulls last, ${id} desc`;
+  switch (column.rule) {
+    case 'newest':
+      return newest;
+    case 'oldest':
+      return created === null ? sql`${id} asc` : sql`${created} asc nulls last, ${id} asc`;
+    case 'longest':
+      return sql`length(${columnRef(column.name, 'd')}::text) desc, ${newest}`;
+    default:
+      return column.rule satisfies never;
+  }
+}
+
+/** ld_m1, ld_m2, …: the merged values' aliases, apart from any table column name. */
+const mergedAlias = (index: number) => sql.id(`ld_m${index + 1}`);
+
+/**
+ * One aggregate pass over the batch's losers: per keeper, the donor value of
+ * each mergeable column (the first non-empty value in the rule's order).
+ *
+ *   create temporary table ld_merge on commit drop as
+ *   select m.keeper_id as ld_keeper_id, m.group_id,
+ *          (array_agg(d."email" order by d."created_at" desc nulls last, d."id" desc)
+ *             filter (where not ("email" is null or btrim("email") = '')))[1] as ld_m1
+ *   from pg_temp.ld_members as m join "public"."leads" as d on d."id" = m.row_id
+ *   where m.rank_in_group > 1
+ *   group by m.keeper_id, m.group_id
+ */
+export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
+  const values = columns.map(
+    (column, index) =>
+      sql`(array_agg(${columnRef(column.name, 'd')} order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] as ${mergedAlias(index)}`,
+  );
+  return sql`create temporary table ld_merge on commit drop as
+select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
+from ${TEMP.members} as m
+join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id
+where m.rank_in_group > 1
+group by m.keeper_id, m.group_id`;
+}
+
+/** Column i of keeper t gets filled: it is empty and a donor has a value. */
+function fills(column: MergeColumn, index: number): RawBuilder<boolean> {
+  return sql<boolean>`(${isEmpty(column, 't')} and g.${mergedAlias(index)} is not null)`;
+}
+
+function anyFill(columns: MergeColumn[]): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.join(columns.map(fills), sql` or `)})`;
+}
+
+/**
+ * Archives each keeper that the merge will change, as it is now, with the
+ * names of the columns that will be filled (restore puts back only those).
+ */
+export function archiveKeepersStatement(table: LeadTable, columns: MergeColumn[], archive: RawBuilder<unknown>, runId: number, batch: number): RawBuilder<unknown> {
+  const names = columns.map((column, index) => sql`case when ${fills(column, index)} then ${column.name}::text end`);
+  return sql`insert into ${archive} (run_id, batch_no, group_id, row_id, merged_columns, row_data)
+select ${runId}::int8, ${batch}::int4, g.group_id, ${columnRef(table.idColumn, 't')}::text,
+       array_remove(array[${sql.join(names)}], null), to_jsonb(t)
+from ${tableRef(table)} as t
+join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
+where ${anyFill(columns)}`;
+}
+
+/** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */
+export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
+  const assignments = columns.map(
+    (column, index) => sql`${sql.id(column.name)} = case when ${fills(column, index)} then g.${mergedAlias(index)} else ${columnRef(column.name, 't')} end`,
+  );
+  return sql`update ${tableRef(table)} as t
+set ${sql.join(assignments)}
+from ${TEMP.merge} as g
+where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}`;
+}
+
+/** The dry run's "keepers to merge into". */
+export function keepersToMergeQuery(table: LeadTable, columns: MergeColumn[]): RawBuilder<{ n: string | number }> {
+  return sql`select count(*) as n
+from ${tableRef(table)} as t
+join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
+where ${anyFill(columns)}`;
+}

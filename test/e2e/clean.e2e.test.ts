@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatabaseTarget } from '../../src/db/database-target.js';
+import { withDatabase } from '../../src/db/with-database.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The built binary (npm run build first): stdout carries only the report,
+ * errors are one line on stderr, exit codes as documented. On the server
+ * when TEST_DATABASE_URL is set (CI), else on an embedded PGlite directory
+ * (each process start there costs seconds, so the cases are few). Each
+ * command is its own process, so PGlite is only opened by one at a time.
+ */
+const run = promisify(execFile);
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/lead-dedupe.js', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
+  let dir: string;
+  let database: string;
+  let server: TestDatabase | undefined;
+
+  /** Hand-written SQL on the same database, between CLI runs. */
+  async function query<R>(text: string): Promise<R[]> {
+    if (server) return server.query<R>(text);
+    return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
+  }
+  const state = async () =>
+    (await query<{ leads: string; activities: string }>(`select
+      (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
+      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-e2e-'));
+    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
+    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    const seeded = await cli('seed', '--database', database, '--rows', '3000');
+    expect(seeded.code, seeded.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('dry run, execute with export, runs, an idempotent rerun, restore: exit codes and stdout as documented', async () => {
+    const before = await state();
+    const [oracle] = await query<{ groups: string; surplus: string; moved: string }>(`
+      select count(*) as groups, sum(n - 1) as surplus,
+             (select count(*) from lead_activities where lead_id in (select id from (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
+               from leads where phone is not null) x where rn > 1)) as moved
+      from (select count(*) as n from leads where phone is not null group by device_id, phone having count(*) > 1) g`);
+
+    const dry = await cli('clean', '--database', database, '--key', 'device-phone', '--format', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe('');
+    const plan = JSON.parse(dry.stdout);
+    expect({ dryRun: plan.dryRun, groups: plan.groups, rows: plan.rowsToRemove, moved: plan.childRows[0].rows }).toEqual({
+      dryRun: true,
+      groups: Number(oracle!.groups),
+      rows: Number(oracle!.surplus),
+      moved: Number(oracle!.moved),
+    });
+    const csv = join(dir, 'removed.csv');
+    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--batch-size', '40', '--export-removed', csv, '--format', 'json');
+    expect(done.code, done.stderr).toBe(0);
+    const result = JSON.parse(done.stdout);
+    expect(result).toMatchObject({ runId: 1, status: 'done', rowsRemoved: Number(oracle!.surplus), groups: Number(oracle!.groups), stoppedBecause: null });
+    expect(done.stderr).toBe(`export: ${Number(oracle!.surplus).toLocaleString('en-US')} removed rows written to ${csv}\n`);
+    const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe('run_id,batch_no,group_id,keeper_id,id,device_id,user_id,phone,niche,name,email,status,source,created_at,updated_at');
+    expect(lines).toHaveLength(Number(oracle!.surplus) + 1);
+
+    const runs = await cli('runs', '--database', database, '--format', 'csv');
+    expect(runs.code).toBe(0);
+    expect(runs.stdout.split('\n')[1]).toMatch(new RegExp(`^1,done,.*,public\\.leads,device-phone,device_id phone,oldest,merge,${oracle!.groups},${oracle!.groups},${oracle!.surplus},`));
+
+    const again = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--format', 'json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ runId: 2, rowsRemoved: 0, groups: 0, batches: 0 });
+
+    const restored = await cli('restore', '1', '--database', database, '--execute', '--format', 'json');
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(JSON.parse(restored.stdout)).toMatchObject({ runId: 1, executed: true, rowsReinserted: Number(oracle!.surplus) });
+    expect(await state()).toEqual(before);
+    const twice = await cli('restore', '1', '--database', database, '--execute');
+    expect({ code: twice.code, stderr: twice.stderr, stdout: twice.stdout }).toEqual({ code: 2, stderr: 'lead-dedupe: run 1 is already restored\n', stdout: '' });
+  });
+
+  it('bad input is one line on stderr and exit 2, before anything changes', async () => {
+    const before = await state();
+    // Flags are checked before the database is opened; the last two need the catalog and the archive.
+    const cases: [string[], string][] = [
+      [['clean', '--key', 'device-phone', '--key', 'phone'], 'lead-dedupe: clean takes exactly one --key, e.g. --key device-phone\n'],
+      [['clean', '--key', 'device-phone', '--export-removed', 'x.csv'], 'lead-dedupe: --export-removed needs --execute (a dry run removes nothing)\n'],
+      [['clean', '--key', 'device-phone', '--merge-rule', 'email=shortest'], 'lead-dedupe: --merge-rule takes <column>=newest|oldest|keeper|longest, e.g. email=newest; got "email=shortest"\n'],
+      [['clean', '--key', 'device-phone', '--lock-timeout', 'soon'], 'lead-dedupe: --lock-timeout takes a duration such as 500ms, 5s or 2m (a bare number is ms); got "soon"\n'],
+      [['clean', '--key', 'device-phone', '--batch-size', '0'], 'lead-dedupe: --batch-size must be at least 1; got 0\n'],
+      [['clean', '--key', 'device-phone', '--keep', 'best'], "error: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n"],
+      [['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'], 'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n'],
+      [['restore', '99'], 'lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs)\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const result = await cli(...args, '--database', database);
+      expect({ args, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ args, code: 2, stdout: '', stderr });
+    }
+    expect(await state()).toEqual(before);
+  });
+});

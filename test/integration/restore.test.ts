@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { RestoreConflictError } from '../../src/core/clean/clean-errors.js';
+import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
+import type { CleanOptions } from '../../src/core/clean/clean-types.js';
+import { restoreRun } from '../../src/core/clean/restore.js';
+import { listRuns } from '../../src/core/clean/runs.js';
+import { loadLeadTable } from '../../src/core/lead-table.js';
+import { UsageError } from '../../src/errors.js';
+import { resolveKeys } from '../../src/keys/resolve-key.js';
+import { seed } from '../../src/seed/seed.js';
+import { sqlOracle } from '../support/oracle.js';
+import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+describe.each(TEST_TARGETS.filter((t) => t.available))('restore on $label', (target) => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await target.open();
+  });
+  afterAll(async () => test?.close());
+  beforeEach(async () => {
+    await test.exec('drop table if exists lead_notes;\n');
+    await seed(test.database, { table: 'leads', rows: 2500, scenario: 'production', replace: true });
+    // A RESTRICT child besides the seed's CASCADE one, on some duplicates and some keepers.
+    await test.exec(`create table lead_notes (id serial primary key, lead_id bigint not null references leads (id) on delete restrict, body text);
+insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where id % 3 = 0;
+update leads set email = null, niche = '' where id % 5 = 0;
+`);
+  });
+
+  async function options(overrides: Partial<CleanOptions> = {}): Promise<CleanOptions> {
+    const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const [key] = resolveKeys(table, ['device-phone'], { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] }).keys;
+    return { ...resolveCleanOptions(key!, { mergeRule: [] }), ...overrides };
+  }
+
+  const checksum = async (table: string) => (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
+  const state = async () => ({ leads: await checksum('leads'), activities: await checksum('lead_activities'), notes: await checksum('lead_notes') });
+  const count = async (sql: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${sql}) q`))[0]!.n);
+
+  it('puts both tables back exactly as they were after a merge run, and the dry run changes nothing', async () => {
+    const before = await state();
+    const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
+    const run = await applyClean(test.database, await options({ mode: 'merge', batchSize: 30 }));
+    expect(run.rowsRemoved).toBe(oracle.surplus);
+    expect(run.rowsMerged).toBeGreaterThan(0);
+    const afterClean = await state();
+    expect(afterClean.leads).not.toBe(before.leads);
+
+    const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false });
+    expect(await state()).toEqual(afterClean);
+    expect(rehearsal.rowsReinserted).toBe(oracle.surplus);
+    expect(rehearsal.keepersRestored).toBe(run.rowsMerged);
+    expect(rehearsal.childRows.map((c) => c.movedBack)).toEqual(run.childRows.map((c) => c.rows));
+
+    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(restored.rowsReinserted).toBe(oracle.surplus);
+    expect(await state()).toEqual(before);
+    const [listed] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: 'public.leads', limit: 1 });
+    expect(listed).toMatchObject({ id: run.runId, status: 'restored', rowsRemoved: oracle.surplus });
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(UsageError);
+    // The table's identity still hands out new ids after the restored ones.
+    await test.exec(`insert into leads (device_id, user_id, phone) values (1, 1, '60100000000');\n`);
+  });
+
+  it('undoes two runs newest first, and refuses the older one first when the newer removed its keepers', async () => {
+    const before = await state();
+    const first = await applyClean(test.database, await options({ maxGroups: 20, mode: 'delete' }));
+    // keep newest now: some of the first run's keepers become losers
+    await test.exec(`insert into leads (device_id, phone, user_id, name, created_at) select device_id, phone, user_id, 'late copy', now()
+      from leads where id in (select keeper_id::bigint from lead_dedupe.lead_dedupe_removed where run_id = ${first.runId}) limit 3;\n`);
+    const beforeSecond = await state();
+    const second = await applyClean(test.database, await options({ keep: 'oldest' }));
+    expect(second.rowsRemoved).toBeGreaterThan(0);
+    await expect(restoreRun(test.database, { runId: first.runId, archiveSchema: 'lead_dedupe', execute: false })).resolves.toBeDefined();
+    await restoreRun(test.database, { runId: second.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(await state()).toEqual(beforeSecond);
+    await test.exec(`delete from leads where name = 'late copy';\n`);
+    await restoreRun(test.database, { runId: first.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(await state()).toEqual(before);
+
+    const third = await applyClean(test.database, await options({ maxGroups: 5, mode: 'delete' }));
+    await test.exec(`insert into leads (device_id, phone, user_id, name, created_at) select device_id, phone, user_id, 'newer copy', now()
+      from leads where id in (select keeper_id::bigint from lead_dedupe.lead_dedupe_removed where run_id = ${third.runId}) limit 1;\n`);
+    const fourth = await applyClean(test.database, await options({ keep: 'newest', maxGroups: 5, mode: 'delete' }));
+    expect(fourth.rowsRemoved).toBeGreaterThan(0);
+    await expect(restoreRun(test.database, { runId: third.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(`run(s) ${fourth.runId}`);
+  });
+
+  it('names the unique constraint a restore would break and changes nothing', async () => {
+    const run = await applyClean(test.database, await options({ mode: 'merge' }));
+    await test.exec('alter table leads add constraint leads_device_phone_key unique (device_id, phone);\n');
+    const afterClean = await state();
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(RestoreConflictError);
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(/leads_device_phone_key.*nothing was changed/);
+    expect(await state()).toEqual(afterClean);
+    const [listed] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: null, limit: 1 });
+    expect(listed!.status).toBe('done');
+  });
+
+  it('an interrupted run keeps every committed batch archived and restores exactly', async () => {
+    const before = await state();
+    const rowsBefore = await count('select * from leads');
+    const interrupt = new AbortController();
+    const run = await applyClean(test.database, await options({ batchSize: 10 }), {
+      signal: interrupt.signal,
+      onProgress: (progress) => {
+        if (progress.batch === 2) interrupt.abort();
+      },
+    });
+    expect(run.status).toBe('interrupted');
+    expect(run.batchesDone).toBe(2);
+    expect(run.stoppedBecause).toContain('interrupted after 2 of');
+    const archived = await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId}`);
+    expect(archived).toBe(run.rowsRemoved);
+    expect(await count('select * from leads')).toBe(rowsBefore - archived);
+    expect(await count(`select distinct batch_no from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId}`)).toBe(2);
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(await state()).toEqual(before);
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { ChildReference } from '../../src/core/clean/clean-types.js';
+import { childConflictStatements, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
+import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
+import { mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
+import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { duration, resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
+import { UsageError } from '../../src/errors.js';
+import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+
+const table = fakeTable(['id', 'device_id', 'phone', 'email', 'created_at']);
+const key = fakeKey(table, ['device_id', 'phone']);
+const notes: ChildReference = {
+  constraint: 'notes_fk',
+  schema: 'public',
+  table: 'notes',
+  column: 'lead_id',
+  primaryKey: ['id'],
+  onDelete: 'restrict',
+  uniqueIndexes: [{ name: 'notes_uq', columns: ['lead_id', 'kind'], nullsNotDistinct: false }],
+};
+
+describe('clean planners', () => {
+  it('stages only the duplicate groups, numbered in key order and cut into batches', () => {
+    const [drop, create, index, analyze] = stageStatements(key, 1000, 50).map((statement) => compileSql(statement).sql);
+    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage"');
+    expect(create).toBe(`create temporary table ld_stage as
+select "l"."id" as row_id, g.group_no, (g.group_no - 1) / 1000 as batch_no
+from (select dg.*, row_number() over (order by "ld_k1", "ld_k2") as group_no
+      from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
+from "public"."leads"
+where "device_id" is not null and "phone" is not null
+group by 1, 2
+having count(*) > 1) as dg
+      order by "ld_k1", "ld_k2"
+      limit 50) as g
+join "public"."leads" as l on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"`);
+    expect([index, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'analyze "pg_temp"."ld_stage"']);
+  });
+
+  it('locks a batch in id order and re-reads its key, group id, created time and filled columns', () => {
+    expect(compileSql(lockBatchStatement(key, 3, true, 'most-complete'))).toEqual({
+      sql: `create temporary table ld_locked on commit drop as
+select "l"."id" as row_id, jsonb_build_array("l"."device_id", "l"."phone") as key_values, md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id,
+       "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled
+from "public"."leads" as l
+where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
+  and "l"."device_id" is not null and "l"."phone" is not null
+order by "l"."id" for update of l`,
+      parameters: [],
+    });
+    const dryRun = compileSql(lockBatchStatement(key, null, false, 'oldest')).sql;
+    expect(dryRun).toContain('"l"."created_at" as created, null::int8 as filled');
+    expect(dryRun).toContain('where true)');
+    expect(dryRun.endsWith('order by "l"."id"')).toBe(true);
+  });
+
+  it('orders each keep policy deterministically, ending on the id', () => {
+    expect(compileSql(keeperOrder('oldest')).sql).toBe('created asc nulls last, row_id asc');
+    expect(compileSql(keeperOrder('newest')).sql).toBe('created desc nulls last, row_id desc');
+    expect(compileSql(keeperOrder('most-complete')).sql).toBe('filled desc, created asc nulls last, row_id asc');
+  });
+
+  it('deletes and re-points on the materialised ids only', () => {
+    expect(compileSql(deleteVictimsStatement(key)).sql).toBe(`delete from "public"."leads" as l
+using "pg_temp"."ld_members" as m
+where "l"."id" = m.row_id and m.rank_in_group > 1`);
+    expect(compileSql(repointStatement(notes)).sql).toBe(`update "public"."notes" as c
+set "lead_id" = m.keeper_id
+from "pg_temp"."ld_members" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
+  });
+
+  it('finds groups whose re-point would break a child unique index, NULLs distinct', () => {
+    expect(childConflictStatements([notes]).map(compileSql)).toEqual([
+      {
+        sql: `insert into "pg_temp"."ld_skipped" (group_id, reason)
+select distinct x.group_id, $1::text
+from (select m.group_id
+      from "public"."notes" as c
+      join "pg_temp"."ld_members" as m on "c"."lead_id" = m.row_id
+      where true and "c"."kind" is not null
+      group by m.group_id, "c"."kind"
+      having count(*) > 1) as x
+where not exists (select 1 from "pg_temp"."ld_skipped" as s where s.group_id = x.group_id)`,
+        parameters: ['unique index notes_uq on public.notes (lead_id, kind)'],
+      },
+    ]);
+  });
+
+  it('archives each removed row whole, as jsonb, with run, batch, group and keeper', () => {
+    expect(compileSql(archiveRemovedStatement('lead_dedupe', table, 7, 2))).toEqual({
+      sql: `insert into "lead_dedupe"."lead_dedupe_removed" (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+select $1::int8, $2::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
+from "public"."leads" as l
+join "pg_temp"."ld_members" as m on "l"."id" = m.row_id
+where m.rank_in_group > 1`,
+      parameters: [7, 2],
+    });
+  });
+});
+
+describe('merge planner', () => {
+  const email = { name: 'email', isText: true, rule: 'newest' } as const;
+
+  it('picks the newest non-blank donor per keeper in one aggregate pass', () => {
+    expect(compileSql(mergeValuesStatement(table, [email])).sql).toBe(`create temporary table ld_merge on commit drop as
+select m.keeper_id as ld_keeper_id, m.group_id, (array_agg("d"."email" order by "d"."created_at" desc nulls last, "d"."id" desc) filter (where not ("d"."email" is null or btrim("d"."email") = '')))[1] as "ld_m1"
+from "pg_temp"."ld_members" as m
+join "public"."leads" as d on "d"."id" = m.row_id
+where m.rank_in_group > 1
+group by m.keeper_id, m.group_id`);
+  });
+
+  it('longest orders donors by text length, then newest; oldest by created time', () => {
+    const longest = compileSql(mergeValuesStatement(table, [{ ...email, rule: 'longest' }])).sql;
+    expect(longest).toContain('array_agg("d"."email" order by length("d"."email"::text) desc, "d"."created_at" desc nulls last, "d"."id" desc)');
+    const oldest = compileSql(mergeValuesStatement(table, [{ name: 'device_note', isText: false, rule: 'oldest' }])).sql;
+    expect(oldest).toContain('order by "d"."created_at" asc nulls last, "d"."id" asc) filter (where not ("d"."device_note" is null))');
+  });
+
+  it('fills only empty keeper columns, and only touches keepers that change', () => {
+    expect(compileSql(mergeKeepersStatement(table, [email])).sql).toBe(`update "public"."leads" as t
+set "email" = case when (("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null) then g."ld_m1" else "t"."email" end
+from "pg_temp"."ld_merge" as g
+where "t"."id" = g.ld_keeper_id and ((("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null))`);
+  });
+});
+
+describe('restore planner', () => {
+  it('re-inserts archived rows with their ids through jsonb_populate_record', () => {
+    expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id', 'device_id'], true, 7))).toEqual({
+      sql: `insert into "public"."leads" ("id", "device_id") overriding system value
+select "p"."id", "p"."device_id"
+from "lead_dedupe"."lead_dedupe_removed" as r
+cross join lateral jsonb_populate_record(null::"public"."leads", r.row_data) as p
+where r.run_id = $1
+order by p."id"`,
+      parameters: [7],
+    });
+    expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id'], false, 7)).sql).not.toContain('overriding');
+  });
+
+  it('moves a child row back only while it still points at the keeper', () => {
+    expect(compileSql(moveBackStatement('lead_dedupe', { child_schema: 'public', child_table: 'notes', column_name: 'lead_id', pk_columns: ['id'] }, 7))).toEqual({
+      sql: `update "public"."notes" as c
+set "lead_id" = p."lead_id"
+from "lead_dedupe"."lead_dedupe_moved" as m
+cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object($1::text, m.old_value)) as p
+where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
+  and m.column_name = $5
+  and jsonb_build_array("c"."id") = m.child_pk
+  and to_jsonb("c"."lead_id") = m.new_value`,
+      parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
+    });
+  });
+
+  it('quotes hostile identifiers instead of running them', () => {
+    const hostile = fakeTable(['id', 'x"; drop table y; --'], 'we"ird', 'le"ads');
+    const sql = compileSql(reinsertRemovedStatement('arch"ive', hostile, ['id', 'x"; drop table y; --'], false, 1)).sql;
+    expect(sql).toContain('insert into "we""ird"."le""ads" ("id", "x""; drop table y; --")');
+    expect(sql).toContain('from "arch""ive"."lead_dedupe_removed" as r');
+  });
+});
+
+describe('clean settings', () => {
+  it('takes flags over commands.clean in the config file over the defaults', () => {
+    const config = { batchSize: 500, keep: 'newest', mergeRules: { email: 'oldest', name: 'longest' }, lockTimeout: '2s', archiveSchema: 'audit' };
+    expect(resolveCleanSettings({ mergeRule: ['email=keeper'], batchSize: '25', pause: '1.5s' }, config)).toEqual({
+      keep: 'newest',
+      mode: 'merge',
+      mergeRules: { email: 'keeper', name: 'longest' },
+      batchSize: 25,
+      maxGroups: null,
+      pauseMs: 1500,
+      lockTimeoutMs: 2000,
+      statementTimeoutMs: 60_000,
+      archiveSchema: 'audit',
+      retries: 3,
+      sampleGroups: 5,
+    });
+  });
+
+  it('rejects unknown config settings and bad values with one line', () => {
+    expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow(UsageError);
+    expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow('config "commands.clean.batch" is not a clean setting');
+    expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
+    expect(() => resolveCleanSettings({ mergeRule: [] }, { mergeRules: { email: 'first' } })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
+    expect(duration('250', '--pause')).toBe(250);
+    expect(duration('2m', '--pause')).toBe(120_000);
+  });
+});
