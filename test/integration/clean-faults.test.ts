@@ -51,6 +51,16 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     throw new Error(`no run reached ${batches} batches`);
   }
 
+  /** Polls until a session of this database is (or no longer is) waiting for a lock. */
+  async function waitForLockWait(waiting: boolean): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      const waiters = await count(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+      if (waiters > 0 === waiting) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`no lock wait ${waiting ? 'began' : 'ended'}`);
+  }
+
   beforeAll(async () => {
     test = await server.open();
     url = test.url!;
@@ -209,9 +219,12 @@ drop role ${role};
     expect(stopped.retries).toBe(2);
     expect(stopped.stoppedBecause).toBe(`batch 2 of ${stopped.batches} failed 3 times (could not lock its rows within --lock-timeout 200 ms); 1 batches are committed and archived, rerun later to continue`);
     expect(await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${stopped.runId}`)).toBe(stopped.rowsRemoved);
-    // The writer finishes during the next run's backoff: the retry then goes through.
+    // The writer lets go during the next run's backoff, so that run's retry goes through. The commit
+    // waits for one lock wait to begin and to end (timed out): no timer guesses how long staging takes.
     const next = applyClean(test.database, { ...options, retries: 5 });
-    setTimeout(() => void writer.query('commit'), 300);
+    await waitForLockWait(true);
+    await waitForLockWait(false);
+    await writer.query('commit');
     const finished = await next;
     await writer.end();
     expect(finished.status).toBe('done');
