@@ -49,7 +49,8 @@ async function runAdd(flags: AddFlags): Promise<ExitCode> {
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
     return renderConstraintAdd(result, flags.format);
-  });
+    // three connections: the pre-flight's row count and key scan, and the index build beside them
+  }, { connections: 3 });
   await writeReport(text, flags);
   return ExitCode.ok;
 }
