@@ -4,6 +4,7 @@ export interface Measured {
   seconds: number;
   /** Peak resident set size of the process, from /usr/bin/time. */
   peakRssMb: number;
+  stdout: string;
 }
 
 /**
@@ -16,9 +17,11 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M', command, ...args], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
@@ -28,7 +31,7 @@ export function measure(command: string, args: string[], env: NodeJS.ProcessEnv 
         reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`));
         return;
       }
-      resolve({ seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN });
+      resolve({ seconds, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout });
     });
   });
 }

@@ -7,6 +7,8 @@ export interface CaseResult {
   toolRuns: number[];
   baselineRuns: number[];
   toolPeakRssMb: number;
+  /** clean only: the longest batch transaction of any run (row locks held). */
+  longestBatchMs?: number;
 }
 
 export interface BenchResult {
@@ -30,6 +32,8 @@ export function renderMarkdown(result: BenchResult): string {
       (c) =>
         `| ${c.name} | ${c.toolSeconds.toFixed(2)} | ${c.baselineSeconds.toFixed(2)} | ${c.ratio.toFixed(2)} | ${Math.round(c.toolPeakRssMb)} MB | ${c.toolRuns.join(' ')} | ${c.baselineRuns.join(' ')} |`,
     ),
+    '',
+    ...result.cases.filter((c) => c.longestBatchMs !== undefined).map((c) => `${c.name}: longest batch transaction (row locks held) ${c.longestBatchMs} ms`),
     '',
   ];
   return `${lines.join('\n')}\n`;

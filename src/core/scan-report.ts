@@ -1,4 +1,4 @@
-import type { NormalizeRule } from '../keys/key-definition.js';
+import type { KeySummary } from '../keys/key-summary.js';
 
 /** What `scan` found; every renderer takes exactly this. */
 export interface ScanReport {
@@ -11,14 +11,7 @@ export interface ScanReport {
   durationMs: number;
 }
 
-export interface KeyReport {
-  name: string;
-  /** Real column names, in key order. */
-  columns: string[];
-  /** Real column name → rule, only for normalised columns. */
-  normalize: Record<string, NormalizeRule>;
-  defaultCountry: string | null;
-  nullsEqual: boolean;
+export interface KeyReport extends KeySummary {
   groups: number;
   rowsInGroups: number;
   /** Rows beyond one per group: what a clean-up removes. */

@@ -3,6 +3,7 @@ import { toNumber } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { keyScanQuery, rowCountQuery, SIZE_BUCKETS, type KeyScanRow } from '../sql/scan-plan.js';
+import { summarizeKey } from '../keys/key-summary.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
 
 export interface ScanOptions {
@@ -39,19 +40,11 @@ export async function scan(database: Database, options: ScanOptions): Promise<Sc
   };
 }
 
-export function describeNormalize(key: ResolvedKey): KeyReport['normalize'] {
-  return Object.fromEntries(key.columns.filter((c) => c.normalize !== null).map((c) => [c.column, c.normalize!]));
-}
-
 function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
   const groups = toNumber(row.groups);
   const rowsInGroups = toNumber(row.rows_in_groups);
   return {
-    name: key.name,
-    columns: key.columns.map((c) => c.column),
-    normalize: describeNormalize(key),
-    defaultCountry: key.defaultCountry,
-    nullsEqual: key.nullsEqual,
+    ...summarizeKey(key),
     groups,
     rowsInGroups,
     surplus: rowsInGroups - groups,

@@ -48,7 +48,9 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     application_name: 'lead-dedupe',
     // BASELINE.md: JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
     options: '-c jit=off',
-    connectionTimeoutMillis: 10_000,
+    // No connectionTimeoutMillis: pg-pool applies it to waiting for a free pooled client too, so
+    // queued key scans on a large table failed with "timeout exceeded when trying to connect".
+    // Reaching the server is bounded below instead.
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
@@ -56,13 +58,23 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   try {
     return {
       db,
-      features: { driver: 'postgres', serverVersionNum: await versionNum(db), maxConcurrency: connections },
+      features: { driver: 'postgres', serverVersionNum: await withinConnectTimeout(versionNum(db)), maxConcurrency: connections },
       copyOut: (statement, destination) => copyOut(pool, statement, destination),
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);
     throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
   }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+function withinConnectTimeout<T>(first: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  });
+  return Promise.race([first, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function versionNum(db: Kysely<DynamicSchema>): Promise<number> {

@@ -1,6 +1,6 @@
 import { keyCommand } from '../core/constraint/clean-command.js';
 import type { ConstraintAddPlan, PlannedStep } from '../core/constraint/plan-add.js';
-import { summarizeKey } from '../core/constraint/key-summary.js';
+import { summarizeKey } from '../keys/key-summary.js';
 import { indexText, keyText } from './constraint-format.js';
 
 /** --print-sql: the migration in order, with comments, for DBAs who run migrations through their own tooling. */

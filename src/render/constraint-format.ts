@@ -1,4 +1,4 @@
-import type { KeySummary } from '../core/constraint/key-summary.js';
+import type { KeySummary } from '../keys/key-summary.js';
 import type { UniqueIndexInfo } from '../db/unique-indexes.js';
 
 /** `device_id, e164(phone)` */

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { withDatabase } from '../../src/db/with-database.js';
+import { runCli } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -16,17 +15,7 @@ import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-dat
  * (each process start there costs seconds, so the cases are few). Each
  * command is its own process, so PGlite is only opened by one at a time.
  */
-const run = promisify(execFile);
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/lead-dedupe.js', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
 
 describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
   let dir: string;

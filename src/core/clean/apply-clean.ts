@@ -10,7 +10,7 @@ import {
   updateRunTotalsStatement,
   type RunTotals,
 } from '../../sql/archive-plan.js';
-import { describeNormalize } from '../scan.js';
+import { describeNormalize } from '../../keys/key-summary.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { ensureArchive } from './archive.js';
 import { applyBatch, selectBatch, type BatchChanges, type BatchSelection } from './batch.js';
@@ -81,6 +81,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
   const skipped: SkippedGroup[] = [];
   let retries = 0;
   let batches = 0;
+  let longestBatchMs = 0;
   let stoppedBecause: string | null = null;
   let status: RunStatus = 'done';
   const result = (): CleanResult => ({
@@ -105,6 +106,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
     batches,
     batchesDone: totals.batchesDone,
     retries,
+    longestBatchMs: Math.round(longestBatchMs),
     archiveSchema,
     stoppedBecause,
     durationMs: Math.round(performance.now() - started),
@@ -124,7 +126,9 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
       let attempt = 0;
       for (;;) {
         try {
+          const batchStarted = performance.now();
           const next = await inTransaction(connection, () => oneBatch(connection, context, runId, batch, totals));
+          longestBatchMs = Math.max(longestBatchMs, performance.now() - batchStarted);
           Object.assign(totals, next.totals);
           skipped.push(...next.selection.skipped);
           break;

@@ -113,6 +113,8 @@ export interface CleanResult {
   batches: number;
   batchesDone: number;
   retries: number;
+  /** The longest committed batch transaction: the longest any row lock of this run was held. */
+  longestBatchMs: number;
   archiveSchema: string;
   /** Why the run stopped early (interrupted, timed out); null when it finished. */
   stoppedBecause: string | null;

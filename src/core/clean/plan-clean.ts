@@ -3,7 +3,7 @@ import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
 import { childRowsToMoveQuery, dropStageStatement, sampleGroupsQuery, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
 import { keepersToMergeQuery, mergeValuesStatement } from '../../sql/merge-plan.js';
-import { describeNormalize } from '../scan.js';
+import { describeNormalize } from '../../keys/key-summary.js';
 import { loadCleanContext } from './clean-context.js';
 import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
 import { selectBatch } from './batch.js';

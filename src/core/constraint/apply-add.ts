@@ -6,7 +6,7 @@ import { scan } from '../scan.js';
 import { cleanCommandFor } from './clean-command.js';
 import { describeDatabaseError, DuplicatesBlockConstraintError, sqlStateOf } from './errors.js';
 import { runStep } from './sql-step.js';
-import { summarizeKey, type KeySummary } from './key-summary.js';
+import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
 
 export interface ConstraintAddResult {

@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { deparseKeyElements } from './deparse-key.js';
-import { summarizeKey, type KeySummary } from './key-summary.js';
+import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { protectingIndexes } from './protection.js';
 
 export interface ConstraintStatusOptions {

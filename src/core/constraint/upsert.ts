@@ -7,7 +7,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
 import { keyCommand } from './clean-command.js';
 import { deparseKeyElements } from './deparse-key.js';
-import { summarizeKey, type KeySummary } from './key-summary.js';
+import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { protectingIndexes } from './protection.js';
 
 export interface UpsertOptions {

@@ -1,11 +1,11 @@
-import type { NormalizeRule, ResolvedKey } from '../../keys/key-definition.js';
-import { describeNormalize } from '../scan.js';
+import type { NormalizeRule, ResolvedKey } from './key-definition.js';
 
-/** The key as reports show it (the resolved key minus its table). */
+/** The key as every report shows it: the resolved key minus its table. */
 export interface KeySummary {
   name: string;
   /** Real column names, in key order. */
   columns: string[];
+  /** Real column name → rule, only for normalised columns. */
   normalize: Record<string, NormalizeRule>;
   defaultCountry: string | null;
   nullsEqual: boolean;
@@ -19,4 +19,8 @@ export function summarizeKey(key: ResolvedKey): KeySummary {
     defaultCountry: key.defaultCountry,
     nullsEqual: key.nullsEqual,
   };
+}
+
+export function describeNormalize(key: ResolvedKey): Record<string, NormalizeRule> {
+  return Object.fromEntries(key.columns.filter((c) => c.normalize !== null).map((c) => [c.column, c.normalize!]));
 }
