@@ -6,7 +6,7 @@ export function renderSeed(result: SeedResult, format: 'table' | 'json'): string
   const plan = result.plan;
   return [
     `seeded ${result.table}: ${formatCount(result.rows)} leads (${plan.scenario}), ${result.childTable}: ${formatCount(result.activities)} activities, in ${formatDuration(result.durationMs)}`,
-    `  built in: ${formatCount(plan.groupSizes.length)} device-phone duplicate groups, ${formatCount(plan.surplus)} surplus rows, largest group ${Math.max(0, ...plan.groupSizes)}`,
+    `  built in: ${formatCount(plan.groupSizes.length)} device-phone duplicate groups, ${formatCount(plan.surplus)} surplus rows, largest group ${plan.largestGroup}`,
     `  plus ${formatCount(plan.formatVariants)} phone spelling variants (duplicates after e164), ${formatCount(plan.siblingReuses)} phones reused on a sibling device (user-phone), ${formatCount(plan.nullPhones)} NULL phones`,
     '',
   ].join('\n');

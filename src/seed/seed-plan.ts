@@ -16,6 +16,8 @@ export interface SeedPlan {
   groupSizes: number[];
   /** Rows beyond one per group under device-phone (the production clean-up's "8,069"). */
   surplus: number;
+  /** The first group is the largest (39 in production). */
+  largestGroup: number;
   /** Extra rows whose phone is another spelling of a key's phone: duplicates only after e164. */
   formatVariants: number;
   /** Rows that reuse a key's phone on a sibling device of the same user: duplicates only under user-phone. */
@@ -45,6 +47,7 @@ export function planSeed(rows: number, scenario: SeedScenario = 'production'): S
     baseKeys,
     groupSizes,
     surplus,
+    largestGroup: groupSizes[0] ?? 0,
     formatVariants: extras,
     siblingReuses: extras,
     nullPhones,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planGroupSizes, planSeed } from '../../src/seed/seed-plan.js';
 import { histogram } from '../../src/render/histogram.js';
+import { renderSeed } from '../../src/render/render-seed.js';
 
 describe('planSeed', () => {
   it('reproduces the production finding at the demo size: 8,069 surplus rows, largest group 39', () => {
@@ -18,6 +19,15 @@ describe('planSeed', () => {
     expect(pairs).toBeGreaterThan(0.65);
     expect(pairs).toBeLessThan(0.75);
     expect(plan.surplus).toBe(80_690);
+  });
+
+  it('plans and reports 5M rows (no argument spreading over 200k group sizes)', () => {
+    const plan = planSeed(5_000_000);
+    expect(plan.largestGroup).toBe(39);
+    expect(plan.groupSizes.reduce((sum, size) => sum + size - 1, 0)).toBe(403_450);
+    expect(renderSeed({ table: 'public.leads', childTable: 'public.lead_activities', rows: 5_000_000, activities: 0, plan, durationMs: 1 }, 'table')).toContain(
+      '403,450 surplus rows, largest group 39',
+    );
   });
 
   it('webhook-race has only race copies', () => {
