@@ -5,7 +5,7 @@ import { seed } from '../../src/seed/seed.js';
 import { dedupeDevicePhone, uniqueConstraintsOf, uniqueIndexesOf } from '../support/constraint-fixtures.js';
 import { assertBuilt, runCli } from '../support/cli.js';
 import { sqlOracle } from '../support/oracle.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { dropRole, SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { env: { LEAD_DEDUPE_DEBUG: '', ...env } });
 
@@ -22,10 +22,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
   });
   afterAll(async () => {
     await test?.close();
-    const admin = new pg.Client({ connectionString: SERVER_URL });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await dropRole(role);
   });
 
   it('exit 3 while duplicates remain: one line on stderr with the count and the clean command, nothing on stdout', async () => {

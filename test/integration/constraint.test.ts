@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { dropConstraint } from '../../src/core/constraint/drop.js';
@@ -24,7 +23,7 @@ import {
   uniqueIndexesOf,
 } from '../support/constraint-fixtures.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { dropRole, SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (target) => {
   let test: TestDatabase;
@@ -271,10 +270,7 @@ describe.skipIf(!SERVER_URL)('constraint add as a user without rights (server)',
   });
   afterAll(async () => {
     await test?.close();
-    const admin = new pg.Client({ connectionString: SERVER_URL });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await dropRole(role);
   });
 
   async function addAsRole(): Promise<unknown> {

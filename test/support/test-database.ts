@@ -83,6 +83,17 @@ async function openOn(target: DatabaseTarget, url: string | null, dropAfter: () 
   };
 }
 
+/** Roles are cluster-wide: a suite that made one drops it after its database is gone. */
+export async function dropRole(role: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: SERVER_URL });
+  await admin.connect();
+  try {
+    await admin.query(`drop role if exists ${role}`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Runs a planned statement and returns its rows. */
 export async function rowsOf<R>(database: Database, query: RawBuilder<R>): Promise<R[]> {
   return (await query.execute(database.db)).rows;
