@@ -53,6 +53,12 @@ export function addOutputOptions(command: Command, formats: OutputFormat[] = ['t
     .option('--quiet', 'print nothing but errors');
 }
 
+/** Commands that act on one key (clean, constraint add, sql upsert) take exactly one --key. */
+export function oneKeyFlag(flags: KeyFlags, command: string): string {
+  if (flags.key.length !== 1) throw new UsageError(`${command} takes exactly one --key, e.g. --key device-phone`);
+  return flags.key[0]!;
+}
+
 /** `--top 10` → 10; anything but a whole number in range is a usage error. */
 export function parseWholeNumber(text: string | undefined, flag: string, fallback: number, min = 0): number {
   if (text === undefined) return fallback;

@@ -1,15 +1,14 @@
 import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyClean } from '../core/clean/apply-clean.js';
 import { resolveCleanSettings, type CleanFlagValues } from '../core/clean/clean-settings.js';
 import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
 import { planClean } from '../core/clean/plan-clean.js';
-import { loadLeadTable } from '../core/lead-table.js';
+import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { resolveKeys } from '../keys/resolve-key.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 import { cleanProgress } from '../render/clean-progress.js';
 import { openCsvFile } from '../render/csv-file.js';
@@ -50,7 +49,7 @@ export function cleanCommand(run: (action: () => Promise<ExitCode>) => Promise<v
 }
 
 async function runClean(flags: CleanFlags): Promise<ExitCode> {
-  if (flags.key.length !== 1) throw new UsageError('clean takes exactly one --key, e.g. --key device-phone');
+  const keyText = oneKeyFlag(flags, 'clean');
   if (flags.exportRemoved !== undefined && !flags.execute) throw new UsageError('--export-removed needs --execute (a dry run removes nothing)');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
@@ -62,9 +61,8 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     interrupt.abort();
   };
   return withDatabase(settings.target, async (database) => {
-    const table = await loadLeadTable(database.db, settings);
-    const [key] = resolveKeys(table, flags.key, keySettings).keys;
-    const options = { key: key!, ...cleanSettings };
+    const key = await loadOneKey(database.db, settings, keySettings, keyText);
+    const options = { key, ...cleanSettings };
     if (!flags.execute) {
       const plan = await withSpinner('planning', flags, () => planClean(database, options));
       await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);
@@ -80,8 +78,8 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
       progress.stop();
     }
     if (flags.exportRemoved !== undefined) {
-      const csv = openCsvFile(flags.exportRemoved, removedColumns(table));
-      const written = await streamRemovedRows(database, options.archiveSchema, result.runId, table, (rows) => csv.write(rows));
+      const csv = openCsvFile(flags.exportRemoved, removedColumns(key.table));
+      const written = await streamRemovedRows(database, options.archiveSchema, result.runId, key.table, (rows) => csv.write(rows));
       await csv.close();
       note(`export: ${formatCount(written)} removed rows written to ${flags.exportRemoved}`, flags);
     }

@@ -1,14 +1,13 @@
 import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT } from '../core/constraint/options.js';
 import { planConstraintAdd } from '../core/constraint/plan-add.js';
-import { loadLeadTable } from '../core/lead-table.js';
+import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { resolveKeys } from '../keys/resolve-key.js';
+import { ExitCode } from '../errors.js';
 import { renderConstraintAdd } from '../render/constraint-add.js';
 import { renderConstraintAddSql } from '../render/constraint-add-sql.js';
 import type { ActionRunner } from '../cli/program.js';
@@ -39,13 +38,12 @@ export function constraintAddCommand(run: ActionRunner): Command {
 }
 
 async function runAdd(flags: AddFlags): Promise<ExitCode> {
-  if (flags.key.length !== 1) throw new UsageError('constraint add takes exactly one --key');
+  const keyText = oneKeyFlag(flags, 'constraint add');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
-    const table = await loadLeadTable(database.db, settings);
-    const [key] = resolveKeys(table, flags.key, keySettings).keys;
-    const plan = await planConstraintAdd(database, { key: key!, name: flags.name, lockTimeout: flags.lockTimeout });
+    const key = await loadOneKey(database.db, settings, keySettings, keyText);
+    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeout: flags.lockTimeout });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
     return renderConstraintAdd(result, flags.format);

@@ -1,13 +1,12 @@
 import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
 import { note, writeReport } from '../cli/output.js';
 import type { ActionRunner } from '../cli/program.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planUpsert } from '../core/constraint/upsert.js';
-import { loadLeadTable } from '../core/lead-table.js';
+import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode, UsageError } from '../errors.js';
-import { resolveKeys } from '../keys/resolve-key.js';
+import { ExitCode } from '../errors.js';
 import { renderUpsert, type UpsertFormat } from '../render/upsert-sql.js';
 import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
 
@@ -42,14 +41,13 @@ function upsertCommand(run: ActionRunner): Command {
 }
 
 async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
-  if (flags.key.length !== 1) throw new UsageError('sql upsert takes exactly one --key');
+  const keyText = oneKeyFlag(flags, 'sql upsert');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const plan = await withDatabase(settings.target, async (database) => {
-    const table = await loadLeadTable(database.db, settings);
-    const [key] = resolveKeys(table, flags.key, keySettings).keys;
+    const key = await loadOneKey(database.db, settings, keySettings, keyText);
     return planUpsert(database, {
-      key: key!,
+      key,
       onDuplicate: flags.onDuplicate,
       insertColumns: splitList(flags.insertColumns),
       updateColumns: splitList(flags.updateColumns),
