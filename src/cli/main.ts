@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import { firstLineOf, sqlStateOf } from '../db/database-error.js';
 import { ExitCode, LeadDedupeError } from '../errors.js';
 import { buildProgram } from './program.js';
 
@@ -31,10 +32,10 @@ function reportError(error: unknown): ExitCode {
 
 /** One line: PostgreSQL's SQLSTATE and message, or the error's own message. */
 export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const { code } = error as { code?: unknown };
-  const message = error.message.split('\n')[0] || error.name;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return `database error ${code}: ${message}`;
+  const message = firstLineOf(error);
+  const state = sqlStateOf(error);
+  if (state !== null) return `database error ${state}: ${message}`;
+  const { code } = (error ?? {}) as { code?: unknown };
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET') return `lost the database connection: ${message}`;
   return message;
 }

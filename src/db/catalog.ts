@@ -7,6 +7,10 @@ export interface ColumnInfo {
   /** format_type() of the column, e.g. "character varying(32)" */
   type: string;
   notNull: boolean;
+  /** 'a' (GENERATED ALWAYS AS IDENTITY), 'd' (BY DEFAULT) or '' */
+  identity: string;
+  /** A generated (computed) column: never written. */
+  generated: boolean;
 }
 
 export interface TableInfo {
@@ -19,8 +23,13 @@ export interface TableInfo {
 /** Column types that text normalisation (trim, lower, digits, e164) applies to. */
 const TEXT_TYPES = /^(text|character varying|character|citext|varchar|bpchar|name)\b/;
 
-export function isTextColumn(column: ColumnInfo): boolean {
+export function isTextColumn(column: Pick<ColumnInfo, 'type'>): boolean {
   return TEXT_TYPES.test(column.type);
+}
+
+/** Columns the server fills itself (identity or GENERATED … STORED): an INSERT leaves them out. */
+export function isServerFilled(column: ColumnInfo): boolean {
+  return column.identity !== '' || column.generated;
 }
 
 export function qualifiedName(table: Pick<TableInfo, 'schema' | 'name'>): string {
@@ -84,12 +93,19 @@ async function findTable(db: Db, schema: string | null, name: string) {
 }
 
 async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
-  const { rows } = await sql<{ name: string; type: string; not_null: boolean }>`
-    select a.attname as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+  const { rows } = await sql<{ name: string; type: string; not_null: boolean; identity: string; generated: string }>`
+    select a.attname as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
+           a.attidentity::text as identity, a.attgenerated::text as generated
     from pg_catalog.pg_attribute a
     where a.attrelid = ${oid}::int8::oid and a.attnum > 0 and not a.attisdropped
     order by a.attnum`.execute(db);
-  return rows.map((row) => ({ name: row.name, type: row.type, notNull: row.not_null }));
+  return rows.map((row) => ({
+    name: row.name,
+    type: row.type,
+    notNull: row.not_null,
+    identity: row.identity,
+    generated: row.generated !== '',
+  }));
 }
 
 async function listTables(db: Db): Promise<string[]> {

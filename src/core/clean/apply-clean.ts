@@ -17,7 +17,8 @@ import { applyBatch, selectBatch, type BatchChanges, type BatchSelection } from 
 import { loadCleanContext, type CleanContext } from './clean-context.js';
 import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
 import { requirePrivileges } from './permissions.js';
-import { inTransaction, isRetryable, messageOf, setLocalTimeouts, sleep, sqlState } from './transaction.js';
+import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
+import { inTransaction, isRetryable, setLocalTimeouts, sleep } from './transaction.js';
 
 export interface CleanHooks {
   /** SIGINT: the run stops after the batch in flight and reports. */
@@ -151,10 +152,10 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
     await finishRunStatement(archiveSchema, runId, status, stoppedBecause).execute(connection);
     return result();
   } catch (error) {
-    const message = `batch ${totals.batchesDone + 1} of ${batches} failed: ${messageOf(error)}`;
+    const message = `batch ${totals.batchesDone + 1} of ${batches} failed: ${firstLineOf(error)}`;
     await finishRunStatement(archiveSchema, runId, 'failed', message).execute(connection).catch(() => undefined);
     if (error instanceof LeadDedupeError) throw error;
-    const state = sqlState(error);
+    const state = sqlStateOf(error);
     throw new DatabaseError(
       `clean run ${runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${totals.batchesDone} earlier batches are committed and archived`,
     );
@@ -188,13 +189,13 @@ function backoffMs(attempt: number): number {
 }
 
 function describeTimeout(error: unknown, options: CleanOptions): string {
-  switch (sqlState(error)) {
+  switch (sqlStateOf(error)) {
     case '55P03':
       return `could not lock its rows within --lock-timeout ${options.lockTimeoutMs} ms`;
     case '57014':
       return `a statement ran longer than --statement-timeout ${options.statementTimeoutMs} ms`;
     default:
-      return messageOf(error);
+      return firstLineOf(error);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.js';
 import { archiveDdl } from '../../sql/archive-plan.js';
-import { inTransaction, sqlState } from './transaction.js';
+import { sqlStateOf } from '../../db/database-error.js';
+import { inTransaction } from './transaction.js';
 
 /** Creates the archive schema and tables if missing (never drops or alters them). */
 export async function ensureArchive(connection: Db, schema: string): Promise<void> {
@@ -12,7 +13,7 @@ export async function ensureArchive(connection: Db, schema: string): Promise<voi
     await create();
   } catch (error) {
     // Two first runs (on different tables) can race on CREATE … IF NOT EXISTS; the second attempt sees the winner's tables.
-    if (sqlState(error) !== '23505' && sqlState(error) !== '42P07') throw error;
+    if (sqlStateOf(error) !== '23505' && sqlStateOf(error) !== '42P07') throw error;
     await create();
   }
 }

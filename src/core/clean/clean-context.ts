@@ -3,7 +3,6 @@ import type { MergeColumn } from '../../sql/merge-plan.js';
 import type { ChildReference, CleanOptions } from './clean-types.js';
 import { loadChildReferences } from './foreign-keys.js';
 import { resolveMergeColumns } from './merge-columns.js';
-import { loadColumnTraits } from './table-columns.js';
 
 /** What planClean and applyClean both derive from the catalog before any batch. */
 export interface CleanContext {
@@ -14,8 +13,7 @@ export interface CleanContext {
 }
 
 export async function loadCleanContext(database: Database, options: CleanOptions): Promise<CleanContext> {
-  const traits = await loadColumnTraits(database.db, options.key.table.info.oid);
-  const mergeColumns = resolveMergeColumns(options.key, traits, options.mergeRules);
+  const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules);
   return {
     options,
     references: await loadChildReferences(database, options.key.table),

@@ -2,14 +2,15 @@ import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { MergeColumn } from '../../sql/merge-plan.js';
 import { MERGE_RULES, type MergeRule } from './clean-types.js';
-import { mergeableColumns, type ColumnTraits } from './table-columns.js';
+import { isTextColumn, type ColumnInfo } from '../../db/catalog.js';
+import { mergeableColumns } from './table-columns.js';
 
 /**
  * The columns merge fills and the rule for each: `newest` unless a
  * --merge-rule says otherwise; `keeper` leaves a column out. A rule for a
  * column merge may never touch (id, created time, key) is a usage error.
  */
-export function resolveMergeColumns(key: ResolvedKey, columns: ColumnTraits[], rules: Record<string, MergeRule>): MergeColumn[] {
+export function resolveMergeColumns(key: ResolvedKey, columns: ColumnInfo[], rules: Record<string, MergeRule>): MergeColumn[] {
   const eligible = mergeableColumns(key, columns);
   for (const column of Object.keys(rules)) {
     if (!columns.some((c) => c.name === column)) {
@@ -23,7 +24,7 @@ export function resolveMergeColumns(key: ResolvedKey, columns: ColumnTraits[], r
   for (const column of eligible) {
     const rule = rules[column.name] ?? 'newest';
     if (rule === 'keeper') continue;
-    result.push({ name: column.name, isText: column.isText, rule });
+    result.push({ name: column.name, isText: isTextColumn(column), rule });
   }
   return result;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import { qualifiedName, resolveTable, tableExists } from '../../db/catalog.js';
+import { qualifiedName, resolveTable, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
@@ -20,8 +20,9 @@ import { archiveRef } from '../../sql/archive-plan.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { RestoreConflictError } from './clean-errors.js';
 import { requirePrivileges } from './permissions.js';
-import { insertableColumns, loadColumnTraits, type ColumnTraits } from './table-columns.js';
-import { inTransaction, messageOf, rehearse, sqlState } from './transaction.js';
+import { insertableColumns } from './table-columns.js';
+import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
+import { inTransaction, rehearse } from './transaction.js';
 
 export interface RestoreOptions {
   runId: number;
@@ -54,7 +55,7 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
   const run = await readRun(database.db, archiveSchema, runId);
   const table = resolveLeadTable(await resolveTable(database.db, run.table), run.idColumn, null);
   if (run.table !== qualifiedName(table.info)) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
-  const columns = insertableColumns(await loadColumnTraits(database.db, table.info.oid));
+  const columns = insertableColumns(table.info.columns);
   const targets = (await movedTargetsQuery(archiveSchema, runId).execute(database.db)).rows;
   if (options.execute) {
     await requirePrivileges(database.db, { table, references: [], archiveSchema, mode: 'merge', restore: true });
@@ -76,7 +77,7 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
 async function restoreStatements(
   connection: Db,
   table: LeadTable,
-  columns: ColumnTraits[],
+  columns: ColumnInfo[],
   targets: MovedTarget[],
   options: RestoreOptions,
   statusBefore: string,
@@ -128,11 +129,11 @@ async function requireChild(db: Db, schema: string, name: string): Promise<void>
 
 /** Integrity errors become one line naming the constraint; the transaction is already rolled back. */
 function asConflict(error: unknown, runId: number): unknown {
-  const state = sqlState(error);
+  const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
   const { constraint, detail, table } = error as { constraint?: string; detail?: string; table?: string };
   const where = constraint ? `constraint ${constraint}${table ? ` on ${table}` : ''}` : 'a constraint';
-  return new RestoreConflictError(`restoring run ${runId} would violate ${where}${detail ? ` (${detail})` : `: ${messageOf(error)}`}; nothing was changed`);
+  return new RestoreConflictError(`restoring run ${runId} would violate ${where}${detail ? ` (${detail})` : `: ${firstLineOf(error)}`}; nothing was changed`);
 }
 
 function affected(result: { numAffectedRows?: bigint }): number {

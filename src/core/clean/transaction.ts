@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import { sqlStateOf } from '../../db/database-error.js';
 
 /**
  * BEGIN, run, COMMIT; ROLLBACK and rethrow on any error. On a connection
@@ -41,18 +42,9 @@ export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, st
  */
 const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001', '23505']);
 
-export function sqlState(error: unknown): string | null {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
-}
-
 export function isRetryable(error: unknown): boolean {
-  const state = sqlState(error);
+  const state = sqlStateOf(error);
   return state !== null && RETRYABLE.has(state);
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : String(error);
 }
 
 /** Waits `ms`, or less when `signal` aborts (SIGINT must not wait out a long --pause). */

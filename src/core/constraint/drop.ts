@@ -4,7 +4,7 @@ import { findNameOwner, listUniqueIndexes, type UniqueIndexInfo } from '../../db
 import { CatalogError, DatabaseError, LockHeldError, UsageError } from '../../errors.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
-import { describeDatabaseError, sqlStateOf } from './errors.js';
+import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
 

@@ -1,6 +1,6 @@
 import { qualifiedName, requireColumn } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
-import { listGeneratedColumns } from '../../db/generated-columns.js';
+import { isServerFilled } from '../../db/catalog.js';
 import { listUniqueIndexes } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
@@ -38,10 +38,9 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   const { key } = options;
   const info = key.table.info;
   const keyColumns = key.columns.map((c) => c.column);
-  const generated = await listGeneratedColumns(database.db, info.oid);
   const insertColumns = options.insertColumns
     ? inTableOrder(key, checkColumns(key, options.insertColumns, '--insert-columns'))
-    : info.columns.map((c) => c.name).filter((name) => name !== key.table.idColumn && !generated.includes(name));
+    : info.columns.filter((c) => c.name !== key.table.idColumn && !isServerFilled(c)).map((c) => c.name);
   const missing = keyColumns.filter((column) => !insertColumns.includes(column));
   if (missing.length > 0) throw new UsageError(`--insert-columns must include the key's columns; missing: ${missing.join(', ')}`);
 
