@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
@@ -24,7 +25,7 @@ interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function cleanCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function cleanCommand(run: ActionRunner): Command {
   const command = new Command('clean').description('remove or merge duplicates under one key, in archived batches (dry run unless --execute)');
   addTableOptions(command);
   addKeyOptions(command, 'the one key to clean: a preset (e.g. device-phone) or columns a,b,c');

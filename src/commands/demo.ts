@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseWholeNumber } from '../cli/common-options.js';
@@ -17,7 +18,7 @@ interface DemoFlags {
   rows?: string;
 }
 
-export function demoCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function demoCommand(run: ActionRunner): Command {
   return new Command('demo')
     .description('seed an embedded database (PGlite, no server needed) and scan it with every preset key')
     .option('--dir <dir>', 'folder for the embedded database (recreated)', '.lead-dedupe-demo')

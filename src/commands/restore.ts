@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addTableOptions, parseWholeNumber, type TableFlags } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
@@ -16,7 +17,7 @@ interface RestoreFlags extends TableFlags {
   quiet?: boolean;
 }
 
-export function restoreCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function restoreCommand(run: ActionRunner): Command {
   const command = new Command('restore').description('undo a clean run: removed rows back with their ids, merged keepers and child rows back (dry run unless --execute)');
   addTableOptions(command);
   return command

@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { Command } from 'commander';
 import { addOutputOptions, addTableOptions, parseWholeNumber, type OutputFlags, type TableFlags } from '../cli/common-options.js';
 import { writeReport } from '../cli/output.js';
@@ -13,7 +14,7 @@ interface RunsFlags extends TableFlags, OutputFlags {
   limit?: string;
 }
 
-export function runsCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function runsCommand(run: ActionRunner): Command {
   const command = new Command('runs').description('list past clean runs, newest first');
   addTableOptions(command);
   addOutputOptions(command);

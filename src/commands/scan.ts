@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { Command } from 'commander';
 import { addKeyOptions, addOutputOptions, addTableOptions, parseWholeNumber, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
@@ -19,7 +20,7 @@ interface ScanFlags extends TableFlags, KeyFlags, OutputFlags {
   jobs?: string;
 }
 
-export function scanCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function scanCommand(run: ActionRunner): Command {
   const command = new Command('scan').description('count duplicates under each candidate key (all presets when no --key)');
   addTableOptions(command);
   addKeyOptions(command, 'preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)');

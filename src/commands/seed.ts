@@ -1,3 +1,4 @@
+import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addTableOptions, parseWholeNumber, type TableFlags } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
@@ -16,7 +17,7 @@ interface SeedFlags extends TableFlags {
   quiet?: boolean;
 }
 
-export function seedCommand(run: (action: () => Promise<ExitCode>) => Promise<void>): Command {
+export function seedCommand(run: ActionRunner): Command {
   const command = new Command('seed').description('create and fill a realistic leads table (and lead_activities) for trying the tool');
   addTableOptions(command);
   return command
