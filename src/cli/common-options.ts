@@ -26,7 +26,8 @@ export interface OutputFlags {
   quiet?: boolean;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+/** commander's reducer for a repeatable flag. */
+export const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function addTableOptions(command: Command): Command {
   return command

@@ -1,6 +1,6 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { addKeyOptions, addTableOptions, collect, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyClean } from '../core/clean/apply-clean.js';
@@ -22,8 +22,6 @@ interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues {
   output?: string;
   quiet?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function cleanCommand(run: ActionRunner): Command {
   const command = new Command('clean').description('remove or merge duplicates under one key, in archived batches (dry run unless --execute)');

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * Streams a query's rows in batches through a server-side cursor
@@ -14,18 +15,17 @@ export async function forEachBatch<R>(
   onBatch: (rows: R[]) => Promise<void>,
 ): Promise<void> {
   await db.connection().execute(async (connection) => {
-    await sql`begin transaction isolation level repeatable read read only`.execute(connection);
-    try {
-      await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
-      for (;;) {
-        const { rows } = await sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
-        if (rows.length === 0) break;
-        await onBatch(rows);
-      }
-      await sql`commit`.execute(connection);
-    } catch (error) {
-      await sql`rollback`.execute(connection).catch(() => undefined);
-      throw error;
-    }
+    await inTransaction(
+      connection,
+      async () => {
+        await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
+        for (;;) {
+          const { rows } = await sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
+          if (rows.length === 0) break;
+          await onBatch(rows);
+        }
+      },
+      sql`begin transaction isolation level repeatable read read only`,
+    );
   });
 }

@@ -18,7 +18,8 @@ import { loadCleanContext, type CleanContext } from './clean-context.js';
 import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
 import { requirePrivileges } from './permissions.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
-import { inTransaction, isRetryable, setLocalTimeouts, sleep } from './transaction.js';
+import { inTransaction } from '../../db/transaction.js';
+import { isRetryable, setLocalTimeouts, sleep } from './transaction.js';
 
 export interface CleanHooks {
   /** SIGINT: the run stops after the batch in flight and reports. */

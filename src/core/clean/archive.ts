@@ -1,7 +1,7 @@
 import type { Db } from '../../db/database.js';
 import { archiveDdl } from '../../sql/archive-plan.js';
 import { sqlStateOf } from '../../db/database-error.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction } from '../../db/transaction.js';
 
 /** Creates the archive schema and tables if missing (never drops or alters them). */
 export async function ensureArchive(connection: Db, schema: string): Promise<void> {

@@ -7,7 +7,7 @@ import { describeNormalize } from '../../keys/key-summary.js';
 import { loadCleanContext } from './clean-context.js';
 import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
 import { selectBatch } from './batch.js';
-import { rehearse } from './transaction.js';
+import { rehearse } from '../../db/transaction.js';
 import { missingPrivileges } from './permissions.js';
 
 export interface CleanPlanWithChecks extends CleanPlan {

@@ -22,7 +22,7 @@ import { RestoreConflictError } from './clean-errors.js';
 import { requirePrivileges } from './permissions.js';
 import { insertableColumns } from './table-columns.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
-import { inTransaction, rehearse } from './transaction.js';
+import { inTransaction, rehearse } from '../../db/transaction.js';
 
 export interface RestoreOptions {
   runId: number;

@@ -2,33 +2,6 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { sqlStateOf } from '../../db/database-error.js';
 
-/**
- * BEGIN, run, COMMIT; ROLLBACK and rethrow on any error. On a connection
- * pinned with `db.connection()`: clean's temp tables and advisory lock are
- * per session, so every statement of a run must use the same one.
- */
-export async function inTransaction<T>(connection: Db, work: () => Promise<T>): Promise<T> {
-  await sql`begin`.execute(connection);
-  try {
-    const result = await work();
-    await sql`commit`.execute(connection);
-    return result;
-  } catch (error) {
-    await sql`rollback`.execute(connection).catch(() => undefined);
-    throw error;
-  }
-}
-
-/** Like inTransaction, but always rolls back: the dry runs rehearse the real statements and keep nothing. */
-export async function rehearse<T>(connection: Db, work: () => Promise<T>): Promise<T> {
-  await sql`begin`.execute(connection);
-  try {
-    return await work();
-  } finally {
-    await sql`rollback`.execute(connection).catch(() => undefined);
-  }
-}
-
 /** Limits for the current transaction only (set_config(…, true) = SET LOCAL). */
 export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
   await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`.execute(connection);
