@@ -8,5 +8,3 @@ export const PRESET_KEYS: readonly KeyDefinition[] = [
   { name: 'user-phone', columns: ['user_id', 'phone'] },
   { name: 'phone', columns: ['phone'] },
 ];
-
-export const PRESET_NAMES = PRESET_KEYS.map((key) => key.name);

@@ -2,7 +2,7 @@ import { findColumn, isTextColumn, qualifiedName, requireColumn, type TableInfo 
 import { CatalogError, UsageError } from '../errors.js';
 import type { KeyDefinition, LeadTable, NormalizeRule, ResolvedKey } from './key-definition.js';
 import { callingCodeFor } from './normalize.js';
-import { PRESET_KEYS, PRESET_NAMES } from './presets.js';
+import { PRESET_KEYS } from './presets.js';
 
 export interface KeySettings {
   /** logical name → real column, e.g. { phone: 'phone_number' } */
@@ -96,5 +96,3 @@ function checkNormalizeTargets(keys: ResolvedKey[], settings: KeySettings): void
     if (!used) throw new UsageError(`--normalize names "${target}", which no scanned key uses`);
   }
 }
-
-export { PRESET_NAMES };

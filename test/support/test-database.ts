@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { parseDatabaseTarget, type DatabaseTarget } from '../../src/db/database-target.js';
 import type { Database } from '../../src/db/database.js';
@@ -92,9 +92,4 @@ export async function dropRole(role: string): Promise<void> {
   } finally {
     await admin.end();
   }
-}
-
-/** Runs a planned statement and returns its rows. */
-export async function rowsOf<R>(database: Database, query: RawBuilder<R>): Promise<R[]> {
-  return (await query.execute(database.db)).rows;
 }
