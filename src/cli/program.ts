@@ -8,6 +8,7 @@ import { scanCommand } from '../commands/scan.js';
 import { seedCommand } from '../commands/seed.js';
 import { sqlCommand } from '../commands/sql-upsert.js';
 import type { ExitCode } from '../errors.js';
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** Runs a command's action and hands its exit code back to main. */
 export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
@@ -15,7 +16,7 @@ export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
 export function buildProgram(run: ActionRunner): Command {
   const program = new Command('lead-dedupe')
     .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
-    .version('0.1.0')
+    .version(packageJson.version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run)]) {

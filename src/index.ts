@@ -1,0 +1,35 @@
+/**
+ * The library entry (`import { scan, planClean, applyClean } from 'lead-dedupe'`):
+ * the same core functions the CLI calls. They take an open database
+ * (`withDatabase`) and typed options, return typed reports, never print and
+ * never exit; failures are the typed errors below.
+ */
+export { withDatabase, openDatabase } from './db/with-database.js';
+export { parseDatabaseTarget, type DatabaseTarget } from './db/database-target.js';
+export type { Database } from './db/database.js';
+export { loadLeadTable, loadOneKey, type LeadTableSettings } from './core/lead-table.js';
+export { resolveKeys, resolveKey, type KeySettings } from './keys/resolve-key.js';
+export type { LeadTable, ResolvedKey } from './keys/key-definition.js';
+export { scan, type ScanOptions } from './core/scan.js';
+export type { ScanReport, KeyReport } from './core/scan-report.js';
+export { exportDetails } from './core/details.js';
+export { planClean } from './core/clean/plan-clean.js';
+export { applyClean, type CleanHooks } from './core/clean/apply-clean.js';
+export type { CleanOptions, CleanResult } from './core/clean/clean-types.js';
+export { listRuns } from './core/clean/runs.js';
+export { restoreRun } from './core/clean/restore.js';
+export { planConstraintAdd } from './core/constraint/plan-add.js';
+export { addConstraint, applyConstraintAdd } from './core/constraint/apply-add.js';
+export { constraintStatus } from './core/constraint/status.js';
+export { planConstraintDrop, dropConstraint } from './core/constraint/drop.js';
+export { planUpsert } from './core/constraint/upsert.js';
+export {
+  ExitCode,
+  LeadDedupeError,
+  UsageError,
+  CatalogError,
+  ConnectionError,
+  DatabaseError,
+  DuplicatesFoundError,
+  LockHeldError,
+} from './errors.js';
