@@ -59,12 +59,3 @@ export function oneKeyFlag(flags: KeyFlags, command: string): string {
   if (flags.key.length !== 1) throw new UsageError(`${command} takes exactly one --key, e.g. --key device-phone`);
   return flags.key[0]!;
 }
-
-/** `--top 10` → 10; anything but a whole number in range is a usage error. */
-export function parseWholeNumber(text: string | undefined, flag: string, fallback: number, min = 0): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(String(text).trim())) throw new UsageError(`${flag} takes a whole number; got "${text}"`);
-  const value = Number(text);
-  if (value < min) throw new UsageError(`${flag} must be at least ${min}; got ${value}`);
-  return value;
-}
