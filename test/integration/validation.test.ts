@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { planClean } from '../../src/core/clean/plan-clean.js';
@@ -12,6 +13,7 @@ import { openDatabase } from '../../src/db/with-database.js';
 import { CatalogError, UsageError } from '../../src/errors.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
+import { keyFor } from '../support/constraint-fixtures.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 const plain: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
@@ -196,6 +198,20 @@ insert into no_created select g, 1, '60123', now() - g * interval '1 day', 'x' |
     await restoreRun(test.database, { runId: 3, archiveSchema, execute: true });
     await restoreRun(test.database, { runId: first.runId, archiveSchema, execute: true });
     expect(await checksum('old_arch_data.leads')).toBe(before);
+  });
+
+  it('a failed index build is one sentence, not one ending in a stray ";"', async () => {
+    // a phone too long for a btree entry fails the build (54000) after CREATE INDEX CONCURRENTLY made the index: it is left invalid
+    await test.exec(`create table long_phone (id int primary key, device_id int, phone text, created_at timestamptz);
+insert into long_phone select 1, 1, string_agg(md5(g::text), ''), now() from generate_series(1, 200) g;
+`);
+    const error = await addConstraint(test.database, { key: await keyFor(test.database, 'long_phone', 'device-phone') }).catch((e: unknown) => e);
+    const message = (error as Error).message;
+    expect(message).toMatch(/index row size \d+ exceeds/);
+    expect(message).not.toMatch(/;\s*$/);
+    // on the server the build ran CONCURRENTLY and left an invalid index, which was dropped; PGlite's plain build left nothing
+    if (target.label === 'postgres') expect(message).toMatch(/; the invalid index "long_phone_device_id_phone_key" it left was dropped$/);
+    expect(await test.query(`select 1 from pg_indexes where tablename = 'long_phone' and indexname <> 'long_phone_pkey'`)).toEqual([]);
   });
 
   it('system catalogs, the archive schema and views are refused as targets with exit 2', async () => {
