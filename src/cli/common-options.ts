@@ -35,7 +35,7 @@ export function addTableOptions(command: Command): Command {
     .option('--config <file>', 'JSON config file (default: ./lead-dedupe.config.json when present)')
     .option('--table <name>', 'table holding the leads, optionally schema-qualified (default: leads)')
     .option('--id-column <name>', 'primary key column (default: id)')
-    .option('--created-column <name>', 'creation time column; order falls back to the id without it (default: created_at)')
+    .option('--created-column <name>', 'creation time, a timestamp/date column (default: created_at when the table has one, else order by the id)')
     .option('--map <logical=column>', 'use <column> wherever a key says <logical>, e.g. phone=phone_number (repeatable)', collect, []);
 }
 
