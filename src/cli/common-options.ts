@@ -35,7 +35,7 @@ export function addTableOptions(command: Command): Command {
     .option('--config <file>', 'JSON config file (default: ./lead-dedupe.config.json when present)')
     .option('--table <name>', 'table holding the leads, optionally schema-qualified (default: leads)')
     .option('--id-column <name>', 'primary key column (default: id)')
-    .option('--created-column <name>', 'creation time column; order falls back to the id without it (default: created_at)')
+    .option('--created-column <name>', 'creation time, a timestamp/date column (default: created_at when the table has one, else order by the id)')
     .option('--map <logical=column>', 'use <column> wherever a key says <logical>, e.g. phone=phone_number (repeatable)', collect, []);
 }
 
@@ -58,13 +58,4 @@ export function addOutputOptions(command: Command, formats: OutputFormat[] = ['t
 export function oneKeyFlag(flags: KeyFlags, command: string): string {
   if (flags.key.length !== 1) throw new UsageError(`${command} takes exactly one --key, e.g. --key device-phone`);
   return flags.key[0]!;
-}
-
-/** `--top 10` → 10; anything but a whole number in range is a usage error. */
-export function parseWholeNumber(text: string | undefined, flag: string, fallback: number, min = 0): number {
-  if (text === undefined) return fallback;
-  if (!/^\d+$/.test(String(text).trim())) throw new UsageError(`${flag} takes a whole number; got "${text}"`);
-  const value = Number(text);
-  if (value < min) throw new UsageError(`${flag} must be at least ${min}; got ${value}`);
-  return value;
 }

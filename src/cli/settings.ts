@@ -4,12 +4,16 @@ import type { KeySettings } from '../keys/resolve-key.js';
 import { parseNormalizeArgument } from '../keys/normalize.js';
 import type { KeyFlags, TableFlags } from './common-options.js';
 import { loadConfigFile, type ConfigFile } from './config-file.js';
+import { archiveSchema } from '../core/clean/clean-settings.js';
 
 export interface TableSettings {
   target: DatabaseTarget;
   table: string;
   idColumn: string;
-  createdColumn: string;
+  /** As given by flag or config; null: the default created_at, when the table has it. */
+  createdColumn: string | null;
+  /** The archive schema the config names (commands.clean.archiveSchema), else the default: never a target. */
+  archiveSchema: string;
   columnMap: Record<string, string>;
   config: ConfigFile;
 }
@@ -21,7 +25,8 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
     target: parseDatabaseTarget(flags.database ?? config.database ?? env.DATABASE_URL),
     table: flags.table ?? config.table ?? 'leads',
     idColumn: flags.idColumn ?? config.idColumn ?? 'id',
-    createdColumn: flags.createdColumn ?? config.createdColumn ?? 'created_at',
+    createdColumn: flags.createdColumn ?? config.createdColumn ?? null,
+    archiveSchema: archiveSchema(stringSetting(config.commands?.clean?.archiveSchema)),
     columnMap: { ...config.columns, ...Object.fromEntries(flags.map.map((pair) => splitPair(pair, '--map'))) },
     config,
   };
@@ -42,4 +47,8 @@ function splitPair(text: string, flag: string): [string, string] {
   const at = text.indexOf('=');
   if (at <= 0 || at === text.length - 1) throw new UsageError(`${flag} takes <logical>=<column>; got "${text}"`);
   return [text.slice(0, at).trim(), text.slice(at + 1).trim()];
+}
+
+export function stringSetting(value: unknown): string | undefined {
+  return value === undefined ? undefined : String(value);
 }

@@ -60,8 +60,13 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     interrupt.abort();
   };
   return withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, settings, keySettings, keyText);
+    const key = await loadOneKey(database.db, { ...settings, archiveSchema: cleanSettings.archiveSchema }, keySettings, keyText, 'clean');
     const options = { key, ...cleanSettings };
+    // Without a created column, "oldest" and "newest" (keeper and merge donors) silently mean "by id": say so.
+    const byAge = options.keep !== 'most-complete' || options.mode === 'merge';
+    if (key.table.createdFallback !== undefined && byAge) {
+      note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
+    }
     if (!flags.execute) {
       const plan = await withSpinner('planning', flags, () => planClean(database, options));
       await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);

@@ -42,7 +42,7 @@ async function runAdd(flags: AddFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, settings, keySettings, keyText);
+    const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
     const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeout: flags.lockTimeout });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));

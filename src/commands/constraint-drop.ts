@@ -27,7 +27,7 @@ export function constraintDropCommand(run: ActionRunner): Command {
 async function runDrop(name: string, flags: DropFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, async (database) => {
-    const table = await loadLeadTable(database.db, settings);
+    const table = await loadLeadTable(database.db, settings, 'constraint drop');
     return dropConstraint(database, { table, name, lockTimeout: flags.lockTimeout, execute: flags.execute ?? false });
   });
   await writeReport(renderConstraintDrop(result, flags.format), flags);

@@ -25,7 +25,7 @@ async function runStatus(flags: StatusFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const status = await withDatabase(settings.target, async (database) => {
-    const table = await loadLeadTable(database.db, settings);
+    const table = await loadLeadTable(database.db, settings, 'constraint status');
     return constraintStatus(database, { table, ...keysToCheck(table, flags.key, keySettings) });
   });
   await writeReport(renderConstraintStatus(status, flags.format), flags);

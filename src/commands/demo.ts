@@ -1,12 +1,12 @@
 import type { ActionRunner } from '../cli/program.js';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseWholeNumber } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { renderScanTable } from '../render/scan-table.js';
 import { renderSeed } from '../render/render-seed.js';
@@ -27,13 +27,13 @@ export function demoCommand(run: ActionRunner): Command {
 }
 
 async function runDemo(flags: DemoFlags): Promise<ExitCode> {
-  const rows = parseWholeNumber(flags.rows, '--rows', DEMO_ROWS, 100);
+  const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);
   const database = `pglite:${flags.dir}`;
   const output = await withDatabase({ kind: 'pglite', dataDir: resolve(flags.dir) }, async (db) => {
     const seeded = await withSpinner('seeding the embedded database', {}, () =>
       seed(db, { table: 'leads', rows, scenario: 'production', replace: true }),
     );
-    const table = await loadLeadTable(db.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const table = await loadLeadTable(db.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' }, 'demo');
     const noSettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
     const { keys, skipped } = resolveKeys(table, [], noSettings);
     const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));

@@ -1,12 +1,13 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
-import { addTableOptions, parseWholeNumber, type TableFlags } from '../cli/common-options.js';
+import { addTableOptions, type TableFlags } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { archiveSchema } from '../core/clean/clean-settings.js';
 import { restoreRun } from '../core/clean/restore.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
+import { parseWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
 interface RestoreFlags extends TableFlags {
@@ -31,7 +32,7 @@ export function restoreCommand(run: ActionRunner): Command {
 }
 
 async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitCode> {
-  const runId = parseWholeNumber(runIdText, 'run id', 0, 1);
+  const runId = parseWholeNumber(runIdText, 'the run id', WHOLE_RANGES.runId);
   const settings = resolveTableSettings(flags);
   const schema = archiveSchema(flags.archiveSchema ?? stringSetting(settings.config.commands?.clean?.archiveSchema));
   const result = await withDatabase(settings.target, (database) =>

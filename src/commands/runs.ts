@@ -1,12 +1,13 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command } from 'commander';
-import { addOutputOptions, addTableOptions, parseWholeNumber, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import { addOutputOptions, addTableOptions, type OutputFlags, type TableFlags } from '../cli/common-options.js';
 import { writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { archiveSchema } from '../core/clean/clean-settings.js';
 import { listRuns } from '../core/clean/runs.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { renderRuns } from '../render/runs-render.js';
 
 interface RunsFlags extends TableFlags, OutputFlags {
@@ -26,7 +27,7 @@ export function runsCommand(run: ActionRunner): Command {
 
 /** Every table's runs, unless --table (or the config's table) names one. */
 async function runRuns(flags: RunsFlags): Promise<ExitCode> {
-  const limit = parseWholeNumber(flags.limit, '--limit', 20, 1);
+  const limit = optionalWholeNumber(flags.limit, '--limit', WHOLE_RANGES.limit, 20);
   const settings = resolveTableSettings(flags);
   const configured = settings.config.commands?.clean?.archiveSchema;
   const schema = archiveSchema(flags.archiveSchema ?? (configured === undefined ? undefined : String(configured)));

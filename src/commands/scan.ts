@@ -1,6 +1,6 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command } from 'commander';
-import { addKeyOptions, addOutputOptions, addTableOptions, parseWholeNumber, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import { addKeyOptions, addOutputOptions, addTableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
@@ -9,6 +9,7 @@ import { scan } from '../core/scan.js';
 import { hasDuplicates } from '../core/scan-report.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { formatCount } from '../render/format.js';
 import { renderScan } from '../render/render-scan.js';
@@ -34,14 +35,14 @@ export function scanCommand(run: ActionRunner): Command {
 }
 
 async function runScan(flags: ScanFlags): Promise<ExitCode> {
-  const top = parseWholeNumber(flags.top, '--top', 10);
-  const jobs = parseWholeNumber(flags.jobs, '--jobs', 2, 1);
+  const top = optionalWholeNumber(flags.top, '--top', WHOLE_RANGES.top, 10);
+  const jobs = optionalWholeNumber(flags.jobs, '--jobs', WHOLE_RANGES.jobs, 2);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const report = await withDatabase(
     settings.target,
     async (database) => {
-      const table = await loadLeadTable(database.db, settings);
+      const table = await loadLeadTable(database.db, settings, 'scan');
       const { keys, skipped } = resolveKeys(table, flags.key, keySettings);
       // The details export runs beside the scan, on a connection of its own.
       const [result, details] = await withSpinner('scanning', flags, () =>

@@ -1,10 +1,11 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
-import { addTableOptions, parseWholeNumber, type TableFlags } from '../cli/common-options.js';
+import { addTableOptions, type TableFlags } from '../cli/common-options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { renderSeed } from '../render/render-seed.js';
 import { seed } from '../seed/seed.js';
 import { DEMO_ROWS, SEED_SCENARIOS, type SeedScenario } from '../seed/seed-plan.js';
@@ -30,7 +31,7 @@ export function seedCommand(run: ActionRunner): Command {
 }
 
 async function runSeed(flags: SeedFlags): Promise<ExitCode> {
-  const rows = parseWholeNumber(flags.rows, '--rows', DEMO_ROWS, 100);
+  const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, (database) =>
     withSpinner(`seeding ${rows} rows`, flags, () =>

@@ -45,7 +45,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const plan = await withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, settings, keySettings, keyText);
+    const key = await loadOneKey(database.db, settings, keySettings, keyText, 'sql upsert');
     return planUpsert(database, {
       key,
       onDuplicate: flags.onDuplicate,

@@ -1,21 +1,42 @@
-import { resolveTable } from '../db/catalog.js';
+import { qualifiedName, resolveTable } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
+import { hasUniqueIndexOn } from '../db/unique-indexes.js';
+import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { resolveKeys, resolveLeadTable, type KeySettings } from '../keys/resolve-key.js';
+import { CLEAN_DEFAULTS } from './clean/clean-settings.js';
 
 export interface LeadTableSettings {
   table: string;
   idColumn: string;
-  createdColumn: string;
+  /** As the user named it (flag or config); null: the default created_at, when the table has it. */
+  createdColumn: string | null;
+  /** lead-dedupe's own archive schema, never a target (default lead_dedupe). */
+  archiveSchema?: string;
 }
 
-/** The leads table with its id and created columns, checked against the catalog. */
-export async function loadLeadTable(db: Db, settings: LeadTableSettings): Promise<LeadTable> {
-  return resolveLeadTable(await resolveTable(db, settings.table), settings.idColumn, settings.createdColumn);
+/** The leads table with its id and created columns, checked against the catalog. `command` names the caller in refusals. */
+export async function loadLeadTable(db: Db, settings: LeadTableSettings, command = 'lead-dedupe'): Promise<LeadTable> {
+  const use = { command, archiveSchema: settings.archiveSchema ?? CLEAN_DEFAULTS.archiveSchema };
+  return resolveLeadTable(await resolveTable(db, settings.table, use), settings.idColumn, settings.createdColumn);
 }
 
 /** The one key that clean, constraint add and sql upsert act on, checked against the catalog with its table. */
-export async function loadOneKey(db: Db, settings: LeadTableSettings, keySettings: KeySettings, keyText: string): Promise<ResolvedKey> {
-  const table = await loadLeadTable(db, settings);
+export async function loadOneKey(db: Db, settings: LeadTableSettings, keySettings: KeySettings, keyText: string, command: string): Promise<ResolvedKey> {
+  const table = await loadLeadTable(db, settings, command);
   return resolveKeys(table, [keyText], keySettings).keys[0]!;
+}
+
+/**
+ * clean and restore find, archive and put back rows by their id: if ids can
+ * repeat, one id names several rows (and the archive's primary key rejects
+ * the second). A primary key or unique index on exactly that column is the
+ * catalog's promise that they cannot.
+ */
+export async function requireUniqueIdColumn(db: Db, table: LeadTable, command: string): Promise<void> {
+  if (await hasUniqueIndexOn(db, table.info.oid, table.idColumn)) return;
+  throw new UsageError(
+    `${command} needs a unique id column: ${qualifiedName(table.info)} has no primary key or unique index on exactly "${table.idColumn}" ` +
+      '(valid, without WHERE or expressions); add one, or name a unique column with --id-column',
+  );
 }

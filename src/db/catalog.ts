@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { CatalogError } from '../errors.js';
+import { CatalogError, UsageError } from '../errors.js';
 import type { Db } from './database.js';
+import { parseTableName, quotedTableName, type TableName } from './table-name.js';
 
 export interface ColumnInfo {
   name: string;
@@ -36,21 +37,72 @@ export function qualifiedName(table: Pick<TableInfo, 'schema' | 'name'>): string
   return `${table.schema}.${table.name}`;
 }
 
+/** Who asks for a table: named in refusals, and whose archive schema is never a target. */
+export interface TableUse {
+  /** e.g. 'clean', for "public.v is a view (clean needs a table)" */
+  command: string;
+  /** The tool's own archive schema (--archive-schema, default lead_dedupe). */
+  archiveSchema: string;
+}
+
+const RELATION_KINDS: Record<string, string> = {
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  S: 'sequence',
+  i: 'index',
+  I: 'partitioned index',
+  c: 'composite type',
+  t: 'TOAST table',
+};
+
 /**
  * Looks a table up in the catalog by name: `leads` (first match on the
- * search_path) or `schema.leads`. Names are compared as data, never parsed
- * as SQL, so `x"; drop table y` is simply a table that does not exist.
+ * search_path) or `schema.leads`, each part bare or double-quoted as in
+ * SQL (`"crm.v2".leads`). Names are compared as data, never pasted into
+ * SQL, so `x"; drop table y` is simply a table that does not exist. System
+ * schemas and the archive schema are refused (exit 2), so are views and
+ * other relations that are not tables.
  */
-export async function resolveTable(db: Db, requested: string): Promise<TableInfo> {
-  const candidates = splitQualified(requested);
-  for (const { schema, name } of candidates) {
-    const found = await findTable(db, schema, name);
-    if (found) return { ...found, columns: await listColumns(db, found.oid) };
+export async function resolveTable(db: Db, requested: string, use: TableUse): Promise<TableInfo> {
+  const parsed = parseTableName(requested);
+  const found = parsed === null ? undefined : ((await findRelation(db, parsed.exact)) ?? (await findRelation(db, parsed.folded)));
+  if (found === undefined) {
+    const existing = (await listTables(db)).map(quotedTableName);
+    const hint = parsed === null && requested.includes('.') && !requested.includes('"') ? ": a name holding a dot needs double quotes, e.g. --table '\"crm.v2\".leads'" : '';
+    throw new CatalogError(`table "${requested}" not found${hint}; tables here: ${existing.length ? existing.join(', ') : '(none)'}`);
   }
-  const existing = await listTables(db);
-  throw new CatalogError(
-    `table "${requested}" not found; tables here: ${existing.length ? existing.join(', ') : '(none)'}`,
-  );
+  return checkedTable(db, found, use);
+}
+
+/** The table a run recorded by schema and name (restore): not parsed, and not looked for on the search_path. */
+export async function resolveTableByName(db: Db, schema: string, name: string, use: TableUse): Promise<TableInfo | undefined> {
+  const found = await findRelation(db, { schema, name });
+  return found === undefined ? undefined : checkedTable(db, found, use);
+}
+
+/** `resolveTable` for a filter (runs --table): no refusals, undefined when there is no such relation. */
+export async function findTableName(db: Db, requested: string): Promise<{ schema: string; name: string } | undefined> {
+  const parsed = parseTableName(requested);
+  if (parsed === null) return undefined;
+  return (await findRelation(db, parsed.exact)) ?? (await findRelation(db, parsed.folded));
+}
+
+/** pg_temp_3, pg_toast_temp_3: other sessions' temporary objects. */
+const SYSTEM_SCHEMA = /^(pg_catalog|information_schema|pg_toast|pg_temp_[0-9]+|pg_toast_temp_[0-9]+)$/;
+
+async function checkedTable(db: Db, found: Relation, use: TableUse): Promise<TableInfo> {
+  const display = qualifiedName(found);
+  if (SYSTEM_SCHEMA.test(found.schema)) {
+    throw new UsageError(`${use.command} refuses ${display}: it is in ${found.schema}, a system schema; it works on user tables only`);
+  }
+  if (found.schema === use.archiveSchema) {
+    throw new UsageError(`${use.command} refuses ${display}: it is in ${found.schema}, lead-dedupe's own archive schema`);
+  }
+  if (found.kind !== 'r' && found.kind !== 'p') {
+    throw new CatalogError(`${display} is a ${RELATION_KINDS[found.kind] ?? 'relation, not a table'} (${use.command} needs a table)`);
+  }
+  return { schema: found.schema, name: found.name, oid: found.oid, columns: await listColumns(db, found.oid) };
 }
 
 export function findColumn(table: TableInfo, name: string): ColumnInfo | undefined {
@@ -71,25 +123,32 @@ export async function tableExists(db: Db, schema: string, name: string): Promise
   return (await findTable(db, schema, name)) !== undefined;
 }
 
-function splitQualified(requested: string): { schema: string | null; name: string }[] {
-  const dot = requested.indexOf('.');
-  const whole = { schema: null, name: requested };
-  if (dot <= 0 || dot === requested.length - 1) return [whole];
-  return [{ schema: requested.slice(0, dot), name: requested.slice(dot + 1) }, whole];
+interface Relation {
+  schema: string;
+  name: string;
+  oid: number;
+  /** pg_class.relkind: 'r' table, 'p' partitioned table, 'v' view, … */
+  kind: string;
 }
 
-async function findTable(db: Db, schema: string | null, name: string) {
-  const { rows } = await sql<{ schema: string; name: string; oid: number }>`
-    select n.nspname as schema, c.relname as name, c.oid::int8 as oid
+/** Any relation by name (tables, views, …), so a view can be named as such instead of "not found". */
+async function findRelation(db: Db, { schema, name }: TableName): Promise<Relation | undefined> {
+  const { rows } = await sql<{ schema: string; name: string; oid: number; kind: string }>`
+    select n.nspname as schema, c.relname as name, c.oid::int8 as oid, c.relkind::text as kind
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     where c.relname = ${name}
-      and c.relkind in ('r', 'p')
       and (case when ${schema}::text is null then pg_catalog.pg_table_is_visible(c.oid)
                 else n.nspname = ${schema}::text end)
     limit 1`.execute(db);
   const row = rows[0];
-  return row ? { schema: row.schema, name: row.name, oid: Number(row.oid) } : undefined;
+  return row ? { schema: row.schema, name: row.name, oid: Number(row.oid), kind: row.kind } : undefined;
+}
+
+/** A table (not a view, …) by exact schema and name. */
+async function findTable(db: Db, schema: string, name: string) {
+  const found = await findRelation(db, { schema, name });
+  return found !== undefined && (found.kind === 'r' || found.kind === 'p') ? found : undefined;
 }
 
 async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
@@ -108,15 +167,15 @@ async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
   }));
 }
 
-async function listTables(db: Db): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`
-    select n.nspname || '.' || c.relname as name
+async function listTables(db: Db): Promise<{ schema: string; name: string }[]> {
+  const { rows } = await sql<{ schema: string; name: string }>`
+    select n.nspname as schema, c.relname as name
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     where c.relkind in ('r', 'p')
       and n.nspname not in ('pg_catalog', 'information_schema')
       and n.nspname not like 'pg_toast%'
-    order by 1
+    order by 1, 2
     limit 50`.execute(db);
-  return rows.map((row) => row.name);
+  return rows;
 }

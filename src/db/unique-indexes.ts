@@ -105,3 +105,17 @@ export async function indexValidity(db: Db, schema: string, name: string): Promi
   return rows[0]?.valid ?? null;
 }
 
+
+/** Whether the primary key or a valid, non-partial unique index has exactly this one column (no expression) as its key. */
+export async function hasUniqueIndexOn(db: Db, tableOid: number, column: string): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    select exists (
+      select 1
+      from pg_catalog.pg_index i
+      join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+      where i.indrelid = ${tableOid}::int8::oid and i.indisunique and i.indisvalid
+        and i.indnkeyatts = 1 and i.indexprs is null and i.indpred is null
+        and a.attname = ${column}
+    ) as found`.execute(db);
+  return rows[0]?.found === true;
+}

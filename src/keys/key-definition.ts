@@ -19,6 +19,8 @@ export interface LeadTable {
   idColumn: string;
   /** null when the table has no created column: order falls back to the id. */
   createdColumn: string | null;
+  /** Why the default created_at is not used (e.g. "no created_at column"); absent when a created column is used or none was looked for. */
+  createdFallback?: string;
 }
 
 export interface ResolvedKeyColumn {

@@ -15,10 +15,32 @@ export interface KeySettings {
   customKeys: KeyDefinition[];
 }
 
+/** The created column orders rows by age, so it must hold a point in time. */
+const DATE_TIME_TYPES = /^(timestamp|date)\b/;
+
+export const DEFAULT_CREATED_COLUMN = 'created_at';
+
+/**
+ * The table with its id and created columns. A created column the user
+ * named (flag or config) must exist and be a date/time; without one, the
+ * default created_at is used when the table has it as a date/time, and
+ * otherwise rows are ordered by id (createdFallback says why).
+ */
 export function resolveLeadTable(info: TableInfo, idColumn: string, createdColumn: string | null): LeadTable {
   requireColumn(info, idColumn, 'id column');
-  const created = createdColumn !== null && findColumn(info, createdColumn) ? createdColumn : null;
-  return { info, idColumn, createdColumn: created };
+  if (createdColumn !== null) {
+    const column = requireColumn(info, createdColumn, 'created column');
+    if (!DATE_TIME_TYPES.test(column.type)) {
+      throw new UsageError(`created column "${column.name}" of ${qualifiedName(info)} is ${column.type}; it must be a date/time column (timestamp, timestamptz or date)`);
+    }
+    return { info, idColumn, createdColumn: column.name };
+  }
+  const fallback = findColumn(info, DEFAULT_CREATED_COLUMN);
+  if (fallback === undefined) return { info, idColumn, createdColumn: null, createdFallback: `no ${DEFAULT_CREATED_COLUMN} column` };
+  if (!DATE_TIME_TYPES.test(fallback.type)) {
+    return { info, idColumn, createdColumn: null, createdFallback: `${DEFAULT_CREATED_COLUMN} is ${fallback.type}, not a date/time` };
+  }
+  return { info, idColumn, createdColumn: fallback.name };
 }
 
 export interface ResolvedKeys {

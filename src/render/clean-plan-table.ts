@@ -9,6 +9,7 @@ export function renderCleanPlanTable(plan: CleanPlanWithChecks): string {
     '',
   ];
   const summary = plainTable();
+  summary.push(['keeper order', plan.keeperOrder]);
   summary.push(['duplicate groups', formatCount(plan.groups)]);
   summary.push(['rows to remove', formatCount(plan.rowsToRemove)]);
   if (plan.mode === 'merge') {

@@ -3,6 +3,7 @@ import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { UsageError } from '../errors.js';
 import { tableExists } from '../db/catalog.js';
+import { parseTableName } from '../db/table-name.js';
 import { planSeed, type SeedPlan, type SeedScenario } from './seed-plan.js';
 import { createTablesStatements, dropTablesStatements, insertActivitiesStatement, insertLeadsStatement, type SeedTables } from './seed-sql.js';
 
@@ -24,10 +25,12 @@ export interface SeedResult {
   durationMs: number;
 }
 
+/** `leads`, `crm.leads` or `"crm.v2".leads`, read as --table is everywhere (names as written; quotes allow dots). */
 export function seedTables(table: string): SeedTables {
-  const dot = table.indexOf('.');
-  const schema = dot > 0 ? table.slice(0, dot) : 'public';
-  const leads = dot > 0 ? table.slice(dot + 1) : table;
+  const parsed = parseTableName(table);
+  if (parsed === null) throw new UsageError(`--table "${table}" is not a table name: use table or schema.table, with double quotes around a name holding a dot`);
+  const schema = parsed.exact.schema ?? 'public';
+  const leads = parsed.exact.name;
   return { schema, leads, activities: leads === 'leads' ? 'lead_activities' : `${leads}_activities` };
 }
 

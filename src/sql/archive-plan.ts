@@ -13,7 +13,7 @@ export function archiveRef(schema: string, table: ArchiveTable): RawBuilder<unkn
 }
 
 /**
- * Creates the archive on first use; never drops or alters it. Every removed
+ * Creates the archive on first use; never drops it. Every removed
  * row is kept whole as jsonb (to_jsonb), so a restore can rebuild it with
  * jsonb_populate_record whatever the table's columns are.
  */
@@ -27,6 +27,8 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
   finished_at timestamptz,
   status text not null check (status in ('running', 'done', 'failed', 'restored', 'interrupted')),
   table_name text not null,
+  table_schema text,
+  table_relname text,
   key_name text not null,
   key_columns text[] not null,
   normalize jsonb not null,
@@ -88,8 +90,46 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
   ];
 }
 
+/**
+ * Upgrades a runs table made by a version that recorded the table only as
+ * schema.name text (ambiguous when the schema holds a dot): adds the two
+ * columns and fills them for the old runs, from the catalog when a table of
+ * that qualified name exists, else by splitting at the first dot.
+ */
+export function archiveUpgradeStatements(schema: string): RawBuilder<unknown>[] {
+  const runs = archiveRef(schema, 'lead_dedupe_runs');
+  return [
+    sql`alter table ${runs} add column if not exists table_schema text, add column if not exists table_relname text`,
+    sql`update ${runs} as r
+set table_schema = coalesce(m.schema, split_part(r.table_name, '.', 1)),
+    table_relname = coalesce(m.name, substr(r.table_name, strpos(r.table_name, '.') + 1))
+from ${runs} as o
+left join lateral (
+  select n.nspname::text as schema, c.relname::text as name
+  from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where n.nspname || '.' || c.relname = o.table_name and c.relkind in ('r', 'p')
+  order by n.nspname
+  limit 1) as m on true
+where o.id = r.id and r.table_schema is null`,
+  ];
+}
+
+/** Whether the runs table already has the columns archiveUpgradeStatements adds. */
+export function archiveUpToDateQuery(schema: string): RawBuilder<{ up_to_date: boolean }> {
+  return sql`select exists (
+  select 1
+  from pg_catalog.pg_attribute a
+  join pg_catalog.pg_class c on c.oid = a.attrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = ${schema} and c.relname = 'lead_dedupe_runs' and a.attname = 'table_relname' and not a.attisdropped
+) as up_to_date`;
+}
+
 export interface NewRun {
+  /** schema.name, for people; schema and relation are what restore and runs look the table up by. */
   table: string;
+  schema: string;
+  relation: string;
   keyName: string;
   keyColumns: string[];
   normalize: Record<string, string>;
@@ -101,8 +141,8 @@ export interface NewRun {
 
 export function insertRunStatement(schema: string, run: NewRun): RawBuilder<{ id: string | number }> {
   return sql`insert into ${archiveRef(schema, 'lead_dedupe_runs')}
-  (status, table_name, key_name, key_columns, normalize, nulls_equal, keep, mode, options)
-values ('running', ${run.table}, ${run.keyName}, ${run.keyColumns}::text[], ${JSON.stringify(run.normalize)}::jsonb, ${run.nullsEqual},
+  (status, table_name, table_schema, table_relname, key_name, key_columns, normalize, nulls_equal, keep, mode, options)
+values ('running', ${run.table}, ${run.schema}, ${run.relation}, ${run.keyName}, ${run.keyColumns}::text[], ${JSON.stringify(run.normalize)}::jsonb, ${run.nullsEqual},
         ${run.keep}, ${run.mode}, ${JSON.stringify(run.options)}::jsonb)
 returning id`;
 }
@@ -137,11 +177,11 @@ where id = ${runId}`;
  * died without finishing (killed, connection lost): their committed batches
  * are archived, the rest was rolled back.
  */
-export function markInterruptedStatement(schema: string, table: string): RawBuilder<unknown> {
+export function markInterruptedStatement(schema: string, table: { schema: string; name: string }): RawBuilder<unknown> {
   return sql`update ${archiveRef(schema, 'lead_dedupe_runs')}
 set status = 'interrupted', finished_at = coalesce(finished_at, clock_timestamp()),
     message = coalesce(message, 'the process ended without finishing; committed batches are archived')
-where table_name = ${table} and status = 'running'`;
+where table_schema = ${table.schema} and table_relname = ${table.name} and status = 'running'`;
 }
 
 /** Each removed row in full, before it goes. */

@@ -98,7 +98,9 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     const [key] = JSON.parse(result.stdout).keys;
     expect(key.columns).toEqual(['device_id', 'phone_number']);
     expect(key.surplus).toBe((await sqlOracle(test, 'leads', ['device_id', 'phone'], true)).surplus);
-    const overridden = await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--map', 'phone=phone', '--format', 'json'], { cwd: dir });
+    const overridden = await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--created-column', 'created_at', '--map', 'phone=phone', '--format', 'json'], { cwd: dir });
+    // the config's createdColumn (inserted_at) is not a column of leads: named explicitly, it is checked, not skipped
+    expect((await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--map', 'phone=phone'], { cwd: dir })).stderr).toMatch(/^lead-dedupe: created column "inserted_at" not found in public\.leads/);
     expect(JSON.parse(overridden.stdout).table).toBe('public.leads');
   });
 
@@ -109,7 +111,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     [['--normalize', 'phone=e164'], 2, /^lead-dedupe: --normalize …=e164 needs --default-country/],
     [['--table', 'leads"; drop table leads; --'], 2, /^lead-dedupe: table "leads"; drop table leads; --" not found; tables here: .*public\.leads/],
     [['--key', 'phone', '--id-column', 'uuid'], 2, /^lead-dedupe: id column "uuid" not found in public.leads/],
-    [['--top', 'many'], 2, /^lead-dedupe: --top takes a whole number; got "many"\n$/],
+    [['--top', 'many'], 2, /^lead-dedupe: --top takes a whole number from 0 to 2147483647; got "many"\n$/],
     [['--format', 'xml'], 2, /error: option '--format <format>' argument 'xml' is invalid/],
   ])('bad input %j exits %i with one line and changes nothing', async (args, code, message) => {
     const result = await runCli(['scan', ...db, ...args]);

@@ -4,7 +4,7 @@ import { childConflictStatements, deleteVictimsStatement, keeperOrder, lockBatch
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
-import { duration, resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
+import { resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
 import { UsageError } from '../../src/errors.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -186,7 +186,5 @@ describe('clean settings', () => {
     expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow('config "commands.clean.batch" is not a clean setting');
     expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
     expect(() => resolveCleanSettings({ mergeRule: [] }, { mergeRules: { email: 'first' } })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
-    expect(duration('250', '--pause')).toBe(250);
-    expect(duration('2m', '--pause')).toBe(120_000);
   });
 });

@@ -104,7 +104,7 @@ describe('option checks', () => {
   it('parses lock timeouts PostgreSQL accepts and rejects others', () => {
     expect(parseLockTimeout('5s')).toBe('5s');
     expect(parseLockTimeout(' 500ms ')).toBe('500ms');
-    expect(parseLockTimeout('2000')).toBe('2000ms');
+    expect(parseLockTimeout('2000')).toBe('2s');
     expect(parseLockTimeout('1min')).toBe('1min');
     for (const bad of ['0', '5 seconds', '-1s', "1s'"]) expect(() => parseLockTimeout(bad), bad).toThrow(UsageError);
   });

@@ -43,7 +43,7 @@ export async function applyClean(database: Database, options: CleanOptions, hook
     await acquireTableLock(connection, table, options.archiveSchema);
     try {
       await ensureArchive(connection, options.archiveSchema);
-      await markInterruptedStatement(options.archiveSchema, qualifiedName(table.info)).execute(connection);
+      await markInterruptedStatement(options.archiveSchema, table.info).execute(connection);
       return await runBatches(connection, context, hooks);
     } finally {
       await dropStageStatement().execute(connection).catch(() => undefined);
@@ -58,6 +58,8 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
   const started = performance.now();
   const runId = toNumber((await insertRunStatement(archiveSchema, {
     table: qualifiedName(key.table.info),
+    schema: key.table.info.schema,
+    relation: key.table.info.name,
     keyName: key.name,
     keyColumns: key.columns.map((c) => c.column),
     normalize: describeNormalize(key),
@@ -135,7 +137,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
           skipped.push(...next.selection.skipped);
           break;
         } catch (error) {
-          if (!isRetryable(error)) throw error;
+          if (!isRetryable(error, context.references)) throw error;
           if (attempt >= options.retries) {
             status = 'failed';
             stoppedBecause = `batch ${batch + 1} of ${batches} failed ${attempt + 1} times (${describeTimeout(error, options)}); ${totals.batchesDone} batches are committed and archived, rerun later to continue`;

@@ -2,6 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { MergeColumn } from '../../sql/merge-plan.js';
 import type { ChildReference, CleanOptions } from './clean-types.js';
 import { loadChildReferences } from './foreign-keys.js';
+import { requireUniqueIdColumn } from '../lead-table.js';
 import { resolveMergeColumns } from './merge-columns.js';
 
 /** What planClean and applyClean both derive from the catalog before any batch. */
@@ -13,6 +14,7 @@ export interface CleanContext {
 }
 
 export async function loadCleanContext(database: Database, options: CleanOptions): Promise<CleanContext> {
+  await requireUniqueIdColumn(database.db, options.key.table, 'clean');
   const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules);
   return {
     options,

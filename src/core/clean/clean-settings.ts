@@ -2,6 +2,8 @@ import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { CLEAN_MODES, KEEP_POLICIES, type CleanMode, type CleanOptions, type KeepPolicy, type MergeRule } from './clean-types.js';
 import { parseMergeRule } from './merge-columns.js';
+import { optionalDuration } from '../inputs/duration.js';
+import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from '../inputs/whole-number.js';
 
 /** clean's flags as commander hands them over (strings; undefined when not given). */
 export interface CleanFlagValues {
@@ -33,8 +35,9 @@ export const CLEAN_DEFAULTS = {
 const CONFIG_FIELDS = ['keep', 'mode', 'mergeRules', 'batchSize', 'maxGroups', 'pause', 'lockTimeout', 'statementTimeout', 'archiveSchema', 'retries'];
 
 /**
- * Flags over `commands.clean` in the config file over the defaults. Durations
- * take ms or a unit: 500, 500ms, 5s, 2m.
+ * Flags over `commands.clean` in the config file over the defaults. Numbers
+ * and durations go through the CLI's one parser of each (core/inputs), with
+ * the same ranges whether they come from a flag or the file.
  */
 export function resolveCleanOptions(key: ResolvedKey, flags: CleanFlagValues, config: Record<string, unknown> = {}): CleanOptions {
   return { key, ...resolveCleanSettings(flags, config) };
@@ -45,20 +48,24 @@ export function resolveCleanSettings(flags: CleanFlagValues, config: Record<stri
   for (const field of Object.keys(config)) {
     if (!CONFIG_FIELDS.includes(field)) throw new UsageError(`config "commands.clean.${field}" is not a clean setting; settings: ${CONFIG_FIELDS.join(', ')}`);
   }
-  const pick = (flag: string | undefined, field: string): string | undefined => flag ?? (config[field] === undefined ? undefined : String(config[field]));
+  /** The flag's value, else the config's (named as such in errors), else undefined. */
+  const pick = (flag: string | undefined, flagName: string, field: string): [unknown, string] =>
+    flag !== undefined ? [flag, flagName] : [config[field], `config "commands.clean.${field}"`];
+  const text = (value: unknown): string | undefined => (value === undefined ? undefined : String(value));
   const mergeRules: Record<string, MergeRule> = { ...configMergeRules(config.mergeRules), ...Object.fromEntries(flags.mergeRule.map(parseMergeRule)) };
+  const maxGroups = pick(flags.maxGroups, '--max-groups', 'maxGroups');
   return {
-    keep: oneOf(pick(flags.keep, 'keep'), KEEP_POLICIES, '--keep') ?? CLEAN_DEFAULTS.keep,
-    mode: oneOf(pick(flags.mode, 'mode'), CLEAN_MODES, '--mode') ?? CLEAN_DEFAULTS.mode,
+    keep: oneOf(text(pick(flags.keep, '--keep', 'keep')[0]), KEEP_POLICIES, '--keep') ?? CLEAN_DEFAULTS.keep,
+    mode: oneOf(text(pick(flags.mode, '--mode', 'mode')[0]), CLEAN_MODES, '--mode') ?? CLEAN_DEFAULTS.mode,
     mergeRules,
-    batchSize: whole(pick(flags.batchSize, 'batchSize'), '--batch-size', 1) ?? CLEAN_DEFAULTS.batchSize,
-    maxGroups: whole(pick(flags.maxGroups, 'maxGroups'), '--max-groups', 1) ?? null,
-    pauseMs: duration(pick(flags.pause, 'pause'), '--pause') ?? CLEAN_DEFAULTS.pauseMs,
-    lockTimeoutMs: duration(pick(flags.lockTimeout, 'lockTimeout'), '--lock-timeout', 1) ?? CLEAN_DEFAULTS.lockTimeoutMs,
-    statementTimeoutMs: duration(pick(flags.statementTimeout, 'statementTimeout'), '--statement-timeout', 1) ?? CLEAN_DEFAULTS.statementTimeoutMs,
-    archiveSchema: archiveSchema(pick(flags.archiveSchema, 'archiveSchema')),
-    retries: whole(pick(flags.retries, 'retries'), '--retries', 0) ?? CLEAN_DEFAULTS.retries,
-    sampleGroups: whole(flags.sample, '--sample', 0) ?? CLEAN_DEFAULTS.sampleGroups,
+    batchSize: optionalWholeNumber(...pick(flags.batchSize, '--batch-size', 'batchSize'), WHOLE_RANGES.batchSize, CLEAN_DEFAULTS.batchSize),
+    maxGroups: maxGroups[0] === undefined ? null : parseWholeNumber(...maxGroups, WHOLE_RANGES.maxGroups),
+    pauseMs: optionalDuration(...pick(flags.pause, '--pause', 'pause'), 0, CLEAN_DEFAULTS.pauseMs),
+    lockTimeoutMs: optionalDuration(...pick(flags.lockTimeout, '--lock-timeout', 'lockTimeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: optionalDuration(...pick(flags.statementTimeout, '--statement-timeout', 'statementTimeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
+    archiveSchema: archiveSchema(text(pick(flags.archiveSchema, '--archive-schema', 'archiveSchema')[0])),
+    retries: optionalWholeNumber(...pick(flags.retries, '--retries', 'retries'), WHOLE_RANGES.retries, CLEAN_DEFAULTS.retries),
+    sampleGroups: optionalWholeNumber(flags.sample, '--sample', WHOLE_RANGES.sample, CLEAN_DEFAULTS.sampleGroups),
   };
 }
 
@@ -81,23 +88,4 @@ function oneOf<T extends string>(value: string | undefined, choices: readonly T[
   const found = choices.find((choice) => choice === value.trim().toLowerCase());
   if (found === undefined) throw new UsageError(`${flag} takes ${choices.join('|')}; got "${value}"`);
   return found;
-}
-
-function whole(value: string | undefined, flag: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} takes a whole number; got "${value}"`);
-  const number = Number(value);
-  if (number < min) throw new UsageError(`${flag} must be at least ${min}; got ${number}`);
-  return number;
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-export function duration(value: string | undefined, flag: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(value.trim());
-  if (!match) throw new UsageError(`${flag} takes a duration such as 500ms, 5s or 2m (a bare number is ms); got "${value}"`);
-  const ms = Math.round(Number(match[1]) * UNITS[match[2] ?? 'ms']!);
-  if (ms < min) throw new UsageError(`${flag} must be at least ${min} ms; got "${value}"`);
-  return ms;
 }

@@ -71,6 +71,8 @@ export interface CleanPlan {
   normalize: Record<string, string>;
   nullsEqual: boolean;
   keep: KeepPolicy;
+  /** What ranks a group for --keep, e.g. "created_at oldest first, then lowest id". */
+  keeperOrder: string;
   mode: CleanMode;
   mergeRules: Record<string, MergeRule>;
   mergeColumns: string[];

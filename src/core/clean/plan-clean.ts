@@ -9,6 +9,7 @@ import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
 import { selectBatch } from './batch.js';
 import { rehearse } from '../../db/transaction.js';
 import { missingPrivileges } from './permissions.js';
+import { describeKeeperOrder } from './keeper-order.js';
 
 export interface CleanPlanWithChecks extends CleanPlan {
   /** Rights --execute would need and this user lacks (empty = fine). */
@@ -55,6 +56,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
           normalize: describeNormalize(key),
           nullsEqual: key.nullsEqual,
           keep: options.keep,
+          keeperOrder: describeKeeperOrder(options.keep, key.table),
           mode: options.mode,
           mergeRules: options.mergeRules,
           mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import { qualifiedName, resolveTable, tableExists, type ColumnInfo } from '../../db/catalog.js';
+import { resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
+import { requireUniqueIdColumn } from '../lead-table.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
@@ -53,8 +54,10 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
   const run = await readRun(database.db, archiveSchema, runId);
-  const table = resolveLeadTable(await resolveTable(database.db, run.table), run.idColumn, null);
-  if (run.table !== qualifiedName(table.info)) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
+  const info = run.schema === null || run.relation === null ? undefined : await resolveTableByName(database.db, run.schema, run.relation, { command: 'restore', archiveSchema });
+  if (info === undefined) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
+  const table = resolveLeadTable(info, run.idColumn, null);
+  await requireUniqueIdColumn(database.db, table, 'restore');
   const columns = insertableColumns(table.info.columns);
   const targets = (await movedTargetsQuery(archiveSchema, runId).execute(database.db)).rows;
   if (options.execute) {
@@ -109,18 +112,31 @@ async function restoreStatements(
 
 interface RunInfo {
   table: string;
+  /** null: a run of the previous version whose schema.name matches no table now. */
+  schema: string | null;
+  relation: string | null;
   idColumn: string;
   status: string;
 }
 
 async function readRun(db: Db, schema: string, runId: number): Promise<RunInfo> {
-  const { rows } = await sql<{ table_name: string; id_column: string | null; status: string }>`
-    select table_name, options ->> 'idColumn' as id_column, status
-    from ${archiveRef(schema, 'lead_dedupe_runs')} where id = ${runId}`.execute(db);
+  // to_jsonb(r) reads the schema and name columns without failing on an archive of the previous version, which
+  // lacks them; its runs are matched to the catalog by their schema.name text.
+  const { rows } = await sql<{ table_name: string; table_schema: string | null; table_relname: string | null; id_column: string | null; status: string }>`
+    select r.table_name, coalesce(to_jsonb(r) ->> 'table_schema', m.schema) as table_schema,
+           coalesce(to_jsonb(r) ->> 'table_relname', m.name) as table_relname, r.options ->> 'idColumn' as id_column, r.status
+    from ${archiveRef(schema, 'lead_dedupe_runs')} as r
+    left join lateral (
+      select n.nspname::text as schema, c.relname::text as name
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname || '.' || c.relname = r.table_name and c.relkind in ('r', 'p')
+      order by n.nspname
+      limit 1) as m on to_jsonb(r) ->> 'table_schema' is null
+    where r.id = ${runId}`.execute(db);
   const row = rows[0];
   if (!row) throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs (see lead-dedupe runs)`);
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
-  return { table: row.table_name, idColumn: row.id_column ?? 'id', status: row.status };
+  return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
 }
 
 async function requireChild(db: Db, schema: string, name: string): Promise<void> {

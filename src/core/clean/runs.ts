@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import { qualifiedName, resolveTable, tableExists } from '../../db/catalog.js';
-import { CatalogError } from '../../errors.js';
+import { findTableName, qualifiedName, tableExists } from '../../db/catalog.js';
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { RunStatus } from './clean-types.js';
 
@@ -68,16 +67,16 @@ interface RunRecord {
 /** Past clean runs, newest first. No archive yet = no runs (not an error). */
 export async function listRuns(database: Database, options: RunsOptions): Promise<RunSummary[]> {
   if (!(await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs'))) return [];
-  const table = options.table === null ? null : await recordedName(database, options.table);
-  const utc = (column: string) => sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  const utc = (column: string) => sql`to_char(${sql.ref(`r.${column}`)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+  // Sorted by the bigint id itself (as text, run 9 would sort after run 11).
   const { rows } = await sql<RunRecord>`
-    select id::text as id, status, ${utc('started_at')} as started_at, ${utc('finished_at')} as finished_at, ${utc('restored_at')} as restored_at,
-           table_name, key_name, key_columns, normalize, nulls_equal, keep, mode, groups_planned, groups_done, rows_removed,
-           rows_merged, groups_skipped, child_rows_moved, batches_done, db_user, client_host, message, options
-    from ${archiveRef(options.archiveSchema, 'lead_dedupe_runs')}
-    where ${table === null ? sql`true` : sql`table_name = ${table}`}
-    order by id desc
-    limit ${sql.lit(options.limit)}`.execute(database.db);
+    select r.id::text as id, r.status, ${utc('started_at')} as started_at, ${utc('finished_at')} as finished_at, ${utc('restored_at')} as restored_at,
+           r.table_name, r.key_name, r.key_columns, r.normalize, r.nulls_equal, r.keep, r.mode, r.groups_planned, r.groups_done, r.rows_removed,
+           r.rows_merged, r.groups_skipped, r.child_rows_moved, r.batches_done, r.db_user, r.client_host, r.message, r.options
+    from ${archiveRef(options.archiveSchema, 'lead_dedupe_runs')} as r
+    where ${options.table === null ? sql`true` : await tableFilter(database, options.table)}
+    order by r.id desc
+    limit ${options.limit}::int8`.execute(database.db);
   return rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
@@ -105,12 +104,15 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
   }));
 }
 
-/** Runs record tables as schema.name, as the catalog resolves them; a table dropped since is matched as typed. */
-async function recordedName(database: Database, table: string): Promise<string> {
-  try {
-    return qualifiedName(await resolveTable(database.db, table));
-  } catch (error) {
-    if (error instanceof CatalogError) return table;
-    throw error;
-  }
+/**
+ * Runs record their table's schema and name apart (a schema may hold a dot);
+ * an archive of the previous version has only schema.name as text, which
+ * to_jsonb reads without failing on the missing columns. A table dropped
+ * since is matched as typed.
+ */
+async function tableFilter(database: Database, table: string) {
+  const found = await findTableName(database.db, table);
+  if (found === undefined) return sql`r.table_name = ${table}`;
+  return sql`coalesce(to_jsonb(r) ->> 'table_schema' = ${found.schema} and to_jsonb(r) ->> 'table_relname' = ${found.name},
+                      r.table_name = ${qualifiedName(found)})`;
 }

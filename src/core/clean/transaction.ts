@@ -7,16 +7,23 @@ export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, st
   await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`.execute(connection);
 }
 
-/**
- * SQLSTATEs that mean "try this batch again later": lock/statement timeout,
- * deadlock, serialization failure, and a unique violation (a child row
- * written between the batch's unique check and its re-point: the retry's
- * check then sees it and skips that group).
- */
-const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001', '23505']);
+/** SQLSTATEs that mean "try this batch again later": lock/statement timeout, deadlock, serialization failure. */
+const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001']);
 
-export function isRetryable(error: unknown): boolean {
+/**
+ * Whether a failed batch may succeed when retried. A unique violation only
+ * does when it is on a child table the batch re-points (a child row written
+ * between the batch's unique check and its re-point: the retry's check then
+ * sees it and skips that group). Anywhere else (the archive's primary key,
+ * a unique index on the leads table that a merge would break) it is the same
+ * on every attempt, so the run stops at once and says what was violated.
+ */
+export function isRetryable(error: unknown, children: readonly { schema: string; table: string }[]): boolean {
   const state = sqlStateOf(error);
+  if (state === '23505') {
+    const { schema, table } = error as { schema?: string; table?: string };
+    return children.some((child) => child.schema === schema && child.table === table);
+  }
   return state !== null && RETRYABLE.has(state);
 }
 

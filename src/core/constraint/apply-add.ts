@@ -112,7 +112,7 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
       const clean = cleanCommandFor(plan.key);
       throw new DuplicatesBlockConstraintError(
         `${now.groups} duplicate group(s) (${now.surplus} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
-          `was being built (${describeDatabaseError(error)}); ${cleanup} remove them and retry: ${clean}`,
+          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them and retry: ${clean}`,
         now.groups,
         now.surplus,
         clean,
@@ -123,22 +123,23 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
   }
   if ((await indexValidity(database.db, schema, plan.name)) !== true) {
     const cleanup = await dropIfInvalid(database, plan);
-    throw new DatabaseError(`"${plan.name}" was built but is not valid; ${cleanup}`);
+    throw new DatabaseError(`"${plan.name}" was built but is not valid${cleanup === '' ? '' : `; ${cleanup}`}`);
   }
 }
 
 /**
  * After a failed CREATE INDEX CONCURRENTLY the server keeps the index,
- * marked invalid. Returns what happened, for the error message.
+ * marked invalid. Returns what happened, as a clause for the error message
+ * ('' when there was no invalid index).
  */
 async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promise<string> {
   const schema = plan.key.table.info.schema;
   try {
     if ((await indexValidity(database.db, schema, plan.name)) !== false) return '';
     await dropIndexStatement(schema, plan.name, { concurrently: plan.concurrently }).execute(database.db);
-    return `the invalid index "${plan.name}" it left was dropped;`;
+    return `the invalid index "${plan.name}" it left was dropped`;
   } catch (error) {
-    return `the invalid index "${plan.name}" could NOT be dropped (${describeDatabaseError(error)}): run ${plan.dropSql} or rerun constraint add;`;
+    return `the invalid index "${plan.name}" could NOT be dropped (${describeDatabaseError(error)}): run ${plan.dropSql} or rerun constraint add`;
   }
 }
 

@@ -1,17 +1,17 @@
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { MAX_IDENTIFIER_BYTES } from '../../sql/constraint-plan.js';
+import { parseDuration, pgDuration } from '../inputs/duration.js';
 
 export const DEFAULT_LOCK_TIMEOUT = '5s';
 
-/** `5s`, `500ms`, `1min`, `2000` (milliseconds): the forms PostgreSQL's lock_timeout takes; 0 would mean wait forever. */
+/**
+ * `5s`, `500ms`, `2m`, `1min`, `2000` (ms): the CLI's one duration grammar,
+ * at least 1 ms (0 would mean wait forever), written back in a unit
+ * PostgreSQL's lock_timeout takes (`2m` → `2min`).
+ */
 export function parseLockTimeout(text: string): string {
-  const value = text.trim();
-  const match = /^(\d+)\s*(ms|s|min)?$/.exec(value);
-  if (!match || Number(match[1]) === 0) {
-    throw new UsageError(`--lock-timeout takes a duration above zero such as 5s, 500ms or 1min; got "${text}"`);
-  }
-  return match[2] === undefined ? `${match[1]}ms` : `${match[1]}${match[2]}`;
+  return pgDuration(parseDuration(text, '--lock-timeout', 1));
 }
 
 /** A name PostgreSQL would store as given (it silently truncates past 63 bytes, and the catalog lookup would then miss it). */
