@@ -7,6 +7,7 @@ import { cleanCommandFor } from './clean-command.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
 import { runStep } from './sql-step.js';
+import { requireWritable } from '../../db/read-only.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
 
@@ -40,6 +41,7 @@ export async function addConstraint(database: Database, options: ConstraintAddOp
  * written during a concurrent build fails with exit 3 like the pre-flight.
  */
 export async function applyConstraintAdd(database: Database, plan: ConstraintAddPlan): Promise<ConstraintAddResult> {
+  requireWritable(database);
   const result: ConstraintAddResult = {
     table: plan.table,
     key: summarizeKey(plan.key),

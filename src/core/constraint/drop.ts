@@ -7,6 +7,7 @@ import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStateme
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
+import { requireWritable } from '../../db/read-only.js';
 
 export interface ConstraintDropOptions {
   table: LeadTable;
@@ -70,6 +71,7 @@ export async function dropConstraint(database: Database, options: ConstraintDrop
   const { step, ...rest } = plan;
   const summary = { ...rest, sql: step.statements.map((s) => s.sql) };
   if (!options.execute) return { plan: summary, executed: false, durationMs: null };
+  requireWritable(database);
   const started = performance.now();
   try {
     await runStep(database, step);
