@@ -11,9 +11,8 @@ import {
   isPlainKey,
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
-import { deparseKeyElements } from './deparse-key.js';
+import { matchKeys } from './key-protection.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
-import { protectingIndexes } from './protection.js';
 import { planStatement, type SqlStep } from './sql-step.js';
 
 export interface ConstraintAddOptions {
@@ -68,8 +67,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const concurrently = database.features.driver === 'postgres';
 
   const indexes = await listUniqueIndexes(database, table.oid);
-  const [elements] = await deparseKeyElements(database.db, key.table, [key]);
-  const protecting = protectingIndexes(indexes, elements!, key.nullsEqual);
+  const protecting = (await matchKeys(database, key.table, [key], indexes))[0]!.protecting;
   const constraint = protecting.find((index) => index.constraint !== null) ?? null;
   const ownIndex = protecting.find((index) => index.name === name && index.constraint === null) ?? null;
   const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
