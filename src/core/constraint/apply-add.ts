@@ -1,12 +1,13 @@
 import type { Database } from '../../db/database.js';
 import { indexValidity, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { DatabaseError, LockHeldError } from '../../errors.js';
-import { dropIndexStatement } from '../../sql/constraint-plan.js';
+import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
+import { dropPartitionIndexStatements } from './plan-partitions.js';
 import { scan } from '../scan.js';
 import { cleanCommandFor } from './clean-command.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
-import { runStep } from './sql-step.js';
+import { planStatement, runStep } from './sql-step.js';
 import { requireWritable } from '../../db/read-only.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
@@ -28,6 +29,8 @@ export interface ConstraintAddResult {
   preflight: { rows: number; groups: number } | null;
   buildMs: number | null;
   attachMs: number | null;
+  /** Partitions that got their own index built CONCURRENTLY and attached (0 unless the table is partitioned). */
+  partitions: number;
 }
 
 /** Plans and runs `constraint add`: the programmatic API behind the CLI. */
@@ -56,6 +59,7 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     preflight: null,
     buildMs: null,
     attachMs: null,
+    partitions: plan.partitions.length,
   };
   for (const step of plan.steps) {
     switch (step.purpose) {
@@ -131,12 +135,24 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
 
 /**
  * After a failed CREATE INDEX CONCURRENTLY the server keeps the index,
- * marked invalid. Returns what happened, for the error message.
+ * marked invalid. Returns what happened, for the error message. On a
+ * partitioned table the parent's index (invalid until every partition's
+ * is attached) goes with a plain DROP, taking the attached ones with it;
+ * the partition indexes not yet attached are dropped one by one.
  */
 async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promise<string> {
   const schema = plan.key.table.info.schema;
+  const partitioned = plan.partitions.length > 0;
   try {
     if ((await indexValidity(database.db, schema, plan.name)) !== false) return '';
+    if (partitioned) {
+      await runStep(database, {
+        transaction: true,
+        statements: [setLocalLockTimeoutStatement(plan.lockTimeout), dropIndexStatement(schema, plan.name, { concurrently: false })].map((query) => planStatement(database, query)),
+      });
+      await runStep(database, { transaction: false, statements: dropPartitionIndexStatements(database, plan.partitions) });
+      return `the invalid index "${plan.name}" it left and the partition indexes built so far were dropped;`;
+    }
     await dropIndexStatement(schema, plan.name, { concurrently: plan.concurrently }).execute(database.db);
     return `the invalid index "${plan.name}" it left was dropped;`;
   } catch (error) {

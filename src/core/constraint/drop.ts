@@ -8,6 +8,7 @@ import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
 import { requireWritable } from '../../db/read-only.js';
+import { partitionTree } from '../../db/partitions.js';
 
 export interface ConstraintDropOptions {
   table: LeadTable;
@@ -45,7 +46,8 @@ export async function planConstraintDrop(database: Database, options: Constraint
     throw new CatalogError(`no unique constraint or index "${name}" on ${qualifiedName(table.info)}; unique ones here: ${here}`);
   }
   if (target.kind === 'primary key') throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
-  const concurrently = database.features.driver === 'postgres';
+  // A partitioned table's index cannot be dropped CONCURRENTLY (PostgreSQL refuses); it is dropped plainly there.
+  const concurrently = database.features.driver === 'postgres' && (await partitionTree(database.db, table.info.oid)) === null;
   const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
   const step: SqlStep =
     target.constraint !== null
