@@ -101,16 +101,18 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
       moved: Number(groups!.moved),
     });
 
-    const [archived] = await query<{ removed: string; moved_back: string }>(url, `
+    const [archived] = await query<{ removed: string; keepers: string; moved_back: string }>(url, `
       select (select count(*) from lead_dedupe.lead_dedupe_removed where run_id = 1) as removed,
+             (select count(*) from leads where id::text in (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1)) as keepers,
              (select count(*) from lead_activities c join lead_dedupe.lead_dedupe_moved m
                 on m.run_id = 1 and jsonb_build_array(c.id) = m.child_pk and to_jsonb(c.lead_id) = m.new_value) as moved_back`);
     const restore = await cli(url, 'restore', '1', '--format', 'json');
     expect(restore.code, restore.stderr).toBe(0);
     const rehearsal = JSON.parse(restore.stdout);
     expect(Number(archived!.removed)).toBeGreaterThan(0);
-    expect({ rows: rehearsal.rowsReinserted, moved: rehearsal.childRows[0].movedBack, dryRun: rehearsal.dryRun }).toEqual({
+    expect({ rows: rehearsal.rowsReinserted, keepers: rehearsal.keepersRestored, moved: rehearsal.childRows[0].movedBack, dryRun: rehearsal.dryRun }).toEqual({
       rows: Number(archived!.removed),
+      keepers: Number(archived!.keepers),
       moved: Number(archived!.moved_back),
       dryRun: 'counted',
     });
