@@ -25,6 +25,11 @@ export class CatalogError extends LeadDedupeError {
   readonly exitCode = ExitCode.usage;
 }
 
+/** A writing command was pointed at a hot standby or a read-only session. Nothing was touched. */
+export class ReadOnlyServerError extends LeadDedupeError {
+  readonly exitCode = ExitCode.usage;
+}
+
 /** The database could not be reached or refused the connection. */
 export class ConnectionError extends LeadDedupeError {
   readonly exitCode = ExitCode.runtime;

@@ -59,6 +59,8 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     note('stopping after the current batch…', flags);
     interrupt.abort();
   };
+  // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
+  const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
   return withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, { ...settings, archiveSchema: cleanSettings.archiveSchema }, keySettings, keyText, 'clean');
     const options = { key, ...cleanSettings };
@@ -90,5 +92,5 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     await writeReport(renderCleanReport({ kind: 'result', result }, flags.format), flags);
     if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
     return result.status === 'done' ? ExitCode.ok : ExitCode.runtime;
-  });
+  }, timeouts);
 }

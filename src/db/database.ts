@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import type { ReadOnlyState } from './read-only.js';
 
 /**
  * The tool works on tables it only knows at run time, so the Kysely schema is
@@ -18,6 +19,8 @@ export interface DatabaseFeatures {
   serverVersionNum: number;
   /** Connections that may run statements at the same time. */
   maxConcurrency: number;
+  /** Read at connect time: a standby or read-only session only reads (db/read-only.ts). */
+  readOnly: ReadOnlyState;
 }
 
 export interface Database {

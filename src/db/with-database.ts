@@ -4,10 +4,19 @@ import { ConnectionError } from '../errors.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget } from './database-target.js';
+import { readOnlyState } from './read-only.js';
 
 export interface ConnectOptions {
   /** Pool size on a server; scans of several keys run on this many connections at once. */
   connections?: number;
+  /**
+   * The session's statement_timeout and lock_timeout, in ms (0 = none, the
+   * default): every session of the command starts with the command's own
+   * limits, so a database- or role-level setting (ALTER DATABASE … SET
+   * statement_timeout) cannot cut a staging statement or an index build short.
+   */
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -39,7 +48,10 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
       throw new ConnectionError(`cannot open embedded database ${describeTarget(target)}: ${messageOf(error)}`);
     }
     const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
-    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 }, copyOut: null };
+    // One session: the settings a server gets in its start-up packet are set here instead.
+    for (const [name, value] of sessionSettings(options)) await sql`select pg_catalog.set_config(${name}, ${value}, false)`.execute(db);
+    const features = { driver: 'pglite' as const, serverVersionNum: await versionNum(db), maxConcurrency: 1, readOnly: await readOnlyState(db) };
+    return { db, features, copyOut: null };
   }
   const connections = Math.max(1, options.connections ?? 2);
   const pool = new pg.Pool({
@@ -47,7 +59,8 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     max: connections,
     application_name: 'lead-dedupe',
     // BASELINE.md: JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
-    options: '-c jit=off',
+    // Start-up options outrank ALTER DATABASE/ROLE settings, so the command's timeouts hold on every pooled session.
+    options: ['jit=off', ...sessionSettings(options).map(([name, value]) => `${name}=${value}`)].map((setting) => `-c ${setting}`).join(' '),
     // No connectionTimeoutMillis: pg-pool applies it to waiting for a free pooled client too, so
     // queued key scans on a large table failed with "timeout exceeded when trying to connect".
     // Reaching the server is bounded below instead.
@@ -58,13 +71,27 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   try {
     return {
       db,
-      features: { driver: 'postgres', serverVersionNum: await withinConnectTimeout(versionNum(db)), maxConcurrency: connections },
+      features: {
+        driver: 'postgres',
+        serverVersionNum: await withinConnectTimeout(versionNum(db)),
+        maxConcurrency: connections,
+        readOnly: await readOnlyState(db),
+      },
       copyOut: (statement, destination) => copyOut(pool, statement, destination),
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);
     throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
   }
+}
+
+/** statement_timeout and lock_timeout as whole milliseconds (0 = no limit). */
+function sessionSettings(options: ConnectOptions): [string, string][] {
+  const ms = (value: number | undefined) => `${Math.max(0, Math.round(value ?? 0))}ms`;
+  return [
+    ['statement_timeout', ms(options.statementTimeoutMs)],
+    ['lock_timeout', ms(options.lockTimeoutMs)],
+  ];
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;

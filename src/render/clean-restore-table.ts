@@ -5,7 +5,9 @@ export function renderRestoreTable(result: RestoreResult): string {
   const lines = [
     result.executed
       ? `restored run ${result.runId} on ${result.table} in ${formatDuration(result.durationMs)}`
-      : `Dry run: restore of run ${result.runId} on ${result.table} (rehearsed in a transaction that was rolled back)`,
+      : result.dryRun === 'counted'
+        ? `Dry run: restore of run ${result.runId} on ${result.table} (read-only server: counted with SELECTs, not rehearsed; only --execute meets unique conflicts beyond the ids)`
+        : `Dry run: restore of run ${result.runId} on ${result.table} (rehearsed in a transaction that was rolled back)`,
     '',
   ];
   const summary = plainTable();

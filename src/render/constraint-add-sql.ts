@@ -28,6 +28,15 @@ function comment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
     case 'drop-invalid':
       return [`"${plan.name}" exists but is INVALID: left by an earlier failed or interrupted build. Drop it first.`];
     case 'build':
+      if (plan.partitions.length > 0) {
+        return [
+          'The table is partitioned, and CREATE INDEX CONCURRENTLY refuses a partitioned table: the index is made on ONLY the parent',
+          '(invalid, empty), built CONCURRENTLY on each partition and attached; the parent\'s index turns valid with the last attach.',
+          'Run the statements outside any transaction block. If one fails:',
+          `${plan.dropSql}; then retry.`,
+          'On a partitioned table the unique index is the protection: PostgreSQL cannot attach it as a table constraint.',
+        ];
+      }
       if (!plan.concurrently) {
         return ['Build the unique index (embedded PGlite: one connection, so no CONCURRENTLY; writes wait while it builds).'];
       }

@@ -44,6 +44,12 @@ function renderText(result: ConstraintAddResult): string {
   if (result.attachMs !== null) {
     lines.push(`  attached with ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX in ${formatDuration(result.attachMs)} (lock_timeout ${result.lockTimeout})`);
   }
+  if (result.kind === 'partitioned-index') {
+    lines.push(
+      `  ${result.table} is partitioned: ${result.partitions > 0 ? `built on ONLY the parent, then CONCURRENTLY on each of ${formatCount(result.partitions)} partitions and attached; ` : ''}` +
+        'the unique index is the protection (PostgreSQL cannot turn an index on a partitioned table into a constraint); ON CONFLICT uses it',
+    );
+  }
   if (result.kind === 'expression-index') {
     lines.push(
       '  a normalised key cannot be a table constraint in PostgreSQL: this is a unique expression index on exactly the expression scan groups by;',

@@ -4,6 +4,7 @@ import { toNumber } from '../db/database.js';
 import { UsageError } from '../errors.js';
 import { tableExists } from '../db/catalog.js';
 import { parseTableName } from '../db/table-name.js';
+import { requireWritable } from '../db/read-only.js';
 import { planSeed, type SeedPlan, type SeedScenario } from './seed-plan.js';
 import { createTablesStatements, dropTablesStatements, insertActivitiesStatement, insertLeadsStatement, type SeedTables } from './seed-sql.js';
 
@@ -36,6 +37,7 @@ export function seedTables(table: string): SeedTables {
 
 /** Creates and fills the demo tables in one transaction; deterministic for a given row count and scenario. */
 export async function seed(database: Database, options: SeedOptions): Promise<SeedResult> {
+  requireWritable(database);
   const started = performance.now();
   const plan = planSeed(options.rows, options.scenario);
   const tables = seedTables(options.table);

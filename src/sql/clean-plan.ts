@@ -26,20 +26,25 @@ import { TEMP } from './clean-temp-tables.js';
  *   join "public"."leads" as l on <same key>
  */
 export function stageStatements(key: ResolvedKey, batchSize: number, maxGroups: number | null): RawBuilder<unknown>[] {
-  const order = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
-  const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
   return [
     sql`drop table if exists ${TEMP.stage}`,
     sql`create temporary table ld_stage as
-select ${columnRef(key.table.idColumn, 'l')} as row_id, g.group_no, (g.group_no - 1) / ${sql.lit(batchSize)} as batch_no
+${stageQuery(key, batchSize, maxGroups)}`,
+    sql`create index on ${TEMP.stage} (batch_no)`,
+    sql`analyze ${TEMP.stage}`,
+  ];
+}
+
+/** The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE). */
+export function stageQuery(key: ResolvedKey, batchSize: number, maxGroups: number | null): RawBuilder<unknown> {
+  const order = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
+  const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
+  return sql`select ${columnRef(key.table.idColumn, 'l')} as row_id, g.group_no, (g.group_no - 1) / ${sql.lit(batchSize)} as batch_no
 from (select dg.*, row_number() over (order by ${order}) as group_no
       from (${duplicateGroupsQuery(key)}) as dg
       order by ${order}
       limit ${limit}) as g
-join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'g')}`,
-    sql`create index on ${TEMP.stage} (batch_no)`,
-    sql`analyze ${TEMP.stage}`,
-  ];
+join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'g')}`;
 }
 
 export function stageSummaryQuery(): RawBuilder<{ groups: string | number | null; rows: string | number; batches: string | number | null }> {
@@ -66,15 +71,20 @@ export function dropStageStatement(): RawBuilder<unknown> {
  *   order by l."id" for update of l
  */
 export function lockBatchStatement(key: ResolvedKey, batch: number | null, lock: boolean, keep: KeepPolicy): RawBuilder<unknown> {
+  return sql`create temporary table ld_locked on commit drop as
+${lockedRowsQuery(key, TEMP.stage, batch, lock, keep)}`;
+}
+
+/** ld_locked's SELECT over the staged ids in `stage` (a temp table, or the dry run's CTE). */
+export function lockedRowsQuery(key: ResolvedKey, stage: RawBuilder<unknown>, batch: number | null, lock: boolean, keep: KeepPolicy): RawBuilder<unknown> {
   const expressions = keyExpressions(key, 'l');
   const id = columnRef(key.table.idColumn, 'l');
   const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
   const inBatch = batch === null ? sql`true` : sql`batch_no = ${sql.lit(batch)}`;
-  return sql`create temporary table ld_locked on commit drop as
-select ${id} as row_id, jsonb_build_array(${sql.join(expressions)}) as key_values, ${groupIdOf(expressions)} as group_id,
+  return sql`select ${id} as row_id, jsonb_build_array(${sql.join(expressions)}) as key_values, ${groupIdOf(expressions)} as group_id,
        ${created} as created, ${keep === 'most-complete' ? filledColumns('l') : sql`null::int8`} as filled
 from ${tableRef(key.table)} as l
-where ${id} in (select row_id from ${TEMP.stage} where ${inBatch})
+where ${id} in (select row_id from ${stage} where ${inBatch})
   and ${groupableRows(key, 'l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
 }
@@ -105,16 +115,21 @@ export function keeperOrder(keep: KeepPolicy): RawBuilder<unknown> {
 export function rankStatements(keep: KeepPolicy): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_members on commit drop as
-select row_id, group_id, key_values,
-       first_value(row_id) over w as keeper_id,
-       row_number() over w as rank_in_group
-from (select *, count(*) over (partition by group_id) as group_size from ${TEMP.locked}) as r
-where group_size > 1
-window w as (partition by group_id order by ${keeperOrder(keep)})`,
+${rankedMembersQuery(keep, TEMP.locked)}`,
     sql`create index on ${TEMP.members} (row_id)`,
     sql`analyze ${TEMP.members}`,
     sql`create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop`,
   ];
+}
+
+/** ld_members' SELECT: the rows of `locked` ranked in their current groups. */
+export function rankedMembersQuery(keep: KeepPolicy, locked: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`select row_id, group_id, key_values,
+       first_value(row_id) over w as keeper_id,
+       row_number() over w as rank_in_group
+from (select *, count(*) over (partition by group_id) as group_size from ${locked}) as r
+where group_size > 1
+window w as (partition by group_id order by ${keeperOrder(keep)})`;
 }
 
 /**
@@ -125,24 +140,31 @@ window w as (partition by group_id order by ${keeperOrder(keep)})`,
  * them from the batch, so nothing of them changes.
  */
 export function childConflictStatements(references: ChildReference[]): RawBuilder<unknown>[] {
-  const statements: RawBuilder<unknown>[] = [];
+  return childConflictQueries(references, TEMP.members).map(
+    (query) => sql`insert into ${TEMP.skipped} (group_id, reason)
+${query}
+where not exists (select 1 from ${TEMP.skipped} as s where s.group_id = x.group_id)`,
+  );
+}
+
+/** One SELECT (group_id, reason) per child unique index, in the order the first reason wins; the rows come `from (…) as x`. */
+export function childConflictQueries(references: ChildReference[], members: RawBuilder<unknown>): RawBuilder<unknown>[] {
+  const queries: RawBuilder<unknown>[] = [];
   for (const reference of references) {
     for (const index of reference.uniqueIndexes) {
       const others = index.columns.filter((column) => column !== reference.column);
       const notNull = index.nullsNotDistinct ? [] : others.map((column) => sql`${columnRef(column, 'c')} is not null`);
       const reason = `unique index ${index.name} on ${reference.schema}.${reference.table} (${index.columns.join(', ')})`;
-      statements.push(sql`insert into ${TEMP.skipped} (group_id, reason)
-select distinct x.group_id, ${reason}::text
+      queries.push(sql`select distinct x.group_id, ${reason}::text
 from (select m.group_id
       from ${sql.id(reference.schema, reference.table)} as c
-      join ${TEMP.members} as m on ${columnRef(reference.column, 'c')} = m.row_id
+      join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id
       where ${sql.join([sql`true`, ...notNull], sql` and `)}
       group by ${sql.join([sql`m.group_id`, ...others.map((column) => columnRef(column, 'c'))])}
-      having count(*) > 1) as x
-where not exists (select 1 from ${TEMP.skipped} as s where s.group_id = x.group_id)`);
+      having count(*) > 1) as x`);
     }
   }
-  return statements;
+  return queries;
 }
 
 export function dropSkippedStatement(): RawBuilder<unknown> {
@@ -158,10 +180,10 @@ from ${TEMP.members} as m
 where ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
 }
 
-export function childRowsToMoveQuery(reference: ChildReference): RawBuilder<{ n: string | number }> {
+export function childRowsToMoveQuery(reference: ChildReference, members: RawBuilder<unknown> = TEMP.members): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n
 from ${sql.id(reference.schema, reference.table)} as c
-join ${TEMP.members} as m on ${columnRef(reference.column, 'c')} = m.row_id
+join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id
 where m.rank_in_group > 1`;
 }
 
@@ -181,10 +203,13 @@ export function skippedGroupsQuery(): RawBuilder<{ group_id: string; reason: str
 }
 
 /** The dry run's sample: the largest groups first, with keeper and losers in rank order. */
-export function sampleGroupsQuery(limit: number): RawBuilder<{ group_id: string; key_values: unknown[]; keeper: string; losers: string[] }> {
+export function sampleGroupsQuery(
+  limit: number,
+  members: RawBuilder<unknown> = TEMP.members,
+): RawBuilder<{ group_id: string; key_values: unknown[]; keeper: string; losers: string[] }> {
   return sql`select group_id, key_values, keeper_id::text as keeper,
        array_agg(row_id::text order by rank_in_group) filter (where rank_in_group > 1) as losers
-from ${TEMP.members}
+from ${members}
 group by group_id, key_values, keeper_id
 order by count(*) desc, group_id
 limit ${sql.lit(limit)}`;

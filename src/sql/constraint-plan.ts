@@ -40,6 +40,32 @@ export function createUniqueIndexStatement(key: ResolvedKey, indexName: string, 
 }
 
 /**
+ * The partitioned-table procedure (PostgreSQL 11+): CREATE INDEX CONCURRENTLY
+ * is refused on a partitioned table, so the index is made on the parent
+ * ONLY (invalid, empty), built CONCURRENTLY on each leaf and attached; the
+ * parent's index turns valid once every partition has one attached.
+ *
+ * @example create unique index "leads_niche_phone_key" on only "public"."leads" ("niche", "phone")
+ * @example create unique index concurrently "leads_a_niche_phone_key" on "public"."leads_a" ("niche", "phone")
+ */
+export function createPartitionIndexStatement(
+  key: ResolvedKey,
+  indexName: string,
+  relation: { schema: string; name: string },
+  options: { only: boolean; concurrently: boolean },
+): RawBuilder<unknown> {
+  const concurrently = options.concurrently ? sql` concurrently` : sql``;
+  const only = options.only ? sql`only ` : sql``;
+  const nulls = key.nullsEqual ? sql` nulls not distinct` : sql``;
+  return sql`create unique index${concurrently} ${sql.id(indexName)} on ${only}${sql.id(relation.schema, relation.name)} (${sql.join(indexElements(key))})${nulls}`;
+}
+
+/** @example alter index "public"."leads_niche_phone_key" attach partition "public"."leads_a_niche_phone_key" */
+export function attachPartitionIndexStatement(schema: string, parentIndex: string, childSchema: string, childIndex: string): RawBuilder<unknown> {
+  return sql`alter index ${sql.id(schema, parentIndex)} attach partition ${sql.id(childSchema, childIndex)}`;
+}
+
+/**
  * A catalog change only: the index is already built and valid. It still needs
  * an ACCESS EXCLUSIVE lock for a moment, hence the lock_timeout before it.
  *
@@ -72,8 +98,13 @@ export function dropConstraintStatement(table: LeadTable, name: string): RawBuil
  * and the catalog lookup finds the name PostgreSQL will store.
  */
 export function defaultIndexName(key: ResolvedKey): string {
+  return indexNameFor(key.table.info.name, key);
+}
+
+/** The same naming for a partition's own index: `leads_2026_device_id_phone_key`. */
+export function indexNameFor(tableName: string, key: ResolvedKey): string {
   const parts = key.columns.map((c) => (c.normalize === null ? c.column : `${c.column}_${c.normalize}`));
-  const full = `${key.table.info.name}_${parts.join('_')}_key`;
+  const full = `${tableName}_${parts.join('_')}_key`;
   if (Buffer.byteLength(full) <= MAX_IDENTIFIER_BYTES) return full;
   const hash = createHash('md5').update(full).digest('hex').slice(0, 8);
   return `${truncateBytes(full, MAX_IDENTIFIER_BYTES - hash.length - 1)}_${hash}`;

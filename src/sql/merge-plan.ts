@@ -50,13 +50,18 @@ const mergedAlias = (index: number) => sql.id(`ld_m${index + 1}`);
  *   group by m.keeper_id, m.group_id
  */
 export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
+  return sql`create temporary table ld_merge on commit drop as
+${mergeValuesQuery(table, columns, TEMP.members)}`;
+}
+
+/** ld_merge's SELECT over the ranked rows in `members` (a temp table, or the dry run's CTE). */
+export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], members: RawBuilder<unknown>): RawBuilder<unknown> {
   const values = columns.map(
     (column, index) =>
       sql`(array_agg(${columnRef(column.name, 'd')} order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] as ${mergedAlias(index)}`,
   );
-  return sql`create temporary table ld_merge on commit drop as
-select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
-from ${TEMP.members} as m
+  return sql`select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
+from ${members} as m
 join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id
 where m.rank_in_group > 1
 group by m.keeper_id, m.group_id`;
@@ -97,9 +102,9 @@ where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}
 }
 
 /** The dry run's "keepers to merge into". */
-export function keepersToMergeQuery(table: LeadTable, columns: MergeColumn[]): RawBuilder<{ n: string | number }> {
+export function keepersToMergeQuery(table: LeadTable, columns: MergeColumn[], merge: RawBuilder<unknown> = TEMP.merge): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n
 from ${tableRef(table)} as t
-join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
+join ${merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
 where ${anyFill(columns)}`;
 }

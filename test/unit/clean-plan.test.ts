@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChildReference } from '../../src/core/clean/clean-types.js';
 import { childConflictStatements, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
+import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
 import { resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
@@ -186,5 +187,25 @@ describe('clean settings', () => {
     expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow('config "commands.clean.batch" is not a clean setting');
     expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
     expect(() => resolveCleanSettings({ mergeRule: [] }, { mergeRules: { email: 'first' } })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
+  });
+});
+
+describe('the dry run as one read-only SELECT', () => {
+  const email = { name: 'email', isText: true, rule: 'newest' as const };
+  const text = compileSql(
+    cleanDryRunQuery({ key, keep: 'oldest', batchSize: 10, maxGroups: null, references: [notes], mergeColumns: [email], sampleGroups: 5 }),
+  ).sql;
+
+  it('chains the --execute statements as CTEs: no temp table, no DDL, no row lock (a hot standby runs it)', () => {
+    expect(text.startsWith('with "ld_stage" as materialized (select "l"."id" as row_id, g.group_no, (g.group_no - 1) / 10 as batch_no')).toBe(true);
+    expect(text).not.toMatch(/\b(create|analyze|insert|update|delete|lock)\b|pg_temp/i);
+    expect(text).toContain(`"ld_members" as materialized (select * from "ld_ranked" where group_id not in (select group_id from "ld_skipped"))`);
+  });
+
+  it('skips a group for the first child unique index it would break, as the batch does', () => {
+    expect(text).toContain(`"ld_skipped" as materialized (select distinct on (group_id) group_id, reason from (select 0 as ld_order, s.group_id, s.reason from (select distinct x.group_id, $1::text
+from (select m.group_id
+      from "public"."notes" as c
+      join "ld_ranked" as m on "c"."lead_id" = m.row_id`);
   });
 });

@@ -4,10 +4,13 @@ import { checkIndexName, checkNullsEqualSupported, parseLockTimeout } from '../.
 import { UsageError } from '../../src/errors.js';
 import {
   attachConstraintStatement,
+  attachPartitionIndexStatement,
+  createPartitionIndexStatement,
   createUniqueIndexStatement,
   defaultIndexName,
   dropConstraintStatement,
   dropIndexStatement,
+  indexNameFor,
   setLocalLockTimeoutStatement,
 } from '../../src/sql/constraint-plan.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
@@ -132,5 +135,22 @@ describe('cleanCommandFor', () => {
     const odd = fakeTable(['id', 'phone_number'], 'Sales Data', 'Leads');
     const mapped = fakeKey(odd, [{ logical: 'phone', column: 'phone_number' }], { name: 'phone' });
     expect(cleanCommandFor(mapped)).toBe("lead-dedupe clean --key phone --table 'Sales Data.Leads' --map phone=phone_number --execute");
+  });
+});
+
+describe('the partitioned-table procedure', () => {
+  it('makes the parent index ON ONLY, builds each partition CONCURRENTLY and attaches it', () => {
+    const parent = createPartitionIndexStatement(devicePhone, 'leads_device_id_phone_key', { schema: 'public', name: 'leads' }, { only: true, concurrently: false });
+    const leaf = createPartitionIndexStatement(devicePhone, 'leads_a_device_id_phone_key', { schema: 'public', name: 'leads_a' }, { only: false, concurrently: true });
+    expect([parent, leaf, attachPartitionIndexStatement('public', 'leads_device_id_phone_key', 'public', 'leads_a_device_id_phone_key')].map((q) => compileSql(q).sql)).toEqual([
+      'create unique index "leads_device_id_phone_key" on only "public"."leads" ("device_id", "phone")',
+      'create unique index concurrently "leads_a_device_id_phone_key" on "public"."leads_a" ("device_id", "phone")',
+      'alter index "public"."leads_device_id_phone_key" attach partition "public"."leads_a_device_id_phone_key"',
+    ]);
+  });
+
+  it('names a partition index after the partition, like the parent', () => {
+    expect(indexNameFor('leads_2026', devicePhone)).toBe('leads_2026_device_id_phone_key');
+    expect(indexNameFor('leads_a', e164Key)).toBe('leads_a_device_id_phone_e164_key');
   });
 });

@@ -19,7 +19,8 @@ import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup 
 import { requirePrivileges } from './permissions.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction } from '../../db/transaction.js';
-import { isRetryable, setLocalTimeouts, sleep } from './transaction.js';
+import { requireWritable } from '../../db/read-only.js';
+import { isRetryable, setLocalTimeouts, setSessionTimeouts, sleep } from './transaction.js';
 
 export interface CleanHooks {
   /** SIGINT: the run stops after the batch in flight and reports. */
@@ -36,10 +37,12 @@ export interface CleanHooks {
  * marks the run failed and throws.
  */
 export async function applyClean(database: Database, options: CleanOptions, hooks: CleanHooks = {}): Promise<CleanResult> {
+  requireWritable(database);
   const context = await loadCleanContext(database, options);
   const table = options.key.table;
   await requirePrivileges(database.db, { table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
   return database.db.connection().execute(async (connection) => {
+    await setSessionTimeouts(connection, options.lockTimeoutMs, options.statementTimeoutMs);
     await acquireTableLock(connection, table, options.archiveSchema);
     try {
       await ensureArchive(connection, options.archiveSchema);

@@ -1,13 +1,10 @@
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
-import { childRowsToMoveQuery, dropStageStatement, sampleGroupsQuery, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
-import { keepersToMergeQuery, mergeValuesStatement } from '../../sql/merge-plan.js';
 import { describeNormalize } from '../../keys/key-summary.js';
 import { loadCleanContext } from './clean-context.js';
 import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
-import { selectBatch } from './batch.js';
-import { rehearse } from '../../db/transaction.js';
+import { cleanDryRunQuery } from '../../sql/clean-dry-run.js';
 import { missingPrivileges } from './permissions.js';
 import { describeKeeperOrder } from './keeper-order.js';
 
@@ -18,63 +15,59 @@ export interface CleanPlanWithChecks extends CleanPlan {
 
 /**
  * The dry run: the same staging, ranking and child checks that --execute
- * runs, over all groups at once, in a transaction that is rolled back. It
- * takes no row locks and changes nothing (it does not even create the
- * archive); concurrent writes may make --execute differ slightly.
+ * runs, over all groups at once, as one read-only SELECT (CTEs where
+ * --execute has temp tables), so it works on a hot standby too. It takes no
+ * row locks and changes nothing (it does not even create the archive);
+ * concurrent writes may make --execute differ slightly.
  */
 export async function planClean(database: Database, options: CleanOptions): Promise<CleanPlanWithChecks> {
   const started = performance.now();
   const context = await loadCleanContext(database, options);
   const { key } = options;
   const missing = await missingPrivileges(database.db, { table: key.table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
-  return database.db.connection().execute(async (connection) => {
-    try {
-      for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(connection);
-      const stage = (await stageSummaryQuery().execute(connection)).rows[0];
-      return await rehearse(connection, async () => {
-        const selection = await selectBatch(connection, context, null, false);
-        let keepersToMerge = 0;
-        if (context.mergeColumns.length > 0) {
-          await mergeValuesStatement(key.table, context.mergeColumns).execute(connection);
-          keepersToMerge = toNumber((await keepersToMergeQuery(key.table, context.mergeColumns).execute(connection)).rows[0]?.n);
-        }
-        const childRows: ChildCount[] = [];
-        for (const reference of context.references) {
-          const rows = toNumber((await childRowsToMoveQuery(reference).execute(connection)).rows[0]?.n);
-          childRows.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
-        }
-        const sample = (await sampleGroupsQuery(options.sampleGroups).execute(connection)).rows.map((row) => ({
-          groupId: row.group_id,
-          key: Object.fromEntries(key.columns.map((c, index) => [c.column, row.key_values[index] ?? null])),
-          keeper: row.keeper,
-          losers: row.losers ?? [],
-        }));
-        return {
-          table: qualifiedName(key.table.info),
-          key: key.name,
-          columns: key.columns.map((c) => c.column),
-          normalize: describeNormalize(key),
-          nullsEqual: key.nullsEqual,
-          keep: options.keep,
-          keeperOrder: describeKeeperOrder(options.keep, key.table),
-          mode: options.mode,
-          mergeRules: options.mergeRules,
-          mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
-          groups: selection.groups,
-          rowsToRemove: selection.victims,
-          keepersToMerge,
-          childRows,
-          skippedGroups: selection.skipped.length,
-          skipped: selection.skipped.slice(0, 20),
-          batches: toNumber(stage?.batches),
-          batchSize: options.batchSize,
-          sample,
-          missingPrivileges: missing,
-          durationMs: Math.round(performance.now() - started),
-        };
-      });
-    } finally {
-      await dropStageStatement().execute(connection).catch(() => undefined);
-    }
-  });
+  const row = (
+    await cleanDryRunQuery({
+      key,
+      keep: options.keep,
+      batchSize: options.batchSize,
+      maxGroups: options.maxGroups,
+      references: context.references,
+      mergeColumns: context.mergeColumns,
+      sampleGroups: options.sampleGroups,
+    }).execute(database.db)
+  ).rows[0]!;
+  const childRows: ChildCount[] = context.references.map((reference, index) => ({
+    table: `${reference.schema}.${reference.table}`,
+    constraint: reference.constraint,
+    column: reference.column,
+    rows: toNumber(row.child_rows[index]),
+  }));
+  return {
+    table: qualifiedName(key.table.info),
+    key: key.name,
+    columns: key.columns.map((c) => c.column),
+    normalize: describeNormalize(key),
+    nullsEqual: key.nullsEqual,
+    keep: options.keep,
+    keeperOrder: describeKeeperOrder(options.keep, key.table),
+    mode: options.mode,
+    mergeRules: options.mergeRules,
+    mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
+    groups: toNumber(row.groups),
+    rowsToRemove: toNumber(row.victims),
+    keepersToMerge: toNumber(row.keepers_to_merge),
+    childRows,
+    skippedGroups: toNumber(row.skipped_groups),
+    skipped: row.skipped,
+    batches: toNumber(row.batches),
+    batchSize: options.batchSize,
+    sample: row.sample.map((group) => ({
+      groupId: group.group_id,
+      key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key_values[index] ?? null])),
+      keeper: group.keeper,
+      losers: group.losers ?? [],
+    })),
+    missingPrivileges: missing,
+    durationMs: Math.round(performance.now() - started),
+  };
 }

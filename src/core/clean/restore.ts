@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import { resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
+import { qualifiedName, resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { requireUniqueIdColumn } from '../lead-table.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
@@ -24,18 +24,27 @@ import { requirePrivileges } from './permissions.js';
 import { insertableColumns } from './table-columns.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
+import { requireWritable } from '../../db/read-only.js';
+import { CLEAN_DEFAULTS } from './clean-settings.js';
+import { setSessionTimeouts } from './transaction.js';
+import { keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
 
 export interface RestoreOptions {
   runId: number;
   archiveSchema: string;
-  /** false = dry run: the restore is rehearsed in a transaction that is rolled back. */
+  /** false = dry run: the restore is rehearsed in a transaction that is rolled back (on a read-only server: counted with SELECTs). */
   execute: boolean;
+  /** Limits for the restore's session (clean's defaults: 5 s and 60 s), over any database- or role-level setting. */
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
 }
 
 export interface RestoreResult {
   runId: number;
   table: string;
   executed: boolean;
+  /** How the dry run was made: rehearsed (the real statements, rolled back) or counted (read-only server: SELECTs only); null after --execute. */
+  dryRun: 'rehearsed' | 'counted' | null;
   rowsReinserted: number;
   keepersRestored: number;
   childRows: { table: string; column: string; archived: number; movedBack: number }[];
@@ -50,6 +59,7 @@ export interface RestoreResult {
 export async function restoreRun(database: Database, options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const { runId, archiveSchema } = options;
+  if (options.execute) requireWritable(database);
   if (!(await tableExists(database.db, archiveSchema, 'lead_dedupe_runs'))) {
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
@@ -63,12 +73,17 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
   if (options.execute) {
     await requirePrivileges(database.db, { table, references: [], archiveSchema, mode: 'merge', restore: true });
   }
+  const dryRun = options.execute ? null : database.features.readOnly === null ? 'rehearsed' : 'counted';
   return database.db.connection().execute(async (connection) => {
+    await setSessionTimeouts(connection, options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs, options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs);
     await acquireTableLock(connection, table, archiveSchema);
     try {
       const transaction = options.execute ? inTransaction : rehearse;
-      const counts = await transaction(connection, () => restoreStatements(connection, table, columns, targets, options, run.status));
-      return { runId, table: run.table, executed: options.execute, ...counts, durationMs: Math.round(performance.now() - started) };
+      const counts =
+        dryRun === 'counted'
+          ? await countRestore(connection, table, columns, targets, options)
+          : await transaction(connection, () => restoreStatements(connection, table, columns, targets, options, run.status));
+      return { runId, table: run.table, executed: options.execute, dryRun, ...counts, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       throw asConflict(error, runId);
     } finally {
@@ -90,15 +105,12 @@ async function restoreStatements(
   if (!locked || locked.status === 'restored' || locked.status !== statusBefore) {
     throw new UsageError(`run ${runId} was restored meanwhile`);
   }
-  const later = (await laterRunsQuery(archiveSchema, runId).execute(connection)).rows.map((row) => row.run_id);
-  if (later.length > 0) {
-    throw new UsageError(`run(s) ${later.join(', ')} later removed rows that run ${runId} kept; restore ${later.length > 1 ? 'them' : 'it'} first (newest first)`);
-  }
+  await requireNoLaterRuns(connection, archiveSchema, runId);
   const names = columns.map((c) => c.name);
   const hasIdentity = columns.some((c) => c.identity !== '');
   const reinserted = affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId).execute(connection));
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
-  const restorable = names.filter((name) => name !== table.idColumn && columns.find((c) => c.name === name)?.identity === '');
+  const restorable = restorableColumns(table, columns);
   const keepersRestored = keepers > 0 && restorable.length > 0 ? affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId).execute(connection)) : 0;
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
@@ -108,6 +120,43 @@ async function restoreStatements(
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
   return { rowsReinserted: reinserted, keepersRestored, childRows };
+}
+
+/**
+ * The dry run on a read-only server, which cannot run even a rolled-back
+ * INSERT: the same checks and counts as restoreStatements, by SELECTs. A
+ * re-inserted id that is back in the table is reported as the conflict the
+ * INSERT would meet; other unique indexes are only checked by --execute.
+ */
+async function countRestore(connection: Db, table: LeadTable, columns: ColumnInfo[], targets: MovedTarget[], options: RestoreOptions) {
+  const { runId, archiveSchema } = options;
+  await requireNoLaterRuns(connection, archiveSchema, runId);
+  const reinsert = (await reinsertCountQuery(archiveSchema, table, runId).execute(connection)).rows[0];
+  const present = toNumber(reinsert?.present);
+  if (present > 0) {
+    throw new RestoreConflictError(`restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`);
+  }
+  const restorable = restorableColumns(table, columns);
+  const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
+  const keepersRestored = keepers > 0 && restorable.length > 0 ? toNumber((await keepersToRestoreQuery(archiveSchema, table, runId).execute(connection)).rows[0]?.n) : 0;
+  const childRows: RestoreResult['childRows'] = [];
+  for (const target of targets) {
+    await requireChild(connection, target.child_schema, target.child_table);
+    const movedBack = toNumber((await moveBackCountQuery(archiveSchema, target, runId).execute(connection)).rows[0]?.n);
+    childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
+  }
+  return { rowsReinserted: toNumber(reinsert?.n), keepersRestored, childRows };
+}
+
+async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: number): Promise<void> {
+  const later = (await laterRunsQuery(archiveSchema, runId).execute(connection)).rows.map((row) => row.run_id);
+  if (later.length > 0) {
+    throw new UsageError(`run(s) ${later.join(', ')} later removed rows that run ${runId} kept; restore ${later.length > 1 ? 'them' : 'it'} first (newest first)`);
+  }
+}
+
+function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {
+  return columns.filter((c) => c.name !== table.idColumn && c.identity === '').map((c) => c.name);
 }
 
 interface RunInfo {

@@ -7,6 +7,15 @@ export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, st
   await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`.execute(connection);
 }
 
+/**
+ * The same limits for the whole session (set_config(…, false) = SET): the
+ * staging and archive statements outside the batches are bounded by
+ * --statement-timeout too, never by a database- or role-level setting.
+ */
+export async function setSessionTimeouts(connection: Db, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
+  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, false), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, false)`.execute(connection);
+}
+
 /** SQLSTATEs that mean "try this batch again later": lock/statement timeout, deadlock, serialization failure. */
 const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001']);
 

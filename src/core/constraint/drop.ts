@@ -7,6 +7,8 @@ import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStateme
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
+import { requireWritable } from '../../db/read-only.js';
+import { partitionTree } from '../../db/partitions.js';
 
 export interface ConstraintDropOptions {
   table: LeadTable;
@@ -44,7 +46,8 @@ export async function planConstraintDrop(database: Database, options: Constraint
     throw new CatalogError(`no unique constraint or index "${name}" on ${qualifiedName(table.info)}; unique ones here: ${here}`);
   }
   if (target.kind === 'primary key') throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
-  const concurrently = database.features.driver === 'postgres';
+  // A partitioned table's index cannot be dropped CONCURRENTLY (PostgreSQL refuses); it is dropped plainly there.
+  const concurrently = database.features.driver === 'postgres' && (await partitionTree(database.db, table.info.oid)) === null;
   const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
   const step: SqlStep =
     target.constraint !== null
@@ -70,6 +73,7 @@ export async function dropConstraint(database: Database, options: ConstraintDrop
   const { step, ...rest } = plan;
   const summary = { ...rest, sql: step.statements.map((s) => s.sql) };
   if (!options.execute) return { plan: summary, executed: false, durationMs: null };
+  requireWritable(database);
   const started = performance.now();
   try {
     await runStep(database, step);

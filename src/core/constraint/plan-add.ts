@@ -11,10 +11,11 @@ import {
   isPlainKey,
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
-import { deparseKeyElements } from './deparse-key.js';
+import { matchKeys } from './key-protection.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
-import { protectingIndexes } from './protection.js';
 import { planStatement, type SqlStep } from './sql-step.js';
+import { partitionTree } from '../../db/partitions.js';
+import { checkPartitionKey, dropPartitionIndexStatements, partitionedBuildStatements, planPartitionIndexes, type PartitionIndex } from './plan-partitions.js';
 
 export interface ConstraintAddOptions {
   key: ResolvedKey;
@@ -24,8 +25,14 @@ export interface ConstraintAddOptions {
   lockTimeout?: string;
 }
 
-/** A plain-column key becomes a table constraint; a normalised key can only be a unique expression index. */
-export type ConstraintKind = 'constraint' | 'expression-index';
+/**
+ * A plain-column key becomes a table constraint; a normalised key can only be
+ * a unique expression index; on a partitioned table the unique index on the
+ * parent (with one per partition attached) is the protection: PostgreSQL
+ * does not support ADD CONSTRAINT … USING INDEX there, and ON CONFLICT
+ * infers the index as its arbiter all the same.
+ */
+export type ConstraintKind = 'constraint' | 'expression-index' | 'partitioned-index';
 
 export type StepPurpose = 'drop-invalid' | 'build' | 'attach';
 
@@ -51,6 +58,8 @@ export interface ConstraintAddPlan {
   steps: PlannedStep[];
   /** The statement that removes this name's index after a failed build (shown by --print-sql). */
   dropSql: string;
+  /** On a partitioned table built CONCURRENTLY: each partition's own index (empty otherwise). */
+  partitions: PartitionIndex[];
 }
 
 /**
@@ -64,12 +73,13 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   checkNullsEqualSupported(key, database.features.serverVersionNum);
   const name = checkIndexName(options.name ?? defaultIndexName(key));
   const lockTimeout = parseLockTimeout(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
-  const kind: ConstraintKind = isPlainKey(key) ? 'constraint' : 'expression-index';
+  const tree = await partitionTree(database.db, table.oid);
+  if (tree !== null) checkPartitionKey(key, tree);
+  const kind: ConstraintKind = tree !== null ? 'partitioned-index' : isPlainKey(key) ? 'constraint' : 'expression-index';
   const concurrently = database.features.driver === 'postgres';
 
   const indexes = await listUniqueIndexes(database, table.oid);
-  const [elements] = await deparseKeyElements(database.db, key.table, [key]);
-  const protecting = protectingIndexes(indexes, elements!, key.nullsEqual);
+  const protecting = (await matchKeys(database, key.table, [key], indexes))[0]!.protecting;
   const constraint = protecting.find((index) => index.constraint !== null) ?? null;
   const ownIndex = protecting.find((index) => index.name === name && index.constraint === null) ?? null;
   const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
@@ -87,13 +97,21 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   }
 
   const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
+  // A partitioned table on a server: CONCURRENTLY per partition (plan-partitions.ts). PGlite builds it in one plain statement.
+  const partitioned = tree !== null && concurrently;
+  const partitions = partitioned && existing === null ? await planPartitionIndexes(database, key, tree) : [];
+  // A partitioned index cannot be dropped CONCURRENTLY: a plain DROP, under lock_timeout, in a transaction.
+  const dropParent = partitioned
+    ? { transaction: true, statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(dropIndexStatement(table.schema, name, { concurrently: false }))] }
+    : { transaction: false, statements: [compile(dropIndexStatement(table.schema, name, { concurrently }))] };
   const steps: PlannedStep[] = [];
   if (existing === null) {
-    if (invalidLeftover) {
-      steps.push({ purpose: 'drop-invalid', transaction: false, statements: [compile(dropIndexStatement(table.schema, name, { concurrently }))] });
-    }
+    if (invalidLeftover) steps.push({ purpose: 'drop-invalid', ...dropParent });
+    const leftovers = partitions.filter((partition) => partition.leftover);
+    if (leftovers.length > 0) steps.push({ purpose: 'drop-invalid', transaction: false, statements: dropPartitionIndexStatements(database, leftovers) });
     if (!resume) {
-      steps.push({ purpose: 'build', transaction: false, statements: [compile(createUniqueIndexStatement(key, name, { concurrently }))] });
+      const build = partitioned ? partitionedBuildStatements(database, key, name, tree, partitions) : [compile(createUniqueIndexStatement(key, name, { concurrently }))];
+      steps.push({ purpose: 'build', transaction: false, statements: build });
     }
     if (kind === 'constraint') {
       steps.push({
@@ -103,8 +121,8 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
       });
     }
   }
-  const dropSql = compile(dropIndexStatement(table.schema, name, { concurrently })).sql;
-  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, invalidLeftover, resume, steps, dropSql };
+  const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
+  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, invalidLeftover, resume, steps, dropSql, partitions };
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

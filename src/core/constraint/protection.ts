@@ -8,18 +8,22 @@ import type { UniqueIndexInfo } from '../../db/unique-indexes.js';
  * A stricter index (fewer columns, NULLs not distinct for a NULLs-distinct
  * key) is not equivalent: it would reject rows the key allows.
  */
-export function enforcesKey(index: UniqueIndexInfo, elements: string[], nullsEqual: boolean): boolean {
+export function enforcesKey(index: UniqueIndexInfo, elements: string[] | null, nullsEqual: boolean): boolean {
   return (
     index.valid &&
     index.predicate === null &&
     index.immediate &&
     index.nullsNotDistinct === nullsEqual &&
-    sameSet(index.elements, elements)
+    (elements === null || sameSet(index.elements, elements))
   );
 }
 
-/** The indexes enforcing the key, constraints first. */
-export function protectingIndexes(indexes: UniqueIndexInfo[], elements: string[], nullsEqual: boolean): UniqueIndexInfo[] {
+/**
+ * The indexes enforcing the key, constraints first. `elements` null: the
+ * elements were already matched by the planner (key-protection.ts), only the
+ * flags are left to check.
+ */
+export function protectingIndexes(indexes: UniqueIndexInfo[], elements: string[] | null, nullsEqual: boolean): UniqueIndexInfo[] {
   return indexes
     .filter((index) => enforcesKey(index, elements, nullsEqual))
     .sort((a, b) => Number(a.constraint === null) - Number(b.constraint === null));

@@ -2,9 +2,8 @@ import { qualifiedName } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
 import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
-import { deparseKeyElements } from './deparse-key.js';
+import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
-import { protectingIndexes } from './protection.js';
 
 export interface ConstraintStatusOptions {
   table: LeadTable;
@@ -36,7 +35,8 @@ export interface ConstraintStatus {
 /** Every unique constraint and index on the table, and which keys they protect. Read-only. */
 export async function constraintStatus(database: Database, options: ConstraintStatusOptions): Promise<ConstraintStatus> {
   const indexes = await listUniqueIndexes(database, options.table.info.oid);
-  const elements = await deparseKeyElements(database.db, options.table, options.keys);
+  const matches = await matchKeys(database, options.table, options.keys, indexes);
+  const elements = matches.map((match) => match.elements);
   return {
     table: qualifiedName(options.table.info),
     serverVersionNum: database.features.serverVersionNum,
@@ -45,7 +45,7 @@ export async function constraintStatus(database: Database, options: ConstraintSt
     keys: options.keys.map((key, index) => ({
       key: summarizeKey(key),
       elements: elements[index]!,
-      protectedBy: protectingIndexes(indexes, elements[index]!, key.nullsEqual).map((i) => i.name),
+      protectedBy: matches[index]!.protecting.map((i) => i.name),
     })),
     elementLabels: Object.fromEntries(
       options.keys.flatMap((key, index) =>

@@ -6,9 +6,8 @@ import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
 import { keyCommand } from './clean-command.js';
-import { deparseKeyElements } from './deparse-key.js';
+import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
-import { protectingIndexes } from './protection.js';
 
 export interface UpsertOptions {
   key: ResolvedKey;
@@ -57,8 +56,8 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     if (updateColumns.length === 0) throw new UsageError('nothing to update: every inserted column is part of the key; use --on-duplicate skip');
   }
 
-  const [elements] = await deparseKeyElements(database.db, key.table, [key]);
-  const arbiters = protectingIndexes(await listUniqueIndexes(database, info.oid), elements!, key.nullsEqual).map((index) => index.name);
+  const [match] = await matchKeys(database, key.table, [key], await listUniqueIndexes(database, info.oid));
+  const arbiters = match!.protecting.map((index) => index.name);
   return {
     table: qualifiedName(info),
     key: summarizeKey(key),

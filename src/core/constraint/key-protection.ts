@@ -1,0 +1,87 @@
+import { sql } from 'kysely';
+import { qualifiedName } from '../../db/catalog.js';
+import type { Database } from '../../db/database.js';
+import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
+import type { UniqueIndexInfo } from '../../db/unique-indexes.js';
+import { DatabaseError } from '../../errors.js';
+import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
+import { tableRef } from '../../keys/key-sql.js';
+import { indexElements } from '../../sql/constraint-plan.js';
+import { deparseKeyElements } from './deparse-key.js';
+import { protectingIndexes } from './protection.js';
+
+export interface KeyMatch {
+  /** The key's index elements as PostgreSQL prints them (as pg_get_indexdef would). */
+  elements: string[];
+  /** The valid unique constraints/indexes that enforce exactly the key, constraints first. */
+  protecting: UniqueIndexInfo[];
+}
+
+/**
+ * Which of the table's unique indexes enforce each key. On a writable
+ * connection the key's elements are deparsed by building them on an empty
+ * temp copy (deparse-key.ts) and compared as text. A hot standby or a
+ * read-only session cannot create even a temp table, so there the server's
+ * planner decides: `EXPLAIN INSERT … ON CONFLICT (<elements>) DO NOTHING`
+ * lists the arbiter indexes, which ON CONFLICT infers by comparing the
+ * expressions node by node, and EXPLAIN (without ANALYZE) writes nothing
+ * and is allowed in a read-only transaction. The catalog's flags (NULLS NOT
+ * DISTINCT, predicate, deferrable, valid) are then checked as on a primary.
+ */
+export async function matchKeys(database: Database, table: LeadTable, keys: ResolvedKey[], indexes: UniqueIndexInfo[]): Promise<KeyMatch[]> {
+  if (database.features.readOnly === null) {
+    const elements = await deparseKeyElements(database.db, table, keys);
+    return keys.map((key, index) => ({ elements: elements[index]!, protecting: protectingIndexes(indexes, elements[index]!, key.nullsEqual) }));
+  }
+  const matches: KeyMatch[] = [];
+  for (const key of keys) {
+    const arbiters = await arbiterIndexes(database, key);
+    const protecting = protectingIndexes(
+      indexes.filter((index) => arbiters.includes(index.name)),
+      null,
+      key.nullsEqual,
+    );
+    matches.push({ elements: await readOnlyElements(database, key, protecting), protecting });
+  }
+  return matches;
+}
+
+/** The unique indexes INSERT … ON CONFLICT (key) would use as arbiters: the server's own equivalence test. */
+async function arbiterIndexes(database: Database, key: ResolvedKey): Promise<string[]> {
+  try {
+    const { rows } = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) insert into ${tableRef(key.table)} default values
+on conflict (${sql.join(indexElements(key))}) do nothing`.execute(database.db);
+    const raw = rows[0]?.['QUERY PLAN'];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Conflict Arbiter Indexes'?: string[] } }[];
+    return plan[0]?.Plan?.['Conflict Arbiter Indexes'] ?? [];
+  } catch (error) {
+    const state = sqlStateOf(error);
+    // 42P10: no unique index matches the key; 55000: only a DEFERRABLE one does, which cannot protect an upsert.
+    if (state === '42P10' || state === '55000') return [];
+    throw new DatabaseError(
+      `on a read-only server lead-dedupe asks the planner which unique index enforces key ${key.name} (EXPLAIN INSERT … ON CONFLICT, ` +
+        `which needs INSERT privilege on ${qualifiedName(key.table.info)}): ${describeDatabaseError(error)}`,
+    );
+  }
+}
+
+/**
+ * The elements without deparsing: a plain column as quote_ident prints it
+ * (exactly pg_get_indexdef's form); the one expression of a key that has
+ * one, from an index that enforces it; otherwise our own SQL text (only shown, never compared).
+ */
+async function readOnlyElements(database: Database, key: ResolvedKey, protecting: UniqueIndexInfo[]): Promise<string[]> {
+  const names = key.columns.map((column) => column.column);
+  const { rows } = await sql<{ quoted: string[] }>`select array(select pg_catalog.quote_ident(n) from unnest(${names}::text[]) with ordinality as u(n, i) order by i) as quoted`.execute(
+    database.db,
+  );
+  const quoted = rows[0]!.quoted;
+  const expressions = key.columns.filter((column) => column.normalize !== null).length;
+  const plain = new Set(key.columns.flatMap((column, index) => (column.normalize === null ? [quoted[index]!] : [])));
+  const leftover = protecting[0]?.elements.filter((element) => !plain.has(element)) ?? [];
+  const ours = indexElements(key).map((element) => element.compile(database.db).sql);
+  return key.columns.map((column, index) => {
+    if (column.normalize === null) return quoted[index]!;
+    return expressions === 1 && leftover.length === 1 ? leftover[0]! : ours[index]!;
+  });
+}

@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import { ReadOnlyServerError } from '../errors.js';
+import type { Database, Db } from './database.js';
+
+/**
+ * Why the connection cannot write: a hot standby (recovery), or a session
+ * that is read-only (default_transaction_read_only, e.g. set on the database
+ * or role); null when it can write.
+ */
+export type ReadOnlyState = 'standby' | 'read-only session' | null;
+
+/** Read once at connect time: every later query of the command sees the same server state. */
+export async function readOnlyState(db: Db): Promise<ReadOnlyState> {
+  const { rows } = await sql<{ standby: boolean; read_only: string }>`
+    select pg_catalog.pg_is_in_recovery() as standby, pg_catalog.current_setting('transaction_read_only') as read_only`.execute(db);
+  const row = rows[0];
+  if (row?.standby) return 'standby';
+  return row?.read_only === 'on' ? 'read-only session' : null;
+}
+
+/**
+ * The one check every writing command (clean --execute, restore --execute,
+ * constraint add/drop, seed) runs before its first change: exit 2, one line,
+ * nothing touched.
+ */
+export function requireWritable(database: Database): void {
+  const state = database.features.readOnly;
+  if (state === null) return;
+  const what = state === 'standby' ? 'the server is a read-only standby (in recovery)' : 'the session is read-only (default_transaction_read_only is on)';
+  throw new ReadOnlyServerError(`${what}; point --database at the primary`);
+}

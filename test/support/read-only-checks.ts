@@ -1,0 +1,139 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { runCli } from './cli.js';
+
+/**
+ * What a read-only server must allow and refuse, through the built binary,
+ * for both the read-only-database suite and the hot-standby suite. `url`
+ * points at the read-only side; the oracles are hand-written SELECTs run
+ * there too. The database was prepared by `prepareReadOnlyFixture` on the
+ * writable side.
+ */
+
+/** The constraint the fixture adds (user_id, id is unique by construction). */
+export const FIXTURE_CONSTRAINT = 'leads_user_id_id_key';
+
+/** Seed, one partial clean run (so runs and restore have something), and one constraint. Runs on the WRITABLE side. */
+export async function prepareReadOnlyFixture(url: string): Promise<void> {
+  for (const args of [
+    ['seed', '--rows', '2000'],
+    ['clean', '--key', 'device-phone', '--execute', '--max-groups', '10', '--batch-size', '4'],
+    ['constraint', 'add', '--key', 'user_id,id'],
+  ]) {
+    const result = await runCli([...args, '--database', url]);
+    expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+  }
+}
+
+async function query<R>(url: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Everything a writing command could change: table contents, archive, indexes. */
+async function fingerprint(url: string): Promise<string> {
+  const [row] = await query<{ f: string }>(url, `select concat_ws('|',
+      (select md5(string_agg(t::text, ',' order by id)) from leads t),
+      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t),
+      (select string_agg(id || ':' || status, ',' order by id) from lead_dedupe.lead_dedupe_runs),
+      (select count(*) from pg_index),
+      (select count(*) from pg_class)) as f`);
+  return row!.f;
+}
+
+const cli = (url: string, ...args: string[]) => runCli([...args, '--database', url]);
+
+export async function expectReadCommandsWork(url: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-ro-'));
+  try {
+    const [groups] = await query<{ groups: string; surplus: string; rows: string; moved: string }>(url, `
+      select count(*) as groups, coalesce(sum(n - 1), 0) as surplus, coalesce(sum(n), 0) as rows,
+             (select count(*) from lead_activities where lead_id in (
+                select id from (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
+                                from leads where device_id is not null and phone is not null) x where rn > 1)) as moved
+      from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`);
+    expect(Number(groups!.groups)).toBeGreaterThan(0);
+
+    const scanned = await cli(url, 'scan', '--key', 'device-phone', '--format', 'json', '--details', join(dir, 'details.csv'));
+    expect(scanned.code, scanned.stderr).toBe(0);
+    const key = JSON.parse(scanned.stdout).keys[0];
+    expect({ groups: key.groups, surplus: key.surplus }).toEqual({ groups: Number(groups!.groups), surplus: Number(groups!.surplus) });
+    const detailLines = readFileSync(join(dir, 'details.csv'), 'utf8').trim().split('\n');
+    expect(detailLines.length - 1).toBe(Number(groups!.rows));
+
+    const runs = await cli(url, 'runs', '--format', 'json');
+    expect(runs.code, runs.stderr).toBe(0);
+    const runIds = (await query<{ id: string }>(url, 'select id::text as id from lead_dedupe.lead_dedupe_runs order by id')).map((r) => Number(r.id));
+    expect((JSON.parse(runs.stdout) as { runId?: number; id?: number }[]).map((r) => r.runId ?? r.id).sort()).toEqual(runIds);
+
+    const status = await cli(url, 'constraint', 'status', '--key', 'user_id,id', '--key', 'device-phone', '--format', 'json');
+    expect(status.code, status.stderr).toBe(0);
+    const constraints = (await query<{ conname: string }>(url, `select conname from pg_constraint where conrelid = 'leads'::regclass and contype = 'u'`)).map((r) => r.conname);
+    expect(constraints).toEqual([FIXTURE_CONSTRAINT]);
+    expect((JSON.parse(status.stdout).keys as { protectedBy: string[] }[]).map((k) => k.protectedBy)).toEqual([constraints, []]);
+
+    const upsert = await cli(url, 'sql', 'upsert', '--key', 'user_id,id', '--insert-columns', 'id,user_id,phone', '--on-duplicate', 'skip');
+    expect(upsert.code, upsert.stderr).toBe(0);
+    expect(upsert.stderr).toBe('');
+    expect(upsert.stdout).toContain('on conflict ("user_id", "id") do nothing');
+    const unprotected = await cli(url, 'sql', 'upsert', '--key', 'device-phone', '--on-duplicate', 'skip');
+    expect(unprotected.code, unprotected.stderr).toBe(0);
+    expect(unprotected.stderr).toContain('nothing enforces key device-phone yet');
+
+    const printed = await cli(url, 'constraint', 'add', '--key', 'device-phone', '--print-sql');
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('create unique index concurrently "leads_device_id_phone_key"');
+
+    const dry = await cli(url, 'clean', '--key', 'device-phone', '--mode', 'delete', '--format', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    expect({ groups: plan.groups, rows: plan.rowsToRemove, moved: plan.childRows[0].rows }).toEqual({
+      groups: Number(groups!.groups),
+      rows: Number(groups!.surplus),
+      moved: Number(groups!.moved),
+    });
+
+    const [archived] = await query<{ removed: string; keepers: string; moved_back: string }>(url, `
+      select (select count(*) from lead_dedupe.lead_dedupe_removed where run_id = 1) as removed,
+             (select count(*) from leads where id::text in (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1)) as keepers,
+             (select count(*) from lead_activities c join lead_dedupe.lead_dedupe_moved m
+                on m.run_id = 1 and jsonb_build_array(c.id) = m.child_pk and to_jsonb(c.lead_id) = m.new_value) as moved_back`);
+    const restore = await cli(url, 'restore', '1', '--format', 'json');
+    expect(restore.code, restore.stderr).toBe(0);
+    const rehearsal = JSON.parse(restore.stdout);
+    expect(Number(archived!.removed)).toBeGreaterThan(0);
+    expect({ rows: rehearsal.rowsReinserted, keepers: rehearsal.keepersRestored, moved: rehearsal.childRows[0].movedBack, dryRun: rehearsal.dryRun }).toEqual({
+      rows: Number(archived!.removed),
+      keepers: Number(archived!.keepers),
+      moved: Number(archived!.moved_back),
+      dryRun: 'counted',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function expectWritingCommandsRefused(url: string, line: RegExp): Promise<void> {
+  const before = await fingerprint(url);
+  for (const args of [
+    ['clean', '--key', 'device-phone', '--execute'],
+    ['restore', '1', '--execute'],
+    ['constraint', 'add', '--key', 'device-phone'],
+    ['constraint', 'drop', FIXTURE_CONSTRAINT, '--execute'],
+    ['seed', '--rows', '100', '--replace'],
+  ]) {
+    const result = await cli(url, ...args);
+    expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+    expect(result.stderr).toMatch(line);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  }
+  expect(await fingerprint(url)).toBe(before);
+}
