@@ -1,12 +1,15 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addTableOptions, parseWholeNumber, type TableFlags } from '../cli/common-options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { stoppable, watchSignals } from '../cli/interrupt.js';
+import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { archiveSchema } from '../core/clean/clean-settings.js';
-import { restoreRun } from '../core/clean/restore.js';
+import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
+import type { Database } from '../db/database.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
+import { firstLineOf } from '../db/database-error.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
 interface RestoreFlags extends TableFlags {
@@ -34,11 +37,42 @@ async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitC
   const runId = parseWholeNumber(runIdText, 'run id', 0, 1);
   const settings = resolveTableSettings(flags);
   const schema = archiveSchema(flags.archiveSchema ?? stringSetting(settings.config.commands?.clean?.archiveSchema));
+  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false };
   const result = await withDatabase(settings.target, (database) =>
-    withSpinner(flags.execute ? 'restoring' : 'rehearsing the restore', flags, () => restoreRun(database, { runId, archiveSchema: schema, execute: flags.execute ?? false })),
+    options.execute
+      ? executeRestore(database, options, flags)
+      : stoppable(database, 'nothing was changed', (db) => withSpinner('rehearsing the restore', flags, () => restoreRun(db, options))),
   );
-  await writeReport(renderCleanReport({ kind: 'restore', result }, flags.format), flags);
+  const report = renderCleanReport({ kind: 'restore', result }, flags.format);
+  try {
+    await writeReport(report, flags);
+  } catch (error) {
+    if (!options.execute) throw error;
+    // the restore is committed: say so (exit 1, never 2), with the summary on stdout
+    if (!flags.quiet) process.stdout.write(report);
+    throw new FileWriteError(`run ${runId} was restored, but ${firstLineOf(error)}`);
+  }
   return ExitCode.ok;
+}
+
+/**
+ * One transaction: the first SIGINT/SIGTERM lets it finish (then it is done,
+ * exit 0), the second rolls it back (its statement cancelled), exit 130.
+ */
+async function executeRestore(database: Database, options: RestoreOptions, flags: RestoreFlags): Promise<RestoreResult> {
+  const interrupt = watchSignals({
+    first: () => note('finishing the restore (one transaction)… (again: roll it back and stop now)', flags),
+    second: () => void database.cancel?.(),
+  });
+  try {
+    return await withSpinner('restoring', flags, () => restoreRun(database, options, { cancel: interrupt.now }));
+  } catch (error) {
+    const signal = interrupt.received();
+    if (interrupt.now.aborted && signal !== null) throw new InterruptedError(`interrupted by ${signal}: the restore of run ${options.runId} was rolled back; nothing was changed`);
+    throw error;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 function stringSetting(value: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError } from '../errors.js';
+import { backendCanceller } from './cancel.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget } from './database-target.js';
@@ -39,7 +40,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
       throw new ConnectionError(`cannot open embedded database ${describeTarget(target)}: ${messageOf(error)}`);
     }
     const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
-    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 }, copyOut: null };
+    return { db, features: { driver: 'pglite', serverVersionNum: await versionNum(db), maxConcurrency: 1 }, copyOut: null, cancel: null };
   }
   const connections = Math.max(1, options.connections ?? 2);
   const pool = new pg.Pool({
@@ -54,12 +55,14 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
+  const cancel = backendCanceller(pool, target.url);
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     return {
       db,
       features: { driver: 'postgres', serverVersionNum: await withinConnectTimeout(versionNum(db)), maxConcurrency: connections },
       copyOut: (statement, destination) => copyOut(pool, statement, destination),
+      cancel,
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);

@@ -23,6 +23,7 @@ import { requirePrivileges } from './permissions.js';
 import { insertableColumns } from './table-columns.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
+import { abortable } from '../../db/abortable.js';
 
 export interface RestoreOptions {
   runId: number;
@@ -46,7 +47,7 @@ export interface RestoreResult {
  * same statements and rolls them back, so it reports the same counts and
  * the same constraint conflicts that --execute would meet.
  */
-export async function restoreRun(database: Database, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreRun(database: Database, options: RestoreOptions, hooks: { cancel?: AbortSignal } = {}): Promise<RestoreResult> {
   const started = performance.now();
   const { runId, archiveSchema } = options;
   if (!(await tableExists(database.db, archiveSchema, 'lead_dedupe_runs'))) {
@@ -64,7 +65,9 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
     await acquireTableLock(connection, table, archiveSchema);
     try {
       const transaction = options.execute ? inTransaction : rehearse;
-      const counts = await transaction(connection, () => restoreStatements(connection, table, columns, targets, options, run.status));
+      // After hooks.cancel no further statement runs and the transaction rolls back.
+      const work = abortable(connection, hooks.cancel);
+      const counts = await transaction(connection, () => restoreStatements(work, table, columns, targets, options, run.status));
       return { runId, table: run.table, executed: options.execute, ...counts, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       throw asConflict(error, runId);
