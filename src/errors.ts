@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   duplicatesFound: 3,
   lockHeld: 4,
+  /** Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C). */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -48,4 +50,14 @@ export class DuplicatesFoundError extends LeadDedupeError {
 /** Another run holds the per-table advisory lock. */
 export class LockHeldError extends LeadDedupeError {
   readonly exitCode = ExitCode.lockHeld;
+}
+
+/** An output file could not be written after the checks passed (disk full, folder removed meanwhile). */
+export class FileWriteError extends LeadDedupeError {
+  readonly exitCode = ExitCode.runtime;
+}
+
+/** SIGINT or SIGTERM stopped the command; what was committed is said in the message. */
+export class InterruptedError extends LeadDedupeError {
+  readonly exitCode = ExitCode.interrupted;
 }

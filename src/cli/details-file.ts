@@ -1,27 +1,26 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { finished } from 'node:stream/promises';
 import { exportDetails, type DetailsSummary } from '../core/details.js';
 import type { Database } from '../db/database.js';
-import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
+import { openAtomicFile } from './atomic-file.js';
 
-/** `--details <file.csv>`: the export into a file; a failed export leaves no half-written file behind. */
-export async function writeDetailsFile(database: Database, keys: ResolvedKey[], path: string): Promise<DetailsSummary> {
-  const file = createWriteStream(path);
-  const opened = new Promise<void>((resolve, reject) => {
-    file.once('open', () => resolve());
-    file.once('error', (error) => reject(new UsageError(`cannot write ${path}: ${error.message}`)));
-  });
-  await opened;
+/** A complete export, not yet in place: the command commits it once the scan beside it succeeded too. */
+export interface WrittenDetails {
+  summary: DetailsSummary;
+  commit(): Promise<void>;
+  discard(cause: unknown): Promise<unknown>;
+}
+
+/**
+ * `--details <file.csv>`: the export into a temporary file beside the
+ * target (cli/atomic-file.ts); a failed export removes only that temporary
+ * file, never what was at the path before.
+ */
+export async function writeDetailsFile(database: Database, keys: ResolvedKey[], path: string): Promise<WrittenDetails> {
+  const file = await openAtomicFile(path, '--details');
   try {
-    const summary = await exportDetails(database, keys, file);
-    file.end();
-    await finished(file);
-    return summary;
+    const summary = await exportDetails(database, keys, file.stream);
+    return { summary, commit: () => file.commit(), discard: (cause) => file.discard(cause) };
   } catch (error) {
-    file.destroy();
-    await rm(path, { force: true });
-    throw error;
+    throw await file.discard(error);
   }
 }

@@ -1,14 +1,13 @@
-import { writeFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { startSpinner } from '../render/spinner.js';
+import { writeFileAtomically } from './atomic-file.js';
 
-/** stdout carries only the report; --output sends it to a file instead. */
+/**
+ * stdout carries only the report; --output sends it to a file instead,
+ * replaced whole or not at all (a FileWriteError, exit 1, if that fails).
+ */
 export async function writeReport(text: string, flags: { output?: string; quiet?: boolean }): Promise<void> {
-  if (flags.output !== undefined) {
-    try {
-      await writeFile(flags.output, text);
-    } catch (error) {
-      throw new UsageError(`cannot write ${flags.output}: ${(error as Error).message}`);
-    }
+  if (flags.output !== undefined && flags.output !== '-') {
+    await writeFileAtomically(flags.output, text, '--output');
     return;
   }
   if (!flags.quiet) process.stdout.write(text);
@@ -20,25 +19,18 @@ export function note(text: string, flags: { quiet?: boolean }): void {
 }
 
 /**
- * Runs `task` under a spinner with elapsed seconds, on stderr and only when
- * stderr is a terminal: cron mail and pipes get nothing but the report.
+ * Runs `task` under a spinner with elapsed seconds, on stderr and only on a
+ * terminal that can show it: cron mail and pipes get nothing but the report.
  */
 export async function withSpinner<T>(label: string, flags: { quiet?: boolean }, task: () => Promise<T>): Promise<T> {
-  if (flags.quiet || !process.stderr.isTTY) return task();
-  const { default: ora } = await import('ora');
+  const spinner = await startSpinner(label, flags);
+  if (spinner === null) return task();
   const started = Date.now();
-  const spinner = ora({ text: label, stream: process.stderr }).start();
-  const timer = setInterval(() => {
-    spinner.text = `${label} ${Math.round((Date.now() - started) / 1000)} s`;
-  }, 1000);
+  const timer = setInterval(() => spinner.update(`${label} ${Math.round((Date.now() - started) / 1000)} s`), 1000);
   try {
-    const result = await task();
-    spinner.stop();
-    return result;
-  } catch (error) {
-    spinner.stop();
-    throw error;
+    return await task();
   } finally {
     clearInterval(timer);
+    spinner.stop();
   }
 }

@@ -1,15 +1,20 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addKeyOptions, addTableOptions, collect, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyClean } from '../core/clean/apply-clean.js';
 import { resolveCleanSettings, type CleanFlagValues } from '../core/clean/clean-settings.js';
+import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
 import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
 import { planClean } from '../core/clean/plan-clean.js';
 import { loadOneKey } from '../core/lead-table.js';
+import { abortable } from '../db/abortable.js';
+import type { Database } from '../db/database.js';
+import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 import { cleanProgress } from '../render/clean-progress.js';
 import { openCsvFile } from '../render/csv-file.js';
@@ -53,12 +58,6 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean);
-  // SIGINT stops after the batch in flight (the core sees the signal); a second Ctrl-C kills as usual.
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    note('stopping after the current batch…', flags);
-    interrupt.abort();
-  };
   // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
   const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
   return withDatabase(settings.target, async (database) => {
@@ -70,27 +69,83 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
       note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
     }
     if (!flags.execute) {
-      const plan = await withSpinner('planning', flags, () => planClean(database, options));
+      const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
       await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
+    return executeClean(database, options, flags);
+  }, timeouts);
+}
+
+/**
+ * The first SIGINT/SIGTERM stops after the batch in flight, the second rolls
+ * it back at once (its statement cancelled); either way the run is marked
+ * interrupted, the summary printed, the exit code 130. Once batches have
+ * committed, a file that cannot be written is reported with the run id and
+ * how to undo it, after the summary, with exit 1 (never 2: data changed).
+ */
+async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags): Promise<ExitCode> {
+  const interrupt = watchSignals({
+    first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
+    second: () => {
+      note('rolling back the batch in flight…', flags);
+      void database.cancel?.();
+    },
+  });
+  try {
     const progress = await cleanProgress(flags);
-    process.once('SIGINT', onSigint);
-    let result;
+    let result: CleanResult;
     try {
-      result = await applyClean(database, options, { signal: interrupt.signal, onProgress: (p) => progress.update(p) });
+      result = await applyClean(database, options, { signal: interrupt.stop, cancel: interrupt.now, onProgress: (p) => progress.update(p) });
     } finally {
-      process.off('SIGINT', onSigint);
       progress.stop();
     }
+    const failures: string[] = [];
+    let writeFailed = false;
     if (flags.exportRemoved !== undefined) {
-      const csv = openCsvFile(flags.exportRemoved, removedColumns(key.table));
-      const written = await streamRemovedRows(database, options.archiveSchema, result.runId, key.table, (rows) => csv.write(rows));
-      await csv.close();
-      note(`export: ${formatCount(written)} removed rows written to ${flags.exportRemoved}`, flags);
+      // Still written after a first signal (the rows removed so far); a second one skips it.
+      const failure = await exportRemoved({ ...database, db: abortable(database.db, interrupt.now) }, options, result, flags.exportRemoved, flags);
+      if (failure !== null && interrupt.now.aborted) failures.push(`--export-removed ${flags.exportRemoved} was not written (interrupted)`);
+      else if (failure !== null) failures.push(failure);
+      writeFailed = failure !== null && !interrupt.now.aborted;
     }
-    await writeReport(renderCleanReport({ kind: 'result', result }, flags.format), flags);
+    const report = renderCleanReport({ kind: 'result', result }, flags.format);
+    try {
+      await writeReport(report, flags);
+    } catch (error) {
+      failures.push(firstLineOf(error));
+      writeFailed = true;
+      // the summary is what says what changed and how to undo it: stdout, then
+      if (!flags.quiet) process.stdout.write(report);
+    }
     if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
+    const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
+    const done = changed
+      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: lead-dedupe restore ${result.runId} --execute)`
+      : `clean run ${result.runId} changed nothing`;
+    for (const failure of failures) note(`lead-dedupe: ${done}, but ${failure}`, {});
+    if (writeFailed) return ExitCode.runtime;
+    if (result.status === 'interrupted') return ExitCode.interrupted;
     return result.status === 'done' ? ExitCode.ok : ExitCode.runtime;
-  }, timeouts);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** --export-removed: the run's removed rows from the archive; null when written, else why not. */
+async function exportRemoved(database: Database, options: CleanOptions, result: CleanResult, path: string, flags: CleanFlags): Promise<string | null> {
+  try {
+    const csv = await openCsvFile(path, '--export-removed', removedColumns(options.key.table));
+    let written: number;
+    try {
+      written = await streamRemovedRows(database, options.archiveSchema, result.runId, options.key.table, (rows) => csv.write(rows));
+      await csv.close();
+    } catch (error) {
+      throw await csv.discard(error);
+    }
+    note(`export: ${formatCount(written)} removed rows written to ${path}`, flags);
+    return null;
+  } catch (error) {
+    return error instanceof FileWriteError ? error.message : `cannot write --export-removed ${path}: ${firstLineOf(error)}`;
+  }
 }

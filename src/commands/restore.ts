@@ -1,14 +1,17 @@
 import type { ActionRunner } from '../cli/program.js';
 import { Command, Option } from 'commander';
 import { addTableOptions, type TableFlags } from '../cli/common-options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { stoppable, watchSignals } from '../cli/interrupt.js';
+import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { archiveSchema, CLEAN_DEFAULTS } from '../core/clean/clean-settings.js';
 import { optionalDuration } from '../core/inputs/duration.js';
-import { restoreRun } from '../core/clean/restore.js';
-import { withDatabase } from '../db/with-database.js';
-import { ExitCode } from '../errors.js';
 import { parseWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
+import type { Database } from '../db/database.js';
+import { firstLineOf } from '../db/database-error.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
 interface RestoreFlags extends TableFlags {
@@ -45,14 +48,45 @@ async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitC
     lockTimeoutMs: optionalDuration(flags.lockTimeout, '--lock-timeout', 1, CLEAN_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: optionalDuration(flags.statementTimeout, '--statement-timeout', 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
+  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, ...timeouts };
   const result = await withDatabase(
     settings.target,
     (database) =>
-      withSpinner(flags.execute ? 'restoring' : 'rehearsing the restore', flags, () => restoreRun(database, { runId, archiveSchema: schema, execute: flags.execute ?? false, ...timeouts })),
+      options.execute
+        ? executeRestore(database, options, flags)
+        : stoppable(database, 'nothing was changed', (db) => withSpinner('rehearsing the restore', flags, () => restoreRun(db, options))),
     timeouts,
   );
-  await writeReport(renderCleanReport({ kind: 'restore', result }, flags.format), flags);
+  const report = renderCleanReport({ kind: 'restore', result }, flags.format);
+  try {
+    await writeReport(report, flags);
+  } catch (error) {
+    if (!options.execute) throw error;
+    // the restore is committed: say so (exit 1, never 2), with the summary on stdout
+    if (!flags.quiet) process.stdout.write(report);
+    throw new FileWriteError(`run ${runId} was restored, but ${firstLineOf(error)}`);
+  }
   return ExitCode.ok;
+}
+
+/**
+ * One transaction: the first SIGINT/SIGTERM lets it finish (then it is done,
+ * exit 0), the second rolls it back (its statement cancelled), exit 130.
+ */
+async function executeRestore(database: Database, options: RestoreOptions, flags: RestoreFlags): Promise<RestoreResult> {
+  const interrupt = watchSignals({
+    first: () => note('finishing the restore (one transaction)… (again: roll it back and stop now)', flags),
+    second: () => void database.cancel?.(),
+  });
+  try {
+    return await withSpinner('restoring', flags, () => restoreRun(database, options, { cancel: interrupt.now }));
+  } catch (error) {
+    const signal = interrupt.received();
+    if (interrupt.now.aborted && signal !== null) throw new InterruptedError(`interrupted by ${signal}: the restore of run ${options.runId} was rolled back; nothing was changed`);
+    throw error;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 function stringSetting(value: unknown): string | undefined {

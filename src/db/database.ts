@@ -31,6 +31,11 @@ export interface Database {
    * PGlite, where callers stream through a cursor instead.
    */
   copyOut: ((copyStatement: string, destination: Writable) => Promise<number>) | null;
+  /**
+   * Cancels the statements running on this database's sessions (a second
+   * Ctrl-C); null on PGlite, which runs statements in this thread.
+   */
+  cancel: (() => Promise<void>) | null;
 }
 
 /** int8 comes back as a string from pg and as number/bigint from PGlite. */

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError } from '../errors.js';
+import { backendCanceller } from './cancel.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget } from './database-target.js';
@@ -51,7 +52,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     // One session: the settings a server gets in its start-up packet are set here instead.
     for (const [name, value] of sessionSettings(options)) await sql`select pg_catalog.set_config(${name}, ${value}, false)`.execute(db);
     const features = { driver: 'pglite' as const, serverVersionNum: await versionNum(db), maxConcurrency: 1, readOnly: await readOnlyState(db) };
-    return { db, features, copyOut: null };
+    return { db, features, copyOut: null, cancel: null };
   }
   const connections = Math.max(1, options.connections ?? 2);
   const pool = new pg.Pool({
@@ -67,6 +68,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
+  const cancel = backendCanceller(pool, target.url);
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     return {
@@ -78,6 +80,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
         readOnly: await readOnlyState(db),
       },
       copyOut: (statement, destination) => copyOut(pool, statement, destination),
+      cancel,
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { CleanProgress } from '../core/clean/clean-types.js';
 import { formatCount, formatDuration } from './format.js';
+import { startSpinner } from './spinner.js';
 
 export interface ProgressReporter {
   update(progress: CleanProgress): void;
@@ -8,22 +9,21 @@ export interface ProgressReporter {
 }
 
 /**
- * Batch n of m, rows removed, rate and ETA under an ora spinner, on stderr
- * and only on a TTY (ora is loaded only then, as in cli/output.ts).
+ * Batch n of m, rows removed, rate and ETA under a spinner, on stderr and
+ * only on a terminal that can show it (render/spinner.ts).
  */
 export async function cleanProgress(flags: { quiet?: boolean }): Promise<ProgressReporter> {
-  if (flags.quiet || !process.stderr.isTTY) return { update: () => undefined, message: () => undefined, stop: () => undefined };
-  const { default: ora } = await import('ora');
-  const spinner = ora({ text: 'staging duplicate groups', stream: process.stderr }).start();
+  const spinner = await startSpinner('staging duplicate groups', flags);
+  if (spinner === null) return { update: () => undefined, message: () => undefined, stop: () => undefined };
   return {
     update(progress) {
       const seconds = progress.elapsedMs / 1000;
       const rate = seconds > 0 ? Math.round(progress.rowsRemoved / seconds) : 0;
       const eta = progress.batch > 0 ? ((progress.batches - progress.batch) * progress.elapsedMs) / progress.batch : 0;
-      spinner.text = `batch ${formatCount(progress.batch)} of ${formatCount(progress.batches)} · ${formatCount(progress.rowsRemoved)} rows removed · ${formatCount(rate)} rows/s · ETA ${formatDuration(Math.round(eta))}`;
+      spinner.update(`batch ${formatCount(progress.batch)} of ${formatCount(progress.batches)} · ${formatCount(progress.rowsRemoved)} rows removed · ${formatCount(rate)} rows/s · ETA ${formatDuration(Math.round(eta))}`);
     },
     message(text) {
-      spinner.text = text;
+      spinner.update(text);
     },
     stop() {
       spinner.stop();

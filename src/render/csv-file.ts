@@ -1,11 +1,13 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
+import { openAtomicFile } from '../cli/atomic-file.js';
 
 export interface CsvWriter {
   write(rows: Record<string, unknown>[]): Promise<void>;
+  /** The file is complete: rename it into place. */
   close(): Promise<void>;
+  /** The export failed: remove the temporary file; returns the error to report. */
+  discard(cause: unknown): Promise<unknown>;
 }
 
 /** csv-stringify options shared by every CSV the tool writes. */
@@ -17,14 +19,15 @@ export const CSV_CAST = {
 
 /**
  * A streamed CSV file with a header, honouring back-pressure so memory stays
- * flat for millions of rows.
+ * flat for millions of rows; written through cli/atomic-file.ts, so the
+ * path holds either the whole file or what it held before.
  */
-export function openCsvFile(path: string, columns: string[]): CsvWriter {
-  const file = createWriteStream(path);
+export async function openCsvFile(path: string, flag: string, columns: string[]): Promise<CsvWriter> {
+  const file = await openAtomicFile(path, flag);
   const stringifier = stringify({ header: true, columns, cast: CSV_CAST });
-  stringifier.pipe(file);
+  stringifier.pipe(file.stream, { end: false });
   const failed = new Promise<never>((_, reject) => {
-    file.on('error', reject);
+    file.stream.on('error', reject);
     stringifier.on('error', reject);
   });
   failed.catch(() => undefined);
@@ -36,7 +39,12 @@ export function openCsvFile(path: string, columns: string[]): CsvWriter {
     },
     async close() {
       stringifier.end();
-      await Promise.race([finished(file), failed]);
+      await Promise.race([once(stringifier, 'end'), failed]);
+      await file.commit();
+    },
+    async discard(cause) {
+      stringifier.destroy();
+      return file.discard(cause);
     },
   };
 }

@@ -20,6 +20,28 @@ function pick(values: string[], x: RawBuilder<unknown>, salt: number): RawBuilde
   return sql<string>`(array[${sql.join(values.map((v) => sql.lit(v)))}])[1 + floor(${draw(x, salt)} * ${sql.lit(values.length)})::int]`;
 }
 
+/**
+ * The comment seed puts on the tables it creates. `seed --replace` drops a
+ * table only when it carries this marker: a user's own `leads` is never
+ * seed's to drop.
+ */
+export const SEED_MARKER = 'created by lead-dedupe seed';
+
+export interface SeedTableState {
+  name: string;
+  /** false = a table (or other relation) of that name that seed did not create. */
+  marked: boolean;
+}
+
+/** Which of the two names exist (any relation kind: a view named leads blocks seed too), and whether they carry the marker. */
+export function seedTablesStateQuery(tables: SeedTables): RawBuilder<SeedTableState> {
+  return sql<SeedTableState>`select c.relname as name, coalesce(pg_catalog.obj_description(c.oid, 'pg_class') = ${SEED_MARKER}, false) as marked
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = ${tables.schema} and c.relname in (${tables.leads}, ${tables.activities})
+order by c.relname <> ${tables.leads}`;
+}
+
 export function dropTablesStatements(tables: SeedTables): RawBuilder<unknown>[] {
   return [
     sql`drop table if exists ${sql.id(tables.schema, tables.activities)}`,
@@ -52,6 +74,8 @@ export function createTablesStatements(tables: SeedTables): RawBuilder<unknown>[
   created_at timestamptz not null
 )`,
     sql`create index ${sql.id(`${tables.activities}_lead_id_idx`)} on ${activities} (lead_id)`,
+    sql`comment on table ${leads} is ${sql.lit(SEED_MARKER)}`,
+    sql`comment on table ${activities} is ${sql.lit(SEED_MARKER)}`,
   ];
 }
 

@@ -6,14 +6,21 @@ import { tableExists } from '../db/catalog.js';
 import { parseTableName } from '../db/table-name.js';
 import { requireWritable } from '../db/read-only.js';
 import { planSeed, type SeedPlan, type SeedScenario } from './seed-plan.js';
-import { createTablesStatements, dropTablesStatements, insertActivitiesStatement, insertLeadsStatement, type SeedTables } from './seed-sql.js';
+import {
+  createTablesStatements,
+  dropTablesStatements,
+  insertActivitiesStatement,
+  insertLeadsStatement,
+  seedTablesStateQuery,
+  type SeedTables,
+} from './seed-sql.js';
 
 export interface SeedOptions {
   /** `leads` or `schema.leads`; the child table is `lead_activities` (or `<table>_activities`) beside it. */
   table: string;
   rows: number;
   scenario: SeedScenario;
-  /** Drop and recreate the tables if they exist. Without it an existing table is an error. */
+  /** Drop and recreate the tables if they exist and seed created them. Without it an existing table is an error. */
   replace: boolean;
 }
 
@@ -27,6 +34,16 @@ export interface SeedResult {
 }
 
 /** `leads`, `crm.leads` or `"crm.v2".leads`, read as --table is everywhere (names as written; quotes allow dots). */
+/** The only tables seed drops are its own (they carry SEED_MARKER), and only with --replace. */
+function refuseToDrop(schema: string, name: string, marked: boolean, replace: boolean): void {
+  const table = `${schema}.${name}`;
+  if (!marked && replace) {
+    throw new UsageError(`seed --replace drops only tables seed created: ${table} was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table`);
+  }
+  if (!marked) throw new UsageError(`table ${table} exists and was not created by lead-dedupe seed; it is left alone; pick another --table`);
+  if (!replace) throw new UsageError(`table ${table} exists (created by lead-dedupe seed); pass --replace to drop and recreate it`);
+}
+
 export function seedTables(table: string): SeedTables {
   const parsed = parseTableName(table);
   if (parsed === null) throw new UsageError(`--table "${table}" is not a table name: use table or schema.table, with double quotes around a name holding a dot`);
@@ -42,9 +59,8 @@ export async function seed(database: Database, options: SeedOptions): Promise<Se
   const plan = planSeed(options.rows, options.scenario);
   const tables = seedTables(options.table);
   await database.db.transaction().execute(async (trx) => {
-    if ((await tableExists(trx, tables.schema, tables.leads)) && !options.replace) {
-      throw new UsageError(`table ${tables.schema}.${tables.leads} exists; pass --replace to drop and recreate it`);
-    }
+    const existing = (await seedTablesStateQuery(tables).execute(trx)).rows;
+    for (const table of existing) refuseToDrop(tables.schema, table.name, table.marked, options.replace);
     for (const statement of [...dropTablesStatements(tables), ...createTablesStatements(tables)]) await statement.execute(trx);
     await insertLeadsStatement(tables, plan).execute(trx);
     await insertActivitiesStatement(tables).execute(trx);

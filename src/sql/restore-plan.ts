@@ -108,5 +108,6 @@ where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.chil
 }
 
 export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {
-  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')} set status = 'restored', restored_at = clock_timestamp() where id = ${runId}`;
+  // A run killed before it could record its end (SIGKILL, a lost connection) gets its finish time here at the latest.
+  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')} set status = 'restored', restored_at = clock_timestamp(), finished_at = coalesce(finished_at, clock_timestamp()) where id = ${runId}`;
 }

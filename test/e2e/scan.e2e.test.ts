@@ -145,7 +145,7 @@ describe('lead-dedupe, the built binary without a server', () => {
     expect(JSON.parse(seeded.stdout).rows).toBe(2000);
     const again = await runCli(['seed', '--database', database, '--rows', '2000']);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/table public.leads exists; pass --replace/);
+    expect(again.stderr).toMatch(/table public.leads exists \(created by lead-dedupe seed\); pass --replace/);
     const scanned = await runCli(['scan', '--database', database, '--key', 'device-phone', '--format', 'json']);
     expect(scanned.code).toBe(0);
     const embedded = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });

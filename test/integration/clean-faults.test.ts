@@ -153,13 +153,13 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     expect(second.stdout).toBe('');
   });
 
-  it('SIGINT stops after the current batch, prints the summary and exits 1', async () => {
+  it('SIGINT stops after the current batch, prints the summary and exits 130', async () => {
     const before = await count('select * from leads');
     const run = startCli(clean('--batch-size', '5', '--pause', '100ms'));
     await waitForBatches(2);
     run.child.kill('SIGINT');
     const stopped = await run.done;
-    expect(stopped.code).toBe(1);
+    expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain('stopping after the current batch');
     expect(stopped.stdout).toMatch(/clean run 1 on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
     const [record] = await test.query<{ status: string; rows_removed: string; batches_done: number }>('select status, rows_removed, batches_done from lead_dedupe.lead_dedupe_runs');

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -29,4 +29,47 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       },
     );
   });
+}
+
+export interface Running {
+  child: ChildProcess;
+  /** stdout so far (in a terminal: everything the terminal showed). */
+  output(): string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Starts the binary without waiting for it, for tests that signal it mid-run. */
+export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: '', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collect(child);
+}
+
+/**
+ * Runs the binary on a real pseudo-terminal (util-linux `script`), of the
+ * given size, as a user at a terminal does: what is written to `child.stdin`
+ * is typed on that terminal (\x03 is Ctrl-C), the exit code is the binary's
+ * (`script -e`), stdout is everything the terminal showed (stdout and stderr).
+ */
+export function startInTerminal(args: string[], size: { rows: number; cols: number }, options: { env?: NodeJS.ProcessEnv } = {}): Running {
+  const command = `stty rows ${size.rows} cols ${size.cols} && exec ${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    env: { ...process.env, DATABASE_URL: '', SHELL: '/bin/sh', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return collect(child);
+}
+
+function collect(child: ChildProcess): Running {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, output: () => stdout, done };
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planGroupSizes, planSeed } from '../../src/seed/seed-plan.js';
 import { histogram } from '../../src/render/histogram.js';
 import { renderSeed } from '../../src/render/render-seed.js';
+import { createTablesStatements, seedTablesStateQuery } from '../../src/seed/seed-sql.js';
+import { compileSql } from '../support/compile.js';
 
 describe('planSeed', () => {
   it('reproduces the production finding at the demo size: 8,069 surplus rows, largest group 39', () => {
@@ -51,5 +53,28 @@ describe('histogram', () => {
       '  10-19  █████ 5',
       '  20+    0',
     ]);
+  });
+});
+
+describe('the seed marker', () => {
+  const tables = { schema: 'crm', leads: 'leads', activities: 'lead_activities' };
+
+  it('is a comment on both tables seed creates', () => {
+    const statements = createTablesStatements(tables).map((statement) => compileSql(statement).sql);
+    expect(statements.slice(-2)).toEqual([
+      `comment on table "crm"."leads" is 'created by lead-dedupe seed'`,
+      `comment on table "crm"."lead_activities" is 'created by lead-dedupe seed'`,
+    ]);
+  });
+
+  it('is read from the catalog for both names, names as parameters, leads first', () => {
+    expect(compileSql(seedTablesStateQuery(tables))).toEqual({
+      sql: `select c.relname as name, coalesce(pg_catalog.obj_description(c.oid, 'pg_class') = $1, false) as marked
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where n.nspname = $2 and c.relname in ($3, $4)
+order by c.relname <> $5`,
+      parameters: ['created by lead-dedupe seed', 'crm', 'leads', 'lead_activities', 'leads'],
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
@@ -20,20 +21,27 @@ import { requirePrivileges } from './permissions.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
-import { isRetryable, setLocalTimeouts, setSessionTimeouts, sleep } from './transaction.js';
+import { abortable } from '../../db/abortable.js';
+import { isRetryable, setLocalTimeouts, setSessionTimeouts, sleep, turnEventLoop } from './transaction.js';
 
 export interface CleanHooks {
-  /** SIGINT: the run stops after the batch in flight and reports. */
+  /** The first SIGINT/SIGTERM: the run stops after the batch in flight and reports. */
   signal?: AbortSignal;
+  /**
+   * The second: no further statement of the batch in flight runs, so it rolls
+   * back (the caller cancels the one running, Database.cancel), and the run
+   * stops and reports.
+   */
+  cancel?: AbortSignal;
   onProgress?: (progress: CleanProgress) => void;
 }
 
 /**
  * Applies the clean-up in batches of groups, one transaction each, under the
  * table's advisory lock, every change archived in the same transaction.
- * Returns what was done; a stop (SIGINT, a batch that keeps timing out) is a
- * result with status interrupted/failed, not an exception, so the caller can
- * still print the summary. Anything else rolls back the batch in flight,
+ * Returns what was done; a stop (a signal, a batch that keeps timing out) is
+ * a result with status interrupted/failed and its finish time, not an
+ * exception, so the caller can still print the summary. Anything else rolls back the batch in flight,
  * marks the run failed and throws.
  */
 export async function applyClean(database: Database, options: CleanOptions, hooks: CleanHooks = {}): Promise<CleanResult> {
@@ -47,7 +55,7 @@ export async function applyClean(database: Database, options: CleanOptions, hook
     try {
       await ensureArchive(connection, options.archiveSchema);
       await markInterruptedStatement(options.archiveSchema, table.info).execute(connection);
-      return await runBatches(connection, context, hooks);
+      return await runBatches(database, connection, context, hooks);
     } finally {
       await dropStageStatement().execute(connection).catch(() => undefined);
       await releaseTableLock(connection, table).catch(() => undefined);
@@ -55,8 +63,10 @@ export async function applyClean(database: Database, options: CleanOptions, hook
   });
 }
 
-async function runBatches(connection: Db, context: CleanContext, hooks: CleanHooks): Promise<CleanResult> {
+async function runBatches(database: Database, connection: Db, context: CleanContext, hooks: CleanHooks): Promise<CleanResult> {
   const { options } = context;
+  // The batches' statements stop at the second signal; BEGIN/ROLLBACK and the run record use the plain connection.
+  const work = abortable(connection, hooks.cancel);
   const { key, archiveSchema } = options;
   const started = performance.now();
   const runId = toNumber((await insertRunStatement(archiveSchema, {
@@ -119,12 +129,13 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
     durationMs: Math.round(performance.now() - started),
   });
   try {
-    for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(connection);
+    for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(work);
     const stage = (await stageSummaryQuery().execute(connection)).rows[0];
     totals.groupsPlanned = toNumber(stage?.groups);
     batches = toNumber(stage?.batches);
     await updateRunTotalsStatement(archiveSchema, runId, totals).execute(connection);
     for (let batch = 0; batch < batches; batch++) {
+      await turnEventLoop();
       if (hooks.signal?.aborted) {
         status = 'interrupted';
         stoppedBecause = `interrupted after ${batch} of ${batches} batches; rerun to continue`;
@@ -134,13 +145,24 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
       for (;;) {
         try {
           const batchStarted = performance.now();
-          const next = await inTransaction(connection, () => oneBatch(connection, context, runId, batch, totals));
+          const next = await inTransaction(connection, () => oneBatch(work, context, runId, batch, totals));
           longestBatchMs = Math.max(longestBatchMs, performance.now() - batchStarted);
           Object.assign(totals, next.totals);
           skipped.push(...next.selection.skipped);
           break;
         } catch (error) {
+          if (hooks.cancel?.aborted) {
+            status = 'interrupted';
+            stoppedBecause = `interrupted during batch ${batch + 1} of ${batches}, which was rolled back; ${totals.batchesDone} batches are committed and archived, rerun to continue`;
+            break;
+          }
           if (!isRetryable(error, context.references)) throw error;
+          if (hooks.signal?.aborted) {
+            // asked to stop: no retry (it would wait out the backoff and another timeout)
+            status = 'interrupted';
+            stoppedBecause = `interrupted after ${batch} of ${batches} batches (batch ${batch + 1} timed out and was not retried); rerun to continue`;
+            break;
+          }
           if (attempt >= options.retries) {
             status = 'failed';
             stoppedBecause = `batch ${batch + 1} of ${batches} failed ${attempt + 1} times (${describeTimeout(error, options)}); ${totals.batchesDone} batches are committed and archived, rerun later to continue`;
@@ -151,20 +173,49 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
           await sleep(backoffMs(attempt), hooks.signal);
         }
       }
-      if (status === 'failed') break;
+      if (status !== 'done') break;
       hooks.onProgress?.({ batch: batch + 1, batches, groupsDone: totals.groupsDone, rowsRemoved: totals.rowsRemoved, elapsedMs: performance.now() - started });
       if (batch + 1 < batches) await sleep(options.pauseMs, hooks.signal);
     }
-    await finishRunStatement(archiveSchema, runId, status, stoppedBecause).execute(connection);
+    await recordFinish(database, connection, archiveSchema, runId, status, stoppedBecause);
     return result();
   } catch (error) {
+    if (hooks.cancel?.aborted) {
+      // the second signal cancelled staging or the statement between batches
+      status = 'interrupted';
+      stoppedBecause = `interrupted after ${totals.batchesDone} of ${batches} batches; rerun to continue`;
+      await recordFinish(database, connection, archiveSchema, runId, status, stoppedBecause);
+      return result();
+    }
     const message = `batch ${totals.batchesDone + 1} of ${batches} failed: ${firstLineOf(error)}`;
-    await finishRunStatement(archiveSchema, runId, 'failed', message).execute(connection).catch(() => undefined);
+    await recordFinish(database, connection, archiveSchema, runId, 'failed', message).catch(() => undefined);
     if (error instanceof LeadDedupeError) throw error;
     const state = sqlStateOf(error);
+    const undo = totals.batchesDone > 0 ? `; undo them with: lead-dedupe restore ${runId} --execute` : '';
     throw new DatabaseError(
-      `clean run ${runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${totals.batchesDone} earlier batches are committed and archived`,
+      `clean run ${runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${totals.batchesDone} earlier batches are committed and archived${undo}`,
     );
+  }
+}
+
+/**
+ * Marks the run finished. The cancel sent at a second signal can land on this
+ * statement, or leave the session's transaction aborted: then roll back and
+ * try again, and on a server try once more on another session (the batch's
+ * row lock on the run record is gone with the rollback or the session).
+ */
+async function recordFinish(database: Database, connection: Db, schema: string, runId: number, status: RunStatus, message: string | null): Promise<void> {
+  const statement = finishRunStatement(schema, runId, status, message);
+  try {
+    await statement.execute(connection);
+  } catch (error) {
+    await sql`rollback`.execute(connection).catch(() => undefined);
+    try {
+      await statement.execute(connection);
+    } catch {
+      if (database.features.driver !== 'postgres') throw error;
+      await statement.execute(database.db);
+    }
   }
 }
 

@@ -28,6 +28,7 @@ import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-settings.js';
 import { setSessionTimeouts } from './transaction.js';
 import { keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
+import { abortable } from '../../db/abortable.js';
 
 export interface RestoreOptions {
   runId: number;
@@ -56,7 +57,7 @@ export interface RestoreResult {
  * same statements and rolls them back, so it reports the same counts and
  * the same constraint conflicts that --execute would meet.
  */
-export async function restoreRun(database: Database, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreRun(database: Database, options: RestoreOptions, hooks: { cancel?: AbortSignal } = {}): Promise<RestoreResult> {
   const started = performance.now();
   const { runId, archiveSchema } = options;
   if (options.execute) requireWritable(database);
@@ -79,10 +80,12 @@ export async function restoreRun(database: Database, options: RestoreOptions): P
     await acquireTableLock(connection, table, archiveSchema);
     try {
       const transaction = options.execute ? inTransaction : rehearse;
+      // After hooks.cancel no further statement runs and the transaction rolls back.
+      const work = abortable(connection, hooks.cancel);
       const counts =
         dryRun === 'counted'
           ? await countRestore(connection, table, columns, targets, options)
-          : await transaction(connection, () => restoreStatements(connection, table, columns, targets, options, run.status));
+          : await transaction(connection, () => restoreStatements(work, table, columns, targets, options, run.status));
       return { runId, table: run.table, executed: options.execute, dryRun, ...counts, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       throw asConflict(error, runId);

@@ -49,3 +49,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Lets the event loop poll, where Node delivers signals: PGlite answers
+ * every statement without returning to it, so without this a Ctrl-C between
+ * batches would only be seen after the last one.
+ */
+export function turnEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,62 @@
+import type { Database } from '../db/database.js';
+import { abortable } from '../db/abortable.js';
+import { InterruptedError } from '../errors.js';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+type StopSignal = (typeof SIGNALS)[number];
+
+/**
+ * SIGINT (Ctrl-C) and SIGTERM (cron and systemd timeouts) while a command
+ * runs. The first asks it to stop where it safely can (after the batch in
+ * flight); the second to stop now (the batch in flight rolls back). After
+ * the second the handlers are gone, so a third ends the process as usual.
+ */
+export interface Interrupt {
+  /** Aborted by the first signal. */
+  stop: AbortSignal;
+  /** Aborted by the second. */
+  now: AbortSignal;
+  /** The first signal received, or null. */
+  received(): StopSignal | null;
+  dispose(): void;
+}
+
+export function watchSignals(handlers: { first?: (signal: StopSignal) => void; second?: (signal: StopSignal) => void }): Interrupt {
+  const stop = new AbortController();
+  const now = new AbortController();
+  let received: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (received === null) {
+      received = signal;
+      stop.abort();
+      handlers.first?.(signal);
+      return;
+    }
+    dispose();
+    now.abort();
+    handlers.second?.(signal);
+  };
+  const dispose = () => {
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  return { stop: stop.signal, now: now.signal, received: () => received, dispose };
+}
+
+/**
+ * A read-only task (scan, a dry run) that the first signal simply ends: its
+ * running statements are cancelled, no further one starts, and the command
+ * exits 130 with one line saying `outcome`.
+ */
+export async function stoppable<T>(database: Database, outcome: string, task: (database: Database) => Promise<T>): Promise<T> {
+  const interrupt = watchSignals({ first: () => void database.cancel?.() });
+  try {
+    return await task({ ...database, db: abortable(database.db, interrupt.stop) });
+  } catch (error) {
+    const signal = interrupt.received();
+    if (signal !== null) throw new InterruptedError(`interrupted by ${signal}; ${outcome}`);
+    throw error;
+  } finally {
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,28 @@
+import pg from 'pg';
+
+/**
+ * Cancels whatever statements the pool's sessions are running, from a
+ * session of its own (the pool's may all be busy): pg_cancel_backend on
+ * every backend the pool opened. A session that is idle ignores it.
+ */
+export function backendCanceller(pool: pg.Pool, connectionString: string): () => Promise<void> {
+  const backends = new Set<number>();
+  pool.on('connect', (client) => {
+    const pid = (client as { processID?: number | null }).processID;
+    if (pid) backends.add(pid);
+  });
+  pool.on('remove', (client) => backends.delete((client as { processID?: number | null }).processID ?? 0));
+  return async () => {
+    if (backends.size === 0) return;
+    const client = new pg.Client({ connectionString, application_name: 'lead-dedupe', connectionTimeoutMillis: 5000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select pg_catalog.pg_cancel_backend(pid) from unnest($1::int[]) as pid', [[...backends]]);
+    } catch {
+      // Best effort: the statement then ends on its own (or with the process), and is rolled back either way.
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+}

@@ -1,0 +1,34 @@
+export interface Spinner {
+  update(text: string): void;
+  stop(): void;
+}
+
+/**
+ * An ora spinner on stderr, only where it can draw: a terminal at least one
+ * column wide. ora divides by the width, so a 0×0 terminal (CI runners,
+ * `script`) made it clear "Infinity" lines: megabytes of escape codes and a
+ * process that never ended; a terminal resized to 0 columns stops it.
+ * discardStdin is off: ora would put the terminal in raw mode, and Ctrl-C
+ * would never become a SIGINT. Returns null where there is no spinner (cron,
+ * pipes, --quiet); ora is loaded only when there is one.
+ */
+export async function startSpinner(text: string, flags: { quiet?: boolean }): Promise<Spinner | null> {
+  const stream = process.stderr;
+  if (flags.quiet || !stream.isTTY || !(stream.columns > 0)) return null;
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text, stream, discardStdin: false }).start();
+  const stop = () => {
+    stream.off('resize', onResize);
+    spinner.stop();
+  };
+  const onResize = () => {
+    if (!(stream.columns > 0)) stop();
+  };
+  stream.on('resize', onResize);
+  return {
+    update(next) {
+      if (spinner.isSpinning) spinner.text = next;
+    },
+    stop,
+  };
+}

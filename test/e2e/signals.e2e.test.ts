@@ -1,0 +1,196 @@
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { seed } from '../../src/seed/seed.js';
+import { assertBuilt, runCli, startCli, startInTerminal, type Running } from '../support/cli.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * Signals and terminals, through the built binary against the server:
+ * Ctrl-C typed on a real pseudo-terminal (util-linux `script`), SIGTERM as
+ * cron/systemd send it, a second signal during a batch that waits on a lock,
+ * and a terminal of size 0×0. The documented code for a run stopped by a
+ * signal is 130 (README "Exit codes").
+ */
+const INTERRUPTED = 130;
+const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;
+
+describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () => {
+  let test: TestDatabase;
+  let url: string;
+  const count = async (text: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${text}) q`))[0]!.n);
+  /** The oracle: md5 over every row of both tables, in id order, written by hand. */
+  const checksum = async () =>
+    (await test.query<{ leads: string; activities: string }>(`select
+      (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
+      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+  const runRecord = async () =>
+    (await test.query<{ id: string; status: string; finished: boolean; batches_done: number; rows_removed: string }>(
+      'select id::text as id, status, finished_at is not null as finished, batches_done, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs order by id desc limit 1',
+    ))[0]!;
+  const clean = (...extra: string[]) => ['clean', '--database', url, '--key', 'device-phone', '--execute', ...extra];
+
+  async function waitFor(what: string, condition: () => Promise<boolean>, run?: Running): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`timed out waiting for ${what}${run ? `; output so far:\n${run.output()}` : ''}`);
+  }
+  const batchesDone = (batches: number, run?: Running) =>
+    waitFor(`${batches} committed batches`, async () =>
+      (await count(`select 1 from pg_tables where schemaname = 'lead_dedupe' and tablename = 'lead_dedupe_runs'`)) > 0 &&
+      (await count(`select 1 from lead_dedupe.lead_dedupe_runs where status = 'running' and batches_done >= ${batches}`)) > 0, run);
+
+  /** Exit code, time from the signal to the exit. */
+  async function exitAfter(run: Running, signal: () => void) {
+    const sent = Date.now();
+    signal();
+    const finished = await run.done;
+    return { ...finished, seconds: (Date.now() - sent) / 1000 };
+  }
+
+  /** After an interrupted run: archived + remaining = before, then restore brings back the exact rows. */
+  async function expectInterruptedAndRestorable(before: { leads: string; activities: string }, leadsBefore: number) {
+    const record = await runRecord();
+    expect({ status: record.status, finished: record.finished }).toEqual({ status: 'interrupted', finished: true });
+    const archived = await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${record.id}`);
+    expect(archived).toBe(Number(record.rows_removed));
+    expect((await count('select * from leads')) + archived).toBe(leadsBefore);
+    if (archived > 0) {
+      const restored = await runCli(['restore', record.id, '--database', url, '--execute']);
+      expect(restored.code, restored.stderr).toBe(0);
+    }
+    expect(await checksum()).toEqual(before);
+    return record;
+  }
+
+  beforeAll(async () => {
+    assertBuilt();
+    test = await server.open();
+    url = test.url!;
+  });
+  afterAll(async () => test?.close());
+  beforeEach(async () => {
+    await test.exec('drop schema if exists lead_dedupe cascade;\n');
+    await seed(test.database, { table: 'leads', rows: 5000, scenario: 'production', replace: true });
+  });
+
+  it('Ctrl-C typed on a terminal while the progress spinner runs stops after the batch, prints the summary, exits 130; restore undoes it', async () => {
+    const before = await checksum();
+    const leadsBefore = await count('select * from leads');
+    const run = startInTerminal(clean('--batch-size', '5', '--pause', '100ms'), { rows: 24, cols: 100 });
+    await batchesDone(2, run);
+    const stopped = await exitAfter(run, () => run.child.stdin!.write('\x03'));
+    expect(stopped.code, stopped.stdout).toBe(INTERRUPTED);
+    expect(stopped.seconds).toBeLessThan(5);
+    expect(stopped.stdout).toContain('stopping after the current batch');
+    expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
+    expect(stopped.stdout).toMatch(/undo with: lead-dedupe restore \d+ --execute/);
+    const record = await expectInterruptedAndRestorable(before, leadsBefore);
+    expect(record.batches_done).toBeGreaterThanOrEqual(2);
+  });
+
+  it('SIGTERM (cron, systemd) does the same: summary, run interrupted with its finish time, exit 130, restorable', async () => {
+    const before = await checksum();
+    const leadsBefore = await count('select * from leads');
+    const run = startCli(clean('--batch-size', '5', '--pause', '100ms'));
+    await batchesDone(2, run);
+    const stopped = await exitAfter(run, () => run.child.kill('SIGTERM'));
+    expect(stopped.code, stopped.stderr).toBe(INTERRUPTED);
+    expect(stopped.seconds).toBeLessThan(5);
+    expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
+    expect(stopped.stdout).toMatch(/undo with: lead-dedupe restore \d+ --execute/);
+    expect(stopped.stderr).not.toMatch(/\n\s+at /);
+    await expectInterruptedAndRestorable(before, leadsBefore);
+  });
+
+  it('a second signal rolls back the batch in flight (stuck on a row lock) and exits at once, the run marked interrupted', async () => {
+    const before = await checksum();
+    const leadsBefore = await count('select * from leads');
+    // A writer holds a row of the third batch (groups 11-15 in key order) and does not let go.
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      await writer.query(`select id from leads where (device_id, phone) = (select device_id, phone from leads where phone is not null
+        group by 1, 2 having count(*) > 1 order by 1, 2 offset 12 limit 1) for update`);
+      const run = startCli(clean('--batch-size', '5', '--lock-timeout', '60s'));
+      await waitFor('the clean to wait for the locked row', async () =>
+        (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) > 0, run);
+      run.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(run.child.exitCode).toBeNull(); // the first signal waits for the batch
+      const stopped = await exitAfter(run, () => run.child.kill('SIGTERM'));
+      expect(stopped.code, stopped.stderr).toBe(INTERRUPTED);
+      expect(stopped.seconds).toBeLessThan(3);
+      expect(stopped.stdout).toMatch(/: interrupted in /);
+      expect(stopped.stdout).toContain('was rolled back');
+      expect(stopped.stderr).not.toMatch(/\n\s+at /);
+      // the batch's transaction and the run's advisory lock are gone: nothing waits on the writer's lock any more
+      await waitFor('the tool to let go', async () =>
+        (await count(`select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`)) === 0 &&
+        (await count(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)) === 0);
+      const record = await runRecord();
+      expect(record.batches_done).toBe(2);
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
+    }
+    await expectInterruptedAndRestorable(before, leadsBefore);
+  });
+
+  it('a run killed with SIGKILL (no chance to record its end) gets its finish time when restored', async () => {
+    const before = await checksum();
+    const run = startCli(clean('--batch-size', '5', '--pause', '100ms'));
+    await batchesDone(2, run);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const killed = await runRecord();
+    expect({ status: killed.status, finished: killed.finished }).toEqual({ status: 'running', finished: false });
+    const restored = await runCli(['restore', killed.id, '--database', url, '--execute']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await checksum()).toEqual(before);
+    const record = await runRecord();
+    expect({ status: record.status, finished: record.finished }).toEqual({ status: 'restored', finished: true });
+  });
+
+  it('a signal during scan exits 130 promptly with one line, no stack trace', async () => {
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // the scan waits on the table lock until it is interrupted
+      await holder.query('begin');
+      await holder.query('lock table leads in access exclusive mode');
+      const run = startCli(['scan', '--database', url, '--key', 'device-phone']);
+      await waitFor('the scan to wait for the table lock', async () =>
+        (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) > 0, run);
+      const stopped = await exitAfter(run, () => run.child.kill('SIGINT'));
+      expect({ code: stopped.code, stdout: stopped.stdout }).toEqual({ code: INTERRUPTED, stdout: '' });
+      expect(stopped.stderr).toBe('lead-dedupe: interrupted by SIGINT; nothing was written\n');
+      expect(stopped.seconds).toBeLessThan(3);
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+    }
+  });
+
+  it('a 0×0 terminal (CI runners, script): no runaway spinner; the command ends and writes little', async () => {
+    const scan = startInTerminal(['scan', '--database', url, '--key', 'device-phone', '--top', '1'], { rows: 0, cols: 0 });
+    const cleanRun = startInTerminal(clean('--batch-size', '50', '--pause', '200ms'), { rows: 0, cols: 0 });
+    const timeout = setTimeout(() => {
+      scan.child.kill('SIGKILL');
+      cleanRun.child.kill('SIGKILL');
+    }, 30_000);
+    try {
+      const [scanned, cleaned] = await Promise.all([scan.done, cleanRun.done]);
+      expect({ code: scanned.code, signal: scanned.signal }).toEqual({ code: 0, signal: null });
+      expect({ code: cleaned.code, signal: cleaned.signal }).toEqual({ code: 0, signal: null });
+      // the reports themselves are a few kB; the runaway spinner wrote megabytes
+      expect(Buffer.byteLength(scanned.stdout)).toBeLessThan(16_000);
+      expect(Buffer.byteLength(cleaned.stdout)).toBeLessThan(16_000);
+      expect(cleaned.stdout).toMatch(/clean run \d+ on public\.leads by device-phone .*: done/);
+    } finally {
+      clearTimeout(timeout);
+    }
+  });
+});
