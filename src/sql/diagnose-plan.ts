@@ -126,8 +126,11 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
   const anyFill = n.length === 0 ? sql`false` : sql.join(n.map((i) => sql`${f(i)}`), sql` or `);
   const gapBuckets = GAP_BUCKETS_MS.map((upTo, index) => {
     const from = index === 0 ? null : GAP_BUCKETS_MS[index - 1]!;
-    const above = from === null ? sql`true` : sql`ld_gap_ms > ${sql.lit(from)}`;
-    return upTo === null ? sql`count(*) filter (where ${above})` : sql`count(*) filter (where ${above} and ld_gap_ms <= ${sql.lit(upTo)})`;
+    const conditions = [
+      ...(from === null ? [] : [sql`ld_gap_ms > ${sql.lit(from)}`]),
+      ...(upTo === null ? [] : [sql`ld_gap_ms <= ${sql.lit(upTo)}`]),
+    ];
+    return sql`count(*) filter (where ${sql.join(conditions, sql` and `)})`;
   });
   const causeCounts = (prefix: RawBuilder<unknown>) =>
     sql.join(
