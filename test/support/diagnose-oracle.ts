@@ -85,7 +85,7 @@ export async function diagnoseOracle(
       oracle.cause.unknown++;
     } else {
       const bucket = BOUNDS.findIndex((bound) => gap <= bound);
-      oracle.gaps[bucket === -1 ? BOUNDS.length : bucket]++;
+      oracle.gaps[bucket === -1 ? BOUNDS.length : bucket]! += 1;
       oracle.cause[gap <= windows.race ? 'race' : gap <= windows.retry ? 'retry' : 'resubmission']++;
     }
     if (row.day !== null) oracle.duplicatesPerDay[row.day as string] = (oracle.duplicatesPerDay[row.day as string] ?? 0) + 1;
