@@ -157,6 +157,31 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
     }
   });
 
+  it('seed gives duplicates webhook-like timing and content (hand-written SQL)', async () => {
+    const [f] = await test.query<Record<string, string>>(`
+      with d as (
+        select l.*, extract(epoch from created_at - lag(created_at) over w) as gap,
+               first_value(niche) over w as first_niche, first_value(email) over w as first_email, first_value(name) over w as first_name,
+               first_value(status) over w as first_status, row_number() over w as pos
+        from seeded.leads as l where phone is not null
+        window w as (partition by device_id, phone order by created_at, id))
+      select count(*) filter (where pos > 1) as surplus,
+             count(*) filter (where pos > 1 and gap <= 1) as race,
+             count(*) filter (where pos > 1 and gap > 1 and gap <= 600) as retry,
+             count(*) filter (where pos > 1 and gap > 3600) as later,
+             count(*) filter (where pos > 1 and niche is distinct from first_niche and email is not distinct from first_email
+                              and name is not distinct from first_name and status = first_status) as niche_only,
+             count(*) filter (where pos > 1 and first_email is null and email is not null) as fills_email,
+             count(*) filter (where pos > 1 and first_name is null and name is not null) as fills_name,
+             count(*) filter (where pos > 1 and created_at > (select max(created_at) from seeded.leads) - interval '7 days') as last7d
+      from d`);
+    const n = Object.fromEntries(Object.entries(f!).map(([k, v]) => [k, Number(v)]));
+    expect(n.race! / n.surplus!).toBeGreaterThan(0.5);
+    expect(n.retry! / n.surplus!).toBeGreaterThan(0.1);
+    expect(n.later! / n.surplus!).toBeGreaterThan(0.05);
+    for (const figure of ['niche_only', 'fills_email', 'fills_name', 'last7d']) expect(n[figure], figure).toBeGreaterThan(0);
+  });
+
   it('answers all four questions with figures from the report', async () => {
     const report = await run('device-phone');
     expect(report.answers.map((a) => a.question)).toHaveLength(4);
