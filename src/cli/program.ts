@@ -3,6 +3,7 @@ import { constraintCommand } from '../commands/constraint.js';
 import { cleanCommand } from '../commands/clean.js';
 import { demoCommand } from '../commands/demo.js';
 import { diagnoseCommand } from '../commands/diagnose.js';
+import { reportCommand } from '../commands/report.js';
 import { restoreCommand } from '../commands/restore.js';
 import { runsCommand } from '../commands/runs.js';
 import { scanCommand } from '../commands/scan.js';
@@ -20,7 +21,7 @@ export function buildProgram(run: ActionRunner): Command {
     .version(packageJson.version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run), diagnoseCommand(run)]) {
+  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run), diagnoseCommand(run), reportCommand(run)]) {
     program.addCommand(command.exitOverride());
   }
   return program;
