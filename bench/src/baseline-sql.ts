@@ -54,3 +54,22 @@ export function constraintSql(schema: string): string[] {
     `alter table ${schema}.leads add constraint leads_device_id_phone_key unique using index leads_device_id_phone_key`,
   ];
 }
+
+/**
+ * What a DBA would type for the core of `diagnose`: the gap of every copy to
+ * the previous one of its (device_id, phone) group, split into race, retry
+ * and resubmission, and how many copies differ from the oldest in niche,
+ * name or email. One window pass over the groups' rows, like the tool.
+ */
+export const diagnoseSql = `with g as (select device_id, phone from leads where device_id is not null and phone is not null group by 1, 2 having count(*) > 1),
+m as (select l.created_at - lag(l.created_at) over w as gap, row_number() over w as pos,
+             l.niche is distinct from first_value(l.niche) over w as niche_differs,
+             l.name is distinct from first_value(l.name) over w as name_differs,
+             l.email is distinct from first_value(l.email) over w as email_differs
+      from leads l join g using (device_id, phone)
+      window w as (partition by l.device_id, l.phone order by l.created_at, l.id))
+select count(*) filter (where gap <= interval '1 second') as race,
+       count(*) filter (where gap > interval '1 second' and gap <= interval '10 minutes') as retry,
+       count(*) filter (where gap > interval '10 minutes') as resubmission,
+       count(*) filter (where niche_differs) as niche, count(*) filter (where name_differs) as name, count(*) filter (where email_differs) as email
+from m where pos > 1;`;

@@ -7,12 +7,12 @@ import pg from 'pg';
 import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
-import { cleanSql, constraintSql, detailsCopy, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
+import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,details-export,clean]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean]`
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
  * case's tool command and its hand-written SQL alternately, `rounds` times,
@@ -83,6 +83,11 @@ async function main(): Promise<void> {
   };
 
   await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
+  await alternate('diagnose', tool(['diagnose', '--key', 'device-phone', '--format', 'json']), psql(diagnoseSql));
+  // The issue's target: diagnose within 2.5x the time of scanning one key, from the same run.
+  const scanOne = cases.find((c) => c.name === 'scan one key');
+  const diagnosed = cases.find((c) => c.name === 'diagnose');
+  if (scanOne && diagnosed) diagnosed.vsScanOneKey = diagnosed.toolSeconds / scanOne.toolSeconds;
   await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
   await alternate(
     'scan normalised',

@@ -9,6 +9,8 @@ export interface CaseResult {
   toolPeakRssMb: number;
   /** clean only: the longest batch transaction of any run (row locks held). */
   longestBatchMs?: number;
+  /** diagnose only: its tool time over scan one key's tool time (target ≤ 2.5). */
+  vsScanOneKey?: number;
 }
 
 export interface BenchResult {
@@ -33,6 +35,7 @@ export function renderMarkdown(result: BenchResult): string {
         `| ${c.name} | ${c.toolSeconds.toFixed(2)} | ${c.baselineSeconds.toFixed(2)} | ${c.ratio.toFixed(2)} | ${Math.round(c.toolPeakRssMb)} MB | ${c.toolRuns.join(' ')} | ${c.baselineRuns.join(' ')} |`,
     ),
     '',
+    ...result.cases.filter((c) => c.vsScanOneKey !== undefined).map((c) => `${c.name}: ${c.vsScanOneKey!.toFixed(2)}× scan one key (target ≤ 2.5)`),
     ...result.cases.filter((c) => c.longestBatchMs !== undefined).map((c) => `${c.name}: longest batch transaction (row locks held) ${c.longestBatchMs} ms`),
     '',
   ];

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { constraintCommand } from '../commands/constraint.js';
 import { cleanCommand } from '../commands/clean.js';
 import { demoCommand } from '../commands/demo.js';
+import { diagnoseCommand } from '../commands/diagnose.js';
+import { reportCommand } from '../commands/report.js';
 import { restoreCommand } from '../commands/restore.js';
 import { runsCommand } from '../commands/runs.js';
 import { scanCommand } from '../commands/scan.js';
@@ -27,7 +29,7 @@ export function buildProgram(run: ActionRunner): Command {
       const reportOnStdout = (flags.output === undefined || flags.output === '-') && !flags.quiet;
       await checkOutputPaths({ '--output': flags.output, '--details': flags.details, '--export-removed': flags.exportRemoved }, reportOnStdout);
     });
-  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run)]) {
+  for (const command of [scanCommand(run), seedCommand(run), demoCommand(run), constraintCommand(run), sqlCommand(run), cleanCommand(run), runsCommand(run), restoreCommand(run), diagnoseCommand(run), reportCommand(run)]) {
     program.addCommand(command.exitOverride());
   }
   return program;

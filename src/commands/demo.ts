@@ -4,6 +4,9 @@ import { Command } from 'commander';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
+import { diagnose } from '../core/diagnose/diagnose.js';
+import { DIAGNOSE_DEFAULTS } from '../core/diagnose/diagnose-settings.js';
+import { renderDiagnoseTable } from '../render/diagnose-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
@@ -37,16 +40,24 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     const noSettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
     const { keys, skipped } = resolveKeys(table, [], noSettings);
     const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
-    return `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScanTable(report)}`;
+    const devicePhone = keys.find((key) => key.name === 'device-phone')!;
+    const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
+    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScanTable(report)}`, diagnosis: renderDiagnoseTable(diagnosis) };
   });
   await writeReport(
-    output +
+    output.scanned +
     [
       '',
       'Try next, on the same embedded database:',
       `  lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
       `  lead-dedupe scan --database ${database} --key device-phone --details duplicates.csv --format json`,
+      `  lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
+      `  lead-dedupe report --database ${database} --output report.html`,
       '',
+      // The diagnosis comes last: its four answers are what the demo leads to.
+      'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',
+      '',
+      output.diagnosis,
     ].join('\n'),
     {},
   );

@@ -79,11 +79,26 @@ export function createTablesStatements(tables: SeedTables): RawBuilder<unknown>[
   ];
 }
 
+/** Where the seeded leads' created times fall: 300 days from START; a retry storm in the week from day 280. */
+export const SEED_TIMELINE = { start: '2026-01-01 00:00:00+00', days: 300, spikeDay: 280 } as const;
+
 /**
  * One INSERT … SELECT that writes every lead, in a shuffled order so that
  * copies do not sit next to each other. Row kinds (see SeedPlan): base keys,
  * device-phone copies, phone spelling variants, sibling-device reuses and
  * NULL phones. `x` is a unique number per row that seeds its draws.
+ *
+ * Copies arrive as a webhook's duplicates do (README "seed"): each one a
+ * gap after the previous copy of its key, 72% within 0.9 s (concurrent
+ * calls, a tenth of them in the same millisecond), 16% 2 s to 10 min later
+ * (retries), 12% 1 hour to 20 days later (the person submitting again). 12% of
+ * the duplicated keys start in the week from day 280, when an integration
+ * retried on timeouts: there retries make up 65% of the copies and the
+ * duplicates per day quadruple. A group that would run past the last day is
+ * moved back as a whole (to end up to 5 days before it), so duplicates continue up to the newest lead. Copies
+ * keep the first copy's content except: 15% carry another niche, 10% an
+ * upper-cased name, 10% no email; a copy fills the email (8% of keys) or the
+ * name (5%) the first copy lacked; a resubmission arrives as status 'new'.
  */
 export function insertLeadsStatement(tables: SeedTables, plan: SeedPlan): RawBuilder<unknown> {
   const leads = sql.id(tables.schema, tables.leads);
@@ -92,38 +107,55 @@ export function insertLeadsStatement(tables: SeedTables, plan: SeedPlan): RawBui
   const x = sql`x`;
   const keySpan = plan.baseKeys - plan.groupSizes.length;
   const spacing = plan.formatVariants > 0 ? Math.max(1, Math.floor(keySpan / plan.formatVariants)) : 1;
+  const start = sql`timestamptz ${sql.lit(SEED_TIMELINE.start)}`;
+  const end = sql`(${start} + interval ${sql.lit(`${SEED_TIMELINE.days} days`)})`;
   const phoneOf = (local: RawBuilder<unknown>) =>
     sql`'601' || substr('012346789', 1 + (${local} / 10000000)::int, 1) || lpad((${local} % 10000000)::text, 7, '0')`;
+  // The cause of a copy's gap: below the first bound a concurrent call, below the second a retry, else a resubmission.
+  const gap = sql`case when ${sql.lit(race)} then ${draw(x, 13)} * interval '2 seconds'
+              when ${draw(x, 12)} < (case when spike then 0.25 else 0.72 end) then
+                   case when ${draw(x, 15)} < 0.1 then interval '0' else ${draw(x, 13)} * interval '900 milliseconds' end
+              when ${draw(x, 12)} < (case when spike then 0.90 else 0.88 end) then interval '2 seconds' * 300 ^ ${draw(x, 14)}
+              else interval '1 hour' * 480 ^ ${draw(x, 14)} end`;
   return sql`insert into ${leads} (device_id, user_id, phone, niche, name, email, status, source, created_at, updated_at)
 with keys as (
   select k, device_id, 1 + (device_id - 1) % ${sql.lit(plan.users)} as user_id, phone, niche,
-         'Lead ' || k as name,
+         case when ${sql.lit(!race)} and k <= ${sql.lit(plan.groupSizes.length)} and ${draw(k, 17)} < 0.05 then null else 'Lead ' || k end as name,
          case when ${draw(k, 5)} < 0.08 then null else 'lead' || k || '@example.com' end as email,
          ${pick(STATUSES, k, 6)} as status, ${pick(SOURCES, k, 7)} as source,
-         timestamptz '2026-01-01 00:00:00+00' + ${draw(k, 4)} * interval '300 days' as created_at
+         case when spike then ${start} + interval ${sql.lit(`${SEED_TIMELINE.spikeDay} days`)} + ${draw(k, 4)} * interval '7 days'
+              else ${start} + ${draw(k, 4)} * interval ${sql.lit(`${SEED_TIMELINE.days} days`)} end as created_at,
+         spike
   from (select k,
                1 + floor(${sql.lit(plan.devices)} * ${draw(k, 1)} ^ 2)::int as device_id,
                ${phoneOf(sql`((k * 7368787::int8) % 90000000)`)} as phone,
-               case when ${draw(k, 2)} < 0.1 then null else ${pick(NICHES, k, 3)} end as niche
+               case when ${draw(k, 2)} < 0.1 then null else ${pick(NICHES, k, 3)} end as niche,
+               ${sql.lit(!race)} and k <= ${sql.lit(plan.groupSizes.length)} and ${draw(k, 16)} < 0.12 as spike
         from generate_series(1, ${sql.lit(plan.baseKeys)}) as k) as drawn
 ), sizes as (
   select ordinality as k, size from unnest(${sql.val(plan.groupSizes)}::int[]) with ordinality as size
 ), copies as (
-  select keys.*, c, keys.k * 64 + c as x from keys join sizes using (k), generate_series(2, sizes.size) as c
+  select keys.*, c, x, sum(gap) over (partition by keys.k order by c) as after_first
+  from keys join sizes using (k), generate_series(2, sizes.size) as c,
+       lateral (select keys.k * 64 + c as x) as numbered,
+       lateral (select ${gap} as gap) as drawn_gap
+), shifts as (
+  select k, case when max(created_at + after_first) > ${end}
+                 then max(created_at + after_first) - ${end} + ${draw(k, 18)} * interval '5 days' else interval '0' end as shift
+  from copies group by k
 ), rows as (
-  select k * 64 + 1 as x, device_id, user_id, phone, niche, name, email, status, source, created_at, null::timestamptz as updated_at
-  from keys
+  select k * 64 + 1 as x, device_id, user_id, phone, niche, name, email, status, source,
+         created_at - coalesce(shift, interval '0') as created_at, null::timestamptz as updated_at
+  from keys left join shifts using (k)
   union all
   select x, device_id, user_id, phone,
          case when ${draw(x, 8)} < ${sql.lit(race ? 0 : 0.15)} then ${pick(NICHES, x, 9)} else niche end,
-         case when ${draw(x, 11)} < ${sql.lit(race ? 0 : 0.1)} then upper(name) else name end,
+         case when ${draw(x, 11)} < ${sql.lit(race ? 0 : 0.1)} then upper(coalesce(name, 'Lead ' || k)) else coalesce(name, 'Lead ' || k) end,
          case when ${draw(x, 10)} < ${sql.lit(race ? 0 : 0.1)} then null else coalesce(email, 'lead' || k || '@example.com') end,
-         'new', source,
-         case when ${sql.lit(race)} or ${draw(x, 12)} < 0.55 then created_at + ${draw(x, 13)} * interval '2 seconds'
-              when ${draw(x, 12)} < 0.80 then created_at
-              else created_at + ${draw(x, 14)} * interval '30 days' end,
+         case when ${sql.lit(race)} or after_first > interval '1 day' then 'new' else status end, source,
+         created_at + after_first - shift,
          null
-  from copies
+  from copies join shifts using (k)
   union all
   select (${sql.lit(plan.baseKeys)} + j) * 64 + 1, device_id, user_id,
          case j % 3 when 0 then '+60 ' || substr(phone, 3, 2) || '-' || substr(phone, 5, 3) || ' ' || substr(phone, 8)
@@ -142,7 +174,7 @@ with keys as (
   union all
   select (${sql.lit(plan.baseKeys + 2 * plan.formatVariants)} + p) * 64 + copy, 1 + (p * 37) % ${sql.lit(plan.devices)},
          1 + (p * 37) % ${sql.lit(plan.devices)} % ${sql.lit(plan.users)}, null, null, 'No phone ' || p, null, 'new', 'webhook',
-         timestamptz '2026-01-01 00:00:00+00' + p * interval '1 hour' + copy * interval '1 second', null
+         ${start} + p * interval '1 hour' + copy * interval '1 second', null
   from generate_series(1, ${sql.lit(plan.nullPhones / 2)}) as p, generate_series(1, 2) as copy
 )
 select device_id, user_id, phone, niche, name, email, status, source, created_at, updated_at

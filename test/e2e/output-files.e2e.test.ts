@@ -68,16 +68,22 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
       await holder.query('rollback');
       await holder.end();
     };
-    /** Starts the export, waits until it waits on the lock with its file open, then terminates its sessions. */
+    /** Starts the export and, until it exits, ends every session of it that waits on the lock (its file is open by then). */
     const failingExport = async (path: string): Promise<CliResult> => {
       const run = startCli(['scan', '--database', url, '--key', 'device-phone', '--details', path]);
       const timer = setTimeout(() => run.child.kill('SIGKILL'), 20_000);
+      let exited = false;
+      const done = run.done.finally(() => {
+        exited = true;
+      });
       const waiting = `select pid from pg_stat_activity where application_name = 'lead-dedupe' and wait_event_type = 'Lock'`;
-      for (let i = 0; i < 400 && (await count(waiting)) < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
-      await test.query(`select pg_terminate_backend(pid) from (${waiting}) waiting`);
-      const done = await run.done;
+      while (!exited) {
+        await test.query(`select pg_terminate_backend(pid) from (${waiting}) waiting`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const result = await done;
       clearTimeout(timer);
-      return { code: done.code ?? -1, stdout: done.stdout, stderr: done.stderr };
+      return { code: result.code ?? -1, stdout: result.stdout, stderr: result.stderr };
     };
 
     it('leaves a file that was there as it was', async () => {

@@ -22,6 +22,8 @@ export const WHOLE_RANGES = {
   retries: { min: 0, max: 100 },
   jobs: { min: 1, max: 100 },
   seedRows: { min: 100, max: 100_000_000 },
+  /** diagnose's trend: at most a century of days. */
+  days: { min: 1, max: 36_500 },
   /** Run ids are bigint; past 2^53 a JavaScript number would no longer hold them exactly. */
   runId: { min: 1, max: Number.MAX_SAFE_INTEGER },
 } satisfies Record<string, WholeRange>;

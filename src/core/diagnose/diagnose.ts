@@ -1,0 +1,110 @@
+import type { Database } from '../../db/database.js';
+import { toNumber } from '../../db/database.js';
+import { findColumn, qualifiedName, requireColumn } from '../../db/catalog.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import { summarizeKey } from '../../keys/key-summary.js';
+import {
+  diagnoseQuery,
+  GAP_BUCKETS_MS,
+  phoneSpreadQuery,
+  timelineQuery,
+  type ByValueRow,
+  type DiagnoseRow,
+  type PhoneSpreadColumns,
+} from '../../sql/diagnose-plan.js';
+import { answerQuestions } from './answers.js';
+import type { CauseCounts, DiagnoseReport, PhoneSpread, Trend } from './diagnose-report.js';
+import type { DiagnoseSettings } from './diagnose-settings.js';
+
+export interface DiagnoseOptions {
+  key: ResolvedKey;
+  settings: DiagnoseSettings;
+  /** logical → real column (--map / config), to find --by and the device and user columns. */
+  columnMap: Record<string, string>;
+}
+
+/**
+ * Why duplicates arise under one key, computed inside PostgreSQL: the
+ * diagnosis statement (groups, then one window pass over their rows), the
+ * timeline and the phone spread are issued at once, so a server runs them on
+ * parallel connections. Read-only: works on a hot standby.
+ */
+export async function diagnose(database: Database, options: DiagnoseOptions): Promise<DiagnoseReport> {
+  const started = performance.now();
+  const { key, settings } = options;
+  const table = key.table;
+  const by = settings.by === null ? null : requireColumn(table.info, options.columnMap[settings.by] ?? settings.by, '--by column').name;
+  const keyColumns = new Set(key.columns.map((c) => c.column));
+  const compared = table.info.columns
+    .map((c) => c.name)
+    .filter((name) => name !== table.idColumn && name !== table.createdColumn && !keyColumns.has(name));
+  const spread = phoneSpreadColumns(key, options.columnMap);
+  const [row, timeline, phones] = await Promise.all([
+    diagnoseQuery({ key, compared, by, raceWindowMs: settings.raceWindowMs, retryWindowMs: settings.retryWindowMs, interval: settings.interval })
+      .execute(database.db)
+      .then((result) => result.rows[0]!),
+    timelineQuery(table, settings.interval, settings.days)
+      .execute(database.db)
+      .then((result) => result.rows[0]!),
+    spread === null ? null : phoneSpreadQuery(key, spread).execute(database.db).then((result) => toPhoneSpread(result.rows[0]!)),
+  ]);
+  const duplicatesPerBucket = new Map((row.trend ?? []).map(([start, n]) => [start, toNumber(n)]));
+  const trend: Trend = {
+    interval: settings.interval,
+    days: settings.days,
+    newestCreatedAt: timeline.newest,
+    points: (timeline.points ?? []).map(([start, leads]) => ({ start, leads: toNumber(leads), duplicates: duplicatesPerBucket.get(start) ?? 0 })),
+    lastDuplicateAt: row.last_duplicate_at,
+    last24h: toNumber(row.last24h),
+    last7d: toNumber(row.last7d),
+  };
+  const report: Omit<DiagnoseReport, 'answers' | 'durationMs'> = {
+    table: qualifiedName(table.info),
+    rows: toNumber(timeline.rows),
+    key: summarizeKey(key),
+    groups: toNumber(row.groups),
+    rowsInGroups: toNumber(row.rows_in_groups),
+    surplus: toNumber(row.surplus),
+    gaps: GAP_BUCKETS_MS.map((upToMs, index) => ({ upToMs, duplicates: toNumber(row.gaps[index]) })),
+    gapsUnknown: toNumber(row.gaps_unknown),
+    cause: { ...causesOf(row), raceWindowMs: settings.raceWindowMs, retryWindowMs: settings.retryWindowMs },
+    trend,
+    columnsThatDiffer: compared.map((column, index) => ({
+      column,
+      groups: toNumber(row.diff_groups[index]),
+      rows: toNumber(row.diff_rows[index]),
+      rowsDifferingOnlyHere: toNumber(row.only_rows[index]),
+    })),
+    groupsThatDiffer: toNumber(row.any_diff_groups),
+    laterCopiesAddData: compared.map((column, index) => ({ column, groups: toNumber(row.fill_groups[index]), rows: toNumber(row.fill_rows[index]) })),
+    groupsWithAddedData: toNumber(row.any_fill_groups),
+    phones,
+    ...(by === null
+      ? {}
+      : {
+          by: {
+            column: by,
+            distinctValues: toNumber(row.by_values),
+            values: (row.by_top ?? []).map((value) => ({ value: value.value, surplus: toNumber(value.surplus), ...causesOf(value) })),
+            otherValues: row.by_rest === null ? null : { surplus: toNumber(row.by_rest.surplus), ...causesOf(row.by_rest) },
+          },
+        }),
+  };
+  return { ...report, answers: answerQuestions(report, key), durationMs: Math.round(performance.now() - started) };
+}
+
+function causesOf(row: Pick<DiagnoseRow | ByValueRow, 'race' | 'retry' | 'resubmission' | 'unknown'>): CauseCounts {
+  return { race: toNumber(row.race), retry: toNumber(row.retry), resubmission: toNumber(row.resubmission), unknown: toNumber(row.unknown) };
+}
+
+function toPhoneSpread(row: { phones: unknown; on_several_devices: unknown; for_several_users: unknown }): PhoneSpread {
+  return { phones: toNumber(row.phones), onSeveralDevices: toNumber(row.on_several_devices), forSeveralUsers: toNumber(row.for_several_users) };
+}
+
+/** A key with a phone column gets the phone spread, over the device and user columns the table has (after --map). */
+function phoneSpreadColumns(key: ResolvedKey, columnMap: Record<string, string>): PhoneSpreadColumns | null {
+  const phone = key.columns.find((c) => c.logical === 'phone' || c.column === (columnMap.phone ?? 'phone'));
+  if (phone === undefined) return null;
+  const real = (logical: string) => findColumn(key.table.info, columnMap[logical] ?? logical)?.name ?? null;
+  return { phone, device: real('device_id'), user: real('user_id') };
+}

@@ -1,0 +1,40 @@
+import type { Database } from '../../db/database.js';
+import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
+import type { ConstraintStatus } from '../constraint/status.js';
+import { constraintStatus } from '../constraint/status.js';
+import { listRuns, type RunSummary } from '../clean/runs.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import type { DiagnoseReport } from '../diagnose/diagnose-report.js';
+import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
+import { scan } from '../scan.js';
+import type { ScanReport } from '../scan-report.js';
+
+/** Everything the HTML report shows: the same typed results scan, diagnose, constraint status and runs return. */
+export interface ReportData {
+  generatedAt: string;
+  scan: ScanReport;
+  diagnosis: DiagnoseReport;
+  constraints: ConstraintStatus;
+  /** The last clean-up runs on this table; empty when there is no archive. */
+  runs: RunSummary[];
+}
+
+export interface ReportOptions {
+  table: LeadTable;
+  /** Every preset and config key the table can hold, plus the diagnosed key. */
+  scanKeys: ResolvedKey[];
+  skippedKeys: { name: string; reason: string }[];
+  key: ResolvedKey;
+  settings: DiagnoseSettings;
+  columnMap: Record<string, string>;
+  archiveSchema: string;
+}
+
+/** Read-only, one result after the other (each already runs its statements side by side). */
+export async function collectReport(database: Database, options: ReportOptions): Promise<ReportData> {
+  const scanned = await scan(database, { table: options.table, keys: options.scanKeys, skippedKeys: options.skippedKeys, top: 5 });
+  const diagnosis = await diagnose(database, { key: options.key, settings: options.settings, columnMap: options.columnMap });
+  const constraints = await constraintStatus(database, { table: options.table, keys: options.scanKeys, skippedKeys: options.skippedKeys });
+  const runs = await listRuns(database, { archiveSchema: options.archiveSchema, table: scanned.table, limit: 10 });
+  return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs };
+}

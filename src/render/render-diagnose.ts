@@ -1,0 +1,17 @@
+import type { OutputFormat } from '../cli/common-options.js';
+import type { DiagnoseReport } from '../core/diagnose/diagnose-report.js';
+import { renderDiagnoseCsv } from './diagnose-csv.js';
+import { renderDiagnoseTable } from './diagnose-table.js';
+
+export function renderDiagnose(report: DiagnoseReport, format: OutputFormat): string {
+  switch (format) {
+    case 'table':
+      return renderDiagnoseTable(report);
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'csv':
+      return renderDiagnoseCsv(report);
+    default:
+      return format satisfies never;
+  }
+}
