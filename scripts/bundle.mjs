@@ -16,6 +16,6 @@ const shared = {
 };
 
 await Promise.all([
-  build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/lead-dedupe.mjs' }),
+  build({ ...shared, entryPoints: ['src/program/main.ts'], outfile: 'dist/lead-dedupe.mjs' }),
   build({ ...shared, entryPoints: ['src/index.ts'], outfile: 'dist/index.mjs' }),
 ]);

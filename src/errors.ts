@@ -1,5 +1,5 @@
 /**
- * Typed errors. Core code throws these; `cli/main.ts` is the only place that
+ * Typed errors. Core code throws these; `program/main.ts` is the only place that
  * turns them into a message and an exit code (see README "Exit codes").
  */
 export const ExitCode = {

@@ -2,9 +2,9 @@ import { UsageError } from '../errors.js';
 import { parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
 import type { KeySettings } from '../keys/resolve-key.js';
 import { parseNormalizeArgument } from '../keys/normalize.js';
-import type { KeyFlags, TableFlags } from './common-options.js';
-import { loadConfigFile, type ConfigFile } from './config-file.js';
 import { archiveSchema } from '../core/clean/clean-settings.js';
+import type { ArchiveFlags, KeyFlags, TableFlags } from './options.js';
+import { loadConfigFile, type ConfigFile } from './config-file.js';
 
 export interface TableSettings {
   target: DatabaseTarget;
@@ -27,7 +27,7 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
     idColumn: flags.idColumn ?? config.idColumn ?? 'id',
     createdColumn: flags.createdColumn ?? config.createdColumn ?? null,
     archiveSchema: archiveSchema(stringSetting(config.commands?.clean?.archiveSchema)),
-    columnMap: { ...config.columns, ...Object.fromEntries(flags.map.map((pair) => splitPair(pair, '--map'))) },
+    columnMap: { ...config.columns, ...Object.fromEntries((flags.map ?? []).map((pair) => splitPair(pair, '--map'))) },
     config,
   };
 }
@@ -36,7 +36,7 @@ export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySe
   const config = table.config;
   return {
     columnMap: table.columnMap,
-    normalize: { ...config.normalize, ...Object.fromEntries(flags.normalize.map(parseNormalizeArgument)) },
+    normalize: { ...config.normalize, ...Object.fromEntries((flags.normalize ?? []).map(parseNormalizeArgument)) },
     defaultCountry: flags.defaultCountry ?? config.defaultCountry ?? null,
     nullsEqual: flags.nullsEqual ?? config.nullsEqual ?? false,
     customKeys: config.keys ?? [],
@@ -51,4 +51,9 @@ function splitPair(text: string, flag: string): [string, string] {
 
 export function stringSetting(value: unknown): string | undefined {
   return value === undefined ? undefined : String(value);
+}
+
+/** The archive schema: --archive-schema over the config's `commands.clean.archiveSchema` over lead_dedupe (the one place it is read). */
+export function resolveArchiveSchema(flags: ArchiveFlags, table: TableSettings): string {
+  return flags.archiveSchema === undefined ? table.archiveSchema : archiveSchema(flags.archiveSchema);
 }

@@ -1,6 +1,6 @@
-import type { ActionRunner } from '../cli/program.js';
-import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, collect, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { archiveOption, keyOptions, oneKeyFlag, outputOptions, tableOptions, timeoutOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -20,37 +20,40 @@ import { cleanProgress } from '../render/clean-progress.js';
 import { openCsvFile } from '../render/csv-file.js';
 import { formatCount } from '../render/format.js';
 
-interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues {
+interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;
   exportRemoved?: string;
-  format: CleanFormat;
-  output?: string;
-  quiet?: boolean;
 }
 
-export function cleanCommand(run: ActionRunner): Command {
-  const command = new Command('clean').description('remove or merge duplicates under one key, in archived batches (dry run unless --execute)');
-  addTableOptions(command);
-  addKeyOptions(command, 'the one key to clean: a preset (e.g. device-phone) or columns a,b,c');
-  return command
-    .addOption(new Option('--keep <policy>', 'row kept per group: oldest, newest, most-complete (default: oldest)').choices(['oldest', 'newest', 'most-complete']))
-    .addOption(new Option('--mode <mode>', 'merge: fill the keeper\'s empty columns first; delete: keep it as is (default: merge)').choices(['merge', 'delete']))
-    .option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)', collect, [])
-    .option('--execute', 'apply the clean-up (without it: print the plan, change nothing)')
-    .option('--batch-size <groups>', 'groups per transaction (default: 1000)')
-    .option('--max-groups <n>', 'clean at most this many groups in this run')
-    .option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)')
-    .option('--lock-timeout <duration>', 'give up waiting for row locks after this long, then retry the batch (default: 5s)')
-    .option('--statement-timeout <duration>', 'cancel a statement running longer than this, then retry the batch (default: 60s)')
-    .option('--retries <n>', 'retries of a timed-out batch, with backoff, before the run stops (default: 3)')
-    .option('--archive-schema <name>', 'schema of the archive and run log, created on first use (default: lead_dedupe)')
-    .option('--export-removed <file.csv>', 'with --execute: also write the removed rows to a CSV file')
-    .option('--sample <n>', 'groups shown in the dry run (default: 5)')
-    .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
-    .option('--output <file>', 'write the report to a file instead of stdout')
-    .option('--quiet', 'print nothing but errors')
-    .action((flags: CleanFlags) => run(() => runClean(flags)));
-}
+export const cleanCommand: CommandSpec<CleanFlags> = {
+  name: 'clean',
+  description: 'remove or merge duplicates under one key, in archived batches (dry run unless --execute)',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the one key to clean: a preset (e.g. device-phone) or columns a,b,c'),
+    new Option('--keep <policy>', 'row kept per group: oldest, newest, most-complete (default: oldest)').choices(['oldest', 'newest', 'most-complete']),
+    new Option('--mode <mode>', "merge: fill the keeper's empty columns first; delete: keep it as is (default: merge)").choices(['merge', 'delete']),
+    new Option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)').argParser(
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    ),
+    new Option('--execute', 'apply the clean-up (without it: print the plan, change nothing)'),
+    new Option('--batch-size <groups>', 'groups per transaction (default: 1000)'),
+    new Option('--max-groups <n>', 'clean at most this many groups in this run'),
+    new Option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)'),
+    ...timeoutOptions(),
+    new Option('--retries <n>', 'retries of a timed-out batch, with backoff, before the run stops (default: 3)'),
+    archiveOption('schema of the archive and run log, created on first use (default: lead_dedupe)'),
+    new Option('--export-removed <file.csv>', 'with --execute: also write the removed rows to a CSV file'),
+    new Option('--sample <n>', 'groups shown in the dry run (default: 5)'),
+    ...outputOptions(['table', 'json']),
+  ],
+  examples: [
+    'lead-dedupe clean --key device-phone   # the plan: what would be removed and merged',
+    'lead-dedupe clean --key device-phone --execute --export-removed removed.csv',
+    'lead-dedupe clean --key device-phone --mode delete --keep newest --batch-size 500 --pause 200ms --execute',
+  ],
+  run: runClean,
+};
 
 async function runClean(flags: CleanFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'clean');

@@ -1,5 +1,6 @@
-import { Command, Option } from 'commander';
-import { addKeyOptions, addTableOptions, oneKeyFlag, type KeyFlags, type TableFlags } from '../cli/common-options.js';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
@@ -10,32 +11,27 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderConstraintAdd } from '../render/constraint-add.js';
 import { renderConstraintAddSql } from '../render/constraint-add-sql.js';
-import type { ActionRunner } from '../cli/program.js';
 
-interface AddFlags extends TableFlags, KeyFlags {
+interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
   name?: string;
   lockTimeout: string;
   printSql?: boolean;
-  format: 'table' | 'json';
-  output?: string;
-  quiet?: boolean;
 }
 
-export function constraintAddCommand(run: ActionRunner): Command {
-  const command = new Command('add').description(
-    'refuse while duplicates remain; else build the unique index CONCURRENTLY and attach it as a constraint (exit 3: duplicates remain)',
-  );
-  addTableOptions(command);
-  addKeyOptions(command, 'the one key to lock in: a preset (device-phone, …) or columns a,b,c');
-  return command
-    .option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)')
-    .option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms', DEFAULT_LOCK_TIMEOUT)
-    .option('--print-sql', 'print the migration (statements in order, with comments) and change nothing')
-    .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
-    .option('--output <file>', 'write the report to a file instead of stdout')
-    .option('--quiet', 'print nothing but errors')
-    .action((flags: AddFlags) => run(() => runAdd(flags)));
-}
+export const constraintAddCommand: CommandSpec<AddFlags> = {
+  name: 'add',
+  description: 'refuse while duplicates remain; else build the unique index CONCURRENTLY and attach it as a constraint (exit 3: duplicates remain)',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
+    new Option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)'),
+    new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms').default(DEFAULT_LOCK_TIMEOUT),
+    new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+    ...outputOptions(['table', 'json']),
+  ],
+  examples: ['lead-dedupe constraint add --key device-phone --print-sql', 'lead-dedupe constraint add --key device-phone'],
+  run: runAdd,
+};
 
 async function runAdd(flags: AddFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'constraint add');

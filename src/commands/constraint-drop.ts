@@ -1,7 +1,7 @@
-import { Command } from 'commander';
-import { addOutputOptions, addTableOptions, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import { Argument, Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { outputOptions, tableOptions, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport } from '../cli/output.js';
-import type { ActionRunner } from '../cli/program.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { dropConstraint } from '../core/constraint/drop.js';
 import { DEFAULT_LOCK_TIMEOUT } from '../core/constraint/options.js';
@@ -10,25 +10,27 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderConstraintDrop } from '../render/constraint-drop.js';
 
-type DropFlags = TableFlags & Omit<OutputFlags, 'format'> & { format: 'table' | 'json'; execute?: boolean; lockTimeout: string };
+type DropFlags = TableFlags & OutputFlags<'table' | 'json'> & { execute?: boolean; lockTimeout: string };
 
-export function constraintDropCommand(run: ActionRunner): Command {
-  const command = new Command('drop')
-    .description('drop a unique constraint or unique index (CONCURRENTLY for an index); dry run unless --execute')
-    .argument('<name>', 'constraint or index name (see constraint status)');
-  addTableOptions(command);
-  addOutputOptions(command, ['table', 'json']);
-  return command
-    .option('--execute', 'really drop it (default: print what would run)')
-    .option('--lock-timeout <duration>', 'lock_timeout for ALTER TABLE … DROP CONSTRAINT, e.g. 5s', DEFAULT_LOCK_TIMEOUT)
-    .action((name: string, flags: DropFlags) => run(() => runDrop(name, flags)));
-}
+export const constraintDropCommand: CommandSpec<DropFlags> = {
+  name: 'drop',
+  description: 'drop a unique constraint or unique index (CONCURRENTLY for an index); dry run unless --execute',
+  arguments: [new Argument('<name>', 'constraint or index name (see constraint status)')],
+  options: [
+    ...tableOptions(),
+    ...outputOptions(['table', 'json']),
+    new Option('--execute', 'really drop it (default: print what would run)'),
+    new Option('--lock-timeout <duration>', 'lock_timeout for ALTER TABLE … DROP CONSTRAINT, e.g. 5s').default(DEFAULT_LOCK_TIMEOUT),
+  ],
+  examples: ['lead-dedupe constraint drop leads_device_id_phone_key', 'lead-dedupe constraint drop leads_device_id_phone_key --execute'],
+  run: runDrop,
+};
 
-async function runDrop(name: string, flags: DropFlags): Promise<ExitCode> {
+async function runDrop(flags: DropFlags, [name]: string[]): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, async (database) => {
     const table = await loadLeadTable(database.db, settings, 'constraint drop');
-    return dropConstraint(database, { table, name, lockTimeout: flags.lockTimeout, execute: flags.execute ?? false });
+    return dropConstraint(database, { table, name: name!, lockTimeout: flags.lockTimeout, execute: flags.execute ?? false });
   });
   await writeReport(renderConstraintDrop(result, flags.format), flags);
   return ExitCode.ok;

@@ -1,7 +1,6 @@
-import { Command } from 'commander';
-import { addKeyOptions, addOutputOptions, addTableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport } from '../cli/output.js';
-import type { ActionRunner } from '../cli/program.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { constraintStatus } from '../core/constraint/status.js';
 import { loadLeadTable } from '../core/lead-table.js';
@@ -11,22 +10,22 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { resolveKeys, type KeySettings } from '../keys/resolve-key.js';
 import { renderConstraintStatus } from '../render/constraint-status.js';
 
-type StatusFlags = TableFlags & KeyFlags & Omit<OutputFlags, 'format'> & { format: 'table' | 'json' };
+type StatusFlags = TableFlags & KeyFlags & OutputFlags<'table' | 'json'>;
 
-export function constraintStatusCommand(run: ActionRunner): Command {
-  const command = new Command('status').description('unique constraints and indexes on the table, and which keys they protect');
-  addTableOptions(command);
-  addKeyOptions(command, 'keys to check (default: every preset the table can hold)');
-  addOutputOptions(command, ['table', 'json']);
-  return command.action((flags: StatusFlags) => run(() => runStatus(flags)));
-}
+export const constraintStatusCommand: CommandSpec<StatusFlags> = {
+  name: 'status',
+  description: 'unique constraints and indexes on the table, and which keys they protect',
+  options: [...tableOptions(), ...keyOptions('keys to check (default: every preset the table can hold)'), ...outputOptions(['table', 'json'])],
+  examples: ['lead-dedupe constraint status', 'lead-dedupe constraint status --key device-phone --format json'],
+  run: runStatus,
+};
 
 async function runStatus(flags: StatusFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const status = await withDatabase(settings.target, async (database) => {
     const table = await loadLeadTable(database.db, settings, 'constraint status');
-    return constraintStatus(database, { table, ...keysToCheck(table, flags.key, keySettings) });
+    return constraintStatus(database, { table, ...keysToCheck(table, flags.key ?? [], keySettings) });
   });
   await writeReport(renderConstraintStatus(status, flags.format), flags);
   return ExitCode.ok;

@@ -1,6 +1,6 @@
-import type { ActionRunner } from '../cli/program.js';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
@@ -21,13 +21,16 @@ interface DemoFlags {
   rows?: string;
 }
 
-export function demoCommand(run: ActionRunner): Command {
-  return new Command('demo')
-    .description('seed an embedded database (PGlite, no server needed) and scan it with every preset key')
-    .option('--dir <dir>', 'folder for the embedded database (recreated)', '.lead-dedupe-demo')
-    .option('--rows <n>', 'leads to generate', String(DEMO_ROWS))
-    .action((flags: DemoFlags) => run(() => runDemo(flags)));
-}
+export const demoCommand: CommandSpec<DemoFlags> = {
+  name: 'demo',
+  description: 'seed an embedded database (PGlite, no server needed) and scan it with every preset key',
+  options: [
+    new Option('--dir <dir>', 'folder for the embedded database (recreated)').default('.lead-dedupe-demo'),
+    new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
+  ],
+  examples: ['lead-dedupe demo', 'lead-dedupe demo --dir /tmp/demo --rows 20000'],
+  run: runDemo,
+};
 
 async function runDemo(flags: DemoFlags): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);

@@ -1,9 +1,8 @@
-import type { ActionRunner } from '../cli/program.js';
-import { Command } from 'commander';
-import { addKeyOptions, addTableOptions } from '../cli/common-options.js';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
-import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { archiveSchema } from '../core/clean/clean-settings.js';
+import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { resolveDiagnoseSettings } from '../core/diagnose/diagnose-settings.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { collectReport } from '../core/report/report-data.js';
@@ -11,31 +10,33 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { renderReportHtml } from '../render/report-html/report-html.js';
-import { addDiagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
+import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
 
-interface ReportFlags extends DiagnoseCommandFlags {
+interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {
   output?: string;
-  archiveSchema?: string;
   quiet?: boolean;
 }
 
-export function reportCommand(run: ActionRunner): Command {
-  const command = new Command('report').description('one self-contained HTML file: every rule side by side, the diagnosis, constraints and clean-up runs');
-  addTableOptions(command);
-  addKeyOptions(command, 'the key to diagnose (default: device-phone, or the config default key); every preset is scanned');
-  addDiagnoseOptions(command);
-  return command
-    .option('--output <file.html>', 'the HTML file to write (required)')
-    .option('--archive-schema <name>', 'where clean keeps its archive and run log', 'lead_dedupe')
-    .option('--quiet', 'print nothing but errors')
-    .action((flags: ReportFlags) => run(() => runReport(flags)));
-}
+export const reportCommand: CommandSpec<ReportFlags> = {
+  name: 'report',
+  description: 'one self-contained HTML file: every rule side by side, the diagnosis, constraints and clean-up runs',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the key to diagnose (default: device-phone, or the config default key); every preset is scanned'),
+    ...diagnoseOptions(),
+    new Option('--output <file.html>', 'the HTML file to write (required)'),
+    archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),
+    quietOption(),
+  ],
+  examples: ['lead-dedupe report --database pglite:.lead-dedupe-demo --output report.html'],
+  run: runReport,
+};
 
 async function runReport(flags: ReportFlags): Promise<ExitCode> {
   if (flags.output === undefined) throw new UsageError('report needs --output <file.html>');
   const diagnoseSettings = resolveDiagnoseSettings(flags);
-  const archive = archiveSchema(flags.archiveSchema);
   const settings = resolveTableSettings(flags);
+  const archive = resolveArchiveSchema(flags, settings);
   const keySettings = resolveKeySettings(flags, settings);
   const keyText = diagnosedKey(flags, settings);
   const data = await withDatabase(

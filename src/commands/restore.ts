@@ -1,10 +1,10 @@
-import type { ActionRunner } from '../cli/program.js';
-import { Command, Option } from 'commander';
-import { addTableOptions, type TableFlags } from '../cli/common-options.js';
+import { Argument, Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { archiveOption, outputOptions, tableOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
-import { resolveTableSettings } from '../cli/settings.js';
-import { archiveSchema, CLEAN_DEFAULTS } from '../core/clean/clean-settings.js';
+import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
+import { CLEAN_DEFAULTS } from '../core/clean/clean-settings.js';
 import { optionalDuration } from '../core/inputs/duration.js';
 import { parseWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
@@ -14,35 +14,29 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
-interface RestoreFlags extends TableFlags {
+interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<CleanFormat> {
   execute?: boolean;
-  archiveSchema?: string;
-  lockTimeout?: string;
-  statementTimeout?: string;
-  format: CleanFormat;
-  output?: string;
-  quiet?: boolean;
 }
 
-export function restoreCommand(run: ActionRunner): Command {
-  const command = new Command('restore').description('undo a clean run: removed rows back with their ids, merged keepers and child rows back (dry run unless --execute)');
-  addTableOptions(command);
-  return command
-    .argument('<run-id>', 'the run to undo (see lead-dedupe runs)')
-    .option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)')
-    .option('--archive-schema <name>', 'schema of the archive (default: lead_dedupe)')
-    .option('--lock-timeout <duration>', 'give up when a lock is not granted within this long, e.g. 5s (default: 5s, as clean)')
-    .option('--statement-timeout <duration>', 'cancel a statement running longer than this, e.g. 10m (default: 60s, as clean)')
-    .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
-    .option('--output <file>', 'write the report to a file instead of stdout')
-    .option('--quiet', 'print nothing but errors')
-    .action((runId: string, flags: RestoreFlags) => run(() => runRestore(runId, flags)));
-}
+export const restoreCommand: CommandSpec<RestoreFlags> = {
+  name: 'restore',
+  description: 'undo a clean run: removed rows back with their ids, merged keepers and child rows back (dry run unless --execute)',
+  arguments: [new Argument('<run-id>', 'the run to undo (see lead-dedupe runs)')],
+  options: [
+    ...tableOptions(),
+    new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
+    archiveOption('schema of the archive (default: lead_dedupe)'),
+    ...timeoutOptions(),
+    ...outputOptions(['table', 'json']),
+  ],
+  examples: ['lead-dedupe restore 7          # rehearse: what would come back, and any conflict', 'lead-dedupe restore 7 --execute'],
+  run: runRestore,
+};
 
-async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitCode> {
+async function runRestore(flags: RestoreFlags, [runIdText]: string[]): Promise<ExitCode> {
   const runId = parseWholeNumber(runIdText, 'the run id', WHOLE_RANGES.runId);
   const settings = resolveTableSettings(flags);
-  const schema = archiveSchema(flags.archiveSchema ?? stringSetting(settings.config.commands?.clean?.archiveSchema));
+  const schema = resolveArchiveSchema(flags, settings);
   // clean's grammar and defaults; every session of the restore starts with them (a database-level statement_timeout does not apply).
   const timeouts = {
     lockTimeoutMs: optionalDuration(flags.lockTimeout, '--lock-timeout', 1, CLEAN_DEFAULTS.lockTimeoutMs),
@@ -87,8 +81,4 @@ async function executeRestore(database: Database, options: RestoreOptions, flags
   } finally {
     interrupt.dispose();
   }
-}
-
-function stringSetting(value: unknown): string | undefined {
-  return value === undefined ? undefined : String(value);
 }

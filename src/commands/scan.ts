@@ -1,6 +1,6 @@
-import type { ActionRunner } from '../cli/program.js';
-import { Command } from 'commander';
-import { addKeyOptions, addOutputOptions, addTableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/common-options.js';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -22,18 +22,25 @@ interface ScanFlags extends TableFlags, KeyFlags, OutputFlags {
   jobs?: string;
 }
 
-export function scanCommand(run: ActionRunner): Command {
-  const command = new Command('scan').description('count duplicates under each candidate key (all presets when no --key)');
-  addTableOptions(command);
-  addKeyOptions(command, 'preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)');
-  addOutputOptions(command);
-  return command
-    .option('--top <n>', 'largest groups to list per key', '10')
-    .option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)')
-    .option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates')
-    .option('--jobs <n>', 'server connections scanning keys in parallel', '2')
-    .action((flags: ScanFlags) => run(() => runScan(flags)));
-}
+export const scanCommand: CommandSpec<ScanFlags> = {
+  name: 'scan',
+  description: 'count duplicates under each candidate key (all presets when no --key)',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)'),
+    ...outputOptions(),
+    new Option('--top <n>', 'largest groups to list per key').default('10'),
+    new Option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)'),
+    new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates'),
+    new Option('--jobs <n>', 'server connections scanning keys in parallel').default('2'),
+  ],
+  examples: [
+    'lead-dedupe scan --database postgres://dba@127.0.0.1/crm',
+    'lead-dedupe scan --key device-phone --normalize phone=e164 --default-country MY --details groups.csv',
+    'lead-dedupe scan --key device-phone --fail-on-duplicates --quiet   # cron: exit 3 when any',
+  ],
+  run: runScan,
+};
 
 async function runScan(flags: ScanFlags): Promise<ExitCode> {
   const top = optionalWholeNumber(flags.top, '--top', WHOLE_RANGES.top, 10);
@@ -45,7 +52,7 @@ async function runScan(flags: ScanFlags): Promise<ExitCode> {
     settings.target,
     (opened) => stoppable(opened, 'nothing was written', async (database) => {
       const table = await loadLeadTable(database.db, settings, 'scan');
-      const { keys, skipped } = resolveKeys(table, flags.key, keySettings);
+      const { keys, skipped } = resolveKeys(table, flags.key ?? [], keySettings);
       // The details export runs beside the scan, on a connection of its own; its file goes into place only if both succeed.
       const [scanned, exported] = await withSpinner('scanning', flags, () =>
         Promise.allSettled([

@@ -1,6 +1,6 @@
-import type { ActionRunner } from '../cli/program.js';
-import { Command, Option } from 'commander';
-import { addTableOptions, type TableFlags } from '../cli/common-options.js';
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { quietOption, tableOptions, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
@@ -18,17 +18,20 @@ interface SeedFlags extends TableFlags {
   quiet?: boolean;
 }
 
-export function seedCommand(run: ActionRunner): Command {
-  const command = new Command('seed').description('create and fill a realistic leads table (and lead_activities) for trying the tool');
-  addTableOptions(command);
-  return command
-    .option('--rows <n>', 'leads to generate', String(DEMO_ROWS))
-    .addOption(new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies').choices(SEED_SCENARIOS).default('production'))
-    .option('--replace', 'drop and recreate the tables if they exist')
-    .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
-    .option('--quiet', 'print nothing but errors')
-    .action((flags: SeedFlags) => run(() => runSeed(flags)));
-}
+export const seedCommand: CommandSpec<SeedFlags> = {
+  name: 'seed',
+  description: 'create and fill a realistic leads table (and lead_activities) for trying the tool',
+  options: [
+    ...tableOptions(),
+    new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
+    new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies').choices(SEED_SCENARIOS).default('production'),
+    new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),
+    new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'),
+    quietOption(),
+  ],
+  examples: ['lead-dedupe seed --database pglite:./try --rows 100000', 'lead-dedupe seed --database postgres://postgres@127.0.0.1/scratch --replace'],
+  run: runSeed,
+};
 
 async function runSeed(flags: SeedFlags): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);

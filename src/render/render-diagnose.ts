@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../cli/common-options.js';
+import type { OutputFormat } from './format.js';
 import type { DiagnoseReport } from '../core/diagnose/diagnose-report.js';
 import { renderDiagnoseCsv } from './diagnose-csv.js';
 import { renderDiagnoseTable } from './diagnose-table.js';

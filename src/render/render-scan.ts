@@ -1,4 +1,4 @@
-import type { OutputFormat } from '../cli/common-options.js';
+import type { OutputFormat } from './format.js';
 import type { ScanReport } from '../core/scan-report.js';
 import { renderScanCsv } from './scan-csv.js';
 import { renderScanTable } from './scan-table.js';

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { OutputFormat } from '../cli/common-options.js';
+import type { OutputFormat } from './format.js';
 import type { RunSummary } from '../core/clean/runs.js';
 import { CSV_CAST } from './csv-file.js';
 import { renderRunsTable } from './runs-table.js';

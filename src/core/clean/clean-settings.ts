@@ -9,7 +9,7 @@ import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from '../inputs/w
 export interface CleanFlagValues {
   keep?: string;
   mode?: string;
-  mergeRule: string[];
+  mergeRule?: string[];
   batchSize?: string;
   maxGroups?: string;
   pause?: string;
@@ -52,7 +52,7 @@ export function resolveCleanSettings(flags: CleanFlagValues, config: Record<stri
   const pick = (flag: string | undefined, flagName: string, field: string): [unknown, string] =>
     flag !== undefined ? [flag, flagName] : [config[field], `config "commands.clean.${field}"`];
   const text = (value: unknown): string | undefined => (value === undefined ? undefined : String(value));
-  const mergeRules: Record<string, MergeRule> = { ...configMergeRules(config.mergeRules), ...Object.fromEntries(flags.mergeRule.map(parseMergeRule)) };
+  const mergeRules: Record<string, MergeRule> = { ...configMergeRules(config.mergeRules), ...Object.fromEntries((flags.mergeRule ?? []).map(parseMergeRule)) };
   const maxGroups = pick(flags.maxGroups, '--max-groups', 'maxGroups');
   return {
     keep: oneOf(text(pick(flags.keep, '--keep', 'keep')[0]), KEEP_POLICIES, '--keep') ?? CLEAN_DEFAULTS.keep,

@@ -1,0 +1,94 @@
+import { Option } from 'commander';
+import { UsageError } from '../errors.js';
+import type { OutputFormat } from '../render/format.js';
+
+/**
+ * The option groups several commands share, declared once (kysely-ctl's
+ * arguments/common). Each call makes new Option objects: commander keeps
+ * per-command state on them.
+ */
+
+/** commander's reducer for a repeatable flag; no default, so help shows none. */
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export interface TableFlags {
+  database?: string;
+  config?: string;
+  table?: string;
+  idColumn?: string;
+  createdColumn?: string;
+  map?: string[];
+}
+
+export function tableOptions(): Option[] {
+  return [
+    new Option('--database <url>', 'postgres://user@host:port/db, pglite:<dir> or pglite:memory (default: $DATABASE_URL)'),
+    new Option('--config <file>', 'JSON config file (default: ./lead-dedupe.config.json when present)'),
+    new Option('--table <name>', 'table holding the leads, optionally schema-qualified (default: leads)'),
+    new Option('--id-column <name>', 'primary key column (default: id)'),
+    new Option('--created-column <name>', 'creation time column; order falls back to the id without it (default: created_at)'),
+    new Option('--map <logical=column>', 'use <column> wherever a key says <logical>, e.g. phone=phone_number (repeatable)').argParser(collect),
+  ];
+}
+
+export interface KeyFlags {
+  key?: string[];
+  normalize?: string[];
+  defaultCountry?: string;
+  nullsEqual?: boolean;
+}
+
+export function keyOptions(keyHelp: string): Option[] {
+  return [
+    new Option('--key <key>', keyHelp).argParser(collect),
+    new Option('--normalize <column=rule>', 'normalise a key column in SQL: trim, lower, digits, e164 (repeatable)').argParser(collect),
+    new Option('--default-country <code>', 'ISO 3166 alpha-2 country for e164 numbers without a country code, e.g. MY'),
+    new Option('--nulls-equal', 'treat NULLs in key columns as equal (UNIQUE NULLS NOT DISTINCT)'),
+  ];
+}
+
+export interface OutputFlags<Format extends string = OutputFormat> {
+  format: Format;
+  output?: string;
+  quiet?: boolean;
+}
+
+export function outputOptions(formats: readonly string[] = ['table', 'json', 'csv'], defaultFormat = formats[0]!): Option[] {
+  return [
+    new Option('--format <format>', 'report format').choices(formats).default(defaultFormat),
+    new Option('--output <file>', 'write the report to a file instead of stdout (- for stdout)'),
+    quietOption(),
+  ];
+}
+
+export function quietOption(): Option {
+  return new Option('--quiet', 'print nothing but errors');
+}
+
+export interface ArchiveFlags {
+  archiveSchema?: string;
+}
+
+export function archiveOption(help = 'schema of the archive and run log (default: lead_dedupe)'): Option {
+  return new Option('--archive-schema <name>', help);
+}
+
+export interface TimeoutFlags {
+  lockTimeout?: string;
+  statementTimeout?: string;
+}
+
+/** clean's and restore's limits: every statement of theirs runs under them, whatever the database or role sets. */
+export function timeoutOptions(): Option[] {
+  return [
+    new Option('--lock-timeout <duration>', 'give up waiting for a lock after this long, e.g. 5s (default: 5s)'),
+    new Option('--statement-timeout <duration>', 'cancel a statement running longer than this, e.g. 10m (default: 60s)'),
+  ];
+}
+
+/** Commands that act on one key (clean, constraint add, sql upsert, diagnose) take exactly one --key. */
+export function oneKeyFlag(flags: KeyFlags, command: string): string {
+  const keys = flags.key ?? [];
+  if (keys.length !== 1) throw new UsageError(`${command} takes exactly one --key, e.g. --key device-phone`);
+  return keys[0]!;
+}

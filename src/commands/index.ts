@@ -1,0 +1,25 @@
+import type { CommandSpec } from '../cli/command-spec.js';
+import { cleanCommand } from './clean.js';
+import { constraintCommand } from './constraint.js';
+import { demoCommand } from './demo.js';
+import { diagnoseCommand } from './diagnose.js';
+import { reportCommand } from './report.js';
+import { restoreCommand } from './restore.js';
+import { runsCommand } from './runs.js';
+import { scanCommand } from './scan.js';
+import { seedCommand } from './seed.js';
+import { sqlCommand } from './sql-upsert.js';
+
+/** Every command, in the order --help lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  scanCommand,
+  diagnoseCommand,
+  reportCommand,
+  seedCommand,
+  demoCommand,
+  constraintCommand,
+  sqlCommand,
+  cleanCommand,
+  runsCommand,
+  restoreCommand,
+];
