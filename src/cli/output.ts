@@ -1,4 +1,4 @@
-import { startSpinner } from '../render/spinner.js';
+import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
 
 /**

@@ -16,8 +16,8 @@ import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
-import { cleanProgress } from '../render/clean-progress.js';
-import { openCsvFile } from '../render/csv-file.js';
+import { cleanProgress } from '../cli/clean-progress.js';
+import { openCsvFile } from '../cli/csv-file.js';
 import { formatCount } from '../render/format.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {

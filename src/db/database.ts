@@ -1,6 +1,5 @@
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import type { ReadOnlyState } from './read-only.js';
 
 /**
  * The tool works on tables it only knows at run time, so the Kysely schema is
@@ -43,3 +42,10 @@ export function toNumber(value: unknown): number {
   if (value === null || value === undefined) return 0;
   return Number(value);
 }
+
+/**
+ * Why the connection cannot write: a hot standby (recovery), or a session
+ * that is read-only (default_transaction_read_only, e.g. set on the database
+ * or role); null when it can write.
+ */
+export type ReadOnlyState = 'standby' | 'read-only session' | null;

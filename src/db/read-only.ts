@@ -1,13 +1,6 @@
 import { sql } from 'kysely';
 import { ReadOnlyServerError } from '../errors.js';
-import type { Database, Db } from './database.js';
-
-/**
- * Why the connection cannot write: a hot standby (recovery), or a session
- * that is read-only (default_transaction_read_only, e.g. set on the database
- * or role); null when it can write.
- */
-export type ReadOnlyState = 'standby' | 'read-only session' | null;
+import type { Database, Db, ReadOnlyState } from './database.js';
 
 /** Read once at connect time: every later query of the command sees the same server state. */
 export async function readOnlyState(db: Db): Promise<ReadOnlyState> {

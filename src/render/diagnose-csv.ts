@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DiagnoseReport } from '../core/diagnose/diagnose-report.js';
-import { CSV_CAST } from './csv-file.js';
+import { CSV_CAST } from './csv-cast.js';
 import { gapLabels } from './diagnose-labels.js';
 
 /**

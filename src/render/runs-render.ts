@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { OutputFormat } from './format.js';
 import type { RunSummary } from '../core/clean/runs.js';
-import { CSV_CAST } from './csv-file.js';
+import { CSV_CAST } from './csv-cast.js';
 import { renderRunsTable } from './runs-table.js';
 
 export function renderRuns(runs: RunSummary[], format: OutputFormat): string {

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify';
-import { openAtomicFile } from '../cli/atomic-file.js';
+import { CSV_CAST } from '../render/csv-cast.js';
+import { openAtomicFile } from './atomic-file.js';
 
 export interface CsvWriter {
   write(rows: Record<string, unknown>[]): Promise<void>;
@@ -9,13 +10,6 @@ export interface CsvWriter {
   /** The export failed: remove the temporary file; returns the error to report. */
   discard(cause: unknown): Promise<unknown>;
 }
-
-/** csv-stringify options shared by every CSV the tool writes. */
-export const CSV_CAST = {
-  boolean: (value: boolean) => (value ? 'true' : 'false'),
-  date: (value: Date) => value.toISOString(),
-  object: (value: object) => JSON.stringify(value),
-};
 
 /**
  * A streamed CSV file with a header, honouring back-pressure so memory stays

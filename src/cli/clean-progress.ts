@@ -1,5 +1,5 @@
 import type { CleanProgress } from '../core/clean/clean-types.js';
-import { formatCount, formatDuration } from './format.js';
+import { formatCount, formatDuration } from '../render/format.js';
 import { startSpinner } from './spinner.js';
 
 export interface ProgressReporter {
@@ -10,7 +10,7 @@ export interface ProgressReporter {
 
 /**
  * Batch n of m, rows removed, rate and ETA under a spinner, on stderr and
- * only on a terminal that can show it (render/spinner.ts).
+ * only on a terminal that can show it (cli/spinner.ts).
  */
 export async function cleanProgress(flags: { quiet?: boolean }): Promise<ProgressReporter> {
   const spinner = await startSpinner('staging duplicate groups', flags);

@@ -1,0 +1,36 @@
+/**
+ * The layers of src/, top to bottom; an import may only point down (or stay
+ * within its own folder), and nothing may form a circle. `npm run lint` runs
+ * this check; README "Layout" describes the layers.
+ *
+ *   program  → commands → cli → render → core, seed → sql → keys → db → errors.ts
+ */
+const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed', 'sql', 'keys', 'db'];
+
+const upward = LAYERS.slice(1).map((layer, index) => ({
+  name: `no-upward-from-${layer.replace('|', '-')}`,
+  comment: `src/${layer} may only import layers below it`,
+  severity: 'error',
+  from: { path: `^src/(${layer})/` },
+  to: { path: `^src/(${LAYERS.slice(0, index + 1).join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'errors-is-a-leaf',
+      comment: 'src/errors.ts is imported by every layer and imports none',
+      severity: 'error',
+      from: { path: '^src/errors\\.ts$' },
+      to: { path: '^src/' },
+    },
+    ...upward,
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    exclude: { path: '^(dist|node_modules)' },
+  },
+};
