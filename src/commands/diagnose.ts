@@ -4,7 +4,7 @@ import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlag
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings, type TableSettings } from '../cli/settings.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
-import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../core/diagnose/diagnose-settings.js';
+import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../cli/diagnose-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';

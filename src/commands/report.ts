@@ -3,7 +3,7 @@ import type { CommandSpec } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { resolveDiagnoseSettings } from '../core/diagnose/diagnose-settings.js';
+import { resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { collectReport } from '../core/report/report-data.js';
 import { withDatabase } from '../db/with-database.js';

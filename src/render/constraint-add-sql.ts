@@ -1,4 +1,4 @@
-import { keyCommand } from '../core/constraint/clean-command.js';
+import { keyCommand } from '../keys/key-command-line.js';
 import type { ConstraintAddPlan, PlannedStep } from '../core/constraint/plan-add.js';
 import { summarizeKey } from '../keys/key-summary.js';
 import { indexText, keyText } from './constraint-format.js';

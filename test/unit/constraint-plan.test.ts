@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanCommandFor } from '../../src/core/constraint/clean-command.js';
+import { cleanCommandFor } from '../../src/keys/key-command-line.js';
 import { checkIndexName, checkNullsEqualSupported, parseLockTimeout } from '../../src/core/constraint/options.js';
 import { UsageError } from '../../src/errors.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveDiagnoseSettings } from '../../src/core/diagnose/diagnose-settings.js';
+import { resolveDiagnoseSettings } from '../../src/cli/diagnose-flags.js';
 import { formatWindow, percent } from '../../src/core/diagnose/answers.js';
 import { diagnoseQuery, phoneSpreadQuery, timelineQuery } from '../../src/sql/diagnose-plan.js';
 import { gapLabels } from '../../src/render/diagnose-labels.js';

@@ -4,7 +4,7 @@ import { DatabaseError, LockHeldError } from '../../errors.js';
 import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { dropPartitionIndexStatements } from './plan-partitions.js';
 import { scan } from '../scan.js';
-import { cleanCommandFor } from './clean-command.js';
+import { cleanCommandFor } from '../../keys/key-command-line.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
 import { planStatement, runStep } from './sql-step.js';

@@ -5,7 +5,7 @@ import { listUniqueIndexes } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
-import { keyCommand } from './clean-command.js';
+import { keyCommand } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 

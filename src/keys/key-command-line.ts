@@ -1,4 +1,4 @@
-import type { ResolvedKey } from '../../keys/key-definition.js';
+import type { ResolvedKey } from './key-definition.js';
 
 /**
  * The `lead-dedupe clean` command that removes the duplicates blocking a
