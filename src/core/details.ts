@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { sql } from 'kysely';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.js';
 import { forEachBatch } from '../db/cursor.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { DETAIL_COLUMNS, detailsQuery } from '../sql/details-plan.js';
+import { DETAIL_COLUMNS, detailsCopyStatement, detailsQuery } from '../sql/details-plan.js';
 
 export interface DetailsSummary {
   /** Rows written per key name. */
@@ -20,8 +19,8 @@ export function detailColumns(keys: ResolvedKey[]): string[] {
 /**
  * Writes every row in a duplicate group as CSV (one header, then key after
  * key) into `destination`, which the caller opens and closes. On a server
- * PostgreSQL formats the CSV itself through COPY (BASELINE.md (h) is a
- * \\copy); on PGlite rows come through a cursor and csv-stringify. Both
+ * PostgreSQL formats the CSV itself through COPY (as a DBA's
+ * \\copy would); on PGlite rows come through a cursor and csv-stringify. Both
  * paths stream, and the query casts every value to text so they agree.
  */
 export async function exportDetails(database: Database, keys: ResolvedKey[], destination: Writable): Promise<DetailsSummary> {
@@ -29,10 +28,7 @@ export async function exportDetails(database: Database, keys: ResolvedKey[], des
   for (const [index, key] of keys.entries()) {
     const header = index === 0;
     rowsPerKey[key.name] = database.copyOut
-      ? await database.copyOut(
-          sql`copy (${detailsQuery(key)}) to stdout with (format csv, header ${sql.lit(header)})`.compile(database.db).sql,
-          destination,
-        )
+      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, destination)
       : await streamThroughCursor(database, key, header, destination);
   }
   return { rowsPerKey };

@@ -190,3 +190,14 @@ select l.id, ${pick(['call', 'sms', 'email', 'note'], sql`l.id * 8 + n`, 21)}, l
 from ${sql.id(tables.schema, tables.leads)} as l, generate_series(1, floor(${draw(id, 20)} * 2.5)::int) as n
 order by l.id, n`;
 }
+
+/** Fresh statistics for both tables, so the first scan plans well. */
+export function analyzeTablesStatement(tables: SeedTables): RawBuilder<unknown> {
+  return sql`analyze ${sql.id(tables.schema, tables.leads)}, ${sql.id(tables.schema, tables.activities)}`;
+}
+
+export function seededCountsQuery(tables: SeedTables): RawBuilder<{ leads: string; activities: string }> {
+  return sql<{ leads: string; activities: string }>`select
+    (select count(*) from ${sql.id(tables.schema, tables.leads)}) as leads,
+    (select count(*) from ${sql.id(tables.schema, tables.activities)}) as activities`;
+}

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { UsageError } from '../errors.js';
@@ -13,6 +12,8 @@ import {
   insertLeadsStatement,
   seedTablesStateQuery,
   type SeedTables,
+  analyzeTablesStatement,
+  seededCountsQuery,
 } from './seed-sql.js';
 
 export interface SeedOptions {
@@ -65,10 +66,8 @@ export async function seed(database: Database, options: SeedOptions): Promise<Se
     await insertLeadsStatement(tables, plan).execute(trx);
     await insertActivitiesStatement(tables).execute(trx);
   });
-  await sql`analyze ${sql.id(tables.schema, tables.leads)}, ${sql.id(tables.schema, tables.activities)}`.execute(database.db);
-  const counts = await sql<{ leads: string; activities: string }>`select
-    (select count(*) from ${sql.id(tables.schema, tables.leads)}) as leads,
-    (select count(*) from ${sql.id(tables.schema, tables.activities)}) as activities`.execute(database.db);
+  await analyzeTablesStatement(tables).execute(database.db);
+  const counts = await seededCountsQuery(tables).execute(database.db);
   return {
     table: `${tables.schema}.${tables.leads}`,
     childTable: `${tables.schema}.${tables.activities}`,

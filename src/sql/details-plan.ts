@@ -35,3 +35,8 @@ join groups as g on ${sameKey(key, 'l', 'g')}
 window in_group as (partition by ${sql.join(groupValues)} order by ${oldestFirst(key.table, 'l')})
 order by ${groupOrder}`;
 }
+
+/** The export as PostgreSQL's own CSV (COPY … TO STDOUT), with the header on the first key only. */
+export function detailsCopyStatement(key: ResolvedKey, header: boolean): RawBuilder<unknown> {
+  return sql`copy (${detailsQuery(key)}) to stdout with (format csv, header ${sql.lit(header)})`;
+}

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { forEachBatch } from '../../db/cursor.js';
 import type { LeadTable } from '../../keys/key-definition.js';
-import { archiveRef } from '../../sql/archive-plan.js';
+import { removedRowsQuery } from '../../sql/removed-rows-plan.js';
 
 export const REMOVED_EXTRA_COLUMNS = ['run_id', 'batch_no', 'group_id', 'keeper_id'] as const;
 
@@ -22,11 +21,7 @@ export async function streamRemovedRows(
   table: LeadTable,
   write: (rows: Record<string, unknown>[]) => Promise<void>,
 ): Promise<number> {
-  const values = table.info.columns.map((c) => sql`r.row_data ->> ${sql.lit(c.name)} as ${sql.id(c.name)}`);
-  const query = sql<Record<string, unknown>>`select r.run_id, r.batch_no + 1 as batch_no, r.group_id, r.keeper_id, ${sql.join(values)}
-from ${archiveRef(archiveSchema, 'lead_dedupe_removed')} as r
-where r.run_id = ${sql.lit(runId)}
-order by r.batch_no, r.group_id, r.row_id`;
+  const query = removedRowsQuery(archiveSchema, runId, table.info.columns.map((c) => c.name));
   let written = 0;
   await forEachBatch(database.db, query, 5000, async (rows) => {
     written += rows.length;

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { findTableName, qualifiedName, tableExists } from '../../db/catalog.js';
-import { archiveRef } from '../../sql/archive-plan.js';
+import { listRunsQuery, type RunsTableFilter } from '../../sql/runs-plan.js';
 import type { RunStatus } from './clean-types.js';
 
 export interface RunSummary {
@@ -38,45 +37,11 @@ export interface RunsOptions {
   limit: number;
 }
 
-interface RunRecord {
-  id: string;
-  status: RunStatus;
-  started_at: string;
-  finished_at: string | null;
-  restored_at: string | null;
-  table_name: string;
-  key_name: string;
-  key_columns: string[];
-  normalize: Record<string, string>;
-  nulls_equal: boolean;
-  keep: string;
-  mode: string;
-  groups_planned: string | number;
-  groups_done: string | number;
-  rows_removed: string | number;
-  rows_merged: string | number;
-  groups_skipped: string | number;
-  child_rows_moved: Record<string, number>;
-  batches_done: number;
-  db_user: string;
-  client_host: string;
-  message: string | null;
-  options: Record<string, unknown>;
-}
-
 /** Past clean runs, newest first. No archive yet = no runs (not an error). */
 export async function listRuns(database: Database, options: RunsOptions): Promise<RunSummary[]> {
   if (!(await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs'))) return [];
-  const utc = (column: string) => sql`to_char(${sql.ref(`r.${column}`)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
-  // Sorted by the bigint id itself (as text, run 9 would sort after run 11).
-  const { rows } = await sql<RunRecord>`
-    select r.id::text as id, r.status, ${utc('started_at')} as started_at, ${utc('finished_at')} as finished_at, ${utc('restored_at')} as restored_at,
-           r.table_name, r.key_name, r.key_columns, r.normalize, r.nulls_equal, r.keep, r.mode, r.groups_planned, r.groups_done, r.rows_removed,
-           r.rows_merged, r.groups_skipped, r.child_rows_moved, r.batches_done, r.db_user, r.client_host, r.message, r.options
-    from ${archiveRef(options.archiveSchema, 'lead_dedupe_runs')} as r
-    where ${options.table === null ? sql`true` : await tableFilter(database, options.table)}
-    order by r.id desc
-    limit ${options.limit}::int8`.execute(database.db);
+  const filter = options.table === null ? null : await tableFilter(database, options.table);
+  const { rows } = await listRunsQuery(options.archiveSchema, filter, options.limit).execute(database.db);
   return rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
@@ -104,15 +69,8 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
   }));
 }
 
-/**
- * Runs record their table's schema and name apart (a schema may hold a dot);
- * an archive of the previous version has only schema.name as text, which
- * to_jsonb reads without failing on the missing columns. A table dropped
- * since is matched as typed.
- */
-async function tableFilter(database: Database, table: string) {
+/** A table dropped since is matched as typed. */
+async function tableFilter(database: Database, table: string): Promise<RunsTableFilter> {
   const found = await findTableName(database.db, table);
-  if (found === undefined) return sql`r.table_name = ${table}`;
-  return sql`coalesce(to_jsonb(r) ->> 'table_schema' = ${found.schema} and to_jsonb(r) ->> 'table_relname' = ${found.name},
-                      r.table_name = ${qualifiedName(found)})`;
+  return found === undefined ? { typed: table } : { schema: found.schema, name: found.name, qualified: qualifiedName(found) };
 }

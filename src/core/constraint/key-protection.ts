@@ -1,12 +1,11 @@
-import { sql } from 'kysely';
 import { qualifiedName } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import type { UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { DatabaseError } from '../../errors.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
-import { tableRef } from '../../keys/key-sql.js';
 import { indexElements } from '../../sql/constraint-plan.js';
+import { arbiterPlanQuery, quotedNamesQuery } from '../../sql/index-probe-plan.js';
 import { deparseKeyElements } from './deparse-key.js';
 import { protectingIndexes } from './protection.js';
 
@@ -49,8 +48,7 @@ export async function matchKeys(database: Database, table: LeadTable, keys: Reso
 /** The unique indexes INSERT … ON CONFLICT (key) would use as arbiters: the server's own equivalence test. */
 async function arbiterIndexes(database: Database, key: ResolvedKey): Promise<string[]> {
   try {
-    const { rows } = await sql<{ 'QUERY PLAN': unknown }>`explain (format json) insert into ${tableRef(key.table)} default values
-on conflict (${sql.join(indexElements(key))}) do nothing`.execute(database.db);
+    const { rows } = await arbiterPlanQuery(key).execute(database.db);
     const raw = rows[0]?.['QUERY PLAN'];
     const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Conflict Arbiter Indexes'?: string[] } }[];
     return plan[0]?.Plan?.['Conflict Arbiter Indexes'] ?? [];
@@ -72,9 +70,7 @@ on conflict (${sql.join(indexElements(key))}) do nothing`.execute(database.db);
  */
 async function readOnlyElements(database: Database, key: ResolvedKey, protecting: UniqueIndexInfo[]): Promise<string[]> {
   const names = key.columns.map((column) => column.column);
-  const { rows } = await sql<{ quoted: string[] }>`select array(select pg_catalog.quote_ident(n) from unnest(${names}::text[]) with ordinality as u(n, i) order by i) as quoted`.execute(
-    database.db,
-  );
+  const { rows } = await quotedNamesQuery(names).execute(database.db);
   const quoted = rows[0]!.quoted;
   const expressions = key.columns.filter((column) => column.normalize !== null).length;
   const plain = new Set(key.columns.flatMap((column, index) => (column.normalize === null ? [quoted[index]!] : [])));
