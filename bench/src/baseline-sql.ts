@@ -1,9 +1,9 @@
 /**
  * The hand-written SQL each case is compared with: what a DBA would type in
- * psql. Taken from shared/perf/BASELINE.md where it has the statement.
+ * psql. The statements of the measured baseline (bench/README.md) where it has one.
  */
 
-/** BASELINE.md (b): one key's duplicate summary. */
+/** Baseline (b): one key's duplicate summary. */
 export function summarySql(columns: string, table = 'leads'): string {
   return `select count(*) as dup_groups, sum(n) - count(*) as extra_rows, max(n) as max_group
 from (select count(*) as n from ${table} group by ${columns} having count(*) > 1) g;`;
@@ -22,7 +22,7 @@ const E164_PHONE = `case when regexp_replace(phone, '[^0-9]', '', 'g') = '' then
 export const normalisedSummarySql = `select count(*) as dup_groups, sum(n) - count(*) as extra_rows, max(n) as max_group
 from (select count(*) as n from leads group by device_id, ${E164_PHONE} having count(*) > 1) g;`;
 
-/** BASELINE.md (h): every duplicate row with its group number, to CSV. */
+/** Baseline (h): every duplicate row with its group number, to CSV. */
 export function detailsCopy(file: string): string {
   const query = `with d as (select device_id, phone, count(*) as n from leads group by device_id, phone having count(*) > 1),
 g as (select row_number() over (order by device_id, phone) as group_no, device_id, phone, n from d)
@@ -32,7 +32,7 @@ from leads l join g using (device_id, phone) order by g.group_no, rank_in_group`
   return `\\copy (${query.replace(/\n/g, ' ')}) to '${file}' csv header`;
 }
 
-/** BASELINE.md (e) plus the child re-point, in one transaction. */
+/** Baseline (e) plus the child re-point, in one transaction. */
 export function cleanSql(schema: string): string {
   return `begin;
 update ${schema}.lead_activities a set lead_id = k.keeper
@@ -47,7 +47,7 @@ where l.id = d.id and d.rn > 1;
 commit;`;
 }
 
-/** BASELINE.md (g1, g2). CONCURRENTLY cannot run inside a transaction block, so these are two psql commands. */
+/** Baseline (g1, g2). CONCURRENTLY cannot run inside a transaction block, so these are two psql commands. */
 export function constraintSql(schema: string): string[] {
   return [
     `create unique index concurrently leads_device_id_phone_key on ${schema}.leads (device_id, phone)`,

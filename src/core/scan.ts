@@ -17,7 +17,7 @@ export interface ScanOptions {
 /**
  * Counts duplicates under each key inside PostgreSQL: one hash aggregate
  * per key. All statements are issued at once: on a server the pool runs
- * them on parallel connections (BASELINE.md: independent hash passes beat
+ * them on parallel connections (bench/README.md, B3: independent hash passes beat
  * one GROUPING SETS pass at 5M rows); PGlite runs them one after another.
  */
 export async function scan(database: Database, options: ScanOptions): Promise<ScanReport> {

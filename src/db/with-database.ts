@@ -59,7 +59,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     connectionString: target.url,
     max: connections,
     application_name: 'lead-dedupe',
-    // BASELINE.md: JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
+    // bench/README.md (B1): JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
     // Start-up options outrank ALTER DATABASE/ROLE settings, so the command's timeouts hold on every pooled session.
     options: ['jit=off', ...sessionSettings(options).map(([name, value]) => `${name}=${value}`)].map((setting) => `-c ${setting}`).join(' '),
     // No connectionTimeoutMillis: pg-pool applies it to waiting for a free pooled client too, so

@@ -11,7 +11,7 @@ import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key
  *   group by 1, 2
  *   having count(*) > 1
  *
- * A single hash aggregate: per BASELINE.md the cheapest plan at 1M and 5M rows.
+ * A single hash aggregate: per bench/README.md (B2) the cheapest plan at 1M and 5M rows.
  * A normalised key computes its expressions once per row in a fenced
  * subquery (OFFSET 0), then filters and groups the results; otherwise
  * PostgreSQL would evaluate the regular expressions again for the NULL test

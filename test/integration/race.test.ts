@@ -16,7 +16,7 @@ import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-dat
 const CALLERS = 50;
 const MAX_ROUNDS = 20;
 const BARRIER = 4_242_001;
-/** Rows in the table `constraint add` builds on while a writer inserts: about 1 s of CONCURRENTLY build here (BASELINE.md g1: 2.7 s per 1M rows). */
+/** Rows in the table `constraint add` builds on while a writer inserts: about 1 s of CONCURRENTLY build here (bench/README.md B6: 2.7 s per 1M rows). */
 const BIG_ROWS = 500_000;
 /**
  * The bound on the writer's longest insert while `constraint add` runs: 1 s,
