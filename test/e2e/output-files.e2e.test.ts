@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
 import { assertBuilt, runCli, startCli, type CliResult } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { countRows, tableChecksum } from '../support/table-facts.js';
 
 /**
  * Output files (--details, --output, --export-removed), through the built
@@ -21,11 +22,8 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
   let test: TestDatabase;
   let url: string;
   let dir: string;
-  const count = async (text: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${text}) q`))[0]!.n);
-  const checksum = async () =>
-    (await test.query<{ leads: string; activities: string }>(`select
-      (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
-      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+  const count = (text: string) => countRows(test, text);
+  const checksum = async () => ({ leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') });
   const archiveExists = async () => (await count(`select 1 from pg_namespace where nspname = 'lead_dedupe'`)) > 0;
   /** What is left in a folder besides the given names (e.g. a temporary file). */
   const leftovers = (folder: string, expected: string[]) => readdirSync(folder).filter((name) => !expected.includes(name));

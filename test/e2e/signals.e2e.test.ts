@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
 import { assertBuilt, runCli, startCli, startInTerminal, type Running } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { countRows, tableChecksum } from '../support/table-facts.js';
 
 /**
  * Signals and terminals, through the built binary against the server:
@@ -17,12 +18,9 @@ const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;
 describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () => {
   let test: TestDatabase;
   let url: string;
-  const count = async (text: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${text}) q`))[0]!.n);
+  const count = (text: string) => countRows(test, text);
   /** The oracle: md5 over every row of both tables, in id order, written by hand. */
-  const checksum = async () =>
-    (await test.query<{ leads: string; activities: string }>(`select
-      (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
-      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+  const checksum = async () => ({ leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') });
   const runRecord = async () =>
     (await test.query<{ id: string; status: string; finished: boolean; batches_done: number; rows_removed: string }>(
       'select id::text as id, status, finished_at is not null as finished, batches_done, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs order by id desc limit 1',

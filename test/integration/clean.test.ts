@@ -9,8 +9,9 @@ import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { countRows, PLAIN_KEY_SETTINGS, tableChecksum } from '../support/table-facts.js';
 
-const plain: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+const plain = PLAIN_KEY_SETTINGS;
 
 /** Hand-written: the ids each keep policy removes, numbered as a plain window query would. */
 const POLICY_ORDER = {
@@ -47,9 +48,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean on $label', (targe
     return { ...resolveCleanOptions(resolved!, { mergeRule: [] }), ...overrides };
   }
 
-  const count = async (sql: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${sql}) q`))[0]!.n);
+  const count = (sql: string) => countRows(test, sql);
   const ids = async (sql: string) => (await test.query<{ id: string }>(sql)).map((row) => String(row.id)).sort();
-  const checksum = async (table: string) => (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
+  const checksum = (table: string) => tableChecksum(test, table);
 
   it('delete mode removes exactly the surplus rows under every keep policy, keeps the right row and re-points activities', async () => {
     for (const keep of ['oldest', 'newest', 'most-complete'] as const) {

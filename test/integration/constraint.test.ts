@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { dropConstraint } from '../../src/core/constraint/drop.js';
-import { DuplicatesBlockConstraintError } from '../../src/core/constraint/errors.js';
 import { planConstraintAdd } from '../../src/core/constraint/plan-add.js';
 import { constraintStatus } from '../../src/core/constraint/status.js';
 import { planUpsert } from '../../src/core/constraint/upsert.js';
@@ -251,10 +250,6 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     await seeded('leads', 300);
     await expect(keyFor(test.database, 'leads', 'no-such-key')).rejects.toThrow(UsageError);
     await expect(keyFor(test.database, 'leads', 'device_id,nope')).rejects.toThrow(CatalogError);
-  });
-
-  it('the error is DuplicatesBlockConstraintError for callers that want the figures', () => {
-    expect(new DuplicatesBlockConstraintError('m', 1, 2, 'c')).toBeInstanceOf(DuplicatesFoundError);
   });
 });
 

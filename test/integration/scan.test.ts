@@ -7,8 +7,9 @@ import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { seed } from '../../src/seed/seed.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 
-const plain: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+const plain = PLAIN_KEY_SETTINGS;
 const figuresOf = (key: KeyReport) => ({ groups: key.groups, rowsInGroups: key.rowsInGroups, surplus: key.surplus, largestGroup: key.largestGroup });
 
 describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target) => {

@@ -11,12 +11,13 @@ import { loadLeadTable } from '../../src/core/lead-table.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { CatalogError, UsageError } from '../../src/errors.js';
-import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
+import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import { keyFor } from '../support/constraint-fixtures.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 
-const plain: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+const plain = PLAIN_KEY_SETTINGS;
 
 /**
  * Input the catalog has to vouch for before clean, restore or constraint

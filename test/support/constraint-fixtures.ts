@@ -4,11 +4,12 @@ import { loadLeadTable } from '../../src/core/lead-table.js';
 import type { Database } from '../../src/db/database.js';
 import type { ResolvedKey } from '../../src/keys/key-definition.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
+import { PLAIN_KEY_SETTINGS } from './table-facts.js';
 import type { TestDatabase } from './test-database.js';
 
 /** Fixtures for the constraint suites, written by hand so the tests never rely on `clean`. */
 
-export const plainSettings: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+export const plainSettings = PLAIN_KEY_SETTINGS;
 export const e164Settings: Partial<KeySettings> = { normalize: { phone: 'e164' }, defaultCountry: 'MY' };
 
 export async function keyFor(database: Database, table: string, key: string, settings: Partial<KeySettings> = {}): Promise<ResolvedKey> {
