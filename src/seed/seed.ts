@@ -1,7 +1,6 @@
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { UsageError } from '../errors.js';
-import { tableExists } from '../db/catalog.js';
 import { parseTableName } from '../db/table-name.js';
 import { requireWritable } from '../db/read-only.js';
 import { planSeed, type SeedPlan, type SeedScenario } from './seed-plan.js';
