@@ -15,10 +15,10 @@ import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
-import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
+import { renderCleanReport, type CleanFormat } from '../render/clean/index.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
-import { formatCount } from '../render/format.js';
+import { formatCount } from '../render/shared/format.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;

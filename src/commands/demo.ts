@@ -6,13 +6,13 @@ import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
 import { DIAGNOSE_DEFAULTS } from '../core/diagnose/diagnose-settings.js';
-import { renderDiagnoseTable } from '../render/diagnose-table.js';
+import { renderDiagnoseTable } from '../render/diagnose/table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { renderScanTable } from '../render/scan-table.js';
-import { renderSeed } from '../render/render-seed.js';
+import { renderScanTable } from '../render/scan/table.js';
+import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';
 import { DEMO_ROWS } from '../seed/seed-plan.js';
 

@@ -9,7 +9,7 @@ import { collectReport } from '../core/report/report-data.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { renderReportHtml } from '../render/report-html/report-html.js';
+import { renderReportHtml } from '../render/report/html.js';
 import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
 
 interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {

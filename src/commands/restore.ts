@@ -12,7 +12,7 @@ import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
-import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
+import { renderCleanReport, type CleanFormat } from '../render/clean/index.js';
 
 interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<CleanFormat> {
   execute?: boolean;

@@ -7,7 +7,7 @@ import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { renderUpsert, type UpsertFormat } from '../render/upsert-sql.js';
+import { renderUpsert, type UpsertFormat } from '../render/sql-upsert/index.js';
 import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
 
 interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<UpsertFormat> {

@@ -1,9 +1,9 @@
-import type { CleanPlanWithChecks } from '../core/clean/plan-clean.js';
-import type { CleanResult } from '../core/clean/clean-types.js';
-import type { RestoreResult } from '../core/clean/restore.js';
-import { renderCleanPlanTable } from './clean-plan-table.js';
-import { renderCleanResultTable } from './clean-result-table.js';
-import { renderRestoreTable } from './clean-restore-table.js';
+import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
+import type { CleanResult } from '../../core/clean/clean-types.js';
+import type { RestoreResult } from '../../core/clean/restore.js';
+import { renderCleanPlanTable } from './plan-table.js';
+import { renderCleanResultTable } from './result-table.js';
+import { renderRestoreTable } from '../restore/table.js';
 
 export type CleanFormat = 'table' | 'json';
 

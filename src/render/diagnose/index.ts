@@ -1,7 +1,7 @@
-import type { OutputFormat } from './format.js';
-import type { DiagnoseReport } from '../core/diagnose/diagnose-report.js';
-import { renderDiagnoseCsv } from './diagnose-csv.js';
-import { renderDiagnoseTable } from './diagnose-table.js';
+import type { OutputFormat } from '../shared/format.js';
+import type { DiagnoseReport } from '../../core/diagnose/diagnose-report.js';
+import { renderDiagnoseCsv } from './csv.js';
+import { renderDiagnoseTable } from './table.js';
 
 export function renderDiagnose(report: DiagnoseReport, format: OutputFormat): string {
   switch (format) {

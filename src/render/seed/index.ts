@@ -1,5 +1,5 @@
-import type { SeedResult } from '../seed/seed.js';
-import { formatCount, formatDuration } from './format.js';
+import type { SeedResult } from '../../seed/seed.js';
+import { formatCount, formatDuration } from '../shared/format.js';
 
 export function renderSeed(result: SeedResult, format: 'table' | 'json'): string {
   if (format === 'json') return `${JSON.stringify({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }, null, 2)}\n`;

@@ -1,5 +1,5 @@
-import type { UpsertPlan } from '../core/constraint/upsert.js';
-import { keyText } from './constraint-format.js';
+import type { UpsertPlan } from '../../core/constraint/upsert.js';
+import { keyText } from '../shared/constraint-text.js';
 
 export type UpsertFormat = 'sql' | 'json';
 

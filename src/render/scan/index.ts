@@ -1,7 +1,7 @@
-import type { OutputFormat } from './format.js';
-import type { ScanReport } from '../core/scan-report.js';
-import { renderScanCsv } from './scan-csv.js';
-import { renderScanTable } from './scan-table.js';
+import type { OutputFormat } from '../shared/format.js';
+import type { ScanReport } from '../../core/scan-report.js';
+import { renderScanCsv } from './csv.js';
+import { renderScanTable } from './table.js';
 
 export function renderScan(report: ScanReport, format: OutputFormat): string {
   switch (format) {

@@ -1,6 +1,6 @@
-import type { ConstraintDropResult } from '../core/constraint/drop.js';
-import { formatDuration } from './format.js';
-import { indexText, shorten } from './constraint-format.js';
+import type { ConstraintDropResult } from '../../core/constraint/drop.js';
+import { formatDuration } from '../shared/format.js';
+import { indexText, shorten } from '../shared/constraint-text.js';
 
 export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json'): string {
   switch (format) {

@@ -1,6 +1,6 @@
-import type { ConstraintStatus } from '../core/constraint/status.js';
-import { formatValue, plainTable } from './format.js';
-import { keyColumnsText, shorten } from './constraint-format.js';
+import type { ConstraintStatus } from '../../core/constraint/status.js';
+import { formatValue, plainTable } from '../shared/format.js';
+import { keyColumnsText, shorten } from '../shared/constraint-text.js';
 
 export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json'): string {
   switch (format) {

@@ -1,6 +1,6 @@
-import type { ConstraintAddResult } from '../core/constraint/apply-add.js';
-import { formatCount, formatDuration } from './format.js';
-import { indexText, keyColumnsText, keyText } from './constraint-format.js';
+import type { ConstraintAddResult } from '../../core/constraint/apply-add.js';
+import { formatCount, formatDuration } from '../shared/format.js';
+import { indexText, keyColumnsText, keyText } from '../shared/constraint-text.js';
 
 export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json'): string {
   switch (format) {

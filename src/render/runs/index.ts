@@ -1,8 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
-import type { OutputFormat } from './format.js';
-import type { RunSummary } from '../core/clean/runs.js';
-import { CSV_CAST } from './csv-cast.js';
-import { renderRunsTable } from './runs-table.js';
+import type { OutputFormat } from '../shared/format.js';
+import type { RunSummary } from '../../core/clean/runs.js';
+import { CSV_CAST } from '../shared/csv-cast.js';
+import { renderRunsTable } from './table.js';
 
 export function renderRuns(runs: RunSummary[], format: OutputFormat): string {
   switch (format) {
