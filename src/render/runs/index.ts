@@ -1,42 +1,8 @@
-import { stringify } from 'csv-stringify/sync';
-import type { OutputFormat } from '../shared/format.js';
 import type { RunSummary } from '../../core/clean/runs.js';
-import { CSV_CAST } from '../shared/csv-cast.js';
+import { renderAs, type OutputFormat } from '../shared/render-as.js';
+import { renderRunsCsv } from './csv.js';
 import { renderRunsTable } from './table.js';
 
 export function renderRuns(runs: RunSummary[], format: OutputFormat): string {
-  switch (format) {
-    case 'table':
-      return renderRunsTable(runs);
-    case 'json':
-      return `${JSON.stringify(runs, null, 2)}\n`;
-    case 'csv':
-      return stringify(
-        runs.map((run) => ({
-          id: run.id,
-          status: run.status,
-          started_at: run.startedAt,
-          finished_at: run.finishedAt,
-          restored_at: run.restoredAt,
-          table: run.table,
-          key: run.key,
-          key_columns: run.keyColumns.join(' '),
-          keep: run.keep,
-          mode: run.mode,
-          groups_planned: run.groupsPlanned,
-          groups: run.groups,
-          rows_removed: run.rowsRemoved,
-          rows_merged: run.rowsMerged,
-          groups_skipped: run.groupsSkipped,
-          child_rows_moved: run.childRowsMoved,
-          batches_done: run.batchesDone,
-          db_user: run.dbUser,
-          client_host: run.clientHost,
-          message: run.message,
-        })),
-        { header: true, cast: CSV_CAST },
-      );
-    default:
-      return format satisfies never;
-  }
+  return renderAs(format, { table: () => renderRunsTable(runs), json: () => runs, csv: () => renderRunsCsv(runs) });
 }

@@ -1,17 +1,8 @@
-import type { OutputFormat } from '../shared/format.js';
 import type { ScanReport } from '../../core/scan-report.js';
+import { renderAs, type OutputFormat } from '../shared/render-as.js';
 import { renderScanCsv } from './csv.js';
 import { renderScanTable } from './table.js';
 
 export function renderScan(report: ScanReport, format: OutputFormat): string {
-  switch (format) {
-    case 'table':
-      return renderScanTable(report);
-    case 'json':
-      return `${JSON.stringify(report, null, 2)}\n`;
-    case 'csv':
-      return renderScanCsv(report);
-    default:
-      return format satisfies never;
-  }
+  return renderAs(format, { table: () => renderScanTable(report), json: () => report, csv: () => renderScanCsv(report) });
 }
