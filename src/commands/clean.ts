@@ -15,10 +15,10 @@ import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
-import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
+import { renderClean, type CleanFormat } from '../render/clean/index.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
-import { formatCount } from '../render/format.js';
+import { formatCount } from '../render/shared/format.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;
@@ -73,7 +73,7 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     }
     if (!flags.execute) {
       const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
-      await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);
+      await writeReport(renderClean({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
     return executeClean(database, options, flags);
@@ -112,7 +112,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
       else if (failure !== null) failures.push(failure);
       writeFailed = failure !== null && !interrupt.now.aborted;
     }
-    const report = renderCleanReport({ kind: 'result', result }, flags.format);
+    const report = renderClean({ kind: 'result', result }, flags.format);
     try {
       await writeReport(report, flags);
     } catch (error) {

@@ -9,8 +9,7 @@ import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { renderConstraintAdd } from '../render/constraint-add.js';
-import { renderConstraintAddSql } from '../render/constraint-add-sql.js';
+import { renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
 
 interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
   name?: string;

@@ -8,7 +8,7 @@ import { DEFAULT_LOCK_TIMEOUT } from '../core/constraint/options.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { renderConstraintDrop } from '../render/constraint-drop.js';
+import { renderConstraintDrop } from '../render/constraint-drop/index.js';
 
 type DropFlags = TableFlags & OutputFlags<'table' | 'json'> & { execute?: boolean; lockTimeout: string };
 

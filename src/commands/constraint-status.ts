@@ -8,7 +8,7 @@ import { withDatabase } from '../db/with-database.js';
 import { CatalogError, ExitCode } from '../errors.js';
 import type { LeadTable } from '../keys/key-definition.js';
 import { resolveKeys, type KeySettings } from '../keys/resolve-key.js';
-import { renderConstraintStatus } from '../render/constraint-status.js';
+import { renderConstraintStatus } from '../render/constraint-status/index.js';
 
 type StatusFlags = TableFlags & KeyFlags & OutputFlags<'table' | 'json'>;
 

@@ -6,13 +6,13 @@ import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
 import { DIAGNOSE_DEFAULTS } from '../core/diagnose/diagnose-settings.js';
-import { renderDiagnoseTable } from '../render/diagnose-table.js';
+import { renderDiagnose } from '../render/diagnose/index.js';
+import { renderScan } from '../render/scan/index.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { renderScanTable } from '../render/scan-table.js';
-import { renderSeed } from '../render/render-seed.js';
+import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';
 import { DEMO_ROWS } from '../seed/seed-plan.js';
 
@@ -45,7 +45,7 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
     const devicePhone = keys.find((key) => key.name === 'device-phone')!;
     const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
-    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScanTable(report)}`, diagnosis: renderDiagnoseTable(diagnosis) };
+    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScan(report, 'table')}`, diagnosis: renderDiagnose(diagnosis, 'table') };
   });
   await writeReport(
     output.scanned +

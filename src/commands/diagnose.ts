@@ -8,7 +8,7 @@ import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../cli/diagnos
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { renderDiagnose } from '../render/render-diagnose.js';
+import { renderDiagnose } from '../render/diagnose/index.js';
 
 export interface DiagnoseCommandFlags extends TableFlags, KeyFlags, DiagnoseFlagValues {}
 type Flags = DiagnoseCommandFlags & OutputFlags;

@@ -9,7 +9,7 @@ import { collectReport } from '../core/report/report-data.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { renderReportHtml } from '../render/report-html/report-html.js';
+import { renderReport } from '../render/report/index.js';
 import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
 
 interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {
@@ -53,7 +53,7 @@ async function runReport(flags: ReportFlags): Promise<ExitCode> {
     },
     { connections: 3 },
   );
-  await writeReport(renderReportHtml(data), flags);
+  await writeReport(renderReport(data, 'html'), flags);
   note(`report written to ${flags.output}`, flags);
   return ExitCode.ok;
 }

@@ -12,9 +12,9 @@ import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
-import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
+import { renderRestore, type RestoreFormat } from '../render/restore/index.js';
 
-interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<CleanFormat> {
+interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<RestoreFormat> {
   execute?: boolean;
 }
 
@@ -51,7 +51,7 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[]): Promise<E
         : stoppable(database, 'nothing was changed', (db) => withSpinner('rehearsing the restore', flags, () => restoreRun(db, options))),
     timeouts,
   );
-  const report = renderCleanReport({ kind: 'restore', result }, flags.format);
+  const report = renderRestore(result, flags.format);
   try {
     await writeReport(report, flags);
   } catch (error) {

@@ -7,7 +7,7 @@ import { listRuns } from '../core/clean/runs.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
-import { renderRuns } from '../render/runs-render.js';
+import { renderRuns } from '../render/runs/index.js';
 
 interface RunsFlags extends TableFlags, OutputFlags, ArchiveFlags {
   limit?: string;

@@ -12,8 +12,8 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { formatCount } from '../render/format.js';
-import { renderScan } from '../render/render-scan.js';
+import { formatCount } from '../render/shared/format.js';
+import { renderScan } from '../render/scan/index.js';
 
 interface ScanFlags extends TableFlags, KeyFlags, OutputFlags {
   top?: string;

@@ -7,10 +7,10 @@ import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { renderUpsert, type UpsertFormat } from '../render/upsert-sql.js';
+import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
 import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
 
-interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<UpsertFormat> {
+interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
   onDuplicate: OnDuplicate;
   insertColumns?: string;
   updateColumns?: string;
@@ -52,7 +52,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
     });
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
-  await writeReport(renderUpsert(plan, flags.format), flags);
+  await writeReport(renderSqlUpsert(plan, flags.format), flags);
   return ExitCode.ok;
 }
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveDiagnoseSettings } from '../../src/cli/diagnose-flags.js';
 import { formatWindow, percent } from '../../src/core/diagnose/answers.js';
 import { diagnoseQuery, phoneSpreadQuery, timelineQuery } from '../../src/sql/diagnose-plan.js';
-import { gapLabels } from '../../src/render/diagnose-labels.js';
-import { sparkline } from '../../src/render/diagnose-table.js';
+import { gapLabels } from '../../src/render/shared/gap-labels.js';
+import { sparkline } from '../../src/render/diagnose/table.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'niche', 'created_at']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planGroupSizes, planSeed } from '../../src/seed/seed-plan.js';
-import { histogram } from '../../src/render/histogram.js';
-import { renderSeed } from '../../src/render/render-seed.js';
+import { histogram } from '../../src/render/shared/histogram.js';
+import { renderSeed } from '../../src/render/seed/index.js';
 import { createTablesStatements, seedTablesStateQuery } from '../../src/seed/seed-sql.js';
 import { compileSql } from '../support/compile.js';
 

@@ -1,17 +1,11 @@
-import type { UpsertPlan } from '../core/constraint/upsert.js';
-import { keyText } from './constraint-format.js';
+import type { UpsertPlan } from '../../core/constraint/upsert.js';
+import { keyText } from '../shared/constraint-text.js';
+import { renderAs } from '../shared/render-as.js';
 
-export type UpsertFormat = 'sql' | 'json';
+export type SqlUpsertFormat = 'sql' | 'json';
 
-export function renderUpsert(plan: UpsertPlan, format: UpsertFormat): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(plan, null, 2)}\n`;
-    case 'sql':
-      return renderSql(plan);
-    default:
-      return format satisfies never;
-  }
+export function renderSqlUpsert(plan: UpsertPlan, format: SqlUpsertFormat): string {
+  return renderAs(format, { sql: () => renderSql(plan), json: () => plan });
 }
 
 /** The statement with the comments a developer needs to wire it into the webhook. */

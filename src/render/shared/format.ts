@@ -22,6 +22,3 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
-
-/** The report formats a renderer may offer (each command offers a subset). */
-export type OutputFormat = 'table' | 'json' | 'csv';

@@ -1,16 +1,10 @@
-import type { ConstraintStatus } from '../core/constraint/status.js';
-import { formatValue, plainTable } from './format.js';
-import { keyColumnsText, shorten } from './constraint-format.js';
+import type { ConstraintStatus } from '../../core/constraint/status.js';
+import { formatValue, plainTable } from '../shared/format.js';
+import { keyColumnsText, shorten } from '../shared/constraint-text.js';
+import { renderAs } from '../shared/render-as.js';
 
 export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json'): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(status, null, 2)}\n`;
-    case 'table':
-      return renderText(status);
-    default:
-      return format satisfies never;
-  }
+  return renderAs(format, { table: () => renderText(status), json: () => status });
 }
 
 function renderText(status: ConstraintStatus): string {

@@ -1,4 +1,4 @@
-import { formatWindow } from '../core/diagnose/answers.js';
+import { formatWindow } from '../../core/diagnose/answers.js';
 
 /** "≤ 100 ms", "≤ 1 s", …, "> 1 day": one wording for the table, CSV and HTML. */
 export function gapLabel(upToMs: number | null, previousMs: number | null): string {

@@ -1,8 +1,16 @@
-import type { SeedResult } from '../seed/seed.js';
-import { formatCount, formatDuration } from './format.js';
+import type { SeedResult } from '../../seed/seed.js';
+import { formatCount, formatDuration } from '../shared/format.js';
+import { renderAs } from '../shared/render-as.js';
 
 export function renderSeed(result: SeedResult, format: 'table' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }, null, 2)}\n`;
+  return renderAs(format, {
+    table: () => renderTable(result),
+    // The group sizes run to thousands of numbers: JSON gives their count instead.
+    json: () => ({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }),
+  });
+}
+
+function renderTable(result: SeedResult): string {
   const plan = result.plan;
   return [
     `seeded ${result.table}: ${formatCount(result.rows)} leads (${plan.scenario}), ${result.childTable}: ${formatCount(result.activities)} activities, in ${formatDuration(result.durationMs)}`,

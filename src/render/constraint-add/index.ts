@@ -1,16 +1,10 @@
-import type { ConstraintAddResult } from '../core/constraint/apply-add.js';
-import { formatCount, formatDuration } from './format.js';
-import { indexText, keyColumnsText, keyText } from './constraint-format.js';
+import type { ConstraintAddResult } from '../../core/constraint/apply-add.js';
+import { formatCount, formatDuration } from '../shared/format.js';
+import { indexText, keyColumnsText, keyText } from '../shared/constraint-text.js';
+import { renderAs } from '../shared/render-as.js';
 
 export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json'): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(result, null, 2)}\n`;
-    case 'table':
-      return renderText(result);
-    default:
-      return format satisfies never;
-  }
+  return renderAs(format, { table: () => renderText(result), json: () => result });
 }
 
 function renderText(result: ConstraintAddResult): string {
@@ -58,3 +52,6 @@ function renderText(result: ConstraintAddResult): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** --print-sql: the plan (before anything runs) as a migration script; sql.ts holds it. */
+export { renderConstraintAddSql } from './sql.js';

@@ -1,5 +1,5 @@
-import { formatCount } from '../format.js';
-import { html, type SafeHtml } from './html.js';
+import { formatCount } from '../shared/format.js';
+import { html, type SafeHtml } from './safe-html.js';
 
 /**
  * Hand-drawn SVG charts: horizontal bars, a stacked share bar and a column

@@ -1,5 +1,5 @@
-import type { KeySummary } from '../keys/key-summary.js';
-import type { UniqueIndexInfo } from '../db/unique-indexes.js';
+import type { KeySummary } from '../../keys/key-summary.js';
+import type { UniqueIndexInfo } from '../../db/unique-indexes.js';
 
 /** `device_id, e164(phone)` */
 export function keyColumnsText(key: KeySummary): string {

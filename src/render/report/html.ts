@@ -1,9 +1,9 @@
 import type { ReportData } from '../../core/report/report-data.js';
 import { formatWindow, percent } from '../../core/diagnose/answers.js';
-import { gapLabels } from '../diagnose-labels.js';
-import { formatCount, formatValue } from '../format.js';
-import { html, jsonScript, type SafeHtml } from './html.js';
-import { STYLE } from './report-style.js';
+import { gapLabels } from '../shared/gap-labels.js';
+import { formatCount, formatValue } from '../shared/format.js';
+import { html, jsonScript, type SafeHtml } from './safe-html.js';
+import { STYLE } from './style.js';
 import { barChart, columnChart, shareBar } from './svg-charts.js';
 
 const CAUSE_COLORS = { race: '#c0392b', retry: '#e67e22', resubmission: '#2f6db5', unknown: '#95a5a6' };

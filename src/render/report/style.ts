@@ -1,4 +1,4 @@
-import { SafeHtml } from './html.js';
+import { SafeHtml } from './safe-html.js';
 
 /** Inline CSS: system fonts only; tables scroll sideways on a phone; print drops the scroll boxes and keeps sections whole. */
 export const STYLE = new SafeHtml(`

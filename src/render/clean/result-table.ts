@@ -1,5 +1,5 @@
-import type { CleanResult } from '../core/clean/clean-types.js';
-import { formatCount, formatDuration, plainTable } from './format.js';
+import type { CleanResult } from '../../core/clean/clean-types.js';
+import { formatCount, formatDuration, plainTable } from '../shared/format.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */
 export function renderCleanResultTable(result: CleanResult): string {

@@ -1,5 +1,5 @@
-import type { RunSummary } from '../core/clean/runs.js';
-import { formatCount, plainTable } from './format.js';
+import type { RunSummary } from '../../core/clean/runs.js';
+import { formatCount, plainTable } from '../shared/format.js';
 
 export function renderRunsTable(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no clean runs recorded\n';

@@ -1,16 +1,10 @@
-import type { ConstraintDropResult } from '../core/constraint/drop.js';
-import { formatDuration } from './format.js';
-import { indexText, shorten } from './constraint-format.js';
+import type { ConstraintDropResult } from '../../core/constraint/drop.js';
+import { formatDuration } from '../shared/format.js';
+import { indexText, shorten } from '../shared/constraint-text.js';
+import { renderAs } from '../shared/render-as.js';
 
 export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json'): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(result, null, 2)}\n`;
-    case 'table':
-      return renderText(result);
-    default:
-      return format satisfies never;
-  }
+  return renderAs(format, { table: () => renderText(result), json: () => result });
 }
 
 function renderText(result: ConstraintDropResult): string {

@@ -1,5 +1,5 @@
-import type { RestoreResult } from '../core/clean/restore.js';
-import { formatCount, formatDuration, plainTable } from './format.js';
+import type { RestoreResult } from '../../core/clean/restore.js';
+import { formatCount, formatDuration, plainTable } from '../shared/format.js';
 
 export function renderRestoreTable(result: RestoreResult): string {
   const lines = [

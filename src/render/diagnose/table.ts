@@ -1,8 +1,8 @@
-import { formatWindow, percent } from '../core/diagnose/answers.js';
-import type { DiagnoseReport } from '../core/diagnose/diagnose-report.js';
-import { gapLabels } from './diagnose-labels.js';
-import { formatCount, formatDuration, formatValue, plainTable } from './format.js';
-import { histogram } from './histogram.js';
+import { formatWindow, percent } from '../../core/diagnose/answers.js';
+import type { DiagnoseReport } from '../../core/diagnose/diagnose-report.js';
+import { gapLabels } from '../shared/gap-labels.js';
+import { formatCount, formatDuration, formatValue, plainTable } from '../shared/format.js';
+import { histogram } from '../shared/histogram.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
