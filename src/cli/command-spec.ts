@@ -1,21 +1,32 @@
 import type { Argument, Option } from 'commander';
 import type { ExitCode } from '../errors.js';
 
+/** What a running command gets besides its flags. */
+export interface RunContext {
+  /**
+   * How to name a flag's value in an error: the flag itself (`--top`), or
+   * `config "commands.scan.top"` when the config file supplied it.
+   */
+  source(flag: string): string;
+}
+
 /**
  * A command as data (kysely-ctl's `{ meta, args, run }`): its name, help,
  * arguments, options and what it runs. Command modules export one and never
  * import the program; `program/program.ts` is the one place that mounts them,
- * wiring commander, output-path checks, help text and exit codes.
+ * wiring commander, config defaults, output-path checks, help and exit codes.
  */
 export interface CommandSpec<Flags = never> {
   name: string;
   description: string;
   arguments?: readonly Argument[];
   options?: readonly Option[];
+  /** Settings of its `commands.<name>` config section that are not flags and that the command reads itself. */
+  configSettings?: readonly string[];
   /** Shown under "Examples:" in --help, one command line each. */
   examples?: readonly string[];
   /** A group (constraint, sql) has subcommands and no run of its own. */
   subcommands?: readonly CommandSpec[];
-  /** Flags as commander parsed them (camelCase), then the positional arguments. */
-  run?(flags: Flags, args: string[]): Promise<ExitCode>;
+  /** Flags as commander parsed them (camelCase; config defaults applied), then the positional arguments. */
+  run?(flags: Flags, args: string[], context: RunContext): Promise<ExitCode>;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { didYouMean } from './did-you-mean.js';
 import type { KeyDefinition, NormalizeRule } from '../keys/key-definition.js';
 import { parseNormalizeRule } from '../keys/normalize.js';
 
@@ -22,6 +23,9 @@ export interface ConfigFile {
   commands?: Record<string, Record<string, unknown>>;
 }
 
+/** What a named key in `keys` may hold. */
+const KEY_FIELDS = ['columns', 'normalize', 'nullsEqual'];
+
 const FIELDS = ['database', 'table', 'idColumn', 'createdColumn', 'columns', 'normalize', 'defaultCountry', 'nullsEqual', 'keys', 'commands'];
 
 /** Reads `--config <file>`, or `lead-dedupe.config.json` in the working directory when present. */
@@ -42,7 +46,7 @@ export function validateConfig(raw: unknown, source: string): ConfigFile {
   const where = (field: string) => `config ${source}: "${field}"`;
   if (!isObject(raw)) throw new UsageError(`config ${source}: expected a JSON object`);
   for (const field of Object.keys(raw)) {
-    if (!FIELDS.includes(field)) throw new UsageError(`${where(field)} is not a setting; settings: ${FIELDS.join(', ')}`);
+    if (!FIELDS.includes(field)) throw new UsageError(`${where(field)} is not a setting${didYouMean(field, FIELDS)}; settings: ${FIELDS.join(', ')}`);
   }
   const config: ConfigFile = {};
   for (const field of ['database', 'table', 'idColumn', 'createdColumn', 'defaultCountry'] as const) {
@@ -66,6 +70,9 @@ function asKeys(value: unknown, where: string): KeyDefinition[] {
   return Object.entries(value).map(([name, definition]) => {
     if (!isObject(definition) || !Array.isArray(definition.columns) || definition.columns.length === 0) {
       throw new UsageError(`${where}.${name} needs "columns": a non-empty list of column names`);
+    }
+    for (const field of Object.keys(definition)) {
+      if (!KEY_FIELDS.includes(field)) throw new UsageError(`${where}.${name}.${field} is not a key setting${didYouMean(field, KEY_FIELDS)}; settings: ${KEY_FIELDS.join(', ')}`);
     }
     return {
       name,

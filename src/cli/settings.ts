@@ -33,10 +33,12 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
 }
 
 export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySettings {
+  const typed = (flags.normalize ?? []).map(parseNormalizeArgument);
   const config = table.config;
   return {
     columnMap: table.columnMap,
-    normalize: { ...config.normalize, ...Object.fromEntries((flags.normalize ?? []).map(parseNormalizeArgument)) },
+    normalize: { ...config.normalize, ...Object.fromEntries(typed) },
+    typedNormalizeTargets: typed.map(([target]) => target),
     defaultCountry: flags.defaultCountry ?? config.defaultCountry ?? null,
     nullsEqual: flags.nullsEqual ?? config.nullsEqual ?? false,
     customKeys: config.keys ?? [],

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, oneKeyFlag, outputOptions, tableOptions, timeoutOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
@@ -52,15 +52,16 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     'lead-dedupe clean --key device-phone --execute --export-removed removed.csv',
     'lead-dedupe clean --key device-phone --mode delete --keep newest --batch-size 500 --pause 200ms --execute',
   ],
+  configSettings: ['mergeRules'],
   run: runClean,
 };
 
-async function runClean(flags: CleanFlags): Promise<ExitCode> {
+async function runClean(flags: CleanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'clean');
   if (flags.exportRemoved !== undefined && !flags.execute) throw new UsageError('--export-removed needs --execute (a dry run removes nothing)');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
-  const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean);
+  const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean, source);
   // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
   const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
   return withDatabase(settings.target, async (database) => {

@@ -1,10 +1,11 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
-import { DEFAULT_LOCK_TIMEOUT } from '../core/constraint/options.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
+import { optionalDuration } from '../core/inputs/duration.js';
 import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
@@ -13,7 +14,7 @@ import { renderConstraintAdd, renderConstraintAddSql } from '../render/constrain
 
 interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
   name?: string;
-  lockTimeout: string;
+  lockTimeout?: string;
   printSql?: boolean;
 }
 
@@ -24,7 +25,7 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     ...tableOptions(),
     ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
     new Option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)'),
-    new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms').default(DEFAULT_LOCK_TIMEOUT),
+    new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
     new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
     ...outputOptions(['table', 'json']),
   ],
@@ -32,13 +33,14 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
   run: runAdd,
 };
 
-async function runAdd(flags: AddFlags): Promise<ExitCode> {
+async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const lockTimeoutMs = optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, DEFAULT_LOCK_TIMEOUT_MS);
   const keyText = oneKeyFlag(flags, 'constraint add');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
-    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeout: flags.lockTimeout });
+    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
     return renderConstraintAdd(result, flags.format);

@@ -1,16 +1,17 @@
 import { Argument, Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { outputOptions, tableOptions, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { dropConstraint } from '../core/constraint/drop.js';
-import { DEFAULT_LOCK_TIMEOUT } from '../core/constraint/options.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
+import { optionalDuration } from '../core/inputs/duration.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderConstraintDrop } from '../render/constraint-drop/index.js';
 
-type DropFlags = TableFlags & OutputFlags<'table' | 'json'> & { execute?: boolean; lockTimeout: string };
+type DropFlags = TableFlags & OutputFlags<'table' | 'json'> & { execute?: boolean; lockTimeout?: string };
 
 export const constraintDropCommand: CommandSpec<DropFlags> = {
   name: 'drop',
@@ -20,17 +21,18 @@ export const constraintDropCommand: CommandSpec<DropFlags> = {
     ...tableOptions(),
     ...outputOptions(['table', 'json']),
     new Option('--execute', 'really drop it (default: print what would run)'),
-    new Option('--lock-timeout <duration>', 'lock_timeout for ALTER TABLE … DROP CONSTRAINT, e.g. 5s').default(DEFAULT_LOCK_TIMEOUT),
+    new Option('--lock-timeout <duration>', 'lock_timeout for ALTER TABLE … DROP CONSTRAINT, e.g. 5s (default: 5s)'),
   ],
   examples: ['lead-dedupe constraint drop leads_device_id_phone_key', 'lead-dedupe constraint drop leads_device_id_phone_key --execute'],
   run: runDrop,
 };
 
-async function runDrop(flags: DropFlags, [name]: string[]): Promise<ExitCode> {
+async function runDrop(flags: DropFlags, [name]: string[], { source }: RunContext): Promise<ExitCode> {
+  const lockTimeoutMs = optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, DEFAULT_LOCK_TIMEOUT_MS);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, async (database) => {
     const table = await loadLeadTable(database.db, settings, 'constraint drop');
-    return dropConstraint(database, { table, name: name!, lockTimeout: flags.lockTimeout, execute: flags.execute ?? false });
+    return dropConstraint(database, { table, name: name!, lockTimeoutMs, execute: flags.execute ?? false });
   });
   await writeReport(renderConstraintDrop(result, flags.format), flags);
   return ExitCode.ok;

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings, type TableSettings } from '../cli/settings.js';
@@ -46,8 +46,8 @@ export function diagnosedKey(flags: KeyFlags, settings: TableSettings): string {
   return keys[0] ?? configured ?? 'device-phone';
 }
 
-async function runDiagnose(flags: Flags): Promise<ExitCode> {
-  const diagnoseSettings = resolveDiagnoseSettings(flags);
+async function runDiagnose(flags: Flags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const diagnoseSettings = resolveDiagnoseSettings(flags, source);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const keyText = diagnosedKey(flags, settings);

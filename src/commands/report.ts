@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -32,9 +32,9 @@ export const reportCommand: CommandSpec<ReportFlags> = {
   run: runReport,
 };
 
-async function runReport(flags: ReportFlags): Promise<ExitCode> {
+async function runReport(flags: ReportFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   if (flags.output === undefined) throw new UsageError('report needs --output <file.html>');
-  const diagnoseSettings = resolveDiagnoseSettings(flags);
+  const diagnoseSettings = resolveDiagnoseSettings(flags, source);
   const settings = resolveTableSettings(flags);
   const archive = resolveArchiveSchema(flags, settings);
   const keySettings = resolveKeySettings(flags, settings);

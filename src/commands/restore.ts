@@ -1,5 +1,5 @@
 import { Argument, Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, tableOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
@@ -33,14 +33,14 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
   run: runRestore,
 };
 
-async function runRestore(flags: RestoreFlags, [runIdText]: string[]): Promise<ExitCode> {
+async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }: RunContext): Promise<ExitCode> {
   const runId = parseWholeNumber(runIdText, 'the run id', WHOLE_RANGES.runId);
   const settings = resolveTableSettings(flags);
   const schema = resolveArchiveSchema(flags, settings);
   // clean's grammar and defaults; every session of the restore starts with them (a database-level statement_timeout does not apply).
   const timeouts = {
-    lockTimeoutMs: optionalDuration(flags.lockTimeout, '--lock-timeout', 1, CLEAN_DEFAULTS.lockTimeoutMs),
-    statementTimeoutMs: optionalDuration(flags.statementTimeout, '--statement-timeout', 1, CLEAN_DEFAULTS.statementTimeoutMs),
+    lockTimeoutMs: optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: optionalDuration(flags.statementTimeout, source('--statement-timeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
   const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, ...timeouts };
   const result = await withDatabase(

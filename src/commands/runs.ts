@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, tableOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
@@ -22,8 +22,8 @@ export const runsCommand: CommandSpec<RunsFlags> = {
 };
 
 /** Every table's runs, unless --table (or the config's table) names one. */
-async function runRuns(flags: RunsFlags): Promise<ExitCode> {
-  const limit = optionalWholeNumber(flags.limit, '--limit', WHOLE_RANGES.limit, 20);
+async function runRuns(flags: RunsFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const limit = optionalWholeNumber(flags.limit, source('--limit'), WHOLE_RANGES.limit, 20);
   const settings = resolveTableSettings(flags);
   const schema = resolveArchiveSchema(flags, settings);
   const explicitTable = flags.table ?? settings.config.table;

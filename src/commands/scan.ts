@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
@@ -42,9 +42,9 @@ export const scanCommand: CommandSpec<ScanFlags> = {
   run: runScan,
 };
 
-async function runScan(flags: ScanFlags): Promise<ExitCode> {
-  const top = optionalWholeNumber(flags.top, '--top', WHOLE_RANGES.top, 10);
-  const jobs = optionalWholeNumber(flags.jobs, '--jobs', WHOLE_RANGES.jobs, 2);
+async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const top = optionalWholeNumber(flags.top, source('--top'), WHOLE_RANGES.top, 10);
+  const jobs = optionalWholeNumber(flags.jobs, source('--jobs'), WHOLE_RANGES.jobs, 2);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { quietOption, tableOptions, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
@@ -33,8 +33,8 @@ export const seedCommand: CommandSpec<SeedFlags> = {
   run: runSeed,
 };
 
-async function runSeed(flags: SeedFlags): Promise<ExitCode> {
-  const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);
+async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, (database) =>
     withSpinner(`seeding ${rows} rows`, flags, () =>

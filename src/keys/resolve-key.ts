@@ -13,6 +13,11 @@ export interface KeySettings {
   nullsEqual: boolean;
   /** Named keys from the config file; they can shadow presets. */
   customKeys: KeyDefinition[];
+  /**
+   * The normalize targets a person typed (--normalize): one no key uses is almost always a typo, so it
+   * is an error. A config file's rules apply to whichever keys have the column. Default: every target.
+   */
+  typedNormalizeTargets?: readonly string[];
 }
 
 /** The created column orders rows by age, so it must hold a point in time. */
@@ -113,7 +118,7 @@ export function resolveKey(table: LeadTable, definition: KeyDefinition, settings
 
 /** A --normalize for a column no key uses is almost always a typo. */
 function checkNormalizeTargets(keys: ResolvedKey[], settings: KeySettings): void {
-  for (const target of Object.keys(settings.normalize)) {
+  for (const target of settings.typedNormalizeTargets ?? Object.keys(settings.normalize)) {
     const used = keys.some((key) => key.columns.some((c) => c.logical === target || c.column === target));
     if (!used) throw new UsageError(`--normalize names "${target}", which no scanned key uses`);
   }

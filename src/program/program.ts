@@ -3,7 +3,9 @@ import { COMMANDS } from '../commands/index.js';
 import type { ExitCode } from '../errors.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { checkOutputPaths } from '../cli/atomic-file.js';
+import { applySection, checkCommandSections, sectionFor } from '../cli/command-config.js';
 import type { CommandSpec } from '../cli/command-spec.js';
+import { loadConfigFile } from '../cli/config-file.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
 
 /** Runs a command and hands its exit code back to main. */
@@ -15,32 +17,44 @@ export function buildProgram(run: ActionRunner): Command {
     .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
     .version(packageJson.version)
     .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    // Every command's output files are checked before its action runs, so none changes data and then
-    // finds it cannot write its report (exit 2 means nothing was changed).
-    .hook('preAction', async (_program, action) => {
-      const flags = action.opts<{ output?: string; details?: string; exportRemoved?: string; quiet?: boolean }>();
-      const reportOnStdout = (flags.output === undefined || flags.output === '-') && !flags.quiet;
-      await checkOutputPaths({ '--output': flags.output, '--details': flags.details, '--export-removed': flags.exportRemoved }, reportOnStdout);
-    });
-  for (const spec of COMMANDS) program.addCommand(mount(spec, run));
+    .exitOverride();
+  for (const spec of COMMANDS) program.addCommand(mount(spec, [spec.name], run));
   return program;
 }
 
-function mount(spec: CommandSpec, run: ActionRunner): Command {
+function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
   const command = new Command(spec.name).description(spec.description).exitOverride().showHelpAfterError('(run with --help for usage)');
   for (const argument of spec.arguments ?? []) command.addArgument(argument);
   for (const option of spec.options ?? []) command.addOption(option);
-  for (const sub of spec.subcommands ?? []) command.addCommand(mount(sub, run));
+  for (const sub of spec.subcommands ?? []) command.addCommand(mount(sub, [...path, sub.name], run));
   const action = spec.run;
   if (action !== undefined) {
-    command.action((...received: unknown[]) => {
-      // commander passes the positional arguments, then the options object, then the command
-      const args = received.slice(0, spec.arguments?.length ?? 0) as string[];
-      return run(() => action(command.opts() as never, args));
-    });
+    command.action((...received: unknown[]) =>
+      run(async () => {
+        // commander passes the positional arguments, then the options object, then the command
+        const args = received.slice(0, spec.arguments?.length ?? 0) as string[];
+        const sources = await prepare(command, spec, path);
+        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag });
+      }),
+    );
     const examples = spec.examples?.length ? `\nExamples:\n${spec.examples.map((line) => `  $ ${line}`).join('\n')}\n` : '';
     command.addHelpText('after', `${examples}${EXIT_CODES_HELP}`);
   }
   return command;
+}
+
+/**
+ * Before a command runs: the config file is checked whole (a typo anywhere is an error), its
+ * `commands.<path>` section fills the flags the command line left unset, and every output file
+ * is checked, so none changes data and then finds it cannot write (exit 2 means nothing changed).
+ */
+async function prepare(command: Command, spec: CommandSpec, path: string[]): Promise<Map<string, string>> {
+  const takesConfig = (spec.options ?? []).some((option) => option.long === '--config');
+  const config = takesConfig ? loadConfigFile(command.opts<{ config?: string }>().config) : {};
+  checkCommandSections(config.commands, COMMANDS);
+  const sources = applySection(command, spec.options ?? [], sectionFor(config.commands, path), `commands.${path.join('.')}`);
+  const flags = command.opts<{ output?: string; details?: string; exportRemoved?: string; quiet?: boolean }>();
+  const reportOnStdout = (flags.output === undefined || flags.output === '-') && !flags.quiet;
+  await checkOutputPaths({ '--output': flags.output, '--details': flags.details, '--export-removed': flags.exportRemoved }, reportOnStdout);
+  return sources;
 }

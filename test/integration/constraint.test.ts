@@ -208,7 +208,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
   it('--print-sql plans both statements and changes nothing', async () => {
     await seeded('print_leads', 300);
     const key = await keyFor(test.database, 'print_leads', 'device-phone');
-    const plan = await planConstraintAdd(test.database, { key, lockTimeout: '2s' });
+    const plan = await planConstraintAdd(test.database, { key, lockTimeoutMs: 2000 });
     const concurrently = target.label === 'postgres' ? ' concurrently' : '';
     expect(plan.steps.map((s) => [s.purpose, s.transaction, s.statements.map((x) => x.sql)])).toEqual([
       ['build', false, [`create unique index${concurrently} "print_leads_device_id_phone_key" on "public"."print_leads" ("device_id", "phone")`]],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanCommandFor } from '../../src/keys/key-command-line.js';
-import { checkIndexName, checkNullsEqualSupported, parseLockTimeout } from '../../src/core/constraint/options.js';
+import { checkIndexName, checkNullsEqualSupported } from '../../src/core/constraint/options.js';
+import { parseDuration, pgDuration } from '../../src/core/inputs/duration.js';
 import { UsageError } from '../../src/errors.js';
 import {
   attachConstraintStatement,
@@ -105,6 +106,7 @@ describe('defaultIndexName', () => {
 
 describe('option checks', () => {
   it('parses lock timeouts PostgreSQL accepts and rejects others', () => {
+    const parseLockTimeout = (text: string) => pgDuration(parseDuration(text, '--lock-timeout', 1));
     expect(parseLockTimeout('5s')).toBe('5s');
     expect(parseLockTimeout(' 500ms ')).toBe('500ms');
     expect(parseLockTimeout('2000')).toBe('2s');

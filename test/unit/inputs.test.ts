@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/cli/config-file.js';
-import { parseLockTimeout } from '../../src/core/constraint/options.js';
-import { parseDuration } from '../../src/core/inputs/duration.js';
+import { parseDuration, pgDuration } from '../../src/core/inputs/duration.js';
+
+const parseLockTimeout = (text: string) => pgDuration(parseDuration(text, '--lock-timeout', 1));
 import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from '../../src/core/inputs/whole-number.js';
 import { parseDatabaseTarget, redact } from '../../src/db/database-target.js';
 import { UsageError } from '../../src/errors.js';

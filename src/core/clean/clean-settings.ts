@@ -44,13 +44,17 @@ export function resolveCleanOptions(key: ResolvedKey, flags: CleanFlagValues, co
 }
 
 /** Everything but the key: checked before the database is opened, so bad flags fail fast. */
-export function resolveCleanSettings(flags: CleanFlagValues, config: Record<string, unknown> = {}): Omit<CleanOptions, 'key'> {
+export function resolveCleanSettings(
+  flags: CleanFlagValues,
+  config: Record<string, unknown> = {},
+  source: (flag: string) => string = (flag) => flag,
+): Omit<CleanOptions, 'key'> {
   for (const field of Object.keys(config)) {
     if (!CONFIG_FIELDS.includes(field)) throw new UsageError(`config "commands.clean.${field}" is not a clean setting; settings: ${CONFIG_FIELDS.join(', ')}`);
   }
   /** The flag's value, else the config's (named as such in errors), else undefined. */
   const pick = (flag: string | undefined, flagName: string, field: string): [unknown, string] =>
-    flag !== undefined ? [flag, flagName] : [config[field], `config "commands.clean.${field}"`];
+    flag !== undefined ? [flag, source(flagName)] : [config[field], `config "commands.clean.${field}"`];
   const text = (value: unknown): string | undefined => (value === undefined ? undefined : String(value));
   const mergeRules: Record<string, MergeRule> = { ...configMergeRules(config.mergeRules), ...Object.fromEntries((flags.mergeRule ?? []).map(parseMergeRule)) };
   const maxGroups = pick(flags.maxGroups, '--max-groups', 'maxGroups');

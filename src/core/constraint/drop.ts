@@ -5,7 +5,8 @@ import { CatalogError, DatabaseError, LockHeldError, UsageError } from '../../er
 import type { LeadTable } from '../../keys/key-definition.js';
 import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
-import { DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
+import { pgDuration } from '../inputs/duration.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
 import { requireWritable } from '../../db/read-only.js';
 import { partitionTree } from '../../db/partitions.js';
@@ -13,7 +14,8 @@ import { partitionTree } from '../../db/partitions.js';
 export interface ConstraintDropOptions {
   table: LeadTable;
   name: string;
-  lockTimeout?: string;
+  /** lock_timeout of ALTER TABLE … DROP CONSTRAINT, in ms (default 5 s). */
+  lockTimeoutMs?: number;
 }
 
 export interface ConstraintDropPlan {
@@ -36,7 +38,7 @@ export interface ConstraintDropResult {
 /** Finds the unique constraint or index by name on the table; refuses the primary key and anything not unique. */
 export async function planConstraintDrop(database: Database, options: ConstraintDropOptions): Promise<ConstraintDropPlan> {
   const { table, name } = options;
-  const lockTimeout = parseLockTimeout(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  const lockTimeout = pgDuration(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   const indexes = await listUniqueIndexes(database, table.info.oid);
   const target = indexes.find((index) => index.name === name || index.constraint === name);
   if (!target) {

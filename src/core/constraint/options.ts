@@ -1,18 +1,9 @@
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { MAX_IDENTIFIER_BYTES } from '../../sql/constraint-plan.js';
-import { parseDuration, pgDuration } from '../inputs/duration.js';
 
-export const DEFAULT_LOCK_TIMEOUT = '5s';
-
-/**
- * `5s`, `500ms`, `2m`, `1min`, `2000` (ms): the CLI's one duration grammar,
- * at least 1 ms (0 would mean wait forever), written back in a unit
- * PostgreSQL's lock_timeout takes (`2m` → `2min`).
- */
-export function parseLockTimeout(text: string): string {
-  return pgDuration(parseDuration(text, '--lock-timeout', 1));
-}
+/** lock_timeout of the short ALTER/DROP steps unless the caller gives one (the CLI parses --lock-timeout). */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
 
 /** A name PostgreSQL would store as given (it silently truncates past 63 bytes, and the catalog lookup would then miss it). */
 export function checkIndexName(name: string): string {

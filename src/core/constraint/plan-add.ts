@@ -12,7 +12,8 @@ import {
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
 import { matchKeys } from './key-protection.js';
-import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT, parseLockTimeout } from './options.js';
+import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
+import { pgDuration } from '../inputs/duration.js';
 import { planStatement, type SqlStep } from './sql-step.js';
 import { partitionTree } from '../../db/partitions.js';
 import { checkPartitionKey, dropPartitionIndexStatements, partitionedBuildStatements, planPartitionIndexes, type PartitionIndex } from './plan-partitions.js';
@@ -22,7 +23,8 @@ export interface ConstraintAddOptions {
   /** Index (and constraint) name; default like `leads_device_id_phone_key`. */
   name?: string;
   /** lock_timeout for the ALTER TABLE that attaches the index; default 5s. */
-  lockTimeout?: string;
+  /** lock_timeout of the final ALTER TABLE, in ms (default 5 s). */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const table = key.table.info;
   checkNullsEqualSupported(key, database.features.serverVersionNum);
   const name = checkIndexName(options.name ?? defaultIndexName(key));
-  const lockTimeout = parseLockTimeout(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  const lockTimeout = pgDuration(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   const tree = await partitionTree(database.db, table.oid);
   if (tree !== null) checkPartitionKey(key, tree);
   const kind: ConstraintKind = tree !== null ? 'partitioned-index' : isPlainKey(key) ? 'constraint' : 'expression-index';
