@@ -3,9 +3,9 @@
  * within its own folder), and nothing may form a circle. `npm run lint` runs
  * this check; README "Layout" describes the layers.
  *
- *   program  → commands → cli → render → core, seed → sql → keys → db → errors.ts
+ *   program  → commands → cli → render → core, seed → sql → keys → db → util → errors.ts
  */
-const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed', 'sql', 'keys', 'db'];
+const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed', 'sql', 'keys', 'db', 'util'];
 
 const upward = LAYERS.slice(1).map((layer, index) => ({
   name: `no-upward-from-${layer.replace('|', '-')}`,

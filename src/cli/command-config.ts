@@ -1,7 +1,7 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { CommandSpec } from './command-spec.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 /**
  * `commands.<command>` in the config file (`commands.scan`, `commands.constraint.add`): defaults for

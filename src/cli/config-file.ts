@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import type { KeyDefinition, NormalizeRule } from '../keys/key-definition.js';
 import { parseNormalizeRule } from '../keys/normalize.js';
 

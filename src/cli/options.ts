@@ -31,6 +31,11 @@ export function tableOptions(): Option[] {
   ];
 }
 
+/** Commands that read no key or row columns (seed, runs, restore, constraint drop): where the table is, nothing about its columns. */
+export function connectionOptions(): Option[] {
+  return tableOptions().filter((option) => ['--database', '--config', '--table'].includes(option.long ?? ''));
+}
+
 export interface KeyFlags {
   key?: string[];
   normalize?: string[];

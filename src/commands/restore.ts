@@ -1,6 +1,6 @@
 import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, outputOptions, tableOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
+import { archiveOption, outputOptions, connectionOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
@@ -23,7 +23,7 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
   description: 'undo a clean run: removed rows back with their ids, merged keepers and child rows back (dry run unless --execute)',
   arguments: [new Argument('<run-id>', 'the run to undo (see lead-dedupe runs)')],
   options: [
-    ...tableOptions(),
+    ...connectionOptions(),
     new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
     archiveOption('schema of the archive (default: lead_dedupe)'),
     ...timeoutOptions(),

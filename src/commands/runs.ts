@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, outputOptions, tableOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { listRuns } from '../core/clean/runs.js';
@@ -16,7 +16,7 @@ interface RunsFlags extends TableFlags, OutputFlags, ArchiveFlags {
 export const runsCommand: CommandSpec<RunsFlags> = {
   name: 'runs',
   description: 'list past clean runs, newest first',
-  options: [...tableOptions(), ...outputOptions(), archiveOption('schema of the archive (default: lead_dedupe)'), new Option('--limit <n>', 'runs to list').default('20')],
+  options: [...connectionOptions(), ...outputOptions(), archiveOption('schema of the archive (default: lead_dedupe)'), new Option('--limit <n>', 'runs to list').default('20')],
   examples: ['lead-dedupe runs', 'lead-dedupe runs --limit 1 --format json   # the latest run'],
   run: runRuns,
 };

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { quietOption, tableOptions, type TableFlags } from '../cli/options.js';
+import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';
 import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
@@ -22,7 +22,7 @@ export const seedCommand: CommandSpec<SeedFlags> = {
   name: 'seed',
   description: 'create and fill a realistic leads table (and lead_activities) for trying the tool',
   options: [
-    ...tableOptions(),
+    ...connectionOptions(),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
     new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies').choices(SEED_SCENARIOS).default('production'),
     new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),

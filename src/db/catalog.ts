@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { CatalogError, UsageError } from '../errors.js';
 import type { Db } from './database.js';
 import { parseTableName, quotedTableName, type TableName } from './table-name.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 export interface ColumnInfo {
   name: string;
@@ -113,7 +114,7 @@ export function requireColumn(table: TableInfo, name: string, role = 'column'): 
   const column = findColumn(table, name);
   if (!column) {
     throw new CatalogError(
-      `${role} "${name}" not found in ${qualifiedName(table)}; columns: ${table.columns.map((c) => c.name).join(', ')}`,
+      `${role} "${name}" not found in ${qualifiedName(table)}${didYouMean(name, table.columns.map((c) => c.name))}; columns: ${table.columns.map((c) => c.name).join(', ')}`,
     );
   }
   return column;

@@ -3,6 +3,7 @@ import { CatalogError, UsageError } from '../errors.js';
 import type { KeyDefinition, LeadTable, NormalizeRule, ResolvedKey } from './key-definition.js';
 import { callingCodeFor } from './normalize.js';
 import { PRESET_KEYS } from './presets.js';
+import { didYouMean } from '../util/did-you-mean.js';
 
 export interface KeySettings {
   /** logical name → real column, e.g. { phone: 'phone_number' } */
@@ -91,7 +92,7 @@ function lookUpKey(table: LeadTable, text: string, named: KeyDefinition[], setti
     return { name: columns.join(','), columns };
   }
   throw new UsageError(
-    `unknown key "${name}"; presets: ${named.map((key) => key.name).join(', ')}; or list columns, e.g. --key device_id,phone`,
+    `unknown key "${name}"${didYouMean(name, named.map((key) => key.name))}; presets: ${named.map((key) => key.name).join(', ')}; or list columns, e.g. --key device_id,phone`,
   );
 }
 

@@ -8,6 +8,10 @@ import { buildProgram } from './program.js';
  * lines (README "Exit codes"); `process.exit` is called nowhere.
  */
 export async function main(argv: string[]): Promise<ExitCode> {
+  // `lead-dedupe … | head`: once the reader is gone, the rest of the report has nowhere to go; that is no error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const outcome = { code: ExitCode.ok as ExitCode };
   const program = buildProgram(async (action) => {
     outcome.code = await action();

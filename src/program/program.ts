@@ -8,6 +8,18 @@ import type { CommandSpec } from '../cli/command-spec.js';
 import { loadConfigFile } from '../cli/config-file.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
 
+/**
+ * commander's own errors (unknown command or option, a bad choice) in the tool's one format:
+ * `lead-dedupe: <message>` on one line, its suggestion folded in; the help hint follows on a second.
+ */
+const ONE_LINE_ERRORS = {
+  outputError: (text: string, write: (text: string) => void) => {
+    const [first = '', ...rest] = text.trim().split('\n');
+    const suggestion = rest.find((line) => line.startsWith('(Did you mean'));
+    write(`lead-dedupe: ${first.replace(/^error: /, '')}${suggestion === undefined ? '' : ` (d${suggestion.slice(2)}`}\n`);
+  },
+};
+
 /** Runs a command and hands its exit code back to main. */
 export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
 
@@ -17,15 +29,24 @@ export function buildProgram(run: ActionRunner): Command {
     .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
     .version(packageJson.version)
     .showHelpAfterError('(run with --help for usage)')
+    .configureOutput(ONE_LINE_ERRORS)
     .exitOverride();
   for (const spec of COMMANDS) program.addCommand(mount(spec, [spec.name], run));
   return program;
 }
 
 function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
-  const command = new Command(spec.name).description(spec.description).exitOverride().showHelpAfterError('(run with --help for usage)');
+  const command = new Command(spec.name)
+    .description(spec.description)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput(ONE_LINE_ERRORS);
   for (const argument of spec.arguments ?? []) command.addArgument(argument);
-  for (const option of spec.options ?? []) command.addOption(option);
+  for (const option of spec.options ?? []) {
+    // help shows every default the same way: (default: 10), not (default: "10")
+    if (typeof option.defaultValue === 'string') option.defaultValueDescription ??= option.defaultValue;
+    command.addOption(option);
+  }
   for (const sub of spec.subcommands ?? []) command.addCommand(mount(sub, [...path, sub.name], run));
   const action = spec.run;
   if (action !== undefined) {

@@ -105,14 +105,15 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
   });
 
   it.each([
-    [['--key', 'device-fone'], 2, /^lead-dedupe: unknown key "device-fone"; presets: device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone;/],
-    [['--key', 'device_id,fone'], 2, /^lead-dedupe: key device_id,fone: column "fone" not found in public.leads; columns: id, device_id, user_id, phone,/],
+    [['--key', 'device-fone'], 2, /^lead-dedupe: unknown key "device-fone" \(did you mean "device-phone"\?\); presets: device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone;/],
+    [['--key', 'device_id,fone'], 2, /^lead-dedupe: key device_id,fone: column "fone" not found in public.leads \(did you mean "phone"\?\); columns: id, device_id, user_id, phone,/],
     [['--normalize', 'phone=soundex'], 2, /^lead-dedupe: unknown normalize rule "soundex"; rules: trim, lower, digits, e164\n$/],
     [['--normalize', 'phone=e164'], 2, /^lead-dedupe: --normalize …=e164 needs --default-country/],
     [['--table', 'leads"; drop table leads; --'], 2, /^lead-dedupe: table "leads"; drop table leads; --" not found; tables here: .*public\.leads/],
     [['--key', 'phone', '--id-column', 'uuid'], 2, /^lead-dedupe: id column "uuid" not found in public.leads/],
     [['--top', 'many'], 2, /^lead-dedupe: --top takes a whole number from 0 to 2147483647; got "many"\n$/],
-    [['--format', 'xml'], 2, /error: option '--format <format>' argument 'xml' is invalid/],
+    [['--format', 'xml'], 2, /^lead-dedupe: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, csv\.\n\(run with --help for usage\)\n$/],
+    [['--key', 'device_phone'], 2, /^lead-dedupe: unknown key "device_phone" \(did you mean "device-phone"\?\)/],
   ])('bad input %j exits %i with one line and changes nothing', async (args, code, message) => {
     const result = await runCli(['scan', ...db, ...args]);
     expect(result.code).toBe(code);
@@ -129,7 +130,9 @@ describe('lead-dedupe, the built binary without a server', () => {
     [['scan', '--database', 'mysql://x/y'], 2, /^lead-dedupe: malformed database URL "mysql:\/\/x\/y"/],
     [['scan', '--database', 'postgres://nobody@127.0.0.1:1/none'], 1, /^lead-dedupe: cannot connect to 127\.0\.0\.1:1\/none: connection refused/],
     [['scan', '--database', 'pglite:memory', '--config', '/nonexistent.json'], 2, /^lead-dedupe: cannot read config file \/nonexistent.json: file not found/],
-    [['frobnicate'], 2, /error: unknown command 'frobnicate'/],
+    [['frobnicate'], 2, /^lead-dedupe: unknown command 'frobnicate'\n\(run with --help for usage\)\n$/],
+    [['scna'], 2, /^lead-dedupe: unknown command 'scna' \(did you mean scan\?\)\n\(run with --help for usage\)\n$/],
+    [['scan', '--frmat', 'json'], 2, /^lead-dedupe: unknown option '--frmat' \(did you mean --format\?\)\n/],
   ])('%j exits %i with a one-line message', async (args, code, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(code);
