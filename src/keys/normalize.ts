@@ -59,7 +59,7 @@ export function normalizeExpression(
 
 /**
  * The value's digits, Unicode decimal digits (Arabic-Indic, Devanagari,
- * fullwidth, …) first mapped to ASCII. translate() scans its 690-character
+ * fullwidth, …) first mapped to ASCII. translate() scans its 760-character
  * map for every character, so it only runs on values that hold a non-ASCII
  * character at all (in UTF8, more bytes than characters); plain ASCII phones
  * cost one length comparison more than before. All IMMUTABLE.
