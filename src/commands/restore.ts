@@ -11,6 +11,7 @@ import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
 interface RestoreFlags extends TableFlags {
   execute?: boolean;
+  force?: boolean;
   archiveSchema?: string;
   format: CleanFormat;
   output?: string;
@@ -23,6 +24,7 @@ export function restoreCommand(run: ActionRunner): Command {
   return command
     .argument('<run-id>', 'the run to undo (see lead-dedupe runs)')
     .option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)')
+    .option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)')
     .option('--archive-schema <name>', 'schema of the archive (default: lead_dedupe)')
     .addOption(new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'))
     .option('--output <file>', 'write the report to a file instead of stdout')
@@ -35,10 +37,12 @@ async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitC
   const settings = resolveTableSettings(flags);
   const schema = archiveSchema(flags.archiveSchema ?? stringSetting(settings.config.commands?.clean?.archiveSchema));
   const result = await withDatabase(settings.target, (database) =>
-    withSpinner(flags.execute ? 'restoring' : 'rehearsing the restore', flags, () => restoreRun(database, { runId, archiveSchema: schema, execute: flags.execute ?? false })),
+    withSpinner(flags.execute ? 'restoring' : 'rehearsing the restore', flags, () => restoreRun(database, { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false })),
   );
   await writeReport(renderCleanReport({ kind: 'restore', result }, flags.format), flags);
-  return ExitCode.ok;
+  // Restored, but columns the application changed were left alone: a person should look (the report lists them).
+  const leftAlone = result.executed && !result.keeperConflicts.overwritten && result.keeperConflicts.total > 0;
+  return leftAlone ? ExitCode.runtime : ExitCode.ok;
 }
 
 function stringSetting(value: unknown): string | undefined {

@@ -63,6 +63,7 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
   row_id text not null,
   merged_columns text[] not null,
   row_data jsonb not null,
+  merged_data jsonb,
   primary key (run_id, row_id)
 )`,
     sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_moved')} (
@@ -86,6 +87,27 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
 )`,
     sql`create index if not exists lead_dedupe_skipped_run_idx on ${archiveRef(schema, 'lead_dedupe_skipped')} (run_id)`,
   ];
+}
+
+/**
+ * `lead_dedupe_keepers.merged_data` (what the merge wrote into each filled
+ * column, read back after the merge: restore only puts a column back while
+ * it still holds that value) came after the first archives; an archive
+ * created before gets the column on its next clean. Archived keepers of
+ * older runs keep NULL there: restore cannot prove them unchanged.
+ */
+export function mergedDataColumnExistsQuery(schema: string): RawBuilder<{ present: boolean }> {
+  return sql`select exists (select 1 from pg_catalog.pg_attribute
+  where attrelid = to_regclass(${`${quoteIdent(schema)}.lead_dedupe_keepers`}) and attname = 'merged_data' and not attisdropped) as present`;
+}
+
+export function addMergedDataColumnStatement(schema: string): RawBuilder<unknown> {
+  return sql`alter table ${archiveRef(schema, 'lead_dedupe_keepers')} add column if not exists merged_data jsonb`;
+}
+
+/** A name as PostgreSQL's quote_ident would write it, for to_regclass (passed as a value, never as SQL). */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 export interface NewRun {

@@ -85,6 +85,24 @@ join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
 where ${anyFill(columns)}`;
 }
 
+/**
+ * After the merge: records in each archived keeper what the merge wrote into
+ * the columns it filled, read back from the table (a trigger may have
+ * changed it). restore puts a column back only while it still holds this.
+ *
+ *   update "lead_dedupe"."lead_dedupe_keepers" as k
+ *   set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
+ *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
+ *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
+ */
+export function recordMergedValuesStatement(table: LeadTable, archive: RawBuilder<unknown>, runId: number): RawBuilder<unknown> {
+  return sql`update ${archive} as k
+set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
+from ${TEMP.merge} as g
+join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
+where k.run_id = ${runId}::int8 and k.row_id = g.ld_keeper_id::text`;
+}
+
 /** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */
 export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
   const assignments = columns.map(

@@ -87,6 +87,27 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     expect({ code: twice.code, stderr: twice.stderr, stdout: twice.stdout }).toEqual({ code: 2, stderr: 'lead-dedupe: run 1 is already restored\n', stdout: '' });
   });
 
+  it('restore leaves a merged column the application changed since, lists it and exits 1; --force in the dry run shows it would be overwritten', async () => {
+    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--format', 'json');
+    expect(done.code, done.stderr).toBe(0);
+    const runId = String(JSON.parse(done.stdout).runId);
+    const [keeper] = await query<{ id: string; column: string }>(`select row_id as id, merged_columns[1] as column from lead_dedupe.lead_dedupe_keepers
+      where run_id = ${runId} order by row_id::bigint limit 1`);
+    expect(keeper).toBeDefined();
+    await query(`update leads set ${keeper!.column} = 'Corrected By App' where id = ${keeper!.id}`);
+
+    const forced = await cli('restore', runId, '--database', database, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('--force: these merged keeper columns');
+    const dry = await cli('restore', runId, '--database', database);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`│ ${keeper!.id} +│ ${keeper!.column} +│ Corrected By App +│ changed since the clean │`));
+    const restored = await cli('restore', runId, '--database', database, '--execute');
+    expect(restored.code, restored.stderr).toBe(1);
+    expect(restored.stdout).toMatch(/merged keeper columns left alone \(conflicts\) +│ 1 /);
+    expect(await query(`select ${keeper!.column} as value from leads where id = ${keeper!.id}`)).toEqual([{ value: 'Corrected By App' }]);
+  });
+
   it('bad input is one line on stderr and exit 2, before anything changes', async () => {
     const before = await state();
     // Flags are checked before the database is opened; the last two need the catalog and the archive.

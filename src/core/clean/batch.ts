@@ -13,7 +13,7 @@ import {
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
-import { archiveKeepersStatement, mergeKeepersStatement, mergeValuesStatement } from '../../sql/merge-plan.js';
+import { archiveKeepersStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatement } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { ChildCount, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
@@ -59,8 +59,10 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   let merged = 0;
   if (context.mergeColumns.length > 0) {
     await mergeValuesStatement(table, context.mergeColumns).execute(connection);
-    await archiveKeepersStatement(table, context.mergeColumns, archiveRef(archiveSchema, 'lead_dedupe_keepers'), runId, batch).execute(connection);
+    const keepers = archiveRef(archiveSchema, 'lead_dedupe_keepers');
+    await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch).execute(connection);
     merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
+    if (merged > 0) await recordMergedValuesStatement(table, keepers, runId).execute(connection);
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {

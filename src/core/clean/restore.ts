@@ -6,6 +6,9 @@ import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import {
+  keeperConflictsCountQuery,
+  keeperConflictsSampleQuery,
+  keeperConflictsStatements,
   keepersCountQuery,
   laterRunsQuery,
   markRestoredStatement,
@@ -16,7 +19,7 @@ import {
   runForUpdateQuery,
   type MovedTarget,
 } from '../../sql/restore-plan.js';
-import { archiveRef } from '../../sql/archive-plan.js';
+import { archiveRef, mergedDataColumnExistsQuery } from '../../sql/archive-plan.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { RestoreConflictError } from './clean-errors.js';
 import { requirePrivileges } from './permissions.js';
@@ -29,6 +32,27 @@ export interface RestoreOptions {
   archiveSchema: string;
   /** false = dry run: the restore is rehearsed in a transaction that is rolled back. */
   execute: boolean;
+  /** Put merged keeper columns back even where the application changed them since the clean (or the archive cannot tell). */
+  force?: boolean;
+}
+
+/** A merged keeper column restore left alone (or, with --force, overwrote). */
+export interface KeeperConflict {
+  keeperId: string;
+  column: string;
+  /** The value it holds now, as text, cut to 60 characters. */
+  current: string | null;
+  /** true: the archive predates the record of what the merge wrote, so "unchanged" cannot be proven. */
+  unproven: boolean;
+}
+
+export interface KeeperConflicts {
+  total: number;
+  unproven: number;
+  /** --force: these columns were put back anyway. */
+  overwritten: boolean;
+  /** The first 100, in id order. */
+  sample: KeeperConflict[];
 }
 
 export interface RestoreResult {
@@ -37,6 +61,8 @@ export interface RestoreResult {
   executed: boolean;
   rowsReinserted: number;
   keepersRestored: number;
+  /** Merged keeper columns that no longer hold what the merge wrote: left as they are unless --force. */
+  keeperConflicts: KeeperConflicts;
   childRows: { table: string; column: string; archived: number; movedBack: number }[];
   durationMs: number;
 }
@@ -96,7 +122,22 @@ async function restoreStatements(
   const reinserted = affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId).execute(connection));
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
   const restorable = names.filter((name) => name !== table.idColumn && columns.find((c) => c.name === name)?.identity === '');
-  const keepersRestored = keepers > 0 && restorable.length > 0 ? affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId).execute(connection)) : 0;
+  const force = options.force ?? false;
+  let keepersRestored = 0;
+  let keeperConflicts: KeeperConflicts = { total: 0, unproven: 0, overwritten: force, sample: [] };
+  if (keepers > 0 && restorable.length > 0) {
+    const hasMergedData = (await mergedDataColumnExistsQuery(archiveSchema).execute(connection)).rows[0]?.present ?? false;
+    for (const statement of keeperConflictsStatements(archiveSchema, table, restorable, runId, hasMergedData)) await statement.execute(connection);
+    const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
+    const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows.map((row) => ({
+      keeperId: row.keeper_id,
+      column: row.column_name,
+      current: row.current_value,
+      unproven: row.unproven,
+    }));
+    keeperConflicts = { total: toNumber(summary?.total), unproven: toNumber(summary?.unproven), overwritten: force, sample };
+    keepersRestored = affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId, force).execute(connection));
+  }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
@@ -104,8 +145,10 @@ async function restoreStatements(
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
-  return { rowsReinserted: reinserted, keepersRestored, childRows };
+  return { rowsReinserted: reinserted, keepersRestored, keeperConflicts, childRows };
 }
+
+const CONFLICT_SAMPLE = 100;
 
 interface RunInfo {
   table: string;
