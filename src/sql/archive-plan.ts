@@ -3,6 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from '../core/clean/clean-types.js';
 import { TEMP } from './clean-temp-tables.js';
+import { movedRowValue, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
@@ -175,17 +176,16 @@ join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
 where m.rank_in_group > 1`;
 }
 
-/** Each child row about to be re-pointed: its primary key and the old and new value. */
-export function archiveMovedStatement(schema: string, reference: ChildReference, runId: number, batch: number): RawBuilder<unknown> {
+/** Each child row about to be re-pointed: its primary key and the old and new value (JSON null when it becomes NULL). */
+export function archiveMovedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
   const pk = reference.primaryKey.map((column) => columnRef(column, 'c'));
   const column = columnRef(reference.column, 'c');
   return sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
   (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
 select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
-       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}), to_jsonb(m.keeper_id)
-from ${sql.id(reference.schema, reference.table)} as c
-join ${TEMP.members} as m on ${column} = m.row_id
-where m.rank_in_group > 1`;
+       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}),
+       coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
+${movedRowsFrom(reference, idColumn, false)}`;
 }
 
 export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {

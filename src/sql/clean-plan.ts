@@ -38,6 +38,7 @@ from (select dg.*, row_number() over (order by ${order}) as group_no
       limit ${limit}) as g
 join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'g')}`,
     sql`create index on ${TEMP.stage} (batch_no)`,
+    sql`create index on ${TEMP.stage} (row_id)`,
     sql`analyze ${TEMP.stage}`,
   ];
 }
@@ -149,20 +150,71 @@ export function dropSkippedStatement(): RawBuilder<unknown> {
   return sql`delete from ${TEMP.members} where group_id in (select group_id from ${TEMP.skipped})`;
 }
 
-/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */
-export function repointStatement(reference: ChildReference): RawBuilder<unknown> {
-  const column = sql.id(reference.column);
-  return sql`update ${sql.id(reference.schema, reference.table)} as c
-set ${column} = m.keeper_id
-from ${TEMP.members} as m
-where ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
+/**
+ * The child rows a batch re-points, as a condition on the child (c) and
+ * the batch's members (m): every row that references a removed lead.
+ * A self-reference (leads.parent_id → leads.id) leaves out rows that are
+ * themselves removed (they leave with their archived, original value): in
+ * --execute those of this batch (earlier batches' are gone already); in the
+ * dry run, which ranks every batch at once, those of this or an earlier
+ * batch (ld_stage's batch numbers), so both count the same rows.
+ */
+export function movedRowsCondition(reference: ChildReference, idColumn: string, allBatches: boolean): RawBuilder<unknown> {
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
+  if (!reference.self) return moved;
+  const sameOrEarlier = allBatches
+    ? sql` and (select sv.batch_no from ${TEMP.stage} as sv where sv.row_id = v.row_id) <= (select sm.batch_no from ${TEMP.stage} as sm where sm.row_id = m.row_id)`
+    : sql``;
+  return sql`${moved}
+  and not exists (select 1 from ${TEMP.members} as v where v.row_id = ${columnRef(idColumn, 'c')} and v.rank_in_group > 1${sameOrEarlier})`;
 }
 
-export function childRowsToMoveQuery(reference: ChildReference): RawBuilder<{ n: string | number }> {
+/** The moved rows of one child with their batch member: `from <child> as c join ld_members as m on …`. */
+export function movedRowsFrom(reference: ChildReference, idColumn: string, allBatches: boolean): RawBuilder<unknown> {
+  return sql`from ${sql.id(reference.schema, reference.table)} as c
+join ${TEMP.members} as m on ${movedRowsCondition(reference, idColumn, allBatches)}`;
+}
+
+/**
+ * The value a moved row gets: the keeper; for a self-reference, a keeper
+ * that referenced a copy of itself gets NULL instead of itself (no
+ * self-cycles; the archive keeps the old value, restore puts it back).
+ */
+export function movedRowValue(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  return reference.self ? sql`case when ${columnRef(idColumn, 'c')} = m.keeper_id then null else m.keeper_id end` : sql`m.keeper_id`;
+}
+
+/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */
+export function repointStatement(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  return sql`update ${sql.id(reference.schema, reference.table)} as c
+set ${sql.id(reference.column)} = ${movedRowValue(reference, idColumn)}
+from ${TEMP.members} as m
+where ${movedRowsCondition(reference, idColumn, false)}`;
+}
+
+/** The dry run's count: exactly the rows --execute re-points, batch by batch. */
+export function childRowsToMoveQuery(reference: ChildReference, idColumn: string): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n
+${movedRowsFrom(reference, idColumn, true)}`;
+}
+
+/**
+ * A group whose keeper references one of its own copies through a NOT NULL
+ * self-reference cannot be cleaned: the keeper would have to become its own
+ * parent. Such groups are skipped and reported, like child unique conflicts.
+ */
+export function selfParentConflictStatements(references: ChildReference[], idColumn: string): RawBuilder<unknown>[] {
+  return references
+    .filter((reference) => reference.self && reference.notNull)
+    .map((reference) => {
+      const reason = `its keeper references a copy of itself through ${reference.table}.${reference.column}, which is NOT NULL: it would become its own parent`;
+      return sql`insert into ${TEMP.skipped} (group_id, reason)
+select distinct m.group_id, ${reason}::text
 from ${sql.id(reference.schema, reference.table)} as c
 join ${TEMP.members} as m on ${columnRef(reference.column, 'c')} = m.row_id
-where m.rank_in_group > 1`;
+where m.rank_in_group > 1 and ${columnRef(idColumn, 'c')} = m.keeper_id
+  and not exists (select 1 from ${TEMP.skipped} as s where s.group_id = m.group_id)`;
+    });
 }
 
 /** The delete itself, on the materialised victim ids. */

@@ -170,7 +170,7 @@ cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${ta
 where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
   and m.column_name = ${target.column_name}
   and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-  and to_jsonb(${columnRef(target.column_name, 'c')}) = m.new_value`;
+  and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value`;
 }
 
 export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChildReference } from '../../src/core/clean/clean-types.js';
-import { childConflictStatements, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
+import { childConflictStatements, childRowsToMoveQuery, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
@@ -17,12 +17,15 @@ const notes: ChildReference = {
   column: 'lead_id',
   primaryKey: ['id'],
   onDelete: 'restrict',
+  self: false,
+  notNull: true,
+  indexed: true,
   uniqueIndexes: [{ name: 'notes_uq', columns: ['lead_id', 'kind'], nullsNotDistinct: false }],
 };
 
 describe('clean planners', () => {
   it('stages only the duplicate groups, numbered in key order and cut into batches', () => {
-    const [drop, create, index, analyze] = stageStatements(key, 1000, 50).map((statement) => compileSql(statement).sql);
+    const [drop, create, index, rowIndex, analyze] = stageStatements(key, 1000, 50).map((statement) => compileSql(statement).sql);
     expect(drop).toBe('drop table if exists "pg_temp"."ld_stage"');
     expect(create).toBe(`create temporary table ld_stage as
 select "l"."id" as row_id, g.group_no, (g.group_no - 1) / 1000 as batch_no
@@ -35,7 +38,7 @@ having count(*) > 1) as dg
       order by "ld_k1", "ld_k2"
       limit 50) as g
 join "public"."leads" as l on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"`);
-    expect([index, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'analyze "pg_temp"."ld_stage"']);
+    expect([index, rowIndex, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'create index on "pg_temp"."ld_stage" (row_id)', 'analyze "pg_temp"."ld_stage"']);
   });
 
   it('locks a batch in id order and re-reads its key, group id, created time and filled columns', () => {
@@ -65,10 +68,23 @@ order by "l"."id" for update of l`,
     expect(compileSql(deleteVictimsStatement(key)).sql).toBe(`delete from "public"."leads" as l
 using "pg_temp"."ld_members" as m
 where "l"."id" = m.row_id and m.rank_in_group > 1`);
-    expect(compileSql(repointStatement(notes)).sql).toBe(`update "public"."notes" as c
+    expect(compileSql(repointStatement(notes, 'id')).sql).toBe(`update "public"."notes" as c
 set "lead_id" = m.keeper_id
 from "pg_temp"."ld_members" as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
+  });
+
+  it('re-points a self-reference without moving removed rows or making a keeper its own parent, and counts the same rows in the dry run', () => {
+    const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: false, uniqueIndexes: [] };
+    expect(compileSql(repointStatement(parent, 'id')).sql).toBe(`update "public"."leads" as c
+set "parent_id" = case when "c"."id" = m.keeper_id then null else m.keeper_id end
+from "pg_temp"."ld_members" as m
+where "c"."parent_id" = m.row_id and m.rank_in_group > 1
+  and not exists (select 1 from "pg_temp"."ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1)`);
+    expect(compileSql(childRowsToMoveQuery(parent, 'id')).sql).toBe(`select count(*) as n
+from "public"."leads" as c
+join "pg_temp"."ld_members" as m on "c"."parent_id" = m.row_id and m.rank_in_group > 1
+  and not exists (select 1 from "pg_temp"."ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and (select sv.batch_no from "pg_temp"."ld_stage" as sv where sv.row_id = v.row_id) <= (select sm.batch_no from "pg_temp"."ld_stage" as sm where sm.row_id = m.row_id))`);
   });
 
   it('finds groups whose re-point would break a child unique index, NULLs distinct', () => {
@@ -150,7 +166,7 @@ cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_obj
 where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
   and m.column_name = $5
   and jsonb_build_array("c"."id") = m.child_pk
-  and to_jsonb("c"."lead_id") = m.new_value`,
+  and coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb) = m.new_value`,
       parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
     });
   });

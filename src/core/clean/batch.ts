@@ -10,6 +10,7 @@ import {
   lockBatchStatement,
   rankStatements,
   repointStatement,
+  selfParentConflictStatements,
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
@@ -34,6 +35,7 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
   await lockBatchStatement(key, batch, lock, keep).execute(connection);
   for (const statement of rankStatements(keep)) await statement.execute(connection);
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
+  for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];
@@ -66,8 +68,8 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
-    await archiveMovedStatement(archiveSchema, reference, runId, batch).execute(connection);
-    const rows = affected(await repointStatement(reference).execute(connection));
+    await archiveMovedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection);
+    const rows = affected(await repointStatement(reference, table.idColumn).execute(connection));
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
   const removed = affected(await deleteVictimsStatement(key).execute(connection));

@@ -40,6 +40,12 @@ export interface ChildReference {
   /** The child's primary key columns: how the archive finds a moved row again. */
   primaryKey: string[];
   onDelete: string;
+  /** A foreign key from the leads table to itself (e.g. parent_id): merge never fills it, and a keeper never becomes its own parent. */
+  self: boolean;
+  /** The referencing column is NOT NULL. */
+  notNull: boolean;
+  /** Some index on the child table starts with the referencing column; without one, every re-point and delete scans the child. */
+  indexed: boolean;
   /** Unique indexes on the child that include `column`: re-pointing could break them. */
   uniqueIndexes: { name: string; columns: string[]; nullsNotDistinct: boolean }[];
 }

@@ -39,7 +39,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
         }
         const childRows: ChildCount[] = [];
         for (const reference of context.references) {
-          const rows = toNumber((await childRowsToMoveQuery(reference).execute(connection)).rows[0]?.n);
+          const rows = toNumber((await childRowsToMoveQuery(reference, key.table.idColumn).execute(connection)).rows[0]?.n);
           childRows.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
         }
         const sample = (await sampleGroupsQuery(options.sampleGroups).execute(connection)).rows.map((row) => ({
