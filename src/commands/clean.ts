@@ -14,6 +14,7 @@ import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 import { cleanProgress } from '../render/clean-progress.js';
 import { openCsvFile } from '../render/csv-file.js';
 import { formatCount } from '../render/format.js';
+import { unindexedChildKeyLines } from '../render/clean-warnings.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues {
   execute?: boolean;
@@ -64,6 +65,7 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     const options = { key, ...cleanSettings };
     if (!flags.execute) {
       const plan = await withSpinner('planning', flags, () => planClean(database, options));
+      for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
       await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
@@ -71,7 +73,11 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     process.once('SIGINT', onSigint);
     let result;
     try {
-      result = await applyClean(database, options, { signal: interrupt.signal, onProgress: (p) => progress.update(p) });
+      result = await applyClean(database, options, {
+        signal: interrupt.signal,
+        onProgress: (p) => progress.update(p),
+        onUnindexedChildKeys: (keys) => unindexedChildKeyLines(keys).forEach((line) => note(line, flags)),
+      });
     } finally {
       process.off('SIGINT', onSigint);
       progress.stop();

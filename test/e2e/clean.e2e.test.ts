@@ -108,6 +108,23 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     expect(await query(`select ${keeper!.column} as value from leads where id = ${keeper!.id}`)).toEqual([{ value: 'Corrected By App' }]);
   });
 
+  it('warns on stderr, and in the JSON plan, about a child foreign key without an index, before the dry run and before --execute; builds no index', async () => {
+    await query(`create table "Lead Notes" (id serial primary key, "Lead" bigint references leads (id), body text)`);
+    await query(`insert into "Lead Notes" ("Lead", body) select id, 'n' from leads where id % 7 = 0`);
+    const indexesBefore = await query<{ n: string }>(`select count(*) as n from pg_index where indrelid = '"Lead Notes"'::regclass`);
+    const warning =
+      'lead-dedupe: warning: public.Lead Notes.Lead has no index: re-pointing and deleting will scan public.Lead Notes once per batch; CREATE INDEX CONCURRENTLY ON public."Lead Notes" ("Lead") would help\n';
+    const dry = await cli('clean', '--database', database, '--key', 'device-phone', '--format', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe(warning);
+    expect(JSON.parse(dry.stdout).unindexedChildKeys).toEqual([{ schema: 'public', table: 'Lead Notes', column: 'Lead', constraint: 'Lead Notes_Lead_fkey' }]);
+    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--max-groups', '1', '--format', 'json');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toBe(warning);
+    expect(await query(`select count(*) as n from pg_index where indrelid = '"Lead Notes"'::regclass`)).toEqual(indexesBefore);
+    await query('drop table "Lead Notes"');
+  });
+
   it('bad input is one line on stderr and exit 2, before anything changes', async () => {
     const before = await state();
     // Flags are checked before the database is opened; the last two need the catalog and the archive.

@@ -15,7 +15,8 @@ import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { ensureArchive } from './archive.js';
 import { applyBatch, selectBatch, type BatchChanges, type BatchSelection } from './batch.js';
 import { loadCleanContext, type CleanContext } from './clean-context.js';
-import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
+import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup, UnindexedChildKey } from './clean-types.js';
+import { unindexedChildKeys } from './foreign-keys.js';
 import { requirePrivileges } from './permissions.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -25,6 +26,8 @@ export interface CleanHooks {
   /** SIGINT: the run stops after the batch in flight and reports. */
   signal?: AbortSignal;
   onProgress?: (progress: CleanProgress) => void;
+  /** Before the first change: child foreign keys without an index (each batch will scan those children). */
+  onUnindexedChildKeys?: (keys: UnindexedChildKey[]) => void;
 }
 
 /**
@@ -39,6 +42,8 @@ export async function applyClean(database: Database, options: CleanOptions, hook
   const context = await loadCleanContext(database, options);
   const table = options.key.table;
   await requirePrivileges(database.db, { table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
+  const unindexed = unindexedChildKeys(context.references);
+  if (unindexed.length > 0) hooks.onUnindexedChildKeys?.(unindexed);
   return database.db.connection().execute(async (connection) => {
     await acquireTableLock(connection, table, options.archiveSchema);
     try {
@@ -110,6 +115,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
     retries,
     longestBatchMs: Math.round(longestBatchMs),
     archiveSchema,
+    unindexedChildKeys: unindexedChildKeys(context.references),
     stoppedBecause,
     durationMs: Math.round(performance.now() - started),
   });

@@ -57,6 +57,14 @@ export interface ChildCount {
   rows: number;
 }
 
+/** A child foreign key whose referencing column no index starts with: each batch's re-point and delete scan that child. */
+export interface UnindexedChildKey {
+  schema: string;
+  table: string;
+  column: string;
+  constraint: string;
+}
+
 export interface SkippedGroup {
   groupId: string;
   reason: string;
@@ -89,6 +97,8 @@ export interface CleanPlan {
   batches: number;
   batchSize: number;
   sample: SampleGroup[];
+  /** Child foreign keys without an index on their column (a warning; nothing is created). */
+  unindexedChildKeys: UnindexedChildKey[];
   durationMs: number;
 }
 
@@ -122,6 +132,7 @@ export interface CleanResult {
   /** The longest committed batch transaction: the longest any row lock of this run was held. */
   longestBatchMs: number;
   archiveSchema: string;
+  unindexedChildKeys: UnindexedChildKey[];
   /** Why the run stopped early (interrupted, timed out); null when it finished. */
   stoppedBecause: string | null;
   durationMs: number;

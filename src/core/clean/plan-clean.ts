@@ -9,6 +9,7 @@ import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
 import { selectBatch } from './batch.js';
 import { rehearse } from '../../db/transaction.js';
 import { missingPrivileges } from './permissions.js';
+import { unindexedChildKeys } from './foreign-keys.js';
 
 export interface CleanPlanWithChecks extends CleanPlan {
   /** Rights --execute would need and this user lacks (empty = fine). */
@@ -68,6 +69,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
           batchSize: options.batchSize,
           sample,
           missingPrivileges: missing,
+          unindexedChildKeys: unindexedChildKeys(context.references),
           durationMs: Math.round(performance.now() - started),
         };
       });
