@@ -34,6 +34,7 @@ export function cleanCommand(run: ActionRunner): Command {
     .option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)', collect, [])
     .option('--execute', 'apply the clean-up (without it: print the plan, change nothing)')
     .option('--batch-size <groups>', 'groups per transaction (default: 1000)')
+    .option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)')
     .option('--max-groups <n>', 'clean at most this many groups in this run')
     .option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)')
     .option('--lock-timeout <duration>', 'give up waiting for row locks after this long, then retry the batch (default: 5s)')

@@ -73,6 +73,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
       mergeRules: options.mergeRules,
       mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
       batchSize: options.batchSize,
+      batchRows: options.batchRows,
       maxGroups: options.maxGroups,
       pauseMs: options.pauseMs,
       lockTimeoutMs: options.lockTimeoutMs,
@@ -89,6 +90,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
   let retries = 0;
   let batches = 0;
   let longestBatchMs = 0;
+  let largestBatchRows = 0;
   let stoppedBecause: string | null = null;
   let status: RunStatus = 'done';
   const result = (): CleanResult => ({
@@ -114,13 +116,14 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
     batchesDone: totals.batchesDone,
     retries,
     longestBatchMs: Math.round(longestBatchMs),
+    largestBatchRows,
     archiveSchema,
     unindexedChildKeys: unindexedChildKeys(context.references),
     stoppedBecause,
     durationMs: Math.round(performance.now() - started),
   });
   try {
-    for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(connection);
+    for (const statement of stageStatements(key, options.batchSize, options.batchRows, options.maxGroups)) await statement.execute(connection);
     const stage = (await stageSummaryQuery().execute(connection)).rows[0];
     totals.groupsPlanned = toNumber(stage?.groups);
     batches = toNumber(stage?.batches);
@@ -137,6 +140,7 @@ async function runBatches(connection: Db, context: CleanContext, hooks: CleanHoo
           const batchStarted = performance.now();
           const next = await inTransaction(connection, () => oneBatch(connection, context, runId, batch, totals));
           longestBatchMs = Math.max(longestBatchMs, performance.now() - batchStarted);
+          largestBatchRows = Math.max(largestBatchRows, next.selection.locked);
           Object.assign(totals, next.totals);
           skipped.push(...next.selection.skipped);
           break;

@@ -9,6 +9,7 @@ export interface CleanFlagValues {
   mode?: string;
   mergeRule: string[];
   batchSize?: string;
+  batchRows?: string;
   maxGroups?: string;
   pause?: string;
   lockTimeout?: string;
@@ -22,6 +23,7 @@ export const CLEAN_DEFAULTS = {
   keep: 'oldest' as KeepPolicy,
   mode: 'merge' as CleanMode,
   batchSize: 1000,
+  batchRows: 10_000,
   pauseMs: 0,
   lockTimeoutMs: 5_000,
   statementTimeoutMs: 60_000,
@@ -30,7 +32,7 @@ export const CLEAN_DEFAULTS = {
   sampleGroups: 5,
 };
 
-const CONFIG_FIELDS = ['keep', 'mode', 'mergeRules', 'batchSize', 'maxGroups', 'pause', 'lockTimeout', 'statementTimeout', 'archiveSchema', 'retries'];
+const CONFIG_FIELDS = ['keep', 'mode', 'mergeRules', 'batchSize', 'batchRows', 'maxGroups', 'pause', 'lockTimeout', 'statementTimeout', 'archiveSchema', 'retries'];
 
 /**
  * Flags over `commands.clean` in the config file over the defaults. Durations
@@ -52,6 +54,8 @@ export function resolveCleanSettings(flags: CleanFlagValues, config: Record<stri
     mode: oneOf(pick(flags.mode, 'mode'), CLEAN_MODES, '--mode') ?? CLEAN_DEFAULTS.mode,
     mergeRules,
     batchSize: whole(pick(flags.batchSize, 'batchSize'), '--batch-size', 1) ?? CLEAN_DEFAULTS.batchSize,
+    // 2 at least: a chunk of a large group is its keeper plus batchRows - 1 others.
+    batchRows: whole(pick(flags.batchRows, 'batchRows'), '--batch-rows', 2) ?? CLEAN_DEFAULTS.batchRows,
     maxGroups: whole(pick(flags.maxGroups, 'maxGroups'), '--max-groups', 1) ?? null,
     pauseMs: duration(pick(flags.pause, 'pause'), '--pause') ?? CLEAN_DEFAULTS.pauseMs,
     lockTimeoutMs: duration(pick(flags.lockTimeout, 'lockTimeout'), '--lock-timeout', 1) ?? CLEAN_DEFAULTS.lockTimeoutMs,

@@ -18,6 +18,8 @@ export interface CleanOptions {
   mergeRules: Record<string, MergeRule>;
   /** Groups per transaction. */
   batchSize: number;
+  /** Rows per transaction (the row locks it holds): groups are packed under it, a larger group is removed in chunks. */
+  batchRows: number;
   /** Cap on the groups one run handles; null = all. */
   maxGroups: number | null;
   pauseMs: number;
@@ -96,6 +98,7 @@ export interface CleanPlan {
   skipped: SkippedGroup[];
   batches: number;
   batchSize: number;
+  batchRows: number;
   sample: SampleGroup[];
   /** Child foreign keys without an index on their column (a warning; nothing is created). */
   unindexedChildKeys: UnindexedChildKey[];
@@ -131,6 +134,8 @@ export interface CleanResult {
   retries: number;
   /** The longest committed batch transaction: the longest any row lock of this run was held. */
   longestBatchMs: number;
+  /** The most rows one committed batch locked (at most --batch-rows). */
+  largestBatchRows: number;
   archiveSchema: string;
   unindexedChildKeys: UnindexedChildKey[];
   /** Why the run stopped early (interrupted, timed out); null when it finished. */

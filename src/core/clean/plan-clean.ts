@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
 import { childRowsToMoveQuery, dropStageStatement, sampleGroupsQuery, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
-import { keepersToMergeQuery, mergeValuesStatement } from '../../sql/merge-plan.js';
+import { donorsStatement, keepersToMergeQuery, mergeValuesStatement } from '../../sql/merge-plan.js';
 import { describeNormalize } from '../../keys/key-summary.js';
 import { loadCleanContext } from './clean-context.js';
 import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
@@ -29,12 +29,13 @@ export async function planClean(database: Database, options: CleanOptions): Prom
   const missing = await missingPrivileges(database.db, { table: key.table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
   return database.db.connection().execute(async (connection) => {
     try {
-      for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(connection);
+      for (const statement of stageStatements(key, options.batchSize, options.batchRows, options.maxGroups)) await statement.execute(connection);
       const stage = (await stageSummaryQuery().execute(connection)).rows[0];
       return await rehearse(connection, async () => {
         const selection = await selectBatch(connection, context, null, false);
         let keepersToMerge = 0;
         if (context.mergeColumns.length > 0) {
+          await donorsStatement(key, null).execute(connection);
           await mergeValuesStatement(key.table, context.mergeColumns).execute(connection);
           keepersToMerge = toNumber((await keepersToMergeQuery(key.table, context.mergeColumns).execute(connection)).rows[0]?.n);
         }
@@ -67,6 +68,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
           skipped: selection.skipped.slice(0, 20),
           batches: toNumber(stage?.batches),
           batchSize: options.batchSize,
+          batchRows: options.batchRows,
           sample,
           missingPrivileges: missing,
           unindexedChildKeys: unindexedChildKeys(context.references),
