@@ -134,6 +134,7 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
       [['clean', '--key', 'device-phone', '--merge-rule', 'email=shortest'], 'lead-dedupe: --merge-rule takes <column>=newest|oldest|keeper|longest, e.g. email=newest; got "email=shortest"\n'],
       [['clean', '--key', 'device-phone', '--lock-timeout', 'soon'], 'lead-dedupe: --lock-timeout takes a duration such as 500ms, 5s or 2m (a bare number is ms); got "soon"\n'],
       [['clean', '--key', 'device-phone', '--batch-size', '0'], 'lead-dedupe: --batch-size must be at least 1; got 0\n'],
+      [['clean', '--key', 'device-phone', '--batch-rows', '1'], 'lead-dedupe: --batch-rows must be at least 2; got 1\n'],
       [['clean', '--key', 'device-phone', '--keep', 'best'], "error: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n"],
       [['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'], 'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n'],
       [['restore', '99'], 'lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs)\n'],
