@@ -19,6 +19,7 @@ import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 import { cleanProgress } from '../render/clean-progress.js';
 import { openCsvFile } from '../render/csv-file.js';
 import { formatCount } from '../render/format.js';
+import { unindexedChildKeyLines } from '../render/clean-warnings.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues {
   execute?: boolean;
@@ -38,6 +39,7 @@ export function cleanCommand(run: ActionRunner): Command {
     .option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)', collect, [])
     .option('--execute', 'apply the clean-up (without it: print the plan, change nothing)')
     .option('--batch-size <groups>', 'groups per transaction (default: 1000)')
+    .option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)')
     .option('--max-groups <n>', 'clean at most this many groups in this run')
     .option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)')
     .option('--lock-timeout <duration>', 'give up waiting for row locks after this long, then retry the batch (default: 5s)')
@@ -70,6 +72,7 @@ async function runClean(flags: CleanFlags): Promise<ExitCode> {
     }
     if (!flags.execute) {
       const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
+      for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
       await writeReport(renderCleanReport({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
@@ -96,7 +99,12 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
     const progress = await cleanProgress(flags);
     let result: CleanResult;
     try {
-      result = await applyClean(database, options, { signal: interrupt.stop, cancel: interrupt.now, onProgress: (p) => progress.update(p) });
+      result = await applyClean(database, options, {
+        signal: interrupt.stop,
+        cancel: interrupt.now,
+        onProgress: (p) => progress.update(p),
+        onUnindexedChildKeys: (keys) => unindexedChildKeyLines(keys).forEach((line) => note(line, flags)),
+      });
     } finally {
       progress.stop();
     }

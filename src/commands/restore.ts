@@ -16,6 +16,7 @@ import { renderCleanReport, type CleanFormat } from '../render/clean-render.js';
 
 interface RestoreFlags extends TableFlags {
   execute?: boolean;
+  force?: boolean;
   archiveSchema?: string;
   lockTimeout?: string;
   statementTimeout?: string;
@@ -30,6 +31,7 @@ export function restoreCommand(run: ActionRunner): Command {
   return command
     .argument('<run-id>', 'the run to undo (see lead-dedupe runs)')
     .option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)')
+    .option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)')
     .option('--archive-schema <name>', 'schema of the archive (default: lead_dedupe)')
     .option('--lock-timeout <duration>', 'give up when a lock is not granted within this long, e.g. 5s (default: 5s, as clean)')
     .option('--statement-timeout <duration>', 'cancel a statement running longer than this, e.g. 10m (default: 60s, as clean)')
@@ -48,7 +50,7 @@ async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitC
     lockTimeoutMs: optionalDuration(flags.lockTimeout, '--lock-timeout', 1, CLEAN_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: optionalDuration(flags.statementTimeout, '--statement-timeout', 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
-  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, ...timeouts };
+  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false, ...timeouts };
   const result = await withDatabase(
     settings.target,
     (database) =>
@@ -66,7 +68,9 @@ async function runRestore(runIdText: string, flags: RestoreFlags): Promise<ExitC
     if (!flags.quiet) process.stdout.write(report);
     throw new FileWriteError(`run ${runId} was restored, but ${firstLineOf(error)}`);
   }
-  return ExitCode.ok;
+  // Restored, but columns the application changed were left alone: a person should look (the report lists them).
+  const leftAlone = result.executed && !result.keeperConflicts.overwritten && result.keeperConflicts.total > 0;
+  return leftAlone ? ExitCode.runtime : ExitCode.ok;
 }
 
 /**
