@@ -6,6 +6,7 @@ import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
 import { resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
 import { UsageError } from '../../src/errors.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
@@ -216,6 +217,33 @@ where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
   and coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb) = m.new_value`,
       parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
     });
+  });
+
+  it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {
+    const restore = { schema: 'lead_dedupe', table, columns: ['email'], runId: 7, hasMergedData: true, force: false };
+    expect(compileSql(keepersToRestoreQuery(restore))).toEqual({
+      sql: `with "ld_restore_conflicts" as materialized (select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
+from "lead_dedupe"."lead_dedupe_keepers" as k
+cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
+join "public"."leads" as t on "t"."id" = "p"."id"
+cross join lateral jsonb_populate_record(null::"public"."leads", coalesce(k.merged_data, '{}'::jsonb)) as w
+cross join lateral (values ($1::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
+where k.run_id = $2 and c.column_name = any(k.merged_columns)
+  and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value))
+select count(*) as n
+from "public"."leads" as t
+where exists (select 1
+              from "lead_dedupe"."lead_dedupe_keepers" as k
+              cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
+              where k.run_id = $3 and "t"."id" = "p"."id"
+                and exists (select 1 from unnest(k.merged_columns) as mc(name) where not exists (select 1 from "ld_restore_conflicts" as x where x.keeper_id = k.row_id and x.column_name = mc.name)))`,
+      parameters: ['email', 7, 7],
+    });
+    expect(compileSql(keepersToRestoreQuery({ ...restore, force: true })).sql).toContain('where true))');
+    expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain(
+      'select count(*) as total, count(*) filter (where unproven) as unproven from "ld_restore_conflicts"',
+    );
+    expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain('null::jsonb is null as unproven');
   });
 
   it('quotes hostile identifiers instead of running them', () => {
