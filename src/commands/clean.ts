@@ -19,6 +19,7 @@ import { renderClean, type CleanFormat } from '../render/clean/index.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
 import { formatCount } from '../render/shared/format.js';
+import { unindexedChildKeyLines } from '../render/clean/warnings.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;
@@ -38,6 +39,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     ),
     new Option('--execute', 'apply the clean-up (without it: print the plan, change nothing)'),
     new Option('--batch-size <groups>', 'groups per transaction (default: 1000)'),
+    new Option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)'),
     new Option('--max-groups <n>', 'clean at most this many groups in this run'),
     new Option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)'),
     ...timeoutOptions(),
@@ -74,6 +76,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
     }
     if (!flags.execute) {
       const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
+      for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
       await writeReport(renderClean({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
@@ -100,7 +103,12 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
     const progress = await cleanProgress(flags);
     let result: CleanResult;
     try {
-      result = await applyClean(database, options, { signal: interrupt.stop, cancel: interrupt.now, onProgress: (p) => progress.update(p) });
+      result = await applyClean(database, options, {
+        signal: interrupt.stop,
+        cancel: interrupt.now,
+        onProgress: (p) => progress.update(p),
+        onUnindexedChildKeys: (keys) => unindexedChildKeyLines(keys).forEach((line) => note(line, flags)),
+      });
     } finally {
       progress.stop();
     }

@@ -16,6 +16,7 @@ import { renderRestore, type RestoreFormat } from '../render/restore/index.js';
 
 interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<RestoreFormat> {
   execute?: boolean;
+  force?: boolean;
 }
 
 export const restoreCommand: CommandSpec<RestoreFlags> = {
@@ -25,6 +26,7 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
   options: [
     ...connectionOptions(),
     new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
+    new Option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)'),
     archiveOption('schema of the archive (default: lead_dedupe)'),
     ...timeoutOptions(),
     ...outputOptions(['table', 'json']),
@@ -42,7 +44,7 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
     lockTimeoutMs: optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: optionalDuration(flags.statementTimeout, source('--statement-timeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
-  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, ...timeouts };
+  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false, ...timeouts };
   const result = await withDatabase(
     settings.target,
     (database) =>
@@ -60,7 +62,9 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
     if (!flags.quiet) process.stdout.write(report);
     throw new FileWriteError(`run ${runId} was restored, but ${firstLineOf(error)}`);
   }
-  return ExitCode.ok;
+  // Restored, but columns the application changed were left alone: a person should look (the report lists them).
+  const leftAlone = result.executed && !result.keeperConflicts.overwritten && result.keeperConflicts.total > 0;
+  return leftAlone ? ExitCode.runtime : ExitCode.ok;
 }
 
 /**

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
 import { NORMALIZE_RULES, type NormalizeRule } from './key-definition.js';
+import { UNICODE_DIGITS } from './unicode-digits.js';
 
 export function parseNormalizeRule(text: string): NormalizeRule {
   const rule = NORMALIZE_RULES.find((candidate) => candidate === text.trim().toLowerCase());
@@ -48,7 +49,7 @@ export function normalizeExpression(
     case 'lower':
       return sql`lower(btrim(${column}))`;
     case 'digits':
-      return sql`nullif(regexp_replace(${column}, '[^0-9]', '', 'g'), '')`;
+      return sql`nullif(${onlyDigits(column)}, '')`;
     case 'e164':
       return e164Expression(column, callingCode ?? callingCodeFor(null));
     default:
@@ -56,14 +57,28 @@ export function normalizeExpression(
   }
 }
 
+/**
+ * The value's digits, Unicode decimal digits (Arabic-Indic, Devanagari,
+ * fullwidth, …) first mapped to ASCII. translate() scans its 760-character
+ * map for every character, so it only runs on values that hold a non-ASCII
+ * character at all (in UTF8, more bytes than characters); plain ASCII phones
+ * cost one length comparison more than before. All IMMUTABLE.
+ */
+function onlyDigits(column: RawBuilder<unknown>): RawBuilder<unknown> {
+  const ascii = sql`(case when octet_length(${column}) = length(${column}) then ${column} else translate(${column}, ${sql.lit(UNICODE_DIGITS.from)}, ${sql.lit(UNICODE_DIGITS.to)}) end)`;
+  return sql`regexp_replace(${ascii}, '[^0-9]', '', 'g')`;
+}
+
+/**
+ * The digits are computed once (they carry the Unicode digit map, ~2 KB of
+ * SQL), then a chain of anchored replacements applies the first matching
+ * rule; a leading `p` marks a value that started with `+`:
+ *   no digits → NULL · `+` or `00` → `+` · `0` → `+<code>` · `<code>…` → `+<code>…` · else `+<code>` prepended
+ */
 function e164Expression(column: RawBuilder<unknown>, callingCode: string): RawBuilder<unknown> {
   if (!/^[0-9]{1,4}$/.test(callingCode)) throw new UsageError(`invalid calling code "${callingCode}"`);
-  const digits = sql`regexp_replace(${column}, '[^0-9]', '', 'g')`;
-  const code = sql.lit(callingCode);
-  return sql`(case when ${digits} = '' then null
- when ${column} ~ '^[[:space:]]*[+]' then '+' || ${digits}
- when ${digits} like '00%' then '+' || substr(${digits}, 3)
- when ${digits} like '0%' then '+' || ${code} || substr(${digits}, 2)
- when ${digits} like ${sql.lit(`${callingCode}%`)} then '+' || ${digits}
- else '+' || ${code} || ${digits} end)`;
+  const marked = sql`(case when ${column} ~ '^[[:space:]]*[+]' then 'p' else '' end) || ${onlyDigits(column)}`;
+  const withPrefix = sql.lit(`+${callingCode}`);
+  return sql`nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(${marked},
+ '^p?$', ''), '^(p|00)', '+'), '^0', ${withPrefix}), ${sql.lit(`^${callingCode}`)}, ${withPrefix}), '^(?=[0-9])', ${withPrefix}), '')`;
 }

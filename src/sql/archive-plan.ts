@@ -3,6 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from '../core/clean/clean-types.js';
 import { TEMP } from './clean-temp-tables.js';
+import { movedRowValue, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
@@ -65,6 +66,7 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
   row_id text not null,
   merged_columns text[] not null,
   row_data jsonb not null,
+  merged_data jsonb,
   primary key (run_id, row_id)
 )`,
     sql`create table if not exists ${archiveRef(schema, 'lead_dedupe_moved')} (
@@ -91,16 +93,25 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
 }
 
 /**
- * Upgrades a runs table made by a version that recorded the table only as
- * schema.name text (ambiguous when the schema holds a dot): adds the two
- * columns and fills them for the old runs, from the catalog when a table of
- * that qualified name exists, else by splitting at the first dot.
+ * Upgrades an archive made by an earlier version, only with the statements
+ * `state` says are missing (an ALTER takes an exclusive lock, and needs the
+ * table's owner even when the column is already there):
+ * - a runs table that recorded the table only as schema.name text
+ *   (ambiguous when the schema holds a dot): adds the two columns and fills
+ *   them for the old runs, from the catalog when a table of that qualified
+ *   name exists, else by splitting at the first dot;
+ * - a keepers table without `merged_data` (what the merge wrote into each
+ *   filled column, read back after the merge: restore only puts a column
+ *   back while it still holds that value): adds the column; archived
+ *   keepers of older runs keep NULL there (restore cannot prove them unchanged).
  */
-export function archiveUpgradeStatements(schema: string): RawBuilder<unknown>[] {
+export function archiveUpgradeStatements(schema: string, state: ArchiveState = { runs_up_to_date: false, keepers_up_to_date: false }): RawBuilder<unknown>[] {
   const runs = archiveRef(schema, 'lead_dedupe_runs');
-  return [
-    sql`alter table ${runs} add column if not exists table_schema text, add column if not exists table_relname text`,
-    sql`update ${runs} as r
+  const statements: RawBuilder<unknown>[] = [];
+  if (!state.runs_up_to_date) {
+    statements.push(
+      sql`alter table ${runs} add column if not exists table_schema text, add column if not exists table_relname text`,
+      sql`update ${runs} as r
 set table_schema = coalesce(m.schema, split_part(r.table_name, '.', 1)),
     table_relname = coalesce(m.name, substr(r.table_name, strpos(r.table_name, '.') + 1))
 from ${runs} as o
@@ -111,18 +122,30 @@ left join lateral (
   order by n.nspname
   limit 1) as m on true
 where o.id = r.id and r.table_schema is null`,
-  ];
+    );
+  }
+  if (!state.keepers_up_to_date) {
+    statements.push(sql`alter table ${archiveRef(schema, 'lead_dedupe_keepers')} add column if not exists merged_data jsonb`);
+  }
+  return statements;
 }
 
-/** Whether the runs table already has the columns archiveUpgradeStatements adds. */
-export function archiveUpToDateQuery(schema: string): RawBuilder<{ up_to_date: boolean }> {
-  return sql`select exists (
+/** Which parts of the archive already have what archiveUpgradeStatements adds (false also when the table is missing). */
+export interface ArchiveState {
+  runs_up_to_date: boolean;
+  keepers_up_to_date: boolean;
+}
+
+export function archiveUpToDateQuery(schema: string): RawBuilder<ArchiveState> {
+  const has = (table: ArchiveTable, column: string) => sql`exists (
   select 1
   from pg_catalog.pg_attribute a
   join pg_catalog.pg_class c on c.oid = a.attrelid
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-  where n.nspname = ${schema} and c.relname = 'lead_dedupe_runs' and a.attname = 'table_relname' and not a.attisdropped
-) as up_to_date`;
+  where n.nspname = ${schema} and c.relname = ${table} and a.attname = ${column} and not a.attisdropped
+)`;
+  return sql`select ${has('lead_dedupe_runs', 'table_relname')} as runs_up_to_date,
+       ${has('lead_dedupe_keepers', 'merged_data')} as keepers_up_to_date`;
 }
 
 export interface NewRun {
@@ -193,17 +216,16 @@ join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
 where m.rank_in_group > 1`;
 }
 
-/** Each child row about to be re-pointed: its primary key and the old and new value. */
-export function archiveMovedStatement(schema: string, reference: ChildReference, runId: number, batch: number): RawBuilder<unknown> {
+/** Each child row about to be re-pointed: its primary key and the old and new value (JSON null when it becomes NULL). */
+export function archiveMovedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
   const pk = reference.primaryKey.map((column) => columnRef(column, 'c'));
   const column = columnRef(reference.column, 'c');
   return sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
   (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
 select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
-       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}), to_jsonb(m.keeper_id)
-from ${sql.id(reference.schema, reference.table)} as c
-join ${TEMP.members} as m on ${column} = m.row_id
-where m.rank_in_group > 1`;
+       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}),
+       coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
+${movedRowsFrom(reference, idColumn, false)}`;
 }
 
 export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {

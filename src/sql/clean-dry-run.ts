@@ -1,13 +1,14 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ChildReference, KeepPolicy } from '../core/clean/clean-types.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { childConflictQueries, childRowsToMoveQuery, lockedRowsQuery, rankedMembersQuery, sampleGroupsQuery, stageQuery } from './clean-plan.js';
-import { keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-plan.js';
+import { childConflictQueries, childRowsToMoveQuery, lockedRowsQuery, rankedMembersQuery, sampleGroupsQuery, selfParentConflictQueries, stageQuery } from './clean-plan.js';
+import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-plan.js';
 
 export interface DryRunSettings {
   key: ResolvedKey;
   keep: KeepPolicy;
   batchSize: number;
+  batchRows: number;
   maxGroups: number | null;
   references: ChildReference[];
   mergeColumns: MergeColumn[];
@@ -32,6 +33,7 @@ const CTE = {
   ranked: sql.id('ld_ranked'),
   skipped: sql.id('ld_skipped'),
   members: sql.id('ld_members'),
+  donors: sql.id('ld_donors'),
   merge: sql.id('ld_merge'),
 } as const;
 
@@ -42,23 +44,35 @@ const CTE = {
  * groups at once instead of temp tables. No temp table, no DDL, no row lock:
  * it runs on a hot standby and in a read-only transaction.
  *
- * A group is skipped for the first child unique index (in --execute's
- * order) that it would break, as the batch's INSERT … WHERE NOT EXISTS does.
+ * A group is skipped for the first reason in --execute's order (child
+ * unique indexes, then a NOT NULL self-reference its keeper would have to
+ * take), as the batch's INSERT … WHERE NOT EXISTS does. Batches are the
+ * stage's (--batch-size groups, --batch-rows rows); a group too large for
+ * one batch is ranked and counted whole (--execute removes it in chunks,
+ * with the same keeper). A self-reference's moved rows leave out those
+ * removed in the same or an earlier batch, by the batch_no each member
+ * carries from the stage, as --execute meets them batch by batch.
  */
 export function cleanDryRunQuery(settings: DryRunSettings): RawBuilder<DryRunRow> {
   const { key, keep, references, mergeColumns } = settings;
-  const conflicts = childConflictQueries(references, CTE.ranked).map(
+  const reasons = [...childConflictQueries(references, CTE.ranked), ...selfParentConflictQueries(references, key.table.idColumn, CTE.ranked)];
+  const conflicts = reasons.map(
     (query, index) => sql`select ${sql.lit(index)} as ld_order, s.group_id, s.reason from (${query}) as s(group_id, reason)`,
   );
   const skipped =
     conflicts.length === 0
       ? sql`select null::text as group_id, null::text as reason where false`
       : sql`select distinct on (group_id) group_id, reason from (${sql.join(conflicts, sql` union all `)}) as c order by group_id, ld_order`;
-  const merge = mergeColumns.length === 0 ? sql`` : sql`, ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.members)})`;
+  const merge =
+    mergeColumns.length === 0
+      ? sql``
+      : sql`,
+${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
+${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
   const keepersToMerge = mergeColumns.length === 0 ? sql`0` : sql`(${keepersToMergeQuery(key.table, mergeColumns, CTE.merge)})`;
   const childRows =
-    references.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, CTE.members)})`))})`;
-  return sql<DryRunRow>`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.maxGroups)}),
+    references.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, key.table.idColumn, CTE.members)})`))})`;
+  return sql<DryRunRow>`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
 ${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, null, false, keep)}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked)}),
 ${CTE.skipped} as materialized (${skipped}),

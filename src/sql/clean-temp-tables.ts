@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 
 /**
  * The session's temp tables clean works on. `stage` lives for the run (the
- * victim candidates, materialised once and ANALYZEd, BASELINE.md obs. 4);
+ * victim candidates, materialised once and ANALYZEd, BASELINE.md obs. 4),
+ * and so does `chunkKeepers` (the keeper of each group too large for one
+ * batch, chosen in its first chunk);
  * the others are created inside each batch's transaction, ON COMMIT DROP.
  */
 export const TEMP = {
@@ -11,4 +13,6 @@ export const TEMP = {
   members: sql.id('pg_temp', 'ld_members'),
   skipped: sql.id('pg_temp', 'ld_skipped'),
   merge: sql.id('pg_temp', 'ld_merge'),
+  chunkKeepers: sql.id('pg_temp', 'ld_chunk_keepers'),
+  donors: sql.id('pg_temp', 'ld_donors'),
 } as const;

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { LeadTable } from '../keys/key-definition.js';
-import { columnRef, tableRef } from '../keys/key-sql.js';
+import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
+import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../keys/key-sql.js';
 import type { MergeRule } from '../core/clean/clean-types.js';
 import { TEMP } from './clean-temp-tables.js';
 
@@ -38,32 +38,68 @@ function donorOrder(table: LeadTable, column: MergeColumn): RawBuilder<unknown> 
 const mergedAlias = (index: number) => sql.id(`ld_m${index + 1}`);
 
 /**
- * One aggregate pass over the batch's losers: per keeper, the donor value of
+ * The rows each keeper of the batch takes donor values from: its group's
+ * losers in this batch; for a large group cut into chunks, every row of the
+ * group that still carries its key (read, not locked), once, in the batch
+ * of its first chunk, and none in later chunks (the keeper is merged already).
+ *
+ *   create temporary table ld_donors on commit drop as
+ *   select keeper_id, group_id, row_id from pg_temp.ld_members where rank_in_group > 1 and chunk_state is null
+ *   union all
+ *   select k.keeper_id, s.group_id, s.row_id
+ *   from pg_temp.ld_chunk_keepers as k join pg_temp.ld_stage as s on s.group_no = k.group_no
+ *   join "public"."leads" as d on d."id" = s.row_id
+ *   where k.first_batch = 3 and s.row_id <> k.keeper_id and md5(…) = s.group_id and <groupable>
+ *     and exists (select 1 from pg_temp.ld_members as m where m.row_id = k.keeper_id)
+ */
+export function donorsStatement(key: ResolvedKey, batch: number | null): RawBuilder<unknown> {
+  return sql`create temporary table ld_donors on commit drop as
+${donorsQuery(key, batch, TEMP.members)}`;
+}
+
+/**
+ * ld_donors' SELECT over the ranked rows in `members` (a temp table, or the
+ * dry run's CTE). `batch` null (the dry run) has no chunk keepers: every
+ * group is ranked whole, its losers are its donors.
+ */
+export function donorsQuery(key: ResolvedKey, batch: number | null, members: RawBuilder<unknown>): RawBuilder<unknown> {
+  const losers = sql`select keeper_id, group_id, row_id from ${members} where rank_in_group > 1 and chunk_state is null`;
+  if (batch === null) return losers;
+  const id = columnRef(key.table.idColumn, 'd');
+  return sql`${losers}
+union all
+select k.keeper_id, s.group_id, s.row_id
+from ${TEMP.chunkKeepers} as k join ${TEMP.stage} as s on s.group_no = k.group_no
+join ${tableRef(key.table)} as d on ${id} = s.row_id
+where k.first_batch = ${sql.lit(batch)} and s.row_id <> k.keeper_id and ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}
+  and exists (select 1 from ${members} as m where m.row_id = k.keeper_id)`;
+}
+
+/**
+ * One aggregate pass over the batch's donors (donorsStatement): per keeper, the donor value of
  * each mergeable column (the first non-empty value in the rule's order).
  *
  *   create temporary table ld_merge on commit drop as
  *   select m.keeper_id as ld_keeper_id, m.group_id,
  *          (array_agg(d."email" order by d."created_at" desc nulls last, d."id" desc)
  *             filter (where not ("email" is null or btrim("email") = '')))[1] as ld_m1
- *   from pg_temp.ld_members as m join "public"."leads" as d on d."id" = m.row_id
- *   where m.rank_in_group > 1
+ *   from pg_temp.ld_donors as m join "public"."leads" as d on d."id" = m.row_id
  *   group by m.keeper_id, m.group_id
  */
 export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
   return sql`create temporary table ld_merge on commit drop as
-${mergeValuesQuery(table, columns, TEMP.members)}`;
+${mergeValuesQuery(table, columns, TEMP.donors)}`;
 }
 
-/** ld_merge's SELECT over the ranked rows in `members` (a temp table, or the dry run's CTE). */
-export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], members: RawBuilder<unknown>): RawBuilder<unknown> {
+/** ld_merge's SELECT over the (keeper_id, group_id, row_id) rows in `donors` (a temp table, or the dry run's CTE). */
+export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>): RawBuilder<unknown> {
   const values = columns.map(
     (column, index) =>
       sql`(array_agg(${columnRef(column.name, 'd')} order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] as ${mergedAlias(index)}`,
   );
   return sql`select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
-from ${members} as m
+from ${donors} as m
 join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id
-where m.rank_in_group > 1
 group by m.keeper_id, m.group_id`;
 }
 
@@ -88,6 +124,24 @@ select ${runId}::int8, ${batch}::int4, g.group_id, ${columnRef(table.idColumn, '
 from ${tableRef(table)} as t
 join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
 where ${anyFill(columns)}`;
+}
+
+/**
+ * After the merge: records in each archived keeper what the merge wrote into
+ * the columns it filled, read back from the table (a trigger may have
+ * changed it). restore puts a column back only while it still holds this.
+ *
+ *   update "lead_dedupe"."lead_dedupe_keepers" as k
+ *   set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
+ *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
+ *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
+ */
+export function recordMergedValuesStatement(table: LeadTable, archive: RawBuilder<unknown>, runId: number): RawBuilder<unknown> {
+  return sql`update ${archive} as k
+set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
+from ${TEMP.merge} as g
+join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
+where k.run_id = ${runId}::int8 and k.row_id = g.ld_keeper_id::text`;
 }
 
 /** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import { archiveRef } from './archive-plan.js';
-import type { MovedTarget } from './restore-plan.js';
+import { keeperConflictsCountQuery, keeperConflictsQuery, keeperConflictsSampleQuery, restorableMergedColumn, type ConflictSummary, type MovedTarget } from './restore-plan.js';
 
 /**
  * The restore dry run on a read-only server (a hot standby cannot write even
@@ -20,14 +20,55 @@ left join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${colum
 where r.run_id = ${runId}`;
 }
 
-/** The keepers restoreKeepersStatement would update: archived keepers still in the table. */
-export function keepersToRestoreQuery(schema: string, table: LeadTable, runId: number): RawBuilder<{ n: string | number }> {
-  return sql`select count(*) as n
+/** What the keeper counts need to know: which merged columns restore may write, and whether the archive recorded what the merge wrote. */
+export interface KeeperRestore {
+  schema: string;
+  table: LeadTable;
+  /** The columns restore writes (restorableColumns). */
+  columns: string[];
+  runId: number;
+  hasMergedData: boolean;
+  force: boolean;
+}
+
+/** The conflicts restore-plan.ts's keeperConflictsStatements materialises, as a CTE of the same name. */
+const CONFLICTS_CTE = sql.id('ld_restore_conflicts');
+
+function withConflicts(restore: KeeperRestore, query: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`with ${CONFLICTS_CTE} as materialized (${keeperConflictsQuery(restore.schema, restore.table, restore.columns, restore.runId, restore.hasMergedData)})
+${query}`;
+}
+
+/**
+ * The keepers restoreKeepersStatement would update: archived keepers still
+ * in the table with at least one merged column restore may put back (all
+ * with --force; else those still holding what the merge wrote).
+ */
+export function keepersToRestoreQuery(restore: KeeperRestore): RawBuilder<{ n: string | number }> {
+  const { schema, table, runId, force } = restore;
+  return withConflicts(
+    restore,
+    sql`select count(*) as n
 from ${tableRef(table)} as t
 where exists (select 1
               from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
               cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-              where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')})`;
+              where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
+                and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force, CONFLICTS_CTE)}))`,
+  ) as RawBuilder<{ n: string | number }>;
+}
+
+/** The conflicts' count, as keeperConflictsCountQuery reads them from the temp table. */
+export function keeperConflictsCountedQuery(restore: KeeperRestore): RawBuilder<ConflictSummary> {
+  return withConflicts(restore, keeperConflictsCountQuery(CONFLICTS_CTE)) as RawBuilder<ConflictSummary>;
+}
+
+/** The first conflicts, as keeperConflictsSampleQuery lists them. */
+export function keeperConflictsSampleCountedQuery(
+  restore: KeeperRestore,
+  limit: number,
+): RawBuilder<{ keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }> {
+  return withConflicts(restore, keeperConflictsSampleQuery(limit, CONFLICTS_CTE)) as RawBuilder<{ keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }>;
 }
 
 /** The child rows moveBackStatement would move back: those that still point at the keeper they were moved to. */
@@ -41,5 +82,5 @@ where exists (select 1
               where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
                 and m.column_name = ${target.column_name}
                 and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-                and to_jsonb(${columnRef(target.column_name, 'c')}) = m.new_value)`;
+                and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value)`;
 }

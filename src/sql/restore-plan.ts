@@ -56,16 +56,97 @@ where r.run_id = ${runId}
 order by p.${sql.id(table.idColumn)}`;
 }
 
-/** Puts back the columns the merge filled (only those), from the keeper's archived row. */
-export function restoreKeepersStatement(schema: string, table: LeadTable, columns: string[], runId: number): RawBuilder<unknown> {
+/** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatement. */
+export const CONFLICTS = sql.id('pg_temp', 'ld_restore_conflicts');
+
+/**
+ * Merged keeper columns that restore must not put back on its own: the
+ * column no longer holds what the merge wrote (the application changed it
+ * since), or the archive predates the record of what the merge wrote
+ * (`merged_data` NULL: "cannot prove unchanged"). Values compare as text in
+ * this session, so types without an equality operator (json) and time zones
+ * cannot make two equal values differ.
+ *
+ *   create temporary table ld_restore_conflicts on commit drop as
+ *   select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
+ *   from "lead_dedupe"."lead_dedupe_keepers" as k
+ *   cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
+ *   join "public"."leads" as t on t."id" = p."id"
+ *   cross join lateral jsonb_populate_record(null::"public"."leads", coalesce(k.merged_data, '{}')) as w
+ *   cross join lateral (values ('email', t."email"::text, w."email"::text), …) as c(column_name, current_value, merged_value)
+ *   where k.run_id = 7 and c.column_name = any(k.merged_columns)
+ *     and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value)
+ */
+export function keeperConflictsStatements(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown>[] {
+  return [
+    sql`create temporary table ld_restore_conflicts on commit drop as
+${keeperConflictsQuery(schema, table, columns, runId, hasMergedData)}`,
+    sql`create index on ${CONFLICTS} (keeper_id, column_name)`,
+    sql`analyze ${CONFLICTS}`,
+  ];
+}
+
+/** ld_restore_conflicts' SELECT (the read-only restore dry run uses it as a CTE: restore-count-plan.ts). */
+export function keeperConflictsQuery(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown> {
+  const merged = hasMergedData ? sql`k.merged_data` : sql`null::jsonb`;
+  const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text)`);
+  return sql`select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
+from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
+join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, coalesce(${merged}, '{}'::jsonb)) as w
+cross join lateral (values ${sql.join(values)}) as c(column_name, current_value, merged_value)
+where k.run_id = ${runId} and c.column_name = any(k.merged_columns)
+  and (${merged} is null or not ${merged} ? c.column_name or c.current_value is distinct from c.merged_value)`;
+}
+
+export interface ConflictSummary {
+  total: string | number;
+  unproven: string | number;
+}
+
+/** `conflicts`: ld_restore_conflicts, or the read-only dry run's CTE of the same rows. */
+export function keeperConflictsCountQuery(conflicts: RawBuilder<unknown> = CONFLICTS): RawBuilder<ConflictSummary> {
+  return sql`select count(*) as total, count(*) filter (where unproven) as unproven from ${conflicts}`;
+}
+
+/** The first conflicts, in id order, each current value cut to 60 characters. */
+export function keeperConflictsSampleQuery(
+  limit: number,
+  conflicts: RawBuilder<unknown> = CONFLICTS,
+): RawBuilder<{ keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }> {
+  return sql`select keeper_id, column_name,
+       case when length(current_value) > 60 then left(current_value, 59) || '…' else current_value end as current_value, unproven
+from ${conflicts}
+order by length(keeper_id), keeper_id, column_name
+limit ${sql.lit(limit)}`;
+}
+
+/**
+ * A merged column of archived keeper k that restore puts back: always with
+ * --force, else only while no conflict is recorded for it.
+ */
+export function restorableMergedColumn(name: RawBuilder<unknown>, force: boolean, conflicts: RawBuilder<unknown> = CONFLICTS): RawBuilder<unknown> {
+  return force ? sql`true` : sql`not exists (select 1 from ${conflicts} as x where x.keeper_id = k.row_id and x.column_name = ${name})`;
+}
+
+/**
+ * Puts back the columns the merge filled (only those), from the keeper's
+ * archived row; without `force`, only the columns that still hold what the
+ * merge wrote (no row in ld_restore_conflicts). Counts the keepers that got
+ * at least one column back.
+ */
+export function restoreKeepersStatement(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown> {
   const assignments = columns.map(
-    (column) => sql`${sql.id(column)} = case when ${column}::text = any(k.merged_columns) then ${columnRef(column, 'p')} else ${columnRef(column, 't')} end`,
+    (column) =>
+      sql`${sql.id(column)} = case when ${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)} then ${columnRef(column, 'p')} else ${columnRef(column, 't')} end`,
   );
   return sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
 from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}`;
+where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
+  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`;
 }
 
 export function keepersCountQuery(schema: string, runId: number): RawBuilder<{ n: string | number }> {
@@ -104,7 +185,7 @@ cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${ta
 where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
   and m.column_name = ${target.column_name}
   and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-  and to_jsonb(${columnRef(target.column_name, 'c')}) = m.new_value`;
+  and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value`;
 }
 
 export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {

@@ -87,6 +87,44 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     expect({ code: twice.code, stderr: twice.stderr, stdout: twice.stdout }).toEqual({ code: 2, stderr: 'lead-dedupe: run 1 is already restored\n', stdout: '' });
   });
 
+  it('restore leaves a merged column the application changed since, lists it and exits 1; --force in the dry run shows it would be overwritten', async () => {
+    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--format', 'json');
+    expect(done.code, done.stderr).toBe(0);
+    const runId = String(JSON.parse(done.stdout).runId);
+    const [keeper] = await query<{ id: string; column: string }>(`select row_id as id, merged_columns[1] as column from lead_dedupe.lead_dedupe_keepers
+      where run_id = ${runId} order by row_id::bigint limit 1`);
+    expect(keeper).toBeDefined();
+    await query(`update leads set ${keeper!.column} = 'Corrected By App' where id = ${keeper!.id}`);
+
+    const forced = await cli('restore', runId, '--database', database, '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('--force: these merged keeper columns');
+    const dry = await cli('restore', runId, '--database', database);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`│ ${keeper!.id} +│ ${keeper!.column} +│ Corrected By App +│ changed since the clean │`));
+    const restored = await cli('restore', runId, '--database', database, '--execute');
+    expect(restored.code, restored.stderr).toBe(1);
+    expect(restored.stdout).toMatch(/merged keeper columns left alone \(conflicts\) +│ 1 /);
+    expect(await query(`select ${keeper!.column} as value from leads where id = ${keeper!.id}`)).toEqual([{ value: 'Corrected By App' }]);
+  });
+
+  it('warns on stderr, and in the JSON plan, about a child foreign key without an index, before the dry run and before --execute; builds no index', async () => {
+    await query(`create table "Lead Notes" (id serial primary key, "Lead" bigint references leads (id), body text)`);
+    await query(`insert into "Lead Notes" ("Lead", body) select id, 'n' from leads where id % 7 = 0`);
+    const indexesBefore = await query<{ n: string }>(`select count(*) as n from pg_index where indrelid = '"Lead Notes"'::regclass`);
+    const warning =
+      'lead-dedupe: warning: public.Lead Notes.Lead has no index: re-pointing and deleting will scan public.Lead Notes once per batch; CREATE INDEX CONCURRENTLY ON public."Lead Notes" ("Lead") would help\n';
+    const dry = await cli('clean', '--database', database, '--key', 'device-phone', '--format', 'json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toBe(warning);
+    expect(JSON.parse(dry.stdout).unindexedChildKeys).toEqual([{ schema: 'public', table: 'Lead Notes', column: 'Lead', constraint: 'Lead Notes_Lead_fkey' }]);
+    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--max-groups', '1', '--format', 'json');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toBe(warning);
+    expect(await query(`select count(*) as n from pg_index where indrelid = '"Lead Notes"'::regclass`)).toEqual(indexesBefore);
+    await query('drop table "Lead Notes"');
+  });
+
   it('bad input is one line on stderr and exit 2, before anything changes', async () => {
     const before = await state();
     // Flags are checked before the database is opened; the last two need the catalog and the archive.
@@ -96,6 +134,7 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
       [['clean', '--key', 'device-phone', '--merge-rule', 'email=shortest'], 'lead-dedupe: --merge-rule takes <column>=newest|oldest|keeper|longest, e.g. email=newest; got "email=shortest"\n'],
       [['clean', '--key', 'device-phone', '--lock-timeout', 'soon'], 'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "soon"\n'],
       [['clean', '--key', 'device-phone', '--batch-size', '0'], 'lead-dedupe: --batch-size takes a whole number from 1 to 2147483647; got "0"\n'],
+      [['clean', '--key', 'device-phone', '--batch-rows', '1'], 'lead-dedupe: --batch-rows takes a whole number from 2 to 2147483647; got "1"\n'],
       [['clean', '--key', 'device-phone', '--keep', 'best'], "lead-dedupe: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n(run with --help for usage)\n"],
       [['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'], 'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n'],
       [['restore', '99'], 'lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs)\n'],

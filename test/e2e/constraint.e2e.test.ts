@@ -43,7 +43,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     expect(unknown.stderr).toMatch(/^lead-dedupe: unknown key "nope"; presets: device-phone, .*\n$/);
     const missing = await cli(['constraint', 'add', '--key', 'device_id,nope', ...db]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^lead-dedupe: key device_id,nope: column "nope" not found in public\.leads; columns: id, device_id, .*\n$/);
+    expect(missing.stderr).toMatch(/^lead-dedupe: key device_id,nope: column "nope" not found in public\.leads( \(did you mean "[a-z_]+"\?\))?; columns: id, device_id, .*\n$/);
     await test.query('create sequence taken_name');
     expect(await cli(['constraint', 'add', '--key', 'device-phone', '--name', 'taken_name', ...db])).toEqual({
       code: 2,

@@ -77,7 +77,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe diagnose, the built binary against a s
   it('an unknown --by column: one line, exit 2', async () => {
     const result = await runCli(['diagnose', ...db, '--by', 'nope']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^lead-dedupe: --by column "nope" not found in public\.leads; columns: id, device_id/);
+    expect(result.stderr).toMatch(/^lead-dedupe: --by column "nope" not found in public\.leads( \(did you mean "[a-z_]+"\?\))?; columns: id, device_id/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 

@@ -87,7 +87,7 @@ describe(`validation through the binary (${SERVER_URL ? 'server' : 'PGlite direc
   it('a misspelt or non-date --created-column is exit 2; a missing default created_at is said on stderr and in the plan', async () => {
     const misspelt = await cli('clean', '--key', 'device-phone', '--created-column', 'creatd_at');
     expect(misspelt).toMatchObject({ code: 2, stdout: '' });
-    expect(misspelt.stderr).toMatch(/^lead-dedupe: created column "creatd_at" not found in public\.leads; columns: id, device_id, .*created_at.*\n$/);
+    expect(misspelt.stderr).toMatch(/^lead-dedupe: created column "creatd_at" not found in public\.leads \(did you mean "created_at"\?\); columns: id, device_id, .*created_at.*\n$/);
     expect(await cli('scan', '--key', 'device-phone', '--created-column', 'name')).toEqual({
       code: 2,
       stdout: '',

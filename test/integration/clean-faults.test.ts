@@ -202,6 +202,35 @@ drop role ${role};
     }
   });
 
+  it('an archive from before merged_data, owned by someone else, stops --execute with exit 2 before any change', async () => {
+    const role = `ld_role_${randomBytes(4).toString('hex')}`;
+    const database = new URL(url).pathname.slice(1);
+    const first = await startCli(['clean', '--database', url, '--key', 'device-phone', '--execute', '--max-groups', '1']).done;
+    expect(first.code, first.stderr).toBe(0);
+    await test.exec(`alter table lead_dedupe.lead_dedupe_keepers drop column merged_data;
+create role ${role} login;
+grant select, update, delete on leads, lead_activities to ${role};
+grant usage on schema lead_dedupe to ${role};
+grant select, insert, update on all tables in schema lead_dedupe to ${role};
+grant temp on database ${database} to ${role};
+`);
+    try {
+      const asRole = new URL(url);
+      asRole.username = role;
+      const before = `${await checksum('leads')} ${await checksum('lead_activities')}`;
+      const stopped = await startCli(['clean', '--database', asRole.toString(), '--key', 'device-phone', '--execute']).done;
+      expect(stopped.code).toBe(2);
+      expect(stopped.stderr).toBe(
+        `lead-dedupe: database user ${role} lacks ownership of lead_dedupe.lead_dedupe_keepers, to add its merged_data column (an archive from an older version; or add it as its owner: alter table … add column merged_data jsonb); nothing was changed\n`,
+      );
+      expect(`${await checksum('leads')} ${await checksum('lead_activities')}`).toBe(before);
+    } finally {
+      await test.exec(`drop owned by ${role};
+drop role ${role};
+`);
+    }
+  });
+
   it('a batch whose rows stay locked by a writer is retried with backoff, then the run stops cleanly; a rerun finishes', async () => {
     const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
     const [key] = resolveKeys(table, ['device-phone'], { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] }).keys;

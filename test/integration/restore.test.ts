@@ -52,6 +52,7 @@ update leads set email = null, niche = '' where id % 5 = 0;
     expect(await state()).toEqual(afterClean);
     expect(rehearsal.rowsReinserted).toBe(oracle.surplus);
     expect(rehearsal.keepersRestored).toBe(run.rowsMerged);
+    expect(rehearsal.keeperConflicts.total).toBe(0);
     expect(rehearsal.childRows.map((c) => c.movedBack)).toEqual(run.childRows.map((c) => c.rows));
 
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
@@ -62,6 +63,64 @@ update leads set email = null, niche = '' where id % 5 = 0;
     await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(UsageError);
     // The table's identity still hands out new ids after the restored ones.
     await test.exec(`insert into leads (device_id, user_id, phone) values (1, 1, '60100000000');\n`);
+  });
+
+  it('never silently overwrites a merged keeper column the application changed after the clean; --force does, and the dry run shows it', async () => {
+    await test.exec('create table leads_before as select * from leads;\n');
+    const run = await applyClean(test.database, await options({ mode: 'merge', batchSize: 40 }));
+    const [keeper] = await test.query<{ id: string }>(`select row_id as id from lead_dedupe.lead_dedupe_keepers
+      where run_id = ${run.runId} and 'email' = any(merged_columns) order by row_id::bigint limit 1`);
+    const id = keeper!.id;
+    expect(await count(`select * from leads_before where id = ${id} and email is null`)).toBe(1);
+    await test.exec(`update leads set email = 'corrected-by-app@example.com' where id = ${id};\n`);
+    const afterApp = await state();
+
+    const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false });
+    expect(await state()).toEqual(afterApp);
+    expect(rehearsal.keeperConflicts).toEqual({
+      total: 1,
+      unproven: 0,
+      overwritten: false,
+      sample: [{ keeperId: id, column: 'email', current: 'corrected-by-app@example.com', unproven: false }],
+    });
+
+    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(restored.keeperConflicts.total).toBe(1);
+    // everything is back as before the clean, except the application's newer email
+    await test.exec(`update leads_before set email = 'corrected-by-app@example.com' where id = ${id};\n`);
+    expect(await checksum('leads')).toBe(await checksum('leads_before'));
+    await test.exec('drop table leads_before;\n');
+  });
+
+  it('--force puts the archived values back over the application’s; the dry run says so', async () => {
+    const before = await state();
+    const run = await applyClean(test.database, await options({ mode: 'merge' }));
+    const changed = await test.query<{ id: string }>(`update leads set niche = 'App' where id in (select row_id::bigint from lead_dedupe.lead_dedupe_keepers
+      where run_id = ${run.runId} and 'niche' = any(merged_columns) order by row_id::bigint limit 3) returning id::text as id`);
+    expect(changed).toHaveLength(3);
+    const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false, force: true });
+    expect({ total: rehearsal.keeperConflicts.total, overwritten: rehearsal.keeperConflicts.overwritten }).toEqual({ total: 3, overwritten: true });
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
+    expect(await state()).toEqual(before);
+  });
+
+  it('an archive written before merged values were recorded cannot prove a keeper unchanged: conflicts, unless --force', async () => {
+    const before = await state();
+    const run = await applyClean(test.database, await options({ mode: 'merge' }));
+    const afterClean = await state();
+    // the previous version's archive: no merged_data column at all
+    await test.exec('alter table lead_dedupe.lead_dedupe_keepers drop column merged_data;\n');
+    const [expected] = await test.query<{ n: string }>(`select coalesce(sum(cardinality(merged_columns)), 0) as n from lead_dedupe.lead_dedupe_keepers where run_id = ${run.runId}`);
+    expect(Number(expected!.n)).toBeGreaterThan(0);
+    const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false });
+    expect({ total: rehearsal.keeperConflicts.total, unproven: rehearsal.keeperConflicts.unproven }).toEqual({ total: Number(expected!.n), unproven: Number(expected!.n) });
+    expect(rehearsal.keepersRestored).toBe(0);
+    expect(await state()).toEqual(afterClean);
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
+    expect(await state()).toEqual(before);
+    // the next clean adds the column back to the old archive
+    await applyClean(test.database, await options({ mode: 'merge', maxGroups: 3 }));
+    expect(await count(`select 1 from information_schema.columns where table_schema = 'lead_dedupe' and table_name = 'lead_dedupe_keepers' and column_name = 'merged_data'`)).toBe(1);
   });
 
   it('undoes two runs newest first, and refuses the older one first when the newer removed its keepers', async () => {

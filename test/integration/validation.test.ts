@@ -111,7 +111,7 @@ insert into merge_unique values (1, 1, '60123', null, '2026-01-01'), (2, 1, '601
 insert into no_created select g, 1, '60123', now() - g * interval '1 day', 'x' || g from generate_series(1, 5) g;
 `);
     await expect(loadLeadTable(test.database.db, { table: 'no_created', idColumn: 'id', createdColumn: 'inserted_a' })).rejects.toThrow(
-      new CatalogError('created column "inserted_a" not found in public.no_created; columns: id, device_id, phone, inserted_at, label'),
+      new CatalogError('created column "inserted_a" not found in public.no_created (did you mean "inserted_at"?); columns: id, device_id, phone, inserted_at, label'),
     );
     await expect(loadLeadTable(test.database.db, { table: 'no_created', idColumn: 'id', createdColumn: 'label' })).rejects.toThrow(
       new UsageError('created column "label" of public.no_created is text; it must be a date/time column (timestamp, timestamptz or date)'),

@@ -16,16 +16,21 @@ import { runCli } from './cli.js';
 /** The constraint the fixture adds (user_id, id is unique by construction). */
 export const FIXTURE_CONSTRAINT = 'leads_user_id_id_key';
 
-/** Seed, one partial clean run (so runs and restore have something), and one constraint. Runs on the WRITABLE side. */
+/** Seed, one partial clean run (so runs and restore have something; 60 groups give keepers whose name was merged), and one constraint. Runs on the WRITABLE side. */
 export async function prepareReadOnlyFixture(url: string): Promise<void> {
   for (const args of [
     ['seed', '--rows', '2000'],
-    ['clean', '--key', 'device-phone', '--execute', '--max-groups', '10', '--batch-size', '4'],
+    ['clean', '--key', 'device-phone', '--execute', '--max-groups', '60', '--batch-size', '4'],
     ['constraint', 'add', '--key', 'user_id,id'],
   ]) {
     const result = await runCli([...args, '--database', url]);
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
   }
+  // The application changes a column the merge filled on one keeper: restore must leave it (a conflict, listed).
+  const changed = await query(url, `update leads t set name = 'Changed by the app'
+    from (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1 and 'name' = any(merged_columns) order by row_id limit 1) as k
+    where t.id::text = k.row_id returning t.id`);
+  expect(changed).toHaveLength(1);
 }
 
 async function query<R>(url: string, text: string): Promise<R[]> {
@@ -106,16 +111,41 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
              (select count(*) from leads where id::text in (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1)) as keepers,
              (select count(*) from lead_activities c join lead_dedupe.lead_dedupe_moved m
                 on m.run_id = 1 and jsonb_build_array(c.id) = m.child_pk and to_jsonb(c.lead_id) = m.new_value) as moved_back`);
+    // Hand-written: a merged column is a conflict when it no longer holds what the merge wrote (compared as jsonb);
+    // a keeper is restored when at least one of its merged columns is not.
+    const [conflicts] = await query<{ total: string; keepers: string; sample: string }>(url, `
+      with c as (select k.row_id, m.name, (to_jsonb(t) -> m.name) is distinct from (k.merged_data -> m.name) as conflict
+                 from lead_dedupe.lead_dedupe_keepers k cross join unnest(k.merged_columns) as m(name)
+                 join leads t on t.id::text = k.row_id
+                 where k.run_id = 1)
+      select count(*) filter (where conflict) as total,
+             (select count(*) from (select row_id from c group by row_id having bool_or(not conflict)) x) as keepers,
+             string_agg(row_id || '.' || name, ',') filter (where conflict) as sample
+      from c`);
     const restore = await cli(url, 'restore', '1', '--format', 'json');
     expect(restore.code, restore.stderr).toBe(0);
     const rehearsal = JSON.parse(restore.stdout);
     expect(Number(archived!.removed)).toBeGreaterThan(0);
-    expect({ rows: rehearsal.rowsReinserted, keepers: rehearsal.keepersRestored, moved: rehearsal.childRows[0].movedBack, dryRun: rehearsal.dryRun }).toEqual({
+    expect(Number(conflicts!.total)).toBe(1);
+    expect({
+      rows: rehearsal.rowsReinserted,
+      keepers: rehearsal.keepersRestored,
+      conflicts: rehearsal.keeperConflicts.total,
+      sample: rehearsal.keeperConflicts.sample.map((c: { keeperId: string; column: string }) => `${c.keeperId}.${c.column}`).join(','),
+      moved: rehearsal.childRows[0].movedBack,
+      dryRun: rehearsal.dryRun,
+    }).toEqual({
       rows: Number(archived!.removed),
-      keepers: Number(archived!.keepers),
+      keepers: Number(conflicts!.keepers),
+      conflicts: Number(conflicts!.total),
+      sample: conflicts!.sample,
       moved: Number(archived!.moved_back),
       dryRun: 'counted',
     });
+    expect(rehearsal.keeperConflicts.sample[0].current).toBe('Changed by the app');
+    // --force counts every archived keeper still in the table
+    const forced = JSON.parse((await cli(url, 'restore', '1', '--force', '--format', 'json')).stdout);
+    expect({ keepers: forced.keepersRestored, overwritten: forced.keeperConflicts.overwritten }).toEqual({ keepers: Number(archived!.keepers), overwritten: true });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import type { ChildReference } from '../../src/core/clean/clean-types.js';
-import { childConflictStatements, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
+import { childConflictStatements, childRowsToMoveQuery, chooseChunkKeepersStatement, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
-import { mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
+import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
 import { resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
 import { UsageError } from '../../src/errors.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
@@ -18,42 +20,86 @@ const notes: ChildReference = {
   column: 'lead_id',
   primaryKey: ['id'],
   onDelete: 'restrict',
+  self: false,
+  notNull: true,
+  indexed: true,
   uniqueIndexes: [{ name: 'notes_uq', columns: ['lead_id', 'kind'], nullsNotDistinct: false }],
 };
 
 describe('clean planners', () => {
-  it('stages only the duplicate groups, numbered in key order and cut into batches', () => {
-    const [drop, create, index, analyze] = stageStatements(key, 1000, 50).map((statement) => compileSql(statement).sql);
-    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage"');
+  it('stages only the duplicate groups, numbered in key order and cut into batches of groups and rows; a group over the row cap in chunks', () => {
+    const [drop, create, index, rowIndex, analyze, keepers] = stageStatements(key, 1000, 10_000, 50).map((statement) => compileSql(statement).sql);
+    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage", "pg_temp"."ld_chunk_keepers"');
     expect(create).toBe(`create temporary table ld_stage as
-select "l"."id" as row_id, g.group_no, (g.group_no - 1) / 1000 as batch_no
-from (select dg.*, row_number() over (order by "ld_k1", "ld_k2") as group_no
-      from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
+select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+from (select "l"."id" as row_id, b.group_no, b.group_id, b.n > 10000 as chunked, b.row_window, b.group_window, b.alone,
+             case when b.n > 10000 then (row_number() over (partition by b.group_no order by "l"."id") - 1) / 9999 else 0 end as chunk
+      from (select g.*, md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id, case when g.n > 5000 then g.group_no else 0 end as alone,
+                   coalesce(sum(case when g.n > 5000 then 0 else g.n end) over (order by g.group_no rows between unbounded preceding and 1 preceding), 0)::int8
+                     / (10000 + 1 - max(case when g.n > 5000 then 0 else g.n end) over ()) as row_window,
+                   (g.group_no - 1) / 1000 as group_window
+            from (select dg.*, row_number() over (order by "ld_k1", "ld_k2") as group_no
+                  from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
 from "public"."leads"
 where "device_id" is not null and "phone" is not null
 group by 1, 2
 having count(*) > 1) as dg
-      order by "ld_k1", "ld_k2"
-      limit 50) as g
-join "public"."leads" as l on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"`);
-    expect([index, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'analyze "pg_temp"."ld_stage"']);
+                  order by "ld_k1", "ld_k2"
+                  limit 50) as g) as b
+      join "public"."leads" as l on "l"."device_id" = "b"."ld_k1" and "l"."phone" = "b"."ld_k2") as x`);
+    expect([index, rowIndex, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'create index on "pg_temp"."ld_stage" (row_id)', 'analyze "pg_temp"."ld_stage"']);
+    expect(keepers).toBe('create temporary table ld_chunk_keepers as select row_id as keeper_id, group_no, 0::int4 as first_batch from "pg_temp"."ld_stage" limit 0');
   });
 
-  it('locks a batch in id order and re-reads its key, group id, created time and filled columns', () => {
+  it('locks a batch in id order with the keeper its large group already has, and re-reads its key, group id, created time and filled columns', () => {
     expect(compileSql(lockBatchStatement(key, 3, true, 'most-complete'))).toEqual({
       sql: `create temporary table ld_locked on commit drop as
 select "l"."id" as row_id, jsonb_build_array("l"."device_id", "l"."phone") as key_values, md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id,
-       "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled
+       "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled,
+       s.batch_no, s.chunked, coalesce(k.keeper_id = "l"."id", false) as forced,
+       case when k.first_batch = 3 then 'first' when k.first_batch < 3 then 'continued' end as chunk_state
 from "public"."leads" as l
-where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
+join "pg_temp"."ld_stage" as s on s.row_id = "l"."id"
+left join "pg_temp"."ld_chunk_keepers" as k on k.group_no = s.group_no
+where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3
+                union all select keeper_id from "pg_temp"."ld_chunk_keepers" where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 3))
   and "l"."device_id" is not null and "l"."phone" is not null
 order by "l"."id" for update of l`,
       parameters: [],
     });
     const dryRun = compileSql(lockBatchStatement(key, null, false, 'oldest')).sql;
     expect(dryRun).toContain('"l"."created_at" as created, null::int8 as filled');
-    expect(dryRun).toContain('where true)');
+    expect(dryRun).toContain('s.batch_no, s.chunked, false as forced, null::text as chunk_state');
+    expect(dryRun).toContain(`from "public"."leads" as l
+join "pg_temp"."ld_stage" as s on s.row_id = "l"."id"
+where "l"."device_id" is not null`);
+    expect(dryRun).not.toContain('ld_chunk_keepers');
     expect(dryRun.endsWith('order by "l"."id"')).toBe(true);
+  });
+
+  it('chooses the keeper of a large group over all its rows, in its first chunk only', () => {
+    expect(compileSql(chooseChunkKeepersStatement(key, 2, 'oldest')).sql).toBe(`insert into "pg_temp"."ld_chunk_keepers" (keeper_id, group_no, first_batch)
+select distinct on (group_no) row_id, group_no, 2::int4
+from (select "l"."id" as row_id, s.group_no, "l"."created_at" as created, null::int8 as filled
+      from "pg_temp"."ld_stage" as s
+      join "public"."leads" as l on "l"."id" = s.row_id
+      where s.group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 2 and chunked)
+        and s.group_no not in (select group_no from "pg_temp"."ld_chunk_keepers")
+        and md5(jsonb_build_array("l"."device_id", "l"."phone")::text) = s.group_id and "l"."device_id" is not null and "l"."phone" is not null) as r
+order by group_no, created asc nulls last, row_id asc`);
+  });
+
+  it('merges a large group from all its rows in its first chunk, from none in later chunks', () => {
+    expect(compileSql(donorsStatement(key, 2)).sql).toBe(`create temporary table ld_donors on commit drop as
+select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null
+union all
+select k.keeper_id, s.group_id, s.row_id
+from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
+join "public"."leads" as d on "d"."id" = s.row_id
+where k.first_batch = 2 and s.row_id <> k.keeper_id and md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null
+  and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)`);
+    expect(compileSql(donorsStatement(key, null)).sql).toBe(`create temporary table ld_donors on commit drop as
+select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null`);
   });
 
   it('orders each keep policy deterministically, ending on the id', () => {
@@ -66,10 +112,28 @@ order by "l"."id" for update of l`,
     expect(compileSql(deleteVictimsStatement(key)).sql).toBe(`delete from "public"."leads" as l
 using "pg_temp"."ld_members" as m
 where "l"."id" = m.row_id and m.rank_in_group > 1`);
-    expect(compileSql(repointStatement(notes)).sql).toBe(`update "public"."notes" as c
+    expect(compileSql(repointStatement(notes, 'id')).sql).toBe(`update "public"."notes" as c
 set "lead_id" = m.keeper_id
 from "pg_temp"."ld_members" as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
+  });
+
+  it('re-points a self-reference without moving removed rows or making a keeper its own parent, and counts the same rows in the dry run', () => {
+    const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: false, uniqueIndexes: [] };
+    expect(compileSql(repointStatement(parent, 'id')).sql).toBe(`update "public"."leads" as c
+set "parent_id" = case when "c"."id" = m.keeper_id then null else m.keeper_id end
+from "pg_temp"."ld_members" as m
+where "c"."parent_id" = m.row_id and m.rank_in_group > 1
+  and not exists (select 1 from "pg_temp"."ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1)`);
+    expect(compileSql(childRowsToMoveQuery(parent, 'id')).sql).toBe(`select count(*) as n
+from "public"."leads" as c
+join "pg_temp"."ld_members" as m on "c"."parent_id" = m.row_id and m.rank_in_group > 1
+  and not exists (select 1 from "pg_temp"."ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)`);
+    // the dry run's CTE of every batch's members: each carries its staged batch_no
+    expect(compileSql(childRowsToMoveQuery(parent, 'id', sql.id('ld_members'))).sql).toBe(`select count(*) as n
+from "public"."leads" as c
+join "ld_members" as m on "c"."parent_id" = m.row_id and m.rank_in_group > 1
+  and not exists (select 1 from "ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)`);
   });
 
   it('finds groups whose re-point would break a child unique index, NULLs distinct', () => {
@@ -107,9 +171,8 @@ describe('merge planner', () => {
   it('picks the newest non-blank donor per keeper in one aggregate pass', () => {
     expect(compileSql(mergeValuesStatement(table, [email])).sql).toBe(`create temporary table ld_merge on commit drop as
 select m.keeper_id as ld_keeper_id, m.group_id, (array_agg("d"."email" order by "d"."created_at" desc nulls last, "d"."id" desc) filter (where not ("d"."email" is null or btrim("d"."email") = '')))[1] as "ld_m1"
-from "pg_temp"."ld_members" as m
+from "pg_temp"."ld_donors" as m
 join "public"."leads" as d on "d"."id" = m.row_id
-where m.rank_in_group > 1
 group by m.keeper_id, m.group_id`);
   });
 
@@ -151,9 +214,36 @@ cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_obj
 where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
   and m.column_name = $5
   and jsonb_build_array("c"."id") = m.child_pk
-  and to_jsonb("c"."lead_id") = m.new_value`,
+  and coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb) = m.new_value`,
       parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
     });
+  });
+
+  it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {
+    const restore = { schema: 'lead_dedupe', table, columns: ['email'], runId: 7, hasMergedData: true, force: false };
+    expect(compileSql(keepersToRestoreQuery(restore))).toEqual({
+      sql: `with "ld_restore_conflicts" as materialized (select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
+from "lead_dedupe"."lead_dedupe_keepers" as k
+cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
+join "public"."leads" as t on "t"."id" = "p"."id"
+cross join lateral jsonb_populate_record(null::"public"."leads", coalesce(k.merged_data, '{}'::jsonb)) as w
+cross join lateral (values ($1::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
+where k.run_id = $2 and c.column_name = any(k.merged_columns)
+  and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value))
+select count(*) as n
+from "public"."leads" as t
+where exists (select 1
+              from "lead_dedupe"."lead_dedupe_keepers" as k
+              cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
+              where k.run_id = $3 and "t"."id" = "p"."id"
+                and exists (select 1 from unnest(k.merged_columns) as mc(name) where not exists (select 1 from "ld_restore_conflicts" as x where x.keeper_id = k.row_id and x.column_name = mc.name)))`,
+      parameters: ['email', 7, 7],
+    });
+    expect(compileSql(keepersToRestoreQuery({ ...restore, force: true })).sql).toContain('where true))');
+    expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain(
+      'select count(*) as total, count(*) filter (where unproven) as unproven from "ld_restore_conflicts"',
+    );
+    expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain('null::jsonb is null as unproven');
   });
 
   it('quotes hostile identifiers instead of running them', () => {
@@ -166,12 +256,13 @@ where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
 
 describe('clean settings', () => {
   it('takes flags over commands.clean in the config file over the defaults', () => {
-    const config = { batchSize: 500, keep: 'newest', mergeRules: { email: 'oldest', name: 'longest' }, lockTimeout: '2s', archiveSchema: 'audit' };
+    const config = { batchSize: 500, batchRows: 4000, keep: 'newest', mergeRules: { email: 'oldest', name: 'longest' }, lockTimeout: '2s', archiveSchema: 'audit' };
     expect(resolveCleanSettings({ mergeRule: ['email=keeper'], batchSize: '25', pause: '1.5s' }, config)).toEqual({
       keep: 'newest',
       mode: 'merge',
       mergeRules: { email: 'keeper', name: 'longest' },
       batchSize: 25,
+      batchRows: 4000,
       maxGroups: null,
       pauseMs: 1500,
       lockTimeoutMs: 2000,
@@ -186,6 +277,8 @@ describe('clean settings', () => {
     expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow(UsageError);
     expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow('config "commands.clean.batch" is not a clean setting');
     expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
+    expect(() => resolveCleanSettings({ mergeRule: [], batchRows: '1' })).toThrow('--batch-rows takes a whole number from 2 to 2147483647; got "1"');
+    expect(resolveCleanSettings({ mergeRule: [] }).batchRows).toBe(10_000);
     expect(() => resolveCleanSettings({ mergeRule: [] }, { mergeRules: { email: 'first' } })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
   });
 });
@@ -193,11 +286,13 @@ describe('clean settings', () => {
 describe('the dry run as one read-only SELECT', () => {
   const email = { name: 'email', isText: true, rule: 'newest' as const };
   const text = compileSql(
-    cleanDryRunQuery({ key, keep: 'oldest', batchSize: 10, maxGroups: null, references: [notes], mergeColumns: [email], sampleGroups: 5 }),
+    cleanDryRunQuery({ key, keep: 'oldest', batchSize: 10, batchRows: 10_000, maxGroups: null, references: [notes], mergeColumns: [email], sampleGroups: 5 }),
   ).sql;
 
   it('chains the --execute statements as CTEs: no temp table, no DDL, no row lock (a hot standby runs it)', () => {
-    expect(text.startsWith('with "ld_stage" as materialized (select "l"."id" as row_id, g.group_no, (g.group_no - 1) / 10 as batch_no')).toBe(true);
+    expect(text.startsWith('with "ld_stage" as materialized (select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no')).toBe(true);
+    expect(text).toContain('/ (10000 + 1 - max(case when g.n > 5000 then 0 else g.n end) over ()) as row_window');
+    expect(text).toContain('(g.group_no - 1) / 10 as group_window');
     expect(text).not.toMatch(/\b(create|analyze|insert|update|delete|lock)\b|pg_temp/i);
     expect(text).toContain(`"ld_members" as materialized (select * from "ld_ranked" where group_id not in (select group_id from "ld_skipped"))`);
   });
@@ -207,5 +302,25 @@ describe('the dry run as one read-only SELECT', () => {
 from (select m.group_id
       from "public"."notes" as c
       join "ld_ranked" as m on "c"."lead_id" = m.row_id`);
+  });
+
+  it('merges from the losers of every group ranked whole (no chunk keepers in the dry run)', () => {
+    expect(text).toContain(`"ld_donors" as materialized (select keeper_id, group_id, row_id from "ld_members" where rank_in_group > 1 and chunk_state is null),
+"ld_merge" as materialized (select m.keeper_id as ld_keeper_id, m.group_id,`);
+    expect(text).toContain('from "ld_donors" as m\njoin "public"."leads" as d');
+  });
+
+  it('skips for a NOT NULL self-reference after the child unique indexes, and counts self-reference moves batch-aware', () => {
+    const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: true, uniqueIndexes: [] };
+    const withParent = compileSql(
+      cleanDryRunQuery({ key, keep: 'oldest', batchSize: 10, batchRows: 100, maxGroups: null, references: [notes, parent], mergeColumns: [], sampleGroups: 5 }),
+    ).sql;
+    expect(withParent).toContain(`union all select 1 as ld_order, s.group_id, s.reason from (select distinct x.group_id, $2::text
+from (select m.group_id
+      from "public"."leads" as c
+      join "ld_ranked" as m on "c"."parent_id" = m.row_id
+      where m.rank_in_group > 1 and "c"."id" = m.keeper_id) as x) as s(group_id, reason)`);
+    expect(withParent).toContain('and not exists (select 1 from "ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)');
+    expect(withParent).not.toMatch(/\b(create|analyze|insert|update|delete|lock)\b|pg_temp/i);
   });
 });

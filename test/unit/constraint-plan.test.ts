@@ -15,18 +15,13 @@ import {
   setLocalLockTimeoutStatement,
 } from '../../src/sql/constraint-plan.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+import { e164Sql } from '../support/normalized-sql.js';
 
 const table = fakeTable(['id', 'device_id', 'user_id', 'phone', 'niche', 'created_at']);
 const devicePhone = fakeKey(table, ['device_id', 'phone'], { name: 'device-phone' });
 const e164Key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'e164' }], { name: 'device-phone', callingCode: '60', defaultCountry: 'MY' });
 
-/** The e164 expression for calling code 60, written out by hand (see src/keys/normalize.ts). */
-const E164_PHONE = `(case when regexp_replace("phone", '[^0-9]', '', 'g') = '' then null
- when "phone" ~ '^[[:space:]]*[+]' then '+' || regexp_replace("phone", '[^0-9]', '', 'g')
- when regexp_replace("phone", '[^0-9]', '', 'g') like '00%' then '+' || substr(regexp_replace("phone", '[^0-9]', '', 'g'), 3)
- when regexp_replace("phone", '[^0-9]', '', 'g') like '0%' then '+' || '60' || substr(regexp_replace("phone", '[^0-9]', '', 'g'), 2)
- when regexp_replace("phone", '[^0-9]', '', 'g') like '60%' then '+' || regexp_replace("phone", '[^0-9]', '', 'g')
- else '+' || '60' || regexp_replace("phone", '[^0-9]', '', 'g') end)`;
+const E164_PHONE = e164Sql('"phone"', '60');
 
 describe('createUniqueIndexStatement', () => {
   it('builds a plain-column key concurrently', () => {

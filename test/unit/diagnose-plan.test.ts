@@ -5,6 +5,7 @@ import { diagnoseQuery, phoneSpreadQuery, timelineQuery } from '../../src/sql/di
 import { gapLabels } from '../../src/render/shared/gap-labels.js';
 import { sparkline } from '../../src/render/diagnose/table.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+import { digitsSql } from '../support/normalized-sql.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'niche', 'created_at']);
 const key = fakeKey(table, ['device_id', 'phone']);
@@ -65,7 +66,7 @@ having count(*) > 1
     const normalised = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }], { nullsEqual: true });
     const { sql } = compileSql(diagnoseQuery({ ...plan, key: normalised }));
     expect(sql).toContain(
-      `on jsonb_build_array("l"."device_id", nullif(regexp_replace("l"."phone", '[^0-9]', '', 'g'), '')) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`,
+      `on jsonb_build_array("l"."device_id", ${digitsSql('"l"."phone"')}) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`,
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { upsertStatement } from '../../src/sql/upsert-plan.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+import { digitsSql } from '../support/normalized-sql.js';
 
 const table = fakeTable(['id', 'device_id', 'user_id', 'phone', 'niche', 'name', 'created_at']);
 const insertColumns = ['device_id', 'user_id', 'phone', 'niche', 'name'];
@@ -32,7 +33,7 @@ returning "id", (xmax = 0) as inserted`,
     expect(compileSql(upsertStatement(key, { onDuplicate: 'skip', insertColumns: ['device_id', 'phone'], updateColumns: [] })).sql).toBe(
       `insert into "public"."leads" ("device_id", "phone")
 values ($1, $2)
-on conflict ("device_id", (nullif(regexp_replace("phone", '[^0-9]', '', 'g'), ''))) do nothing
+on conflict ("device_id", (${digitsSql('"phone"')})) do nothing
 returning "id"`,
     );
   });

@@ -16,7 +16,8 @@ import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { ensureArchive } from './archive.js';
 import { applyBatch, selectBatch, type BatchChanges, type BatchSelection } from './batch.js';
 import { loadCleanContext, type CleanContext } from './clean-context.js';
-import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
+import type { CleanOptions, CleanProgress, CleanResult, RunStatus, SkippedGroup, UnindexedChildKey } from './clean-types.js';
+import { unindexedChildKeys } from './foreign-keys.js';
 import { requirePrivileges } from './permissions.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction } from '../../db/transaction.js';
@@ -34,6 +35,8 @@ export interface CleanHooks {
    */
   cancel?: AbortSignal;
   onProgress?: (progress: CleanProgress) => void;
+  /** Before the first change: child foreign keys without an index (each batch will scan those children). */
+  onUnindexedChildKeys?: (keys: UnindexedChildKey[]) => void;
 }
 
 /**
@@ -49,6 +52,8 @@ export async function applyClean(database: Database, options: CleanOptions, hook
   const context = await loadCleanContext(database, options);
   const table = options.key.table;
   await requirePrivileges(database.db, { table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
+  const unindexed = unindexedChildKeys(context.references);
+  if (unindexed.length > 0) hooks.onUnindexedChildKeys?.(unindexed);
   return database.db.connection().execute(async (connection) => {
     await setSessionTimeouts(connection, options.lockTimeoutMs, options.statementTimeoutMs);
     await acquireTableLock(connection, table, options.archiveSchema);
@@ -83,6 +88,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
       mergeRules: options.mergeRules,
       mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
       batchSize: options.batchSize,
+      batchRows: options.batchRows,
       maxGroups: options.maxGroups,
       pauseMs: options.pauseMs,
       lockTimeoutMs: options.lockTimeoutMs,
@@ -99,6 +105,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
   let retries = 0;
   let batches = 0;
   let longestBatchMs = 0;
+  let largestBatchRows = 0;
   let stoppedBecause: string | null = null;
   let status: RunStatus = 'done';
   const result = (): CleanResult => ({
@@ -124,12 +131,14 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
     batchesDone: totals.batchesDone,
     retries,
     longestBatchMs: Math.round(longestBatchMs),
+    largestBatchRows,
     archiveSchema,
+    unindexedChildKeys: unindexedChildKeys(context.references),
     stoppedBecause,
     durationMs: Math.round(performance.now() - started),
   });
   try {
-    for (const statement of stageStatements(key, options.batchSize, options.maxGroups)) await statement.execute(work);
+    for (const statement of stageStatements(key, options.batchSize, options.batchRows, options.maxGroups)) await statement.execute(work);
     const stage = (await stageSummaryQuery().execute(connection)).rows[0];
     totals.groupsPlanned = toNumber(stage?.groups);
     batches = toNumber(stage?.batches);
@@ -147,6 +156,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
           const batchStarted = performance.now();
           const next = await inTransaction(connection, () => oneBatch(work, context, runId, batch, totals));
           longestBatchMs = Math.max(longestBatchMs, performance.now() - batchStarted);
+          largestBatchRows = Math.max(largestBatchRows, next.selection.locked);
           Object.assign(totals, next.totals);
           skipped.push(...next.selection.skipped);
           break;

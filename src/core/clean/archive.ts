@@ -5,15 +5,16 @@ import { inTransaction } from '../../db/transaction.js';
 
 /**
  * Creates the archive schema and tables if missing (never drops them), and
- * upgrades a runs table from the previous version; the ALTER (an exclusive
- * lock on the runs table) only runs when the columns are missing.
+ * upgrades an archive from an earlier version (runs table columns, the
+ * keepers' merged_data); each ALTER (an exclusive lock, and the owner's
+ * right even when the column is already there) only runs when its column is missing.
  */
 export async function ensureArchive(connection: Db, schema: string): Promise<void> {
   const create = () =>
     inTransaction(connection, async () => {
       for (const statement of archiveDdl(schema)) await statement.execute(connection);
-      const upToDate = (await archiveUpToDateQuery(schema).execute(connection)).rows[0]?.up_to_date === true;
-      if (!upToDate) for (const statement of archiveUpgradeStatements(schema)) await statement.execute(connection);
+      const state = (await archiveUpToDateQuery(schema).execute(connection)).rows[0] ?? { runs_up_to_date: false, keepers_up_to_date: false };
+      for (const statement of archiveUpgradeStatements(schema, state)) await statement.execute(connection);
     });
   try {
     await create();

@@ -5,15 +5,17 @@ import { DatabaseError } from '../../errors.js';
 import {
   batchCountsQuery,
   childConflictStatements,
+  chooseChunkKeepersStatement,
   deleteVictimsStatement,
   dropSkippedStatement,
   lockBatchStatement,
   rankStatements,
   repointStatement,
+  selfParentConflictStatements,
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
-import { archiveKeepersStatement, mergeKeepersStatement, mergeValuesStatement } from '../../sql/merge-plan.js';
+import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatement } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { ChildCount, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
@@ -21,6 +23,8 @@ import type { CleanContext } from './clean-context.js';
 export interface BatchSelection {
   groups: number;
   victims: number;
+  /** Rows the batch locked (or, in the dry run, read). */
+  locked: number;
   skipped: SkippedGroup[];
 }
 
@@ -31,13 +35,15 @@ export interface BatchSelection {
  */
 export async function selectBatch(connection: Db, context: CleanContext, batch: number | null, lock: boolean): Promise<BatchSelection> {
   const { key, keep } = context.options;
+  if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
   await lockBatchStatement(key, batch, lock, keep).execute(connection);
   for (const statement of rankStatements(keep)) await statement.execute(connection);
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
+  for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];
-  return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), skipped };
+  return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), locked: toNumber(counts?.locked), skipped };
 }
 
 export interface BatchChanges {
@@ -58,14 +64,17 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   await archiveRemovedStatement(archiveSchema, table, runId, batch).execute(connection);
   let merged = 0;
   if (context.mergeColumns.length > 0) {
+    await donorsStatement(key, batch).execute(connection);
     await mergeValuesStatement(table, context.mergeColumns).execute(connection);
-    await archiveKeepersStatement(table, context.mergeColumns, archiveRef(archiveSchema, 'lead_dedupe_keepers'), runId, batch).execute(connection);
+    const keepers = archiveRef(archiveSchema, 'lead_dedupe_keepers');
+    await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch).execute(connection);
     merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
+    if (merged > 0) await recordMergedValuesStatement(table, keepers, runId).execute(connection);
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
-    await archiveMovedStatement(archiveSchema, reference, runId, batch).execute(connection);
-    const rows = affected(await repointStatement(reference).execute(connection));
+    await archiveMovedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection);
+    const rows = affected(await repointStatement(reference, table.idColumn).execute(connection));
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
   const removed = affected(await deleteVictimsStatement(key).execute(connection));

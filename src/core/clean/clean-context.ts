@@ -15,10 +15,8 @@ export interface CleanContext {
 
 export async function loadCleanContext(database: Database, options: CleanOptions): Promise<CleanContext> {
   await requireUniqueIdColumn(database.db, options.key.table, 'clean');
-  const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules);
-  return {
-    options,
-    references: await loadChildReferences(database, options.key.table),
-    mergeColumns: options.mode === 'merge' ? mergeColumns : [],
-  };
+  const references = await loadChildReferences(database, options.key.table);
+  const selfReferences = references.filter((r) => r.self).map((r) => r.column);
+  const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules, selfReferences);
+  return { options, references, mergeColumns: options.mode === 'merge' ? mergeColumns : [] };
 }

@@ -11,6 +11,7 @@ export interface CleanFlagValues {
   mode?: string;
   mergeRule?: string[];
   batchSize?: string;
+  batchRows?: string;
   maxGroups?: string;
   pause?: string;
   lockTimeout?: string;
@@ -24,6 +25,7 @@ export const CLEAN_DEFAULTS = {
   keep: 'oldest' as KeepPolicy,
   mode: 'merge' as CleanMode,
   batchSize: 1000,
+  batchRows: 10_000,
   pauseMs: 0,
   lockTimeoutMs: 5_000,
   statementTimeoutMs: 60_000,
@@ -32,7 +34,7 @@ export const CLEAN_DEFAULTS = {
   sampleGroups: 5,
 };
 
-const CONFIG_FIELDS = ['keep', 'mode', 'mergeRules', 'batchSize', 'maxGroups', 'pause', 'lockTimeout', 'statementTimeout', 'archiveSchema', 'retries'];
+const CONFIG_FIELDS = ['keep', 'mode', 'mergeRules', 'batchSize', 'batchRows', 'maxGroups', 'pause', 'lockTimeout', 'statementTimeout', 'archiveSchema', 'retries'];
 
 /**
  * Flags over `commands.clean` in the config file over the defaults. Numbers
@@ -63,6 +65,7 @@ export function resolveCleanSettings(
     mode: oneOf(text(pick(flags.mode, '--mode', 'mode')[0]), CLEAN_MODES, '--mode') ?? CLEAN_DEFAULTS.mode,
     mergeRules,
     batchSize: optionalWholeNumber(...pick(flags.batchSize, '--batch-size', 'batchSize'), WHOLE_RANGES.batchSize, CLEAN_DEFAULTS.batchSize),
+    batchRows: optionalWholeNumber(...pick(flags.batchRows, '--batch-rows', 'batchRows'), WHOLE_RANGES.batchRows, CLEAN_DEFAULTS.batchRows),
     maxGroups: maxGroups[0] === undefined ? null : parseWholeNumber(...maxGroups, WHOLE_RANGES.maxGroups),
     pauseMs: optionalDuration(...pick(flags.pause, '--pause', 'pause'), 0, CLEAN_DEFAULTS.pauseMs),
     lockTimeoutMs: optionalDuration(...pick(flags.lockTimeout, '--lock-timeout', 'lockTimeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),

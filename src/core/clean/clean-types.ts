@@ -18,6 +18,8 @@ export interface CleanOptions {
   mergeRules: Record<string, MergeRule>;
   /** Groups per transaction. */
   batchSize: number;
+  /** Rows per transaction (the row locks it holds): groups are packed under it, a larger group is removed in chunks. */
+  batchRows: number;
   /** Cap on the groups one run handles; null = all. */
   maxGroups: number | null;
   pauseMs: number;
@@ -40,6 +42,12 @@ export interface ChildReference {
   /** The child's primary key columns: how the archive finds a moved row again. */
   primaryKey: string[];
   onDelete: string;
+  /** A foreign key from the leads table to itself (e.g. parent_id): merge never fills it, and a keeper never becomes its own parent. */
+  self: boolean;
+  /** The referencing column is NOT NULL. */
+  notNull: boolean;
+  /** Some index on the child table starts with the referencing column; without one, every re-point and delete scans the child. */
+  indexed: boolean;
   /** Unique indexes on the child that include `column`: re-pointing could break them. */
   uniqueIndexes: { name: string; columns: string[]; nullsNotDistinct: boolean }[];
 }
@@ -49,6 +57,14 @@ export interface ChildCount {
   constraint: string;
   column: string;
   rows: number;
+}
+
+/** A child foreign key whose referencing column no index starts with: each batch's re-point and delete scan that child. */
+export interface UnindexedChildKey {
+  schema: string;
+  table: string;
+  column: string;
+  constraint: string;
 }
 
 export interface SkippedGroup {
@@ -84,7 +100,10 @@ export interface CleanPlan {
   skipped: SkippedGroup[];
   batches: number;
   batchSize: number;
+  batchRows: number;
   sample: SampleGroup[];
+  /** Child foreign keys without an index on their column (a warning; nothing is created). */
+  unindexedChildKeys: UnindexedChildKey[];
   durationMs: number;
 }
 
@@ -117,7 +136,10 @@ export interface CleanResult {
   retries: number;
   /** The longest committed batch transaction: the longest any row lock of this run was held. */
   longestBatchMs: number;
+  /** The most rows one committed batch locked (at most --batch-rows). */
+  largestBatchRows: number;
   archiveSchema: string;
+  unindexedChildKeys: UnindexedChildKey[];
   /** Why the run stopped early (interrupted, timed out); null when it finished. */
   stoppedBecause: string | null;
   durationMs: number;

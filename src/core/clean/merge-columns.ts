@@ -10,14 +10,16 @@ import { mergeableColumns } from './table-columns.js';
  * --merge-rule says otherwise; `keeper` leaves a column out. A rule for a
  * column merge may never touch (id, created time, key) is a usage error.
  */
-export function resolveMergeColumns(key: ResolvedKey, columns: ColumnInfo[], rules: Record<string, MergeRule>): MergeColumn[] {
-  const eligible = mergeableColumns(key, columns);
+export function resolveMergeColumns(key: ResolvedKey, columns: ColumnInfo[], rules: Record<string, MergeRule>, selfReferences: string[] = []): MergeColumn[] {
+  // A keeper's reference to the leads table itself is never filled from a copy: the copy's parent may be a row this clean removes or re-points (even the keeper).
+  const eligible = mergeableColumns(key, columns).filter((c) => !selfReferences.includes(c.name));
   for (const column of Object.keys(rules)) {
     if (!columns.some((c) => c.name === column)) {
       throw new UsageError(`--merge-rule names "${column}", which ${key.table.info.name} does not have; columns: ${columns.map((c) => c.name).join(', ')}`);
     }
     if (!eligible.some((c) => c.name === column)) {
-      throw new UsageError(`--merge-rule ${column}: merge never changes the id, the created time, key columns, identity, generated or array columns`);
+      const why = selfReferences.includes(column) ? `${column} references ${key.table.info.name} itself` : 'merge never changes the id, the created time, key columns, identity, generated or array columns';
+      throw new UsageError(`--merge-rule ${column}: ${why}`);
     }
   }
   const result: MergeColumn[] = [];

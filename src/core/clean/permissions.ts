@@ -54,6 +54,9 @@ export async function missingPrivileges(db: Db, needs: Needs): Promise<string[]>
     for (const right of ['SELECT', 'INSERT', 'UPDATE']) {
       if (!(await hasTable(db, oid, right))) problems.push(`${right} on ${needs.archiveSchema}.${archive}`);
     }
+    if (archive === 'lead_dedupe_keepers' && !needs.restore && !(await canAddMergedData(db, oid))) {
+      problems.push(`ownership of ${needs.archiveSchema}.${archive}, to add its merged_data column (an archive from an older version; or add it as its owner: alter table … add column merged_data jsonb)`);
+    }
   }
   return problems;
 }
@@ -75,4 +78,12 @@ async function oidOf(db: Db, schema: string, name: string): Promise<number | nul
     select c.oid::int8 as oid from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${schema} and c.relname = ${name}`.execute(db);
   return rows[0] ? Number(rows[0].oid) : null;
+}
+
+/** An archive from before merged_data needs the column added once (ALTER TABLE: the table's owner only). */
+async function canAddMergedData(db: Db, oid: number): Promise<boolean> {
+  const { rows } = await sql<{ ok: boolean }>`
+    select exists (select 1 from pg_catalog.pg_attribute where attrelid = ${oid}::int8::oid and attname = 'merged_data' and not attisdropped)
+           or pg_has_role((select relowner from pg_catalog.pg_class where oid = ${oid}::int8::oid), 'USAGE') as ok`.execute(db);
+  return rows[0]?.ok === true;
 }

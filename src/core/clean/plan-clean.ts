@@ -7,6 +7,7 @@ import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
 import { cleanDryRunQuery } from '../../sql/clean-dry-run.js';
 import { missingPrivileges } from './permissions.js';
 import { describeKeeperOrder } from './keeper-order.js';
+import { unindexedChildKeys } from './foreign-keys.js';
 
 export interface CleanPlanWithChecks extends CleanPlan {
   /** Rights --execute would need and this user lacks (empty = fine). */
@@ -18,7 +19,9 @@ export interface CleanPlanWithChecks extends CleanPlan {
  * runs, over all groups at once, as one read-only SELECT (CTEs where
  * --execute has temp tables), so it works on a hot standby too. It takes no
  * row locks and changes nothing (it does not even create the archive);
- * concurrent writes may make --execute differ slightly.
+ * concurrent writes may make --execute differ slightly. Batches are counted
+ * as --execute cuts them (groups and rows); a group too large for one batch
+ * is counted whole, though --execute removes it in chunks.
  */
 export async function planClean(database: Database, options: CleanOptions): Promise<CleanPlanWithChecks> {
   const started = performance.now();
@@ -30,6 +33,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
       key,
       keep: options.keep,
       batchSize: options.batchSize,
+      batchRows: options.batchRows,
       maxGroups: options.maxGroups,
       references: context.references,
       mergeColumns: context.mergeColumns,
@@ -61,6 +65,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
     skipped: row.skipped,
     batches: toNumber(row.batches),
     batchSize: options.batchSize,
+    batchRows: options.batchRows,
     sample: row.sample.map((group) => ({
       groupId: group.group_id,
       key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key_values[index] ?? null])),
@@ -68,6 +73,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
       losers: group.losers ?? [],
     })),
     missingPrivileges: missing,
+    unindexedChildKeys: unindexedChildKeys(context.references),
     durationMs: Math.round(performance.now() - started),
   };
 }

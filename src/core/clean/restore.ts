@@ -7,6 +7,9 @@ import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import {
+  keeperConflictsCountQuery,
+  keeperConflictsSampleQuery,
+  keeperConflictsStatements,
   keepersCountQuery,
   laterRunsQuery,
   markRestoredStatement,
@@ -15,9 +18,10 @@ import {
   reinsertRemovedStatement,
   restoreKeepersStatement,
   runForUpdateQuery,
+  type ConflictSummary,
   type MovedTarget,
 } from '../../sql/restore-plan.js';
-import { archiveRef } from '../../sql/archive-plan.js';
+import { archiveRef, archiveUpToDateQuery } from '../../sql/archive-plan.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { RestoreConflictError } from './clean-errors.js';
 import { requirePrivileges } from './permissions.js';
@@ -27,7 +31,7 @@ import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-settings.js';
 import { setSessionTimeouts } from './transaction.js';
-import { keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
+import { keeperConflictsCountedQuery, keeperConflictsSampleCountedQuery, keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
 import { abortable } from '../../db/abortable.js';
 
 export interface RestoreOptions {
@@ -38,6 +42,27 @@ export interface RestoreOptions {
   /** Limits for the restore's session (clean's defaults: 5 s and 60 s), over any database- or role-level setting. */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** Put merged keeper columns back even where the application changed them since the clean (or the archive cannot tell). */
+  force?: boolean;
+}
+
+/** A merged keeper column restore left alone (or, with --force, overwrote). */
+export interface KeeperConflict {
+  keeperId: string;
+  column: string;
+  /** The value it holds now, as text, cut to 60 characters. */
+  current: string | null;
+  /** true: the archive predates the record of what the merge wrote, so "unchanged" cannot be proven. */
+  unproven: boolean;
+}
+
+export interface KeeperConflicts {
+  total: number;
+  unproven: number;
+  /** --force: these columns were put back anyway. */
+  overwritten: boolean;
+  /** The first 100, in id order. */
+  sample: KeeperConflict[];
 }
 
 export interface RestoreResult {
@@ -48,6 +73,8 @@ export interface RestoreResult {
   dryRun: 'rehearsed' | 'counted' | null;
   rowsReinserted: number;
   keepersRestored: number;
+  /** Merged keeper columns that no longer hold what the merge wrote: left as they are unless --force. */
+  keeperConflicts: KeeperConflicts;
   childRows: { table: string; column: string; archived: number; movedBack: number }[];
   durationMs: number;
 }
@@ -114,7 +141,17 @@ async function restoreStatements(
   const reinserted = affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId).execute(connection));
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
   const restorable = restorableColumns(table, columns);
-  const keepersRestored = keepers > 0 && restorable.length > 0 ? affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId).execute(connection)) : 0;
+  const force = options.force ?? false;
+  let keepersRestored = 0;
+  let keeperConflicts: KeeperConflicts = noConflicts(force);
+  if (keepers > 0 && restorable.length > 0) {
+    const hasMergedData = await archiveHasMergedData(connection, archiveSchema);
+    for (const statement of keeperConflictsStatements(archiveSchema, table, restorable, runId, hasMergedData)) await statement.execute(connection);
+    const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
+    const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows;
+    keeperConflicts = conflictsOf(summary, sample, force);
+    keepersRestored = affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId, force).execute(connection));
+  }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
@@ -122,14 +159,15 @@ async function restoreStatements(
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
-  return { rowsReinserted: reinserted, keepersRestored, childRows };
+  return { rowsReinserted: reinserted, keepersRestored, keeperConflicts, childRows };
 }
 
 /**
  * The dry run on a read-only server, which cannot run even a rolled-back
- * INSERT: the same checks and counts as restoreStatements, by SELECTs. A
- * re-inserted id that is back in the table is reported as the conflict the
- * INSERT would meet; other unique indexes are only checked by --execute.
+ * INSERT: the same checks and counts as restoreStatements, by SELECTs
+ * (keeper conflicts included). A re-inserted id that is back in the table
+ * is reported as the conflict the INSERT would meet; other unique indexes
+ * are only checked by --execute.
  */
 async function countRestore(connection: Db, table: LeadTable, columns: ColumnInfo[], targets: MovedTarget[], options: RestoreOptions) {
   const { runId, archiveSchema } = options;
@@ -140,15 +178,24 @@ async function countRestore(connection: Db, table: LeadTable, columns: ColumnInf
     throw new RestoreConflictError(`restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`);
   }
   const restorable = restorableColumns(table, columns);
+  const force = options.force ?? false;
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
-  const keepersRestored = keepers > 0 && restorable.length > 0 ? toNumber((await keepersToRestoreQuery(archiveSchema, table, runId).execute(connection)).rows[0]?.n) : 0;
+  let keepersRestored = 0;
+  let keeperConflicts: KeeperConflicts = noConflicts(force);
+  if (keepers > 0 && restorable.length > 0) {
+    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData: await archiveHasMergedData(connection, archiveSchema), force };
+    const summary = (await keeperConflictsCountedQuery(restore).execute(connection)).rows[0];
+    const sample = (await keeperConflictsSampleCountedQuery(restore, CONFLICT_SAMPLE).execute(connection)).rows;
+    keeperConflicts = conflictsOf(summary, sample, force);
+    keepersRestored = toNumber((await keepersToRestoreQuery(restore).execute(connection)).rows[0]?.n);
+  }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
     const movedBack = toNumber((await moveBackCountQuery(archiveSchema, target, runId).execute(connection)).rows[0]?.n);
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
-  return { rowsReinserted: toNumber(reinsert?.n), keepersRestored, childRows };
+  return { rowsReinserted: toNumber(reinsert?.n), keepersRestored, keeperConflicts, childRows };
 }
 
 async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: number): Promise<void> {
@@ -160,6 +207,30 @@ async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: 
 
 function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {
   return columns.filter((c) => c.name !== table.idColumn && c.identity === '').map((c) => c.name);
+}
+
+const CONFLICT_SAMPLE = 100;
+
+/** An archive from before merged_data cannot prove any merged column unchanged (restore only reads; clean adds the column). */
+async function archiveHasMergedData(connection: Db, archiveSchema: string): Promise<boolean> {
+  return (await archiveUpToDateQuery(archiveSchema).execute(connection)).rows[0]?.keepers_up_to_date === true;
+}
+
+function noConflicts(force: boolean): KeeperConflicts {
+  return { total: 0, unproven: 0, overwritten: force, sample: [] };
+}
+
+function conflictsOf(
+  summary: ConflictSummary | undefined,
+  sample: { keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }[],
+  force: boolean,
+): KeeperConflicts {
+  return {
+    total: toNumber(summary?.total),
+    unproven: toNumber(summary?.unproven),
+    overwritten: force,
+    sample: sample.map((row) => ({ keeperId: row.keeper_id, column: row.column_name, current: row.current_value, unproven: row.unproven })),
+  };
 }
 
 interface RunInfo {

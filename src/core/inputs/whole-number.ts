@@ -15,6 +15,8 @@ export interface WholeRange {
  */
 export const WHOLE_RANGES = {
   batchSize: { min: 1, max: MAX_INT4 },
+  /** 2 at least: a chunk of a large group is its keeper plus batchRows - 1 others. */
+  batchRows: { min: 2, max: MAX_INT4 },
   maxGroups: { min: 1, max: MAX_INT4 },
   sample: { min: 0, max: MAX_INT4 },
   top: { min: 0, max: MAX_INT4 },

@@ -18,7 +18,7 @@ export function renderCleanPlanTable(plan: CleanPlanWithChecks): string {
   }
   for (const child of plan.childRows) summary.push([`child rows to move: ${child.table}.${child.column}`, formatCount(child.rows)]);
   summary.push(['groups skipped (child unique conflict)', formatCount(plan.skippedGroups)]);
-  summary.push(['batches', `${formatCount(plan.batches)} of up to ${formatCount(plan.batchSize)} groups`]);
+  summary.push(['batches', `${formatCount(plan.batches)} of up to ${formatCount(plan.batchSize)} groups and ${formatCount(plan.batchRows)} rows`]);
   lines.push(summary.toString());
   if (plan.skipped.length > 0) {
     lines.push('', 'Skipped groups:');

@@ -15,7 +15,9 @@ export function renderCleanResultTable(result: CleanResult): string {
   for (const child of result.childRows) summary.push([`child rows moved: ${child.table}.${child.column}`, formatCount(child.rows)]);
   summary.push(['groups skipped', formatCount(result.skippedGroups)]);
   summary.push(['batches', `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`]);
-  if (result.batchesDone > 0) summary.push(['longest batch (row locks held)', formatDuration(result.longestBatchMs)]);
+  if (result.batchesDone > 0) {
+    summary.push(['longest batch (row locks held)', `${formatDuration(result.longestBatchMs)}, at most ${formatCount(result.largestBatchRows)} rows locked in one batch`]);
+  }
   lines.push(summary.toString());
   if (result.skipped.length > 0) {
     lines.push('', `Skipped groups${result.skippedGroups > result.skipped.length ? ` (first ${result.skipped.length})` : ''}:`);
