@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
+import { environmentNamesServer, parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
 import type { KeySettings } from '../keys/resolve-key.js';
 import { parseNormalizeArgument } from '../keys/normalize.js';
 import { archiveSchema } from '../core/clean/clean-settings.js';
@@ -18,11 +18,11 @@ export interface TableSettings {
   config: ConfigFile;
 }
 
-/** Flags over the config file over the environment over defaults. */
+/** Flags over the config file over defaults; the database: see resolveDatabaseTarget. */
 export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv = process.env): TableSettings {
   const config = loadConfigFile(flags.config);
   return {
-    target: parseDatabaseTarget(flags.database ?? config.database ?? env.DATABASE_URL),
+    target: resolveDatabaseTarget(flags.database, config.database, env),
     table: flags.table ?? config.table ?? 'leads',
     idColumn: flags.idColumn ?? config.idColumn ?? 'id',
     createdColumn: flags.createdColumn ?? config.createdColumn ?? null,
@@ -30,6 +30,17 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
     columnMap: { ...config.columns, ...Object.fromEntries((flags.map ?? []).map((pair) => splitPair(pair, '--map'))) },
     config,
   };
+}
+
+/**
+ * --database/-d over DATABASE_URL over the PG* variables over the config
+ * file's `database`, as psql users expect the environment to outrank a file
+ * (README "Pointing it at a real database"). Whatever string wins, the PG*
+ * variables still fill what it leaves out (libpq semantics).
+ */
+export function resolveDatabaseTarget(flag: string | undefined, fromConfig: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {
+  const given = [flag, env.DATABASE_URL].find((value) => value !== undefined && value.trim() !== '');
+  return parseDatabaseTarget(given ?? (environmentNamesServer(env) ? undefined : fromConfig), env);
 }
 
 export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySettings {

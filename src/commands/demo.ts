@@ -46,7 +46,7 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     const devicePhone = keys.find((key) => key.name === 'device-phone')!;
     const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
     return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScan(report, 'table')}`, diagnosis: renderDiagnose(diagnosis, 'table') };
-  });
+  }, { createPglite: true });
   await writeReport(
     output.scanned +
     [

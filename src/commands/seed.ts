@@ -40,6 +40,7 @@ async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext
     withSpinner(`seeding ${rows} rows`, flags, () =>
       seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
     ),
+    { createPglite: true },
   );
   await writeReport(renderSeed(result, flags.format), flags);
   return ExitCode.ok;

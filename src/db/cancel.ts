@@ -5,7 +5,7 @@ import pg from 'pg';
  * session of its own (the pool's may all be busy): pg_cancel_backend on
  * every backend the pool opened. A session that is idle ignores it.
  */
-export function backendCanceller(pool: pg.Pool, connectionString: string): () => Promise<void> {
+export function backendCanceller(pool: pg.Pool, config: pg.ClientConfig): () => Promise<void> {
   const backends = new Set<number>();
   pool.on('connect', (client) => {
     const pid = (client as { processID?: number | null }).processID;
@@ -14,7 +14,7 @@ export function backendCanceller(pool: pg.Pool, connectionString: string): () =>
   pool.on('remove', (client) => backends.delete((client as { processID?: number | null }).processID ?? 0));
   return async () => {
     if (backends.size === 0) return;
-    const client = new pg.Client({ connectionString, application_name: 'lead-dedupe', connectionTimeoutMillis: 5000 });
+    const client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
     client.on('error', () => undefined);
     try {
       await client.connect();

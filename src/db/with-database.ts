@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller } from './cancel.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
-import { describeTarget, type DatabaseTarget } from './database-target.js';
+import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
+import { pgpassPassword } from './pgpass.js';
 import { readOnlyState } from './read-only.js';
 
 export interface ConnectOptions {
@@ -18,6 +21,8 @@ export interface ConnectOptions {
    */
   statementTimeoutMs?: number;
   lockTimeoutMs?: number;
+  /** pglite:<dir> only: create the database when the folder holds none (seed and demo); otherwise exit 2. */
+  createPglite?: boolean;
 }
 
 /**
@@ -42,6 +47,12 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   if (target.kind === 'pglite') {
     // Loaded on demand: a server run should not pay PGlite's start-up.
     const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+    // A misspelt folder must not become a new empty database that reports "0 rows".
+    if (target.dataDir !== null && !options.createPglite && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
+      throw new UsageError(
+        `no embedded database in ${target.dataDir} (pglite:<dir> names a folder that \`lead-dedupe seed\` or \`lead-dedupe demo\` created)`,
+      );
+    }
     const client = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
     try {
       await client.waitReady;
@@ -56,19 +67,16 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   }
   const connections = Math.max(1, options.connections ?? 2);
   const pool = new pg.Pool({
-    connectionString: target.url,
+    ...clientConfig(target, options),
+    Client: EndingClient,
     max: connections,
-    application_name: 'lead-dedupe',
-    // bench/README.md (B1): JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
-    // Start-up options outrank ALTER DATABASE/ROLE settings, so the command's timeouts hold on every pooled session.
-    options: ['jit=off', ...sessionSettings(options).map(([name, value]) => `${name}=${value}`)].map((setting) => `-c ${setting}`).join(' '),
     // No connectionTimeoutMillis: pg-pool applies it to waiting for a free pooled client too, so
     // queued key scans on a large table failed with "timeout exceeded when trying to connect".
     // Reaching the server is bounded below instead.
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  const cancel = backendCanceller(pool, target.url);
+  const cancel = backendCanceller(pool, clientConfig(target, options));
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     return {
@@ -86,6 +94,61 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     await db.destroy().catch(() => undefined);
     throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
   }
+}
+
+/**
+ * The one pg configuration of a server target: every field set here, so
+ * node-postgres reads nothing from the environment or a string on its own
+ * (its PGSSLMODE reading would print a SECURITY WARNING).
+ */
+function clientConfig(target: PostgresTarget, options: ConnectOptions): pg.ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password ?? (() => passwordFromPgpass(target)),
+    ssl: target.ssl,
+    // PGAPPNAME or application_name= when given; the interrupt handler and DBAs find the sessions by this name.
+    application_name: target.applicationName ?? 'lead-dedupe',
+    ...(target.clientEncoding === null ? {} : { client_encoding: target.clientEncoding }),
+    // bench/README.md (B1): JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
+    // Start-up options outrank ALTER DATABASE/ROLE settings, so the command's timeouts hold on every pooled
+    // session; they come after the user's options= / PGOPTIONS, so they win over those too.
+    options: [
+      ...(target.options === null ? [] : [target.options]),
+      ...['jit=off', ...sessionSettings(options).map(([name, value]) => `${name}=${value}`)].map((setting) => `-c ${setting}`),
+    ].join(' '),
+  };
+}
+
+/**
+ * pg-pool drops a client whose connect failed (say, no password to give)
+ * without closing its socket, which kept the process alive until the server
+ * hung up; this client closes it.
+ */
+class EndingClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: ((err: Error) => void) | ((err: null, client: pg.Client) => void)): void;
+  override connect(callback?: ((err: Error) => void) | ((err: null, client: pg.Client) => void)): Promise<pg.Client> | undefined {
+    if (callback === undefined) return super.connect().catch((error: unknown) => this.endAfter(error));
+    super.connect((error: Error | null) => {
+      if (error) void this.end().catch(() => undefined);
+      (callback as (err: Error | null, client?: pg.Client) => void)(error, this);
+    });
+  }
+
+  private async endAfter(error: unknown): Promise<never> {
+    await this.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Asked for only when the server wants a password and none was given (as libpq's "no password supplied"). */
+async function passwordFromPgpass(target: PostgresTarget): Promise<string> {
+  const password = await pgpassPassword(target);
+  if (password === undefined) throw new Error(`no password supplied for user ${target.user} (none in the connection string, PGPASSWORD or the pgpass file)`);
+  return password;
 }
 
 /** statement_timeout and lock_timeout as whole milliseconds (0 = no limit). */
