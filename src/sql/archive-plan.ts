@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
-import type { ChildReference, RunStatus } from '../core/clean/clean-types.js';
+import type { ChildReference, RunStatus } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
 import { movedRowValue, movedRowsFrom } from './clean-plan.js';
 

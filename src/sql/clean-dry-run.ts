@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ChildReference, KeepPolicy } from '../core/clean/clean-types.js';
+import type { ChildReference, KeepPolicy } from './clean-model.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { childConflictQueries, childRowsToMoveQuery, lockedRowsQuery, rankedMembersQuery, sampleGroupsQuery, selfParentConflictQueries, stageQuery } from './clean-plan.js';
 import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-plan.js';

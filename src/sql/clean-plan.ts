@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyAliases, keyExpressions, sameKey, tableRef } from '../keys/key-sql.js';
-import type { ChildReference, KeepPolicy } from '../core/clean/clean-types.js';
+import type { ChildReference, KeepPolicy } from './clean-model.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
 import { TEMP } from './clean-temp-tables.js';
 

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../keys/key-sql.js';
-import type { MergeRule } from '../core/clean/clean-types.js';
+import type { MergeRule } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
 
 /** A column merge may fill, with the rule that picks the donor value. */

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { RunStatus } from '../core/clean/clean-types.js';
+import type { RunStatus } from './clean-model.js';
 import { archiveRef } from './archive-plan.js';
 
 /** A run as the archive holds it (ids and counts as PostgreSQL sends int8: text). */

@@ -1,13 +1,7 @@
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from '../../sql/clean-model.js';
 
-export const KEEP_POLICIES = ['oldest', 'newest', 'most-complete'] as const;
-export type KeepPolicy = (typeof KEEP_POLICIES)[number];
-
-export const CLEAN_MODES = ['merge', 'delete'] as const;
-export type CleanMode = (typeof CLEAN_MODES)[number];
-
-export const MERGE_RULES = ['newest', 'oldest', 'keeper', 'longest'] as const;
-export type MergeRule = (typeof MERGE_RULES)[number];
+export { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type ChildReference, type CleanMode, type KeepPolicy, type MergeRule, type RunStatus } from '../../sql/clean-model.js';
 
 /** What `clean` does; checked against the catalog before any SQL runs. */
 export interface CleanOptions {
@@ -31,25 +25,6 @@ export interface CleanOptions {
   retries: number;
   /** How many groups the plan shows with keeper and losers. */
   sampleGroups: number;
-}
-
-/** A foreign key that points at the leads table's id. */
-export interface ChildReference {
-  constraint: string;
-  schema: string;
-  table: string;
-  column: string;
-  /** The child's primary key columns: how the archive finds a moved row again. */
-  primaryKey: string[];
-  onDelete: string;
-  /** A foreign key from the leads table to itself (e.g. parent_id): merge never fills it, and a keeper never becomes its own parent. */
-  self: boolean;
-  /** The referencing column is NOT NULL. */
-  notNull: boolean;
-  /** Some index on the child table starts with the referencing column; without one, every re-point and delete scans the child. */
-  indexed: boolean;
-  /** Unique indexes on the child that include `column`: re-pointing could break them. */
-  uniqueIndexes: { name: string; columns: string[]; nullsNotDistinct: boolean }[];
 }
 
 export interface ChildCount {
@@ -107,7 +82,6 @@ export interface CleanPlan {
   durationMs: number;
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'restored' | 'interrupted';
 
 export interface CleanProgress {
   batch: number;
