@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { DIAGNOSE_DEFAULTS, type DiagnoseSettings } from '../core/diagnose/diagnose-settings.js';
-import { optionalDuration } from '../core/inputs/duration.js';
-import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { optionalDuration } from './parse/duration.js';
+import { optionalWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
 
 /** diagnose's own flags as commander hands them over. */
 export interface DiagnoseFlagValues {

@@ -1,8 +1,9 @@
-import { UsageError } from '../errors.js';
 import { environmentNamesServer, parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
 import type { KeySettings } from '../keys/resolve-key.js';
-import { parseNormalizeArgument } from '../keys/normalize.js';
-import { archiveSchema } from '../core/clean/clean-settings.js';
+import type { NormalizeRule } from '../keys/key-definition.js';
+import { parseNormalizeRule } from '../keys/normalize.js';
+import { parseNameValue } from './parse/name-value.js';
+import { archiveSchema } from './clean-flags.js';
 import type { ArchiveFlags, KeyFlags, TableFlags } from './options.js';
 import { loadConfigFile, type ConfigFile } from './config-file.js';
 
@@ -27,7 +28,7 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
     idColumn: flags.idColumn ?? config.idColumn ?? 'id',
     createdColumn: flags.createdColumn ?? config.createdColumn ?? null,
     archiveSchema: archiveSchema(stringSetting(config.commands?.clean?.archiveSchema)),
-    columnMap: { ...config.columns, ...Object.fromEntries((flags.map ?? []).map((pair) => splitPair(pair, '--map'))) },
+    columnMap: { ...config.columns, ...Object.fromEntries((flags.map ?? []).map((pair) => parseNameValue(pair, '--map', '<logical>=<column>'))) },
     config,
   };
 }
@@ -56,11 +57,6 @@ export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySe
   };
 }
 
-function splitPair(text: string, flag: string): [string, string] {
-  const at = text.indexOf('=');
-  if (at <= 0 || at === text.length - 1) throw new UsageError(`${flag} takes <logical>=<column>; got "${text}"`);
-  return [text.slice(0, at).trim(), text.slice(at + 1).trim()];
-}
 
 export function stringSetting(value: unknown): string | undefined {
   return value === undefined ? undefined : String(value);
@@ -69,4 +65,10 @@ export function stringSetting(value: unknown): string | undefined {
 /** The archive schema: --archive-schema over the config's `commands.clean.archiveSchema` over lead_dedupe (the one place it is read). */
 export function resolveArchiveSchema(flags: ArchiveFlags, table: TableSettings): string {
   return flags.archiveSchema === undefined ? table.archiveSchema : archiveSchema(flags.archiveSchema);
+}
+
+/** `--normalize phone=e164`: a column and one of the normalisation rules. */
+export function parseNormalizeArgument(text: string): [column: string, rule: NormalizeRule] {
+  const [column, rule] = parseNameValue(text, '--normalize', '<column>=<rule>, e.g. phone=e164');
+  return [column, parseNormalizeRule(rule)];
 }

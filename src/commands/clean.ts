@@ -5,7 +5,7 @@ import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyClean } from '../core/clean/apply-clean.js';
-import { resolveCleanSettings, type CleanFlagValues } from '../core/clean/clean-settings.js';
+import { resolveCleanSettings, type CleanFlagValues } from '../cli/clean-flags.js';
 import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
 import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
 import { planClean } from '../core/clean/plan-clean.js';
@@ -63,7 +63,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
   if (flags.exportRemoved !== undefined && !flags.execute) throw new UsageError('--export-removed needs --execute (a dry run removes nothing)');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
-  const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean, source);
+  const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean?.mergeRules, source);
   // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
   const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
   return withDatabase(settings.target, async (database) => {

@@ -5,7 +5,7 @@ import { writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { dropConstraint } from '../core/constraint/drop.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
-import { optionalDuration } from '../core/inputs/duration.js';
+import { optionalDuration } from '../cli/parse/duration.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';

@@ -10,7 +10,7 @@ import { renderDiagnose } from '../render/diagnose/index.js';
 import { renderScan } from '../render/scan/index.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';

@@ -4,9 +4,9 @@ import { archiveOption, outputOptions, connectionOptions, timeoutOptions, type A
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
-import { CLEAN_DEFAULTS } from '../core/clean/clean-settings.js';
-import { optionalDuration } from '../core/inputs/duration.js';
-import { parseWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
+import { optionalDuration } from '../cli/parse/duration.js';
+import { parseWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
 import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';

@@ -6,7 +6,7 @@ import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { listRuns } from '../core/clean/runs.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { renderRuns } from '../render/runs/index.js';
 
 interface RunsFlags extends TableFlags, OutputFlags, ArchiveFlags {

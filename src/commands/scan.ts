@@ -10,7 +10,7 @@ import { scan } from '../core/scan.js';
 import { hasDuplicates } from '../core/scan-report.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { formatCount } from '../render/shared/format.js';
 import { renderScan } from '../render/scan/index.js';

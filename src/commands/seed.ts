@@ -5,7 +5,7 @@ import { withSpinner, writeReport } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { optionalWholeNumber, WHOLE_RANGES } from '../core/inputs/whole-number.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';
 import { DEMO_ROWS, SEED_SCENARIOS, type SeedScenario } from '../seed/seed-plan.js';

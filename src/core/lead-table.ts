@@ -4,7 +4,7 @@ import { hasUniqueIndexOn } from '../db/unique-indexes.js';
 import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { resolveKeys, resolveLeadTable, type KeySettings } from '../keys/resolve-key.js';
-import { CLEAN_DEFAULTS } from './clean/clean-settings.js';
+import { CLEAN_DEFAULTS } from './clean/clean-defaults.js';
 
 export interface LeadTableSettings {
   table: string;

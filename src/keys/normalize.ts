@@ -10,14 +10,6 @@ export function parseNormalizeRule(text: string): NormalizeRule {
   return rule;
 }
 
-/** `phone=e164` → ['phone', 'e164'] */
-export function parseNormalizeArgument(text: string): [column: string, rule: NormalizeRule] {
-  const at = text.indexOf('=');
-  if (at <= 0 || at === text.length - 1) {
-    throw new UsageError(`--normalize takes <column>=<rule>, e.g. phone=e164; got "${text}"`);
-  }
-  return [text.slice(0, at).trim(), parseNormalizeRule(text.slice(at + 1))];
-}
 
 /** The calling code from libphonenumber-js's metadata, e.g. MY → "60". */
 export function callingCodeFor(country: string | null | undefined): string {

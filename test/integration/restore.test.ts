@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import { RestoreConflictError } from '../../src/core/clean/clean-errors.js';
-import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
+import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { restoreRun } from '../../src/core/clean/restore.js';
 import { listRuns } from '../../src/core/clean/runs.js';

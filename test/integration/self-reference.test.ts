@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
-import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
+import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { planClean } from '../../src/core/clean/plan-clean.js';
 import { restoreRun } from '../../src/core/clean/restore.js';

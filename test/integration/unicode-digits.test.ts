@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { planUpsert } from '../../src/core/constraint/upsert.js';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
-import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
+import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import { scan } from '../../src/core/scan.js';
 import type { NormalizeRule } from '../../src/keys/key-definition.js';
 import { keyFor, runPrinted, uniqueIndexesOf } from '../support/constraint-fixtures.js';

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
-import { resolveCleanOptions } from '../../src/core/clean/clean-settings.js';
+import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { planClean } from '../../src/core/clean/plan-clean.js';
 import { restoreRun } from '../../src/core/clean/restore.js';

@@ -7,8 +7,7 @@ import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
-import { resolveCleanSettings } from '../../src/core/clean/clean-settings.js';
-import { UsageError } from '../../src/errors.js';
+import { resolveCleanSettings } from '../../src/cli/clean-flags.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'email', 'created_at']);
@@ -255,9 +254,9 @@ where exists (select 1
 });
 
 describe('clean settings', () => {
-  it('takes flags over commands.clean in the config file over the defaults', () => {
-    const config = { batchSize: 500, batchRows: 4000, keep: 'newest', mergeRules: { email: 'oldest', name: 'longest' }, lockTimeout: '2s', archiveSchema: 'audit' };
-    expect(resolveCleanSettings({ mergeRule: ['email=keeper'], batchSize: '25', pause: '1.5s' }, config)).toEqual({
+  it('reads clean\'s flags (config values arrive as flags) and the config\'s mergeRules map, flags winning', () => {
+    const flags = { mergeRule: ['email=keeper'], batchSize: '25', batchRows: '4000', keep: 'newest', pause: '1.5s', lockTimeout: '2s', archiveSchema: 'audit' };
+    expect(resolveCleanSettings(flags, { email: 'oldest', name: 'longest' })).toEqual({
       keep: 'newest',
       mode: 'merge',
       mergeRules: { email: 'keeper', name: 'longest' },
@@ -273,13 +272,14 @@ describe('clean settings', () => {
     });
   });
 
-  it('rejects unknown config settings and bad values with one line', () => {
-    expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow(UsageError);
-    expect(() => resolveCleanSettings({ mergeRule: [] }, { batch: 5 })).toThrow('config "commands.clean.batch" is not a clean setting');
+  it('rejects bad values with one line naming where they came from', () => {
+    const fromConfig = (flag: string) => (flag === '--batch-size' ? 'config "commands.clean.batchSize"' : flag);
+    expect(() => resolveCleanSettings({ batchSize: 'lots' }, undefined, fromConfig)).toThrow('config "commands.clean.batchSize" takes a whole number from 1 to 2147483647; got "lots"');
+    expect(() => resolveCleanSettings({}, { email: 'best' })).toThrow('config "commands.clean.mergeRules.email" takes <column>=newest|oldest|keeper|longest');
     expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
     expect(() => resolveCleanSettings({ mergeRule: [], batchRows: '1' })).toThrow('--batch-rows takes a whole number from 2 to 2147483647; got "1"');
     expect(resolveCleanSettings({ mergeRule: [] }).batchRows).toBe(10_000);
-    expect(() => resolveCleanSettings({ mergeRule: [] }, { mergeRules: { email: 'first' } })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
+    expect(() => resolveCleanSettings({ mergeRule: ['email=first'] })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');
   });
 });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cleanCommandFor } from '../../src/keys/key-command-line.js';
 import { checkIndexName, checkNullsEqualSupported } from '../../src/core/constraint/options.js';
-import { parseDuration, pgDuration } from '../../src/core/inputs/duration.js';
+import { parseDuration } from '../../src/cli/parse/duration.js';
+import { pgDuration } from '../../src/sql/pg-duration.js';
 import { UsageError } from '../../src/errors.js';
 import {
   attachConstraintStatement,

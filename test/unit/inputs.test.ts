@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/cli/config-file.js';
-import { parseDuration, pgDuration } from '../../src/core/inputs/duration.js';
+import { parseDuration } from '../../src/cli/parse/duration.js';
+import { pgDuration } from '../../src/sql/pg-duration.js';
 
 const parseLockTimeout = (text: string) => pgDuration(parseDuration(text, '--lock-timeout', 1));
-import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from '../../src/core/inputs/whole-number.js';
+import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from '../../src/cli/parse/whole-number.js';
 import { parseDatabaseTarget, redact } from '../../src/db/database-target.js';
 import { UsageError } from '../../src/errors.js';
-import { callingCodeFor, parseNormalizeArgument } from '../../src/keys/normalize.js';
+import { callingCodeFor } from '../../src/keys/normalize.js';
+import { parseNormalizeArgument } from '../../src/cli/settings.js';
 
 describe('parseDatabaseTarget', () => {
   it('reads server URLs and embedded targets', () => {

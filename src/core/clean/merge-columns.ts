@@ -1,7 +1,7 @@
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { MergeColumn } from '../../sql/merge-plan.js';
-import { MERGE_RULES, type MergeRule } from './clean-types.js';
+import type { MergeRule } from './clean-types.js';
 import { isTextColumn, type ColumnInfo } from '../../db/catalog.js';
 import { mergeableColumns } from './table-columns.js';
 
@@ -29,13 +29,4 @@ export function resolveMergeColumns(key: ResolvedKey, columns: ColumnInfo[], rul
     result.push({ name: column.name, isText: isTextColumn(column), rule });
   }
   return result;
-}
-
-export function parseMergeRule(text: string): [column: string, rule: MergeRule] {
-  const at = text.indexOf('=');
-  const rule = MERGE_RULES.find((candidate) => candidate === text.slice(at + 1).trim().toLowerCase());
-  if (at <= 0 || rule === undefined) {
-    throw new UsageError(`--merge-rule takes <column>=${MERGE_RULES.join('|')}, e.g. email=newest; got "${text}"`);
-  }
-  return [text.slice(0, at).trim(), rule];
 }

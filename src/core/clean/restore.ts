@@ -29,7 +29,7 @@ import { insertableColumns } from './table-columns.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
-import { CLEAN_DEFAULTS } from './clean-settings.js';
+import { CLEAN_DEFAULTS } from './clean-defaults.js';
 import { setSessionTimeouts } from './transaction.js';
 import { keeperConflictsCountedQuery, keeperConflictsSampleCountedQuery, keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
 import { abortable } from '../../db/abortable.js';

@@ -6,7 +6,7 @@ import type { LeadTable } from '../../keys/key-definition.js';
 import { dropConstraintStatement, dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
-import { pgDuration } from '../inputs/duration.js';
+import { pgDuration } from '../../sql/pg-duration.js';
 import { planStatement, runStep, type SqlStep } from './sql-step.js';
 import { requireWritable } from '../../db/read-only.js';
 import { partitionTree } from '../../db/partitions.js';

@@ -13,7 +13,7 @@ import {
 } from '../../sql/constraint-plan.js';
 import { matchKeys } from './key-protection.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
-import { pgDuration } from '../inputs/duration.js';
+import { pgDuration } from '../../sql/pg-duration.js';
 import { planStatement, type SqlStep } from './sql-step.js';
 import { partitionTree } from '../../db/partitions.js';
 import { checkPartitionKey, dropPartitionIndexStatements, partitionedBuildStatements, planPartitionIndexes, type PartitionIndex } from './plan-partitions.js';

@@ -1,0 +1,86 @@
+import { UsageError } from '../errors.js';
+import type { ResolvedKey } from '../keys/key-definition.js';
+import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
+import { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type CleanOptions, type MergeRule } from '../core/clean/clean-types.js';
+import { optionalDuration } from './parse/duration.js';
+import { parseNameValue } from './parse/name-value.js';
+import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
+
+/** clean's flags as commander hands them over (strings; undefined when not given). */
+export interface CleanFlagValues {
+  keep?: string;
+  mode?: string;
+  mergeRule?: string[];
+  batchSize?: string;
+  batchRows?: string;
+  maxGroups?: string;
+  pause?: string;
+  lockTimeout?: string;
+  statementTimeout?: string;
+  archiveSchema?: string;
+  retries?: string;
+  sample?: string;
+}
+
+/** The core's options for a key, from clean's flags (the library and the tests use it as the CLI does). */
+export function resolveCleanOptions(key: ResolvedKey, flags: CleanFlagValues, mergeRulesSetting?: unknown): CleanOptions {
+  return { key, ...resolveCleanSettings(flags, mergeRulesSetting) };
+}
+
+/**
+ * Everything but the key, checked before the database is opened so bad flags fail fast. The
+ * config file's `commands.clean` has already filled the flags the command line left unset
+ * (program/program.ts); `source` names a value in an error the way the user gave it. The one
+ * setting that is not a flag is `mergeRules`, a map column → rule beside `--merge-rule`.
+ */
+export function resolveCleanSettings(
+  flags: CleanFlagValues,
+  mergeRulesSetting?: unknown,
+  source: (flag: string) => string = (flag) => flag,
+): Omit<CleanOptions, 'key'> {
+  return {
+    keep: oneOf(flags.keep, KEEP_POLICIES, source('--keep')) ?? CLEAN_DEFAULTS.keep,
+    mode: oneOf(flags.mode, CLEAN_MODES, source('--mode')) ?? CLEAN_DEFAULTS.mode,
+    mergeRules: { ...configMergeRules(mergeRulesSetting), ...Object.fromEntries((flags.mergeRule ?? []).map((text) => parseMergeRule(text, source('--merge-rule')))) },
+    batchSize: optionalWholeNumber(flags.batchSize, source('--batch-size'), WHOLE_RANGES.batchSize, CLEAN_DEFAULTS.batchSize),
+    batchRows: optionalWholeNumber(flags.batchRows, source('--batch-rows'), WHOLE_RANGES.batchRows, CLEAN_DEFAULTS.batchRows),
+    maxGroups: flags.maxGroups === undefined ? null : parseWholeNumber(flags.maxGroups, source('--max-groups'), WHOLE_RANGES.maxGroups),
+    pauseMs: optionalDuration(flags.pause, source('--pause'), 0, CLEAN_DEFAULTS.pauseMs),
+    lockTimeoutMs: optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
+    statementTimeoutMs: optionalDuration(flags.statementTimeout, source('--statement-timeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
+    archiveSchema: archiveSchema(flags.archiveSchema),
+    retries: optionalWholeNumber(flags.retries, source('--retries'), WHOLE_RANGES.retries, CLEAN_DEFAULTS.retries),
+    sampleGroups: optionalWholeNumber(flags.sample, source('--sample'), WHOLE_RANGES.sample, CLEAN_DEFAULTS.sampleGroups),
+  };
+}
+
+/** `--archive-schema`: a name PostgreSQL keeps whole (63 bytes), else the default. */
+export function archiveSchema(value: string | undefined): string {
+  if (value === undefined) return CLEAN_DEFAULTS.archiveSchema;
+  if (value.trim() === '' || value.length > 63) throw new UsageError(`--archive-schema must be 1 to 63 characters; got "${value}"`);
+  return value;
+}
+
+/** `email=newest`: the donor rule of one column. */
+export function parseMergeRule(text: string, flag = '--merge-rule'): [column: string, rule: MergeRule] {
+  const form = `<column>=${MERGE_RULES.join('|')}, e.g. email=newest`;
+  const [column, value] = parseNameValue(text, flag, form);
+  const rule = MERGE_RULES.find((candidate) => candidate === value.toLowerCase());
+  if (rule === undefined) throw new UsageError(`${flag} takes ${form}; got "${text}"`);
+  return [column, rule];
+}
+
+function configMergeRules(value: unknown): Record<string, MergeRule> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError(`config "commands.clean.mergeRules" must map columns to ${MERGE_RULES.join('|')}`);
+  }
+  return Object.fromEntries(Object.entries(value).map(([column, rule]) => parseMergeRule(`${column}=${String(rule)}`, `config "commands.clean.mergeRules.${column}"`)));
+}
+
+function oneOf<T extends string>(value: string | undefined, choices: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  const found = choices.find((choice) => choice === value.trim().toLowerCase());
+  if (found === undefined) throw new UsageError(`${flag} takes ${choices.join('|')}; got "${value}"`);
+  return found;
+}
