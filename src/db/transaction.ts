@@ -28,3 +28,8 @@ export async function rehearse<T>(connection: Db, work: () => Promise<T>): Promi
     await sql`rollback`.execute(connection).catch(() => undefined);
   }
 }
+
+/** Ends whatever transaction the session is in (a no-op outside one); for a session a cancelled statement left aborted. */
+export async function rollback(connection: Db): Promise<void> {
+  await sql`rollback`.execute(connection);
+}

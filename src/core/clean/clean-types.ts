@@ -83,6 +83,20 @@ export interface CleanPlan {
 }
 
 
+export interface CleanHooks {
+  /** The first SIGINT/SIGTERM: the run stops after the batch in flight and reports. */
+  signal?: AbortSignal;
+  /**
+   * The second: no further statement of the batch in flight runs, so it rolls
+   * back (the caller cancels the one running, Database.cancel), and the run
+   * stops and reports.
+   */
+  cancel?: AbortSignal;
+  onProgress?: (progress: CleanProgress) => void;
+  /** Before the first change: child foreign keys without an index (each batch will scan those children). */
+  onUnindexedChildKeys?: (keys: UnindexedChildKey[]) => void;
+}
+
 export interface CleanProgress {
   batch: number;
   batches: number;

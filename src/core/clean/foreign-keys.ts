@@ -1,22 +1,8 @@
-import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { foreignKeysTo, plainUniqueIndexesOn } from '../../db/foreign-key-catalog.js';
 import { CatalogError } from '../../errors.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import type { ChildReference, UnindexedChildKey } from './clean-types.js';
-
-interface ForeignKeyRow {
-  constraint: string;
-  schema: string;
-  table: string;
-  child_oid: string | number;
-  child_columns: string[];
-  parent_columns: string[];
-  on_delete: string;
-  primary_key: string[] | null;
-  self: boolean;
-  not_null: boolean;
-  indexed: boolean;
-}
 
 const ON_DELETE: Record<string, string> = { a: 'no action', r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' };
 
@@ -28,24 +14,7 @@ const ON_DELETE: Record<string, string> = { a: 'no action', r: 'restrict', c: 'c
  * with a primary key (the archive needs it to find a moved row again).
  */
 export async function loadChildReferences(database: Database, table: LeadTable): Promise<ChildReference[]> {
-  const { rows } = await sql<ForeignKeyRow>`
-    select c.conname as constraint, n.nspname as schema, r.relname as table, r.oid::int8 as child_oid,
-           array(select a.attname::text from unnest(c.conkey) with ordinality as k(attnum, ord)
-                 join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum order by k.ord) as child_columns,
-           array(select a.attname::text from unnest(c.confkey) with ordinality as k(attnum, ord)
-                 join pg_catalog.pg_attribute a on a.attrelid = c.confrelid and a.attnum = k.attnum order by k.ord) as parent_columns,
-           c.confdeltype::text as on_delete,
-           (select array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
-                         join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.ord)
-            from pg_catalog.pg_index i where i.indrelid = c.conrelid and i.indisprimary) as primary_key,
-           c.conrelid = c.confrelid as self,
-           (select a.attnotnull from pg_catalog.pg_attribute a where a.attrelid = c.conrelid and a.attnum = c.conkey[1]) as not_null,
-           exists (select 1 from pg_catalog.pg_index i where i.indrelid = c.conrelid and i.indkey[0] = c.conkey[1]) as indexed
-    from pg_catalog.pg_constraint c
-    join pg_catalog.pg_class r on r.oid = c.conrelid
-    join pg_catalog.pg_namespace n on n.oid = r.relnamespace
-    where c.contype = 'f' and c.confrelid = ${table.info.oid}::int8::oid
-    order by n.nspname, r.relname, c.conname`.execute(database.db);
+  const rows = await foreignKeysTo(database.db, table.info.oid);
   const references: ChildReference[] = [];
   for (const row of rows) {
     const name = `${row.schema}.${row.table} (${row.constraint})`;
@@ -79,19 +48,8 @@ export async function loadChildReferences(database: Database, table: LeadTable):
  * roll back instead.
  */
 async function loadUniqueIndexes(database: Database, childOid: number, column: string): Promise<ChildReference['uniqueIndexes']> {
-  const nullsNotDistinct = database.features.serverVersionNum >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
-  const { rows } = await sql<{ name: string; columns: string[]; nulls_not_distinct: boolean }>`
-    select ci.relname as name,
-           array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
-                 join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.ord) as columns,
-           ${nullsNotDistinct} as nulls_not_distinct
-    from pg_catalog.pg_index i
-    join pg_catalog.pg_class ci on ci.oid = i.indexrelid
-    where i.indrelid = ${childOid}::int8::oid and i.indisunique and not (0 = any(i.indkey::int2[]))
-    order by ci.relname`.execute(database.db);
-  return rows
-    .filter((row) => row.columns.includes(column))
-    .map((row) => ({ name: row.name, columns: row.columns, nullsNotDistinct: row.nulls_not_distinct }));
+  const indexes = await plainUniqueIndexesOn(database.db, childOid, database.features.serverVersionNum);
+  return indexes.filter((index) => index.columns.includes(column));
 }
 
 /**

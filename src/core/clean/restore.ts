@@ -30,7 +30,7 @@ import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-defaults.js';
-import { setSessionTimeouts } from './transaction.js';
+import { timeoutsStatement } from '../../sql/session-plan.js';
 import { keeperConflictsCountedQuery, keeperConflictsSampleCountedQuery, keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
 import { abortable } from '../../db/abortable.js';
 
@@ -103,7 +103,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   }
   const dryRun = options.execute ? null : database.features.readOnly === null ? 'rehearsed' : 'counted';
   return database.db.connection().execute(async (connection) => {
-    await setSessionTimeouts(connection, options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs, options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs);
+    await timeoutsStatement(options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs, options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs, 'session').execute(connection);
     await acquireTableLock(connection, table, archiveSchema);
     try {
       const transaction = options.execute ? inTransaction : rehearse;

@@ -1,20 +1,5 @@
-import { sql } from 'kysely';
-import type { Db } from '../../db/database.js';
-import { sqlStateOf } from '../../db/database-error.js';
-
-/** Limits for the current transaction only (set_config(…, true) = SET LOCAL). */
-export async function setLocalTimeouts(connection: Db, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
-  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, true)`.execute(connection);
-}
-
-/**
- * The same limits for the whole session (set_config(…, false) = SET): the
- * staging and archive statements outside the batches are bounded by
- * --statement-timeout too, never by a database- or role-level setting.
- */
-export async function setSessionTimeouts(connection: Db, lockTimeoutMs: number, statementTimeoutMs: number): Promise<void> {
-  await sql`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, false), set_config('statement_timeout', ${`${statementTimeoutMs}ms`}, false)`.execute(connection);
-}
+import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
+import type { CleanOptions } from './clean-types.js';
 
 /** SQLSTATEs that mean "try this batch again later": lock/statement timeout, deadlock, serialization failure. */
 const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001']);
@@ -57,4 +42,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function turnEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** 0.5 s, 1 s, 2 s, …: gives the writers that hold the locks time to finish. */
+export function backoffMs(attempt: number): number {
+  return 500 * 2 ** (attempt - 1);
+}
+
+/** Why a batch timed out, in the flags' words. */
+export function describeTimeout(error: unknown, options: CleanOptions): string {
+  switch (sqlStateOf(error)) {
+    case '55P03':
+      return `could not lock its rows within --lock-timeout ${options.lockTimeoutMs} ms`;
+    case '57014':
+      return `a statement ran longer than --statement-timeout ${options.statementTimeoutMs} ms`;
+    default:
+      return firstLineOf(error);
+  }
 }

@@ -1,0 +1,85 @@
+import { qualifiedName } from '../../db/catalog.js';
+import type { RunTotals } from '../../sql/archive-plan.js';
+import type { BatchSelection } from './batch.js';
+import type { CleanContext } from './clean-context.js';
+import type { CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
+import { unindexedChildKeys } from './foreign-keys.js';
+
+/** A committed batch: what it selected and the run's totals after it. */
+export interface CommittedBatch {
+  selection: BatchSelection;
+  totals: RunTotals;
+}
+
+/**
+ * What one clean run has done so far, adopted batch by batch once each
+ * commits, and how it ended: the one place the result is assembled from.
+ */
+export class RunState {
+  readonly started = performance.now();
+  totals: RunTotals = { groupsPlanned: 0, groupsDone: 0, rowsRemoved: 0, rowsMerged: 0, groupsSkipped: 0, childRowsMoved: {}, batchesDone: 0 };
+  readonly skipped: SkippedGroup[] = [];
+  batches = 0;
+  retries = 0;
+  private longestBatchMs = 0;
+  private largestBatchRows = 0;
+  status: RunStatus = 'done';
+  stoppedBecause: string | null = null;
+
+  constructor(
+    readonly context: CleanContext,
+    readonly runId: number,
+  ) {
+    for (const reference of context.references) this.totals.childRowsMoved[`${reference.schema}.${reference.table}`] = 0;
+  }
+
+  committed(batch: CommittedBatch, ms: number): void {
+    this.longestBatchMs = Math.max(this.longestBatchMs, ms);
+    this.largestBatchRows = Math.max(this.largestBatchRows, batch.selection.locked);
+    this.totals = batch.totals;
+    this.skipped.push(...batch.selection.skipped);
+  }
+
+  stop(status: RunStatus, because: string): void {
+    this.status = status;
+    this.stoppedBecause = because;
+  }
+
+  progress(batch: number): CleanProgress {
+    return { batch, batches: this.batches, groupsDone: this.totals.groupsDone, rowsRemoved: this.totals.rowsRemoved, elapsedMs: performance.now() - this.started };
+  }
+
+  result(): CleanResult {
+    const { options, references } = this.context;
+    const { totals } = this;
+    return {
+      runId: this.runId,
+      status: this.status,
+      table: qualifiedName(options.key.table.info),
+      key: options.key.name,
+      keep: options.keep,
+      mode: options.mode,
+      groupsPlanned: totals.groupsPlanned,
+      groups: totals.groupsDone,
+      rowsRemoved: totals.rowsRemoved,
+      rowsMerged: totals.rowsMerged,
+      childRows: references.map((r) => ({
+        table: `${r.schema}.${r.table}`,
+        constraint: r.constraint,
+        column: r.column,
+        rows: totals.childRowsMoved[`${r.schema}.${r.table}`] ?? 0,
+      })),
+      skippedGroups: totals.groupsSkipped,
+      skipped: this.skipped.slice(0, 20),
+      batches: this.batches,
+      batchesDone: totals.batchesDone,
+      retries: this.retries,
+      longestBatchMs: Math.round(this.longestBatchMs),
+      largestBatchRows: this.largestBatchRows,
+      archiveSchema: options.archiveSchema,
+      unindexedChildKeys: unindexedChildKeys(references),
+      stoppedBecause: this.stoppedBecause,
+      durationMs: Math.round(performance.now() - this.started),
+    };
+  }
+}
