@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 
 /**
  * The session's temp tables clean works on. `stage` lives for the run (the
- * victim candidates, materialised once and ANALYZEd, BASELINE.md obs. 4),
+ * victim candidates, materialised once and ANALYZEd, bench/README.md B4),
  * and so does `chunkKeepers` (the keeper of each group too large for one
  * batch, chosen in its first chunk);
  * the others are created inside each batch's transaction, ON COMMIT DROP.

@@ -1,0 +1,53 @@
+import { sql, type RawBuilder } from 'kysely';
+import { columnRef } from '../../keys/key-sql.js';
+import type { ChildReference } from '../clean-model.js';
+import { TEMP } from '../clean-temp-tables.js';
+
+/** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
+
+/**
+ * The child rows a batch re-points, as a condition on the child (c) and
+ * the batch's members (m): every row that references a removed lead.
+ * A self-reference (leads.parent_id → leads.id) leaves out rows that are
+ * themselves removed (they leave with their archived, original value): in
+ * --execute those of this batch (earlier batches' are gone already); in the
+ * dry run (`allBatches`), which ranks every batch at once, those of this or
+ * an earlier batch (the batch_no each member carries from the stage), so
+ * both count the same rows.
+ */
+export function movedRowsCondition(reference: ChildReference, idColumn: string, allBatches: boolean, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
+  if (!reference.self) return moved;
+  const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
+  return sql`${moved}
+  and not exists (select 1 from ${members} as v where v.row_id = ${columnRef(idColumn, 'c')} and v.rank_in_group > 1${sameOrEarlier})`;
+}
+
+/** The moved rows of one child with their batch member: `from <child> as c join ld_members as m on …`. */
+export function movedRowsFrom(reference: ChildReference, idColumn: string, allBatches: boolean, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+  return sql`from ${sql.id(reference.schema, reference.table)} as c
+join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members)}`;
+}
+
+/**
+ * The value a moved row gets: the keeper; for a self-reference, a keeper
+ * that referenced a copy of itself gets NULL instead of itself (no
+ * self-cycles; the archive keeps the old value, restore puts it back).
+ */
+export function movedRowValue(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  return reference.self ? sql`case when ${columnRef(idColumn, 'c')} = m.keeper_id then null else m.keeper_id end` : sql`m.keeper_id`;
+}
+
+/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */
+export function repointStatement(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  return sql`update ${sql.id(reference.schema, reference.table)} as c
+set ${sql.id(reference.column)} = ${movedRowValue(reference, idColumn)}
+from ${TEMP.members} as m
+where ${movedRowsCondition(reference, idColumn, false)}`;
+}
+
+/** The dry run's count over every batch's members at once (`members`: its CTE): exactly the rows --execute re-points, batch by batch. */
+export function childRowsToMoveQuery(reference: ChildReference, idColumn: string, members: RawBuilder<unknown> = TEMP.members): RawBuilder<{ n: string | number }> {
+  return sql`select count(*) as n
+${movedRowsFrom(reference, idColumn, true, members)}`;
+}
