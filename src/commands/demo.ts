@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
@@ -35,7 +35,9 @@ export const demoCommand: CommandSpec<DemoFlags> = {
 async function runDemo(flags: DemoFlags): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);
   const database = `pglite:${flags.dir}`;
-  const output = await withDatabase({ kind: 'pglite', dataDir: resolve(flags.dir) }, async (db) => {
+  const target = { kind: 'pglite', dataDir: resolve(flags.dir) } as const;
+  const context = renderContext(target);
+  const output = await withDatabase(target, async (db) => {
     const seeded = await withSpinner('seeding the embedded database', {}, () =>
       seed(db, { table: 'leads', rows, scenario: 'production', replace: true }),
     );
@@ -45,7 +47,7 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
     const devicePhone = keys.find((key) => key.name === 'device-phone')!;
     const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
-    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScan(report, 'table')}`, diagnosis: renderDiagnose(diagnosis, 'table') };
+    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${renderScan(report, 'table', context)}`, diagnosis: renderDiagnose(diagnosis, 'table', context) };
   }, { createPglite: true });
   await writeReport(
     output.scanned +

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
@@ -42,6 +42,6 @@ async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext
     ),
     { createPglite: true },
   );
-  await writeReport(renderSeed(result, flags.format), flags);
+  await writeReport(renderSeed(result, flags.format, renderContext(settings.target)), flags);
   return ExitCode.ok;
 }
