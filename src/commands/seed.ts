@@ -1,3 +1,4 @@
+import { formatCount } from '../render/shared/format.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';
@@ -37,7 +38,7 @@ async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext
   const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, (database) =>
-    withSpinner(`seeding ${rows} rows`, flags, () =>
+    withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
       seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
     ),
     { createPglite: true },

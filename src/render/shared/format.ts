@@ -1,9 +1,6 @@
 import { renderTable } from './table.js';
 
-/** 8069 → "8,069" */
-export function formatCount(value: number): string {
-  return value.toLocaleString('en-US');
-}
+export { formatCount } from '../../util/format-count.js';
 
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
