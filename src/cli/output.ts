@@ -1,5 +1,27 @@
 import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
+import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
+import type { RenderContext } from '../render/shared/render-as.js';
+
+/** Narrower than this, no table or sentence reads well; wider is the user's choice. */
+const MIN_WIDTH = 40;
+/** Pipes, files and cron mail: wide enough for most tables, narrow enough for a mail reader. */
+const DEFAULT_WIDTH = 100;
+
+/**
+ * The one place a report's width and JSON metadata are decided: $COLUMNS when set (scripts,
+ * tests), else the terminal's width when the report goes to one, else 100.
+ */
+export function renderContext(target: DatabaseTarget, flags: { output?: string } = {}): RenderContext {
+  return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target) };
+}
+
+function reportWidth(flags: { output?: string }): number {
+  const fromEnv = Number(process.env.COLUMNS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return Math.max(MIN_WIDTH, fromEnv);
+  const toTerminal = (flags.output === undefined || flags.output === '-') && process.stdout.isTTY && process.stdout.columns > 0;
+  return toTerminal ? Math.max(MIN_WIDTH, process.stdout.columns) : DEFAULT_WIDTH;
+}
 
 /**
  * stdout carries only the report; --output sends it to a file instead,

@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, oneKeyFlag, outputOptions, tableOptions, timeoutOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
-import { note, withSpinner, writeReport } from '../cli/output.js';
+import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyClean } from '../core/clean/apply-clean.js';
 import { resolveCleanSettings, type CleanFlagValues } from '../cli/clean-flags.js';
@@ -16,6 +16,7 @@ import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderClean, type CleanFormat } from '../render/clean/index.js';
+import type { RenderContext } from '../render/shared/render-as.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
 import { formatCount } from '../render/shared/format.js';
@@ -77,10 +78,10 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
     if (!flags.execute) {
       const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
       for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
-      await writeReport(renderClean({ kind: 'plan', plan }, flags.format), flags);
+      await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
       return ExitCode.ok;
     }
-    return executeClean(database, options, flags);
+    return executeClean(database, options, flags, renderContext(settings.target, flags));
   }, timeouts);
 }
 
@@ -91,7 +92,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
  * committed, a file that cannot be written is reported with the run id and
  * how to undo it, after the summary, with exit 1 (never 2: data changed).
  */
-async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags): Promise<ExitCode> {
+async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags, context: RenderContext): Promise<ExitCode> {
   const interrupt = watchSignals({
     first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
     second: () => {
@@ -121,7 +122,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
       else if (failure !== null) failures.push(failure);
       writeFailed = failure !== null && !interrupt.now.aborted;
     }
-    const report = renderClean({ kind: 'result', result }, flags.format);
+    const report = renderClean({ kind: 'result', result }, flags.format, context);
     try {
       await writeReport(report, flags);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
@@ -43,7 +43,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
     const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
-    return renderConstraintAdd(result, flags.format);
+    return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
     // three connections: the pre-flight's row count and key scan, and the index build beside them
   }, { connections: 3 });
   await writeReport(text, flags);

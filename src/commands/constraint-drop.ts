@@ -1,7 +1,7 @@
 import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { outputOptions, tableOptions, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { writeReport } from '../cli/output.js';
+import { writeReport, renderContext } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { dropConstraint } from '../core/constraint/drop.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
@@ -34,6 +34,6 @@ async function runDrop(flags: DropFlags, [name]: string[], { source }: RunContex
     const table = await loadLeadTable(database.db, settings, 'constraint drop');
     return dropConstraint(database, { table, name: name!, lockTimeoutMs, execute: flags.execute ?? false });
   });
-  await writeReport(renderConstraintDrop(result, flags.format), flags);
+  await writeReport(renderConstraintDrop(result, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }

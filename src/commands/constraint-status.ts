@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { writeReport } from '../cli/output.js';
+import { writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { constraintStatus } from '../core/constraint/status.js';
 import { loadLeadTable } from '../core/lead-table.js';
@@ -27,7 +27,7 @@ async function runStatus(flags: StatusFlags): Promise<ExitCode> {
     const table = await loadLeadTable(database.db, settings, 'constraint status');
     return constraintStatus(database, { table, ...keysToCheck(table, flags.key ?? [], keySettings) });
   });
-  await writeReport(renderConstraintStatus(status, flags.format), flags);
+  await writeReport(renderConstraintStatus(status, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }
 

@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
@@ -9,7 +11,7 @@ import { DIAGNOSE_DEFAULTS } from '../core/diagnose/diagnose-settings.js';
 import { renderDiagnose } from '../render/diagnose/index.js';
 import { renderScan } from '../render/scan/index.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { renderSeed } from '../render/seed/index.js';
@@ -25,7 +27,7 @@ export const demoCommand: CommandSpec<DemoFlags> = {
   name: 'demo',
   description: 'seed an embedded database (PGlite, no server needed) and scan it with every preset key',
   options: [
-    new Option('--dir <dir>', 'folder for the embedded database (recreated)').default('.lead-dedupe-demo'),
+    new Option('--dir <dir>', 'folder for the embedded database, recreated whole (only a folder demo made, or a new or empty one)').default('.lead-dedupe-demo'),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
   ],
   examples: ['lead-dedupe demo', 'lead-dedupe demo --dir /tmp/demo --rows 20000'],
@@ -35,7 +37,10 @@ export const demoCommand: CommandSpec<DemoFlags> = {
 async function runDemo(flags: DemoFlags): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);
   const database = `pglite:${flags.dir}`;
-  const output = await withDatabase({ kind: 'pglite', dataDir: resolve(flags.dir) }, async (db) => {
+  const target = { kind: 'pglite', dataDir: resolve(flags.dir) } as const;
+  recreateDemoFolder(target.dataDir);
+  const context = renderContext(target);
+  const output = await withDatabase(target, async (db) => {
     const seeded = await withSpinner('seeding the embedded database', {}, () =>
       seed(db, { table: 'leads', rows, scenario: 'production', replace: true }),
     );
@@ -45,17 +50,17 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
     const devicePhone = keys.find((key) => key.name === 'device-phone')!;
     const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
-    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table')}\n${renderScan(report, 'table')}`, diagnosis: renderDiagnose(diagnosis, 'table') };
+    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${renderScan(report, 'table', context)}`, diagnosis: renderDiagnose(diagnosis, 'table', context) };
   }, { createPglite: true });
   await writeReport(
     output.scanned +
     [
       '',
       'Try next, on the same embedded database:',
-      `  lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
-      `  lead-dedupe scan --database ${database} --key device-phone --details duplicates.csv --format json`,
-      `  lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
-      `  lead-dedupe report --database ${database} --output report.html`,
+      `  npx lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
+      `  npx lead-dedupe scan --database ${database} --key device-phone --details ${join(tmpdir(), 'duplicates.csv')} --format json`,
+      `  npx lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
+      `  npx lead-dedupe report --database ${database} --output ${join(tmpdir(), 'report.html')}`,
       '',
       // The diagnosis comes last: its four answers are what the demo leads to.
       'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',
@@ -65,4 +70,23 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     {},
   );
   return ExitCode.ok;
+}
+
+/** The file demo leaves in its folder: the proof that the folder is demo's to delete. */
+export const DEMO_MARKER = 'LEAD_DEDUPE_DEMO';
+
+/**
+ * The demo database is recreated whole, so nothing of an earlier demo (its archive, its runs)
+ * survives to confuse `runs` or `restore`. Only a folder demo made (it holds the marker) is
+ * deleted; a new or empty folder is used; any other folder is refused (exit 2), untouched.
+ */
+function recreateDemoFolder(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!existsSync(join(dir, DEMO_MARKER))) {
+      throw new UsageError(`--dir ${dir} is not empty and was not made by lead-dedupe demo (no ${DEMO_MARKER} file in it), so it is left alone; pick another --dir`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, DEMO_MARKER), 'made by lead-dedupe demo; the next demo run deletes and recreates this folder\n');
 }

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings, type TableSettings } from '../cli/settings.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
 import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../cli/diagnose-flags.js';
@@ -59,6 +59,6 @@ async function runDiagnose(flags: Flags, _args: string[], { source }: RunContext
     },
     { connections: 3 },
   );
-  await writeReport(renderDiagnose(report, flags.format), flags);
+  await writeReport(renderDiagnose(report, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }

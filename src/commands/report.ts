@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
-import { note, withSpinner, writeReport } from '../cli/output.js';
+import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
 import { loadLeadTable } from '../core/lead-table.js';
@@ -53,7 +53,7 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
     },
     { connections: 3 },
   );
-  await writeReport(renderReport(data, 'html'), flags);
+  await writeReport(renderReport(data, 'html', renderContext(settings.target, flags)), flags);
   note(`report written to ${flags.output}`, flags);
   return ExitCode.ok;
 }

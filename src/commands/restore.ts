@@ -2,7 +2,7 @@ import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, connectionOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
-import { note, withSpinner, writeReport } from '../cli/output.js';
+import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
 import { optionalDuration } from '../cli/parse/duration.js';
@@ -53,7 +53,7 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
         : stoppable(database, 'nothing was changed', (db) => withSpinner('rehearsing the restore', flags, () => restoreRun(db, options))),
     timeouts,
   );
-  const report = renderRestore(result, flags.format);
+  const report = renderRestore(result, flags.format, renderContext(settings.target, flags));
   try {
     await writeReport(report, flags);
   } catch (error) {

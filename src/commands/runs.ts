@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { writeReport } from '../cli/output.js';
+import { writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { listRuns } from '../core/clean/runs.js';
 import { withDatabase } from '../db/with-database.js';
@@ -28,6 +28,6 @@ async function runRuns(flags: RunsFlags, _args: string[], { source }: RunContext
   const schema = resolveArchiveSchema(flags, settings);
   const explicitTable = flags.table ?? settings.config.table;
   const runs = await withDatabase(settings.target, (database) => listRuns(database, { archiveSchema: schema, table: explicitTable ?? null, limit }));
-  await writeReport(renderRuns(runs, flags.format), flags);
+  await writeReport(renderRuns(runs, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }

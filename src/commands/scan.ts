@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable } from '../cli/interrupt.js';
-import { note, withSpinner, writeReport } from '../cli/output.js';
+import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
@@ -73,6 +73,6 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
     }),
     { connections: jobs + (flags.details === undefined ? 0 : 1) },
   );
-  await writeReport(renderScan(report, flags.format), flags);
+  await writeReport(renderScan(report, flags.format, renderContext(settings.target, flags)), flags);
   return flags.failOnDuplicates && hasDuplicates(report) ? ExitCode.duplicatesFound : ExitCode.ok;
 }

@@ -1,7 +1,8 @@
+import { formatCount } from '../render/shared/format.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport } from '../cli/output.js';
+import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
@@ -37,11 +38,11 @@ async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext
   const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(settings.target, (database) =>
-    withSpinner(`seeding ${rows} rows`, flags, () =>
+    withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
       seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
     ),
     { createPglite: true },
   );
-  await writeReport(renderSeed(result, flags.format), flags);
+  await writeReport(renderSeed(result, flags.format, renderContext(settings.target)), flags);
   return ExitCode.ok;
 }

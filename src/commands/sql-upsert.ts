@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { note, writeReport } from '../cli/output.js';
+import { note, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
@@ -52,7 +52,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
     });
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
-  await writeReport(renderSqlUpsert(plan, flags.format), flags);
+  await writeReport(renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }
 

@@ -7,6 +7,7 @@ import { applySection, checkCommandSections, sectionFor } from '../cli/command-c
 import type { CommandSpec } from '../cli/command-spec.js';
 import { loadConfigFile } from '../cli/config-file.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
+import { resolveOutputFormat } from '../cli/output-format.js';
 
 /**
  * commander's own errors (unknown command or option, a bad choice) in the tool's one format:
@@ -66,7 +67,8 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
 
 /**
  * Before a command runs: the config file is checked whole (a typo anywhere is an error), its
- * `commands.<path>` section fills the flags the command line left unset, and every output file
+ * `commands.<path>` section fills the flags the command line left unset, --output's extension
+ * picks the format when none was chosen, and every output file
  * is checked, so none changes data and then finds it cannot write (exit 2 means nothing changed).
  */
 async function prepare(command: Command, spec: CommandSpec, path: string[]): Promise<Map<string, string>> {
@@ -74,6 +76,7 @@ async function prepare(command: Command, spec: CommandSpec, path: string[]): Pro
   const config = takesConfig ? loadConfigFile(command.opts<{ config?: string }>().config) : {};
   checkCommandSections(config.commands, COMMANDS);
   const sources = applySection(command, spec.options ?? [], sectionFor(config.commands, path), `commands.${path.join('.')}`);
+  resolveOutputFormat(command, spec.options ?? []);
   const flags = command.opts<{ output?: string; details?: string; exportRemoved?: string; quiet?: boolean }>();
   const reportOnStdout = (flags.output === undefined || flags.output === '-') && !flags.quiet;
   await checkOutputPaths({ '--output': flags.output, '--details': flags.details, '--export-removed': flags.exportRemoved }, reportOnStdout);

@@ -11,7 +11,9 @@ export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group',
  * with the group's stable id and whether the default keeper (the oldest)
  * would keep it. Every value is text, so the CSV shows exactly what
  * PostgreSQL stores (no JavaScript Date rounding) and COPY and the cursor
- * path write the same bytes.
+ * path write the same bytes. Timestamps are written as JSON writes them, ISO 8601 with
+ * the offset (2026-10-26T11:52:13.830199+00:00), the same text as --export-removed (which
+ * reads them from the archive's jsonb), so every CSV the tool writes has one timestamp format.
  *
  * Plan notes (EXPLAIN ANALYZE at 1M rows): the groups are a MATERIALIZED
  * CTE, or a parallel plan rebuilds the whole aggregate in every worker; and
@@ -19,7 +21,11 @@ export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group',
  */
 export function detailsQuery(key: ResolvedKey): RawBuilder<Record<string, unknown>> {
   const groupValues = keyAliases(key).map((alias) => sql.id('g', alias));
-  const tableColumns = key.table.info.columns.map((c) => sql`${columnRef(c.name, 'l')}::text as ${sql.id(c.name)}`);
+  const tableColumns = key.table.info.columns.map((c) =>
+    c.type.startsWith('timestamp')
+      ? sql`to_json(${columnRef(c.name, 'l')}) #>> '{}' as ${sql.id(c.name)}`
+      : sql`${columnRef(c.name, 'l')}::text as ${sql.id(c.name)}`,
+  );
   const groupOrder = sql`${sql.join(groupValues)}, ${oldestFirst(key.table, 'l')}`;
   return sql<Record<string, unknown>>`with groups as materialized (
 ${duplicateGroupsQuery(key)}

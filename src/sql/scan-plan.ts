@@ -50,7 +50,7 @@ ${duplicateGroupsQuery(key)}
 ), top_detail as (
   select ${sql.join(topAliases)}, top.n,
          min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
-         (array_agg(${columnRef(key.table.idColumn, 'l')} order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
+         (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
   from top join ${tableRef(key.table)} as l on ${sameKeyForFewGroups(key, 'l', 'top')}
   group by ${sql.join(topAliases)}, top.n
 )

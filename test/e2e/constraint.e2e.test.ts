@@ -79,7 +79,8 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
 
   it('exit 0 after a dedupe: creates the constraint, status shows device-phone protected, a second add is a no-op', async () => {
     await dedupeDevicePhone(test, 'leads');
-    const added = await cli(['constraint', 'add', '--key', 'device-phone', ...db]);
+    // 200 columns: the first line whole (at the default 100 it wraps)
+    const added = await cli(['constraint', 'add', '--key', 'device-phone', ...db], { COLUMNS: '200' });
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout.split('\n')[0]).toBe(
       'created unique constraint "leads_device_id_phone_key" on public.leads for key device-phone (device_id, phone; NULLs distinct)',
@@ -91,7 +92,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     const report = JSON.parse(status.stdout) as { keys: { key: { name: string }; protectedBy: string[] }[] };
     expect(report.keys.find((k) => k.key.name === 'device-phone')?.protectedBy).toEqual(['leads_device_id_phone_key']);
 
-    expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db])).toEqual({
+    expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db], { COLUMNS: '200' })).toEqual({
       code: 0,
       stdout:
         'already protected: unique constraint "leads_device_id_phone_key" on public.leads enforces key device-phone (device_id, phone; NULLs distinct); nothing to do\n',

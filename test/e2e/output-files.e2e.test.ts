@@ -184,7 +184,8 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
   });
 
   it.each([
-    { flag: '--output', name: 'r.json' },
+    // .txt: the table summary (a .json name would pick JSON)
+    { flag: '--output', name: 'r.txt' },
     { flag: '--export-removed', name: 'x.csv' },
   ])('when $flag cannot be written after the batches committed: summary with run id and undo on stdout, exit 1', async ({ flag, name }) => {
     const leadsBefore = await count('select * from leads');

@@ -68,7 +68,8 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     for (const answer of diagnoseJson.answers) expect(text).toContain(answer.answer.replace(/ at \S+Z\./, ''));
     // The embedded data is the scan and diagnose JSON of the same database (minus timings).
     const embedded = JSON.parse((await page.locator('#report-data').textContent())!);
-    const withoutTiming = (o: Record<string, unknown>) => ({ ...o, durationMs: 0 });
+    // the page embeds the report data; the CLI's JSON adds generatedAt and database at its top
+    const withoutTiming = ({ generatedAt: _at, database: _db, ...o }: Record<string, unknown>) => ({ ...o, durationMs: 0 });
     expect(withoutTiming(embedded.scan)).toEqual(withoutTiming(scanJson));
     expect(withoutTiming(embedded.diagnose)).toEqual(withoutTiming(diagnoseJson as unknown as Record<string, unknown>));
     await page.screenshot({ path: join(ARTIFACTS, 'report-desktop.png'), fullPage: true });

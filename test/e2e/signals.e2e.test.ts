@@ -28,7 +28,7 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
   const clean = (...extra: string[]) => ['clean', '--database', url, '--key', 'device-phone', '--execute', ...extra];
 
   async function waitFor(what: string, condition: () => Promise<boolean>, run?: Running): Promise<void> {
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1200; i++) {
       if (await condition()) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -77,7 +77,7 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
     const runs = await cli(url, 'runs', '--format', 'json');
     expect(runs.code, runs.stderr).toBe(0);
     const runIds = (await query<{ id: string }>(url, 'select id::text as id from lead_dedupe.lead_dedupe_runs order by id')).map((r) => Number(r.id));
-    expect((JSON.parse(runs.stdout) as { runId?: number; id?: number }[]).map((r) => r.runId ?? r.id).sort()).toEqual(runIds);
+    expect((JSON.parse(runs.stdout).runs as { runId?: number; id?: number }[]).map((r) => r.runId ?? r.id).sort()).toEqual(runIds);
 
     const status = await cli(url, 'constraint', 'status', '--key', 'user_id,id', '--key', 'device-phone', '--format', 'json');
     expect(status.code, status.stderr).toBe(0);

@@ -50,7 +50,7 @@ describe('keyScanQuery', () => {
     expect(sql.startsWith('with groups as materialized (\nselect "device_id" as "ld_k1"')).toBe(true);
     expect(sql).toContain('select * from groups order by n desc, "ld_k1", "ld_k2" limit 10');
     expect(sql).toContain('from top join "public"."leads" as l on "l"."device_id" = "top"."ld_k1" and "l"."phone" = "top"."ld_k2"');
-    expect(sql).toContain('(array_agg("l"."id" order by "l"."created_at" asc nulls last, "l"."id" asc))[1:5] as ids');
+    expect(sql).toContain('(array_agg("l"."id"::text order by "l"."created_at" asc nulls last, "l"."id" asc))[1:5] as ids');
     expect(sql).toContain('count(*) filter (where n between 4 and 9)');
     expect(sql).toContain('count(*) filter (where n >= 20)');
   });
@@ -76,5 +76,13 @@ describe('detailsQuery', () => {
     expect(sql).toContain('"l"."phone"::text as "phone"');
     expect(sql).toContain('window in_group as (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc)');
     expect(sql).toMatch(/order by "g"."ld_k1", "g"."ld_k2", "l"."created_at" asc nulls last, "l"."id" asc$/);
+  });
+
+  it('writes timestamps as JSON does (ISO 8601 with the offset, like --export-removed), other columns as text', () => {
+    const timed = fakeTable(['id', 'device_id', 'phone', 'created_at']);
+    timed.info.columns[3]!.type = 'timestamp with time zone';
+    const { sql } = compileSql(detailsQuery(fakeKey(timed, ['device_id', 'phone'])));
+    expect(sql).toContain(`to_json("l"."created_at") #>> '{}' as "created_at"`);
+    expect(sql).toContain('"l"."phone"::text as "phone"');
   });
 });

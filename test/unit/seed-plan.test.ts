@@ -27,7 +27,7 @@ describe('planSeed', () => {
     const plan = planSeed(5_000_000);
     expect(plan.largestGroup).toBe(39);
     expect(plan.groupSizes.reduce((sum, size) => sum + size - 1, 0)).toBe(403_450);
-    expect(renderSeed({ table: 'public.leads', childTable: 'public.lead_activities', rows: 5_000_000, activities: 0, plan, durationMs: 1 }, 'table')).toContain(
+    expect(renderSeed({ table: 'public.leads', childTable: 'public.lead_activities', rows: 5_000_000, activities: 0, plan, durationMs: 1 }, 'table', { width: 200, generatedAt: '', database: '' })).toContain(
       '403,450 surplus rows, largest group 39',
     );
   });

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.js';
 import { indexValidity, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { DatabaseError, LockHeldError } from '../../errors.js';
+import { formatCount } from '../../util/format-count.js';
 import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { dropPartitionIndexStatements } from './plan-partitions.js';
 import { scan } from '../scan.js';
@@ -96,7 +97,7 @@ async function preflight(database: Database, plan: ConstraintAddPlan): Promise<{
   if (key.groups > 0) {
     const clean = cleanCommandFor(plan.key);
     throw new DuplicatesBlockConstraintError(
-      `${key.groups} duplicate group(s) (${key.surplus} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
+      `${formatCount(key.groups)} duplicate group(s) (${formatCount(key.surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
         `a unique index cannot be built until they are removed: ${clean}`,
       key.groups,
       key.surplus,
@@ -117,7 +118,7 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
       const now = (await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 })).keys[0]!;
       const clean = cleanCommandFor(plan.key);
       throw new DuplicatesBlockConstraintError(
-        `${now.groups} duplicate group(s) (${now.surplus} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
+        `${formatCount(now.groups)} duplicate group(s) (${formatCount(now.surplus)} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
           `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them and retry: ${clean}`,
         now.groups,
         now.surplus,

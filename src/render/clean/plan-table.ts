@@ -2,13 +2,13 @@ import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
 import { formatCount, formatDuration, formatValue, plainTable } from '../shared/format.js';
 
 /** The dry run: what --execute would do, then a sample of groups with keeper and losers. */
-export function renderCleanPlanTable(plan: CleanPlanWithChecks): string {
+export function renderCleanPlanTable(plan: CleanPlanWithChecks, width: number): string {
   const normalize = Object.entries(plan.normalize).map(([c, r]) => `${c}=${r}`).join(', ');
   const lines = [
     `Dry run: clean ${plan.table} by ${plan.key} (${plan.columns.join(', ')}${normalize ? `; ${normalize}` : ''}; NULLs ${plan.nullsEqual ? 'equal' : 'distinct'}), keep ${plan.keep}, mode ${plan.mode} (planned in ${formatDuration(plan.durationMs)})`,
     '',
   ];
-  const summary = plainTable();
+  const summary = plainTable({}, width);
   summary.push(['keeper order', plan.keeperOrder]);
   summary.push(['duplicate groups', formatCount(plan.groups)]);
   summary.push(['rows to remove', formatCount(plan.rowsToRemove)]);
@@ -26,7 +26,7 @@ export function renderCleanPlanTable(plan: CleanPlanWithChecks): string {
   }
   if (plan.sample.length > 0) {
     const columns = Object.keys(plan.sample[0]!.key);
-    const sample = plainTable({ head: [...columns, 'keeper', 'losers'] });
+    const sample = plainTable({ head: [...columns, 'keeper', 'losers'] }, width);
     for (const group of plan.sample) {
       const losers = group.losers.slice(0, 8).join(', ') + (group.losers.length > 8 ? `, … (${group.losers.length})` : '');
       sample.push([...columns.map((c) => formatValue(group.key[c])), group.keeper, losers]);

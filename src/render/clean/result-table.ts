@@ -2,13 +2,13 @@ import type { CleanResult } from '../../core/clean/clean-types.js';
 import { formatCount, formatDuration, plainTable } from '../shared/format.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */
-export function renderCleanResultTable(result: CleanResult): string {
+export function renderCleanResultTable(result: CleanResult, width: number): string {
   const rate = result.durationMs > 0 ? Math.round((result.rowsRemoved * 1000) / result.durationMs) : 0;
   const lines = [
     `clean run ${result.runId} on ${result.table} by ${result.key} (keep ${result.keep}, mode ${result.mode}): ${result.status} in ${formatDuration(result.durationMs)}`,
     '',
   ];
-  const summary = plainTable();
+  const summary = plainTable({}, width);
   summary.push(['groups cleaned', `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}`]);
   summary.push(['rows removed', `${formatCount(result.rowsRemoved)} (${formatCount(rate)} rows/s)`]);
   if (result.mode === 'merge') summary.push(['keepers merged into', formatCount(result.rowsMerged)]);

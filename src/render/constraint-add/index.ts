@@ -1,10 +1,10 @@
 import type { ConstraintAddResult } from '../../core/constraint/apply-add.js';
 import { formatCount, formatDuration } from '../shared/format.js';
 import { indexText, keyColumnsText, keyText } from '../shared/constraint-text.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 
-export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json'): string {
-  return renderAs(format, { table: () => renderText(result), json: () => result });
+export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json', context: RenderContext): string {
+  return renderAs(format, { table: () => renderText(result), json: () => result }, context);
 }
 
 function renderText(result: ConstraintAddResult): string {

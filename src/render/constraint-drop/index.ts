@@ -1,10 +1,10 @@
 import type { ConstraintDropResult } from '../../core/constraint/drop.js';
 import { formatDuration } from '../shared/format.js';
 import { indexText, shorten } from '../shared/constraint-text.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 
-export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json'): string {
-  return renderAs(format, { table: () => renderText(result), json: () => result });
+export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json', context: RenderContext): string {
+  return renderAs(format, { table: () => renderText(result), json: () => result }, context);
 }
 
 function renderText(result: ConstraintDropResult): string {

@@ -1,15 +1,15 @@
 import type { ConstraintStatus } from '../../core/constraint/status.js';
 import { formatValue, plainTable } from '../shared/format.js';
 import { keyColumnsText, shorten } from '../shared/constraint-text.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 
-export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json'): string {
-  return renderAs(format, { table: () => renderText(status), json: () => status });
+export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json', context: RenderContext): string {
+  return renderAs(format, { table: () => renderText(status, context.width), json: () => status }, context);
 }
 
-function renderText(status: ConstraintStatus): string {
+function renderText(status: ConstraintStatus, width: number): string {
   const lines = [`${status.table}: ${status.indexes.length} unique constraint(s)/index(es)`, ''];
-  const indexes = plainTable({ head: ['name', 'kind', 'columns / expressions', 'NULLs', 'valid', 'note'] });
+  const indexes = plainTable({ head: ['name', 'kind', 'columns / expressions', 'NULLs', 'valid', 'note'] }, width);
   for (const index of status.indexes) {
     const notes = [
       index.predicate !== null ? `partial: where ${shorten(index.predicate, 30)}` : '',
@@ -26,7 +26,7 @@ function renderText(status: ConstraintStatus): string {
     ]);
   }
   lines.push(status.indexes.length > 0 ? indexes.toString() : '(no unique constraints or indexes)', '');
-  const keys = plainTable({ head: ['key', 'columns', 'NULLs', 'protected by'] });
+  const keys = plainTable({ head: ['key', 'columns', 'NULLs', 'protected by'] }, width);
   for (const protection of status.keys) {
     keys.push([
       protection.key.name,

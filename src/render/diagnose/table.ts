@@ -13,7 +13,7 @@ export function sparkline(values: number[]): string {
 }
 
 /** The diagnosis for a terminal: figures, histogram bars, a trend with a bar column, then the four answers. */
-export function renderDiagnoseTable(report: DiagnoseReport): string {
+export function renderDiagnoseTable(report: DiagnoseReport, width: number): string {
   const { cause, surplus } = report;
   const lines = [
     `${report.table}: ${formatCount(report.rows)} rows; key ${report.key.name} (${report.key.columns.join(', ')}${describeKeyOptions(report)}): ` +
@@ -25,22 +25,22 @@ export function renderDiagnoseTable(report: DiagnoseReport): string {
       { label: 'unknown', value: report.gapsUnknown },
     ]),
     '',
-    causeTable(report).toString(),
+    causeTable(report, width).toString(),
     '',
     `Trend per ${report.trend.interval} (UTC), ${report.trend.days} days up to ${report.trend.newestCreatedAt ?? '-'}:`,
-    trendTable(report),
+    trendTable(report, width),
     `  duplicates: ${sparkline(report.trend.points.map((p) => p.duplicates))}`,
     `  last duplicate ${report.trend.lastDuplicateAt ?? '-'}; ${formatCount(report.trend.last24h)} in the last 24 hours, ${formatCount(report.trend.last7d)} in the last 7 days`,
     '',
     'How later copies compare with the oldest copy of their group:',
-    columnsTable(report),
+    columnsTable(report, width),
   ];
   if (report.phones !== null) {
     lines.push(
       `phones: ${formatCount(report.phones.phones)}; on more than one device ${formatCount(report.phones.onSeveralDevices)}; for more than one user ${formatCount(report.phones.forSeveralUsers)}`,
     );
   }
-  if (report.by !== undefined) lines.push('', `Surplus by ${report.by.column} (${formatCount(report.by.distinctValues)} values):`, byTable(report));
+  if (report.by !== undefined) lines.push('', `Surplus by ${report.by.column} (${formatCount(report.by.distinctValues)} values):`, byTable(report, width));
   lines.push('', 'Answers:');
   for (const [index, { question, answer }] of report.answers.entries()) lines.push(`${index + 1}. ${question}`, `   ${answer}`, '');
   lines.push(`(race ≤ ${formatWindow(cause.raceWindowMs)}, retry ≤ ${formatWindow(cause.retryWindowMs)}, resubmission later)`);
@@ -52,9 +52,9 @@ function describeKeyOptions(report: DiagnoseReport): string {
   return (normalize.length ? `; normalize ${normalize.join(', ')}` : '') + (report.key.nullsEqual ? '; NULLs equal' : '');
 }
 
-function causeTable(report: DiagnoseReport) {
+function causeTable(report: DiagnoseReport, width: number) {
   const { cause, surplus } = report;
-  const table = plainTable({ head: ['cause', 'gap', 'surplus rows', 'share'] });
+  const table = plainTable({ head: ['cause', 'gap', 'surplus rows', 'share'] }, width);
   table.push(
     ['race', `≤ ${formatWindow(cause.raceWindowMs)}`, formatCount(cause.race), percent(cause.race, surplus)],
     ['retry', `≤ ${formatWindow(cause.retryWindowMs)}`, formatCount(cause.retry), percent(cause.retry, surplus)],
@@ -65,19 +65,19 @@ function causeTable(report: DiagnoseReport) {
   return table;
 }
 
-function trendTable(report: DiagnoseReport): string {
+function trendTable(report: DiagnoseReport, width: number): string {
   const points = report.trend.points;
   if (points.length === 0) return '  (no created times)';
   const largest = Math.max(1, ...points.map((p) => p.duplicates));
-  const table = plainTable({ head: ['start', 'leads', 'duplicates', ''] });
+  const table = plainTable({ head: ['start', 'leads', 'duplicates', ''] }, width);
   for (const point of points) {
     table.push([point.start, formatCount(point.leads), formatCount(point.duplicates), '█'.repeat(Math.round((point.duplicates / largest) * 30))]);
   }
   return table.toString();
 }
 
-function columnsTable(report: DiagnoseReport): string {
-  const table = plainTable({ head: ['column', 'groups differing', 'copies differing', 'differing only here', 'groups where a copy fills it'] });
+function columnsTable(report: DiagnoseReport, width: number): string {
+  const table = plainTable({ head: ['column', 'groups differing', 'copies differing', 'differing only here', 'groups where a copy fills it'] }, width);
   for (const [index, column] of report.columnsThatDiffer.entries()) {
     const added = report.laterCopiesAddData[index]!;
     table.push([column.column, formatCount(column.groups), formatCount(column.rows), formatCount(column.rowsDifferingOnlyHere), formatCount(added.groups)]);
@@ -86,9 +86,9 @@ function columnsTable(report: DiagnoseReport): string {
   return table.toString();
 }
 
-function byTable(report: DiagnoseReport): string {
+function byTable(report: DiagnoseReport, width: number): string {
   const by = report.by!;
-  const table = plainTable({ head: [by.column, 'surplus', 'race', 'retry', 'resubmission', 'unknown'] });
+  const table = plainTable({ head: [by.column, 'surplus', 'race', 'retry', 'resubmission', 'unknown'] }, width);
   const row = (label: string, v: { surplus: number; race: number; retry: number; resubmission: number; unknown: number }) =>
     table.push([label, ...[v.surplus, v.race, v.retry, v.resubmission, v.unknown].map(formatCount)]);
   for (const value of by.values) row(formatValue(value.value), value);

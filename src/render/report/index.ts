@@ -1,8 +1,8 @@
 import type { ReportData } from '../../core/report/report-data.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 import { renderReportHtml } from './html.js';
 
 /** report writes one self-contained HTML page; the format argument keeps the shape of every renderer. */
-export function renderReport(data: ReportData, format: 'html'): string {
-  return renderAs(format, { html: () => renderReportHtml(data) });
+export function renderReport(data: ReportData, format: 'html', context: RenderContext): string {
+  return renderAs(format, { html: () => renderReportHtml(data) }, context);
 }

@@ -1,9 +1,9 @@
 import type { RestoreResult } from '../../core/clean/restore.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 import { renderRestoreTable } from './table.js';
 
 export type RestoreFormat = 'table' | 'json';
 
-export function renderRestore(result: RestoreResult, format: RestoreFormat): string {
-  return renderAs(format, { table: () => renderRestoreTable(result), json: () => result });
+export function renderRestore(result: RestoreResult, format: RestoreFormat, context: RenderContext): string {
+  return renderAs(format, { table: () => renderRestoreTable(result, context.width), json: () => result }, context);
 }

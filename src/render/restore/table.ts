@@ -1,7 +1,7 @@
 import type { RestoreResult } from '../../core/clean/restore.js';
 import { formatCount, formatDuration, plainTable } from '../shared/format.js';
 
-export function renderRestoreTable(result: RestoreResult): string {
+export function renderRestoreTable(result: RestoreResult, width: number): string {
   const lines = [
     result.executed
       ? `restored run ${result.runId} on ${result.table} in ${formatDuration(result.durationMs)}`
@@ -10,7 +10,7 @@ export function renderRestoreTable(result: RestoreResult): string {
         : `Dry run: restore of run ${result.runId} on ${result.table} (rehearsed in a transaction that was rolled back)`,
     '',
   ];
-  const summary = plainTable();
+  const summary = plainTable({}, width);
   summary.push(['rows re-inserted', formatCount(result.rowsReinserted)]);
   summary.push(['keepers restored', formatCount(result.keepersRestored)]);
   const conflicts = result.keeperConflicts;
@@ -23,17 +23,17 @@ export function renderRestoreTable(result: RestoreResult): string {
     summary.push([`child rows moved back: ${child.table}.${child.column}`, `${formatCount(child.movedBack)}${changed > 0 ? ` (${formatCount(changed)} changed or deleted since, left alone)` : ''}`]);
   }
   lines.push(summary.toString());
-  if (conflicts.total > 0) lines.push('', ...conflictLines(result));
+  if (conflicts.total > 0) lines.push('', ...conflictLines(result, width));
   if (!result.executed) lines.push('', 'Nothing was changed. Add --execute to restore.');
   return `${lines.join('\n')}\n`;
 }
 
-function conflictLines(result: RestoreResult): string[] {
+function conflictLines(result: RestoreResult, width: number): string[] {
   const conflicts = result.keeperConflicts;
   const what = conflicts.overwritten
     ? `--force: these merged keeper columns no longer held what the merge wrote (or the archive cannot tell) and ${result.executed ? 'were' : 'would be'} put back anyway:`
     : `These merged keeper columns no longer hold what the merge wrote (the application changed them since, or the archive cannot tell); restore ${result.executed ? 'left' : 'will leave'} them as they are:`;
-  const table = plainTable();
+  const table = plainTable({}, width);
   table.push(['keeper', 'column', 'value now', 'why']);
   for (const conflict of conflicts.sample) {
     table.push([conflict.keeperId, conflict.column, conflict.current ?? 'NULL', conflict.unproven ? 'archive predates merged values' : 'changed since the clean']);

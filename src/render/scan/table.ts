@@ -3,23 +3,23 @@ import { formatCount, formatDuration, formatValue, plainTable } from '../shared/
 import { histogram } from '../shared/histogram.js';
 
 /** The keys side by side, then each key's histogram and largest groups. */
-export function renderScanTable(report: ScanReport): string {
+export function renderScanTable(report: ScanReport, width: number): string {
   const lines = [
     `${report.table}: ${formatCount(report.rows)} rows, ${report.keys.length} key(s) scanned in ${formatDuration(report.durationMs)}`,
     '',
-    summaryTable(report.keys),
+    summaryTable(report.keys, width),
   ];
   for (const skipped of report.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
   for (const key of report.keys) {
     if (key.groups === 0) continue;
     lines.push('', `Group sizes, ${key.name} (groups per size):`, ...histogram(key.sizes.map((s) => ({ label: s.size, value: s.groups }))));
-    if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key));
+    if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key, width));
   }
   return `${lines.join('\n')}\n`;
 }
 
-function summaryTable(keys: KeyReport[]): string {
-  const table = plainTable({ head: ['', ...keys.map((k) => k.name)] });
+function summaryTable(keys: KeyReport[], width: number): string {
+  const table = plainTable({ head: ['', ...keys.map((k) => k.name)] }, width);
   const row = (label: string, cell: (key: KeyReport) => string) => table.push([label, ...keys.map(cell)]);
   row('columns', (k) => k.columns.join(', '));
   row('normalize', (k) => Object.entries(k.normalize).map(([c, r]) => `${c}=${r}`).join(', ') || '-');
@@ -31,8 +31,8 @@ function summaryTable(keys: KeyReport[]): string {
   return table.toString();
 }
 
-function topTable(key: KeyReport): string {
-  const table = plainTable({ head: [...key.columns, 'rows', 'first created', 'last created', 'ids (oldest first)'] });
+function topTable(key: KeyReport, width: number): string {
+  const table = plainTable({ head: [...key.columns, 'rows', 'first created', 'last created', 'ids (oldest first)'] }, width);
   for (const group of key.top) {
     table.push([
       ...key.columns.map((c) => formatValue(group.key[c])),

@@ -1,13 +1,13 @@
 import type { SeedResult } from '../../seed/seed.js';
 import { formatCount, formatDuration } from '../shared/format.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 
-export function renderSeed(result: SeedResult, format: 'table' | 'json'): string {
+export function renderSeed(result: SeedResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, {
     table: () => renderTable(result),
     // The group sizes run to thousands of numbers: JSON gives their count instead.
     json: () => ({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }),
-  });
+  }, context);
 }
 
 function renderTable(result: SeedResult): string {

@@ -1,20 +1,20 @@
-import Table from 'cli-table3';
+import { renderTable } from './table.js';
 
-/** 8069 → "8,069" */
-export function formatCount(value: number): string {
-  return value.toLocaleString('en-US');
-}
+export { formatCount } from '../../util/format-count.js';
 
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** No rule between body rows: long tables stay readable. */
-const COMPACT_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+/** Rows collected, then printed to fit `width` columns (see table.ts). */
+export interface PlainTable {
+  push(...rows: string[][]): void;
+  toString(): string;
+}
 
-/** A cli-table3 table without colour codes, so piped output stays plain text. */
-export function plainTable(options: ConstructorParameters<typeof Table>[0] = {}): InstanceType<typeof Table> {
-  return new Table({ chars: COMPACT_ROWS, ...options, style: { head: [], border: [], ...options.style } });
+export function plainTable(options: { head?: string[] }, width: number): PlainTable {
+  const rows: string[][] = [];
+  return { push: (...added) => void rows.push(...added), toString: () => renderTable({ head: options.head, rows }, width) };
 }
 
 export function formatValue(value: unknown): string {

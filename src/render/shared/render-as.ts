@@ -1,3 +1,16 @@
+import { fitLines } from './table.js';
+
+/**
+ * What a report is rendered for, decided once in src/cli (renderers stay pure): the width tables
+ * fit (the terminal's, 100 when not a terminal, $COLUMNS first), and what every JSON report
+ * carries at its top: when it was generated and from which database (never a password).
+ */
+export interface RenderContext {
+  width: number;
+  generatedAt: string;
+  database: string;
+}
+
 /** Every format a report can be printed in; each command offers a subset (its --format choices). */
 export type Format = 'table' | 'json' | 'csv' | 'sql' | 'html';
 
@@ -6,7 +19,8 @@ export type OutputFormat = 'table' | 'json' | 'csv';
 
 /**
  * One entry per format the report offers. `json` returns the value to serialise rather than
- * text, so every JSON report is written the same way (2-space indent, trailing newline).
+ * text, so every JSON report is written the same way (2-space indent, trailing newline, and
+ * `generatedAt` and `database` first); it returns an object, never a bare array.
  */
 export type FormatRenderers<F extends Format> = { [K in F]: K extends 'json' ? () => unknown : () => string };
 
@@ -15,8 +29,10 @@ export type FormatRenderers<F extends Format> = { [K in F]: K extends 'json' ? (
  * F comes from `format` alone (NoInfer), so leaving out a format the report offers is a type
  * error, and so is an entry for a format it does not offer. Only the chosen entry runs.
  */
-export function renderAs<F extends Format>(format: F, renderers: FormatRenderers<NoInfer<F>>): string {
+export function renderAs<F extends Format>(format: F, renderers: FormatRenderers<NoInfer<F>>, context: RenderContext): string {
   // TypeScript cannot narrow the mapped type by a check on F, hence the widening.
   const render: () => unknown = renderers[format];
-  return format === 'json' ? `${JSON.stringify(render(), null, 2)}\n` : (render() as string);
+  if (format === 'json') return `${JSON.stringify({ generatedAt: context.generatedAt, database: context.database, ...(render() as object) }, null, 2)}\n`;
+  // Tables fit already; a long line of prose around them wraps, so the report fits the width as a whole.
+  return format === 'table' ? fitLines(render() as string, context.width) : (render() as string);
 }

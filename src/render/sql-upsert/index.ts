@@ -1,11 +1,11 @@
 import type { UpsertPlan } from '../../core/constraint/upsert.js';
 import { keyText } from '../shared/constraint-text.js';
-import { renderAs } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../shared/render-as.js';
 
 export type SqlUpsertFormat = 'sql' | 'json';
 
-export function renderSqlUpsert(plan: UpsertPlan, format: SqlUpsertFormat): string {
-  return renderAs(format, { sql: () => renderSql(plan), json: () => plan });
+export function renderSqlUpsert(plan: UpsertPlan, format: SqlUpsertFormat, context: RenderContext): string {
+  return renderAs(format, { sql: () => renderSql(plan), json: () => plan }, context);
 }
 
 /** The statement with the comments a developer needs to wire it into the webhook. */

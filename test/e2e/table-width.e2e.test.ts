@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli } from '../support/cli.js';
+
+/**
+ * Issue 10 item 11: every report the tool prints as a table fits the width ($COLUMNS here,
+ * output piped), at 80 and at 200 columns, and nothing is cut on the way: the text of every
+ * cell is still there, across wrapped lines.
+ */
+describe('tables fit the width (built binary, PGlite)', () => {
+  let dir: string;
+  let db: string[];
+  const cli = (args: string[], columns: number) => runCli([...args, ...db], { env: { COLUMNS: String(columns) } });
+  /** The report's words with the box drawing and wrapping taken out, for "is it all still there". */
+  const words = (text: string) => text.replace(/[│┌┐└┘├┤┬┴┼─]/g, ' ').split(/\s+/).filter(Boolean);
+
+  beforeAll(async () => {
+    assertBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-width-'));
+    db = ['--database', `pglite:${join(dir, 'db')}`];
+    expect((await runCli(['seed', '--rows', '3000', ...db])).code).toBe(0);
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function expectFits(text: string, width: number): void {
+    const over = text.split('\n').filter((line) => line.length > width);
+    expect(over, `lines wider than ${width}`).toEqual([]);
+  }
+
+  it.each([80, 200])('the clean dry run fits %i columns with every merge column and sample id', async (width) => {
+    const plan = JSON.parse((await cli(['clean', '--key', 'device-phone', '--format', 'json'], width)).stdout);
+    const result = await cli(['clean', '--key', 'device-phone'], width);
+    expect(result.code).toBe(0);
+    expectFits(result.stdout, width);
+    const text = words(result.stdout).join(' ');
+    // the merge-columns row is the widest: all of it is there, in order, across its lines
+    expect(text).toContain(plan.mergeColumns.join(', '));
+    const shown = new Set(words(result.stdout).map((word: string) => word.replace(/,$/, '')));
+    for (const group of plan.sample) {
+      expect(shown).toContain(String(group.keeper));
+      for (const loser of group.losers.slice(0, 8)) expect(shown).toContain(String(loser));
+    }
+  }, 60_000);
+
+  it.each([80, 200])('scan, diagnose, constraint status and seed fit %i columns', async (width) => {
+    for (const args of [['scan'], ['scan', '--key', 'device-phone'], ['diagnose', '--key', 'device-phone', '--by', 'source'], ['constraint', 'status']]) {
+      const result = await cli(args, width);
+      expect(result.code, args.join(' ')).toBe(0);
+      expectFits(result.stdout, width);
+    }
+    const scan = JSON.parse((await cli(['scan', '--key', 'device-phone', '--format', 'json'], width)).stdout);
+    const shown = new Set(words((await cli(['scan', '--key', 'device-phone'], width)).stdout).map((word) => word.replace(/,$/, '')));
+    for (const group of scan.keys[0].top) for (const id of group.ids) expect(shown).toContain(String(id));
+    const seeded = await runCli(['seed', '--rows', '500', '--table', `w${width}`, ...db], { env: { COLUMNS: String(width) } });
+    expect(seeded.code).toBe(0);
+    expectFits(seeded.stdout, width);
+  }, 120_000);
+
+  it('clean result, runs, restore and constraint add/drop fit 80 and 200 columns', async () => {
+    const executed = await cli(['clean', '--key', 'device-phone', '--execute'], 80);
+    expect(executed.code).toBe(0);
+    expectFits(executed.stdout, 80);
+    for (const width of [80, 200]) {
+      const runs = await cli(['runs'], width);
+      expectFits(runs.stdout, width);
+      expect(runs.stdout).toMatch(/│ postgres@\S+ +│/);
+      expectFits((await cli(['restore', '1'], width)).stdout, width);
+    }
+    // at 200 the runs table is one row per run; at 80 it turns vertical rather than wrap into fragments
+    expect((await cli(['runs'], 200)).stdout).toMatch(/│ run │ status .*│ user@host +│/);
+    expect((await cli(['runs'], 80)).stdout).toMatch(/│ user@host +│ postgres@/);
+    // constraint add acts at once (no dry run): add at 80, drop (dry run at both, then for real) at 200, add again at 200
+    for (const width of [80, 200]) {
+      const added = await cli(['constraint', 'add', '--key', 'device-phone'], width);
+      expect(added.code).toBe(0);
+      expectFits(added.stdout, width);
+      expect(added.stdout).toContain('leads_device_id_phone_key');
+      for (const dryWidth of [80, 200]) expectFits((await cli(['constraint', 'drop', 'leads_device_id_phone_key'], dryWidth)).stdout, dryWidth);
+      const dropped = await cli(['constraint', 'drop', 'leads_device_id_phone_key', '--execute'], width);
+      expect(dropped.code).toBe(0);
+      expectFits(dropped.stdout, width);
+    }
+  }, 180_000);
+});
