@@ -17,8 +17,9 @@ export interface ConstraintAddResult {
   key: KeySummary;
   name: string;
   kind: ConstraintKind;
-  /** exists: an equivalent one was there, nothing ran; created: built (and attached); attached: an earlier run's valid index was attached. */
-  outcome: 'exists' | 'created' | 'attached';
+  /** exists: an equivalent one was there, nothing ran; implied: a unique index on fewer of the key's columns rejects its duplicates already, nothing ran; created: built (and attached); attached: an earlier run's valid index was attached. */
+  outcome: 'exists' | 'implied' | 'created' | 'attached';
+  /** The index that protects the key already (outcome exists or implied). */
   existing: UniqueIndexInfo | null;
   driver: Database['features']['driver'];
   concurrently: boolean;
@@ -50,8 +51,8 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     key: summarizeKey(plan.key),
     name: plan.name,
     kind: plan.kind,
-    outcome: plan.existing !== null ? 'exists' : plan.resume ? 'attached' : 'created',
-    existing: plan.existing,
+    outcome: plan.existing !== null ? 'exists' : plan.impliedBy !== null ? 'implied' : plan.resume ? 'attached' : 'created',
+    existing: plan.existing ?? plan.impliedBy,
     driver: database.features.driver,
     concurrently: plan.concurrently,
     lockTimeout: plan.lockTimeout,
