@@ -16,6 +16,7 @@ import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderClean, type CleanFormat } from '../render/clean/index.js';
+import { restoreCommandFor, type CommandLineContext } from '../keys/key-command-line.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
 import { formatCount } from '../render/shared/format.js';
@@ -80,7 +81,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
       await writeReport(renderClean({ kind: 'plan', plan }, flags.format), flags);
       return ExitCode.ok;
     }
-    return executeClean(database, options, flags);
+    return executeClean(database, options, flags, settings.commandLine);
   }, timeouts);
 }
 
@@ -91,7 +92,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
  * committed, a file that cannot be written is reported with the run id and
  * how to undo it, after the summary, with exit 1 (never 2: data changed).
  */
-async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags): Promise<ExitCode> {
+async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags, commandLine: CommandLineContext): Promise<ExitCode> {
   const interrupt = watchSignals({
     first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
     second: () => {
@@ -121,7 +122,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
       else if (failure !== null) failures.push(failure);
       writeFailed = failure !== null && !interrupt.now.aborted;
     }
-    const report = renderClean({ kind: 'result', result }, flags.format);
+    const report = renderClean({ kind: 'result', result }, flags.format, commandLine);
     try {
       await writeReport(report, flags);
     } catch (error) {
@@ -133,7 +134,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
     if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
     const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
     const done = changed
-      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: lead-dedupe restore ${result.runId} --execute)`
+      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)})`
       : `clean run ${result.runId} changed nothing`;
     for (const failure of failures) note(`lead-dedupe: ${done}, but ${failure}`, {});
     if (writeFailed) return ExitCode.runtime;

@@ -42,7 +42,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
-    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs, evenIfImplied: flags.evenIfImplied ?? false });
+    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs, evenIfImplied: flags.evenIfImplied ?? false, commandLine: settings.commandLine });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
     return renderConstraintAdd(result, flags.format);

@@ -95,10 +95,10 @@ async function preflight(database: Database, plan: ConstraintAddPlan): Promise<{
   const report = await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 });
   const key = report.keys[0]!;
   if (key.groups > 0) {
-    const clean = cleanCommandFor(plan.key);
+    const clean = cleanCommandFor(plan.key, plan.commandLine);
     throw new DuplicatesBlockConstraintError(
       `${key.groups} duplicate group(s) (${key.surplus} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
-        `a unique index cannot be built until they are removed: ${clean}`,
+        `a unique index cannot be built until they are removed: review the plan with ${clean}, then run it with --execute`,
       key.groups,
       key.surplus,
       clean,
@@ -116,10 +116,10 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
     if (sqlStateOf(error) === '23505') {
       // Count again with scan's statement, so the message has the same figures a scan would show now.
       const now = (await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 })).keys[0]!;
-      const clean = cleanCommandFor(plan.key);
+      const clean = cleanCommandFor(plan.key, plan.commandLine);
       throw new DuplicatesBlockConstraintError(
         `${now.groups} duplicate group(s) (${now.surplus} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
-          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them and retry: ${clean}`,
+          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them (review the plan with ${clean}, then run it with --execute) and retry`,
         now.groups,
         now.surplus,
         clean,

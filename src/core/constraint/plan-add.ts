@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findNameOwner, listUniqueIndexes, type NameOwner, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   attachConstraintStatement,
   createUniqueIndexStatement,
@@ -27,6 +28,8 @@ export interface ConstraintAddOptions {
   lockTimeoutMs?: number;
   /** Build the key's own index even when a unique index on fewer of its columns already rejects its duplicates (e.g. for an ON CONFLICT on exactly the key). */
   evenIfImplied?: boolean;
+  /** How the commands this plan suggests (the pre-flight scan, the clean) reach the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 /**
@@ -66,6 +69,7 @@ export interface ConstraintAddPlan {
   dropSql: string;
   /** On a partitioned table built CONCURRENTLY: each partition's own index (empty otherwise). */
   partitions: PartitionIndex[];
+  commandLine: CommandLineContext;
 }
 
 /**
@@ -75,6 +79,7 @@ export interface ConstraintAddPlan {
  */
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;
+  const commandLine = options.commandLine ?? SAME_SHELL;
   const table = key.table.info;
   checkNullsEqualSupported(key, database.features.serverVersionNum);
   const name = checkIndexName(options.name ?? defaultIndexName(key));
@@ -93,7 +98,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
   const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
   if (impliedBy !== null) {
-    return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover: false, resume, steps: [], dropSql: '', partitions: [] };
+    return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover: false, resume, steps: [], dropSql: '', partitions: [], commandLine };
   }
 
   let invalidLeftover = false;
@@ -133,7 +138,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     }
   }
   const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
-  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover, resume, steps, dropSql, partitions };
+  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover, resume, steps, dropSql, partitions, commandLine };
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

@@ -5,7 +5,7 @@ import { listUniqueIndexes } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
-import { keyCommand } from '../../keys/key-command-line.js';
+import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 
@@ -16,6 +16,8 @@ export interface UpsertOptions {
   insertColumns?: string[];
   /** update only. Default: the inserted columns that are neither key, id nor created column. */
   updateColumns?: string[];
+  /** How the suggested `constraint add` reaches the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 export interface UpsertPlan {
@@ -78,7 +80,7 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     sql: upsertStatement(target, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
     arbiters,
     conflictColumns: smaller === null ? null : target.columns.map((column) => column.column),
-    addCommand: keyCommand(key, ['constraint', 'add'], []),
+    addCommand: keyCommand(key, ['constraint', 'add'], [], options.commandLine),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
 import type { CleanResult } from '../../core/clean/clean-types.js';
 import { renderAs } from '../shared/render-as.js';
+import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import { renderCleanPlanTable } from './plan-table.js';
 import { renderCleanResultTable } from './result-table.js';
 
@@ -9,10 +10,11 @@ export type CleanFormat = 'table' | 'json';
 /** A dry run prints the plan; --execute prints the result (also after a stop). */
 export type CleanReport = { kind: 'plan'; plan: CleanPlanWithChecks } | { kind: 'result'; result: CleanResult };
 
-export function renderClean(report: CleanReport, format: CleanFormat): string {
+/** `commandLine`: what the suggested restore repeats to reach the same database. */
+export function renderClean(report: CleanReport, format: CleanFormat, commandLine: CommandLineContext = SAME_SHELL): string {
   if (report.kind === 'plan') {
     // dryRun: true lets a script tell the plan from a result without looking at its fields.
     return renderAs(format, { table: () => renderCleanPlanTable(report.plan), json: () => ({ dryRun: true, ...report.plan }) });
   }
-  return renderAs(format, { table: () => renderCleanResultTable(report.result), json: () => report.result });
+  return renderAs(format, { table: () => renderCleanResultTable(report.result, commandLine), json: () => report.result });
 }

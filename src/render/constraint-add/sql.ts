@@ -15,7 +15,7 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
     return `${lines.join('\n')}\n`;
   }
   lines.push(
-    `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'])}`,
+    `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'], plan.commandLine)}`,
     '--   exit 3 means: clean first.',
   );
   plan.steps.forEach((step, index) => {
