@@ -1,4 +1,5 @@
-import { environmentNamesServer, parseDatabaseTarget, type DatabaseTarget } from '../db/database-target.js';
+import { environmentNamesServer, parseDatabaseTarget, withoutPassword, type DatabaseTarget } from '../db/database-target.js';
+import type { CommandLineContext } from '../keys/key-command-line.js';
 import type { KeySettings } from '../keys/resolve-key.js';
 import type { NormalizeRule } from '../keys/key-definition.js';
 import { parseNormalizeRule } from '../keys/normalize.js';
@@ -17,6 +18,8 @@ export interface TableSettings {
   archiveSchema: string;
   columnMap: Record<string, string>;
   config: ConfigFile;
+  /** What a suggested follow-up command must repeat to reach the same database and settings. */
+  commandLine: CommandLineContext;
 }
 
 /** Flags over the config file over defaults; the database: see resolveDatabaseTarget. */
@@ -30,7 +33,27 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
     archiveSchema: archiveSchema(stringSetting(config.commands?.clean?.archiveSchema)),
     columnMap: { ...config.columns, ...Object.fromEntries((flags.map ?? []).map((pair) => parseNameValue(pair, '--map', '<logical>=<column>'))) },
     config,
+    commandLine: commandLineContext(flags, config),
   };
+}
+
+/**
+ * What a pasted suggestion must repeat: --database (as -d, without its
+ * password) and --config when they were typed. DATABASE_URL, the PG*
+ * variables and ./lead-dedupe.config.json need nothing: the pasted command
+ * reads them too. The config's table settings are named explicitly, so a
+ * suggestion that names the default table is not overruled by the config.
+ */
+export function commandLineContext(flags: TableFlags, config: ConfigFile): CommandLineContext {
+  const connection: string[] = [];
+  if (flags.database !== undefined && flags.database.trim() !== '') connection.push('-d', withoutPassword(flags.database));
+  if (flags.config !== undefined) connection.push('--config', flags.config);
+  const configured = [
+    ...(config.table !== undefined ? ['--table'] : []),
+    ...(config.idColumn !== undefined ? ['--id-column'] : []),
+    ...(config.createdColumn !== undefined ? ['--created-column'] : []),
+  ];
+  return { connection, configured };
 }
 
 /**

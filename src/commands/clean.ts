@@ -17,6 +17,7 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderClean, type CleanFormat } from '../render/clean/index.js';
 import type { RenderContext } from '../render/shared/render-as.js';
+import { restoreCommandFor, type CommandLineContext } from '../keys/key-command-line.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
 import { formatCount } from '../render/shared/format.js';
@@ -81,7 +82,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
       await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
       return ExitCode.ok;
     }
-    return executeClean(database, options, flags, renderContext(settings.target, flags));
+    return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
   }, timeouts);
 }
 
@@ -92,7 +93,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
  * committed, a file that cannot be written is reported with the run id and
  * how to undo it, after the summary, with exit 1 (never 2: data changed).
  */
-async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags, context: RenderContext): Promise<ExitCode> {
+async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags, context: RenderContext, commandLine: CommandLineContext): Promise<ExitCode> {
   const interrupt = watchSignals({
     first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
     second: () => {
@@ -105,6 +106,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
     let result: CleanResult;
     try {
       result = await applyClean(database, options, {
+        commandLine,
         signal: interrupt.stop,
         cancel: interrupt.now,
         onProgress: (p) => progress.update(p),
@@ -122,7 +124,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
       else if (failure !== null) failures.push(failure);
       writeFailed = failure !== null && !interrupt.now.aborted;
     }
-    const report = renderClean({ kind: 'result', result }, flags.format, context);
+    const report = renderClean({ kind: 'result', result }, flags.format, context, commandLine);
     try {
       await writeReport(report, flags);
     } catch (error) {
@@ -134,7 +136,7 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
     if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
     const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
     const done = changed
-      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: lead-dedupe restore ${result.runId} --execute)`
+      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)})`
       : `clean run ${result.runId} changed nothing`;
     for (const failure of failures) note(`lead-dedupe: ${done}, but ${failure}`, {});
     if (writeFailed) return ExitCode.runtime;

@@ -16,6 +16,7 @@ interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
   name?: string;
   lockTimeout?: string;
   printSql?: boolean;
+  evenIfImplied?: boolean;
 }
 
 export const constraintAddCommand: CommandSpec<AddFlags> = {
@@ -26,6 +27,7 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
     new Option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)'),
     new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
+    new Option('--even-if-implied', "build the key's own index even when a unique index on fewer of its columns already rejects its duplicates"),
     new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
     ...outputOptions(['table', 'json']),
   ],
@@ -40,7 +42,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
-    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs });
+    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs, evenIfImplied: flags.evenIfImplied ?? false, commandLine: settings.commandLine });
     if (flags.printSql) return renderConstraintAddSql(plan);
     const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
     return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));

@@ -44,7 +44,7 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
     lockTimeoutMs: optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: optionalDuration(flags.statementTimeout, source('--statement-timeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
-  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false, ...timeouts };
+  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false, ...timeouts, commandLine: settings.commandLine };
   const result = await withDatabase(
     settings.target,
     (database) =>

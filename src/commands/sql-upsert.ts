@@ -49,6 +49,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       onDuplicate: flags.onDuplicate,
       insertColumns: splitList(flags.insertColumns),
       updateColumns: splitList(flags.updateColumns),
+      commandLine: settings.commandLine,
     });
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);

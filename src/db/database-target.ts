@@ -172,6 +172,27 @@ export function redact(text: string): string {
     .replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
 }
 
+/**
+ * The connection string without its password (URL user info, `?password=`,
+ * keyword `password=`), for a command the user is told to paste: unlike
+ * redact's ***, what is left still connects, with the password from
+ * PGPASSWORD or the pgpass file.
+ *
+ * @example withoutPassword('postgres://dba:s3cret@db1/crm')   // 'postgres://dba@db1/crm'
+ * @example withoutPassword("host=db1 password='a b' dbname=crm") // 'host=db1 dbname=crm'
+ */
+export function withoutPassword(text: string): string {
+  if (/^postgres(ql)?:\/\//.test(text.trim())) {
+    return text
+      .trim()
+      .replace(/^(postgres(?:ql)?:\/\/[^:/@?#]*):[^@/?#]*@/, '$1@')
+      .replace(/([?&])password=[^&#]*(&|$)/i, (_, before: string, after: string) => (after === '&' ? before : ''));
+  }
+  return text
+    .replace(/\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, '')
+    .trim();
+}
+
 export function describeTarget(target: DatabaseTarget): string {
   if (target.kind === 'pglite') return target.dataDir === null ? 'pglite:memory' : `pglite:${target.dataDir}`;
   return `${target.host}:${target.port}/${target.database}`;

@@ -128,6 +128,13 @@ function clientConfig(target: PostgresTarget, options: ConnectOptions): pg.Clien
  * hung up; this client closes it.
  */
 class EndingClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // A session the server ends (pg_terminate_backend, a restart) also fails the statement or COPY in flight,
+    // which reports it; the client's own 'error' event must not crash the process with a stack trace.
+    this.on('error', () => undefined);
+  }
+
   override connect(): Promise<pg.Client>;
   override connect(callback: ((err: Error) => void) | ((err: null, client: pg.Client) => void)): void;
   override connect(callback?: ((err: Error) => void) | ((err: null, client: pg.Client) => void)): Promise<pg.Client> | undefined {

@@ -1,24 +1,46 @@
-import type { ResolvedKey } from './key-definition.js';
+import type { LeadTable, ResolvedKey } from './key-definition.js';
 
 /**
- * The `lead-dedupe clean` command that removes the duplicates blocking a
- * constraint: the same key, table and settings, so it deletes exactly what
- * the pre-flight counted. The database URL is left out on purpose: it may
- * carry a password, and the user already has it in --database or DATABASE_URL.
- *
- * @example lead-dedupe clean --key device-phone --normalize phone=e164 --default-country MY --execute
+ * How a suggested command reaches the same database and settings, as data:
+ * the command layer builds it (src/cli/settings.ts `commandLineContext`),
+ * the core and the renderers append it to the commands they suggest, so a
+ * pasted suggestion runs against what this run used.
  */
-export function cleanCommandFor(key: ResolvedKey): string {
-  return keyCommand(key, ['clean'], ['--execute']);
+export interface CommandLineContext {
+  /**
+   * Words to repeat, e.g. `-d postgres://dba@db1/crm` (the password dropped:
+   * PGPASSWORD or ~/.pgpass supplies it) and `--config prod.json`. Empty when
+   * DATABASE_URL, the PG* variables or ./lead-dedupe.config.json supplied
+   * them: a pasted command in the same shell and folder reads those too.
+   */
+  connection: string[];
+  /** Flags whose value the config file sets (--table, --id-column, --created-column): named even at their defaults, as the pasted command reads the config too. */
+  configured: string[];
 }
 
-/** `lead-dedupe <subcommand>` for the same key, table and settings, e.g. the scan that checks it. */
-export function keyCommand(key: ResolvedKey, subcommand: string[], extra: string[]): string {
+/** A suggestion for the shell the command was typed in, adding nothing (the API's default). */
+export const SAME_SHELL: CommandLineContext = { connection: [], configured: [] };
+
+/**
+ * The `lead-dedupe clean` dry run that shows what removing the duplicates
+ * blocking a constraint would do: the same key, table, settings and
+ * connection, so it counts exactly what the pre-flight counted. Adding
+ * --execute applies it.
+ *
+ * @example lead-dedupe clean -d postgres://dba@db1/crm --key device-phone --normalize phone=e164 --default-country MY
+ */
+export function cleanCommandFor(key: ResolvedKey, context: CommandLineContext = SAME_SHELL): string {
+  return keyCommand(key, ['clean'], [], context);
+}
+
+/** `lead-dedupe <subcommand>` for the same key, table, settings and connection, e.g. the scan that checks it. */
+export function keyCommand(key: ResolvedKey, subcommand: string[], extra: string[], context: CommandLineContext = SAME_SHELL): string {
   const table = key.table;
-  const args = ['lead-dedupe', ...subcommand, '--key', key.name];
-  if (table.info.schema !== 'public' || table.info.name !== 'leads') args.push('--table', `${table.info.schema}.${table.info.name}`);
-  if (table.idColumn !== 'id') args.push('--id-column', table.idColumn);
-  if (table.createdColumn !== null && table.createdColumn !== 'created_at') args.push('--created-column', table.createdColumn);
+  const args = ['lead-dedupe', ...subcommand, ...context.connection, '--key', key.name, ...tableWords(table, context)];
+  if (table.idColumn !== 'id' || context.configured.includes('--id-column')) args.push('--id-column', table.idColumn);
+  if (table.createdColumn !== null && (table.createdColumn !== 'created_at' || context.configured.includes('--created-column'))) {
+    args.push('--created-column', table.createdColumn);
+  }
   for (const column of key.columns) {
     if (column.logical !== column.column) args.push('--map', `${column.logical}=${column.column}`);
   }
@@ -31,7 +53,24 @@ export function keyCommand(key: ResolvedKey, subcommand: string[], extra: string
   return args.map(shellWord).join(' ');
 }
 
+/** `lead-dedupe <subcommand> <arguments>` on the same table and connection (constraint drop, restore, runs). */
+export function tableCommand(table: LeadTable | null, subcommand: string[], extra: string[], context: CommandLineContext = SAME_SHELL): string {
+  return ['lead-dedupe', ...subcommand, ...context.connection, ...(table === null ? [] : tableWords(table, context)), ...extra].map(shellWord).join(' ');
+}
+
+/** --table when not the default public.leads, or when the config file names a table the flag must outrank. */
+function tableWords(table: LeadTable, context: CommandLineContext): string[] {
+  const isDefault = table.info.schema === 'public' && table.info.name === 'leads';
+  return isDefault && !context.configured.includes('--table') ? [] : ['--table', `${table.info.schema}.${table.info.name}`];
+}
+
 /** Quotes a word for a POSIX shell only when it needs it. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_.,=:+\/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_.,=:+\/@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `lead-dedupe restore <run>` that undoes a clean run (a rehearsal unless `execute`), on the same connection and archive. */
+export function restoreCommandFor(runId: number | string, archiveSchema: string, execute: boolean, context: CommandLineContext = SAME_SHELL): string {
+  const archive = archiveSchema === 'lead_dedupe' ? [] : ['--archive-schema', archiveSchema];
+  return tableCommand(null, ['restore', String(runId)], [...archive, ...(execute ? ['--execute'] : [])], context);
 }

@@ -137,7 +137,7 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
       [['clean', '--key', 'device-phone', '--batch-rows', '1'], 'lead-dedupe: --batch-rows takes a whole number from 2 to 2147483647; got "1"\n'],
       [['clean', '--key', 'device-phone', '--keep', 'best'], "lead-dedupe: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n(run with --help for usage)\n"],
       [['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'], 'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n'],
-      [['restore', '99'], 'lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs)\n'],
+      [['restore', '99'], `lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs -d ${database})\n`],
     ];
     for (const [args, stderr] of cases) {
       const result = await cli(...args, '--database', database);

@@ -32,7 +32,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
       stdout: '',
       stderr:
         `lead-dedupe: ${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
-        'a unique index cannot be built until they are removed: lead-dedupe clean --key device-phone --execute\n',
+        `a unique index cannot be built until they are removed: review the plan with lead-dedupe clean -d ${test.url!} --key device-phone, then run it with --execute\n`,
     });
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });

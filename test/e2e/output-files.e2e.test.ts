@@ -203,9 +203,9 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     expect(Number(record!.rows_removed)).toBe(leadsBefore - (await count('select * from leads')));
     expect(done.code, done.stderr).toBe(1);
     expect(done.stdout).toContain(`clean run ${record!.id} on public.leads by device-phone (keep oldest, mode merge): done`);
-    expect(done.stdout).toContain(`undo with: lead-dedupe restore ${record!.id} --execute`);
+    expect(done.stdout).toContain(`undo with (without --execute it rehearses):\n  lead-dedupe restore ${record!.id} -d ${url} --execute\n`);
     expect(done.stderr).toBe(
-      `lead-dedupe: clean run ${record!.id} removed ${record!.rows_removed} rows (undo with: lead-dedupe restore ${record!.id} --execute), but cannot write ${flag} ${folder}/${name}: folder ${folder} does not exist\n`,
+      `lead-dedupe: clean run ${record!.id} removed ${record!.rows_removed} rows (undo with: lead-dedupe restore ${record!.id} -d ${url} --execute), but cannot write ${flag} ${folder}/${name}: folder ${folder} does not exist\n`,
     );
   });
 });

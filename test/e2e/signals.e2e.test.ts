@@ -83,7 +83,7 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     expect(stopped.seconds).toBeLessThan(5);
     expect(stopped.stdout).toContain('stopping after the current batch');
     expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
-    expect(stopped.stdout).toMatch(/undo with: lead-dedupe restore \d+ --execute/);
+    expect(stopped.stdout).toMatch(/undo with \(without --execute it rehearses\):\r?\n {2}lead-dedupe restore \d+ -d \S+ --execute\r?\n/);
     const record = await expectInterruptedAndRestorable(before, leadsBefore);
     expect(record.batches_done).toBeGreaterThanOrEqual(2);
   });
@@ -97,7 +97,7 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     expect(stopped.code, stopped.stderr).toBe(INTERRUPTED);
     expect(stopped.seconds).toBeLessThan(5);
     expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
-    expect(stopped.stdout).toMatch(/undo with: lead-dedupe restore \d+ --execute/);
+    expect(stopped.stdout).toMatch(/undo with \(without --execute it rehearses\):\r?\n {2}lead-dedupe restore \d+ -d \S+ --execute\r?\n/);
     expect(stopped.stderr).not.toMatch(/\n\s+at /);
     await expectInterruptedAndRestorable(before, leadsBefore);
   });

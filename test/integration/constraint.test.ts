@@ -43,7 +43,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus, exitCode: 3 });
     expect((error as Error).message).toBe(
       `${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
-        'a unique index cannot be built until they are removed: lead-dedupe clean --key device-phone --execute',
+        'a unique index cannot be built until they are removed: review the plan with lead-dedupe clean --key device-phone, then run it with --execute',
     );
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });

@@ -21,7 +21,7 @@ export async function prepareReadOnlyFixture(url: string): Promise<void> {
   for (const args of [
     ['seed', '--rows', '2000'],
     ['clean', '--key', 'device-phone', '--execute', '--max-groups', '60', '--batch-size', '4'],
-    ['constraint', 'add', '--key', 'user_id,id'],
+    ['constraint', 'add', '--key', 'user_id,id', '--even-if-implied'], // the primary key (id) already implies the key: build it anyway
   ]) {
     const result = await runCli([...args, '--database', url]);
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);

@@ -125,14 +125,19 @@ describe('option checks', () => {
 });
 
 describe('cleanCommandFor', () => {
-  it('repeats the key settings so clean removes what the pre-flight counted', () => {
-    expect(cleanCommandFor(devicePhone)).toBe('lead-dedupe clean --key device-phone --execute');
+  it('repeats the key settings (a dry run) so clean removes what the pre-flight counted', () => {
+    expect(cleanCommandFor(devicePhone)).toBe('lead-dedupe clean --key device-phone');
     expect(cleanCommandFor({ ...e164Key, nullsEqual: true })).toBe(
-      'lead-dedupe clean --key device-phone --normalize phone=e164 --default-country MY --nulls-equal --execute',
+      'lead-dedupe clean --key device-phone --normalize phone=e164 --default-country MY --nulls-equal',
     );
     const odd = fakeTable(['id', 'phone_number'], 'Sales Data', 'Leads');
     const mapped = fakeKey(odd, [{ logical: 'phone', column: 'phone_number' }], { name: 'phone' });
-    expect(cleanCommandFor(mapped)).toBe("lead-dedupe clean --key phone --table 'Sales Data.Leads' --map phone=phone_number --execute");
+    expect(cleanCommandFor(mapped)).toBe("lead-dedupe clean --key phone --table 'Sales Data.Leads' --map phone=phone_number");
+  });
+
+  it('repeats the connection words, and names the table the config file would otherwise change', () => {
+    const context = { connection: ['-d', 'host=db1 dbname=crm', '--config', 'prod.json'], configured: ['--table', '--id-column'] };
+    expect(cleanCommandFor(devicePhone, context)).toBe("lead-dedupe clean -d 'host=db1 dbname=crm' --config prod.json --key device-phone --table public.leads --id-column id");
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveDatabaseTarget } from '../../src/cli/settings.js';
-import { describeTarget, parseDatabaseTarget, redact } from '../../src/db/database-target.js';
+import { describeTarget, parseDatabaseTarget, redact, withoutPassword } from '../../src/db/database-target.js';
 import { UsageError } from '../../src/errors.js';
 
 /** libpq semantics of the connection: keyword strings, PG* variables, sslmode, precedence. */
@@ -53,5 +53,16 @@ describe('resolveDatabaseTarget: flag > DATABASE_URL > PG* > config', () => {
     expect(host(undefined, 'host=from-config', { DATABASE_URL: '', ...pg })).toBe('from-env');
     expect(host(undefined, 'host=from-config', { PGPASSWORD: 'only a password' })).toBe('from-config');
     expect(() => resolveDatabaseTarget(undefined, undefined, {})).toThrow(/no database given/);
+  });
+});
+
+describe('withoutPassword: a suggested command keeps connecting, without the secret', () => {
+  it('drops the password from URLs (user info and ?password=) and keyword strings', () => {
+    expect(withoutPassword('postgres://dba:s3cr%40t@db1:5433/crm')).toBe('postgres://dba@db1:5433/crm');
+    expect(withoutPassword('postgresql://dba@db1/crm?password=x&sslmode=require')).toBe('postgresql://dba@db1/crm?sslmode=require');
+    expect(withoutPassword('postgres://db1/crm?sslmode=require&password=x')).toBe('postgres://db1/crm?sslmode=require');
+    expect(withoutPassword("host=db1 password='a b\\'c' dbname=crm")).toBe('host=db1 dbname=crm');
+    expect(withoutPassword('host=db1 dbname=crm password = x')).toBe('host=db1 dbname=crm');
+    expect(withoutPassword('pglite:./data')).toBe('pglite:./data');
   });
 });

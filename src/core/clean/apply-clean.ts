@@ -17,6 +17,7 @@ import { RunState } from './run-state.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { requireWritable } from '../../db/read-only.js';
 import { abortable } from '../../db/abortable.js';
+import { restoreCommandFor } from '../../keys/key-command-line.js';
 
 export type { CleanHooks } from './clean-types.js';
 
@@ -102,7 +103,7 @@ async function failedRun(database: Database, connection: Db, run: RunState, erro
   await recordRunFinish(database, connection, archiveSchema, run.runId, 'failed', message).catch(() => undefined);
   if (error instanceof LeadDedupeError) throw error;
   const state = sqlStateOf(error);
-  const undo = done > 0 ? `; undo them with: lead-dedupe restore ${run.runId} --execute` : '';
+  const undo = done > 0 ? `; undo them with: ${restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)}` : '';
   throw new DatabaseError(
     `clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${done} earlier batches are committed and archived${undo}`,
   );

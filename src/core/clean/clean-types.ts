@@ -1,4 +1,5 @@
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from '../../sql/clean-model.js';
 
 export { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type ChildReference, type CleanMode, type KeepPolicy, type MergeRule, type RunStatus } from '../../sql/clean-model.js';
@@ -93,6 +94,8 @@ export interface CleanHooks {
    */
   cancel?: AbortSignal;
   onProgress?: (progress: CleanProgress) => void;
+  /** How a suggested command reaches the same database (the undo line of a failed run). */
+  commandLine?: CommandLineContext;
   /** Before the first change: child foreign keys without an index (each batch will scan those children). */
   onUnindexedChildKeys?: (keys: UnindexedChildKey[]) => void;
 }

@@ -6,6 +6,7 @@ import { requireUniqueIdColumn } from '../lead-table.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
+import { SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   keeperConflictsCountQuery,
   keeperConflictsSampleQuery,
@@ -44,6 +45,8 @@ export interface RestoreOptions {
   statementTimeoutMs?: number;
   /** Put merged keeper columns back even where the application changed them since the clean (or the archive cannot tell). */
   force?: boolean;
+  /** How the commands a conflict message suggests (constraint drop, runs) reach the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 /** A merged keeper column restore left alone (or, with --force, overwrote). */
@@ -91,7 +94,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   if (!(await tableExists(database.db, archiveSchema, 'lead_dedupe_runs'))) {
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
-  const run = await readRun(database.db, archiveSchema, runId);
+  const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL);
   const info = run.schema === null || run.relation === null ? undefined : await resolveTableByName(database.db, run.schema, run.relation, { command: 'restore', archiveSchema });
   if (info === undefined) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
   const table = resolveLeadTable(info, run.idColumn, null);
@@ -115,7 +118,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
           : await transaction(connection, () => restoreStatements(work, table, columns, targets, options, run.status));
       return { runId, table: run.table, executed: options.execute, dryRun, ...counts, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
-      throw asConflict(error, runId);
+      throw asConflict(error, runId, table, options.commandLine ?? SAME_SHELL);
     } finally {
       await releaseTableLock(connection, table).catch(() => undefined);
     }
@@ -242,7 +245,7 @@ interface RunInfo {
   status: string;
 }
 
-async function readRun(db: Db, schema: string, runId: number): Promise<RunInfo> {
+async function readRun(db: Db, schema: string, runId: number, commandLine: CommandLineContext): Promise<RunInfo> {
   // to_jsonb(r) reads the schema and name columns without failing on an archive of the previous version, which
   // lacks them; its runs are matched to the catalog by their schema.name text.
   const { rows } = await sql<{ table_name: string; table_schema: string | null; table_relname: string | null; id_column: string | null; status: string }>`
@@ -257,7 +260,7 @@ async function readRun(db: Db, schema: string, runId: number): Promise<RunInfo> 
       limit 1) as m on to_jsonb(r) ->> 'table_schema' is null
     where r.id = ${runId}`.execute(db);
   const row = rows[0];
-  if (!row) throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs (see lead-dedupe runs)`);
+  if (!row) throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`);
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
   return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
 }
@@ -267,12 +270,25 @@ async function requireChild(db: Db, schema: string, name: string): Promise<void>
 }
 
 /** Integrity errors become one line naming the constraint; the transaction is already rolled back. */
-function asConflict(error: unknown, runId: number): unknown {
+/**
+ * A constraint the restore would violate, on one line: PostgreSQL's whole
+ * DETAIL (its key description of an expression index spans lines), that
+ * nothing was changed (the restore is one transaction), and for a unique
+ * index other than the id's how to restore anyway.
+ */
+function asConflict(error: unknown, runId: number, restored: LeadTable, commandLine: CommandLineContext): unknown {
   const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
-  const { constraint, detail, table } = error as { constraint?: string; detail?: string; table?: string };
+  const { constraint, detail, table, schema } = error as { constraint?: string; detail?: string; table?: string; schema?: string };
   const where = constraint ? `constraint ${constraint}${table ? ` on ${table}` : ''}` : 'a constraint';
-  return new RestoreConflictError(`restoring run ${runId} would violate ${where}${detail ? ` (${detail})` : `: ${firstLineOf(error)}`}; nothing was changed`);
+  const oneLine = detail ? detail.replace(/\s*\n\s*/g, ' ').trim() : '';
+  const what = `restoring run ${runId} would violate ${where}${oneLine !== '' ? ` (${oneLine})` : `: ${firstLineOf(error)}`}; nothing was changed`;
+  const onId = oneLine.startsWith(`Key (${restored.idColumn})=`);
+  if (state !== '23505' || !constraint || onId) return new RestoreConflictError(what);
+  const onTable: LeadTable =
+    schema && table && (schema !== restored.info.schema || table !== restored.info.name) ? { ...restored, info: { ...restored.info, schema, name: table } } : restored;
+  const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
+  return new RestoreConflictError(`${what}; to restore anyway: ${drop}, restore again, then lead-dedupe constraint add for its key once the duplicates are resolved`);
 }
 
 function affected(result: { numAffectedRows?: bigint }): number {

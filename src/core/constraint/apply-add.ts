@@ -18,8 +18,9 @@ export interface ConstraintAddResult {
   key: KeySummary;
   name: string;
   kind: ConstraintKind;
-  /** exists: an equivalent one was there, nothing ran; created: built (and attached); attached: an earlier run's valid index was attached. */
-  outcome: 'exists' | 'created' | 'attached';
+  /** exists: an equivalent one was there, nothing ran; implied: a unique index on fewer of the key's columns rejects its duplicates already, nothing ran; created: built (and attached); attached: an earlier run's valid index was attached. */
+  outcome: 'exists' | 'implied' | 'created' | 'attached';
+  /** The index that protects the key already (outcome exists or implied). */
   existing: UniqueIndexInfo | null;
   driver: Database['features']['driver'];
   concurrently: boolean;
@@ -51,8 +52,8 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     key: summarizeKey(plan.key),
     name: plan.name,
     kind: plan.kind,
-    outcome: plan.existing !== null ? 'exists' : plan.resume ? 'attached' : 'created',
-    existing: plan.existing,
+    outcome: plan.existing !== null ? 'exists' : plan.impliedBy !== null ? 'implied' : plan.resume ? 'attached' : 'created',
+    existing: plan.existing ?? plan.impliedBy,
     driver: database.features.driver,
     concurrently: plan.concurrently,
     lockTimeout: plan.lockTimeout,
@@ -95,10 +96,10 @@ async function preflight(database: Database, plan: ConstraintAddPlan): Promise<{
   const report = await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 });
   const key = report.keys[0]!;
   if (key.groups > 0) {
-    const clean = cleanCommandFor(plan.key);
+    const clean = cleanCommandFor(plan.key, plan.commandLine);
     throw new DuplicatesBlockConstraintError(
       `${formatCount(key.groups)} duplicate group(s) (${formatCount(key.surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
-        `a unique index cannot be built until they are removed: ${clean}`,
+        `a unique index cannot be built until they are removed: review the plan with ${clean}, then run it with --execute`,
       key.groups,
       key.surplus,
       clean,
@@ -116,10 +117,10 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
     if (sqlStateOf(error) === '23505') {
       // Count again with scan's statement, so the message has the same figures a scan would show now.
       const now = (await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 })).keys[0]!;
-      const clean = cleanCommandFor(plan.key);
+      const clean = cleanCommandFor(plan.key, plan.commandLine);
       throw new DuplicatesBlockConstraintError(
         `${formatCount(now.groups)} duplicate group(s) (${formatCount(now.surplus)} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
-          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them and retry: ${clean}`,
+          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them (review the plan with ${clean}, then run it with --execute) and retry`,
         now.groups,
         now.surplus,
         clean,

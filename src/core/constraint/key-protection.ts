@@ -7,13 +7,15 @@ import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { indexElements } from '../../sql/constraint-plan.js';
 import { arbiterPlanQuery, quotedNamesQuery } from '../../sql/index-probe-plan.js';
 import { deparseKeyElements } from './deparse-key.js';
-import { protectingIndexes } from './protection.js';
+import { impliedByIndexes, protectingIndexes } from './protection.js';
 
 export interface KeyMatch {
   /** The key's index elements as PostgreSQL prints them (as pg_get_indexdef would). */
   elements: string[];
   /** The valid unique constraints/indexes that enforce exactly the key, constraints first. */
   protecting: UniqueIndexInfo[];
+  /** Valid unique indexes on fewer of the key's elements, which reject its duplicates too (protection.ts), smallest first. */
+  impliedBy: UniqueIndexInfo[];
 }
 
 /**
@@ -30,7 +32,11 @@ export interface KeyMatch {
 export async function matchKeys(database: Database, table: LeadTable, keys: ResolvedKey[], indexes: UniqueIndexInfo[]): Promise<KeyMatch[]> {
   if (database.features.readOnly === null) {
     const elements = await deparseKeyElements(database.db, table, keys);
-    return keys.map((key, index) => ({ elements: elements[index]!, protecting: protectingIndexes(indexes, elements[index]!, key.nullsEqual) }));
+    return keys.map((key, index) => ({
+      elements: elements[index]!,
+      protecting: protectingIndexes(indexes, elements[index]!, key.nullsEqual),
+      impliedBy: impliedByIndexes(indexes, elements[index]!, key.nullsEqual),
+    }));
   }
   const matches: KeyMatch[] = [];
   for (const key of keys) {
@@ -40,7 +46,9 @@ export async function matchKeys(database: Database, table: LeadTable, keys: Reso
       null,
       key.nullsEqual,
     );
-    matches.push({ elements: await readOnlyElements(database, key, protecting), protecting });
+    // Read-only: a plain column's element is pg_get_indexdef's text, so a smaller index on plain columns is found; an expression only when it matched.
+    const elements = await readOnlyElements(database, key, protecting);
+    matches.push({ elements, protecting, impliedBy: impliedByIndexes(indexes, elements, key.nullsEqual) });
   }
   return matches;
 }

@@ -3,6 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findNameOwner, listUniqueIndexes, type NameOwner, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   attachConstraintStatement,
   createUniqueIndexStatement,
@@ -25,6 +26,10 @@ export interface ConstraintAddOptions {
   /** lock_timeout for the ALTER TABLE that attaches the index; default 5s. */
   /** lock_timeout of the final ALTER TABLE, in ms (default 5 s). */
   lockTimeoutMs?: number;
+  /** Build the key's own index even when a unique index on fewer of its columns already rejects its duplicates (e.g. for an ON CONFLICT on exactly the key). */
+  evenIfImplied?: boolean;
+  /** How the commands this plan suggests (the pre-flight scan, the clean) reach the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 /**
@@ -53,6 +58,8 @@ export interface ConstraintAddPlan {
   lockTimeout: string;
   /** An equivalent valid unique constraint or index: nothing to do. */
   existing: UniqueIndexInfo | null;
+  /** A valid unique index on fewer of the key's columns, which already rejects its duplicates: nothing to build (unless evenIfImplied). */
+  impliedBy: UniqueIndexInfo | null;
   /** An invalid index by this name on this table, left by an earlier failed or interrupted build: dropped first. */
   invalidLeftover: boolean;
   /** This name's valid index is built but not yet a constraint (e.g. the ALTER hit its lock timeout): only attach it. */
@@ -62,6 +69,7 @@ export interface ConstraintAddPlan {
   dropSql: string;
   /** On a partitioned table built CONCURRENTLY: each partition's own index (empty otherwise). */
   partitions: PartitionIndex[];
+  commandLine: CommandLineContext;
 }
 
 /**
@@ -71,6 +79,7 @@ export interface ConstraintAddPlan {
  */
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;
+  const commandLine = options.commandLine ?? SAME_SHELL;
   const table = key.table.info;
   checkNullsEqualSupported(key, database.features.serverVersionNum);
   const name = checkIndexName(options.name ?? defaultIndexName(key));
@@ -81,11 +90,16 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const concurrently = database.features.driver === 'postgres';
 
   const indexes = await listUniqueIndexes(database, table.oid);
-  const protecting = (await matchKeys(database, key.table, [key], indexes))[0]!.protecting;
+  const match = (await matchKeys(database, key.table, [key], indexes))[0]!;
+  const protecting = match.protecting;
   const constraint = protecting.find((index) => index.constraint !== null) ?? null;
   const ownIndex = protecting.find((index) => index.name === name && index.constraint === null) ?? null;
   const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
+  const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
+  if (impliedBy !== null) {
+    return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover: false, resume, steps: [], dropSql: '', partitions: [], commandLine };
+  }
 
   let invalidLeftover = false;
   if (existing === null && !resume) {
@@ -124,7 +138,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     }
   }
   const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
-  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, invalidLeftover, resume, steps, dropSql, partitions };
+  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover, resume, steps, dropSql, partitions, commandLine };
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

@@ -29,6 +29,29 @@ export function protectingIndexes(indexes: UniqueIndexInfo[], elements: string[]
     .sort((a, b) => Number(a.constraint === null) - Number(b.constraint === null));
 }
 
+/**
+ * The valid unique indexes on a proper subset of the key's elements: two
+ * rows equal under the key are equal on the subset, so the index already
+ * rejects every duplicate of the key (and more). NULLs: a NULLS NOT DISTINCT
+ * index covers either kind of key; a NULLS DISTINCT one only a NULLs-distinct
+ * key (rows with a NULL are duplicates under a NULLs-equal key, but not under
+ * the index). ON CONFLICT cannot infer such an index from the key's columns:
+ * sql upsert then targets the index's own elements (upsert.ts).
+ */
+export function impliedByIndexes(indexes: UniqueIndexInfo[], elements: string[], nullsEqual: boolean): UniqueIndexInfo[] {
+  return indexes
+    .filter(
+      (index) =>
+        index.valid &&
+        index.predicate === null &&
+        index.immediate &&
+        (index.nullsNotDistinct || !nullsEqual) &&
+        index.elements.length < elements.length &&
+        index.elements.every((element) => elements.includes(element)),
+    )
+    .sort((a, b) => a.elements.length - b.elements.length || Number(a.constraint === null) - Number(b.constraint === null));
+}
+
 function sameSet(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   const sorted = (list: string[]) => [...list].sort();

@@ -18,6 +18,8 @@ export interface KeyProtection {
   elements: string[];
   /** Names of the valid unique constraints/indexes that enforce exactly this key; empty: unprotected. */
   protectedBy: string[];
+  /** Names of valid unique indexes on fewer of the key's columns: they reject its duplicates too (protection.ts). */
+  impliedBy: string[];
 }
 
 export interface ConstraintStatus {
@@ -46,6 +48,7 @@ export async function constraintStatus(database: Database, options: ConstraintSt
       key: summarizeKey(key),
       elements: elements[index]!,
       protectedBy: matches[index]!.protecting.map((i) => i.name),
+      impliedBy: matches[index]!.impliedBy.map((i) => i.name),
     })),
     elementLabels: Object.fromEntries(
       options.keys.flatMap((key, index) =>

@@ -5,7 +5,7 @@ import { listUniqueIndexes } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
-import { keyCommand } from '../../keys/key-command-line.js';
+import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 
@@ -16,6 +16,8 @@ export interface UpsertOptions {
   insertColumns?: string[];
   /** update only. Default: the inserted columns that are neither key, id nor created column. */
   updateColumns?: string[];
+  /** How the suggested `constraint add` reaches the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 export interface UpsertPlan {
@@ -28,6 +30,14 @@ export interface UpsertPlan {
   sql: string;
   /** The valid unique constraints/indexes ON CONFLICT will infer as arbiter; empty: the statement fails until `constraint add` runs. */
   arbiters: string[];
+  /**
+   * Non-null when only a unique index on fewer of the key's columns protects
+   * it: ON CONFLICT must name an arbiter's own columns, so the statement
+   * targets these (that index's) columns, and a row equal to an existing one
+   * on them counts as its duplicate whatever the key's other columns hold
+   * (the index would reject it anyway).
+   */
+  conflictColumns: string[] | null;
   /** The `constraint add` that builds the arbiter this statement needs. */
   addCommand: string;
 }
@@ -57,16 +67,20 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   }
 
   const [match] = await matchKeys(database, key.table, [key], await listUniqueIndexes(database, info.oid));
-  const arbiters = match!.protecting.map((index) => index.name);
+  const smaller = match!.protecting.length === 0 ? (match!.impliedBy[0] ?? null) : null;
+  const arbiters = (smaller === null ? match!.protecting : [smaller]).map((index) => index.name);
+  // The key's columns whose index element the smaller index holds: its conflict target in the key's own SQL.
+  const target = smaller === null ? key : { ...key, columns: key.columns.filter((_, index) => smaller.elements.includes(match!.elements[index]!)) };
   return {
     table: qualifiedName(info),
     key: summarizeKey(key),
     onDuplicate: options.onDuplicate,
     insertColumns,
     updateColumns,
-    sql: upsertStatement(key, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
+    sql: upsertStatement(target, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
     arbiters,
-    addCommand: keyCommand(key, ['constraint', 'add'], []),
+    conflictColumns: smaller === null ? null : target.columns.map((column) => column.column),
+    addCommand: keyCommand(key, ['constraint', 'add'], [], options.commandLine),
   };
 }
 

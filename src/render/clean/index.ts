@@ -1,6 +1,7 @@
 import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
 import type { CleanResult } from '../../core/clean/clean-types.js';
 import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import { renderCleanPlanTable } from './plan-table.js';
 import { renderCleanResultTable } from './result-table.js';
 
@@ -9,10 +10,11 @@ export type CleanFormat = 'table' | 'json';
 /** A dry run prints the plan; --execute prints the result (also after a stop). */
 export type CleanReport = { kind: 'plan'; plan: CleanPlanWithChecks } | { kind: 'result'; result: CleanResult };
 
-export function renderClean(report: CleanReport, format: CleanFormat, context: RenderContext): string {
+/** `commandLine`: what the suggested restore repeats to reach the same database. */
+export function renderClean(report: CleanReport, format: CleanFormat, context: RenderContext, commandLine: CommandLineContext = SAME_SHELL): string {
   if (report.kind === 'plan') {
     // dryRun: true lets a script tell the plan from a result without looking at its fields.
     return renderAs(format, { table: () => renderCleanPlanTable(report.plan, context.width), json: () => ({ dryRun: true, ...report.plan }) }, context);
   }
-  return renderAs(format, { table: () => renderCleanResultTable(report.result, context.width), json: () => report.result }, context);
+  return renderAs(format, { table: () => renderCleanResultTable(report.result, context.width, commandLine), json: () => report.result }, context);
 }

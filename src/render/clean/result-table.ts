@@ -1,8 +1,9 @@
 import type { CleanResult } from '../../core/clean/clean-types.js';
 import { formatCount, formatDuration, plainTable } from '../shared/format.js';
+import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */
-export function renderCleanResultTable(result: CleanResult, width: number): string {
+export function renderCleanResultTable(result: CleanResult, width: number, commandLine: CommandLineContext = SAME_SHELL): string {
   const rate = result.durationMs > 0 ? Math.round((result.rowsRemoved * 1000) / result.durationMs) : 0;
   const lines = [
     `clean run ${result.runId} on ${result.table} by ${result.key} (keep ${result.keep}, mode ${result.mode}): ${result.status} in ${formatDuration(result.durationMs)}`,
@@ -25,6 +26,8 @@ export function renderCleanResultTable(result: CleanResult, width: number): stri
   }
   if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
-  lines.push('', changed ? `Archived in ${result.archiveSchema}; undo with: lead-dedupe restore ${result.runId} --execute` : `Nothing to clean under ${result.key}; nothing to undo.`);
+  lines.push('', changed
+      ? `Archived in ${result.archiveSchema}; undo with (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
+      : `Nothing to clean under ${result.key}; nothing to undo.`);
   return `${lines.join('\n')}\n`;
 }

@@ -17,6 +17,12 @@ function renderText(result: ConstraintAddResult): string {
         `already protected: ${indexText(result.existing!)} on ${result.table} enforces key ${keyText(result.key)}; nothing to do`,
       );
       return `${lines.join('\n')}\n`;
+    case 'implied':
+      lines.push(
+        `already protected: ${indexText(result.existing!)} on ${result.table} is on fewer columns than key ${keyText(result.key)} and rejects its duplicates already; ` +
+          'nothing built (--even-if-implied builds the key\'s own index, e.g. for an ON CONFLICT on exactly its columns)',
+      );
+      return `${lines.join('\n')}\n`;
     case 'attached':
       lines.push(`attached the existing unique index "${result.name}" as ${what} "${result.name}" on ${result.table} (${keyColumnsText(result.key)})`);
       break;

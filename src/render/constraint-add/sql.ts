@@ -10,8 +10,12 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
     lines.push(`-- already protected by ${indexText(plan.existing)}: nothing to run`);
     return `${lines.join('\n')}\n`;
   }
+  if (plan.impliedBy !== null) {
+    lines.push(`-- already protected by ${indexText(plan.impliedBy)}, on fewer columns: nothing to run (--even-if-implied builds the key's own index)`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(
-    `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'])}`,
+    `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'], plan.commandLine)}`,
     '--   exit 3 means: clean first.',
   );
   plan.steps.forEach((step, index) => {

@@ -32,7 +32,7 @@ function renderText(status: ConstraintStatus, width: number): string {
       protection.key.name,
       keyColumnsText(protection.key),
       protection.key.nullsEqual ? 'equal' : 'distinct',
-      protection.protectedBy.length > 0 ? protection.protectedBy.join(', ') : 'NOT PROTECTED',
+      protectedText(protection),
     ]);
   }
   lines.push('Keys:', status.keys.length > 0 ? keys.toString() : '(no key to check on this table)');
@@ -41,4 +41,10 @@ function renderText(status: ConstraintStatus, width: number): string {
     lines.push(`this server (${formatValue(status.serverVersionNum)}) has no UNIQUE NULLS NOT DISTINCT: keys with NULLs equal cannot be protected`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function protectedText(protection: ConstraintStatus['keys'][number]): string {
+  if (protection.protectedBy.length > 0) return protection.protectedBy.join(', ');
+  if (protection.impliedBy.length > 0) return `${protection.impliedBy.join(', ')} (on fewer columns)`;
+  return 'NOT PROTECTED';
 }

@@ -84,10 +84,14 @@ function wrapLine(line: string, width: number, indent: string): string[] {
   return lines;
 }
 
-/** Report text made to fit: tables already do; a longer line of prose wraps with its indent plus two. */
+/**
+ * Report text made to fit: tables already do; a longer line of prose wraps with its indent plus two. A
+ * command to paste (a line of its own, `  lead-dedupe …`) is never cut: the terminal's own wrapping
+ * keeps it whole when it is copied.
+ */
 export function fitLines(text: string, width: number): string {
   return text
     .split('\n')
-    .map((line) => (line.length <= width ? line : wrapText(line, width, `${/^ */.exec(line)![0]}  `)))
+    .map((line) => (line.length <= width || line.startsWith('  lead-dedupe ') ? line : wrapText(line, width, `${/^ */.exec(line)![0]}  `)))
     .join('\n');
 }

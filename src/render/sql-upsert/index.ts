@@ -13,6 +13,13 @@ function renderSql(plan: UpsertPlan): string {
   const lines = [`-- Race-free insert for key ${keyText(plan.key)} on ${plan.table}.`];
   if (plan.arbiters.length > 0) {
     lines.push(`-- Arbiter: ${plan.arbiters.map((name) => `"${name}"`).join(', ')}, inferred by PostgreSQL from the ON CONFLICT target.`);
+    if (plan.conflictColumns !== null) {
+      lines.push(
+        `-- That unique index is on fewer columns than the key, so ON CONFLICT names its columns (${plan.conflictColumns.join(', ')}):`,
+        '-- a row equal to an existing one on them is its duplicate (the index would reject it anyway).',
+        `-- For a target on exactly the key: ${plan.addCommand} --even-if-implied`,
+      );
+    }
   } else {
     lines.push(
       '-- WARNING: no valid unique constraint or index enforces this key yet, so PostgreSQL rejects this statement',
