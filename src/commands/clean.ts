@@ -110,7 +110,9 @@ async function executeClean(database: Database, options: CleanOptions, flags: Cl
         signal: interrupt.stop,
         cancel: interrupt.now,
         onProgress: (p) => progress.update(p),
-        onUnindexedChildKeys: (keys) => unindexedChildKeyLines(keys).forEach((line) => note(line, flags)),
+        onUnindexedChildKeys: (keys) => {
+          for (const line of unindexedChildKeyLines(keys)) note(line, flags);
+        },
       });
     } finally {
       progress.stop();

@@ -66,7 +66,7 @@ function tableWords(table: LeadTable, context: CommandLineContext): string[] {
 
 /** Quotes a word for a POSIX shell only when it needs it. */
 export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_.,=:+\/@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_.,=:+/@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The `lead-dedupe restore <run>` that undoes a clean run (a rehearsal unless `execute`), on the same connection and archive. */

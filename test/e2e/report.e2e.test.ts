@@ -60,6 +60,7 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     expect(requests).toEqual([pathToFileURL(file).href]);
     expect(await page.locator('svg.chart').count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('svg.chart rect').count()).toBeGreaterThan(20);
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a reader sees (innerText), not hidden markup
     const text = await page.locator('body').innerText();
     const count = (n: number) => n.toLocaleString('en-US');
     for (const key of scanJson.keys) expect(text, key.name).toContain(count(key.surplus));
@@ -81,6 +82,7 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     const { page, requests } = await open(1100);
     expect(await page.locator('#xss').count()).toBe(0);
     expect(await page.title()).not.toBe('owned');
+    // biome-ignore lint/performance/useDomNodeTextContent: the text a reader sees (innerText), not hidden markup
     expect(await page.locator('body').innerText()).toContain(HOSTILE);
     expect(requests.some((url) => url.startsWith('http'))).toBe(false);
     expect(readFileSync(file, 'utf8')).not.toContain('<img src="http');

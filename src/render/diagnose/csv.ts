@@ -14,7 +14,7 @@ export function renderDiagnoseCsv(report: DiagnoseReport): string {
     ['summary', report.key.name, 'rowsInGroups', report.rowsInGroups],
     ['summary', report.key.name, 'surplus', report.surplus],
   ];
-  gapLabels(report.gaps).forEach((label, index) => rows.push(['gaps', label, 'duplicates', report.gaps[index]!.duplicates]));
+  for (const [index, label] of gapLabels(report.gaps).entries()) rows.push(['gaps', label, 'duplicates', report.gaps[index]!.duplicates]);
   rows.push(['gaps', 'unknown', 'duplicates', report.gapsUnknown]);
   for (const cause of ['race', 'retry', 'resubmission', 'unknown', 'raceWindowMs', 'retryWindowMs'] as const) rows.push(['cause', cause, 'value', report.cause[cause]]);
   for (const point of report.trend.points) rows.push(['trend', point.start, 'leads', point.leads], ['trend', point.start, 'duplicates', point.duplicates]);
@@ -27,6 +27,6 @@ export function renderDiagnoseCsv(report: DiagnoseReport): string {
       for (const metric of ['surplus', 'race', 'retry', 'resubmission', 'unknown'] as const) rows.push([`by ${report.by.column}`, v.value ?? '', metric, v[metric]]);
     }
   }
-  report.answers.forEach((a, index) => rows.push(['answers', String(index + 1), a.question, a.answer]));
+  for (const [index, a] of report.answers.entries()) rows.push(['answers', String(index + 1), a.question, a.answer]);
   return stringify(rows, { header: true, columns: ['section', 'item', 'metric', 'value'], cast: CSV_CAST });
 }
