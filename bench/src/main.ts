@@ -62,7 +62,10 @@ async function main(): Promise<void> {
   await admin(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
 
   const tool = (args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', url]);
-  const psql = (...commands: string[]) => () => measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
+  const psql =
+    (...commands: string[]) =>
+    () =>
+      measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
   const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));
   const cases: CaseResult[] = [];
 
@@ -115,7 +118,20 @@ async function main(): Promise<void> {
         const table = `${copies[side]}.leads`;
         cleanRuns[side].push(
           side === 'tool'
-            ? await tool(['clean', '--table', table, '--key', 'device-phone', '--mode', 'delete', '--execute', '--archive-schema', `${copies[side]}_archive`, '--format', 'json'])()
+            ? await tool([
+                'clean',
+                '--table',
+                table,
+                '--key',
+                'device-phone',
+                '--mode',
+                'delete',
+                '--execute',
+                '--archive-schema',
+                `${copies[side]}_archive`,
+                '--format',
+                'json',
+              ])()
             : await psql(cleanSql(copies[side]))(),
         );
         await admin(url, [`vacuum analyze ${table}`]);
@@ -124,7 +140,9 @@ async function main(): Promise<void> {
         );
       }
       log(`clean round ${round + 1}: tool ${cleanRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${cleanRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
-      log(`constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
+      log(
+        `constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`,
+      );
     }
     // The longest batch transaction is the longest any row lock was held; it must stay under --lock-timeout (5 s).
     const longestBatchMs = Math.max(...cleanRuns.tool.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));

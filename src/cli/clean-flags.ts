@@ -41,7 +41,10 @@ export function resolveCleanSettings(
   return {
     keep: oneOf(flags.keep, KEEP_POLICIES, source('--keep')) ?? CLEAN_DEFAULTS.keep,
     mode: oneOf(flags.mode, CLEAN_MODES, source('--mode')) ?? CLEAN_DEFAULTS.mode,
-    mergeRules: { ...configMergeRules(mergeRulesSetting), ...Object.fromEntries((flags.mergeRule ?? []).map((text) => parseMergeRule(text, source('--merge-rule')))) },
+    mergeRules: {
+      ...configMergeRules(mergeRulesSetting),
+      ...Object.fromEntries((flags.mergeRule ?? []).map((text) => parseMergeRule(text, source('--merge-rule')))),
+    },
     batchSize: optionalWholeNumber(flags.batchSize, source('--batch-size'), WHOLE_RANGES.batchSize, CLEAN_DEFAULTS.batchSize),
     batchRows: optionalWholeNumber(flags.batchRows, source('--batch-rows'), WHOLE_RANGES.batchRows, CLEAN_DEFAULTS.batchRows),
     maxGroups: flags.maxGroups === undefined ? null : parseWholeNumber(flags.maxGroups, source('--max-groups'), WHOLE_RANGES.maxGroups),
@@ -75,7 +78,9 @@ function configMergeRules(value: unknown): Record<string, MergeRule> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError(`config "commands.clean.mergeRules" must map columns to ${MERGE_RULES.join('|')}`);
   }
-  return Object.fromEntries(Object.entries(value).map(([column, rule]) => parseMergeRule(`${column}=${String(rule)}`, `config "commands.clean.mergeRules.${column}"`)));
+  return Object.fromEntries(
+    Object.entries(value).map(([column, rule]) => parseMergeRule(`${column}=${String(rule)}`, `config "commands.clean.mergeRules.${column}"`)),
+  );
 }
 
 function oneOf<T extends string>(value: string | undefined, choices: readonly T[], flag: string): T | undefined {

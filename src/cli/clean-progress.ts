@@ -20,7 +20,9 @@ export async function cleanProgress(flags: { quiet?: boolean }): Promise<Progres
       const seconds = progress.elapsedMs / 1000;
       const rate = seconds > 0 ? Math.round(progress.rowsRemoved / seconds) : 0;
       const eta = progress.batch > 0 ? ((progress.batches - progress.batch) * progress.elapsedMs) / progress.batch : 0;
-      spinner.update(`batch ${formatCount(progress.batch)} of ${formatCount(progress.batches)} · ${formatCount(progress.rowsRemoved)} rows removed · ${formatCount(rate)} rows/s · ETA ${formatDuration(Math.round(eta))}`);
+      spinner.update(
+        `batch ${formatCount(progress.batch)} of ${formatCount(progress.batches)} · ${formatCount(progress.rowsRemoved)} rows removed · ${formatCount(rate)} rows/s · ETA ${formatDuration(Math.round(eta))}`,
+      );
     },
     message(text) {
       spinner.update(text);

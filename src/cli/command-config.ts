@@ -23,7 +23,12 @@ export function checkCommandSections(commands: Section | undefined, specs: reado
     const spec = specs.find((candidate) => candidate.name === name);
     const where = `${path}.${name}`;
     if (spec === undefined) {
-      throw new UsageError(`config "${where}" is not a command${didYouMean(name, specs.map((s) => s.name))}`);
+      throw new UsageError(
+        `config "${where}" is not a command${didYouMean(
+          name,
+          specs.map((s) => s.name),
+        )}`,
+      );
     }
     if (!isSection(value)) throw new UsageError(`config "${where}" must be an object of settings`);
     if (spec.subcommands !== undefined) {
@@ -72,7 +77,8 @@ function configValue(option: Option, value: unknown, label: string): unknown {
   const repeatable = option.parseArg !== undefined;
   const values = Array.isArray(value) && repeatable ? value : [value];
   for (const item of values) {
-    if (typeof item !== 'string' && typeof item !== 'number') throw new UsageError(`${label} must be ${repeatable ? 'a string or a list of strings' : 'a string or a number'}`);
+    if (typeof item !== 'string' && typeof item !== 'number')
+      throw new UsageError(`${label} must be ${repeatable ? 'a string or a list of strings' : 'a string or a number'}`);
     if (option.argChoices !== undefined && !option.argChoices.includes(String(item))) {
       throw new UsageError(`${label} takes ${option.argChoices.join('|')}; got ${JSON.stringify(item)}`);
     }

@@ -72,7 +72,8 @@ function asKeys(value: unknown, where: string): KeyDefinition[] {
       throw new UsageError(`${where}.${name} needs "columns": a non-empty list of column names`);
     }
     for (const field of Object.keys(definition)) {
-      if (!KEY_FIELDS.includes(field)) throw new UsageError(`${where}.${name}.${field} is not a key setting${didYouMean(field, KEY_FIELDS)}; settings: ${KEY_FIELDS.join(', ')}`);
+      if (!KEY_FIELDS.includes(field))
+        throw new UsageError(`${where}.${name}.${field} is not a key setting${didYouMean(field, KEY_FIELDS)}; settings: ${KEY_FIELDS.join(', ')}`);
     }
     return {
       name,

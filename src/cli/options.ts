@@ -22,7 +22,10 @@ export interface TableFlags {
 
 export function tableOptions(): Option[] {
   return [
-    new Option('-d, --database <url>', 'postgres://user@host:port/db, "host=… dbname=…", pglite:<dir> or pglite:memory (default: $DATABASE_URL, then PGHOST/PGDATABASE/…, then the config file)'),
+    new Option(
+      '-d, --database <url>',
+      'postgres://user@host:port/db, "host=… dbname=…", pglite:<dir> or pglite:memory (default: $DATABASE_URL, then PGHOST/PGDATABASE/…, then the config file)',
+    ),
     new Option('--config <file>', 'JSON config file (default: ./lead-dedupe.config.json when present)'),
     new Option('--table <name>', 'table holding the leads, optionally schema-qualified (default: leads)'),
     new Option('--id-column <name>', 'primary key column (default: id)'),

@@ -80,7 +80,6 @@ export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySe
   };
 }
 
-
 export function stringSetting(value: unknown): string | undefined {
   return value === undefined ? undefined : String(value);
 }

@@ -1,6 +1,16 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, keyOptions, oneKeyFlag, outputOptions, tableOptions, timeoutOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import {
+  archiveOption,
+  keyOptions,
+  oneKeyFlag,
+  outputOptions,
+  tableOptions,
+  timeoutOptions,
+  type KeyFlags,
+  type OutputFlags,
+  type TableFlags,
+} from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -68,22 +78,26 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
   const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean?.mergeRules, source);
   // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
   const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
-  return withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, { ...settings, archiveSchema: cleanSettings.archiveSchema }, keySettings, keyText, 'clean');
-    const options = { key, ...cleanSettings };
-    // Without a created column, "oldest" and "newest" (keeper and merge donors) silently mean "by id": say so.
-    const byAge = options.keep !== 'most-complete' || options.mode === 'merge';
-    if (key.table.createdFallback !== undefined && byAge) {
-      note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
-    }
-    if (!flags.execute) {
-      const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
-      for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
-      await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
-      return ExitCode.ok;
-    }
-    return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
-  }, timeouts);
+  return withDatabase(
+    settings.target,
+    async (database) => {
+      const key = await loadOneKey(database.db, { ...settings, archiveSchema: cleanSettings.archiveSchema }, keySettings, keyText, 'clean');
+      const options = { key, ...cleanSettings };
+      // Without a created column, "oldest" and "newest" (keeper and merge donors) silently mean "by id": say so.
+      const byAge = options.keep !== 'most-complete' || options.mode === 'merge';
+      if (key.table.createdFallback !== undefined && byAge) {
+        note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
+      }
+      if (!flags.execute) {
+        const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
+        for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
+        await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
+        return ExitCode.ok;
+      }
+      return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
+    },
+    timeouts,
+  );
 }
 
 /**
@@ -93,7 +107,13 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
  * committed, a file that cannot be written is reported with the run id and
  * how to undo it, after the summary, with exit 1 (never 2: data changed).
  */
-async function executeClean(database: Database, options: CleanOptions, flags: CleanFlags, context: RenderContext, commandLine: CommandLineContext): Promise<ExitCode> {
+async function executeClean(
+  database: Database,
+  options: CleanOptions,
+  flags: CleanFlags,
+  context: RenderContext,
+  commandLine: CommandLineContext,
+): Promise<ExitCode> {
   const interrupt = watchSignals({
     first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
     second: () => {

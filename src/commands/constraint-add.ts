@@ -40,14 +40,24 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
   const keyText = oneKeyFlag(flags, 'constraint add');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
-  const text = await withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
-    const plan = await planConstraintAdd(database, { key, name: flags.name, lockTimeoutMs, evenIfImplied: flags.evenIfImplied ?? false, commandLine: settings.commandLine });
-    if (flags.printSql) return renderConstraintAddSql(plan);
-    const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
-    return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
-    // three connections: the pre-flight's row count and key scan, and the index build beside them
-  }, { connections: 3 });
+  const text = await withDatabase(
+    settings.target,
+    async (database) => {
+      const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
+      const plan = await planConstraintAdd(database, {
+        key,
+        name: flags.name,
+        lockTimeoutMs,
+        evenIfImplied: flags.evenIfImplied ?? false,
+        commandLine: settings.commandLine,
+      });
+      if (flags.printSql) return renderConstraintAddSql(plan);
+      const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
+      return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
+      // three connections: the pre-flight's row count and key scan, and the index build beside them
+    },
+    { connections: 3 },
+  );
   await writeReport(text, flags);
   return ExitCode.ok;
 }

@@ -27,7 +27,9 @@ export const demoCommand: CommandSpec<DemoFlags> = {
   name: 'demo',
   description: 'seed an embedded database (PGlite, no server needed) and scan it with every preset key',
   options: [
-    new Option('--dir <dir>', 'folder for the embedded database, recreated whole (only a folder demo made, or a new or empty one)').default('.lead-dedupe-demo'),
+    new Option('--dir <dir>', 'folder for the embedded database, recreated whole (only a folder demo made, or a new or empty one)').default(
+      '.lead-dedupe-demo',
+    ),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
   ],
   examples: ['lead-dedupe demo', 'lead-dedupe demo --dir /tmp/demo --rows 20000'],
@@ -40,33 +42,38 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
   const target = { kind: 'pglite', dataDir: resolve(flags.dir) } as const;
   recreateDemoFolder(target.dataDir);
   const context = renderContext(target);
-  const output = await withDatabase(target, async (db) => {
-    const seeded = await withSpinner('seeding the embedded database', {}, () =>
-      seed(db, { table: 'leads', rows, scenario: 'production', replace: true }),
-    );
-    const table = await loadLeadTable(db.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' }, 'demo');
-    const noSettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
-    const { keys, skipped } = resolveKeys(table, [], noSettings);
-    const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
-    const devicePhone = keys.find((key) => key.name === 'device-phone')!;
-    const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
-    return { scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${renderScan(report, 'table', context)}`, diagnosis: renderDiagnose(diagnosis, 'table', context) };
-  }, { createPglite: true });
+  const output = await withDatabase(
+    target,
+    async (db) => {
+      const seeded = await withSpinner('seeding the embedded database', {}, () => seed(db, { table: 'leads', rows, scenario: 'production', replace: true }));
+      const table = await loadLeadTable(db.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' }, 'demo');
+      const noSettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
+      const { keys, skipped } = resolveKeys(table, [], noSettings);
+      const report = await withSpinner('scanning every preset', {}, () => scan(db, { table, keys, skippedKeys: skipped, top: 5 }));
+      const devicePhone = keys.find((key) => key.name === 'device-phone')!;
+      const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
+      return {
+        scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${renderScan(report, 'table', context)}`,
+        diagnosis: renderDiagnose(diagnosis, 'table', context),
+      };
+    },
+    { createPglite: true },
+  );
   await writeReport(
     output.scanned +
-    [
-      '',
-      'Try next, on the same embedded database:',
-      `  npx lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
-      `  npx lead-dedupe scan --database ${database} --key device-phone --details ${join(tmpdir(), 'duplicates.csv')} --format json`,
-      `  npx lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
-      `  npx lead-dedupe report --database ${database} --output ${join(tmpdir(), 'report.html')}`,
-      '',
-      // The diagnosis comes last: its four answers are what the demo leads to.
-      'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',
-      '',
-      output.diagnosis,
-    ].join('\n'),
+      [
+        '',
+        'Try next, on the same embedded database:',
+        `  npx lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
+        `  npx lead-dedupe scan --database ${database} --key device-phone --details ${join(tmpdir(), 'duplicates.csv')} --format json`,
+        `  npx lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
+        `  npx lead-dedupe report --database ${database} --output ${join(tmpdir(), 'report.html')}`,
+        '',
+        // The diagnosis comes last: its four answers are what the demo leads to.
+        'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',
+        '',
+        output.diagnosis,
+      ].join('\n'),
     {},
   );
   return ExitCode.ok;
@@ -83,7 +90,9 @@ export const DEMO_MARKER = 'LEAD_DEDUPE_DEMO';
 function recreateDemoFolder(dir: string): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) {
     if (!existsSync(join(dir, DEMO_MARKER))) {
-      throw new UsageError(`--dir ${dir} is not empty and was not made by lead-dedupe demo (no ${DEMO_MARKER} file in it), so it is left alone; pick another --dir`);
+      throw new UsageError(
+        `--dir ${dir} is not empty and was not made by lead-dedupe demo (no ${DEMO_MARKER} file in it), so it is left alone; pick another --dir`,
+      );
     }
     rmSync(dir, { recursive: true, force: true });
   }

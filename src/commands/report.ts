@@ -48,7 +48,15 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
       const all = resolveKeys(table, [], keySettings);
       const scanKeys = all.keys.some((k) => k.name === key!.name) ? all.keys.map((k) => (k.name === key!.name ? key! : k)) : [...all.keys, key!];
       return withSpinner('building the report', flags, () =>
-        collectReport(database, { table, scanKeys, skippedKeys: all.skipped, key: key!, settings: diagnoseSettings, columnMap: settings.columnMap, archiveSchema: archive }),
+        collectReport(database, {
+          table,
+          scanKeys,
+          skippedKeys: all.skipped,
+          key: key!,
+          settings: diagnoseSettings,
+          columnMap: settings.columnMap,
+          archiveSchema: archive,
+        }),
       );
     },
     { connections: 3 },
@@ -57,4 +65,3 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
   note(`report written to ${flags.output}`, flags);
   return ExitCode.ok;
 }
-

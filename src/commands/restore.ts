@@ -1,6 +1,15 @@
 import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, outputOptions, connectionOptions, timeoutOptions, type ArchiveFlags, type OutputFlags, type TableFlags, type TimeoutFlags } from '../cli/options.js';
+import {
+  archiveOption,
+  outputOptions,
+  connectionOptions,
+  timeoutOptions,
+  type ArchiveFlags,
+  type OutputFlags,
+  type TableFlags,
+  type TimeoutFlags,
+} from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
@@ -44,7 +53,14 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
     lockTimeoutMs: optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, CLEAN_DEFAULTS.lockTimeoutMs),
     statementTimeoutMs: optionalDuration(flags.statementTimeout, source('--statement-timeout'), 1, CLEAN_DEFAULTS.statementTimeoutMs),
   };
-  const options = { runId, archiveSchema: schema, execute: flags.execute ?? false, force: flags.force ?? false, ...timeouts, commandLine: settings.commandLine };
+  const options = {
+    runId,
+    archiveSchema: schema,
+    execute: flags.execute ?? false,
+    force: flags.force ?? false,
+    ...timeouts,
+    commandLine: settings.commandLine,
+  };
   const result = await withDatabase(
     settings.target,
     (database) =>
@@ -80,7 +96,8 @@ async function executeRestore(database: Database, options: RestoreOptions, flags
     return await withSpinner('restoring', flags, () => restoreRun(database, options, { cancel: interrupt.now }));
   } catch (error) {
     const signal = interrupt.received();
-    if (interrupt.now.aborted && signal !== null) throw new InterruptedError(`interrupted by ${signal}: the restore of run ${options.runId} was rolled back; nothing was changed`);
+    if (interrupt.now.aborted && signal !== null)
+      throw new InterruptedError(`interrupted by ${signal}: the restore of run ${options.runId} was rolled back; nothing was changed`);
     throw error;
   } finally {
     interrupt.dispose();

@@ -16,7 +16,12 @@ interface RunsFlags extends TableFlags, OutputFlags, ArchiveFlags {
 export const runsCommand: CommandSpec<RunsFlags> = {
   name: 'runs',
   description: 'list past clean runs, newest first',
-  options: [...connectionOptions(), ...outputOptions(), archiveOption('schema of the archive (default: lead_dedupe)'), new Option('--limit <n>', 'runs to list').default('20')],
+  options: [
+    ...connectionOptions(),
+    ...outputOptions(),
+    archiveOption('schema of the archive (default: lead_dedupe)'),
+    new Option('--limit <n>', 'runs to list').default('20'),
+  ],
   examples: ['lead-dedupe runs', 'lead-dedupe runs --limit 1 --format json   # the latest run'],
   run: runRuns,
 };

@@ -50,27 +50,28 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.
   const report = await withDatabase(
     settings.target,
-    (opened) => stoppable(opened, 'nothing was written', async (database) => {
-      const table = await loadLeadTable(database.db, settings, 'scan');
-      const { keys, skipped } = resolveKeys(table, flags.key ?? [], keySettings);
-      // The details export runs beside the scan, on a connection of its own; its file goes into place only if both succeed.
-      const [scanned, exported] = await withSpinner('scanning', flags, () =>
-        Promise.allSettled([
-          scan(database, { table, keys, skippedKeys: skipped, top }),
-          flags.details === undefined ? null : writeDetailsFile(database, keys, flags.details),
-        ]),
-      );
-      const details = exported.status === 'fulfilled' ? exported.value : null;
-      if (scanned.status === 'rejected') throw (await details?.discard(scanned.reason)) ?? scanned.reason;
-      if (exported.status === 'rejected') throw exported.reason;
-      const result = scanned.value;
-      if (details !== null) {
-        await details.commit();
-        const total = Object.values(details.summary.rowsPerKey).reduce((a, b) => a + b, 0);
-        note(`details: ${formatCount(total)} rows written to ${flags.details}`, flags);
-      }
-      return result;
-    }),
+    (opened) =>
+      stoppable(opened, 'nothing was written', async (database) => {
+        const table = await loadLeadTable(database.db, settings, 'scan');
+        const { keys, skipped } = resolveKeys(table, flags.key ?? [], keySettings);
+        // The details export runs beside the scan, on a connection of its own; its file goes into place only if both succeed.
+        const [scanned, exported] = await withSpinner('scanning', flags, () =>
+          Promise.allSettled([
+            scan(database, { table, keys, skippedKeys: skipped, top }),
+            flags.details === undefined ? null : writeDetailsFile(database, keys, flags.details),
+          ]),
+        );
+        const details = exported.status === 'fulfilled' ? exported.value : null;
+        if (scanned.status === 'rejected') throw (await details?.discard(scanned.reason)) ?? scanned.reason;
+        if (exported.status === 'rejected') throw exported.reason;
+        const result = scanned.value;
+        if (details !== null) {
+          await details.commit();
+          const total = Object.values(details.summary.rowsPerKey).reduce((a, b) => a + b, 0);
+          note(`details: ${formatCount(total)} rows written to ${flags.details}`, flags);
+        }
+        return result;
+      }),
     { connections: jobs + (flags.details === undefined ? 0 : 1) },
   );
   await writeReport(renderScan(report, flags.format, renderContext(settings.target, flags)), flags);

@@ -25,7 +25,9 @@ export const seedCommand: CommandSpec<SeedFlags> = {
   options: [
     ...connectionOptions(),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
-    new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies').choices(SEED_SCENARIOS).default('production'),
+    new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies')
+      .choices(SEED_SCENARIOS)
+      .default('production'),
     new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),
     new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'),
     quietOption(),
@@ -37,10 +39,12 @@ export const seedCommand: CommandSpec<SeedFlags> = {
 async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);
   const settings = resolveTableSettings(flags);
-  const result = await withDatabase(settings.target, (database) =>
-    withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
-      seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
-    ),
+  const result = await withDatabase(
+    settings.target,
+    (database) =>
+      withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
+        seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
+      ),
     { createPglite: true },
   );
   await writeReport(renderSeed(result, flags.format, renderContext(settings.target)), flags);

@@ -27,7 +27,10 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
     new Option('--update-columns <a,b>', 'columns a duplicate refreshes (default: the inserted ones but key, id and created column)'),
     ...outputOptions(['sql', 'json']),
   ],
-  examples: ['lead-dedupe sql upsert --key device-phone --on-duplicate skip', 'lead-dedupe sql upsert --key device-phone --on-duplicate update --update-columns name,email'],
+  examples: [
+    'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate update --update-columns name,email',
+  ],
   run: runUpsert,
 };
 
@@ -58,5 +61,10 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
 }
 
 function splitList(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((part) => part.trim()).filter(Boolean);
+  return text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean);
 }

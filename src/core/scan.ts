@@ -23,7 +23,9 @@ export interface ScanOptions {
 export async function scan(database: Database, options: ScanOptions): Promise<ScanReport> {
   const started = performance.now();
   const [rows, keys] = await Promise.all([
-    rowCountQuery(options).execute(database.db).then((result) => toNumber(result.rows[0]?.n)),
+    rowCountQuery(options)
+      .execute(database.db)
+      .then((result) => toNumber(result.rows[0]?.n)),
     Promise.all(
       options.keys.map(async (key) => {
         const result = await keyScanQuery(key, options.top).execute(database.db);

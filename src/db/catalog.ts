@@ -70,7 +70,10 @@ export async function resolveTable(db: Db, requested: string, use: TableUse): Pr
   const found = parsed === null ? undefined : ((await findRelation(db, parsed.exact)) ?? (await findRelation(db, parsed.folded)));
   if (found === undefined) {
     const existing = (await listTables(db)).map(quotedTableName);
-    const hint = parsed === null && requested.includes('.') && !requested.includes('"') ? ": a name holding a dot needs double quotes, e.g. --table '\"crm.v2\".leads'" : '';
+    const hint =
+      parsed === null && requested.includes('.') && !requested.includes('"')
+        ? ': a name holding a dot needs double quotes, e.g. --table \'"crm.v2".leads\''
+        : '';
     throw new CatalogError(`table "${requested}" not found${hint}; tables here: ${existing.length ? existing.join(', ') : '(none)'}`);
   }
   return checkedTable(db, found, use);
@@ -114,7 +117,10 @@ export function requireColumn(table: TableInfo, name: string, role = 'column'): 
   const column = findColumn(table, name);
   if (!column) {
     throw new CatalogError(
-      `${role} "${name}" not found in ${qualifiedName(table)}${didYouMean(name, table.columns.map((c) => c.name))}; columns: ${table.columns.map((c) => c.name).join(', ')}`,
+      `${role} "${name}" not found in ${qualifiedName(table)}${didYouMean(
+        name,
+        table.columns.map((c) => c.name),
+      )}; columns: ${table.columns.map((c) => c.name).join(', ')}`,
     );
   }
   return column;

@@ -8,12 +8,7 @@ import { inTransaction } from './transaction.js';
  * same SQL works on a server and on PGlite. Runs in one read-only
  * REPEATABLE READ transaction: every batch comes from one snapshot.
  */
-export async function forEachBatch<R>(
-  db: Db,
-  query: RawBuilder<R>,
-  batchSize: number,
-  onBatch: (rows: R[]) => Promise<void>,
-): Promise<void> {
+export async function forEachBatch<R>(db: Db, query: RawBuilder<R>, batchSize: number, onBatch: (rows: R[]) => Promise<void>): Promise<void> {
   await db.connection().execute(async (connection) => {
     await inTransaction(
       connection,

@@ -167,9 +167,7 @@ function reasonOf(error: unknown): string {
 
 /** Never echo a password back into a terminal or a cron mail (URL or keyword form). */
 export function redact(text: string): string {
-  return text
-    .replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@')
-    .replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
+  return text.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@').replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
 }
 
 /**
@@ -188,9 +186,7 @@ export function withoutPassword(text: string): string {
       .replace(/^(postgres(?:ql)?:\/\/[^:/@?#]*):[^@/?#]*@/, '$1@')
       .replace(/([?&])password=[^&#]*(&|$)/i, (_, before: string, after: string) => (after === '&' ? before : ''));
   }
-  return text
-    .replace(/\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, '')
-    .trim();
+  return text.replace(/\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, '').trim();
 }
 
 export function describeTarget(target: DatabaseTarget): string {

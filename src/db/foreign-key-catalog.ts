@@ -40,7 +40,11 @@ export async function foreignKeysTo(db: Db, tableOid: number): Promise<ForeignKe
 }
 
 /** The unique indexes on plain columns of a table (expression indexes left out), with NULLS NOT DISTINCT where the server has it. */
-export async function plainUniqueIndexesOn(db: Db, tableOid: number, serverVersionNum: number): Promise<{ name: string; columns: string[]; nullsNotDistinct: boolean }[]> {
+export async function plainUniqueIndexesOn(
+  db: Db,
+  tableOid: number,
+  serverVersionNum: number,
+): Promise<{ name: string; columns: string[]; nullsNotDistinct: boolean }[]> {
   const nullsNotDistinct = serverVersionNum >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
   const { rows } = await sql<{ name: string; columns: string[]; nulls_not_distinct: boolean }>`
     select ci.relname as name,

@@ -105,7 +105,6 @@ export async function indexValidity(db: Db, schema: string, name: string): Promi
   return rows[0]?.valid ?? null;
 }
 
-
 /** Whether the primary key or a valid, non-partial unique index has exactly this one column (no expression) as its key. */
 export async function hasUniqueIndexOn(db: Db, tableOid: number, column: string): Promise<boolean> {
   const { rows } = await sql<{ found: boolean }>`

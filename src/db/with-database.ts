@@ -29,11 +29,7 @@ export interface ConnectOptions {
  * Opens the database, hands it to `fn`, and always closes it, whatever `fn`
  * does. The only place a connection is opened.
  */
-export async function withDatabase<T>(
-  target: DatabaseTarget,
-  fn: (database: Database) => Promise<T>,
-  options: ConnectOptions = {},
-): Promise<T> {
+export async function withDatabase<T>(target: DatabaseTarget, fn: (database: Database) => Promise<T>, options: ConnectOptions = {}): Promise<T> {
   const database = await openDatabase(target, options);
   try {
     return await fn(database);
@@ -49,9 +45,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
     // A misspelt folder must not become a new empty database that reports "0 rows".
     if (target.dataDir !== null && !options.createPglite && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
-      throw new UsageError(
-        `no embedded database in ${target.dataDir} (pglite:<dir> names a folder that \`lead-dedupe seed\` or \`lead-dedupe demo\` created)`,
-      );
+      throw new UsageError(`no embedded database in ${target.dataDir} (pglite:<dir> names a folder that \`lead-dedupe seed\` or \`lead-dedupe demo\` created)`);
     }
     const client = target.dataDir === null ? new PGlite() : new PGlite(target.dataDir);
     try {

@@ -74,9 +74,7 @@ export function sameKeyForFewGroups(key: ResolvedKey, rowAlias: string, groupAli
   const row = keyExpressions(key, rowAlias);
   const group = keyAliases(key).map((alias) => sql.id(groupAlias, alias));
   return sql.join(
-    key.columns.map((column, index) =>
-      column.normalize === null ? sql`${row[index]} = ${group[index]}` : sql`(${row[index]} = ${group[index]}) is true`,
-    ),
+    key.columns.map((column, index) => (column.normalize === null ? sql`${row[index]} = ${group[index]}` : sql`(${row[index]} = ${group[index]}) is true`)),
     sql` and `,
   );
 }

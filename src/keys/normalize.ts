@@ -10,7 +10,6 @@ export function parseNormalizeRule(text: string): NormalizeRule {
   return rule;
 }
 
-
 /** The calling code from libphonenumber-js's metadata, e.g. MY → "60". */
 export function callingCodeFor(country: string | null | undefined): string {
   if (!country) throw new UsageError('--normalize …=e164 needs --default-country <ISO 3166 alpha-2>, e.g. MY');
@@ -28,11 +27,7 @@ export function callingCodeFor(country: string | null | undefined): string {
  * e164 with calling code 60:
  *   `+60 12-345 6789`, `0060123456789`, `012-345 6789`, `60123456789` → `+60123456789`
  */
-export function normalizeExpression(
-  column: RawBuilder<unknown>,
-  rule: NormalizeRule | null,
-  callingCode: string | null,
-): RawBuilder<unknown> {
+export function normalizeExpression(column: RawBuilder<unknown>, rule: NormalizeRule | null, callingCode: string | null): RawBuilder<unknown> {
   switch (rule) {
     case null:
       return column;

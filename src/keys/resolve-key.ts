@@ -37,7 +37,9 @@ export function resolveLeadTable(info: TableInfo, idColumn: string, createdColum
   if (createdColumn !== null) {
     const column = requireColumn(info, createdColumn, 'created column');
     if (!DATE_TIME_TYPES.test(column.type)) {
-      throw new UsageError(`created column "${column.name}" of ${qualifiedName(info)} is ${column.type}; it must be a date/time column (timestamp, timestamptz or date)`);
+      throw new UsageError(
+        `created column "${column.name}" of ${qualifiedName(info)} is ${column.type}; it must be a date/time column (timestamp, timestamptz or date)`,
+      );
     }
     return { info, idColumn, createdColumn: column.name };
   }
@@ -92,7 +94,10 @@ function lookUpKey(table: LeadTable, text: string, named: KeyDefinition[], setti
     return { name: columns.join(','), columns };
   }
   throw new UsageError(
-    `unknown key "${name}"${didYouMean(name, named.map((key) => key.name))}; presets: ${named.map((key) => key.name).join(', ')}; or list columns, e.g. --key device_id,phone`,
+    `unknown key "${name}"${didYouMean(
+      name,
+      named.map((key) => key.name),
+    )}; presets: ${named.map((key) => key.name).join(', ')}; or list columns, e.g. --key device_id,phone`,
   );
 }
 

@@ -43,10 +43,7 @@ order by c.relname <> ${tables.leads}`;
 }
 
 export function dropTablesStatements(tables: SeedTables): RawBuilder<unknown>[] {
-  return [
-    sql`drop table if exists ${sql.id(tables.schema, tables.activities)}`,
-    sql`drop table if exists ${sql.id(tables.schema, tables.leads)}`,
-  ];
+  return [sql`drop table if exists ${sql.id(tables.schema, tables.activities)}`, sql`drop table if exists ${sql.id(tables.schema, tables.leads)}`];
 }
 
 export function createTablesStatements(tables: SeedTables): RawBuilder<unknown>[] {

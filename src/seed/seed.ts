@@ -38,7 +38,9 @@ export interface SeedResult {
 function refuseToDrop(schema: string, name: string, marked: boolean, replace: boolean): void {
   const table = `${schema}.${name}`;
   if (!marked && replace) {
-    throw new UsageError(`seed --replace drops only tables seed created: ${table} was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table`);
+    throw new UsageError(
+      `seed --replace drops only tables seed created: ${table} was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table`,
+    );
   }
   if (!marked) throw new UsageError(`table ${table} exists and was not created by lead-dedupe seed; it is left alone; pick another --table`);
   if (!replace) throw new UsageError(`table ${table} exists (created by lead-dedupe seed); pass --replace to drop and recreate it`);
@@ -46,7 +48,8 @@ function refuseToDrop(schema: string, name: string, marked: boolean, replace: bo
 
 export function seedTables(table: string): SeedTables {
   const parsed = parseTableName(table);
-  if (parsed === null) throw new UsageError(`--table "${table}" is not a table name: use table or schema.table, with double quotes around a name holding a dot`);
+  if (parsed === null)
+    throw new UsageError(`--table "${table}" is not a table name: use table or schema.table, with double quotes around a name holding a dot`);
   const schema = parsed.exact.schema ?? 'public';
   const leads = parsed.exact.name;
   return { schema, leads, activities: leads === 'leads' ? 'lead_activities' : `${leads}_activities` };
@@ -76,4 +79,3 @@ export async function seed(database: Database, options: SeedOptions): Promise<Se
     durationMs: Math.round(performance.now() - started),
   };
 }
-

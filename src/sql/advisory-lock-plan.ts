@@ -30,7 +30,10 @@ export function lockHolderQuery(tableOid: number): RawBuilder<{ pid: number; use
 }
 
 /** The newest run on the table still marked running (the lock holder's, unless it was killed). */
-export function runningRunQuery(archiveSchema: string, qualifiedTable: string): RawBuilder<{ id: string; started: string; db_user: string; client_host: string }> {
+export function runningRunQuery(
+  archiveSchema: string,
+  qualifiedTable: string,
+): RawBuilder<{ id: string; started: string; db_user: string; client_host: string }> {
   return sql<{ id: string; started: string; db_user: string; client_host: string }>`
     select id::text as id, to_char(started_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' as started, db_user, client_host
     from ${archiveRef(archiveSchema, 'lead_dedupe_runs')}

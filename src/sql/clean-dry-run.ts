@@ -1,7 +1,15 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ChildReference, KeepPolicy } from './clean-model.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { childConflictQueries, childRowsToMoveQuery, lockedRowsQuery, rankedMembersQuery, sampleGroupsQuery, selfParentConflictQueries, stageQuery } from './clean-plan.js';
+import {
+  childConflictQueries,
+  childRowsToMoveQuery,
+  lockedRowsQuery,
+  rankedMembersQuery,
+  sampleGroupsQuery,
+  selfParentConflictQueries,
+  stageQuery,
+} from './clean-plan.js';
 import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-plan.js';
 
 export interface DryRunSettings {
@@ -56,9 +64,7 @@ const CTE = {
 export function cleanDryRunQuery(settings: DryRunSettings): RawBuilder<DryRunRow> {
   const { key, keep, references, mergeColumns } = settings;
   const reasons = [...childConflictQueries(references, CTE.ranked), ...selfParentConflictQueries(references, key.table.idColumn, CTE.ranked)];
-  const conflicts = reasons.map(
-    (query, index) => sql`select ${sql.lit(index)} as ld_order, s.group_id, s.reason from (${query}) as s(group_id, reason)`,
-  );
+  const conflicts = reasons.map((query, index) => sql`select ${sql.lit(index)} as ld_order, s.group_id, s.reason from (${query}) as s(group_id, reason)`);
   const skipped =
     conflicts.length === 0
       ? sql`select null::text as group_id, null::text as reason where false`
@@ -71,7 +77,9 @@ ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
   const keepersToMerge = mergeColumns.length === 0 ? sql`0` : sql`(${keepersToMergeQuery(key.table, mergeColumns, CTE.merge)})`;
   const childRows =
-    references.length === 0 ? sql`'[]'::jsonb` : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, key.table.idColumn, CTE.members)})`))})`;
+    references.length === 0
+      ? sql`'[]'::jsonb`
+      : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, key.table.idColumn, CTE.members)})`))})`;
   return sql<DryRunRow>`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
 ${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, null, false, keep)}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked)}),

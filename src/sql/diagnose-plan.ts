@@ -122,14 +122,23 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
     sql`${byColumn} as ld_by`,
     ...perColumn,
   ];
-  const differing = n.length === 0 ? sql`0` : sql.join(n.map((i) => sql`${d(i)}::int`), sql` + `);
-  const anyFill = n.length === 0 ? sql`false` : sql.join(n.map((i) => sql`${f(i)}`), sql` or `);
+  const differing =
+    n.length === 0
+      ? sql`0`
+      : sql.join(
+          n.map((i) => sql`${d(i)}::int`),
+          sql` + `,
+        );
+  const anyFill =
+    n.length === 0
+      ? sql`false`
+      : sql.join(
+          n.map((i) => sql`${f(i)}`),
+          sql` or `,
+        );
   const gapBuckets = GAP_BUCKETS_MS.map((upTo, index) => {
     const from = index === 0 ? null : GAP_BUCKETS_MS[index - 1]!;
-    const conditions = [
-      ...(from === null ? [] : [sql`ld_gap_ms > ${sql.lit(from)}`]),
-      ...(upTo === null ? [] : [sql`ld_gap_ms <= ${sql.lit(upTo)}`]),
-    ];
+    const conditions = [...(from === null ? [] : [sql`ld_gap_ms > ${sql.lit(from)}`]), ...(upTo === null ? [] : [sql`ld_gap_ms <= ${sql.lit(upTo)}`])];
     return sql`count(*) filter (where ${sql.join(conditions, sql` and `)})`;
   });
   const causeCounts = (prefix: RawBuilder<unknown>) =>

@@ -29,7 +29,12 @@ where ${groupableRows(key)}
 group by ${sql.join(positions)}
 having count(*) > 1`;
   }
-  const notNull = key.nullsEqual ? sql`true` : sql.join(aliases.map((alias) => sql`${alias} is not null`), sql` and `);
+  const notNull = key.nullsEqual
+    ? sql`true`
+    : sql.join(
+        aliases.map((alias) => sql`${alias} is not null`),
+        sql` and `,
+      );
   return sql`select ${sql.join(aliases)}, count(*) as n
 from (select ${sql.join(selected)} from ${tableRef(key.table)} offset 0) as keyed
 where ${notNull}

@@ -38,5 +38,7 @@ on conflict (${sql.join(indexElements(key))}) do nothing`;
 
 /** Column names as pg_get_indexdef prints them (quote_ident), in order. */
 export function quotedNamesQuery(names: string[]): RawBuilder<{ quoted: string[] }> {
-  return sql<{ quoted: string[] }>`select array(select pg_catalog.quote_ident(n) from unnest(${names}::text[]) with ordinality as u(n, i) order by i) as quoted`;
+  return sql<{
+    quoted: string[];
+  }>`select array(select pg_catalog.quote_ident(n) from unnest(${names}::text[]) with ordinality as u(n, i) order by i) as quoted`;
 }

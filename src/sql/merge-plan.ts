@@ -116,7 +116,13 @@ function anyFill(columns: MergeColumn[]): RawBuilder<boolean> {
  * Archives each keeper that the merge will change, as it is now, with the
  * names of the columns that will be filled (restore puts back only those).
  */
-export function archiveKeepersStatement(table: LeadTable, columns: MergeColumn[], archive: RawBuilder<unknown>, runId: number, batch: number): RawBuilder<unknown> {
+export function archiveKeepersStatement(
+  table: LeadTable,
+  columns: MergeColumn[],
+  archive: RawBuilder<unknown>,
+  runId: number,
+  batch: number,
+): RawBuilder<unknown> {
   const names = columns.map((column, index) => sql`case when ${fills(column, index)} then ${column.name}::text end`);
   return sql`insert into ${archive} (run_id, batch_no, group_id, row_id, merged_columns, row_data)
 select ${runId}::int8, ${batch}::int4, g.group_id, ${columnRef(table.idColumn, 't')}::text,

@@ -2,7 +2,14 @@ import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import { archiveRef } from './archive-plan.js';
-import { keeperConflictsCountQuery, keeperConflictsQuery, keeperConflictsSampleQuery, restorableMergedColumn, type ConflictSummary, type MovedTarget } from './restore-plan.js';
+import {
+  keeperConflictsCountQuery,
+  keeperConflictsQuery,
+  keeperConflictsSampleQuery,
+  restorableMergedColumn,
+  type ConflictSummary,
+  type MovedTarget,
+} from './restore-plan.js';
 
 /**
  * The restore dry run on a read-only server (a hot standby cannot write even
@@ -68,7 +75,12 @@ export function keeperConflictsSampleCountedQuery(
   restore: KeeperRestore,
   limit: number,
 ): RawBuilder<{ keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }> {
-  return withConflicts(restore, keeperConflictsSampleQuery(limit, CONFLICTS_CTE)) as RawBuilder<{ keeper_id: string; column_name: string; current_value: string | null; unproven: boolean }>;
+  return withConflicts(restore, keeperConflictsSampleQuery(limit, CONFLICTS_CTE)) as RawBuilder<{
+    keeper_id: string;
+    column_name: string;
+    current_value: string | null;
+    unproven: boolean;
+  }>;
 }
 
 /** The child rows moveBackStatement would move back: those that still point at the keeper they were moved to. */

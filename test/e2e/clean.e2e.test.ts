@@ -28,9 +28,11 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
   }
   const state = async () =>
-    (await query<{ leads: string; activities: string }>(`select
+    (
+      await query<{ leads: string; activities: string }>(`select
       (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
-      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`)
+    )[0]!;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-e2e-'));
@@ -63,7 +65,20 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
       moved: Number(oracle!.moved),
     });
     const csv = join(dir, 'removed.csv');
-    const done = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--batch-size', '40', '--export-removed', csv, '--format', 'json');
+    const done = await cli(
+      'clean',
+      '--database',
+      database,
+      '--key',
+      'device-phone',
+      '--execute',
+      '--batch-size',
+      '40',
+      '--export-removed',
+      csv,
+      '--format',
+      'json',
+    );
     expect(done.code, done.stderr).toBe(0);
     const result = JSON.parse(done.stdout);
     expect(result).toMatchObject({ runId: 1, status: 'done', rowsRemoved: Number(oracle!.surplus), groups: Number(oracle!.groups), stoppedBecause: null });
@@ -74,7 +89,9 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
 
     const runs = await cli('runs', '--database', database, '--format', 'csv');
     expect(runs.code).toBe(0);
-    expect(runs.stdout.split('\n')[1]).toMatch(new RegExp(`^1,done,.*,public\\.leads,device-phone,device_id phone,oldest,merge,${oracle!.groups},${oracle!.groups},${oracle!.surplus},`));
+    expect(runs.stdout.split('\n')[1]).toMatch(
+      new RegExp(`^1,done,.*,public\\.leads,device-phone,device_id phone,oldest,merge,${oracle!.groups},${oracle!.groups},${oracle!.surplus},`),
+    );
 
     const again = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--format', 'json');
     expect(JSON.parse(again.stdout)).toMatchObject({ runId: 2, rowsRemoved: 0, groups: 0, batches: 0 });
@@ -84,7 +101,11 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     expect(JSON.parse(restored.stdout)).toMatchObject({ runId: 1, executed: true, rowsReinserted: Number(oracle!.surplus) });
     expect(await state()).toEqual(before);
     const twice = await cli('restore', '1', '--database', database, '--execute');
-    expect({ code: twice.code, stderr: twice.stderr, stdout: twice.stdout }).toEqual({ code: 2, stderr: 'lead-dedupe: run 1 is already restored\n', stdout: '' });
+    expect({ code: twice.code, stderr: twice.stderr, stdout: twice.stdout }).toEqual({
+      code: 2,
+      stderr: 'lead-dedupe: run 1 is already restored\n',
+      stdout: '',
+    });
   });
 
   it('restore leaves a merged column the application changed since, lists it and exits 1; --force in the dry run shows it would be overwritten', async () => {
@@ -131,12 +152,24 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     const cases: [string[], string][] = [
       [['clean', '--key', 'device-phone', '--key', 'phone'], 'lead-dedupe: clean takes exactly one --key, e.g. --key device-phone\n'],
       [['clean', '--key', 'device-phone', '--export-removed', 'x.csv'], 'lead-dedupe: --export-removed needs --execute (a dry run removes nothing)\n'],
-      [['clean', '--key', 'device-phone', '--merge-rule', 'email=shortest'], 'lead-dedupe: --merge-rule takes <column>=newest|oldest|keeper|longest, e.g. email=newest; got "email=shortest"\n'],
-      [['clean', '--key', 'device-phone', '--lock-timeout', 'soon'], 'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "soon"\n'],
+      [
+        ['clean', '--key', 'device-phone', '--merge-rule', 'email=shortest'],
+        'lead-dedupe: --merge-rule takes <column>=newest|oldest|keeper|longest, e.g. email=newest; got "email=shortest"\n',
+      ],
+      [
+        ['clean', '--key', 'device-phone', '--lock-timeout', 'soon'],
+        'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "soon"\n',
+      ],
       [['clean', '--key', 'device-phone', '--batch-size', '0'], 'lead-dedupe: --batch-size takes a whole number from 1 to 2147483647; got "0"\n'],
       [['clean', '--key', 'device-phone', '--batch-rows', '1'], 'lead-dedupe: --batch-rows takes a whole number from 2 to 2147483647; got "1"\n'],
-      [['clean', '--key', 'device-phone', '--keep', 'best'], "lead-dedupe: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n(run with --help for usage)\n"],
-      [['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'], 'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n'],
+      [
+        ['clean', '--key', 'device-phone', '--keep', 'best'],
+        "lead-dedupe: option '--keep <policy>' argument 'best' is invalid. Allowed choices are oldest, newest, most-complete.\n(run with --help for usage)\n",
+      ],
+      [
+        ['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'],
+        'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n',
+      ],
       [['restore', '99'], `lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs -d ${database})\n`],
     ];
     for (const [args, stderr] of cases) {

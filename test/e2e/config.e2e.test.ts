@@ -33,7 +33,10 @@ describe('config file (built binary)', () => {
     [{ commands: { restore: { execte: true } } }, /^lead-dedupe: config "commands\.restore\.execte" is not a setting of restore \(did you mean "execute"\?\)/],
     [{ commands: { constraint: { ad: {} } } }, 'lead-dedupe: config "commands.constraint.ad" is not a command (did you mean "add"?)\n'],
     [{ keys: { de: { columns: ['device_id', 'email'], nullsEqaul: true } } }, /"keys"\.de\.nullsEqaul is not a key setting \(did you mean "nullsEqual"\?\)/],
-    [{ keys: { de: { columns: ['device_id', 'email'], normalise: { email: 'lower' } } } }, /"keys"\.de\.normalise is not a key setting \(did you mean "normalize"\?\)/],
+    [
+      { keys: { de: { columns: ['device_id', 'email'], normalise: { email: 'lower' } } } },
+      /"keys"\.de\.normalise is not a key setting \(did you mean "normalize"\?\)/,
+    ],
     [{ tabel: 'leads' }, /"tabel" is not a setting \(did you mean "table"\?\)/],
     [{ commands: { scan: { top: 'many' } } }, 'lead-dedupe: config "commands.scan.top" takes a whole number from 0 to 2147483647; got "many"\n'],
     [{ commands: { scan: { format: 'xml' } } }, 'lead-dedupe: config "commands.scan.format" takes table|json|csv; got "xml"\n'],
@@ -48,7 +51,7 @@ describe('config file (built binary)', () => {
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
-  it('commands.scan supplies scan\'s flags: failOnDuplicates, top and format take effect; a flag on the command line wins', async () => {
+  it("commands.scan supplies scan's flags: failOnDuplicates, top and format take effect; a flag on the command line wins", async () => {
     const config = { commands: { scan: { failOnDuplicates: true, top: 0, format: 'csv' } } };
     const fromConfig = await withConfig(config, 'scan', '--key', 'device-phone');
     expect(fromConfig.code, fromConfig.stderr).toBe(3);

@@ -44,7 +44,13 @@ describe('demo folder and output consistency (built binary, PGlite)', () => {
 
   it('every JSON report starts with generatedAt and database; lead ids are strings everywhere', async () => {
     const before = Date.now();
-    for (const args of [['scan', '--key', 'device-phone'], ['clean', '--key', 'device-phone'], ['runs'], ['constraint', 'status'], ['diagnose', '--key', 'device-phone']]) {
+    for (const args of [
+      ['scan', '--key', 'device-phone'],
+      ['clean', '--key', 'device-phone'],
+      ['runs'],
+      ['constraint', 'status'],
+      ['diagnose', '--key', 'device-phone'],
+    ]) {
       const result = await runCli([...args, '--format', 'json', ...db]);
       expect(result.code, args.join(' ')).toBe(0);
       const report = JSON.parse(result.stdout);
@@ -55,7 +61,8 @@ describe('demo folder and output consistency (built binary, PGlite)', () => {
     const scan = JSON.parse((await runCli(['scan', '--key', 'device-phone', '--format', 'json', ...db])).stdout);
     const clean = JSON.parse((await runCli(['clean', '--key', 'device-phone', '--format', 'json', ...db])).stdout);
     for (const id of scan.keys[0].top.flatMap((group: { ids: unknown[] }) => group.ids)) expect(typeof id).toBe('string');
-    for (const group of clean.sample) expect([typeof group.keeper, ...group.losers.map((id: unknown) => typeof id)]).toEqual(Array(group.losers.length + 1).fill('string'));
+    for (const group of clean.sample)
+      expect([typeof group.keeper, ...group.losers.map((id: unknown) => typeof id)]).toEqual(Array(group.losers.length + 1).fill('string'));
   }, 120_000);
 
   it('scan --details writes timestamps as ISO 8601 with the offset, as --export-removed does', async () => {

@@ -43,7 +43,9 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     expect(unknown.stderr).toMatch(/^lead-dedupe: unknown key "nope"; presets: device-phone, .*\n$/);
     const missing = await cli(['constraint', 'add', '--key', 'device_id,nope', ...db]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^lead-dedupe: key device_id,nope: column "nope" not found in public\.leads( \(did you mean "[a-z_]+"\?\))?; columns: id, device_id, .*\n$/);
+    expect(missing.stderr).toMatch(
+      /^lead-dedupe: key device_id,nope: column "nope" not found in public\.leads( \(did you mean "[a-z_]+"\?\))?; columns: id, device_id, .*\n$/,
+    );
     await test.query('create sequence taken_name');
     expect(await cli(['constraint', 'add', '--key', 'device-phone', '--name', 'taken_name', ...db])).toEqual({
       code: 2,
@@ -104,7 +106,12 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     const run = await cli(['sql', 'upsert', '--key', 'device-phone', '--on-duplicate', 'skip', '--insert-columns', 'device_id,user_id,phone', ...db]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('-- Arbiter: "leads_device_id_phone_key"');
-    const statement = run.stdout.split('\n').filter((line) => !line.startsWith('--')).join('\n').trim().replace(/;$/, '');
+    const statement = run.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('--'))
+      .join('\n')
+      .trim()
+      .replace(/;$/, '');
     const client = new pg.Client({ connectionString: test.url! });
     await client.connect();
     try {

@@ -12,9 +12,11 @@ describe.skipIf(!SERVER_URL)('the demo data end to end (server)', () => {
   let test: TestDatabase;
   let db: string[];
   const checksums = async () =>
-    (await test.query<{ leads: string; activities: string }>(`select
+    (
+      await test.query<{ leads: string; activities: string }>(`select
       (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
-      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`))[0]!;
+      (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities`)
+    )[0]!;
   const json = async (args: string[]) => {
     const result = await runCli([...args, ...db, '--format', 'json']);
     expect(result.code, result.stderr).toBe(0);

@@ -41,7 +41,20 @@ describe.skipIf(!SERVER_URL)('lead-dedupe diagnose, the built binary against a s
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(Object.keys(report)).toEqual(
-      expect.arrayContaining(['table', 'rows', 'key', 'surplus', 'gaps', 'gapsUnknown', 'cause', 'trend', 'columnsThatDiffer', 'laterCopiesAddData', 'by', 'answers']),
+      expect.arrayContaining([
+        'table',
+        'rows',
+        'key',
+        'surplus',
+        'gaps',
+        'gapsUnknown',
+        'cause',
+        'trend',
+        'columnsThatDiffer',
+        'laterCopiesAddData',
+        'by',
+        'answers',
+      ]),
     );
     expect(report.key).toEqual({ name: 'device-phone', columns: ['device_id', 'phone'], normalize: {}, defaultCountry: null, nullsEqual: false });
     expect(report.gaps.at(-1)).toEqual({ upToMs: null, duplicates: expect.any(Number) });
@@ -54,11 +67,21 @@ describe.skipIf(!SERVER_URL)('lead-dedupe diagnose, the built binary against a s
     expect(report.answers).toHaveLength(4);
     const compared: string[] = report.columnsThatDiffer.map((c: { column: string }) => c.column);
     expect(compared).toEqual(['user_id', 'niche', 'name', 'email', 'status', 'source', 'updated_at']);
-    const oracle = await diagnoseOracle(test, '(select l.*, l.created_at as created from leads as l)', { expressions: ['c.device_id', 'c.phone'], nullsEqual: false }, compared, { race: 500, retry: 900_000 }, 'source');
+    const oracle = await diagnoseOracle(
+      test,
+      '(select l.*, l.created_at as created from leads as l)',
+      { expressions: ['c.device_id', 'c.phone'], nullsEqual: false },
+      compared,
+      { race: 500, retry: 900_000 },
+      'source',
+    );
     expect(report.surplus).toBe(oracle.surplus);
     expect(report.gaps.map((g: { duplicates: number }) => g.duplicates)).toEqual(oracle.gaps);
-    expect({ race: report.cause.race, retry: report.cause.retry, resubmission: report.cause.resubmission, unknown: report.cause.unknown }).toEqual(oracle.cause);
-    for (const c of report.columnsThatDiffer) expect({ groups: c.groups, rows: c.rows, only: c.rowsDifferingOnlyHere }, c.column).toEqual(oracle.differ[c.column]);
+    expect({ race: report.cause.race, retry: report.cause.retry, resubmission: report.cause.resubmission, unknown: report.cause.unknown }).toEqual(
+      oracle.cause,
+    );
+    for (const c of report.columnsThatDiffer)
+      expect({ groups: c.groups, rows: c.rows, only: c.rowsDifferingOnlyHere }, c.column).toEqual(oracle.differ[c.column]);
     for (const c of report.laterCopiesAddData) expect({ groups: c.groups, rows: c.rows }, c.column).toEqual(oracle.fill[c.column]);
     expect(Object.fromEntries(report.by.values.map((v: { value: string; surplus: number }) => [v.value, v.surplus]))).toEqual(oracle.bySurplus);
     expect(report.trend.last7d).toBe(oracle.last7d);

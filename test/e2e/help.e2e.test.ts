@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from '../support/cli.js';
 
-const COMMANDS = [['scan'], ['diagnose'], ['report'], ['seed'], ['demo'], ['constraint', 'add'], ['constraint', 'status'], ['constraint', 'drop'], ['sql', 'upsert'], ['clean'], ['runs'], ['restore']];
+const COMMANDS = [
+  ['scan'],
+  ['diagnose'],
+  ['report'],
+  ['seed'],
+  ['demo'],
+  ['constraint', 'add'],
+  ['constraint', 'status'],
+  ['constraint', 'drop'],
+  ['sql', 'upsert'],
+  ['clean'],
+  ['runs'],
+  ['restore'],
+];
 
 /** Every help page as a DBA reads it: examples, the exit codes, defaults shown one way, only the flags the command uses. */
 describe('--help of every command (built binary)', () => {

@@ -125,7 +125,11 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     execFileSync('mkfifo', [fifo]);
     execFileSync('mknod', [device, 'c', '1', '7']); // a private /dev/full
     const fifoResult = await cliWithin(['scan', '--database', url, '--key', 'device-phone', '--details', fifo]);
-    expect(fifoResult).toEqual({ code: 2, stdout: '', stderr: `lead-dedupe: --details ${fifo}: is a FIFO, not a regular file (use - for stdout); nothing was changed\n` });
+    expect(fifoResult).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `lead-dedupe: --details ${fifo}: is a FIFO, not a regular file (use - for stdout); nothing was changed\n`,
+    });
     const deviceResult = await cliWithin(['scan', '--database', url, '--key', 'device-phone', '--details', device]);
     expect(deviceResult).toEqual({
       code: 2,
@@ -144,7 +148,9 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     chmodSync(path, 0o640);
     const result = await runCli(['scan', '--database', url, '--key', 'device-phone', '--details', path, '--format', 'json']);
     expect(result.code, result.stderr).toBe(0);
-    const [oracle] = await test.query<{ n: string }>(`select sum(n) as n from (select count(*) as n from leads where phone is not null group by device_id, phone having count(*) > 1) g`);
+    const [oracle] = await test.query<{ n: string }>(
+      `select sum(n) as n from (select count(*) as n from leads where phone is not null group by device_id, phone having count(*) > 1) g`,
+    );
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     expect(lines[0]!.startsWith('key,group_id,group_size,rank_in_group,keep,id,')).toBe(true);
     expect(lines).toHaveLength(Number(oracle!.n) + 1);
@@ -159,10 +165,16 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     execFileSync('mkfifo', [fifo]);
     const cases: [string[], string][] = [
       [['--output', '/no/such/dir/r.json'], 'lead-dedupe: --output /no/such/dir/r.json: folder /no/such/dir does not exist; nothing was changed\n'],
-      [['--export-removed', '/no/such/dir/x.csv'], 'lead-dedupe: --export-removed /no/such/dir/x.csv: folder /no/such/dir does not exist; nothing was changed\n'],
+      [
+        ['--export-removed', '/no/such/dir/x.csv'],
+        'lead-dedupe: --export-removed /no/such/dir/x.csv: folder /no/such/dir does not exist; nothing was changed\n',
+      ],
       [['--output', dir], `lead-dedupe: --output ${dir}: is a directory; nothing was changed\n`],
       [['--export-removed', fifo], `lead-dedupe: --export-removed ${fifo}: is a FIFO, not a regular file (use - for stdout); nothing was changed\n`],
-      [['--export-removed', '-'], 'lead-dedupe: --export-removed - and the report would both go to stdout; add --output <file> or --quiet; nothing was changed\n'],
+      [
+        ['--export-removed', '-'],
+        'lead-dedupe: --export-removed - and the report would both go to stdout; add --output <file> or --quiet; nothing was changed\n',
+      ],
     ];
     for (const [flags, stderr] of cases) {
       const result = await cliWithin(['clean', '--database', url, '--key', 'device-phone', '--execute', ...flags]);
@@ -178,7 +190,11 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     expect(cleaned.code, cleaned.stderr).toBe(0);
     const afterClean = await checksum();
     const result = await cliWithin(['restore', '1', '--database', url, '--execute', '--output', '/no/such/dir/r.json']);
-    expect(result).toEqual({ code: 2, stdout: '', stderr: 'lead-dedupe: --output /no/such/dir/r.json: folder /no/such/dir does not exist; nothing was changed\n' });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'lead-dedupe: --output /no/such/dir/r.json: folder /no/such/dir does not exist; nothing was changed\n',
+    });
     expect(await checksum()).toEqual(afterClean);
     expect((await test.query<{ status: string }>('select status from lead_dedupe.lead_dedupe_runs where id = 1'))[0]!.status).toBe('done');
   });
@@ -191,14 +207,29 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     const leadsBefore = await count('select * from leads');
     const folder = join(dir, `gone-${randomBytes(3).toString('hex')}`);
     mkdirSync(folder);
-    const run = startCli(['clean', '--database', url, '--key', 'device-phone', '--execute', '--batch-size', '20', '--pause', '300ms', flag, join(folder, name)]);
+    const run = startCli([
+      'clean',
+      '--database',
+      url,
+      '--key',
+      'device-phone',
+      '--execute',
+      '--batch-size',
+      '20',
+      '--pause',
+      '300ms',
+      flag,
+      join(folder, name),
+    ]);
     for (let i = 0; i < 400; i++) {
-      if (await archiveExists() && (await count(`select 1 from lead_dedupe.lead_dedupe_runs where batches_done >= 1`)) > 0) break;
+      if ((await archiveExists()) && (await count(`select 1 from lead_dedupe.lead_dedupe_runs where batches_done >= 1`)) > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     rmSync(folder, { recursive: true }); // the folder goes away while the clean runs
     const done = await run.done;
-    const [record] = await test.query<{ id: string; status: string; rows_removed: string }>('select id::text as id, status, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs');
+    const [record] = await test.query<{ id: string; status: string; rows_removed: string }>(
+      'select id::text as id, status, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs',
+    );
     expect(record!.status).toBe('done');
     expect(Number(record!.rows_removed)).toBe(leadsBefore - (await count('select * from leads')));
     expect(done.code, done.stderr).toBe(1);

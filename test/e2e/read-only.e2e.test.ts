@@ -39,7 +39,10 @@ describe.runIf(SERVER_URL)('a database with default_transaction_read_only = on',
   }, 120_000);
 
   it('clean --execute, restore --execute, constraint add/drop and seed exit 2 with one line and change nothing', async () => {
-    await expectWritingCommandsRefused(server.url!, /^lead-dedupe: the session is read-only \(default_transaction_read_only is on\); point --database at the primary\n$/);
+    await expectWritingCommandsRefused(
+      server.url!,
+      /^lead-dedupe: the session is read-only \(default_transaction_read_only is on\); point --database at the primary\n$/,
+    );
   }, 120_000);
 });
 

@@ -7,7 +7,7 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/readme-usage.mjs', import.me
 
 /** The README's usage blocks are the program's own --help: a flag added or reworded without `node scripts/readme-usage.mjs` fails here. */
 describe('README usage blocks', () => {
-  it('equal the built binary\'s --help for every command', async () => {
+  it("equal the built binary's --help for every command", async () => {
     assertBuilt();
     const result = await new Promise<{ code: number; stderr: string }>((resolve) =>
       execFile(process.execPath, [SCRIPT, '--check'], (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr })),

@@ -33,7 +33,9 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     // A group whose key value is markup: the report must show it as text, never load or run it.
     const db = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
     await sql`insert into leads (device_id, user_id, phone, name, created_at)
-      select 1, 1, ${HOSTILE}, '<script>document.title="owned"</script>', timestamptz '2026-06-01' + n * interval '10 ms' from generate_series(1, 45) as n`.execute(db.db);
+      select 1, 1, ${HOSTILE}, '<script>document.title="owned"</script>', timestamptz '2026-06-01' + n * interval '10 ms' from generate_series(1, 45) as n`.execute(
+      db.db,
+    );
     await db.db.destroy();
     const report = await runCli(['report', '--database', database, '--output', file, '--by', 'source']);
     expect(report.code, report.stderr).toBe(0);

@@ -49,9 +49,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     expect(result.code).toBe(0);
     for (const key of JSON.parse(result.stdout).keys) {
       const columns = key.columns as string[];
-      const expected = e164
-        ? await e164Oracle(test, 'leads', columns, 'phone', 'MY', nullsDistinct)
-        : await sqlOracle(test, 'leads', columns, nullsDistinct);
+      const expected = e164 ? await e164Oracle(test, 'leads', columns, 'phone', 'MY', nullsDistinct) : await sqlOracle(test, 'leads', columns, nullsDistinct);
       expect({ groups: key.groups, rowsInGroups: key.rowsInGroups, surplus: key.surplus, largestGroup: key.largestGroup }, key.name).toEqual(expected);
     }
   });
@@ -79,7 +77,12 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     const byId = new Map(rows.map((row) => [row.id, row]));
     for (const expected of oracle) {
       const row = byId.get(expected.id)!;
-      expect([row.group_id, row.rank_in_group, row.group_size, row.keep]).toEqual([expected.group_id, expected.rank, expected.size, String(expected.rank === '1')]);
+      expect([row.group_id, row.rank_in_group, row.group_size, row.keep]).toEqual([
+        expected.group_id,
+        expected.rank,
+        expected.size,
+        String(expected.rank === '1'),
+      ]);
     }
     const again = join(dir, 'again.csv');
     await runCli(['scan', ...db, '--key', 'device-phone', '--details', again, '--quiet']);
@@ -89,30 +92,54 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
   it('reads the table, mapping and keys from a config file; flags override it', async () => {
     await test.exec(`create table crm_leads as select id as lead_id, device_id, phone as phone_number, created_at as inserted_at from leads;`);
     const config = join(dir, 'lead-dedupe.config.json');
-    writeFileSync(config, JSON.stringify({
-      database: test.url, table: 'crm_leads', idColumn: 'lead_id', createdColumn: 'inserted_at',
-      columns: { phone: 'phone_number' }, keys: { 'my-key': { columns: ['device_id', 'phone'] } },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        database: test.url,
+        table: 'crm_leads',
+        idColumn: 'lead_id',
+        createdColumn: 'inserted_at',
+        columns: { phone: 'phone_number' },
+        keys: { 'my-key': { columns: ['device_id', 'phone'] } },
+      }),
+    );
     const result = await runCli(['scan', '--key', 'my-key', '--format', 'json'], { cwd: dir });
     expect(result.stderr).toBe('');
     const [key] = JSON.parse(result.stdout).keys;
     expect(key.columns).toEqual(['device_id', 'phone_number']);
     expect(key.surplus).toBe((await sqlOracle(test, 'leads', ['device_id', 'phone'], true)).surplus);
-    const overridden = await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--created-column', 'created_at', '--map', 'phone=phone', '--format', 'json'], { cwd: dir });
+    const overridden = await runCli(
+      ['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--created-column', 'created_at', '--map', 'phone=phone', '--format', 'json'],
+      { cwd: dir },
+    );
     // the config's createdColumn (inserted_at) is not a column of leads: named explicitly, it is checked, not skipped
-    expect((await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--map', 'phone=phone'], { cwd: dir })).stderr).toMatch(/^lead-dedupe: created column "inserted_at" not found in public\.leads/);
+    expect((await runCli(['scan', '--key', 'my-key', '--table', 'leads', '--id-column', 'id', '--map', 'phone=phone'], { cwd: dir })).stderr).toMatch(
+      /^lead-dedupe: created column "inserted_at" not found in public\.leads/,
+    );
     expect(JSON.parse(overridden.stdout).table).toBe('public.leads');
   });
 
   it.each([
-    [['--key', 'device-fone'], 2, /^lead-dedupe: unknown key "device-fone" \(did you mean "device-phone"\?\); presets: device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone;/],
-    [['--key', 'device_id,fone'], 2, /^lead-dedupe: key device_id,fone: column "fone" not found in public.leads \(did you mean "phone"\?\); columns: id, device_id, user_id, phone,/],
+    [
+      ['--key', 'device-fone'],
+      2,
+      /^lead-dedupe: unknown key "device-fone" \(did you mean "device-phone"\?\); presets: device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone;/,
+    ],
+    [
+      ['--key', 'device_id,fone'],
+      2,
+      /^lead-dedupe: key device_id,fone: column "fone" not found in public.leads \(did you mean "phone"\?\); columns: id, device_id, user_id, phone,/,
+    ],
     [['--normalize', 'phone=soundex'], 2, /^lead-dedupe: unknown normalize rule "soundex"; rules: trim, lower, digits, e164\n$/],
     [['--normalize', 'phone=e164'], 2, /^lead-dedupe: --normalize …=e164 needs --default-country/],
     [['--table', 'leads"; drop table leads; --'], 2, /^lead-dedupe: table "leads"; drop table leads; --" not found; tables here: .*public\.leads/],
     [['--key', 'phone', '--id-column', 'uuid'], 2, /^lead-dedupe: id column "uuid" not found in public.leads/],
     [['--top', 'many'], 2, /^lead-dedupe: --top takes a whole number from 0 to 2147483647; got "many"\n$/],
-    [['--format', 'xml'], 2, /^lead-dedupe: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, csv\.\n\(run with --help for usage\)\n$/],
+    [
+      ['--format', 'xml'],
+      2,
+      /^lead-dedupe: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, csv\.\n\(run with --help for usage\)\n$/,
+    ],
     [['--key', 'device_phone'], 2, /^lead-dedupe: unknown key "device_phone" \(did you mean "device-phone"\?\)/],
   ])('bad input %j exits %i with one line and changes nothing', async (args, code, message) => {
     const result = await runCli(['scan', ...db, ...args]);

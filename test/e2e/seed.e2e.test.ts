@@ -21,10 +21,14 @@ insert into leads values (1, 'production data');
     expect(refused).toEqual({
       code: 2,
       stdout: '',
-      stderr: 'lead-dedupe: seed --replace drops only tables seed created: public.leads was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table\n',
+      stderr:
+        'lead-dedupe: seed --replace drops only tables seed created: public.leads was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table\n',
     });
     const plain = await runCli(['seed', '--database', test.url!, '--rows', '200']);
-    expect({ code: plain.code, stderr: plain.stderr }).toEqual({ code: 2, stderr: 'lead-dedupe: table public.leads exists and was not created by lead-dedupe seed; it is left alone; pick another --table\n' });
+    expect({ code: plain.code, stderr: plain.stderr }).toEqual({
+      code: 2,
+      stderr: 'lead-dedupe: table public.leads exists and was not created by lead-dedupe seed; it is left alone; pick another --table\n',
+    });
     expect(await test.query('select id, note from leads')).toEqual([{ id: 1, note: 'production data' }]);
 
     await test.exec('drop table leads;\n');

@@ -22,9 +22,11 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
   /** The oracle: md5 over every row of both tables, in id order, written by hand. */
   const checksum = async () => ({ leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') });
   const runRecord = async () =>
-    (await test.query<{ id: string; status: string; finished: boolean; batches_done: number; rows_removed: string }>(
-      'select id::text as id, status, finished_at is not null as finished, batches_done, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs order by id desc limit 1',
-    ))[0]!;
+    (
+      await test.query<{ id: string; status: string; finished: boolean; batches_done: number; rows_removed: string }>(
+        'select id::text as id, status, finished_at is not null as finished, batches_done, rows_removed::text as rows_removed from lead_dedupe.lead_dedupe_runs order by id desc limit 1',
+      )
+    )[0]!;
   const clean = (...extra: string[]) => ['clean', '--database', url, '--key', 'device-phone', '--execute', ...extra];
 
   async function waitFor(what: string, condition: () => Promise<boolean>, run?: Running): Promise<void> {
@@ -35,9 +37,13 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     throw new Error(`timed out waiting for ${what}${run ? `; output so far:\n${run.output()}` : ''}`);
   }
   const batchesDone = (batches: number, run?: Running) =>
-    waitFor(`${batches} committed batches`, async () =>
-      (await count(`select 1 from pg_tables where schemaname = 'lead_dedupe' and tablename = 'lead_dedupe_runs'`)) > 0 &&
-      (await count(`select 1 from lead_dedupe.lead_dedupe_runs where status = 'running' and batches_done >= ${batches}`)) > 0, run);
+    waitFor(
+      `${batches} committed batches`,
+      async () =>
+        (await count(`select 1 from pg_tables where schemaname = 'lead_dedupe' and tablename = 'lead_dedupe_runs'`)) > 0 &&
+        (await count(`select 1 from lead_dedupe.lead_dedupe_runs where status = 'running' and batches_done >= ${batches}`)) > 0,
+      run,
+    );
 
   /** Exit code, time from the signal to the exit. */
   async function exitAfter(run: Running, signal: () => void) {
@@ -113,8 +119,13 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       await writer.query(`select id from leads where (device_id, phone) = (select device_id, phone from leads where phone is not null
         group by 1, 2 having count(*) > 1 order by 1, 2 offset 12 limit 1) for update`);
       const run = startCli(clean('--batch-size', '5', '--lock-timeout', '60s'));
-      await waitFor('the clean to wait for the locked row', async () =>
-        (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) > 0, run);
+      await waitFor(
+        'the clean to wait for the locked row',
+        async () =>
+          (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) >
+          0,
+        run,
+      );
       run.child.kill('SIGINT');
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(run.child.exitCode).toBeNull(); // the first signal waits for the batch
@@ -125,9 +136,13 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       expect(stopped.stdout).toContain('was rolled back');
       expect(stopped.stderr).not.toMatch(/\n\s+at /);
       // the batch's transaction and the run's advisory lock are gone: nothing waits on the writer's lock any more
-      await waitFor('the tool to let go', async () =>
-        (await count(`select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`)) === 0 &&
-        (await count(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)) === 0);
+      await waitFor(
+        'the tool to let go',
+        async () =>
+          (await count(
+            `select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
+          )) === 0 && (await count(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)) === 0,
+      );
       const record = await runRecord();
       expect(record.batches_done).toBe(2);
     } finally {
@@ -160,8 +175,13 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       await holder.query('begin');
       await holder.query('lock table leads in access exclusive mode');
       const run = startCli(['scan', '--database', url, '--key', 'device-phone']);
-      await waitFor('the scan to wait for the table lock', async () =>
-        (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) > 0, run);
+      await waitFor(
+        'the scan to wait for the table lock',
+        async () =>
+          (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) >
+          0,
+        run,
+      );
       const stopped = await exitAfter(run, () => run.child.kill('SIGINT'));
       expect({ code: stopped.code, stdout: stopped.stdout }).toEqual({ code: INTERRUPTED, stdout: '' });
       expect(stopped.stderr).toBe('lead-dedupe: interrupted by SIGINT; nothing was written\n');

@@ -5,7 +5,11 @@ import { BIN, assertBuilt, runCli } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /** No PG* variable or DATABASE_URL: a pasted command reaches the database only through what it names. */
-const bare = Object.fromEntries(Object.keys(process.env).filter((name) => name.startsWith('PG')).map((name) => [name, '']));
+const bare = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((name) => name.startsWith('PG'))
+    .map((name) => [name, '']),
+);
 const cli = (args: string[]) => runCli(args, { env: { LEAD_DEDUPE_DEBUG: '', ...bare } });
 
 /** Runs a suggested command line through a POSIX shell, as a DBA pasting it would (lead-dedupe = the built binary). */

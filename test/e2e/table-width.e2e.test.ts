@@ -14,7 +14,11 @@ describe('tables fit the width (built binary, PGlite)', () => {
   let db: string[];
   const cli = (args: string[], columns: number) => runCli([...args, ...db], { env: { COLUMNS: String(columns) } });
   /** The report's words with the box drawing and wrapping taken out, for "is it all still there". */
-  const words = (text: string) => text.replace(/[│┌┐└┘├┤┬┴┼─]/g, ' ').split(/\s+/).filter(Boolean);
+  const words = (text: string) =>
+    text
+      .replace(/[│┌┐└┘├┤┬┴┼─]/g, ' ')
+      .split(/\s+/)
+      .filter(Boolean);
 
   beforeAll(async () => {
     assertBuilt();
@@ -29,34 +33,42 @@ describe('tables fit the width (built binary, PGlite)', () => {
     expect(over, `lines wider than ${width}`).toEqual([]);
   }
 
-  it.each([80, 200])('the clean dry run fits %i columns with every merge column and sample id', async (width) => {
-    const plan = JSON.parse((await cli(['clean', '--key', 'device-phone', '--format', 'json'], width)).stdout);
-    const result = await cli(['clean', '--key', 'device-phone'], width);
-    expect(result.code).toBe(0);
-    expectFits(result.stdout, width);
-    const text = words(result.stdout).join(' ');
-    // the merge-columns row is the widest: all of it is there, in order, across its lines
-    expect(text).toContain(plan.mergeColumns.join(', '));
-    const shown = new Set(words(result.stdout).map((word: string) => word.replace(/,$/, '')));
-    for (const group of plan.sample) {
-      expect(shown).toContain(String(group.keeper));
-      for (const loser of group.losers.slice(0, 8)) expect(shown).toContain(String(loser));
-    }
-  }, 60_000);
-
-  it.each([80, 200])('scan, diagnose, constraint status and seed fit %i columns', async (width) => {
-    for (const args of [['scan'], ['scan', '--key', 'device-phone'], ['diagnose', '--key', 'device-phone', '--by', 'source'], ['constraint', 'status']]) {
-      const result = await cli(args, width);
-      expect(result.code, args.join(' ')).toBe(0);
+  it.each([80, 200])(
+    'the clean dry run fits %i columns with every merge column and sample id',
+    async (width) => {
+      const plan = JSON.parse((await cli(['clean', '--key', 'device-phone', '--format', 'json'], width)).stdout);
+      const result = await cli(['clean', '--key', 'device-phone'], width);
+      expect(result.code).toBe(0);
       expectFits(result.stdout, width);
-    }
-    const scan = JSON.parse((await cli(['scan', '--key', 'device-phone', '--format', 'json'], width)).stdout);
-    const shown = new Set(words((await cli(['scan', '--key', 'device-phone'], width)).stdout).map((word) => word.replace(/,$/, '')));
-    for (const group of scan.keys[0].top) for (const id of group.ids) expect(shown).toContain(String(id));
-    const seeded = await runCli(['seed', '--rows', '500', '--table', `w${width}`, ...db], { env: { COLUMNS: String(width) } });
-    expect(seeded.code).toBe(0);
-    expectFits(seeded.stdout, width);
-  }, 120_000);
+      const text = words(result.stdout).join(' ');
+      // the merge-columns row is the widest: all of it is there, in order, across its lines
+      expect(text).toContain(plan.mergeColumns.join(', '));
+      const shown = new Set(words(result.stdout).map((word: string) => word.replace(/,$/, '')));
+      for (const group of plan.sample) {
+        expect(shown).toContain(String(group.keeper));
+        for (const loser of group.losers.slice(0, 8)) expect(shown).toContain(String(loser));
+      }
+    },
+    60_000,
+  );
+
+  it.each([80, 200])(
+    'scan, diagnose, constraint status and seed fit %i columns',
+    async (width) => {
+      for (const args of [['scan'], ['scan', '--key', 'device-phone'], ['diagnose', '--key', 'device-phone', '--by', 'source'], ['constraint', 'status']]) {
+        const result = await cli(args, width);
+        expect(result.code, args.join(' ')).toBe(0);
+        expectFits(result.stdout, width);
+      }
+      const scan = JSON.parse((await cli(['scan', '--key', 'device-phone', '--format', 'json'], width)).stdout);
+      const shown = new Set(words((await cli(['scan', '--key', 'device-phone'], width)).stdout).map((word) => word.replace(/,$/, '')));
+      for (const group of scan.keys[0].top) for (const id of group.ids) expect(shown).toContain(String(id));
+      const seeded = await runCli(['seed', '--rows', '500', '--table', `w${width}`, ...db], { env: { COLUMNS: String(width) } });
+      expect(seeded.code).toBe(0);
+      expectFits(seeded.stdout, width);
+    },
+    120_000,
+  );
 
   it('clean result, runs, restore and constraint add/drop fit 80 and 200 columns', async () => {
     const executed = await cli(['clean', '--key', 'device-phone', '--execute'], 80);

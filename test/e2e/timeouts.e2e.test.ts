@@ -30,14 +30,18 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
     }
   }
   const checksums = async () =>
-    (await query<{ leads: string; activities: string; n: string }>(`select
+    (
+      await query<{ leads: string; activities: string; n: string }>(`select
       (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
       (select md5(string_agg(t::text, ',' order by id)) from lead_activities t) as activities,
-      (select count(*) from leads) as n`))[0]!;
+      (select count(*) from leads) as n`)
+    )[0]!;
   const surplus = async () =>
-    (await query<{ groups: string; surplus: string; rows: string }>(`
+    (
+      await query<{ groups: string; surplus: string; rows: string }>(`
       select count(*) as groups, coalesce(sum(n - 1), 0) as surplus, coalesce(sum(n), 0) as rows
-      from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`))[0]!;
+      from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`)
+    )[0]!;
 
   beforeAll(async () => {
     assertBuilt();
@@ -57,7 +61,10 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
     await plain.connect();
     const slow = await plain
       .query('select count(*) from leads l join (select device_id, phone from leads group by 1, 2 having count(*) > 1) g using (device_id, phone)')
-      .then(() => null, (error: { code?: string }) => error.code);
+      .then(
+        () => null,
+        (error: { code?: string }) => error.code,
+      );
     await plain.end();
     expect(slow).toBe('57014');
   }, 180_000);
@@ -99,13 +106,17 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
     }
   }, 180_000);
 
-  it('restore takes clean\'s --lock-timeout and --statement-timeout grammar, and refuses a bad value before touching anything', async () => {
+  it("restore takes clean's --lock-timeout and --statement-timeout grammar, and refuses a bad value before touching anything", async () => {
     const bad = await cli('restore', '1', '--statement-timeout', 'soon');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('lead-dedupe: --statement-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "soon"\n');
+    expect(bad.stderr).toBe(
+      'lead-dedupe: --statement-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "soon"\n',
+    );
     const zero = await cli('restore', '1', '--lock-timeout', '0');
     expect(zero.code).toBe(2);
-    expect(zero.stderr).toBe('lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "0"\n');
+    expect(zero.stderr).toBe(
+      'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "0"\n',
+    );
   });
 
   it('constraint add builds its index with no statement timeout', async () => {
@@ -113,7 +124,9 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
     expect(cleaned.code, cleaned.stderr).toBe(0);
     const added = await cli('constraint', 'add', '--key', 'device-phone');
     expect(added.code, added.stderr).toBe(0);
-    const [index] = await query<{ valid: boolean }>(`select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'leads_device_id_phone_key'`);
+    const [index] = await query<{ valid: boolean }>(
+      `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'leads_device_id_phone_key'`,
+    );
     expect(index).toEqual({ valid: true });
   }, 180_000);
 });

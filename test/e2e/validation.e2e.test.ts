@@ -57,10 +57,14 @@ describe(`validation through the binary (${SERVER_URL ? 'server' : 'PGlite direc
     [['runs', '--limit', '99999999999999999999'], int4('--limit', '99999999999999999999')],
     [['runs', '--limit', huge], int4('--limit', `${huge.slice(0, 40)}…`)],
     [['restore', '99999999999999999999'], 'lead-dedupe: the run id takes a whole number from 1 to 9007199254740991; got "99999999999999999999"\n'],
-    [['clean', '--key', 'device-phone', '--lock-timeout', '597h'],
-      'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "597h"\n'],
-    [['constraint', 'add', '--key', 'device-phone', '--lock-timeout', '0'],
-      'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "0"\n'],
+    [
+      ['clean', '--key', 'device-phone', '--lock-timeout', '597h'],
+      'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "597h"\n',
+    ],
+    [
+      ['constraint', 'add', '--key', 'device-phone', '--lock-timeout', '0'],
+      'lead-dedupe: --lock-timeout takes a duration from 1ms to 2147483647ms such as 500ms, 5s, 2m or 1h (a bare number is ms); got "0"\n',
+    ],
   ])('%#: exit 2, one line', async (args, stderr) => {
     const before = await checksum();
     expect(await cli(...args)).toEqual({ code: 2, stdout: '', stderr });
@@ -87,7 +91,9 @@ describe(`validation through the binary (${SERVER_URL ? 'server' : 'PGlite direc
   it('a misspelt or non-date --created-column is exit 2; a missing default created_at is said on stderr and in the plan', async () => {
     const misspelt = await cli('clean', '--key', 'device-phone', '--created-column', 'creatd_at');
     expect(misspelt).toMatchObject({ code: 2, stdout: '' });
-    expect(misspelt.stderr).toMatch(/^lead-dedupe: created column "creatd_at" not found in public\.leads \(did you mean "created_at"\?\); columns: id, device_id, .*created_at.*\n$/);
+    expect(misspelt.stderr).toMatch(
+      /^lead-dedupe: created column "creatd_at" not found in public\.leads \(did you mean "created_at"\?\); columns: id, device_id, .*created_at.*\n$/,
+    );
     expect(await cli('scan', '--key', 'device-phone', '--created-column', 'name')).toEqual({
       code: 2,
       stdout: '',

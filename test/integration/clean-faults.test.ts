@@ -38,14 +38,19 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
   let test: TestDatabase;
   let url: string;
   const count = async (sql: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${sql}) q`))[0]!.n);
-  const checksum = async (table: string) => (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
+  const checksum = async (table: string) =>
+    (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
   const clean = (...extra: string[]) => ['clean', '--database', url, '--key', 'device-phone', '--execute', ...extra];
 
   /** Resolves once the newest run has committed `batches` batches. */
   async function waitForBatches(batches: number): Promise<void> {
     for (let i = 0; i < 600; i++) {
       const exists = await count(`select 1 from pg_tables where schemaname = 'lead_dedupe' and tablename = 'lead_dedupe_runs'`);
-      if (exists && (await count(`select 1 from lead_dedupe.lead_dedupe_runs where id = (select max(id) from lead_dedupe.lead_dedupe_runs) and batches_done >= ${batches}`))) return;
+      if (
+        exists &&
+        (await count(`select 1 from lead_dedupe.lead_dedupe_runs where id = (select max(id) from lead_dedupe.lead_dedupe_runs) and batches_done >= ${batches}`))
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`no run reached ${batches} batches`);
@@ -82,7 +87,8 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     expect(killed.signal).toBe('SIGKILL');
 
     const [record] = await test.query<{ id: string; status: string; batches_done: number; rows_removed: string }>(
-      'select id::text as id, status, batches_done, rows_removed from lead_dedupe.lead_dedupe_runs');
+      'select id::text as id, status, batches_done, rows_removed from lead_dedupe.lead_dedupe_runs',
+    );
     expect(record!.status).toBe('running');
     const archived = await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${record!.id}`);
     expect(archived).toBe(Number(record!.rows_removed));
@@ -129,9 +135,11 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     expect(result.code, result.stderr).toBe(0);
     expect(inserted).toBeGreaterThan(5);
     // Every removed row was a copy of a keeper that is still there with the same key.
-    expect(await count(`select * from lead_dedupe.lead_dedupe_removed r
+    expect(
+      await count(`select * from lead_dedupe.lead_dedupe_removed r
       left join leads k on k.id::text = r.keeper_id and k.device_id = (r.row_data ->> 'device_id')::int and k.phone = r.row_data ->> 'phone'
-      where k.id is null`)).toBe(0);
+      where k.id is null`),
+    ).toBe(0);
     expect(await count(`select * from lead_dedupe.lead_dedupe_removed where row_data ->> 'name' = 'fresh'`)).toBe(0);
     expect(await count(`select * from leads where name = 'fresh'`)).toBe(inserted);
 
@@ -149,7 +157,9 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     const done = await first.done;
     expect(done.code, done.stderr).toBe(0);
     expect(second.code).toBe(4);
-    expect(second.stderr).toMatch(/^lead-dedupe: another lead-dedupe run holds the lock on public\.leads: run 1 \(started .* by postgres from .*\); pid \d+, user postgres/);
+    expect(second.stderr).toMatch(
+      /^lead-dedupe: another lead-dedupe run holds the lock on public\.leads: run 1 \(started .* by postgres from .*\); pid \d+, user postgres/,
+    );
     expect(second.stdout).toBe('');
   });
 
@@ -162,7 +172,9 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain('stopping after the current batch');
     expect(stopped.stdout).toMatch(/clean run 1 on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
-    const [record] = await test.query<{ status: string; rows_removed: string; batches_done: number }>('select status, rows_removed, batches_done from lead_dedupe.lead_dedupe_runs');
+    const [record] = await test.query<{ status: string; rows_removed: string; batches_done: number }>(
+      'select status, rows_removed, batches_done from lead_dedupe.lead_dedupe_runs',
+    );
     expect(record!.status).toBe('interrupted');
     expect(stopped.stdout).toContain(`Stopped: interrupted after ${record!.batches_done} of`);
     const archived = await count('select * from lead_dedupe.lead_dedupe_removed');
@@ -182,7 +194,9 @@ grant select, update on leads, lead_activities to ${role};
       const before = `${await checksum('leads')} ${await checksum('lead_activities')}`;
       const noDelete = await startCli(['clean', '--database', asRole.toString(), '--key', 'device-phone', '--execute']).done;
       expect(noDelete.code).toBe(2);
-      expect(noDelete.stderr).toBe(`lead-dedupe: database user ${role} lacks DELETE on public.leads, CREATE on the database, to create the archive schema lead_dedupe (or create it for this user first); nothing was changed\n`);
+      expect(noDelete.stderr).toBe(
+        `lead-dedupe: database user ${role} lacks DELETE on public.leads, CREATE on the database, to create the archive schema lead_dedupe (or create it for this user first); nothing was changed\n`,
+      );
       await test.exec(`grant delete on leads to ${role};\n`);
       const noSchema = await startCli(['clean', '--database', asRole.toString(), '--key', 'device-phone', '--execute']).done;
       expect(noSchema.code).toBe(2);
@@ -246,7 +260,9 @@ drop role ${role};
     expect(stopped.status).toBe('failed');
     expect(stopped.batchesDone).toBe(1);
     expect(stopped.retries).toBe(2);
-    expect(stopped.stoppedBecause).toBe(`batch 2 of ${stopped.batches} failed 3 times (could not lock its rows within --lock-timeout 200 ms); 1 batches are committed and archived, rerun later to continue`);
+    expect(stopped.stoppedBecause).toBe(
+      `batch 2 of ${stopped.batches} failed 3 times (could not lock its rows within --lock-timeout 200 ms); 1 batches are committed and archived, rerun later to continue`,
+    );
     expect(await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${stopped.runId}`)).toBe(stopped.rowsRemoved);
     // The writer lets go during the next run's backoff, so that run's retry goes through. The commit
     // waits for one lock wait to begin and to end (timed out): no timer guesses how long staging takes.

@@ -79,21 +79,26 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean on $label', (targe
       expect(before).toBe((await count('select * from leads')) + archived.length);
       expect(await count('select * from lead_activities')).toBe(activitiesBefore);
       expect(await test.query(`select a.id::text as id, a.lead_id::text as lead_id from lead_activities a order by a.id`), keep).toEqual(expectedActivities);
-      expect(result.childRows).toEqual([{ table: 'public.lead_activities', constraint: 'lead_activities_lead_id_fkey', column: 'lead_id', rows: movedActivities }]);
+      expect(result.childRows).toEqual([
+        { table: 'public.lead_activities', constraint: 'lead_activities_lead_id_fkey', column: 'lead_id', rows: movedActivities },
+      ]);
       await test.exec('drop table expected_victims;\n');
     }
   });
 
-  it('merge fills the keeper\'s empty columns from its group, newest first, honouring merge rules', async () => {
+  it("merge fills the keeper's empty columns from its group, newest first, honouring merge rules", async () => {
     // blank some keepers' columns so there is something to fill
-    await test.exec(`update leads set name = '  ', source = null where id in (select id from (${victimsSql('created_at, id').replace('rn > 1', 'rn = 1')}) k where k.id % 3 = 0);\n`);
+    await test.exec(
+      `update leads set name = '  ', source = null where id in (select id from (${victimsSql('created_at, id').replace('rn > 1', 'rn = 1')}) k where k.id % 3 = 0);\n`,
+    );
     await test.exec(`update leads set email = null where id in (select keeper from (${victimsSql('created_at, id')}) k where k.keeper % 2 = 0);\n`);
     const rules = { niche: 'oldest', name: 'longest', source: 'keeper' } as const;
     // The expected keeper rows, one correlated subquery per column (not the tool's array_agg).
     const donor = (column: string, order: string) => `coalesce((select d.${column} from leads d
         where d.device_id = k.device_id and d.phone = k.phone and d.id <> k.id and d.${column} is not null and btrim(d.${column}::text) <> ''
         order by ${order} limit 1), k.${column})`;
-    const fill = (column: string, order: string) => `case when k.${column} is null or btrim(k.${column}::text) = '' then ${donor(column, order)} else k.${column} end`;
+    const fill = (column: string, order: string) =>
+      `case when k.${column} is null or btrim(k.${column}::text) = '' then ${donor(column, order)} else k.${column} end`;
     const expected = await test.query(`
       select k.id::text as id, k.device_id, k.phone, k.user_id,
              ${fill('niche', 'd.created_at, d.id')} as niche,
@@ -118,9 +123,11 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean on $label', (targe
     expect(result.rowsRemoved).toBe(oracle.surplus);
     expect(result.rowsMerged).toBe(changed);
     expect(result.rowsMerged).toBeGreaterThan(0);
-    expect(await test.query(`select k.id::text as id, k.device_id, k.phone, k.user_id, k.niche, k.name, k.email, k.source, k.status,
+    expect(
+      await test.query(`select k.id::text as id, k.device_id, k.phone, k.user_id, k.niche, k.name, k.email, k.source, k.status,
       k.updated_at::text as updated_at, k.created_at::text as created_at
-      from leads k where k.id in (${expected.map((row) => (row as { id: string }).id).join(',')}) order by k.id`)).toEqual(expected);
+      from leads k where k.id in (${expected.map((row) => (row as { id: string }).id).join(',')}) order by k.id`),
+    ).toEqual(expected);
     const keepersArchived = await count(`select * from lead_dedupe.lead_dedupe_keepers where run_id = ${result.runId}`);
     expect(keepersArchived).toBe(changed);
   });
@@ -140,7 +147,9 @@ insert into lead_tags (lead_id, tag) select id, 'tag-' || id from (${victimsSql(
     const groupBefore = await test.query(`select * from leads where device_id = ${device} and phone = '${phone}' order by id`);
     const groupSize = groupBefore.length;
     const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
-    const notesBefore = await test.query(`select n.id, coalesce(v.keeper, n.lead_id)::text as lead_id from lead_notes n left join (${victimsSql('created_at, id')}) v on v.id = n.lead_id order by n.id`);
+    const notesBefore = await test.query(
+      `select n.id, coalesce(v.keeper, n.lead_id)::text as lead_id from lead_notes n left join (${victimsSql('created_at, id')}) v on v.id = n.lead_id order by n.id`,
+    );
     const tagsBefore = await count('select * from lead_tags');
 
     const result = await applyClean(test.database, await optionsFor('device-phone', { mode: 'delete', batchSize: 25 }));
@@ -194,8 +203,9 @@ insert into lead_tags (lead_id, tag) select id, 'tag-' || id from (${victimsSql(
     const nulls = await sqlOracle(test, 'leads', ['device_id', 'phone'], false);
     const equal = await applyClean(test.database, await optionsFor('device-phone', {}, { nullsEqual: true }));
     expect(equal.rowsRemoved).toBe(nulls.surplus);
-    expect(await count('select * from leads where phone is null')).toBe(Number((await test.query<{ n: string }>(
-      'select count(distinct device_id) as n from leads where phone is null'))[0]!.n));
+    expect(await count('select * from leads where phone is null')).toBe(
+      Number((await test.query<{ n: string }>('select count(distinct device_id) as n from leads where phone is null'))[0]!.n),
+    );
   });
 
   it('the dry run reports what --execute then does, and changes nothing', async () => {
@@ -213,8 +223,18 @@ insert into lead_notes (lead_id, body) select id, 'n' from leads where id % 7 = 
     expect(plan.batches).toBe(Math.ceil(oracle.groups / 100));
     const victims = victimsSql('created_at, id');
     expect(plan.childRows).toEqual([
-      { table: 'public.lead_activities', constraint: 'lead_activities_lead_id_fkey', column: 'lead_id', rows: await count(`select * from lead_activities where lead_id in (select id from (${victims}) v)`) },
-      { table: 'public.lead_notes', constraint: 'lead_notes_lead_id_fkey', column: 'lead_id', rows: await count(`select * from lead_notes where lead_id in (select id from (${victims}) v)`) },
+      {
+        table: 'public.lead_activities',
+        constraint: 'lead_activities_lead_id_fkey',
+        column: 'lead_id',
+        rows: await count(`select * from lead_activities where lead_id in (select id from (${victims}) v)`),
+      },
+      {
+        table: 'public.lead_notes',
+        constraint: 'lead_notes_lead_id_fkey',
+        column: 'lead_id',
+        rows: await count(`select * from lead_notes where lead_id in (select id from (${victims}) v)`),
+      },
     ]);
     const [largest] = await test.query<{ keeper: string; losers: string[] }>(`select (array_agg(id::text order by created_at, id))[1] as keeper,
       (array_agg(id::text order by created_at, id))[2:] as losers from leads where phone is not null group by device_id, phone order by count(*) desc, 1 limit 1`);

@@ -31,7 +31,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
       insert into ${table} (device_id, user_id, phone, niche)
         select g % 100, g, '60' || (100000 + g), (array['Auto', 'Banking', 'Other'])[1 + g % 3] from generate_series(1, 600) as g;`);
     if (duplicateIn !== null) {
-      await test.query(`insert into ${table} (device_id, user_id, phone, niche) select device_id, user_id, phone, niche from ${table} where niche = '${duplicateIn}' limit 1`);
+      await test.query(
+        `insert into ${table} (device_id, user_id, phone, niche) select device_id, user_id, phone, niche from ${table} where niche = '${duplicateIn}' limit 1`,
+      );
     }
   }
   const indexCount = async () => Number((await test.query<{ n: string }>('select count(*) as n from pg_index'))[0]!.n);
@@ -95,7 +97,10 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
       try {
         await a.query('begin');
         await a.query(insert);
-        const second = b.query(insert).then(() => null, (error: { code?: string }) => error.code);
+        const second = b.query(insert).then(
+          () => null,
+          (error: { code?: string }) => error.code,
+        );
         await new Promise((resolve) => setTimeout(resolve, 200));
         await a.query('commit');
         expect(await second).toBe('23505');
@@ -104,7 +109,12 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
       }
     } else {
       await test.query(insert);
-      expect(await test.query(insert).then(() => null, (error: { code?: string }) => error.code)).toBe('23505');
+      expect(
+        await test.query(insert).then(
+          () => null,
+          (error: { code?: string }) => error.code,
+        ),
+      ).toBe('23505');
     }
     expect(await test.query(`select count(*)::int as n from leads where phone = '60888'`)).toEqual([{ n: 1 }]);
   });
@@ -120,14 +130,16 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
   });
 
   // The binary opens its own connection: only a server database can be shared with it.
-  if (target.label === 'postgres') it('through the binary: the refusal is one line and exit 2', async () => {
-    assertBuilt();
-    await partitionedLeads('leads');
-    const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--database', test.url!]);
-    expect(result).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: 'lead-dedupe: public.leads is partitioned by LIST (niche): a unique index on a partitioned table must contain the partition key; key device-phone lacks niche (e.g. --key device_id,phone,niche)\n',
+  if (target.label === 'postgres')
+    it('through the binary: the refusal is one line and exit 2', async () => {
+      assertBuilt();
+      await partitionedLeads('leads');
+      const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--database', test.url!]);
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr:
+          'lead-dedupe: public.leads is partitioned by LIST (niche): a unique index on a partitioned table must contain the partition key; key device-phone lacks niche (e.g. --key device_id,phone,niche)\n',
+      });
     });
-  });
 });

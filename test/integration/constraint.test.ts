@@ -87,7 +87,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     expect(again.existing?.name).toBe('leads_device_id_phone_key');
     expect(again.buildMs).toBeNull();
     // the constraint is real: a hand-written duplicate is rejected
-    await expect(test.query(`insert into leads (device_id, user_id, phone) select device_id, user_id, phone from leads where phone is not null limit 1`)).rejects.toMatchObject({ code: '23505' });
+    await expect(
+      test.query(`insert into leads (device_id, user_id, phone) select device_id, user_id, phone from leads where phone is not null limit 1`),
+    ).rejects.toMatchObject({ code: '23505' });
   });
 
   it('the upsert statements work against the built constraint: skip returns a row once, update tells inserted from updated', async () => {
@@ -150,7 +152,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     await expect(addConstraint(test.database, { key })).rejects.toMatchObject({ groups: oracle.groups });
     await dedupeDevicePhone(test, 'null_leads', true);
     expect((await addConstraint(test.database, { key })).outcome).toBe('created');
-    expect(await uniqueConstraintsOf(test, 'null_leads')).toEqual([{ name: 'null_leads_device_id_phone_key', def: 'UNIQUE NULLS NOT DISTINCT (device_id, phone)' }]);
+    expect(await uniqueConstraintsOf(test, 'null_leads')).toEqual([
+      { name: 'null_leads_device_id_phone_key', def: 'UNIQUE NULLS NOT DISTINCT (device_id, phone)' },
+    ]);
     await test.query(`insert into null_leads (device_id, user_id, phone) values (900001, 1, null)`);
     await expect(test.query(`insert into null_leads (device_id, user_id, phone) values (900001, 1, null)`)).rejects.toMatchObject({ code: '23505' });
     const distinct = await keyFor(test.database, 'null_leads', 'device-phone');
@@ -190,7 +194,11 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     const result = await addConstraint(test.database, { key });
     expect(result).toMatchObject({ outcome: 'created', droppedInvalid: 'invalid_leads_device_id_phone_key' });
     expect(await uniqueIndexesOf(test, 'invalid_leads')).toEqual([
-      { name: 'invalid_leads_device_id_phone_key', valid: true, def: 'CREATE UNIQUE INDEX invalid_leads_device_id_phone_key ON public.invalid_leads USING btree (device_id, phone)' },
+      {
+        name: 'invalid_leads_device_id_phone_key',
+        valid: true,
+        def: 'CREATE UNIQUE INDEX invalid_leads_device_id_phone_key ON public.invalid_leads USING btree (device_id, phone)',
+      },
       { name: 'invalid_leads_pkey', valid: true, def: 'CREATE UNIQUE INDEX invalid_leads_pkey ON public.invalid_leads USING btree (id)' },
     ]);
   });
@@ -234,8 +242,18 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     await addConstraint(test.database, { key: e164 });
     const table = plain.table;
     const dry = await dropConstraint(test.database, { table, name: 'drop_leads_device_id_phone_key', execute: false });
-    expect(dry).toMatchObject({ executed: false, plan: { action: 'drop constraint', sql: ["set local lock_timeout = '5s'", 'alter table "public"."drop_leads" drop constraint "drop_leads_device_id_phone_key"'] } });
-    expect((await uniqueIndexesOf(test, 'drop_leads')).map((i) => i.name)).toEqual(['drop_leads_device_id_phone_e164_key', 'drop_leads_device_id_phone_key', 'drop_leads_pkey']);
+    expect(dry).toMatchObject({
+      executed: false,
+      plan: {
+        action: 'drop constraint',
+        sql: ["set local lock_timeout = '5s'", 'alter table "public"."drop_leads" drop constraint "drop_leads_device_id_phone_key"'],
+      },
+    });
+    expect((await uniqueIndexesOf(test, 'drop_leads')).map((i) => i.name)).toEqual([
+      'drop_leads_device_id_phone_e164_key',
+      'drop_leads_device_id_phone_key',
+      'drop_leads_pkey',
+    ]);
     await dropConstraint(test.database, { table, name: 'drop_leads_device_id_phone_key', execute: true });
     const concurrently = target.label === 'postgres' ? ' concurrently' : '';
     const index = await dropConstraint(test.database, { table, name: 'drop_leads_device_id_phone_e164_key', execute: true });

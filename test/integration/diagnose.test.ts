@@ -66,7 +66,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
     const { race, retry, resubmission, unknown } = report.cause;
     expect({ race, retry, resubmission, unknown }).toEqual(oracle.cause);
     expect(race + retry + resubmission + unknown).toBe(report.surplus);
-    expect(Object.fromEntries(report.columnsThatDiffer.map((c) => [c.column, { groups: c.groups, rows: c.rows, only: c.rowsDifferingOnlyHere }]))).toEqual(oracle.differ);
+    expect(Object.fromEntries(report.columnsThatDiffer.map((c) => [c.column, { groups: c.groups, rows: c.rows, only: c.rowsDifferingOnlyHere }]))).toEqual(
+      oracle.differ,
+    );
     expect(Object.fromEntries(report.laterCopiesAddData.map((c) => [c.column, { groups: c.groups, rows: c.rows }]))).toEqual(oracle.fill);
     for (const point of report.trend.points) expect(point.duplicates, point.start).toBe(oracle.duplicatesPerDay[point.start] ?? 0);
     expect(report.trend.last24h).toBe(oracle.last24h);
@@ -82,7 +84,12 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
       settings: { normalize: { phone: 'digits' } },
       oracle: { expressions: ['c.dev', DIGITS('c.phone_number')], nullsEqual: false },
     },
-    { name: 'device-phone, NULLs equal', keyText: 'device-phone', settings: { nullsEqual: true }, oracle: { expressions: ['c.dev', 'c.phone_number'], nullsEqual: true } },
+    {
+      name: 'device-phone, NULLs equal',
+      keyText: 'device-phone',
+      settings: { nullsEqual: true },
+      oracle: { expressions: ['c.dev', 'c.phone_number'], nullsEqual: true },
+    },
     {
       name: 'phone only, digits, NULLs equal',
       keyText: 'phone',

@@ -49,19 +49,26 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
   }
   const n = async (text: string) => Number((await test.query<{ n: string }>(text))[0]!.n);
   const state = async () =>
-    (await test.query<{ leads: string; notes: string }>(`select (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
-      (select md5(string_agg(t::text, ',' order by id)) from lead_notes t) as notes`))[0]!;
+    (
+      await test.query<{ leads: string; notes: string }>(`select (select md5(string_agg(t::text, ',' order by id)) from leads t) as leads,
+      (select md5(string_agg(t::text, ',' order by id)) from lead_notes t) as notes`)
+    )[0]!;
 
   it('is removed in chunks of at most --batch-rows locked rows, merged from all its copies, re-pointed, and restored exactly', async () => {
     await addCopies(COPIES);
     const before = await state();
     const surplus = await n(`select count(*) as n from (${VICTIMS}) v where rn > 1`);
-    const keeper = String((await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id);
+    const keeper = String(
+      (await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id,
+    );
     const notesToMove = await n(`select count(*) as n from lead_notes where lead_id in (select id from (${VICTIMS}) v where rn > 1)`);
 
     const plan = await planClean(test.database, await options({ batchRows: BATCH_ROWS }));
     expect(plan.unindexedChildKeys).toEqual([{ schema: 'public', table: 'lead_notes', column: 'lead_id', constraint: 'lead_notes_lead_id_fkey' }]);
-    expect({ rows: plan.rowsToRemove, notes: plan.childRows.find((c) => c.table === 'public.lead_notes')!.rows }).toEqual({ rows: surplus, notes: notesToMove });
+    expect({ rows: plan.rowsToRemove, notes: plan.childRows.find((c) => c.table === 'public.lead_notes')!.rows }).toEqual({
+      rows: surplus,
+      notes: notesToMove,
+    });
 
     const run = await applyClean(test.database, await options({ batchRows: BATCH_ROWS }));
     expect(run.status).toBe('done');
@@ -70,8 +77,12 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
     expect(run.batches).toBe(plan.batches);
     expect(run.largestBatchRows).toBeLessThanOrEqual(BATCH_ROWS);
     // the run's own batch records: no batch removed more than the cap less its keeper; the big group took 4 chunks
-    expect(await n(`select max(c) as n from (select count(*) as c from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId} group by batch_no) b`)).toBeLessThanOrEqual(BATCH_ROWS - 1);
-    expect(await n(`select count(distinct batch_no) as n from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId} and keeper_id = '${keeper}'`)).toBe(4);
+    expect(
+      await n(`select max(c) as n from (select count(*) as c from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId} group by batch_no) b`),
+    ).toBeLessThanOrEqual(BATCH_ROWS - 1);
+    expect(await n(`select count(distinct batch_no) as n from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId} and keeper_id = '${keeper}'`)).toBe(
+      4,
+    );
     expect(await n(`select count(*) as n from leads where device_id = 777777`)).toBe(1);
     expect(await test.query(`select id::text as id, email from leads where device_id = 777777`)).toEqual([{ id: keeper, email: 'newest@example.com' }]);
     expect(await n(`select count(*) as n from lead_notes where lead_id = ${keeper}`)).toBe(notesToMove + (Number(keeper) % 10 === 0 ? 1 : 0));
@@ -85,7 +96,9 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
     const batchRows = 2_000;
     await addCopies(copies);
     const before = await state();
-    const keeper = String((await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id);
+    const keeper = String(
+      (await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id,
+    );
     const stop = new AbortController();
     const first = await applyClean(test.database, await options({ batchRows, batchSize: 100_000 }), {
       signal: stop.signal,
@@ -98,7 +111,11 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
     const second = await applyClean(test.database, await options({ batchRows }));
     expect(second.status).toBe('done');
     expect(await test.query(`select id::text as id, email from leads where device_id = 777777`)).toEqual([{ id: keeper, email: 'newest@example.com' }]);
-    expect(first.rowsRemoved + second.rowsRemoved).toBe(copies - 1 + (await n(`select count(*) as n from lead_dedupe.lead_dedupe_removed where run_id in (${first.runId}, ${second.runId}) and keeper_id <> '${keeper}'`)));
+    expect(first.rowsRemoved + second.rowsRemoved).toBe(
+      copies -
+        1 +
+        (await n(`select count(*) as n from lead_dedupe.lead_dedupe_removed where run_id in (${first.runId}, ${second.runId}) and keeper_id <> '${keeper}'`)),
+    );
     await restoreRun(test.database, { runId: second.runId, archiveSchema: 'lead_dedupe', execute: true });
     await restoreRun(test.database, { runId: first.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(await state()).toEqual(before);
@@ -111,7 +128,9 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
       const batchRows = 2_000;
       await addCopies(copies);
       await test.exec('create table leads_expected as select * from leads;\n');
-      const keeper = String((await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id);
+      const keeper = String(
+        (await test.query<{ id: string }>(`select id::text as id from leads where device_id = 777777 order by created_at, id limit 1`))[0]!.id,
+      );
       let moved: Promise<unknown> | null = null;
       const run = await applyClean(test.database, await options({ batchRows, batchSize: 100_000, pauseMs: 1_000 }), {
         onProgress: (progress) => {
@@ -132,7 +151,8 @@ insert into lead_notes (lead_id, body) select id, 'note ' || id from leads where
       await restoreRun(test.database, { runId: rerun.runId, archiveSchema: 'lead_dedupe', execute: true });
       await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
       await test.exec(`update leads_expected set phone = '60100000001' where id = ${keeper};\n`);
-      const md5 = async (table: string) => (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
+      const md5 = async (table: string) =>
+        (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
       expect(await md5('leads')).toBe(await md5('leads_expected'));
       await test.exec('drop table leads_expected;\n');
     });

@@ -69,10 +69,9 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
       return call(client);
     });
     for (;;) {
-      const { rows } = await holder.query<{ n: string }>(
-        `select count(*) as n from pg_locks where locktype = 'advisory' and objid = $1 and not granted`,
-        [BARRIER],
-      );
+      const { rows } = await holder.query<{ n: string }>(`select count(*) as n from pg_locks where locktype = 'advisory' and objid = $1 and not granted`, [
+        BARRIER,
+      ]);
       if (Number(rows[0]!.n) === CALLERS) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -82,10 +81,7 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
 
   /** The webhook today (GetLeadByDeviceUserPhoneNiche, then create): check, then insert. */
   async function checkThenInsert(client: pg.Client, values: unknown[]): Promise<Outcome> {
-    const existing = await client.query(
-      'select id from leads where device_id = $1 and user_id = $2 and phone = $3 and niche = $4',
-      values,
-    );
+    const existing = await client.query('select id from leads where device_id = $1 and user_id = $2 and phone = $3 and niche = $4', values);
     if (existing.rowCount! > 0) return 'skipped';
     await client.query('insert into leads (device_id, user_id, phone, niche, name) values ($1, $2, $3, $4, $5)', [...values, 'webhook']);
     return 'inserted';
@@ -106,7 +102,9 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
       worst = await rowsFor(deviceId);
       expect(outcomes.filter((o) => o === 'inserted')).toHaveLength(worst);
     }
-    console.log(`race BEFORE the constraint: ${CALLERS} concurrent check-then-inserts; round ${rounds} of at most ${MAX_ROUNDS} produced ${worst} rows for one lead`);
+    console.log(
+      `race BEFORE the constraint: ${CALLERS} concurrent check-then-inserts; round ${rounds} of at most ${MAX_ROUNDS} produced ${worst} rows for one lead`,
+    );
     expect(worst).toBeGreaterThan(1);
   });
 
@@ -232,9 +230,7 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
       let phaseSeen = '';
       const saboteur = (async () => {
         for (let i = 0; i < 20_000; i++) {
-          const { rows } = await spy!.query<{ phase: string }>(
-            `select phase from pg_stat_progress_create_index where relid = 'big_leads'::regclass`,
-          );
+          const { rows } = await spy!.query<{ phase: string }>(`select phase from pg_stat_progress_create_index where relid = 'big_leads'::regclass`);
           const phase = rows[0]?.phase;
           if (phase?.startsWith('building index')) {
             phaseSeen = phase;
@@ -254,7 +250,9 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
       expect(oracle).toEqual({ groups: 1, rowsInGroups: 2, surplus: 1, largestGroup: 2 });
       // The pre-flight count runs beside the build: under load its snapshot may already hold the duplicate and its
       // verdict wins (same figures); otherwise the build's 23505 reports it. Either way no invalid index is left.
-      expect((error as Error).message).toMatch(/the invalid index "big_leads_device_id_phone_key" it left was dropped|a unique index cannot be built until they are removed/);
+      expect((error as Error).message).toMatch(
+        /the invalid index "big_leads_device_id_phone_key" it left was dropped|a unique index cannot be built until they are removed/,
+      );
       expect((await uniqueIndexesOf(test, 'big_leads')).map((i) => i.name)).toEqual(['big_leads_pkey']);
     });
   });

@@ -35,7 +35,8 @@ update leads set email = null, niche = '' where id % 5 = 0;
     return { ...resolveCleanOptions(key!, { mergeRule: [] }), ...overrides };
   }
 
-  const checksum = async (table: string) => (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
+  const checksum = async (table: string) =>
+    (await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from ${table} t`))[0]!.md5;
   const state = async () => ({ leads: await checksum('leads'), activities: await checksum('lead_activities'), notes: await checksum('lead_notes') });
   const count = async (sql: string) => Number((await test.query<{ n: string }>(`select count(*) as n from (${sql}) q`))[0]!.n);
 
@@ -110,17 +111,26 @@ update leads set email = null, niche = '' where id % 5 = 0;
     const afterClean = await state();
     // the previous version's archive: no merged_data column at all
     await test.exec('alter table lead_dedupe.lead_dedupe_keepers drop column merged_data;\n');
-    const [expected] = await test.query<{ n: string }>(`select coalesce(sum(cardinality(merged_columns)), 0) as n from lead_dedupe.lead_dedupe_keepers where run_id = ${run.runId}`);
+    const [expected] = await test.query<{ n: string }>(
+      `select coalesce(sum(cardinality(merged_columns)), 0) as n from lead_dedupe.lead_dedupe_keepers where run_id = ${run.runId}`,
+    );
     expect(Number(expected!.n)).toBeGreaterThan(0);
     const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false });
-    expect({ total: rehearsal.keeperConflicts.total, unproven: rehearsal.keeperConflicts.unproven }).toEqual({ total: Number(expected!.n), unproven: Number(expected!.n) });
+    expect({ total: rehearsal.keeperConflicts.total, unproven: rehearsal.keeperConflicts.unproven }).toEqual({
+      total: Number(expected!.n),
+      unproven: Number(expected!.n),
+    });
     expect(rehearsal.keepersRestored).toBe(0);
     expect(await state()).toEqual(afterClean);
     await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
     expect(await state()).toEqual(before);
     // the next clean adds the column back to the old archive
     await applyClean(test.database, await options({ mode: 'merge', maxGroups: 3 }));
-    expect(await count(`select 1 from information_schema.columns where table_schema = 'lead_dedupe' and table_name = 'lead_dedupe_keepers' and column_name = 'merged_data'`)).toBe(1);
+    expect(
+      await count(
+        `select 1 from information_schema.columns where table_schema = 'lead_dedupe' and table_name = 'lead_dedupe_keepers' and column_name = 'merged_data'`,
+      ),
+    ).toBe(1);
   });
 
   it('undoes two runs newest first, and refuses the older one first when the newer removed its keepers', async () => {
@@ -152,7 +162,9 @@ update leads set email = null, niche = '' where id % 5 = 0;
     await test.exec('alter table leads add constraint leads_device_phone_key unique (device_id, phone);\n');
     const afterClean = await state();
     await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(RestoreConflictError);
-    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(/leads_device_phone_key.*nothing was changed/);
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(
+      /leads_device_phone_key.*nothing was changed/,
+    );
     expect(await state()).toEqual(afterClean);
     const [listed] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: null, limit: 1 });
     expect(listed!.status).toBe('done');

@@ -35,9 +35,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
       expect(report.rows).toBe(Number(n));
       for (const preset of PRESET_KEYS) {
         const key = report.keys.find((k) => k.name === preset.name)!;
-        expect(figuresOf(key), `${preset.name} nullsEqual=${nullsEqual}`).toEqual(
-          await sqlOracle(test, 'leads', preset.columns, !nullsEqual),
-        );
+        expect(figuresOf(key), `${preset.name} nullsEqual=${nullsEqual}`).toEqual(await sqlOracle(test, 'leads', preset.columns, !nullsEqual));
       }
     }
   });
@@ -57,9 +55,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
       for (const preset of PRESET_KEYS) {
         const key = report.keys.find((k) => k.name === preset.name)!;
         expect(key.normalize).toEqual({ phone: 'e164' });
-        expect(figuresOf(key), `${preset.name} nullsEqual=${nullsEqual}`).toEqual(
-          await e164Oracle(test, 'leads', preset.columns, 'phone', 'MY', !nullsEqual),
-        );
+        expect(figuresOf(key), `${preset.name} nullsEqual=${nullsEqual}`).toEqual(await e164Oracle(test, 'leads', preset.columns, 'phone', 'MY', !nullsEqual));
       }
     }
   });
@@ -89,7 +85,11 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
         (3, 'property', 'A', '(012) 3456789', now()), (4, null, 'b', null, now()), (5, null, 'b', null, now()),
         (6, 'Finance', ' a', '012 345 6789', now())`);
     const mapped = { columnMap: { phone: 'phone_number' } };
-    const report = await scanWith(['phone', 'Niche,order', 'order'], { ...mapped, normalize: { phone: 'digits', order: 'lower', Niche: 'trim' } }, 'Sales Data.Leads');
+    const report = await scanWith(
+      ['phone', 'Niche,order', 'order'],
+      { ...mapped, normalize: { phone: 'digits', order: 'lower', Niche: 'trim' } },
+      'Sales Data.Leads',
+    );
     expect(report.table).toBe('Sales Data.Leads');
     const [phone, nicheOrder, order] = report.keys;
     expect(phone!.columns).toEqual(['phone_number']);

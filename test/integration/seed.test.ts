@@ -10,7 +10,10 @@ import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 describe.each(TEST_TARGETS.filter((t) => t.available))('seed on $label', (target) => {
   let test: TestDatabase;
   const count = async (table: string) => Number((await test.query<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n);
-  const tables = async () => (await test.query<{ t: string }>(`select relname as t from pg_class where relname in ('leads', 'lead_activities') and relkind = 'r' order by 1`)).map((r) => r.t);
+  const tables = async () =>
+    (await test.query<{ t: string }>(`select relname as t from pg_class where relname in ('leads', 'lead_activities') and relkind = 'r' order by 1`)).map(
+      (r) => r.t,
+    );
 
   beforeAll(async () => {
     test = await target.open();
@@ -25,7 +28,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('seed on $label', (target
 insert into leads values (1, 'production data');
 `);
     await expect(seed(test.database, { table: 'leads', rows: 200, scenario: 'production', replace: true })).rejects.toThrow(
-      new UsageError('seed --replace drops only tables seed created: public.leads was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table'),
+      new UsageError(
+        'seed --replace drops only tables seed created: public.leads was not created by lead-dedupe seed (it lacks its marker), so it is left alone; pick another --table',
+      ),
     );
     await expect(seed(test.database, { table: 'leads', rows: 200, scenario: 'production', replace: false })).rejects.toThrow(
       new UsageError('table public.leads exists and was not created by lead-dedupe seed; it is left alone; pick another --table'),
@@ -56,7 +61,11 @@ insert into lead_activities values (7, 'keep me');
     await seed(test.database, { table: 'leads', rows: 200, scenario: 'production', replace: true });
     expect(await count('leads')).toBe(200);
     // the marker is a comment the catalog keeps, on both tables
-    expect(await test.query(`select relname as t, obj_description(oid, 'pg_class') as marker from pg_class where relname in ('leads', 'lead_activities') and relkind = 'r' order by 1`)).toEqual([
+    expect(
+      await test.query(
+        `select relname as t, obj_description(oid, 'pg_class') as marker from pg_class where relname in ('leads', 'lead_activities') and relkind = 'r' order by 1`,
+      ),
+    ).toEqual([
       { t: 'lead_activities', marker: 'created by lead-dedupe seed' },
       { t: 'leads', marker: 'created by lead-dedupe seed' },
     ]);

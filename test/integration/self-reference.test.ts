@@ -128,9 +128,11 @@ create table ld_test_before as select id, parent_id from leads;
         where not exists (select 1 from lead_dedupe.lead_dedupe_removed r2 where r2.run_id = r.run_id and r2.row_id = c.id::text and r2.batch_no <= r.batch_no)`);
       expect(oracle).toBeGreaterThan(0);
       // the case only batch numbers decide: a removed row whose parent was removed in an earlier batch
-      expect(await n(`select count(*) as n from ld_test_before c
+      expect(
+        await n(`select count(*) as n from ld_test_before c
         join lead_dedupe.lead_dedupe_removed r on r.run_id = ${run.runId} and c.parent_id::text = r.row_id
-        join lead_dedupe.lead_dedupe_removed r2 on r2.run_id = r.run_id and r2.row_id = c.id::text and r2.batch_no > r.batch_no`)).toBeGreaterThan(0);
+        join lead_dedupe.lead_dedupe_removed r2 on r2.run_id = r.run_id and r2.row_id = c.id::text and r2.batch_no > r.batch_no`),
+      ).toBeGreaterThan(0);
       expect(plan.childRows.find((c) => c.table === 'public.leads')!.rows).toBe(oracle);
       expect(run.childRows.find((c) => c.table === 'public.leads')!.rows).toBe(oracle);
     } finally {

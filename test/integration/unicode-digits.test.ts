@@ -12,13 +12,21 @@ import { asciiDigits } from '../support/unicode-digit.js';
 
 /** Phones as they arrive from forms in Arabic, Persian, Hindi, Bengali and CJK (fullwidth) locales, beside ASCII spellings. */
 const PHONES: [device: number, phone: string][] = [
-  [1, '٠٥٥٥١٢٣٤٥٦٧'], [1, '05551234567'],
-  [2, '۰۱۲-۳۴۵ ۶۷۸۹'], [2, '012 345 6789'],
-  [3, '०१२३४५६७८९'], [3, '0123456789'],
-  [4, '０１２３４５６７８９'], [4, '+60123456789'],
-  [5, '০১২৩৪৫৬৭৮৯'], [5, 'no phone'],
-  [6, '٠٥٥٥١٢٣٤٥٦٧'], [6, '05551234568'],
-  [7, '+٦٠١٢٣٤٥٦٧٨٩'], [7, '٠٠٦٠١٢٣٤٥٦٧٨٩'], [7, '60123456789'],
+  [1, '٠٥٥٥١٢٣٤٥٦٧'],
+  [1, '05551234567'],
+  [2, '۰۱۲-۳۴۵ ۶۷۸۹'],
+  [2, '012 345 6789'],
+  [3, '०१२३४५६७८९'],
+  [3, '0123456789'],
+  [4, '０１２３４５６７８９'],
+  [4, '+60123456789'],
+  [5, '০১২৩৪৫৬৭৮৯'],
+  [5, 'no phone'],
+  [6, '٠٥٥٥١٢٣٤٥٦٧'],
+  [6, '05551234568'],
+  [7, '+٦٠١٢٣٤٥٦٧٨٩'],
+  [7, '٠٠٦٠١٢٣٤٥٦٧٨٩'],
+  [7, '60123456789'],
 ];
 
 /** A second implementation: \p{Nd} → digit value in JavaScript, then the digits, or libphonenumber-js's E.164 (MY). */
@@ -76,7 +84,9 @@ create table intl_leads (id bigint generated always as identity primary key, dev
       const added = await addConstraint(test.database, { key });
       expect(added.outcome).toBe('created');
       expect((await uniqueIndexesOf(test, 'intl_leads')).find((index) => index.name === added.name)?.valid).toBe(true);
-      await expect(test.query(`insert into intl_leads (device_id, phone, created_at) values (1, '05551234567', now())`)).rejects.toMatchObject({ code: '23505' });
+      await expect(test.query(`insert into intl_leads (device_id, phone, created_at) values (1, '05551234567', now())`)).rejects.toMatchObject({
+        code: '23505',
+      });
 
       const upsert = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: ['device_id', 'phone', 'created_at'] });
       expect(await runPrinted(test.database, upsert.sql, [1, '05551234567', '2026-02-01'])).toEqual([]);

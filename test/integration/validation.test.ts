@@ -32,7 +32,12 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('catalog checks on $label
   });
   afterAll(async () => test?.close());
 
-  async function options(database: Database, table: string, overrides: Partial<CleanOptions> = {}, createdColumn: string | null = 'created_at'): Promise<CleanOptions> {
+  async function options(
+    database: Database,
+    table: string,
+    overrides: Partial<CleanOptions> = {},
+    createdColumn: string | null = 'created_at',
+  ): Promise<CleanOptions> {
     const leadTable = await loadLeadTable(database.db, { table, idColumn: 'id', createdColumn }, 'clean');
     const [key] = resolveKeys(leadTable, ['device-phone'], plain).keys;
     return { ...resolveCleanOptions(key!, { mergeRule: [] }), ...overrides };
@@ -50,7 +55,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('catalog checks on $label
     const [oracle] = await test.query<{ id: string }>(`select max(id) as id from ${archiveSchema}.lead_dedupe_runs`);
     expect(Number(oracle!.id)).toBe(11);
     expect(newest!.id).toBe(11);
-    expect((await listRuns(test.database, { archiveSchema, table: 'run_order.leads', limit: 20 })).map((r) => r.id)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect((await listRuns(test.database, { archiveSchema, table: 'run_order.leads', limit: 20 })).map((r) => r.id)).toEqual([
+      11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+    ]);
   });
 
   it('clean and restore refuse an id column without a unique index on exactly it (exit 2), before anything changes', async () => {
@@ -99,8 +106,13 @@ insert into merge_unique values (1, 1, '60123', null, '2026-01-01'), (2, 1, '601
     const before = await checksum('merge_unique');
     // merge fills the keeper's email from the loser while the loser still holds it: the same violation on every attempt
     const started = performance.now();
-    const error = await applyClean(test.database, await options(test.database, 'merge_unique', { mode: 'merge', retries: 3, archiveSchema: 'retry_archive' })).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/^clean run 1: database error 23505 in batch 1 of 1 failed: duplicate key value violates unique constraint "merge_unique_email_key"/);
+    const error = await applyClean(
+      test.database,
+      await options(test.database, 'merge_unique', { mode: 'merge', retries: 3, archiveSchema: 'retry_archive' }),
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      /^clean run 1: database error 23505 in batch 1 of 1 failed: duplicate key value violates unique constraint "merge_unique_email_key"/,
+    );
     expect(performance.now() - started).toBeLessThan(3500); // three retries would have waited 0.5 + 1 + 2 s
     expect(await checksum('merge_unique')).toBe(before);
     expect(await test.query(`select status, rows_removed::int as removed from retry_archive.lead_dedupe_runs`)).toEqual([{ status: 'failed', removed: 0 }]);
@@ -111,7 +123,9 @@ insert into merge_unique values (1, 1, '60123', null, '2026-01-01'), (2, 1, '601
 insert into no_created select g, 1, '60123', now() - g * interval '1 day', 'x' || g from generate_series(1, 5) g;
 `);
     await expect(loadLeadTable(test.database.db, { table: 'no_created', idColumn: 'id', createdColumn: 'inserted_a' })).rejects.toThrow(
-      new CatalogError('created column "inserted_a" not found in public.no_created (did you mean "inserted_at"?); columns: id, device_id, phone, inserted_at, label'),
+      new CatalogError(
+        'created column "inserted_a" not found in public.no_created (did you mean "inserted_at"?); columns: id, device_id, phone, inserted_at, label',
+      ),
     );
     await expect(loadLeadTable(test.database.db, { table: 'no_created', idColumn: 'id', createdColumn: 'label' })).rejects.toThrow(
       new UsageError('created column "label" of public.no_created is text; it must be a date/time column (timestamp, timestamptz or date)'),
@@ -175,7 +189,10 @@ insert into no_created select g, 1, '60123', now() - g * interval '1 day', 'x' |
     await expect(loadLeadTable(test.database.db, { table: 'crm.v2.leads', idColumn: 'id', createdColumn: null })).rejects.toThrow(
       /^table "crm\.v2\.leads" not found: a name holding a dot needs double quotes, e\.g\. --table '"crm\.v2"\.leads'; tables here: .*"crm\.v2"\.leads/,
     );
-    expect((await loadLeadTable(test.database.db, { table: '"crm.v2".LEADS', idColumn: 'id', createdColumn: null })).info).toMatchObject({ schema: 'crm.v2', name: 'leads' });
+    expect((await loadLeadTable(test.database.db, { table: '"crm.v2".LEADS', idColumn: 'id', createdColumn: null })).info).toMatchObject({
+      schema: 'crm.v2',
+      name: 'leads',
+    });
   });
 
   it('an archive written by the previous version (no schema/table columns) still lists, restores and is upgraded by the next clean', async () => {
@@ -221,7 +238,9 @@ create table target_checks.base (id int primary key, device_id int, phone text, 
 create view target_checks.v_leads as select * from target_checks.base;
 create materialized view target_checks.mv_leads as select * from target_checks.base;
 `);
-    const [toast] = await test.query<{ name: string }>(`select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'pg_toast' and c.relkind = 't' limit 1`);
+    const [toast] = await test.query<{ name: string }>(
+      `select n.nspname || '.' || c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'pg_toast' and c.relkind = 't' limit 1`,
+    );
     await applyClean(test.database, await options(test.database, 'target_checks.base', { archiveSchema: 'lead_dedupe' }));
     const load = (table: string, command = 'clean') => loadLeadTable(test.database.db, { table, idColumn: 'id', createdColumn: null }, command);
     for (const [table, schema] of [
@@ -235,7 +254,7 @@ create materialized view target_checks.mv_leads as select * from target_checks.b
       expect((error as Error).message).toMatch(new RegExp(`^clean refuses .* in ${schema}, a system schema; it works on user tables only$`));
     }
     await expect(load('lead_dedupe.lead_dedupe_runs')).rejects.toThrow(
-      new UsageError('clean refuses lead_dedupe.lead_dedupe_runs: it is in lead_dedupe, lead-dedupe\'s own archive schema'),
+      new UsageError("clean refuses lead_dedupe.lead_dedupe_runs: it is in lead_dedupe, lead-dedupe's own archive schema"),
     );
     await expect(load('target_checks.v_leads')).rejects.toThrow(new CatalogError('target_checks.v_leads is a view (clean needs a table)'));
     await expect(load('target_checks.v_leads', 'scan')).rejects.toThrow(new CatalogError('target_checks.v_leads is a view (scan needs a table)'));

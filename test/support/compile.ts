@@ -28,7 +28,9 @@ export function fakeKey(table: LeadTable, columns: (string | Partial<ResolvedKey
   return {
     name: 'test-key',
     table,
-    columns: columns.map((c) => (typeof c === 'string' ? { logical: c, column: c, normalize: null } : { logical: c.column!, column: c.column!, normalize: null, ...c })),
+    columns: columns.map((c) =>
+      typeof c === 'string' ? { logical: c, column: c, normalize: null } : { logical: c.column!, column: c.column!, normalize: null, ...c },
+    ),
     nullsEqual: false,
     callingCode: null,
     defaultCountry: null,

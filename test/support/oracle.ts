@@ -46,7 +46,11 @@ export async function e164Oracle(
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const sizes = [...counts.values()].filter((n) => n > 1);
-  return figures(sizes.length, sizes.reduce((a, b) => a + b, 0), Math.max(0, ...sizes));
+  return figures(
+    sizes.length,
+    sizes.reduce((a, b) => a + b, 0),
+    Math.max(0, ...sizes),
+  );
 }
 
 function figures(groups: number, rowsInGroups: number, largestGroup: number): OracleFigures {

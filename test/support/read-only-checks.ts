@@ -27,9 +27,12 @@ export async function prepareReadOnlyFixture(url: string): Promise<void> {
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
   }
   // The application changes a column the merge filled on one keeper: restore must leave it (a conflict, listed).
-  const changed = await query(url, `update leads t set name = 'Changed by the app'
+  const changed = await query(
+    url,
+    `update leads t set name = 'Changed by the app'
     from (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1 and 'name' = any(merged_columns) order by row_id limit 1) as k
-    where t.id::text = k.row_id returning t.id`);
+    where t.id::text = k.row_id returning t.id`,
+  );
   expect(changed).toHaveLength(1);
 }
 
@@ -45,12 +48,15 @@ async function query<R>(url: string, text: string): Promise<R[]> {
 
 /** Everything a writing command could change: table contents, archive, indexes. */
 async function fingerprint(url: string): Promise<string> {
-  const [row] = await query<{ f: string }>(url, `select concat_ws('|',
+  const [row] = await query<{ f: string }>(
+    url,
+    `select concat_ws('|',
       (select md5(string_agg(t::text, ',' order by id)) from leads t),
       (select md5(string_agg(t::text, ',' order by id)) from lead_activities t),
       (select string_agg(id || ':' || status, ',' order by id) from lead_dedupe.lead_dedupe_runs),
       (select count(*) from pg_index),
-      (select count(*) from pg_class)) as f`);
+      (select count(*) from pg_class)) as f`,
+  );
   return row!.f;
 }
 
@@ -59,12 +65,15 @@ const cli = (url: string, ...args: string[]) => runCli([...args, '--database', u
 export async function expectReadCommandsWork(url: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-ro-'));
   try {
-    const [groups] = await query<{ groups: string; surplus: string; rows: string; moved: string }>(url, `
+    const [groups] = await query<{ groups: string; surplus: string; rows: string; moved: string }>(
+      url,
+      `
       select count(*) as groups, coalesce(sum(n - 1), 0) as surplus, coalesce(sum(n), 0) as rows,
              (select count(*) from lead_activities where lead_id in (
                 select id from (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
                                 from leads where device_id is not null and phone is not null) x where rn > 1)) as moved
-      from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`);
+      from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`,
+    );
     expect(Number(groups!.groups)).toBeGreaterThan(0);
 
     const scanned = await cli(url, 'scan', '--key', 'device-phone', '--format', 'json', '--details', join(dir, 'details.csv'));
@@ -81,7 +90,9 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
 
     const status = await cli(url, 'constraint', 'status', '--key', 'user_id,id', '--key', 'device-phone', '--format', 'json');
     expect(status.code, status.stderr).toBe(0);
-    const constraints = (await query<{ conname: string }>(url, `select conname from pg_constraint where conrelid = 'leads'::regclass and contype = 'u'`)).map((r) => r.conname);
+    const constraints = (await query<{ conname: string }>(url, `select conname from pg_constraint where conrelid = 'leads'::regclass and contype = 'u'`)).map(
+      (r) => r.conname,
+    );
     expect(constraints).toEqual([FIXTURE_CONSTRAINT]);
     expect((JSON.parse(status.stdout).keys as { protectedBy: string[] }[]).map((k) => k.protectedBy)).toEqual([constraints, []]);
 
@@ -106,14 +117,19 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
       moved: Number(groups!.moved),
     });
 
-    const [archived] = await query<{ removed: string; keepers: string; moved_back: string }>(url, `
+    const [archived] = await query<{ removed: string; keepers: string; moved_back: string }>(
+      url,
+      `
       select (select count(*) from lead_dedupe.lead_dedupe_removed where run_id = 1) as removed,
              (select count(*) from leads where id::text in (select row_id from lead_dedupe.lead_dedupe_keepers where run_id = 1)) as keepers,
              (select count(*) from lead_activities c join lead_dedupe.lead_dedupe_moved m
-                on m.run_id = 1 and jsonb_build_array(c.id) = m.child_pk and to_jsonb(c.lead_id) = m.new_value) as moved_back`);
+                on m.run_id = 1 and jsonb_build_array(c.id) = m.child_pk and to_jsonb(c.lead_id) = m.new_value) as moved_back`,
+    );
     // Hand-written: a merged column is a conflict when it no longer holds what the merge wrote (compared as jsonb);
     // a keeper is restored when at least one of its merged columns is not.
-    const [conflicts] = await query<{ total: string; keepers: string; sample: string }>(url, `
+    const [conflicts] = await query<{ total: string; keepers: string; sample: string }>(
+      url,
+      `
       with c as (select k.row_id, m.name, (to_jsonb(t) -> m.name) is distinct from (k.merged_data -> m.name) as conflict
                  from lead_dedupe.lead_dedupe_keepers k cross join unnest(k.merged_columns) as m(name)
                  join leads t on t.id::text = k.row_id
@@ -121,7 +137,8 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
       select count(*) filter (where conflict) as total,
              (select count(*) from (select row_id from c group by row_id having bool_or(not conflict)) x) as keepers,
              string_agg(row_id || '.' || name, ',') filter (where conflict) as sample
-      from c`);
+      from c`,
+    );
     const restore = await cli(url, 'restore', '1', '--format', 'json');
     expect(restore.code, restore.stderr).toBe(0);
     const rehearsal = JSON.parse(restore.stdout);
@@ -145,7 +162,10 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
     expect(rehearsal.keeperConflicts.sample[0].current).toBe('Changed by the app');
     // --force counts every archived keeper still in the table
     const forced = JSON.parse((await cli(url, 'restore', '1', '--force', '--format', 'json')).stdout);
-    expect({ keepers: forced.keepersRestored, overwritten: forced.keeperConflicts.overwritten }).toEqual({ keepers: Number(archived!.keepers), overwritten: true });
+    expect({ keepers: forced.keepersRestored, overwritten: forced.keeperConflicts.overwritten }).toEqual({
+      keepers: Number(archived!.keepers),
+      overwritten: true,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

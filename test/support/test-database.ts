@@ -72,7 +72,10 @@ async function openOn(target: DatabaseTarget, url: string | null, dropAfter: () 
       return result.rows;
     },
     async exec(script: string) {
-      for (const statement of script.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) {
+      for (const statement of script
+        .split(/;\s*\n/)
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         await sql.raw(statement.replace(/;$/, '')).execute(database.db);
       }
     },

@@ -65,6 +65,8 @@ describe('atomic output files', () => {
     const path = join(folder, 'r.json');
     await checkOutputPaths({ '--output': path }, false);
     rmSync(folder, { recursive: true });
-    await expect(writeFileAtomically(path, 'x', '--output')).rejects.toThrow(new FileWriteError(`cannot write --output ${path}: folder ${folder} does not exist`));
+    await expect(writeFileAtomically(path, 'x', '--output')).rejects.toThrow(
+      new FileWriteError(`cannot write --output ${path}: folder ${folder} does not exist`),
+    );
   });
 });

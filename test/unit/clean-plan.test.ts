@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { ChildReference } from '../../src/core/clean/clean-types.js';
-import { childConflictStatements, childRowsToMoveQuery, chooseChunkKeepersStatement, deleteVictimsStatement, keeperOrder, lockBatchStatement, repointStatement, stageStatements } from '../../src/sql/clean-plan.js';
+import {
+  childConflictStatements,
+  childRowsToMoveQuery,
+  chooseChunkKeepersStatement,
+  deleteVictimsStatement,
+  keeperOrder,
+  lockBatchStatement,
+  repointStatement,
+  stageStatements,
+} from '../../src/sql/clean-plan.js';
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
@@ -46,8 +55,14 @@ having count(*) > 1) as dg
                   order by "ld_k1", "ld_k2"
                   limit 50) as g) as b
       join "public"."leads" as l on "l"."device_id" = "b"."ld_k1" and "l"."phone" = "b"."ld_k2") as x`);
-    expect([index, rowIndex, analyze]).toEqual(['create index on "pg_temp"."ld_stage" (batch_no)', 'create index on "pg_temp"."ld_stage" (row_id)', 'analyze "pg_temp"."ld_stage"']);
-    expect(keepers).toBe('create temporary table ld_chunk_keepers as select row_id as keeper_id, group_no, 0::int4 as first_batch from "pg_temp"."ld_stage" limit 0');
+    expect([index, rowIndex, analyze]).toEqual([
+      'create index on "pg_temp"."ld_stage" (batch_no)',
+      'create index on "pg_temp"."ld_stage" (row_id)',
+      'analyze "pg_temp"."ld_stage"',
+    ]);
+    expect(keepers).toBe(
+      'create temporary table ld_chunk_keepers as select row_id as keeper_id, group_no, 0::int4 as first_batch from "pg_temp"."ld_stage" limit 0',
+    );
   });
 
   it('locks a batch in id order with the keeper its large group already has, and re-reads its key, group id, created time and filled columns', () => {
@@ -118,7 +133,15 @@ where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
   });
 
   it('re-points a self-reference without moving removed rows or making a keeper its own parent, and counts the same rows in the dry run', () => {
-    const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: false, uniqueIndexes: [] };
+    const parent: ChildReference = {
+      ...notes,
+      table: 'leads',
+      column: 'parent_id',
+      constraint: 'leads_parent_fk',
+      self: true,
+      notNull: false,
+      uniqueIndexes: [],
+    };
     expect(compileSql(repointStatement(parent, 'id')).sql).toBe(`update "public"."leads" as c
 set "parent_id" = case when "c"."id" = m.keeper_id then null else m.keeper_id end
 from "pg_temp"."ld_members" as m
@@ -205,7 +228,9 @@ order by p."id"`,
   });
 
   it('moves a child row back only while it still points at the keeper', () => {
-    expect(compileSql(moveBackStatement('lead_dedupe', { child_schema: 'public', child_table: 'notes', column_name: 'lead_id', pk_columns: ['id'] }, 7))).toEqual({
+    expect(
+      compileSql(moveBackStatement('lead_dedupe', { child_schema: 'public', child_table: 'notes', column_name: 'lead_id', pk_columns: ['id'] }, 7)),
+    ).toEqual({
       sql: `update "public"."notes" as c
 set "lead_id" = p."lead_id"
 from "lead_dedupe"."lead_dedupe_moved" as m
@@ -254,7 +279,7 @@ where exists (select 1
 });
 
 describe('clean settings', () => {
-  it('reads clean\'s flags (config values arrive as flags) and the config\'s mergeRules map, flags winning', () => {
+  it("reads clean's flags (config values arrive as flags) and the config's mergeRules map, flags winning", () => {
     const flags = { mergeRule: ['email=keeper'], batchSize: '25', batchRows: '4000', keep: 'newest', pause: '1.5s', lockTimeout: '2s', archiveSchema: 'audit' };
     expect(resolveCleanSettings(flags, { email: 'oldest', name: 'longest' })).toEqual({
       keep: 'newest',
@@ -274,7 +299,9 @@ describe('clean settings', () => {
 
   it('rejects bad values with one line naming where they came from', () => {
     const fromConfig = (flag: string) => (flag === '--batch-size' ? 'config "commands.clean.batchSize"' : flag);
-    expect(() => resolveCleanSettings({ batchSize: 'lots' }, undefined, fromConfig)).toThrow('config "commands.clean.batchSize" takes a whole number from 1 to 2147483647; got "lots"');
+    expect(() => resolveCleanSettings({ batchSize: 'lots' }, undefined, fromConfig)).toThrow(
+      'config "commands.clean.batchSize" takes a whole number from 1 to 2147483647; got "lots"',
+    );
     expect(() => resolveCleanSettings({}, { email: 'best' })).toThrow('config "commands.clean.mergeRules.email" takes <column>=newest|oldest|keeper|longest');
     expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
     expect(() => resolveCleanSettings({ mergeRule: [], batchRows: '1' })).toThrow('--batch-rows takes a whole number from 2 to 2147483647; got "1"');
@@ -290,7 +317,11 @@ describe('the dry run as one read-only SELECT', () => {
   ).sql;
 
   it('chains the --execute statements as CTEs: no temp table, no DDL, no row lock (a hot standby runs it)', () => {
-    expect(text.startsWith('with "ld_stage" as materialized (select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no')).toBe(true);
+    expect(
+      text.startsWith(
+        'with "ld_stage" as materialized (select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no',
+      ),
+    ).toBe(true);
     expect(text).toContain('/ (10000 + 1 - max(case when g.n > 5000 then 0 else g.n end) over ()) as row_window');
     expect(text).toContain('(g.group_no - 1) / 10 as group_window');
     expect(text).not.toMatch(/\b(create|analyze|insert|update|delete|lock)\b|pg_temp/i);
@@ -298,7 +329,9 @@ describe('the dry run as one read-only SELECT', () => {
   });
 
   it('skips a group for the first child unique index it would break, as the batch does', () => {
-    expect(text).toContain(`"ld_skipped" as materialized (select distinct on (group_id) group_id, reason from (select 0 as ld_order, s.group_id, s.reason from (select distinct x.group_id, $1::text
+    expect(
+      text,
+    ).toContain(`"ld_skipped" as materialized (select distinct on (group_id) group_id, reason from (select 0 as ld_order, s.group_id, s.reason from (select distinct x.group_id, $1::text
 from (select m.group_id
       from "public"."notes" as c
       join "ld_ranked" as m on "c"."lead_id" = m.row_id`);
@@ -311,7 +344,15 @@ from (select m.group_id
   });
 
   it('skips for a NOT NULL self-reference after the child unique indexes, and counts self-reference moves batch-aware', () => {
-    const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: true, uniqueIndexes: [] };
+    const parent: ChildReference = {
+      ...notes,
+      table: 'leads',
+      column: 'parent_id',
+      constraint: 'leads_parent_fk',
+      self: true,
+      notNull: true,
+      uniqueIndexes: [],
+    };
     const withParent = compileSql(
       cleanDryRunQuery({ key, keep: 'oldest', batchSize: 10, batchRows: 100, maxGroups: null, references: [notes, parent], mergeColumns: [], sampleGroups: 5 }),
     ).sql;
@@ -320,7 +361,9 @@ from (select m.group_id
       from "public"."leads" as c
       join "ld_ranked" as m on "c"."parent_id" = m.row_id
       where m.rank_in_group > 1 and "c"."id" = m.keeper_id) as x) as s(group_id, reason)`);
-    expect(withParent).toContain('and not exists (select 1 from "ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)');
+    expect(withParent).toContain(
+      'and not exists (select 1 from "ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)',
+    );
     expect(withParent).not.toMatch(/\b(create|analyze|insert|update|delete|lock)\b|pg_temp/i);
   });
 });

@@ -70,9 +70,7 @@ describe('the other constraint statements', () => {
 
   it('sets the lock timeout for the transaction only, as a literal', () => {
     expect(compileSql(setLocalLockTimeoutStatement('5s'))).toEqual({ sql: "set local lock_timeout = '5s'", parameters: [] });
-    expect(compileSql(setLocalLockTimeoutStatement("1s'; drop table leads; --")).sql).toBe(
-      "set local lock_timeout = '1s''; drop table leads; --'",
-    );
+    expect(compileSql(setLocalLockTimeoutStatement("1s'; drop table leads; --")).sql).toBe("set local lock_timeout = '1s''; drop table leads; --'");
   });
 
   it('drops an index concurrently (or not) and a constraint', () => {
@@ -137,15 +135,31 @@ describe('cleanCommandFor', () => {
 
   it('repeats the connection words, and names the table the config file would otherwise change', () => {
     const context = { connection: ['-d', 'host=db1 dbname=crm', '--config', 'prod.json'], configured: ['--table', '--id-column'] };
-    expect(cleanCommandFor(devicePhone, context)).toBe("lead-dedupe clean -d 'host=db1 dbname=crm' --config prod.json --key device-phone --table public.leads --id-column id");
+    expect(cleanCommandFor(devicePhone, context)).toBe(
+      "lead-dedupe clean -d 'host=db1 dbname=crm' --config prod.json --key device-phone --table public.leads --id-column id",
+    );
   });
 });
 
 describe('the partitioned-table procedure', () => {
   it('makes the parent index ON ONLY, builds each partition CONCURRENTLY and attaches it', () => {
-    const parent = createPartitionIndexStatement(devicePhone, 'leads_device_id_phone_key', { schema: 'public', name: 'leads' }, { only: true, concurrently: false });
-    const leaf = createPartitionIndexStatement(devicePhone, 'leads_a_device_id_phone_key', { schema: 'public', name: 'leads_a' }, { only: false, concurrently: true });
-    expect([parent, leaf, attachPartitionIndexStatement('public', 'leads_device_id_phone_key', 'public', 'leads_a_device_id_phone_key')].map((q) => compileSql(q).sql)).toEqual([
+    const parent = createPartitionIndexStatement(
+      devicePhone,
+      'leads_device_id_phone_key',
+      { schema: 'public', name: 'leads' },
+      { only: true, concurrently: false },
+    );
+    const leaf = createPartitionIndexStatement(
+      devicePhone,
+      'leads_a_device_id_phone_key',
+      { schema: 'public', name: 'leads_a' },
+      { only: false, concurrently: true },
+    );
+    expect(
+      [parent, leaf, attachPartitionIndexStatement('public', 'leads_device_id_phone_key', 'public', 'leads_a_device_id_phone_key')].map(
+        (q) => compileSql(q).sql,
+      ),
+    ).toEqual([
       'create unique index "leads_device_id_phone_key" on only "public"."leads" ("device_id", "phone")',
       'create unique index concurrently "leads_a_device_id_phone_key" on "public"."leads_a" ("device_id", "phone")',
       'alter index "public"."leads_device_id_phone_key" attach partition "public"."leads_a_device_id_phone_key"',

@@ -7,16 +7,31 @@ import { UsageError } from '../../src/errors.js';
 describe('parseDatabaseTarget (libpq semantics)', () => {
   it('reads a keyword string, quoted values included', () => {
     expect(parseDatabaseTarget(`host=db.internal port=6543 dbname='my crm' user=app password='it\\'s'`, {})).toMatchObject({
-      kind: 'postgres', host: 'db.internal', port: 6543, database: 'my crm', user: 'app', password: "it's",
+      kind: 'postgres',
+      host: 'db.internal',
+      port: 6543,
+      database: 'my crm',
+      user: 'app',
+      password: "it's",
     });
   });
 
   it('fills what the string leaves out from the PG* variables, as libpq does', () => {
     const env = { PGUSER: 'ann', PGPASSWORD: 'pw', PGAPPNAME: 'nightly', PGOPTIONS: '-c work_mem=64MB', PGPORT: '6000' };
     expect(parseDatabaseTarget('postgres://db.internal/crm', env)).toMatchObject({
-      host: 'db.internal', port: 6000, database: 'crm', user: 'ann', password: 'pw', applicationName: 'nightly', options: '-c work_mem=64MB',
+      host: 'db.internal',
+      port: 6000,
+      database: 'crm',
+      user: 'ann',
+      password: 'pw',
+      applicationName: 'nightly',
+      options: '-c work_mem=64MB',
     });
-    expect(parseDatabaseTarget(undefined, { PGHOST: '10.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({ host: '10.0.0.5', port: 5432, database: 'crm' });
+    expect(parseDatabaseTarget(undefined, { PGHOST: '10.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({
+      host: '10.0.0.5',
+      port: 5432,
+      database: 'crm',
+    });
     // Without PGAPPNAME the pool names itself lead-dedupe; without a database name libpq uses the user's.
     expect(parseDatabaseTarget('host=h user=ann', {})).toMatchObject({ applicationName: null, database: 'ann', password: null });
   });

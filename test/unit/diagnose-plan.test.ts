@@ -36,13 +36,15 @@ describe('diagnoseQuery', () => {
   from members
   where ld_pos > 1
 )`);
-    expect(sql.startsWith(`with groups as materialized (
+    expect(
+      sql.startsWith(`with groups as materialized (
 select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
 from "public"."leads"
 where "device_id" is not null and "phone" is not null
 group by 1, 2
 having count(*) > 1
-)`)).toBe(true);
+)`),
+    ).toBe(true);
     expect(sql).toContain(
       `array[count(*) filter (where ld_gap_ms <= 100), count(*) filter (where ld_gap_ms > 100 and ld_gap_ms <= 1000), count(*) filter (where ld_gap_ms > 1000 and ld_gap_ms <= 10000), count(*) filter (where ld_gap_ms > 10000 and ld_gap_ms <= 60000), count(*) filter (where ld_gap_ms > 60000 and ld_gap_ms <= 600000), count(*) filter (where ld_gap_ms > 600000 and ld_gap_ms <= 3600000), count(*) filter (where ld_gap_ms > 3600000 and ld_gap_ms <= 86400000), count(*) filter (where ld_gap_ms > 86400000)]::int8[] as gaps`,
     );
@@ -65,9 +67,7 @@ having count(*) > 1
   it('groups NULLs together with NULLs equal and joins on the normalised key', () => {
     const normalised = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }], { nullsEqual: true });
     const { sql } = compileSql(diagnoseQuery({ ...plan, key: normalised }));
-    expect(sql).toContain(
-      `on jsonb_build_array("l"."device_id", ${digitsSql('"l"."phone"')}) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`,
-    );
+    expect(sql).toContain(`on jsonb_build_array("l"."device_id", ${digitsSql('"l"."phone"')}) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`);
   });
 
   it('quotes column names as identifiers', () => {
@@ -119,7 +119,9 @@ describe('diagnose settings and wording', () => {
   });
 
   it('rejects a race window larger than the retry window, --days 0 and junk', () => {
-    expect(() => resolveDiagnoseSettings({ raceWindow: '15m', retryWindow: '2s' })).toThrow(/--race-window \(900000 ms\) must not be larger than --retry-window \(2000 ms\)/);
+    expect(() => resolveDiagnoseSettings({ raceWindow: '15m', retryWindow: '2s' })).toThrow(
+      /--race-window \(900000 ms\) must not be larger than --retry-window \(2000 ms\)/,
+    );
     expect(() => resolveDiagnoseSettings({ days: '0' })).toThrow(/--days takes a whole number from 1 to 36500; got "0"/);
     expect(() => resolveDiagnoseSettings({ days: 'ten' })).toThrow(/--days takes a whole number/);
     expect(() => resolveDiagnoseSettings({ raceWindow: 'soon' })).toThrow(/--race-window takes a duration/);

@@ -51,8 +51,14 @@ describe('config file', () => {
   it('accepts every documented setting', () => {
     const config = validateConfig(
       {
-        database: 'postgres://h/db', table: 'crm.leads', idColumn: 'lead_id', createdColumn: 'inserted_at',
-        columns: { phone: 'phone_number' }, normalize: { phone: 'e164' }, defaultCountry: 'MY', nullsEqual: true,
+        database: 'postgres://h/db',
+        table: 'crm.leads',
+        idColumn: 'lead_id',
+        createdColumn: 'inserted_at',
+        columns: { phone: 'phone_number' },
+        normalize: { phone: 'e164' },
+        defaultCountry: 'MY',
+        nullsEqual: true,
         keys: { 'device-email': { columns: ['device_id', 'email'], normalize: { email: 'lower' } } },
         commands: { clean: { batchSize: 500 } },
       },

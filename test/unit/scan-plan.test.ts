@@ -28,12 +28,16 @@ having count(*) > 1`,
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'e164' }], { callingCode: '60' });
     const { sql, parameters } = compileSql(duplicateGroupsQuery(key));
     expect(parameters).toEqual([]);
-    expect(sql.startsWith(`select "ld_k1", "ld_k2", count(*) as n
-from (select "device_id" as "ld_k1", ${e164Sql('"phone"', '60')} as "ld_k2" from`)).toBe(true);
-    expect(sql.endsWith(`as "ld_k2" from "public"."leads" offset 0) as keyed
+    expect(
+      sql.startsWith(`select "ld_k1", "ld_k2", count(*) as n
+from (select "device_id" as "ld_k1", ${e164Sql('"phone"', '60')} as "ld_k2" from`),
+    ).toBe(true);
+    expect(
+      sql.endsWith(`as "ld_k2" from "public"."leads" offset 0) as keyed
 where "ld_k1" is not null and "ld_k2" is not null
 group by 1, 2
-having count(*) > 1`)).toBe(true);
+having count(*) > 1`),
+    ).toBe(true);
   });
 
   it('quotes names as identifiers, never as SQL', () => {

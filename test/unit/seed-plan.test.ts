@@ -27,9 +27,13 @@ describe('planSeed', () => {
     const plan = planSeed(5_000_000);
     expect(plan.largestGroup).toBe(39);
     expect(plan.groupSizes.reduce((sum, size) => sum + size - 1, 0)).toBe(403_450);
-    expect(renderSeed({ table: 'public.leads', childTable: 'public.lead_activities', rows: 5_000_000, activities: 0, plan, durationMs: 1 }, 'table', { width: 200, generatedAt: '', database: '' })).toContain(
-      '403,450 surplus rows, largest group 39',
-    );
+    expect(
+      renderSeed({ table: 'public.leads', childTable: 'public.lead_activities', rows: 5_000_000, activities: 0, plan, durationMs: 1 }, 'table', {
+        width: 200,
+        generatedAt: '',
+        database: '',
+      }),
+    ).toContain('403,450 surplus rows, largest group 39');
   });
 
   it('webhook-race has only race copies', () => {
@@ -48,11 +52,16 @@ describe('planSeed', () => {
 
 describe('histogram', () => {
   it('scales bars to the largest bucket and keeps empty buckets empty', () => {
-    expect(histogram([{ label: '2', value: 10 }, { label: '10-19', value: 5 }, { label: '20+', value: 0 }], 10)).toEqual([
-      '  2      ██████████ 10',
-      '  10-19  █████ 5',
-      '  20+    0',
-    ]);
+    expect(
+      histogram(
+        [
+          { label: '2', value: 10 },
+          { label: '10-19', value: 5 },
+          { label: '20+', value: 0 },
+        ],
+        10,
+      ),
+    ).toEqual(['  2      ██████████ 10', '  10-19  █████ 5', '  20+    0']);
   });
 });
 

@@ -31,7 +31,9 @@ describe('runs', () => {
   it('lists newest first by the numeric id, filtered by schema and name when the table is known', () => {
     const { sql, parameters } = compileSql(listRunsQuery('lead_dedupe', { schema: 'crm.v2', name: 'leads', qualified: 'crm.v2.leads' }, 20));
     expect(sql).toContain('from "lead_dedupe"."lead_dedupe_runs" as r');
-    expect(sql).toContain("where coalesce(to_jsonb(r) ->> 'table_schema' = $1 and to_jsonb(r) ->> 'table_relname' = $2,\n                      r.table_name = $3)");
+    expect(sql).toContain(
+      "where coalesce(to_jsonb(r) ->> 'table_schema' = $1 and to_jsonb(r) ->> 'table_relname' = $2,\n                      r.table_name = $3)",
+    );
     expect(sql).toMatch(/order by r\.id desc\n {4}limit \$4::int8$/);
     expect(parameters).toEqual(['crm.v2', 'leads', 'crm.v2.leads', 20]);
   });
@@ -65,12 +67,16 @@ describe('details export through COPY', () => {
 describe('index probes', () => {
   it('builds the key index on an empty temporary copy and reads its elements back', () => {
     expect(compileSql(probeTableStatement(table)).sql).toBe('create temporary table "lead_dedupe_probe" (like "Sales Data"."Leads") on commit drop');
-    expect(compileSql(probeIndexStatement('lead_dedupe_probe_1', key)).sql).toBe('create index "lead_dedupe_probe_1" on pg_temp."lead_dedupe_probe" ("device_id", "phone")');
+    expect(compileSql(probeIndexStatement('lead_dedupe_probe_1', key)).sql).toBe(
+      'create index "lead_dedupe_probe_1" on pg_temp."lead_dedupe_probe" ("device_id", "phone")',
+    );
     expect(compileSql(probeIndexElementsQuery()).sql).toContain("where i.indrelid = 'pg_temp.lead_dedupe_probe'::regclass");
   });
 
   it('asks the planner for the arbiter indexes, read-only', () => {
-    expect(compileSql(arbiterPlanQuery(key)).sql).toBe('explain (format json) insert into "Sales Data"."Leads" default values\non conflict ("device_id", "phone") do nothing');
+    expect(compileSql(arbiterPlanQuery(key)).sql).toBe(
+      'explain (format json) insert into "Sales Data"."Leads" default values\non conflict ("device_id", "phone") do nothing',
+    );
     expect(compileSql(quotedNamesQuery(['id', 'Phone']))).toEqual({
       sql: 'select array(select pg_catalog.quote_ident(n) from unnest($1::text[]) with ordinality as u(n, i) order by i) as quoted',
       parameters: [['id', 'Phone']],

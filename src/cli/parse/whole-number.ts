@@ -59,6 +59,6 @@ function wholeValue(value: unknown): number | null {
 
 /** The offending value as typed, cut short so the error stays one readable line. */
 export function shown(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }

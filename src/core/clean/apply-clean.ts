@@ -44,7 +44,9 @@ export async function applyClean(database: Database, options: CleanOptions, hook
       await markInterruptedStatement(options.archiveSchema, table.info).execute(connection);
       return await runBatches(database, connection, context, hooks);
     } finally {
-      await dropStageStatement().execute(connection).catch(() => undefined);
+      await dropStageStatement()
+        .execute(connection)
+        .catch(() => undefined);
       await releaseTableLock(connection, table).catch(() => undefined);
     }
   });

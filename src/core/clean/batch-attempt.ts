@@ -26,7 +26,10 @@ export async function attemptBatch(connection: Db, work: Db, run: RunState, batc
     } catch (error) {
       const done = run.totals.batchesDone;
       if (hooks.cancel?.aborted) {
-        run.stop('interrupted', `interrupted during batch ${batch + 1} of ${run.batches}, which was rolled back; ${done} batches are committed and archived, rerun to continue`);
+        run.stop(
+          'interrupted',
+          `interrupted during batch ${batch + 1} of ${run.batches}, which was rolled back; ${done} batches are committed and archived, rerun to continue`,
+        );
         return true;
       }
       if (!isRetryable(error, references)) throw error;

@@ -2,7 +2,16 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from '../../sql/clean-model.js';
 
-export { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type ChildReference, type CleanMode, type KeepPolicy, type MergeRule, type RunStatus } from '../../sql/clean-model.js';
+export {
+  CLEAN_MODES,
+  KEEP_POLICIES,
+  MERGE_RULES,
+  type ChildReference,
+  type CleanMode,
+  type KeepPolicy,
+  type MergeRule,
+  type RunStatus,
+} from '../../sql/clean-model.js';
 
 /** What `clean` does; checked against the catalog before any SQL runs. */
 export interface CleanOptions {
@@ -82,7 +91,6 @@ export interface CleanPlan {
   unindexedChildKeys: UnindexedChildKey[];
   durationMs: number;
 }
-
 
 export interface CleanHooks {
   /** The first SIGINT/SIGTERM: the run stops after the batch in flight and reports. */

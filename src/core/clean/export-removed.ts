@@ -21,7 +21,11 @@ export async function streamRemovedRows(
   table: LeadTable,
   write: (rows: Record<string, unknown>[]) => Promise<void>,
 ): Promise<number> {
-  const query = removedRowsQuery(archiveSchema, runId, table.info.columns.map((c) => c.name));
+  const query = removedRowsQuery(
+    archiveSchema,
+    runId,
+    table.info.columns.map((c) => c.name),
+  );
   let written = 0;
   await forEachBatch(database.db, query, 5000, async (rows) => {
     written += rows.length;

@@ -19,10 +19,14 @@ export async function loadChildReferences(database: Database, table: LeadTable):
   for (const row of rows) {
     const name = `${row.schema}.${row.table} (${row.constraint})`;
     if (row.child_columns.length !== 1 || row.parent_columns[0] !== table.idColumn || row.parent_columns.length !== 1) {
-      throw new CatalogError(`foreign key ${name} references (${row.parent_columns.join(', ')}); clean can only re-point single-column keys onto ${table.idColumn}`);
+      throw new CatalogError(
+        `foreign key ${name} references (${row.parent_columns.join(', ')}); clean can only re-point single-column keys onto ${table.idColumn}`,
+      );
     }
     if (row.primary_key === null || row.primary_key.length === 0) {
-      throw new CatalogError(`${row.schema}.${row.table} references the leads through ${row.constraint} but has no primary key; clean cannot archive its moved rows`);
+      throw new CatalogError(
+        `${row.schema}.${row.table} references the leads through ${row.constraint} but has no primary key; clean cannot archive its moved rows`,
+      );
     }
     references.push({
       constraint: row.constraint,

@@ -18,7 +18,9 @@ export function resolveMergeColumns(key: ResolvedKey, columns: ColumnInfo[], rul
       throw new UsageError(`--merge-rule names "${column}", which ${key.table.info.name} does not have; columns: ${columns.map((c) => c.name).join(', ')}`);
     }
     if (!eligible.some((c) => c.name === column)) {
-      const why = selfReferences.includes(column) ? `${column} references ${key.table.info.name} itself` : 'merge never changes the id, the created time, key columns, identity, generated or array columns';
+      const why = selfReferences.includes(column)
+        ? `${column} references ${key.table.info.name} itself`
+        : 'merge never changes the id, the created time, key columns, identity, generated or array columns';
       throw new UsageError(`--merge-rule ${column}: ${why}`);
     }
   }

@@ -29,7 +29,8 @@ export async function missingPrivileges(db: Db, needs: Needs): Promise<string[]>
   for (const reference of needs.references) {
     const oid = await relationOid(db, reference.schema, reference.table);
     for (const right of ['SELECT', 'UPDATE']) {
-      if (oid !== null && !(await hasTablePrivilege(db, oid, right))) problems.push(`${right} on ${reference.schema}.${reference.table} (its rows are re-pointed)`);
+      if (oid !== null && !(await hasTablePrivilege(db, oid, right)))
+        problems.push(`${right} on ${reference.schema}.${reference.table} (its rows are re-pointed)`);
     }
   }
   const row = await databaseRights(db, needs.archiveSchema);
@@ -49,7 +50,9 @@ export async function missingPrivileges(db: Db, needs: Needs): Promise<string[]>
       if (!(await hasTablePrivilege(db, oid, right))) problems.push(`${right} on ${needs.archiveSchema}.${archive}`);
     }
     if (archive === 'lead_dedupe_keepers' && !needs.restore && !(await hasColumnOrMayAddIt(db, oid, 'merged_data'))) {
-      problems.push(`ownership of ${needs.archiveSchema}.${archive}, to add its merged_data column (an archive from an older version; or add it as its owner: alter table … add column merged_data jsonb)`);
+      problems.push(
+        `ownership of ${needs.archiveSchema}.${archive}, to add its merged_data column (an archive from an older version; or add it as its owner: alter table … add column merged_data jsonb)`,
+      );
     }
   }
   return problems;

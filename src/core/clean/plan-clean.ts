@@ -27,7 +27,12 @@ export async function planClean(database: Database, options: CleanOptions): Prom
   const started = performance.now();
   const context = await loadCleanContext(database, options);
   const { key } = options;
-  const missing = await missingPrivileges(database.db, { table: key.table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
+  const missing = await missingPrivileges(database.db, {
+    table: key.table,
+    references: context.references,
+    archiveSchema: options.archiveSchema,
+    mode: options.mode,
+  });
   const row = (
     await cleanDryRunQuery({
       key,

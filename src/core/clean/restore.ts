@@ -32,7 +32,13 @@ import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-defaults.js';
 import { timeoutsStatement } from '../../sql/session-plan.js';
-import { keeperConflictsCountedQuery, keeperConflictsSampleCountedQuery, keepersToRestoreQuery, moveBackCountQuery, reinsertCountQuery } from '../../sql/restore-count-plan.js';
+import {
+  keeperConflictsCountedQuery,
+  keeperConflictsSampleCountedQuery,
+  keepersToRestoreQuery,
+  moveBackCountQuery,
+  reinsertCountQuery,
+} from '../../sql/restore-count-plan.js';
 import { abortable } from '../../db/abortable.js';
 
 export interface RestoreOptions {
@@ -95,7 +101,10 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
   const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL);
-  const info = run.schema === null || run.relation === null ? undefined : await resolveTableByName(database.db, run.schema, run.relation, { command: 'restore', archiveSchema });
+  const info =
+    run.schema === null || run.relation === null
+      ? undefined
+      : await resolveTableByName(database.db, run.schema, run.relation, { command: 'restore', archiveSchema });
   if (info === undefined) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
   const table = resolveLeadTable(info, run.idColumn, null);
   await requireUniqueIdColumn(database.db, table, 'restore');
@@ -106,7 +115,11 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   }
   const dryRun = options.execute ? null : database.features.readOnly === null ? 'rehearsed' : 'counted';
   return database.db.connection().execute(async (connection) => {
-    await timeoutsStatement(options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs, options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs, 'session').execute(connection);
+    await timeoutsStatement(
+      options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs,
+      options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs,
+      'session',
+    ).execute(connection);
     await acquireTableLock(connection, table, archiveSchema);
     try {
       const transaction = options.execute ? inTransaction : rehearse;
@@ -178,7 +191,9 @@ async function countRestore(connection: Db, table: LeadTable, columns: ColumnInf
   const reinsert = (await reinsertCountQuery(archiveSchema, table, runId).execute(connection)).rows[0];
   const present = toNumber(reinsert?.present);
   if (present > 0) {
-    throw new RestoreConflictError(`restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`);
+    throw new RestoreConflictError(
+      `restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`,
+    );
   }
   const restorable = restorableColumns(table, columns);
   const force = options.force ?? false;
@@ -204,7 +219,9 @@ async function countRestore(connection: Db, table: LeadTable, columns: ColumnInf
 async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: number): Promise<void> {
   const later = (await laterRunsQuery(archiveSchema, runId).execute(connection)).rows.map((row) => row.run_id);
   if (later.length > 0) {
-    throw new UsageError(`run(s) ${later.join(', ')} later removed rows that run ${runId} kept; restore ${later.length > 1 ? 'them' : 'it'} first (newest first)`);
+    throw new UsageError(
+      `run(s) ${later.join(', ')} later removed rows that run ${runId} kept; restore ${later.length > 1 ? 'them' : 'it'} first (newest first)`,
+    );
   }
 }
 
@@ -260,7 +277,10 @@ async function readRun(db: Db, schema: string, runId: number, commandLine: Comma
       limit 1) as m on to_jsonb(r) ->> 'table_schema' is null
     where r.id = ${runId}`.execute(db);
   const row = rows[0];
-  if (!row) throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`);
+  if (!row)
+    throw new UsageError(
+      `run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`,
+    );
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
   return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
 }
@@ -286,9 +306,13 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
   const onId = oneLine.startsWith(`Key (${restored.idColumn})=`);
   if (state !== '23505' || !constraint || onId) return new RestoreConflictError(what);
   const onTable: LeadTable =
-    schema && table && (schema !== restored.info.schema || table !== restored.info.name) ? { ...restored, info: { ...restored.info, schema, name: table } } : restored;
+    schema && table && (schema !== restored.info.schema || table !== restored.info.name)
+      ? { ...restored, info: { ...restored.info, schema, name: table } }
+      : restored;
   const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
-  return new RestoreConflictError(`${what}; to restore anyway: ${drop}, restore again, then lead-dedupe constraint add for its key once the duplicates are resolved`);
+  return new RestoreConflictError(
+    `${what}; to restore anyway: ${drop}, restore again, then lead-dedupe constraint add for its key once the duplicates are resolved`,
+  );
 }
 
 function affected(result: { numAffectedRows?: bigint }): number {

@@ -45,7 +45,14 @@ export async function recordRunStart(connection: Db, context: CleanContext): Pro
  * try again, and on a server try once more on another session (the batch's
  * row lock on the run record is gone with the rollback or the session).
  */
-export async function recordRunFinish(database: Database, connection: Db, schema: string, runId: number, status: RunStatus, message: string | null): Promise<void> {
+export async function recordRunFinish(
+  database: Database,
+  connection: Db,
+  schema: string,
+  runId: number,
+  status: RunStatus,
+  message: string | null,
+): Promise<void> {
   const statement = finishRunStatement(schema, runId, status, message);
   try {
     await statement.execute(connection);

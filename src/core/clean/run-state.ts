@@ -46,7 +46,13 @@ export class RunState {
   }
 
   progress(batch: number): CleanProgress {
-    return { batch, batches: this.batches, groupsDone: this.totals.groupsDone, rowsRemoved: this.totals.rowsRemoved, elapsedMs: performance.now() - this.started };
+    return {
+      batch,
+      batches: this.batches,
+      groupsDone: this.totals.groupsDone,
+      rowsRemoved: this.totals.rowsRemoved,
+      elapsedMs: performance.now() - this.started,
+    };
   }
 
   result(): CleanResult {

@@ -150,7 +150,9 @@ async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promi
     if (partitioned) {
       await runStep(database, {
         transaction: true,
-        statements: [setLocalLockTimeoutStatement(plan.lockTimeout), dropIndexStatement(schema, plan.name, { concurrently: false })].map((query) => planStatement(database, query)),
+        statements: [setLocalLockTimeoutStatement(plan.lockTimeout), dropIndexStatement(schema, plan.name, { concurrently: false })].map((query) =>
+          planStatement(database, query),
+        ),
       });
       await runStep(database, { transaction: false, statements: dropPartitionIndexStatements(database, plan.partitions) });
       return `the invalid index "${plan.name}" it left and the partition indexes built so far were dropped`;

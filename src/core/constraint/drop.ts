@@ -44,10 +44,12 @@ export async function planConstraintDrop(database: Database, options: Constraint
   if (!target) {
     const owner = await findNameOwner(database.db, table.info.schema, name, table.info.oid);
     const here = indexes.map((index) => index.name).join(', ') || '(none)';
-    if (owner !== null) throw new UsageError(`"${name}" is a ${owner.kind}, not a unique constraint or unique index on ${qualifiedName(table.info)}; unique ones here: ${here}`);
+    if (owner !== null)
+      throw new UsageError(`"${name}" is a ${owner.kind}, not a unique constraint or unique index on ${qualifiedName(table.info)}; unique ones here: ${here}`);
     throw new CatalogError(`no unique constraint or index "${name}" on ${qualifiedName(table.info)}; unique ones here: ${here}`);
   }
-  if (target.kind === 'primary key') throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
+  if (target.kind === 'primary key')
+    throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
   // A partitioned table's index cannot be dropped CONCURRENTLY (PostgreSQL refuses); it is dropped plainly there.
   const concurrently = database.features.driver === 'postgres' && (await partitionTree(database.db, table.info.oid)) === null;
   const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);

@@ -98,7 +98,22 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
   const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
   if (impliedBy !== null) {
-    return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover: false, resume, steps: [], dropSql: '', partitions: [], commandLine };
+    return {
+      table: qualifiedName(table),
+      key,
+      name,
+      kind,
+      concurrently,
+      lockTimeout,
+      existing,
+      impliedBy,
+      invalidLeftover: false,
+      resume,
+      steps: [],
+      dropSql: '',
+      partitions: [],
+      commandLine,
+    };
   }
 
   let invalidLeftover = false;
@@ -118,7 +133,10 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const partitions = partitioned && existing === null ? await planPartitionIndexes(database, key, tree) : [];
   // A partitioned index cannot be dropped CONCURRENTLY: a plain DROP, under lock_timeout, in a transaction.
   const dropParent = partitioned
-    ? { transaction: true, statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(dropIndexStatement(table.schema, name, { concurrently: false }))] }
+    ? {
+        transaction: true,
+        statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(dropIndexStatement(table.schema, name, { concurrently: false }))],
+      }
     : { transaction: false, statements: [compile(dropIndexStatement(table.schema, name, { concurrently }))] };
   const steps: PlannedStep[] = [];
   if (existing === null) {
@@ -126,7 +144,9 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     const leftovers = partitions.filter((partition) => partition.leftover);
     if (leftovers.length > 0) steps.push({ purpose: 'drop-invalid', transaction: false, statements: dropPartitionIndexStatements(database, leftovers) });
     if (!resume) {
-      const build = partitioned ? partitionedBuildStatements(database, key, name, tree, partitions) : [compile(createUniqueIndexStatement(key, name, { concurrently }))];
+      const build = partitioned
+        ? partitionedBuildStatements(database, key, name, tree, partitions)
+        : [compile(createUniqueIndexStatement(key, name, { concurrently }))];
       steps.push({ purpose: 'build', transaction: false, statements: build });
     }
     if (kind === 'constraint') {
@@ -138,7 +158,22 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     }
   }
   const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
-  return { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, invalidLeftover, resume, steps, dropSql, partitions, commandLine };
+  return {
+    table: qualifiedName(table),
+    key,
+    name,
+    kind,
+    concurrently,
+    lockTimeout,
+    existing,
+    impliedBy,
+    invalidLeftover,
+    resume,
+    steps,
+    dropSql,
+    partitions,
+    commandLine,
+  };
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

@@ -31,7 +31,10 @@ export function checkPartitionKey(key: ResolvedKey, tree: PartitionNode[]): void
       throw new UsageError(`partition ${node.schema}.${node.name} is a foreign table, which cannot hold an index; a unique index cannot cover the whole table`);
     }
     if (node.relkind !== 'p') continue;
-    const where = node.parentOid === null ? `${node.schema}.${node.name} is partitioned by ${node.keyDefinition}` : `its partition ${node.schema}.${node.name} is partitioned by ${node.keyDefinition}`;
+    const where =
+      node.parentOid === null
+        ? `${node.schema}.${node.name} is partitioned by ${node.keyDefinition}`
+        : `its partition ${node.schema}.${node.name} is partitioned by ${node.keyDefinition}`;
     if (node.keyColumns.some((column) => column === null)) {
       throw new UsageError(`${where}, an expression: PostgreSQL allows no unique index on a table partitioned by an expression`);
     }
@@ -54,7 +57,9 @@ export async function planPartitionIndexes(database: Database, key: ResolvedKey,
     const owner = await findNameOwner(database.db, node.schema, index, node.oid);
     const leftover = owner !== null && owner.kind === 'index' && owner.onTable === `${node.schema}.${node.name}` && owner.valid === false;
     if (owner !== null && !leftover) {
-      throw new UsageError(`the name "${index}" for the index on partition ${node.schema}.${node.name} already belongs to a ${owner.kind}${owner.onTable ? ` on ${owner.onTable}` : ''}; drop or rename it, or choose another --name`);
+      throw new UsageError(
+        `the name "${index}" for the index on partition ${node.schema}.${node.name} already belongs to a ${owner.kind}${owner.onTable ? ` on ${owner.onTable}` : ''}; drop or rename it, or choose another --name`,
+      );
     }
     indexes.push({ schema: node.schema, table: node.name, index, partitioned: node.relkind === 'p', leftover });
   }
@@ -67,7 +72,13 @@ export async function planPartitionIndexes(database: Database, key: ResolvedKey,
  * one, whose own partitions follow) attached to its parent's index as soon
  * as it is complete, so a sub-partition's index is valid before it is attached.
  */
-export function partitionedBuildStatements(database: Database, key: ResolvedKey, name: string, tree: PartitionNode[], indexes: PartitionIndex[]): PlannedStatement[] {
+export function partitionedBuildStatements(
+  database: Database,
+  key: ResolvedKey,
+  name: string,
+  tree: PartitionNode[],
+  indexes: PartitionIndex[],
+): PlannedStatement[] {
   const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
   const root = tree.find((node) => node.parentOid === null)!;
   const indexOf = (node: PartitionNode) => (node === root ? name : indexes.find((i) => i.schema === node.schema && i.table === node.name)!.index);

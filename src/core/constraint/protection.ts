@@ -24,9 +24,7 @@ export function enforcesKey(index: UniqueIndexInfo, elements: string[] | null, n
  * flags are left to check.
  */
 export function protectingIndexes(indexes: UniqueIndexInfo[], elements: string[] | null, nullsEqual: boolean): UniqueIndexInfo[] {
-  return indexes
-    .filter((index) => enforcesKey(index, elements, nullsEqual))
-    .sort((a, b) => Number(a.constraint === null) - Number(b.constraint === null));
+  return indexes.filter((index) => enforcesKey(index, elements, nullsEqual)).sort((a, b) => Number(a.constraint === null) - Number(b.constraint === null));
 }
 
 /**

@@ -52,7 +52,10 @@ export async function constraintStatus(database: Database, options: ConstraintSt
     })),
     elementLabels: Object.fromEntries(
       options.keys.flatMap((key, index) =>
-        key.columns.map((column, position) => [elements[index]![position]!, column.normalize === null ? column.column : `${column.normalize}(${column.column})`]),
+        key.columns.map((column, position) => [
+          elements[index]![position]!,
+          column.normalize === null ? column.column : `${column.normalize}(${column.column})`,
+        ]),
       ),
     ),
     skippedKeys: options.skippedKeys ?? [],

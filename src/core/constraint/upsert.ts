@@ -56,13 +56,12 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   let updateColumns: string[] = [];
   if (options.onDuplicate === 'update') {
     const fixed = new Set([...keyColumns, key.table.idColumn, ...(key.table.createdColumn === null ? [] : [key.table.createdColumn])]);
-    updateColumns = options.updateColumns
-      ? checkColumns(key, options.updateColumns, '--update-columns')
-      : insertColumns.filter((column) => !fixed.has(column));
+    updateColumns = options.updateColumns ? checkColumns(key, options.updateColumns, '--update-columns') : insertColumns.filter((column) => !fixed.has(column));
     const refused = updateColumns.filter((column) => keyColumns.includes(column) || column === key.table.idColumn);
     if (refused.length > 0) throw new UsageError(`--update-columns cannot change the key or the id: ${refused.join(', ')}`);
     const notInserted = updateColumns.filter((column) => !insertColumns.includes(column));
-    if (notInserted.length > 0) throw new UsageError(`--update-columns must be inserted too (excluded.<column> holds only inserted values): ${notInserted.join(', ')}`);
+    if (notInserted.length > 0)
+      throw new UsageError(`--update-columns must be inserted too (excluded.<column> holds only inserted values): ${notInserted.join(', ')}`);
     if (updateColumns.length === 0) throw new UsageError('nothing to update: every inserted column is part of the key; use --on-duplicate skip');
   }
 

@@ -35,7 +35,8 @@ export function formatWindow(ms: number): string {
  * only choose the wording, never hide a figure.
  */
 export function answerQuestions(report: Figures, key: ResolvedKey): { question: string; answer: string }[] {
-  const answers = report.surplus === 0 ? Array(4).fill(noDuplicates(report)) : [niches(report, key), devices(report, key), retries(report), concurrency(report)];
+  const answers =
+    report.surplus === 0 ? Array(4).fill(noDuplicates(report)) : [niches(report, key), devices(report, key), retries(report), concurrency(report)];
   return QUESTIONS.map((question, index) => ({ question, answer: answers[index] as string }));
 }
 
@@ -55,8 +56,10 @@ function niches(report: Figures, key: ResolvedKey): string {
     `carry another niche than the first copy of their group; ${count(niche.rowsDifferingOnlyHere)} differ in niche and nothing else.`;
   if (niche.rows === 0) return `${figures} The same phone never came with another niche: ${key.name} and ${key.name}-niche give the same result here.`;
   if (share < 0.2) {
-    return `${figures} Most copies repeat the first copy's niche: they are the same lead sent again, and enforcing ${key.name} merges them. ` +
-      `Only if a phone may be a separate lead per niche should niche join the key; then those ${count(niche.rows)} rows stay.`;
+    return (
+      `${figures} Most copies repeat the first copy's niche: they are the same lead sent again, and enforcing ${key.name} merges them. ` +
+      `Only if a phone may be a separate lead per niche should niche join the key; then those ${count(niche.rows)} rows stay.`
+    );
   }
   return `${figures} That share is large: if a phone may be a separate lead per niche, add niche to the key; enforcing ${key.name} would merge leads of different niches.`;
 }
@@ -79,14 +82,22 @@ function retries(report: Figures): string {
   const groups = report.groups;
   const filled = report.laterCopiesAddData.filter((c) => c.groups > 0).sort((a, b) => b.groups - a.groups);
   const differ = report.columnsThatDiffer.filter((c) => c.groups > 0).sort((a, b) => b.groups - a.groups);
-  const list = (items: { column: string; groups: number }[]) => items.slice(0, 3).map((c) => `${c.column} in ${count(c.groups)}`).join(', ');
+  const list = (items: { column: string; groups: number }[]) =>
+    items
+      .slice(0, 3)
+      .map((c) => `${c.column} in ${count(c.groups)}`)
+      .join(', ');
   if (report.groupsWithAddedData > 0) {
-    return `In ${count(report.groupsWithAddedData)} of ${count(groups)} groups (${percent(report.groupsWithAddedData, groups)}) a later copy fills a value the first copy lacked (${list(filled)}), ` +
-      `and in ${count(report.groupsThatDiffer)} groups a later copy differs in some column. Update on retry (INSERT … ON CONFLICT … DO UPDATE, filling the empty columns) keeps that data; skip would lose it.`;
+    return (
+      `In ${count(report.groupsWithAddedData)} of ${count(groups)} groups (${percent(report.groupsWithAddedData, groups)}) a later copy fills a value the first copy lacked (${list(filled)}), ` +
+      `and in ${count(report.groupsThatDiffer)} groups a later copy differs in some column. Update on retry (INSERT … ON CONFLICT … DO UPDATE, filling the empty columns) keeps that data; skip would lose it.`
+    );
   }
   if (report.groupsThatDiffer > 0) {
-    return `No later copy fills a value the first copy lacked, but in ${count(report.groupsThatDiffer)} of ${count(groups)} groups (${percent(report.groupsThatDiffer, groups)}) a later copy differs (${list(differ)}). ` +
-      `Skip keeps the first copy's values and loses no missing data; update only if the newest values should win.`;
+    return (
+      `No later copy fills a value the first copy lacked, but in ${count(report.groupsThatDiffer)} of ${count(groups)} groups (${percent(report.groupsThatDiffer, groups)}) a later copy differs (${list(differ)}). ` +
+      `Skip keeps the first copy's values and loses no missing data; update only if the newest values should win.`
+    );
   }
   return `In all ${count(groups)} groups the later copies are identical to the first: skip (INSERT … ON CONFLICT DO NOTHING) loses nothing.`;
 }
@@ -106,8 +117,10 @@ function concurrency(report: Figures): string {
         : ` None in the 7 days up to the newest lead; the latest duplicate was created at ${trend.lastDuplicateAt}.`;
   if (cause.race > 0) {
     const verdict = cause.race / surplus >= 0.5 ? 'concurrent webhook calls' : 'some webhook calls run concurrently';
-    return `${percent(cause.race, surplus)} of the ${count(surplus)} surplus rows (${count(cause.race)}) were created within ${race} of the previous copy: ${verdict}. ` +
-      `A unique constraint plus INSERT … ON CONFLICT is required; an application-level check cannot prevent this. ${rest}${still}`;
+    return (
+      `${percent(cause.race, surplus)} of the ${count(surplus)} surplus rows (${count(cause.race)}) were created within ${race} of the previous copy: ${verdict}. ` +
+      `A unique constraint plus INSERT … ON CONFLICT is required; an application-level check cannot prevent this. ${rest}${still}`
+    );
   }
   return `No duplicate was created within ${race} of the previous copy: no sign of concurrent calls. ${rest} An application-level check would catch these, but only a unique constraint guarantees it.${still}`;
 }

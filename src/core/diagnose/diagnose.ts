@@ -35,9 +35,7 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
   const table = key.table;
   const by = settings.by === null ? null : requireColumn(table.info, options.columnMap[settings.by] ?? settings.by, '--by column').name;
   const keyColumns = new Set(key.columns.map((c) => c.column));
-  const compared = table.info.columns
-    .map((c) => c.name)
-    .filter((name) => name !== table.idColumn && name !== table.createdColumn && !keyColumns.has(name));
+  const compared = table.info.columns.map((c) => c.name).filter((name) => name !== table.idColumn && name !== table.createdColumn && !keyColumns.has(name));
   const spread = phoneSpreadColumns(key, options.columnMap);
   const [row, timeline, phones] = await Promise.all([
     diagnoseQuery({ key, compared, by, raceWindowMs: settings.raceWindowMs, retryWindowMs: settings.retryWindowMs, interval: settings.interval })
@@ -46,7 +44,11 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
     timelineQuery(table, settings.interval, settings.days)
       .execute(database.db)
       .then((result) => result.rows[0]!),
-    spread === null ? null : phoneSpreadQuery(key, spread).execute(database.db).then((result) => toPhoneSpread(result.rows[0]!)),
+    spread === null
+      ? null
+      : phoneSpreadQuery(key, spread)
+          .execute(database.db)
+          .then((result) => toPhoneSpread(result.rows[0]!)),
   ]);
   const duplicatesPerBucket = new Map((row.trend ?? []).map(([start, n]) => [start, toNumber(n)]));
   const trend: Trend = {

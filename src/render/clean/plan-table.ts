@@ -3,7 +3,9 @@ import { formatCount, formatDuration, formatValue, plainTable } from '../shared/
 
 /** The dry run: what --execute would do, then a sample of groups with keeper and losers. */
 export function renderCleanPlanTable(plan: CleanPlanWithChecks, width: number): string {
-  const normalize = Object.entries(plan.normalize).map(([c, r]) => `${c}=${r}`).join(', ');
+  const normalize = Object.entries(plan.normalize)
+    .map(([c, r]) => `${c}=${r}`)
+    .join(', ');
   const lines = [
     `Dry run: clean ${plan.table} by ${plan.key} (${plan.columns.join(', ')}${normalize ? `; ${normalize}` : ''}; NULLs ${plan.nullsEqual ? 'equal' : 'distinct'}), keep ${plan.keep}, mode ${plan.mode} (planned in ${formatDuration(plan.durationMs)})`,
     '',

@@ -17,7 +17,10 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   summary.push(['groups skipped', formatCount(result.skippedGroups)]);
   summary.push(['batches', `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`]);
   if (result.batchesDone > 0) {
-    summary.push(['longest batch (row locks held)', `${formatDuration(result.longestBatchMs)}, at most ${formatCount(result.largestBatchRows)} rows locked in one batch`]);
+    summary.push([
+      'longest batch (row locks held)',
+      `${formatDuration(result.longestBatchMs)}, at most ${formatCount(result.largestBatchRows)} rows locked in one batch`,
+    ]);
   }
   lines.push(summary.toString());
   if (result.skipped.length > 0) {
@@ -26,8 +29,11 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   }
   if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
-  lines.push('', changed
+  lines.push(
+    '',
+    changed
       ? `Archived in ${result.archiveSchema}; undo with (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
-      : `Nothing to clean under ${result.key}; nothing to undo.`);
+      : `Nothing to clean under ${result.key}; nothing to undo.`,
+  );
   return `${lines.join('\n')}\n`;
 }

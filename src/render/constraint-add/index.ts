@@ -13,14 +13,12 @@ function renderText(result: ConstraintAddResult): string {
   if (result.droppedInvalid !== null) lines.push(`dropped the invalid index "${result.droppedInvalid}" left by an earlier failed or interrupted build`);
   switch (result.outcome) {
     case 'exists':
-      lines.push(
-        `already protected: ${indexText(result.existing!)} on ${result.table} enforces key ${keyText(result.key)}; nothing to do`,
-      );
+      lines.push(`already protected: ${indexText(result.existing!)} on ${result.table} enforces key ${keyText(result.key)}; nothing to do`);
       return `${lines.join('\n')}\n`;
     case 'implied':
       lines.push(
         `already protected: ${indexText(result.existing!)} on ${result.table} is on fewer columns than key ${keyText(result.key)} and rejects its duplicates already; ` +
-          'nothing built (--even-if-implied builds the key\'s own index, e.g. for an ON CONFLICT on exactly its columns)',
+          "nothing built (--even-if-implied builds the key's own index, e.g. for an ON CONFLICT on exactly its columns)",
       );
       return `${lines.join('\n')}\n`;
     case 'attached':
@@ -36,7 +34,9 @@ function renderText(result: ConstraintAddResult): string {
     lines.push(`  pre-flight: ${formatCount(result.preflight.groups)} duplicate groups in ${formatCount(result.preflight.rows)} rows (the count scan makes)`);
   }
   if (result.buildMs !== null) {
-    lines.push(`  index built ${result.concurrently ? 'with CREATE UNIQUE INDEX CONCURRENTLY (writes kept flowing)' : 'with a plain CREATE UNIQUE INDEX'} in ${formatDuration(result.buildMs)}`);
+    lines.push(
+      `  index built ${result.concurrently ? 'with CREATE UNIQUE INDEX CONCURRENTLY (writes kept flowing)' : 'with a plain CREATE UNIQUE INDEX'} in ${formatDuration(result.buildMs)}`,
+    );
   }
   if (result.driver === 'pglite') {
     lines.push('  embedded PGlite has a single connection, so CONCURRENTLY does not apply there: the plain build locked out writes while it ran');

@@ -35,7 +35,7 @@ function comment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
       if (plan.partitions.length > 0) {
         return [
           'The table is partitioned, and CREATE INDEX CONCURRENTLY refuses a partitioned table: the index is made on ONLY the parent',
-          '(invalid, empty), built CONCURRENTLY on each partition and attached; the parent\'s index turns valid with the last attach.',
+          "(invalid, empty), built CONCURRENTLY on each partition and attached; the parent's index turns valid with the last attach.",
           'Run the statements outside any transaction block. If one fails:',
           `${plan.dropSql}; then retry.`,
           'On a partitioned table the unique index is the protection: PostgreSQL cannot attach it as a table constraint.',
@@ -48,9 +48,7 @@ function comment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
         'Build the unique index without blocking writes. Run it outside any transaction block.',
         'If it fails (a duplicate written meanwhile, a cancel) it leaves an INVALID index behind:',
         `${plan.dropSql}; then retry.`,
-        ...(plan.kind === 'expression-index'
-          ? ['A normalised key cannot be a table constraint: this unique expression index is the final step.']
-          : []),
+        ...(plan.kind === 'expression-index' ? ['A normalised key cannot be a table constraint: this unique expression index is the final step.'] : []),
       ];
     case 'attach':
       return [

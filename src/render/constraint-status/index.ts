@@ -28,12 +28,7 @@ function renderText(status: ConstraintStatus, width: number): string {
   lines.push(status.indexes.length > 0 ? indexes.toString() : '(no unique constraints or indexes)', '');
   const keys = plainTable({ head: ['key', 'columns', 'NULLs', 'protected by'] }, width);
   for (const protection of status.keys) {
-    keys.push([
-      protection.key.name,
-      keyColumnsText(protection.key),
-      protection.key.nullsEqual ? 'equal' : 'distinct',
-      protectedText(protection),
-    ]);
+    keys.push([protection.key.name, keyColumnsText(protection.key), protection.key.nullsEqual ? 'equal' : 'distinct', protectedText(protection)]);
   }
   lines.push('Keys:', status.keys.length > 0 ? keys.toString() : '(no key to check on this table)');
   for (const skipped of status.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);

@@ -16,15 +16,26 @@ export function renderDiagnoseCsv(report: DiagnoseReport): string {
   ];
   for (const [index, label] of gapLabels(report.gaps).entries()) rows.push(['gaps', label, 'duplicates', report.gaps[index]!.duplicates]);
   rows.push(['gaps', 'unknown', 'duplicates', report.gapsUnknown]);
-  for (const cause of ['race', 'retry', 'resubmission', 'unknown', 'raceWindowMs', 'retryWindowMs'] as const) rows.push(['cause', cause, 'value', report.cause[cause]]);
+  for (const cause of ['race', 'retry', 'resubmission', 'unknown', 'raceWindowMs', 'retryWindowMs'] as const)
+    rows.push(['cause', cause, 'value', report.cause[cause]]);
   for (const point of report.trend.points) rows.push(['trend', point.start, 'leads', point.leads], ['trend', point.start, 'duplicates', point.duplicates]);
-  rows.push(['trend', 'lastDuplicateAt', 'value', report.trend.lastDuplicateAt], ['trend', 'last24h', 'duplicates', report.trend.last24h], ['trend', 'last7d', 'duplicates', report.trend.last7d]);
-  for (const c of report.columnsThatDiffer) rows.push(['columnsThatDiffer', c.column, 'groups', c.groups], ['columnsThatDiffer', c.column, 'rows', c.rows], ['columnsThatDiffer', c.column, 'rowsDifferingOnlyHere', c.rowsDifferingOnlyHere]);
+  rows.push(
+    ['trend', 'lastDuplicateAt', 'value', report.trend.lastDuplicateAt],
+    ['trend', 'last24h', 'duplicates', report.trend.last24h],
+    ['trend', 'last7d', 'duplicates', report.trend.last7d],
+  );
+  for (const c of report.columnsThatDiffer)
+    rows.push(
+      ['columnsThatDiffer', c.column, 'groups', c.groups],
+      ['columnsThatDiffer', c.column, 'rows', c.rows],
+      ['columnsThatDiffer', c.column, 'rowsDifferingOnlyHere', c.rowsDifferingOnlyHere],
+    );
   for (const c of report.laterCopiesAddData) rows.push(['laterCopiesAddData', c.column, 'groups', c.groups], ['laterCopiesAddData', c.column, 'rows', c.rows]);
   if (report.phones !== null) for (const [metric, value] of Object.entries(report.phones)) rows.push(['phones', 'phones', metric, value]);
   if (report.by !== undefined) {
     for (const v of [...report.by.values, ...(report.by.otherValues === null ? [] : [{ ...report.by.otherValues, value: '(other values)' }])]) {
-      for (const metric of ['surplus', 'race', 'retry', 'resubmission', 'unknown'] as const) rows.push([`by ${report.by.column}`, v.value ?? '', metric, v[metric]]);
+      for (const metric of ['surplus', 'race', 'retry', 'resubmission', 'unknown'] as const)
+        rows.push([`by ${report.by.column}`, v.value ?? '', metric, v[metric]]);
     }
   }
   for (const [index, a] of report.answers.entries()) rows.push(['answers', String(index + 1), a.question, a.answer]);

@@ -30,25 +30,52 @@ export function renderReportHtml(data: ReportData): string {
 <div class="scroll"><table><thead><tr><th>key</th><th>columns</th><th>duplicate groups</th><th>rows in groups</th><th>surplus rows</th><th>largest group</th><th>protected by</th></tr></thead><tbody>
 ${scan.keys.map((k) => {
   const protection = data.constraints.keys.find((p) => p.key.name === k.name);
-  return html`<tr><td>${k.name}</td><td>${k.columns.join(', ')}${Object.keys(k.normalize).length ? html` <small>(${Object.entries(k.normalize).map(([c, r]) => `${c}=${r}`).join(', ')})</small>` : ''}</td><td class="n">${formatCount(k.groups)}</td><td class="n">${formatCount(k.rowsInGroups)}</td><td class="n">${formatCount(k.surplus)}</td><td class="n">${formatCount(k.largestGroup)}</td><td>${protection === undefined || protection.protectedBy.length === 0 ? 'nothing' : protection.protectedBy.join(', ')}</td></tr>`;
+  return html`<tr><td>${k.name}</td><td>${k.columns.join(', ')}${
+    Object.keys(k.normalize).length
+      ? html` <small>(${Object.entries(k.normalize)
+          .map(([c, r]) => `${c}=${r}`)
+          .join(', ')})</small>`
+      : ''
+  }</td><td class="n">${formatCount(k.groups)}</td><td class="n">${formatCount(k.rowsInGroups)}</td><td class="n">${formatCount(k.surplus)}</td><td class="n">${formatCount(k.largestGroup)}</td><td>${protection === undefined || protection.protectedBy.length === 0 ? 'nothing' : protection.protectedBy.join(', ')}</td></tr>`;
 })}</tbody></table></div>
 ${scan.skippedKeys.map((s) => html`<p class="note">skipped ${s.name}: ${s.reason}</p>`)}
-${barChart('Surplus rows per key', scan.keys.map((k) => ({ label: k.name, value: k.surplus })))}
+${barChart(
+  'Surplus rows per key',
+  scan.keys.map((k) => ({ label: k.name, value: k.surplus })),
+)}
 </section>
 
-${key === undefined ? '' : html`<section id="sizes"><h2>Group sizes under ${key.name}</h2>${barChart(`Groups per size under ${key.name}`, key.sizes.map((s) => ({ label: `${s.size} rows`, value: s.groups })))}
+${
+  key === undefined
+    ? ''
+    : html`<section id="sizes"><h2>Group sizes under ${key.name}</h2>${barChart(
+        `Groups per size under ${key.name}`,
+        key.sizes.map((s) => ({ label: `${s.size} rows`, value: s.groups })),
+      )}
 <div class="scroll"><table><thead><tr>${key.columns.map((c) => html`<th>${c}</th>`)}<th>rows</th><th>first created</th><th>last created</th></tr></thead><tbody>
-${key.top.map((g) => html`<tr>${key.columns.map((c) => html`<td>${formatValue(g.key[c])}</td>`)}<td class="n">${formatCount(g.count)}</td><td>${g.firstCreated ?? '-'}</td><td>${g.lastCreated ?? '-'}</td></tr>`)}</tbody></table></div></section>`}
+${key.top.map((g) => html`<tr>${key.columns.map((c) => html`<td>${formatValue(g.key[c])}</td>`)}<td class="n">${formatCount(g.count)}</td><td>${g.firstCreated ?? '-'}</td><td>${g.lastCreated ?? '-'}</td></tr>`)}</tbody></table></div></section>`
+}
 
 <section id="timing"><h2>When copies arrive: time since the previous copy</h2>
 <p>${formatCount(d.surplus)} surplus rows in ${formatCount(d.groups)} groups. Race ≤ ${formatWindow(d.cause.raceWindowMs)}, retry ≤ ${formatWindow(d.cause.retryWindowMs)}, resubmission later.</p>
 ${barChart('Duplicates per gap to the previous copy', [...gapLabels(d.gaps).map((label, i) => ({ label, value: d.gaps[i]!.duplicates })), { label: 'unknown', value: d.gapsUnknown }], '#8e44ad')}
-${shareBar('Cause of the surplus rows', (['race', 'retry', 'resubmission', 'unknown'] as const).map((c) => ({ label: c, value: d.cause[c], color: CAUSE_COLORS[c] })))}
+${shareBar(
+  'Cause of the surplus rows',
+  (['race', 'retry', 'resubmission', 'unknown'] as const).map((c) => ({ label: c, value: d.cause[c], color: CAUSE_COLORS[c] })),
+)}
 <div class="scroll"><table><thead><tr><th>cause</th><th>surplus rows</th><th>share</th></tr></thead><tbody>
 ${(['race', 'retry', 'resubmission', 'unknown'] as const).map((c) => html`<tr><td>${c}</td><td class="n">${formatCount(d.cause[c])}</td><td class="n">${percent(d.cause[c], d.surplus)}</td></tr>`)}</tbody></table></div></section>
 
 <section id="trend"><h2>Is it still happening? Per ${d.trend.interval} (UTC), ${d.trend.days} days up to ${d.trend.newestCreatedAt ?? '-'}</h2>
-${d.trend.points.length === 0 ? html`<p class="note">No created times.</p>` : columnChart('Duplicates and leads created per ' + d.trend.interval, d.trend.points.map((p) => ({ label: p.start, bar: p.duplicates, line: p.leads })), { bar: 'duplicates', line: 'leads' })}
+${
+  d.trend.points.length === 0
+    ? html`<p class="note">No created times.</p>`
+    : columnChart(
+        'Duplicates and leads created per ' + d.trend.interval,
+        d.trend.points.map((p) => ({ label: p.start, bar: p.duplicates, line: p.leads })),
+        { bar: 'duplicates', line: 'leads' },
+      )
+}
 <p>Last duplicate ${d.trend.lastDuplicateAt ?? '-'}; <strong>${formatCount(d.trend.last24h)}</strong> in the last 24 hours, <strong>${formatCount(d.trend.last7d)}</strong> in the last 7 days.</p></section>
 
 <section id="columns"><h2>What later copies change</h2>
@@ -72,7 +99,10 @@ ${jsonScript('report-data', { scan: data.scan, diagnose: data.diagnosis })}
 
 function bySection(data: ReportData): SafeHtml {
   const by = data.diagnosis.by!;
-  const rows = [...by.values.map((v) => ({ ...v, label: formatValue(v.value) })), ...(by.otherValues === null ? [] : [{ ...by.otherValues, label: '(other values)' }])];
+  const rows = [
+    ...by.values.map((v) => ({ ...v, label: formatValue(v.value) })),
+    ...(by.otherValues === null ? [] : [{ ...by.otherValues, label: '(other values)' }]),
+  ];
   return html`<h3>Surplus by ${by.column}</h3><div class="scroll"><table><thead><tr><th>${by.column}</th><th>surplus</th><th>race</th><th>retry</th><th>resubmission</th><th>unknown</th></tr></thead><tbody>
 ${rows.map((r) => html`<tr><td>${r.label}</td>${[r.surplus, r.race, r.retry, r.resubmission, r.unknown].map((n) => html`<td class="n">${formatCount(n)}</td>`)}</tr>`)}</tbody></table></div>`;
 }

@@ -21,11 +21,13 @@ export function barChart(title: string, bars: Bar[], color = '#2f6db5'): SafeHtm
   const largest = Math.max(1, ...bars.map((b) => b.value));
   const area = WIDTH - labelWidth - valueWidth;
   const height = bars.length * row + 4;
-  return html`<svg class="chart" role="img" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet"><title>${title}</title>${bars.map((bar, i) => {
-    const width = bar.value === 0 ? 0 : Math.max(2, Math.round((bar.value / largest) * area));
-    const y = i * row + 2;
-    return html`<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${bar.label}</text><rect x="${labelWidth}" y="${y + 3}" width="${width}" height="${row - 8}" fill="${color}"/><text x="${labelWidth + width + 6}" y="${y + 16}">${formatCount(bar.value)}</text>`;
-  })}</svg>`;
+  return html`<svg class="chart" role="img" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet"><title>${title}</title>${bars.map(
+    (bar, i) => {
+      const width = bar.value === 0 ? 0 : Math.max(2, Math.round((bar.value / largest) * area));
+      const y = i * row + 2;
+      return html`<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${bar.label}</text><rect x="${labelWidth}" y="${y + 3}" width="${width}" height="${row - 8}" fill="${color}"/><text x="${labelWidth + width + 6}" y="${y + 16}">${formatCount(bar.value)}</text>`;
+    },
+  )}</svg>`;
 }
 
 export function shareBar(title: string, parts: (Bar & { color: string })[]): SafeHtml {

@@ -16,11 +16,17 @@ export function renderRestoreTable(result: RestoreResult, width: number): string
   const conflicts = result.keeperConflicts;
   if (conflicts.total > 0) {
     const label = conflicts.overwritten ? 'merged keeper columns overwritten (--force)' : 'merged keeper columns left alone (conflicts)';
-    summary.push([label, `${formatCount(conflicts.total)}${conflicts.unproven > 0 ? ` (${formatCount(conflicts.unproven)} from an archive that cannot prove them unchanged)` : ''}`]);
+    summary.push([
+      label,
+      `${formatCount(conflicts.total)}${conflicts.unproven > 0 ? ` (${formatCount(conflicts.unproven)} from an archive that cannot prove them unchanged)` : ''}`,
+    ]);
   }
   for (const child of result.childRows) {
     const changed = child.archived - child.movedBack;
-    summary.push([`child rows moved back: ${child.table}.${child.column}`, `${formatCount(child.movedBack)}${changed > 0 ? ` (${formatCount(changed)} changed or deleted since, left alone)` : ''}`]);
+    summary.push([
+      `child rows moved back: ${child.table}.${child.column}`,
+      `${formatCount(child.movedBack)}${changed > 0 ? ` (${formatCount(changed)} changed or deleted since, left alone)` : ''}`,
+    ]);
   }
   lines.push(summary.toString());
   if (conflicts.total > 0) lines.push('', ...conflictLines(result, width));
@@ -36,10 +42,16 @@ function conflictLines(result: RestoreResult, width: number): string[] {
   const table = plainTable({}, width);
   table.push(['keeper', 'column', 'value now', 'why']);
   for (const conflict of conflicts.sample) {
-    table.push([conflict.keeperId, conflict.column, conflict.current ?? 'NULL', conflict.unproven ? 'archive predates merged values' : 'changed since the clean']);
+    table.push([
+      conflict.keeperId,
+      conflict.column,
+      conflict.current ?? 'NULL',
+      conflict.unproven ? 'archive predates merged values' : 'changed since the clean',
+    ]);
   }
   const lines = [what, table.toString()];
-  if (conflicts.total > conflicts.sample.length) lines.push(`… and ${formatCount(conflicts.total - conflicts.sample.length)} more (--format json lists the first ${conflicts.sample.length})`);
+  if (conflicts.total > conflicts.sample.length)
+    lines.push(`… and ${formatCount(conflicts.total - conflicts.sample.length)} more (--format json lists the first ${conflicts.sample.length})`);
   if (!conflicts.overwritten) {
     lines.push(
       result.executed

@@ -3,9 +3,32 @@ import { formatCount, plainTable } from '../shared/format.js';
 
 export function renderRunsTable(runs: RunSummary[], width: number): string {
   if (runs.length === 0) return 'no clean runs recorded\n';
-  const table = plainTable({ head: ['run', 'status', 'started (UTC)', 'finished', 'table', 'key', 'keep', 'mode', 'groups', 'removed', 'merged', 'child rows moved', 'skipped', 'user@host'] }, width);
+  const table = plainTable(
+    {
+      head: [
+        'run',
+        'status',
+        'started (UTC)',
+        'finished',
+        'table',
+        'key',
+        'keep',
+        'mode',
+        'groups',
+        'removed',
+        'merged',
+        'child rows moved',
+        'skipped',
+        'user@host',
+      ],
+    },
+    width,
+  );
   for (const run of runs) {
-    const moved = Object.entries(run.childRowsMoved).map(([t, n]) => `${t}: ${formatCount(n)}`).join(', ') || '-';
+    const moved =
+      Object.entries(run.childRowsMoved)
+        .map(([t, n]) => `${t}: ${formatCount(n)}`)
+        .join(', ') || '-';
     table.push([
       String(run.id),
       run.status,

@@ -10,7 +10,9 @@ export function renderScanCsv(report: ScanReport): string {
       rows: report.rows,
       key: key.name,
       columns: key.columns.join(' '),
-      normalize: Object.entries(key.normalize).map(([c, r]) => `${c}=${r}`).join(' '),
+      normalize: Object.entries(key.normalize)
+        .map(([c, r]) => `${c}=${r}`)
+        .join(' '),
       nulls_equal: key.nullsEqual,
       groups: key.groups,
       rows_in_groups: key.rowsInGroups,

@@ -22,7 +22,13 @@ function summaryTable(keys: KeyReport[], width: number): string {
   const table = plainTable({ head: ['', ...keys.map((k) => k.name)] }, width);
   const row = (label: string, cell: (key: KeyReport) => string) => table.push([label, ...keys.map(cell)]);
   row('columns', (k) => k.columns.join(', '));
-  row('normalize', (k) => Object.entries(k.normalize).map(([c, r]) => `${c}=${r}`).join(', ') || '-');
+  row(
+    'normalize',
+    (k) =>
+      Object.entries(k.normalize)
+        .map(([c, r]) => `${c}=${r}`)
+        .join(', ') || '-',
+  );
   row('NULLs', (k) => (k.nullsEqual ? 'equal' : 'distinct'));
   row('duplicate groups', (k) => formatCount(k.groups));
   row('rows in groups', (k) => formatCount(k.rowsInGroups));

@@ -3,11 +3,15 @@ import { formatCount, formatDuration } from '../shared/format.js';
 import { renderAs, type RenderContext } from '../shared/render-as.js';
 
 export function renderSeed(result: SeedResult, format: 'table' | 'json', context: RenderContext): string {
-  return renderAs(format, {
-    table: () => renderTable(result),
-    // The group sizes run to thousands of numbers: JSON gives their count instead.
-    json: () => ({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }),
-  }, context);
+  return renderAs(
+    format,
+    {
+      table: () => renderTable(result),
+      // The group sizes run to thousands of numbers: JSON gives their count instead.
+      json: () => ({ ...result, plan: { ...result.plan, groupSizes: undefined, groups: result.plan.groupSizes.length } }),
+    },
+    context,
+  );
 }
 
 function renderTable(result: SeedResult): string {

@@ -25,7 +25,11 @@ export function renderTable(table: TableRows, width: number): string {
   const available = width - 3 * columns - 1;
   const widths = fitWidths(natural, available, table.head !== undefined && columns > 2 ? MIN_COLUMN : 1);
   if (widths === null) return verticalTables(table, width);
-  const box = new Table({ chars: COMPACT_ROWS, style: { head: [], border: [] }, ...(table.head ? { head: table.head.map((h, i) => wrapText(h, widths[i]!)) } : {}) });
+  const box = new Table({
+    chars: COMPACT_ROWS,
+    style: { head: [], border: [] },
+    ...(table.head ? { head: table.head.map((h, i) => wrapText(h, widths[i]!)) } : {}),
+  });
   for (const row of table.rows) box.push(row.map((cell, i) => wrapText(cell, widths[i]!)));
   return box.toString();
 }
@@ -58,7 +62,10 @@ function longestLine(text: string): number {
 
 /** Wraps at spaces to `width`; a longer word is broken across lines, so nothing is ever cut. */
 export function wrapText(text: string, width: number, indent = ''): string {
-  return text.split('\n').flatMap((line) => wrapLine(line, Math.max(1, width), indent)).join('\n');
+  return text
+    .split('\n')
+    .flatMap((line) => wrapLine(line, Math.max(1, width), indent))
+    .join('\n');
 }
 
 function wrapLine(line: string, width: number, indent: string): string[] {

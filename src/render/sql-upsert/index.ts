@@ -45,4 +45,3 @@ function renderSql(plan: UpsertPlan): string {
   lines.push(`${plan.sql};`, '');
   return lines.join('\n');
 }
-

@@ -15,7 +15,12 @@ import { TEMP } from '../clean-temp-tables.js';
  * an earlier batch (the batch_no each member carries from the stage), so
  * both count the same rows.
  */
-export function movedRowsCondition(reference: ChildReference, idColumn: string, allBatches: boolean, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+export function movedRowsCondition(
+  reference: ChildReference,
+  idColumn: string,
+  allBatches: boolean,
+  members: RawBuilder<unknown> = TEMP.members,
+): RawBuilder<unknown> {
   const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
   if (!reference.self) return moved;
   const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
@@ -24,7 +29,12 @@ export function movedRowsCondition(reference: ChildReference, idColumn: string, 
 }
 
 /** The moved rows of one child with their batch member: `from <child> as c join ld_members as m on …`. */
-export function movedRowsFrom(reference: ChildReference, idColumn: string, allBatches: boolean, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+export function movedRowsFrom(
+  reference: ChildReference,
+  idColumn: string,
+  allBatches: boolean,
+  members: RawBuilder<unknown> = TEMP.members,
+): RawBuilder<unknown> {
   return sql`from ${sql.id(reference.schema, reference.table)} as c
 join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members)}`;
 }
@@ -47,7 +57,11 @@ where ${movedRowsCondition(reference, idColumn, false)}`;
 }
 
 /** The dry run's count over every batch's members at once (`members`: its CTE): exactly the rows --execute re-points, batch by batch. */
-export function childRowsToMoveQuery(reference: ChildReference, idColumn: string, members: RawBuilder<unknown> = TEMP.members): RawBuilder<{ n: string | number }> {
+export function childRowsToMoveQuery(
+  reference: ChildReference,
+  idColumn: string,
+  members: RawBuilder<unknown> = TEMP.members,
+): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n
 ${movedRowsFrom(reference, idColumn, true, members)}`;
 }
