@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
-import { findTableName, qualifiedName, tableExists } from '../../db/catalog.js';
+import { findTableName, qualifiedName, resolveTable, tableExists } from '../../db/catalog.js';
 import { listRunsQuery, type RunsTableFilter } from '../../sql/runs-plan.js';
 import type { RunStatus } from './clean-types.js';
 
@@ -37,11 +37,17 @@ export interface RunsOptions {
   limit: number;
 }
 
-/** Past clean runs, newest first. No archive yet = no runs (not an error). */
+/**
+ * Past clean runs, newest first. No archive yet = no runs (not an error).
+ * A --table that neither exists nor has runs is a typo: refused like in
+ * every other command (a dropped table that has runs is still listed).
+ */
 export async function listRuns(database: Database, options: RunsOptions): Promise<RunSummary[]> {
-  if (!(await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs'))) return [];
   const filter = options.table === null ? null : await tableFilter(database, options.table);
-  const { rows } = await listRunsQuery(options.archiveSchema, filter, options.limit).execute(database.db);
+  const archived = await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs');
+  const { rows } = archived ? await listRunsQuery(options.archiveSchema, filter, options.limit).execute(database.db) : { rows: [] };
+  if (rows.length === 0 && options.table !== null && filter !== null && 'typed' in filter)
+    await refuseUnknownTable(database, options.table, options.archiveSchema);
   return rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
@@ -73,4 +79,9 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
 async function tableFilter(database: Database, table: string): Promise<RunsTableFilter> {
   const found = await findTableName(database.db, table);
   return found === undefined ? { typed: table } : { schema: found.schema, name: found.name, qualified: qualifiedName(found) };
+}
+
+/** Throws the catalog's own "table … not found; tables here: …" (exit 2). */
+async function refuseUnknownTable(database: Database, table: string, archiveSchema: string): Promise<void> {
+  await resolveTable(database.db, table, { command: 'runs', archiveSchema });
 }

@@ -35,7 +35,7 @@ export function renderRunsTable(runs: RunSummary[], width: number): string {
       run.startedAt.replace('T', ' ').replace('Z', ''),
       run.finishedAt?.replace('T', ' ').replace('Z', '').slice(11) ?? '-',
       run.table,
-      run.key,
+      keyWithNormalisation(run),
       run.keep,
       run.mode,
       formatCount(run.groups),
@@ -46,6 +46,13 @@ export function renderRunsTable(runs: RunSummary[], width: number): string {
       `${run.dbUser}@${run.clientHost}`,
     ]);
   }
-  const messages = runs.filter((run) => run.message !== null).map((run) => `run ${run.id}: ${run.message}`);
+  // A restored run's "interrupted … rerun to continue" no longer applies: its rows are back.
+  const messages = runs.filter((run) => run.message !== null && run.restoredAt === null).map((run) => `run ${run.id}: ${run.message}`);
   return `${[table.toString(), ...(messages.length ? ['', ...messages] : [])].join('\n')}\n`;
+}
+
+/** Two runs by the same key name with different normalisation must not look alike: `device-phone (e164 phone)`. */
+function keyWithNormalisation(run: RunSummary): string {
+  const rules = Object.entries(run.normalize).map(([column, rule]) => `${rule} ${column}`);
+  return rules.length ? `${run.key} (${rules.join(', ')})` : run.key;
 }
