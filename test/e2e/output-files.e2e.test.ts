@@ -74,7 +74,7 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
       const done = run.done.finally(() => {
         exited = true;
       });
-      const waiting = `select pid from pg_stat_activity where application_name = 'lead-dedupe' and wait_event_type = 'Lock'`;
+      const waiting = `select pid from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`;
       while (!exited) {
         await test.query(`select pg_terminate_backend(pid) from (${waiting}) waiting`);
         await new Promise((resolve) => setTimeout(resolve, 50));
