@@ -1,7 +1,7 @@
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { DatabaseError, LeadDedupeError } from '../../errors.js';
-import { dropStageStatement, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
+import { dropStageStatement, duplicateGroupCountQuery, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
 import { markInterruptedStatement, updateRunTotalsStatement } from '../../sql/archive-plan.js';
 import { timeoutsStatement } from '../../sql/session-plan.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
@@ -80,6 +80,8 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
 /** Every duplicate group's rows, numbered into batches, in a temp table of the session (bench/README.md B4). */
 async function stageGroups(connection: Db, work: Db, run: RunState): Promise<void> {
   const { key, batchSize, batchRows, maxGroups, archiveSchema } = run.context.options;
+  // Only a capped run leaves groups behind; counted as staged, so "remain" is total - cleaned.
+  if (maxGroups !== null) run.groupsTotal = toNumber((await duplicateGroupCountQuery(key).execute(work)).rows[0]?.groups);
   for (const statement of stageStatements(key, batchSize, batchRows, maxGroups)) await statement.execute(work);
   const stage = (await stageSummaryQuery().execute(connection)).rows[0];
   run.totals.groupsPlanned = toNumber(stage?.groups);

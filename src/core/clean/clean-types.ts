@@ -125,6 +125,8 @@ export interface CleanResult {
   mode: CleanMode;
   groupsPlanned: number;
   groups: number;
+  /** After a run capped by --max-groups: duplicate groups left (skipped ones included); null when not capped. */
+  groupsRemaining: number | null;
   rowsRemoved: number;
   rowsMerged: number;
   childRows: ChildCount[];

@@ -20,6 +20,8 @@ export class RunState {
   totals: RunTotals = { groupsPlanned: 0, groupsDone: 0, rowsRemoved: 0, rowsMerged: 0, groupsSkipped: 0, childRowsMoved: {}, batchesDone: 0 };
   readonly skipped: SkippedGroup[] = [];
   batches = 0;
+  /** Duplicate groups before the --max-groups cap; null when the run was not capped. */
+  groupsTotal: number | null = null;
   retries = 0;
   private longestBatchMs = 0;
   private largestBatchRows = 0;
@@ -67,6 +69,7 @@ export class RunState {
       mode: options.mode,
       groupsPlanned: totals.groupsPlanned,
       groups: totals.groupsDone,
+      groupsRemaining: this.groupsTotal === null ? null : Math.max(0, this.groupsTotal - totals.groupsDone),
       rowsRemoved: totals.rowsRemoved,
       rowsMerged: totals.rowsMerged,
       childRows: references.map((r) => ({

@@ -10,7 +10,12 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
     '',
   ];
   const summary = plainTable({}, width);
-  summary.push(['groups cleaned', `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}`]);
+  const remaining =
+    result.groupsRemaining === null ? '' : `; ${formatCount(result.groupsRemaining)} groups remain${result.groupsRemaining > 0 ? ' (rerun to continue)' : ''}`;
+  summary.push([
+    'groups cleaned',
+    `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}${result.groupsRemaining === null ? '' : ' planned'}${remaining}`,
+  ]);
   summary.push(['rows removed', `${formatCount(result.rowsRemoved)} (${formatCount(rate)} rows/s)`]);
   if (result.mode === 'merge') summary.push(['keepers merged into', formatCount(result.rowsMerged)]);
   for (const child of result.childRows) summary.push([`child rows moved: ${child.table}.${child.column}`, formatCount(child.rows)]);

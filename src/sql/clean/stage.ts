@@ -68,6 +68,11 @@ from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.grou
       join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'b')}) as x`;
 }
 
+/** All duplicate groups before the --max-groups cap (the run's "N groups remain"). */
+export function duplicateGroupCountQuery(key: ResolvedKey): RawBuilder<{ groups: string | number }> {
+  return sql`select count(*) as groups from (${duplicateGroupsQuery(key)}) as dg`;
+}
+
 export function stageSummaryQuery(): RawBuilder<{ groups: string | number | null; rows: string | number; batches: string | number | null }> {
   return sql`select max(group_no) as groups, count(*) as rows, max(batch_no) + 1 as batches from ${TEMP.stage}`;
 }

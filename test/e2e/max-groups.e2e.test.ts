@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatabaseTarget } from '../../src/db/database-target.js';
+import { withDatabase } from '../../src/db/with-database.js';
+import { runCli } from '../support/cli.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+/** A run capped by --max-groups says how many duplicate groups remain, checked against a hand-written count. */
+const cli = (...args: string[]) => runCli(args, { env: { COLUMNS: '250' } });
+
+describe(`clean --max-groups through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
+  let dir: string;
+  let database: string;
+  let server: TestDatabase | undefined;
+
+  async function query<R>(text: string): Promise<R[]> {
+    if (server) return server.query<R>(text);
+    return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
+  }
+  const duplicateGroups = async () =>
+    Number(
+      (
+        await query<{ n: string }>(`select count(*) as n from (select 1 from leads where phone is not null group by device_id, phone having count(*) > 1) g`)
+      )[0]!.n,
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-max-groups-e2e-'));
+    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
+    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    const seeded = await cli('seed', '--database', database, '--rows', '1000');
+    expect(seeded.code, seeded.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports the groups that remain in JSON and in the table', async () => {
+    const before = await duplicateGroups();
+    expect(before).toBeGreaterThan(15);
+    const json = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--max-groups', '10', '--format', 'json');
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout);
+    const after = await duplicateGroups();
+    expect(after).toBe(before - 10);
+    expect(result).toMatchObject({ groups: 10, groupsPlanned: 10, groupsRemaining: after });
+
+    const table = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--max-groups', '5');
+    expect(table.code, table.stderr).toBe(0);
+    const left = await duplicateGroups();
+    expect(table.stdout).toContain(`5 of 5 planned; ${left.toLocaleString('en-US')} groups remain (rerun to continue)`);
+
+    const uncapped = await cli('clean', '--database', database, '--key', 'device-phone', '--execute', '--format', 'json');
+    expect(JSON.parse(uncapped.stdout)).toMatchObject({ groups: left, groupsRemaining: null });
+    expect(await duplicateGroups()).toBe(0);
+  });
+});
