@@ -1,5 +1,5 @@
 import type { CleanProgress } from '../core/clean/clean-types.js';
-import { formatCount, formatDuration } from '../render/shared/format.js';
+import { formatCount, formatDuration } from '../render/common/format.js';
 import { startSpinner } from './spinner.js';
 
 export interface ProgressReporter {

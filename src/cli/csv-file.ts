@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify';
-import { CSV_CAST } from '../render/shared/csv-cast.js';
+import { CSV_CAST } from '../render/common/csv-cast.js';
 import { openAtomicFile } from './atomic-file.js';
 
 export interface CsvWriter {

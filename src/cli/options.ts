@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { UsageError } from '../errors.js';
-import type { OutputFormat } from '../render/shared/render-as.js';
+import type { OutputFormat } from '../render/common/render-as.js';
 
 /**
  * The option groups several commands share, declared once (kysely-ctl's

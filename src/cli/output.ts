@@ -1,7 +1,7 @@
 import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
-import type { RenderContext } from '../render/shared/render-as.js';
+import type { RenderContext } from '../render/common/render-as.js';
 
 /** Narrower than this, no table or sentence reads well; wider is the user's choice. */
 const MIN_WIDTH = 40;

@@ -26,11 +26,11 @@ import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, UsageError } from '../errors.js';
 import { renderClean, type CleanFormat } from '../render/clean/index.js';
-import type { RenderContext } from '../render/shared/render-as.js';
+import type { RenderContext } from '../render/common/render-as.js';
 import { restoreCommandFor, type CommandLineContext } from '../keys/key-command-line.js';
 import { cleanProgress } from '../cli/clean-progress.js';
 import { openCsvFile } from '../cli/csv-file.js';
-import { formatCount } from '../render/shared/format.js';
+import { formatCount } from '../render/common/format.js';
 import { unindexedChildKeyLines } from '../render/clean/warnings.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {

@@ -12,7 +12,7 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
-import { formatCount } from '../render/shared/format.js';
+import { formatCount } from '../render/common/format.js';
 import { renderScan } from '../render/scan/index.js';
 
 interface ScanFlags extends TableFlags, KeyFlags, OutputFlags {

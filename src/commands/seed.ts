@@ -1,4 +1,4 @@
-import { formatCount } from '../render/shared/format.js';
+import { formatCount } from '../render/common/format.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';

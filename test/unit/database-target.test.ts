@@ -27,8 +27,8 @@ describe('parseDatabaseTarget (libpq semantics)', () => {
       applicationName: 'nightly',
       options: '-c work_mem=64MB',
     });
-    expect(parseDatabaseTarget(undefined, { PGHOST: '10.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({
-      host: '10.0.0.5',
+    expect(parseDatabaseTarget(undefined, { PGHOST: '127.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({
+      host: '127.0.0.5',
       port: 5432,
       database: 'crm',
     });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveDiagnoseSettings } from '../../src/cli/diagnose-flags.js';
 import { formatWindow, percent } from '../../src/core/diagnose/answers.js';
 import { diagnoseQuery, phoneSpreadQuery, timelineQuery } from '../../src/sql/diagnose-plan.js';
-import { gapLabels } from '../../src/render/shared/gap-labels.js';
+import { gapLabels } from '../../src/render/common/gap-labels.js';
 import { sparkline } from '../../src/render/diagnose/table.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 import { digitsSql } from '../support/normalized-sql.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planGroupSizes, planSeed } from '../../src/seed/seed-plan.js';
-import { histogram } from '../../src/render/shared/histogram.js';
+import { histogram } from '../../src/render/common/histogram.js';
 import { renderSeed } from '../../src/render/seed/index.js';
 import { createTablesStatements, seedTablesStateQuery } from '../../src/seed/seed-sql.js';
 import { compileSql } from '../support/compile.js';

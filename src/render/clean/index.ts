@@ -1,6 +1,6 @@
 import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
 import type { CleanResult } from '../../core/clean/clean-types.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import { renderCleanPlanTable } from './plan-table.js';
 import { renderCleanResultTable } from './result-table.js';

@@ -1,5 +1,5 @@
 import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
-import { formatCount, formatDuration, formatValue, plainTable } from '../shared/format.js';
+import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 
 /** The dry run: what --execute would do, then a sample of groups with keeper and losers. */
 export function renderCleanPlanTable(plan: CleanPlanWithChecks, width: number): string {

@@ -1,5 +1,5 @@
 import type { CleanResult } from '../../core/clean/clean-types.js';
-import { formatCount, formatDuration, plainTable } from '../shared/format.js';
+import { formatCount, formatDuration, plainTable } from '../common/format.js';
 import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */

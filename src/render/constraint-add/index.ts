@@ -1,7 +1,7 @@
 import type { ConstraintAddResult } from '../../core/constraint/apply-add.js';
-import { formatCount, formatDuration } from '../shared/format.js';
-import { indexText, keyColumnsText, keyText } from '../shared/constraint-text.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { formatCount, formatDuration } from '../common/format.js';
+import { indexText, keyColumnsText, keyText } from '../common/constraint-text.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(result), json: () => result }, context);

@@ -1,7 +1,7 @@
 import { keyCommand } from '../../keys/key-command-line.js';
 import type { ConstraintAddPlan, PlannedStep } from '../../core/constraint/plan-add.js';
 import { summarizeKey } from '../../keys/key-summary.js';
-import { indexText, keyText } from '../shared/constraint-text.js';
+import { indexText, keyText } from '../common/constraint-text.js';
 
 /** --print-sql: the migration in order, with comments, for DBAs who run migrations through their own tooling. */
 export function renderConstraintAddSql(plan: ConstraintAddPlan): string {

@@ -1,7 +1,7 @@
 import type { ConstraintDropResult } from '../../core/constraint/drop.js';
-import { formatDuration } from '../shared/format.js';
-import { indexText, shorten } from '../shared/constraint-text.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { formatDuration } from '../common/format.js';
+import { indexText, shorten } from '../common/constraint-text.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export function renderConstraintDrop(result: ConstraintDropResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(result), json: () => result }, context);

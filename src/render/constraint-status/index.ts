@@ -1,7 +1,7 @@
 import type { ConstraintStatus } from '../../core/constraint/status.js';
-import { formatValue, plainTable } from '../shared/format.js';
-import { keyColumnsText, shorten } from '../shared/constraint-text.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { formatValue, plainTable } from '../common/format.js';
+import { keyColumnsText, shorten } from '../common/constraint-text.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(status, context.width), json: () => status }, context);

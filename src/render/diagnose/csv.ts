@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { DiagnoseReport } from '../../core/diagnose/diagnose-report.js';
-import { CSV_CAST } from '../shared/csv-cast.js';
-import { gapLabels } from '../shared/gap-labels.js';
+import { CSV_CAST } from '../common/csv-cast.js';
+import { gapLabels } from '../common/gap-labels.js';
 
 /**
  * Long format, one figure per line (section, item, metric, value): the same

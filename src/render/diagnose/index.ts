@@ -1,5 +1,5 @@
 import type { DiagnoseReport } from '../../core/diagnose/diagnose-report.js';
-import { renderAs, type OutputFormat, type RenderContext } from '../shared/render-as.js';
+import { renderAs, type OutputFormat, type RenderContext } from '../common/render-as.js';
 import { renderDiagnoseCsv } from './csv.js';
 import { renderDiagnoseTable } from './table.js';
 

@@ -1,8 +1,8 @@
 import { formatWindow, percent } from '../../core/diagnose/answers.js';
 import type { DiagnoseReport } from '../../core/diagnose/diagnose-report.js';
-import { gapLabels } from '../shared/gap-labels.js';
-import { formatCount, formatDuration, formatValue, plainTable } from '../shared/format.js';
-import { histogram } from '../shared/histogram.js';
+import { gapLabels } from '../common/gap-labels.js';
+import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
+import { histogram } from '../common/histogram.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 

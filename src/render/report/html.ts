@@ -1,7 +1,7 @@
 import type { ReportData } from '../../core/report/report-data.js';
 import { formatWindow, percent } from '../../core/diagnose/answers.js';
-import { gapLabels } from '../shared/gap-labels.js';
-import { formatCount, formatValue } from '../shared/format.js';
+import { gapLabels } from '../common/gap-labels.js';
+import { formatCount, formatValue } from '../common/format.js';
 import { html, jsonScript, type SafeHtml } from './safe-html.js';
 import { STYLE } from './style.js';
 import { barChart, columnChart, shareBar } from './svg-charts.js';

@@ -1,4 +1,4 @@
-import { formatCount } from '../shared/format.js';
+import { formatCount } from '../common/format.js';
 import { html, type SafeHtml } from './safe-html.js';
 
 /**

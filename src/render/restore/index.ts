@@ -1,5 +1,5 @@
 import type { RestoreResult } from '../../core/clean/restore.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 import { renderRestoreTable } from './table.js';
 
 export type RestoreFormat = 'table' | 'json';

@@ -1,5 +1,5 @@
 import type { RestoreResult } from '../../core/clean/restore.js';
-import { formatCount, formatDuration, plainTable } from '../shared/format.js';
+import { formatCount, formatDuration, plainTable } from '../common/format.js';
 
 export function renderRestoreTable(result: RestoreResult, width: number): string {
   const lines = [

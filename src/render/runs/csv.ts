@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { RunSummary } from '../../core/clean/runs.js';
-import { CSV_CAST } from '../shared/csv-cast.js';
+import { CSV_CAST } from '../common/csv-cast.js';
 
 /** One row per run, every field of the JSON report, snake_case headers like the other CSVs. */
 export function renderRunsCsv(runs: RunSummary[]): string {

@@ -1,5 +1,5 @@
 import type { RunSummary } from '../../core/clean/runs.js';
-import { renderAs, type OutputFormat, type RenderContext } from '../shared/render-as.js';
+import { renderAs, type OutputFormat, type RenderContext } from '../common/render-as.js';
 import { renderRunsCsv } from './csv.js';
 import { renderRunsTable } from './table.js';
 

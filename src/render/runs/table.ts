@@ -1,5 +1,5 @@
 import type { RunSummary } from '../../core/clean/runs.js';
-import { formatCount, plainTable } from '../shared/format.js';
+import { formatCount, plainTable } from '../common/format.js';
 
 export function renderRunsTable(runs: RunSummary[], width: number): string {
   if (runs.length === 0) return 'no clean runs recorded\n';

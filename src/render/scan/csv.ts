@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { ScanReport } from '../../core/scan-report.js';
-import { CSV_CAST } from '../shared/csv-cast.js';
+import { CSV_CAST } from '../common/csv-cast.js';
 
 /** One row per key with the same figures as the JSON report. */
 export function renderScanCsv(report: ScanReport): string {

@@ -1,5 +1,5 @@
 import type { ScanReport } from '../../core/scan-report.js';
-import { renderAs, type OutputFormat, type RenderContext } from '../shared/render-as.js';
+import { renderAs, type OutputFormat, type RenderContext } from '../common/render-as.js';
 import { renderScanCsv } from './csv.js';
 import { renderScanTable } from './table.js';
 

@@ -1,6 +1,6 @@
 import type { KeyReport, ScanReport } from '../../core/scan-report.js';
-import { formatCount, formatDuration, formatValue, plainTable } from '../shared/format.js';
-import { histogram } from '../shared/histogram.js';
+import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
+import { histogram } from '../common/histogram.js';
 
 /** The keys side by side, then each key's histogram and largest groups. */
 export function renderScanTable(report: ScanReport, width: number): string {

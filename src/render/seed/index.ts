@@ -1,6 +1,6 @@
 import type { SeedResult } from '../../seed/seed.js';
-import { formatCount, formatDuration } from '../shared/format.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { formatCount, formatDuration } from '../common/format.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export function renderSeed(result: SeedResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(

@@ -1,6 +1,6 @@
 import type { UpsertPlan } from '../../core/constraint/upsert.js';
-import { keyText } from '../shared/constraint-text.js';
-import { renderAs, type RenderContext } from '../shared/render-as.js';
+import { keyText } from '../common/constraint-text.js';
+import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export type SqlUpsertFormat = 'sql' | 'json';
 
