@@ -60,7 +60,7 @@ async function openServerDatabase(): Promise<TestDatabase> {
   });
 }
 
-async function openOn(target: DatabaseTarget, url: string | null, dropAfter: () => Promise<void>): Promise<TestDatabase> {
+export async function openOn(target: DatabaseTarget, url: string | null, dropAfter: () => Promise<void>): Promise<TestDatabase> {
   const database = await openDatabase(target, { connections: 4 });
   return {
     label: target.kind,
