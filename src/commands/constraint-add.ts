@@ -49,6 +49,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
         name: flags.name,
         lockTimeoutMs,
         evenIfImplied: flags.evenIfImplied ?? false,
+        keySettings,
         commandLine: settings.commandLine,
       });
       if (flags.printSql) return renderConstraintAddSql(plan);

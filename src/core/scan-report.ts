@@ -1,3 +1,4 @@
+import type { TableDistribution } from '../db/distribution.js';
 import type { KeySummary } from '../keys/key-summary.js';
 
 /** What `scan` found; every renderer takes exactly this. */
@@ -5,6 +6,8 @@ export interface ScanReport {
   /** schema-qualified, e.g. "public.leads" */
   table: string;
   rows: number;
+  /** How Citus places the table; null without Citus (a single server). */
+  distribution: TableDistribution | null;
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
   skippedKeys: { name: string; reason: string }[];

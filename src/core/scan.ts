@@ -36,6 +36,7 @@ export async function scan(database: Database, options: ScanOptions): Promise<Sc
   return {
     table: qualifiedName(options.table.info),
     rows,
+    distribution: options.table.info.distribution,
     keys,
     skippedKeys: options.skippedKeys ?? [],
     durationMs: Math.round(performance.now() - started),

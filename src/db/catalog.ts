@@ -3,6 +3,7 @@ import { CatalogError, UsageError } from '../errors.js';
 import type { Db } from './database.js';
 import { parseTableName, quotedTableName, type TableName } from './table-name.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { tableDistribution, type TableDistribution } from './distribution.js';
 
 export interface ColumnInfo {
   name: string;
@@ -20,6 +21,8 @@ export interface TableInfo {
   name: string;
   oid: number;
   columns: ColumnInfo[];
+  /** Where Citus places the table; null when the citus extension is not installed (a single server). */
+  distribution: TableDistribution | null;
 }
 
 /** Column types that text normalisation (trim, lower, digits, e164) applies to. */
@@ -106,7 +109,13 @@ async function checkedTable(db: Db, found: Relation, use: TableUse): Promise<Tab
   if (found.kind !== 'r' && found.kind !== 'p') {
     throw new CatalogError(`${display} is a ${RELATION_KINDS[found.kind] ?? 'relation, not a table'} (${use.command} needs a table)`);
   }
-  return { schema: found.schema, name: found.name, oid: found.oid, columns: await listColumns(db, found.oid) };
+  return {
+    schema: found.schema,
+    name: found.name,
+    oid: found.oid,
+    columns: await listColumns(db, found.oid),
+    distribution: await tableDistribution(db, found.oid),
+  };
 }
 
 export function findColumn(table: TableInfo, name: string): ColumnInfo | undefined {

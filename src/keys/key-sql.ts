@@ -12,6 +12,18 @@ export function tableRef(table: LeadTable): RawBuilder<unknown> {
   return sql.id(table.info.schema, table.info.name);
 }
 
+/**
+ * `OFFSET 0` keeps PostgreSQL from inlining a subquery, so normalised key
+ * expressions are computed once per row. Citus cannot push a subquery with
+ * OFFSET down to the shards: it would pull every row of a distributed table
+ * to the coordinator first. There the fence is left out, the workers
+ * evaluate the expressions again for the NULL test, and the GROUP BY runs
+ * on the shards.
+ */
+export function expressionFence(table: LeadTable): RawBuilder<unknown> {
+  return table.info.distribution?.kind === 'distributed' ? sql`` : sql`offset 0`;
+}
+
 export function columnRef(column: string, alias?: string): RawBuilder<unknown> {
   return alias === undefined ? sql.id(column) : sql.id(alias, column);
 }

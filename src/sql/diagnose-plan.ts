@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey, ResolvedKeyColumn } from '../keys/key-definition.js';
-import { columnRef, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
+import { columnRef, expressionFence, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { normalizeExpression } from '../keys/normalize.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
 
@@ -266,7 +266,7 @@ export function phoneSpreadQuery(key: ResolvedKey, columns: PhoneSpreadColumns):
        count(*) filter (where several_users) as for_several_users
 from (select ${several(columns.device, 'ld_device')} as several_devices, ${several(columns.user, 'ld_user')} as several_users
       from (select ${phone} as ld_phone, ${text(columns.device)} as ld_device, ${text(columns.user)} as ld_user
-            from ${tableRef(key.table)} offset 0) as keyed
+            from ${tableRef(key.table)} ${expressionFence(key.table)}) as keyed
       where ld_phone is not null
       group by ld_phone) as spread`;
 }

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
+import { expressionFence, groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 
 /**
  * The one definition of a duplicate group, shared by scan, details and clean:
@@ -36,7 +36,7 @@ having count(*) > 1`;
         sql` and `,
       );
   return sql`select ${sql.join(aliases)}, count(*) as n
-from (select ${sql.join(selected)} from ${tableRef(key.table)} offset 0) as keyed
+from (select ${sql.join(selected)} from ${tableRef(key.table)} ${expressionFence(key.table)}) as keyed
 where ${notNull}
 group by ${sql.join(positions)}
 having count(*) > 1`;

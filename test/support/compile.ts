@@ -20,7 +20,13 @@ export function compileSql(query: RawBuilder<unknown>): { sql: string; parameter
 
 /** A table as the catalog would describe it, for planner unit tests. */
 export function fakeTable(columns: string[], schema = 'public', name = 'leads'): LeadTable {
-  const info: TableInfo = { schema, name, oid: 1, columns: columns.map((c) => ({ name: c, type: 'text', notNull: false, identity: '', generated: false })) };
+  const info: TableInfo = {
+    schema,
+    name,
+    oid: 1,
+    columns: columns.map((c) => ({ name: c, type: 'text', notNull: false, identity: '', generated: false })),
+    distribution: null,
+  };
   return { info, idColumn: 'id', createdColumn: columns.includes('created_at') ? 'created_at' : null };
 }
 

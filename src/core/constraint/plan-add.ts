@@ -13,6 +13,8 @@ import {
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
 import { matchKeys } from './key-protection.js';
+import { requireDistributionColumn } from './citus-rule.js';
+import type { KeySettings } from '../../keys/resolve-key.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
 import { pgDuration } from '../../sql/pg-duration.js';
 import { planStatement, type SqlStep } from './sql-step.js';
@@ -28,6 +30,8 @@ export interface ConstraintAddOptions {
   lockTimeoutMs?: number;
   /** Build the key's own index even when a unique index on fewer of its columns already rejects its duplicates (e.g. for an ON CONFLICT on exactly the key). */
   evenIfImplied?: boolean;
+  /** Column map, normalisation and config keys, to list the keys a Citus distributed table can enforce when `key` is refused (default: the presets as they are). */
+  keySettings?: KeySettings;
   /** How the commands this plan suggests (the pre-flight scan, the clean) reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
 }
@@ -79,6 +83,7 @@ export interface ConstraintAddPlan {
  */
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;
+  requireDistributionColumn(key, options.keySettings);
   const commandLine = options.commandLine ?? SAME_SHELL;
   const table = key.table.info;
   checkNullsEqualSupported(key, database.features.serverVersionNum);

@@ -4,6 +4,8 @@ import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
+import type { TableDistribution } from '../../db/distribution.js';
+import { missingDistributionColumn } from '../../keys/distribution-rule.js';
 
 export interface ConstraintStatusOptions {
   table: LeadTable;
@@ -20,10 +22,14 @@ export interface KeyProtection {
   protectedBy: string[];
   /** Names of valid unique indexes on fewer of the key's columns: they reject its duplicates too (protection.ts). */
   impliedBy: string[];
+  /** On a Citus distributed table, the distribution column this key lacks: then no unique index can enforce it (Citus' rule); else null. */
+  missingDistributionColumn: string | null;
 }
 
 export interface ConstraintStatus {
   table: string;
+  /** How Citus places the table; null without Citus (a single server). */
+  distribution: TableDistribution | null;
   serverVersionNum: number;
   /** UNIQUE NULLS NOT DISTINCT needs PostgreSQL 15+. */
   nullsNotDistinctSupported: boolean;
@@ -41,6 +47,7 @@ export async function constraintStatus(database: Database, options: ConstraintSt
   const elements = matches.map((match) => match.elements);
   return {
     table: qualifiedName(options.table.info),
+    distribution: options.table.info.distribution,
     serverVersionNum: database.features.serverVersionNum,
     nullsNotDistinctSupported: database.features.serverVersionNum >= 150000,
     indexes,
@@ -49,6 +56,7 @@ export async function constraintStatus(database: Database, options: ConstraintSt
       elements: elements[index]!,
       protectedBy: matches[index]!.protecting.map((i) => i.name),
       impliedBy: matches[index]!.impliedBy.map((i) => i.name),
+      missingDistributionColumn: missingDistributionColumn(key),
     })),
     elementLabels: Object.fromEntries(
       options.keys.flatMap((key, index) =>

@@ -2,13 +2,14 @@ import type { ConstraintStatus } from '../../core/constraint/status.js';
 import { formatValue, plainTable } from '../common/format.js';
 import { keyColumnsText, shorten } from '../common/constraint-text.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
+import { distributionText } from '../common/distribution-text.js';
 
 export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(status, context.width), json: () => status }, context);
 }
 
 function renderText(status: ConstraintStatus, width: number): string {
-  const lines = [`${status.table}: ${status.indexes.length} unique constraint(s)/index(es)`, ''];
+  const lines = [`${status.table}: ${status.indexes.length} unique constraint(s)/index(es)`, ...[distributionText(status.distribution) ?? []].flat(), ''];
   const indexes = plainTable({ head: ['name', 'kind', 'columns / expressions', 'NULLs', 'valid', 'note'] }, width);
   for (const index of status.indexes) {
     const notes = [
@@ -41,5 +42,6 @@ function renderText(status: ConstraintStatus, width: number): string {
 function protectedText(protection: ConstraintStatus['keys'][number]): string {
   if (protection.protectedBy.length > 0) return protection.protectedBy.join(', ');
   if (protection.impliedBy.length > 0) return `${protection.impliedBy.join(', ')} (on fewer columns)`;
+  if (protection.missingDistributionColumn !== null) return `NOT PROTECTED; cannot be: lacks ${protection.missingDistributionColumn}, the distribution column`;
   return 'NOT PROTECTED';
 }

@@ -1,11 +1,13 @@
 import type { KeyReport, ScanReport } from '../../core/scan-report.js';
 import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 import { histogram } from '../common/histogram.js';
+import { distributionText } from '../common/distribution-text.js';
 
 /** The keys side by side, then each key's histogram and largest groups. */
 export function renderScanTable(report: ScanReport, width: number): string {
   const lines = [
     `${report.table}: ${formatCount(report.rows)} rows, ${report.keys.length} key(s) scanned in ${formatDuration(report.durationMs)}`,
+    ...[distributionText(report.distribution) ?? []].flat(),
     '',
     summaryTable(report.keys, width),
   ];

@@ -1,0 +1,16 @@
+import { distributionColumn } from '../db/distribution.js';
+import type { ResolvedKey } from './key-definition.js';
+
+/**
+ * Citus' rule for unique indexes on a distributed table: each shard checks
+ * only its own rows, so an index can be unique across the cluster only when
+ * it includes the distribution column itself (rows equal on it sit on the
+ * same shard). A normalised column is an expression, not the column.
+ * Returns the distribution column when `key` breaks the rule, else null
+ * (also for reference and local tables, which have no such rule).
+ */
+export function missingDistributionColumn(key: ResolvedKey): string | null {
+  const column = distributionColumn(key.table.info.distribution);
+  if (column === null) return null;
+  return key.columns.some((c) => c.column === column && c.normalize === null) ? null : column;
+}

@@ -1,0 +1,161 @@
+import { PassThrough } from 'node:stream';
+import { CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportDetails } from '../../src/core/details.js';
+import { diagnose } from '../../src/core/diagnose/diagnose.js';
+import { DIAGNOSE_DEFAULTS } from '../../src/core/diagnose/diagnose-settings.js';
+import { loadLeadTable } from '../../src/core/lead-table.js';
+import { scan } from '../../src/core/scan.js';
+import type { KeyReport } from '../../src/core/scan-report.js';
+import { PRESET_KEYS } from '../../src/keys/presets.js';
+import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
+import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
+import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById, seedLocal, seedReference } from '../support/citus.js';
+import { e164Oracle, sqlOracle } from '../support/oracle.js';
+import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
+import type { TestDatabase } from '../support/test-database.js';
+
+/**
+ * scan, scan --details and diagnose on a Citus cluster: every figure equals
+ * hand-written SQL run on the coordinator, for a table distributed by
+ * device_id, one distributed by id, a reference table and a coordinator-local
+ * table; and EXPLAIN shows where the GROUP BY runs.
+ */
+const figuresOf = (key: KeyReport) => ({ groups: key.groups, rowsInGroups: key.rowsInGroups, surplus: key.surplus, largestGroup: key.largestGroup });
+const TABLES = ['leads', 'leads_by_id', 'ref_leads', 'local_leads'] as const;
+
+describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await openCitusDatabase();
+    await seedDistributedByDevice(test, 'leads', 4000);
+    await seedDistributedById(test, 'leads_by_id', 3000);
+    await seedReference(test, 'ref_leads', 1500);
+    await seedLocal(test, 'local_leads', 1500);
+  });
+  afterAll(async () => test?.close());
+
+  async function keysOn(table: string, keys: string[] = [], settings: Partial<KeySettings> = {}) {
+    const leadTable = await loadLeadTable(test.database.db, { table, idColumn: 'id', createdColumn: 'created_at' });
+    return { leadTable, keys: resolveKeys(leadTable, keys, { ...PLAIN_KEY_SETTINGS, ...settings }).keys };
+  }
+
+  async function scanWith(table: string, keys: string[] = [], settings: Partial<KeySettings> = {}) {
+    const resolved = await keysOn(table, keys, settings);
+    return scan(test.database, { table: resolved.leadTable, keys: resolved.keys, top: 3 });
+  }
+
+  it.each(TABLES)('%s: every preset equals a hand-written GROUP BY on the coordinator, NULLs distinct and equal', async (table) => {
+    for (const nullsEqual of [false, true]) {
+      const report = await scanWith(table, [], { nullsEqual });
+      expect(report.keys.map((k) => k.name)).toEqual(PRESET_KEYS.map((k) => k.name));
+      expect(report.rows).toBe(Number((await test.query<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n));
+      for (const preset of PRESET_KEYS) {
+        const key = report.keys.find((k) => k.name === preset.name)!;
+        expect(figuresOf(key), `${table} ${preset.name} nullsEqual=${nullsEqual}`).toEqual(await sqlOracle(test, table, preset.columns, !nullsEqual));
+      }
+    }
+  });
+
+  it('e164 on the distributed tables matches libphonenumber-js on every preset', async () => {
+    for (const table of ['leads', 'leads_by_id']) {
+      const report = await scanWith(table, [], { normalize: { phone: 'e164' }, defaultCountry: 'MY' });
+      for (const preset of PRESET_KEYS) {
+        const key = report.keys.find((k) => k.name === preset.name)!;
+        expect(figuresOf(key), `${table} ${preset.name}`).toEqual(await e164Oracle(test, table, preset.columns, 'phone', 'MY', true));
+      }
+    }
+  });
+
+  it('the top groups and their oldest ids equal a hand-written query', async () => {
+    const [key] = (await scanWith('leads', ['device-phone'])).keys;
+    const largest = await test.query<{ device_id: number; phone: string; n: string; ids: string[] }>(`
+      select device_id, phone, count(*) as n, (array_agg(id::text order by created_at, id))[1:5] as ids
+      from leads where phone is not null group by device_id, phone order by count(*) desc, device_id, phone limit 3`);
+    expect(key!.top.map((group) => ({ key: group.key, count: group.count, ids: group.ids.map(String) }))).toEqual(
+      largest.map((row) => ({ key: { device_id: row.device_id, phone: row.phone }, count: Number(row.n), ids: row.ids })),
+    );
+  });
+
+  it('scan --details exports exactly the rows in duplicate groups (COPY through the coordinator)', async () => {
+    const { keys } = await keysOn('leads', ['device-phone', 'user-phone']);
+    const sink = new PassThrough();
+    const chunks: Buffer[] = [];
+    sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const summary = await exportDetails(test.database, keys, sink);
+    const lines = Buffer.concat(chunks).toString('utf8').trim().split('\n');
+    const devicePhone = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
+    const userPhone = await sqlOracle(test, 'leads', ['user_id', 'phone'], true);
+    expect(summary.rowsPerKey).toEqual({ 'device-phone': devicePhone.rowsInGroups, 'user-phone': userPhone.rowsInGroups });
+    expect(lines).toHaveLength(1 + devicePhone.rowsInGroups + userPhone.rowsInGroups);
+  });
+
+  it('diagnose on the distributed table equals diagnose on a coordinator-local copy of the same rows, and its causes add up to the surplus', async () => {
+    await test.exec('create table leads_copy as select * from leads;');
+    for (const keyText of ['device-phone', 'user-phone']) {
+      const reports = [];
+      for (const table of ['leads', 'leads_copy']) {
+        const { keys } = await keysOn(table, [keyText], { normalize: { phone: 'digits' } });
+        const {
+          table: _name,
+          durationMs: _ms,
+          answers: _answers,
+          ...report
+        } = await diagnose(test.database, {
+          key: keys[0]!,
+          settings: { ...DIAGNOSE_DEFAULTS, by: 'source' },
+          columnMap: {},
+        });
+        reports.push(report);
+      }
+      expect(reports[0], keyText).toEqual(reports[1]);
+      const { race, retry, resubmission, unknown } = reports[0]!.cause;
+      // the seed's phones are ASCII: digits normalisation is a plain regexp here
+      const digits = "nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')";
+      const columns = keyText === 'device-phone' ? ['device_id', digits] : ['user_id', digits];
+      expect(race + retry + resubmission + unknown).toBe((await sqlOracle(test, 'leads', columns, true)).surplus);
+    }
+  });
+
+  async function explain(table: string, keyText: string, settings: Partial<KeySettings> = {}): Promise<string> {
+    const { keys } = await keysOn(table, [keyText], settings);
+    const compiled = duplicateGroupsQuery(keys[0]!).compile(test.database.db);
+    const { rows } = await test.database.db.executeQuery<{ 'QUERY PLAN': string }>(
+      CompiledQuery.raw(`explain (costs off) ${compiled.sql}`, [...compiled.parameters]),
+    );
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  }
+
+  /** The plan above Citus' scan of the shards runs on the coordinator; the plan below "->  Task" runs on a worker, per shard. */
+  function split(plan: string): { coordinator: string; worker: string } {
+    const task = plan.indexOf('->  Task');
+    return { coordinator: plan.slice(0, plan.indexOf('Custom Scan (Citus')), worker: task < 0 ? '' : plan.slice(task) };
+  }
+
+  it('EXPLAIN: a key with the distribution column groups on the workers, normalised too; nothing is pulled to the coordinator', async () => {
+    for (const settings of [{}, { normalize: { phone: 'e164' as const }, defaultCountry: 'MY' }, { nullsEqual: true }]) {
+      for (const keyText of ['device-phone', 'device-user-phone-niche']) {
+        const plan = await explain('leads', keyText, settings);
+        const { coordinator, worker } = split(plan);
+        expect(coordinator, `${keyText} ${JSON.stringify(settings)}:\n${plan}`).not.toMatch(/Aggregate/);
+        expect(worker, plan).toMatch(/(Hash|Group)Aggregate[\s\S]*Group Key: .*device_id/);
+        expect(worker, plan).toMatch(/Filter: \(count\(\*\) > 1\)/);
+        expect(plan).not.toMatch(/Distributed Subplan|read_intermediate_result/);
+      }
+    }
+  });
+
+  it('EXPLAIN: a key without the distribution column aggregates per shard and merges the counts on the coordinator', async () => {
+    for (const [table, keyText] of [
+      ['leads', 'user-phone'],
+      ['leads', 'phone'],
+      ['leads_by_id', 'device-phone'],
+    ] as const) {
+      const plan = await explain(table, keyText);
+      const { coordinator, worker } = split(plan);
+      expect(coordinator, `${table} ${keyText}:\n${plan}`).toMatch(/HashAggregate[\s\S]*Filter: \(COALESCE/);
+      expect(worker, plan).toMatch(/HashAggregate/);
+    }
+  });
+});
