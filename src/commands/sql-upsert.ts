@@ -52,6 +52,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       onDuplicate: flags.onDuplicate,
       insertColumns: splitList(flags.insertColumns),
       updateColumns: splitList(flags.updateColumns),
+      keySettings,
       commandLine: settings.commandLine,
     });
   });

@@ -26,6 +26,15 @@ export interface TableDistribution {
   shardCount: number | null;
   /** Tables in the same co-location group with a foreign key to this table (schema-qualified): their rows sit on the same node as the rows they reference. */
   colocatedChildren: string[];
+  /**
+   * Bytes the coordinator's own copy of a distributed or reference table
+   * still holds: the rows it had before create_distributed_table (or
+   * create_reference_table), which Citus leaves on disk, invisible to
+   * queries, until truncate_local_data_after_distributing_table. 0 once
+   * removed (and for other kinds). A unique index built on the table is
+   * built on that copy too, so its old duplicates fail the build.
+   */
+  coordinatorLeftoverBytes: number;
 }
 
 const METHODS: Record<string, TableDistribution['method']> = { h: 'hash', r: 'range', a: 'append' };
@@ -37,7 +46,15 @@ export async function tableDistribution(db: Db, tableOid: number): Promise<Table
   const citusVersion = extension[0]?.version;
   if (citusVersion === undefined) return null;
   // pg_dist_partition exists only with the extension, so this statement is only planned here.
-  const { rows } = await sql<{ method: string; replication: string; colocation: number; column: string | null; shards: string; children: string[] }>`
+  const { rows } = await sql<{
+    method: string;
+    replication: string;
+    colocation: number;
+    column: string | null;
+    shards: string;
+    children: string[];
+    leftover: string;
+  }>`
     select p.partmethod::text as method, p.repmodel::text as replication, p.colocationid as colocation,
            case when p.partkey is null then null else pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) end as column,
            (select count(*) from pg_catalog.pg_dist_shard s where s.logicalrelid = p.logicalrelid) as shards,
@@ -48,11 +65,14 @@ export async function tableDistribution(db: Db, tableOid: number): Promise<Table
                  where o.colocationid = p.colocationid and p.colocationid <> 0 and o.logicalrelid <> p.logicalrelid
                    and exists (select from pg_catalog.pg_constraint f
                                where f.contype = 'f' and f.conrelid = o.logicalrelid and f.confrelid = p.logicalrelid)
-                 order by 1) as children
+                 order by 1) as children,
+           pg_catalog.pg_relation_size(p.logicalrelid) as leftover
     from pg_catalog.pg_dist_partition p
     where p.logicalrelid = ${tableOid}::int8::oid`.execute(db);
   const row = rows[0];
-  if (row === undefined) return { citusVersion, kind: 'local', method: null, column: null, shardCount: null, colocatedChildren: [] };
+  if (row === undefined) {
+    return { citusVersion, kind: 'local', method: null, column: null, shardCount: null, colocatedChildren: [], coordinatorLeftoverBytes: 0 };
+  }
   const method = METHODS[row.method] ?? null;
   // partmethod 'n' (none): a reference table (replicated to every node, repmodel 't'), a single-shard table
   // of schema-based sharding (in a co-location group) or a Citus local table on the coordinator.
@@ -64,6 +84,7 @@ export async function tableDistribution(db: Db, tableOid: number): Promise<Table
     column: row.column,
     shardCount: kind === 'citus-local' ? null : Number(row.shards),
     colocatedChildren: row.children,
+    coordinatorLeftoverBytes: kind === 'citus-local' ? 0 : Number(row.leftover),
   };
 }
 

@@ -90,9 +90,15 @@ export interface CitusFixture {
  * (plain local tables), then they are reshaped as Citus requires and
  * distributed by device_id, co-located: primary keys (device_id, id), the
  * child carries device_id and its foreign key becomes (device_id, lead_id) →
- * (device_id, id).
+ * (device_id, id). The coordinator's copy of the rows is then removed, as
+ * Citus advises, unless `keepCoordinatorRows` (a DBA who skipped that step).
  */
-export async function seedDistributedByDevice(test: TestDatabase, table: string, rows: number): Promise<CitusFixture> {
+export async function seedDistributedByDevice(
+  test: TestDatabase,
+  table: string,
+  rows: number,
+  options: { keepCoordinatorRows?: boolean } = {},
+): Promise<CitusFixture> {
   const seeded = await seed(test.database, { table, rows, scenario: 'production', replace: false });
   const { leads, activities } = quotedSeedTables(table);
   await test.exec(`alter table ${activities} drop constraint ${childForeignKey(table)};
@@ -104,6 +110,7 @@ export async function seedDistributedByDevice(test: TestDatabase, table: string,
     select create_distributed_table('${leads}', 'device_id', shard_count => ${FIXTURE_SHARD_COUNT});
     select create_distributed_table('${activities}', 'device_id', colocate_with => '${leads}');
     alter table ${activities} add foreign key (device_id, lead_id) references ${leads} (device_id, id) on delete cascade;
+    ${options.keepCoordinatorRows ? '' : dropCoordinatorCopies(leads, activities)}
     analyze ${leads}, ${activities};`);
   return { table: seeded.table, childTable: seeded.childTable, rows: seeded.rows, activities: seeded.activities };
 }
@@ -117,6 +124,7 @@ export async function seedDistributedById(test: TestDatabase, table: string, row
     select create_distributed_table('${leads}', 'id', shard_count => ${FIXTURE_SHARD_COUNT});
     select create_distributed_table('${activities}', 'lead_id', colocate_with => '${leads}');
     alter table ${activities} add foreign key (lead_id) references ${leads} (id) on delete cascade;
+    ${dropCoordinatorCopies(leads, activities)}
     analyze ${leads}, ${activities};`);
   return { table: seeded.table, childTable: seeded.childTable, rows: seeded.rows, activities: seeded.activities };
 }
@@ -126,7 +134,8 @@ export async function seedReference(test: TestDatabase, table: string, rows: num
   const seeded = await seed(test.database, { table, rows, scenario: 'production', replace: false });
   const { leads, activities } = quotedSeedTables(table);
   await test.exec(`select create_reference_table('${leads}');
-    select create_reference_table('${activities}');`);
+    select create_reference_table('${activities}');
+    ${dropCoordinatorCopies(leads, activities)}`);
   return { table: seeded.table, childTable: seeded.childTable, rows: seeded.rows, activities: seeded.activities };
 }
 
@@ -134,6 +143,15 @@ export async function seedReference(test: TestDatabase, table: string, rows: num
 export async function seedLocal(test: TestDatabase, table: string, rows: number): Promise<CitusFixture> {
   const seeded = await seed(test.database, { table, rows, scenario: 'production', replace: false });
   return { table: seeded.table, childTable: seeded.childTable, rows: seeded.rows, activities: seeded.activities };
+}
+
+/**
+ * Distributing a table copies its rows to the shards and leaves the
+ * coordinator's own copy on disk until this call, as Citus' notice advises.
+ */
+function dropCoordinatorCopies(leads: string, activities: string): string {
+  return `select truncate_local_data_after_distributing_table('${activities}');
+    select truncate_local_data_after_distributing_table('${leads}');`;
 }
 
 /** Fixture table names are plain identifiers (leads, leads_by_id): written into the fixture SQL as they are. */

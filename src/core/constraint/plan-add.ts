@@ -13,7 +13,7 @@ import {
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
 import { matchKeys } from './key-protection.js';
-import { requireDistributionColumn } from './citus-rule.js';
+import { requireDistributionColumn, requireNoCoordinatorLeftover } from './citus-rule.js';
 import type { KeySettings } from '../../keys/resolve-key.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
 import { pgDuration } from '../../sql/pg-duration.js';
@@ -84,6 +84,7 @@ export interface ConstraintAddPlan {
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;
   requireDistributionColumn(key, options.keySettings);
+  requireNoCoordinatorLeftover(key);
   const commandLine = options.commandLine ?? SAME_SHELL;
   const table = key.table.info;
   checkNullsEqualSupported(key, database.features.serverVersionNum);

@@ -7,6 +7,8 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
 import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
+import { requireDistributionColumn } from './citus-rule.js';
+import type { KeySettings } from '../../keys/resolve-key.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 
 export interface UpsertOptions {
@@ -16,6 +18,8 @@ export interface UpsertOptions {
   insertColumns?: string[];
   /** update only. Default: the inserted columns that are neither key, id nor created column. */
   updateColumns?: string[];
+  /** Column map, normalisation and config keys, to list the keys a Citus distributed table can enforce when `key` is refused. */
+  keySettings?: KeySettings;
   /** How the suggested `constraint add` reaches the same database; default: the same shell. */
   commandLine?: CommandLineContext;
 }
@@ -45,6 +49,7 @@ export interface UpsertPlan {
 /** The INSERT … ON CONFLICT for the webhook, checked against the catalog; runs nothing. */
 export async function planUpsert(database: Database, options: UpsertOptions): Promise<UpsertPlan> {
   const { key } = options;
+  requireDistributionColumn(key, options.keySettings, 'sql upsert');
   const info = key.table.info;
   const keyColumns = key.columns.map((c) => c.column);
   const insertColumns = options.insertColumns

@@ -22,5 +22,9 @@ export function distributionText(distribution: TableDistribution | null): string
         return distribution.kind satisfies never;
     }
   })();
-  return `Citus ${distribution.citusVersion}: ${placement}`;
+  const leftover =
+    distribution.coordinatorLeftoverBytes > 0
+      ? `; the coordinator still holds ${(distribution.coordinatorLeftoverBytes / 1_048_576).toFixed(1)} MB of its rows from before it was distributed (see truncate_local_data_after_distributing_table)`
+      : '';
+  return `Citus ${distribution.citusVersion}: ${placement}${leftover}`;
 }
