@@ -42,6 +42,6 @@ function renderText(status: ConstraintStatus, width: number): string {
 function protectedText(protection: ConstraintStatus['keys'][number]): string {
   if (protection.protectedBy.length > 0) return protection.protectedBy.join(', ');
   if (protection.impliedBy.length > 0) return `${protection.impliedBy.join(', ')} (on fewer columns)`;
-  if (protection.missingDistributionColumn !== null) return `NOT PROTECTED; cannot be: lacks ${protection.missingDistributionColumn}, the distribution column`;
+  if (protection.missingDistributionColumn !== null) return `NOT PROTECTED; Citus needs ${protection.missingDistributionColumn} in it`;
   return 'NOT PROTECTED';
 }
