@@ -40,6 +40,25 @@ having count(*) > 1`),
     ).toBe(true);
   });
 
+  it('on a Citus distributed table leaves the fence out, so the shards can group (a subquery with OFFSET is pulled to the coordinator)', () => {
+    const distribution = {
+      citusVersion: '13.2-1',
+      kind: 'distributed' as const,
+      method: 'hash' as const,
+      column: 'device_id',
+      shardCount: 8,
+      colocatedChildren: [],
+      coordinatorLeftoverBytes: 0,
+    };
+    const distributed = { ...table, info: { ...table.info, distribution } };
+    const key = fakeKey(distributed, ['device_id', { column: 'phone', normalize: 'lower' }]);
+    expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "ld_k1", "ld_k2", count(*) as n
+from (select "device_id" as "ld_k1", lower(btrim("phone")) as "ld_k2" from "public"."leads" ) as keyed
+where "ld_k1" is not null and "ld_k2" is not null
+group by 1, 2
+having count(*) > 1`);
+  });
+
   it('quotes names as identifiers, never as SQL', () => {
     const odd = fakeTable(['id', 'order', 'Niche', 'x"; drop table leads; --'], 'Sales Data', 'Leads');
     const { sql } = compileSql(duplicateGroupsQuery(fakeKey(odd, ['order', 'Niche', 'x"; drop table leads; --'])));
