@@ -11,6 +11,7 @@ import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById, seedLocal, seedReference } from '../support/citus.js';
+import { assertBuilt, runCli } from '../support/cli.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -115,6 +116,36 @@ describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () 
       const digits = "nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')";
       const columns = keyText === 'device-phone' ? ['device_id', digits] : ['user_id', digits];
       expect(race + retry + resubmission + unknown).toBe((await sqlOracle(test, 'leads', columns, true)).surplus);
+    }
+  });
+
+  it('the binary shows the placement in scan and constraint status, text and JSON, as pg_dist_partition records it', async () => {
+    assertBuilt();
+    const [catalog] = await test.query<{ shards: string; colocation: number }>(
+      `select (select count(*) from pg_dist_shard where logicalrelid = 'leads'::regclass) as shards,
+              (select colocationid from pg_dist_partition where logicalrelid = 'leads'::regclass) as colocation`,
+    );
+    const children = await test.query<{ name: string }>(
+      `select 'public.' || logicalrelid::text as name from pg_dist_partition where colocationid = ${catalog!.colocation} and logicalrelid <> 'leads'::regclass order by 1`,
+    );
+    const json = await runCli(['scan', '-d', test.url!, '--key', 'device-phone', '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).distribution).toMatchObject({
+      kind: 'distributed',
+      method: 'hash',
+      column: 'device_id',
+      shardCount: Number(catalog!.shards),
+      colocatedChildren: children.map((c) => c.name),
+      coordinatorLeftoverBytes: 0,
+    });
+    const text = await runCli(['scan', '-d', test.url!, '--key', 'device-phone']);
+    expect(text.stdout.split('\n')[1]).toMatch(new RegExp(`^Citus [0-9.-]+: distributed by device_id \\(hash, ${catalog!.shards} shard\\(s\\)\\); co-located`));
+    for (const [table, line] of [
+      ['ref_leads', 'reference table (a copy on every node)'],
+      ['local_leads', "local table on the coordinator, not in Citus' metadata"],
+    ]) {
+      const status = await runCli(['constraint', 'status', '-d', test.url!, '--table', table!]);
+      expect(status.stdout.split('\n')[1]).toMatch(new RegExp(`^Citus [0-9.-]+: ${line!.replace(/[()]/g, '\\$&')}`));
     }
   });
 
