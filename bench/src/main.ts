@@ -10,9 +10,10 @@ import { seed } from '../../src/seed/seed.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
+import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean] [--citus]`
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
  * case's tool command and its hand-written SQL alternately, `rounds` times,
@@ -26,12 +27,18 @@ interface Options {
   rows: number;
   rounds: number;
   only: string[] | null;
+  /** --citus: the scan and constraint cases on a Citus cluster instead (bench/src/citus.ts). */
+  citus: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rows: 1_000_000, rounds: 3, only: null };
+  const options: Options = { rows: 1_000_000, rounds: 3, only: null, citus: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--citus') {
+      options.citus = true;
+      continue;
+    }
     if (flag === '--rows') options.rows = Number(value);
     else if (flag === '--rounds') options.rounds = Number(value);
     else if (flag === '--only') options.only = String(value).split(',');
@@ -44,6 +51,14 @@ function parseArgs(argv: string[]): Options {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  if (options.citus) {
+    const result: BenchResult = { ...(await runCitusBench(options, { bin: BIN, log })), commit: gitCommit() };
+    const resultFile = CITUS_RESULT_FILE(root, options.rows);
+    writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(renderMarkdown(result));
+    log(`results written to ${resultFile}`);
+    return;
+  }
   const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const benchDb = `lead_dedupe_bench_${options.rows}`;
   const url = withDatabaseName(serverUrl, benchDb);
