@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { expressionFence, groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
+import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 
 /**
  * The one definition of a duplicate group, shared by scan, details and clean:
@@ -29,6 +29,7 @@ where ${groupableRows(key)}
 group by ${sql.join(positions)}
 having count(*) > 1`;
   }
+  if (key.table.info.distribution?.kind === 'distributed') return distributedGroupsQuery(key);
   const notNull = key.nullsEqual
     ? sql`true`
     : sql.join(
@@ -36,8 +37,27 @@ having count(*) > 1`;
         sql` and `,
       );
   return sql`select ${sql.join(aliases)}, count(*) as n
-from (select ${sql.join(selected)} from ${tableRef(key.table)} ${expressionFence(key.table)}) as keyed
+from (select ${sql.join(selected)} from ${tableRef(key.table)} offset 0) as keyed
 where ${notNull}
 group by ${sql.join(positions)}
 having count(*) > 1`;
+}
+
+/**
+ * A normalised key on a Citus distributed table: Citus cannot push a
+ * subquery with OFFSET down to the shards (it would pull every row to the
+ * coordinator first), so the key is grouped directly and the NULL test moves
+ * to HAVING, where it reads each group's value instead of evaluating the
+ * expressions again for every row. The same groups: a group whose value is
+ * NULL holds only rows whose value is NULL.
+ */
+function distributedGroupsQuery(key: ResolvedKey): RawBuilder<unknown> {
+  const expressions = keyExpressions(key);
+  const selected = expressions.map((expression, index) => sql`${expression} as ${sql.id(keyAliases(key)[index]!)}`);
+  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
+  const notNull = key.nullsEqual ? [] : expressions.map((expression) => sql` and ${expression} is not null`);
+  return sql`select ${sql.join(selected)}, count(*) as n
+from ${tableRef(key.table)}
+group by ${sql.join(positions)}
+having count(*) > 1${sql.join(notNull, sql``)}`;
 }

@@ -40,7 +40,7 @@ having count(*) > 1`),
     ).toBe(true);
   });
 
-  it('on a Citus distributed table leaves the fence out, so the shards can group (a subquery with OFFSET is pulled to the coordinator)', () => {
+  it('on a Citus distributed table groups without the fenced subquery (Citus would pull it to the coordinator) and tests NULLs per group', () => {
     const distribution = {
       citusVersion: '13.2-1',
       kind: 'distributed' as const,
@@ -52,11 +52,11 @@ having count(*) > 1`),
     };
     const distributed = { ...table, info: { ...table.info, distribution } };
     const key = fakeKey(distributed, ['device_id', { column: 'phone', normalize: 'lower' }]);
-    expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "ld_k1", "ld_k2", count(*) as n
-from (select "device_id" as "ld_k1", lower(btrim("phone")) as "ld_k2" from "public"."leads" ) as keyed
-where "ld_k1" is not null and "ld_k2" is not null
+    expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "device_id" as "ld_k1", lower(btrim("phone")) as "ld_k2", count(*) as n
+from "public"."leads"
 group by 1, 2
-having count(*) > 1`);
+having count(*) > 1 and "device_id" is not null and lower(btrim("phone")) is not null`);
+    expect(compileSql(duplicateGroupsQuery({ ...key, nullsEqual: true })).sql).toMatch(/\nhaving count\(\*\) > 1$/);
   });
 
   it('quotes names as identifiers, never as SQL', () => {
