@@ -7,9 +7,9 @@ import { resolveKeys, type KeySettings } from '../../keys/resolve-key.js';
 const NO_SETTINGS: KeySettings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
 
 /**
- * constraint add's first check on a Citus distributed table, before any
- * catalog read or scan (and sql upsert's, whose ON CONFLICT needs that
- * index): a key without the distribution column can never be a unique index
+ * constraint add's first check on a Citus distributed table, right after
+ * the table and key are read and before any index lookup or scan (and sql
+ * upsert's, whose ON CONFLICT needs that index): a key without the distribution column can never be a unique index
  * there (Citus would fail the build with "creating unique
  * indexes on non-partition columns is currently unsupported"), so it is
  * refused with exit 2, naming the column and the presets and config keys
