@@ -33,7 +33,6 @@ async function insertBurst(test: TestDatabase, copies: number, pairs: number): P
 describe.skipIf(!SERVER_URL)('lead-dedupe scan --since, the built binary against a server', () => {
   let test: TestDatabase;
   let db: string[];
-  const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-since-'));
   const watermarks = async () =>
     test.query<{ key_definition: string; watermark: string; updated_at: string }>(
       'select key_definition, watermark::text, updated_at::text from lead_dedupe.lead_dedupe_watermarks order by 1',
