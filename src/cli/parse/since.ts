@@ -31,7 +31,8 @@ export function parseIsoTimestamp(text: string): Date | null {
   const match = ISO.exec(text);
   if (!match) return null;
   const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map((part) => (part === undefined ? undefined : Number(part)));
-  const fraction = Math.round(Number(`0.${match[7] ?? '0'}`) * 1000);
+  // Cut to whole milliseconds (what a Date holds), never rounded up past a row the time names.
+  const fraction = Math.floor(Number(`0.${match[7] ?? '0'}`) * 1000);
   const local = new Date(Date.UTC(year!, month! - 1, day!, hour, minute, second, fraction));
   // Date.UTC rolls 2026-02-30 over to March: a field that changed was not a real date.
   if (local.getUTCFullYear() !== year || local.getUTCMonth() !== month! - 1 || local.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
