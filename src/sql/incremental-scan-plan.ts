@@ -94,21 +94,26 @@ function lookUpKey(key: ResolvedKey, rowAlias: string, keysAlias: string): RawBu
   );
 }
 
-/**
- * The server's clock in whole milliseconds, rounded down: read before a
- * scan's statements start, it is never later than their snapshots, so a
- * watermark set from it cannot skip a row those snapshots could not see.
- */
-export function serverClockQuery(): RawBuilder<{ now_ms: string | number }> {
-  return sql<{ now_ms: string | number }>`select floor(extract(epoch from clock_timestamp()) * 1000)::int8 as now_ms`;
+export interface ScanStartRow {
+  now_ms: string | number;
+  /** null when a partition has never been vacuumed or analysed (no density to scale). */
+  estimated_rows: string | number | null;
 }
 
 /**
- * The table's row count as the planner estimates it: pg_class.reltuples
- * scaled to the table's current size in pages, summed over partitions.
- * An incremental scan reports this instead of counting the whole table.
- * EXPLAIN without ANALYZE runs nothing (a read-only role and a standby may).
+ * One statement before the scan's: the server's clock in whole
+ * milliseconds, rounded down (read before the scan's statements start, it
+ * is never later than their snapshots, so a watermark set from it cannot
+ * skip a row they could not see), and the table's row count as the planner
+ * estimates it: pg_class's density (reltuples / relpages, kept by
+ * autovacuum and ANALYZE) times the current size in pages, summed over the
+ * partitions. An incremental scan reports that instead of counting the table.
  */
-export function estimatedRowsQuery(key: Pick<ResolvedKey, 'table'>): RawBuilder<{ 'QUERY PLAN': unknown }> {
-  return sql<{ 'QUERY PLAN': unknown }>`explain (format json) select from ${tableRef(key.table)}`;
+export function scanStartQuery(tableOid: number): RawBuilder<ScanStartRow> {
+  return sql<ScanStartRow>`select floor(extract(epoch from clock_timestamp()) * 1000)::int8 as now_ms,
+       (select case when bool_or(c.relpages = 0) then null
+                    else round(sum(c.reltuples / c.relpages * (pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int8)))::int8 end
+        from pg_catalog.pg_partition_tree(${tableOid}::int8::oid) as p
+        join pg_catalog.pg_class as c on c.oid = p.relid
+        where p.isleaf) as estimated_rows`;
 }

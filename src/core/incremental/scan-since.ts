@@ -2,7 +2,7 @@ import { qualifiedName } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { estimatedRowsQuery, incrementalKeyScanQuery, serverClockQuery } from '../../sql/incremental-scan-plan.js';
+import { incrementalKeyScanQuery, scanStartQuery } from '../../sql/incremental-scan-plan.js';
 import { keyScanQuery, rowCountQuery } from '../../sql/scan-plan.js';
 import { toKeyReport, type ScanOptions } from '../scan.js';
 import type { KeyReport, ScanReport } from '../scan-report.js';
@@ -27,14 +27,16 @@ export interface IncrementalScanOptions extends ScanOptions {
  */
 export async function scanSince(database: Database, options: IncrementalScanOptions): Promise<ScanReport> {
   const started = performance.now();
-  const clock = await serverClockQuery().execute(database.db);
-  const until = new Date(toNumber(clock.rows[0]?.now_ms));
+  const start = (await scanStartQuery(options.table.info.oid).execute(database.db)).rows[0]!;
+  const until = new Date(toNumber(start.now_ms));
   const windows = options.keys.map((key) => ({ key, since: windowStart(options, key, until) }));
-  const anyWhole = windows.some((window) => window.since === null);
-  const [rows, keys] = await Promise.all([
-    tableRows(database, options, anyWhole),
+  // The exact count only when a key is scanned whole anyway (or the catalog has no estimate yet).
+  const exact = windows.some((window) => window.since === null) || start.estimated_rows === null;
+  const [counted, keys] = await Promise.all([
+    exact ? rowCountQuery(options).execute(database.db) : null,
     Promise.all(windows.map(({ key, since }) => scanKey(database, options, key, since, until))),
   ]);
+  const rows = { n: toNumber(counted === null ? start.estimated_rows : counted.rows[0]?.n), estimated: counted === null };
   const wholeRows = rows.n;
   return {
     table: qualifiedName(options.table.info),
@@ -82,17 +84,4 @@ async function scanKey(database: Database, options: IncrementalScanOptions, key:
     newSurplus: toNumber(row.new_surplus),
     groupsTouched: report.groups,
   };
-}
-
-/** The exact count when a key is scanned whole anyway; otherwise the planner's estimate. */
-async function tableRows(database: Database, options: IncrementalScanOptions, exact: boolean): Promise<{ n: number; estimated: boolean }> {
-  if (!exact) {
-    const { rows } = await estimatedRowsQuery(options).execute(database.db);
-    const raw = rows[0]?.['QUERY PLAN'];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan?: { 'Plan Rows'?: number } }[];
-    const estimate = plan[0]?.Plan?.['Plan Rows'];
-    if (typeof estimate === 'number') return { n: Math.round(estimate), estimated: true };
-  }
-  const { rows } = await rowCountQuery(options).execute(database.db);
-  return { n: toNumber(rows[0]?.n), estimated: false };
 }
