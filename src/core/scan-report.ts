@@ -7,7 +7,7 @@ export interface ScanReport {
   /** full: every group of the table; incremental (scan --since): the groups the window's rows belong to. */
   mode: 'full' | 'incremental';
   rows: number;
-  /** true when `rows` is the planner's estimate (pg_class.reltuples): an incremental scan does not count the whole table. */
+  /** true when `rows` is the planner's estimate (pg_class density times the current size): an incremental scan does not count the whole table. */
   rowsEstimated?: boolean;
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
