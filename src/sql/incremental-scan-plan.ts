@@ -107,13 +107,14 @@ export interface ScanStartRow {
  * skip a row they could not see), and the table's row count as the planner
  * estimates it: pg_class's density (reltuples / relpages, kept by
  * autovacuum and ANALYZE) times the current size in pages, summed over the
- * partitions. An incremental scan reports that instead of counting the table.
+ * partitions (pg_partition_tree lists no rows for a plain table: the table
+ * itself is taken then). An incremental scan reports that instead of counting the table.
  */
 export function scanStartQuery(tableOid: number): RawBuilder<ScanStartRow> {
   return sql<ScanStartRow>`select floor(extract(epoch from clock_timestamp()) * 1000)::int8 as now_ms,
-       (select case when bool_or(c.relpages = 0) then null
-                    else round(sum(c.reltuples / c.relpages * (pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int8)))::int8 end
-        from pg_catalog.pg_partition_tree(${tableOid}::int8::oid) as p
-        join pg_catalog.pg_class as c on c.oid = p.relid
-        where p.isleaf) as estimated_rows`;
+       (select case when count(*) = 0 or bool_or(c.relpages = 0) then null
+                    else round(sum(c.reltuples / nullif(c.relpages, 0) * (pg_catalog.pg_relation_size(c.oid) / current_setting('block_size')::int8)))::int8 end
+        from pg_catalog.pg_class as c
+        where (c.oid = ${tableOid}::int8::oid and c.relkind <> 'p')
+           or c.oid in (select p.relid from pg_catalog.pg_partition_tree(${tableOid}::int8::oid) as p where p.isleaf)) as estimated_rows`;
 }
