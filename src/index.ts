@@ -23,6 +23,13 @@ export { addConstraint, applyConstraintAdd } from './core/constraint/apply-add.j
 export { constraintStatus } from './core/constraint/status.js';
 export { planConstraintDrop, dropConstraint } from './core/constraint/drop.js';
 export { planUpsert } from './core/constraint/upsert.js';
+export { scanSince, type IncrementalScanOptions } from './core/incremental/scan-since.js';
+export type { SinceSpec } from './core/incremental/since.js';
+export { openDatabaseWatermarks } from './core/incremental/database-watermarks.js';
+export { watermarkKeyOf, type WatermarkKey, type WatermarkStore } from './core/incremental/watermark-key.js';
+export { planIndexAdd } from './core/key-index/plan-index.js';
+export { applyIndexAdd } from './core/key-index/apply-index.js';
+export { dropKeyIndex } from './core/key-index/drop-index.js';
 export {
   ExitCode,
   LeadDedupeError,

@@ -11,9 +11,10 @@ import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql
 import { measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
+import { incrementalCases } from './incremental.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean] [--citus]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,scan-since] [--citus]`
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
  * case's tool command and its hand-written SQL alternately, `rounds` times,
@@ -164,6 +165,9 @@ async function main(): Promise<void> {
     cases.push({ ...summarise('clean', cleanRuns.tool, cleanRuns.baseline), longestBatchMs });
     cases.push(summarise('constraint', constraintRuns.tool, constraintRuns.baseline));
   }
+
+  // Last: it adds indexes and rows to public.leads, which the copies above must not inherit.
+  if (wanted('scan since')) cases.push(...(await incrementalCases(url, BIN, options.rounds, log)));
 
   const result: BenchResult = {
     rows: options.rows,

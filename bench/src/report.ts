@@ -11,6 +11,10 @@ export interface CaseResult {
   longestBatchMs?: number;
   /** diagnose only: its tool time over scan one key's tool time (target ≤ 2.5). */
   vsScanOneKey?: number;
+  /** scan since only: the tool's own query time (the report's durationMs), incremental against the full scan of the same key. */
+  queryMs?: { tool: number; fullScan: number; ratio: number };
+  /** scan since only: what the hand-written oracle counted (the tool's figures equalled it). */
+  oracle?: { newRows: number; newSurplus: number; groupsTouched: number };
 }
 
 export interface BenchResult {
@@ -36,6 +40,12 @@ export function renderMarkdown(result: BenchResult): string {
     ),
     '',
     ...result.cases.filter((c) => c.vsScanOneKey !== undefined).map((c) => `${c.name}: ${c.vsScanOneKey!.toFixed(2)}× scan one key (target ≤ 2.5)`),
+    ...result.cases
+      .filter((c) => c.queryMs !== undefined)
+      .map(
+        (c) =>
+          `${c.name}: query ${c.queryMs!.tool} ms against ${c.queryMs!.fullScan} ms for the full scan (${(c.queryMs!.ratio * 100).toFixed(1)}%; target ≤ 2% with the key index, ≤ 40% without), process ${c.toolSeconds.toFixed(2)} s (target ≤ 0.6 s); figures equal the oracle ${JSON.stringify(c.oracle)}`,
+      ),
     ...result.cases.filter((c) => c.longestBatchMs !== undefined).map((c) => `${c.name}: longest batch transaction (row locks held) ${c.longestBatchMs} ms`),
     '',
   ];

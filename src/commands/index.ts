@@ -3,6 +3,7 @@ import { cleanCommand } from './clean.js';
 import { constraintCommand } from './constraint.js';
 import { demoCommand } from './demo.js';
 import { diagnoseCommand } from './diagnose.js';
+import { indexCommand } from './index-group.js';
 import { reportCommand } from './report.js';
 import { restoreCommand } from './restore.js';
 import { runsCommand } from './runs.js';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   seedCommand,
   demoCommand,
   constraintCommand,
+  indexCommand,
   sqlCommand,
   cleanCommand,
   runsCommand,

@@ -5,9 +5,13 @@ import type { KeySummary } from '../keys/key-summary.js';
 export interface ScanReport {
   /** schema-qualified, e.g. "public.leads" */
   table: string;
+  /** full: every group of the table; incremental (scan --since): the groups the window's rows belong to. */
+  mode: 'full' | 'incremental';
   rows: number;
   /** How Citus places the table; null without Citus (a single server). */
   distribution: TableDistribution | null;
+  /** true when `rows` is the planner's estimate (pg_class density times the current size): an incremental scan does not count the whole table. */
+  rowsEstimated?: boolean;
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
   skippedKeys: { name: string; reason: string }[];
@@ -22,6 +26,20 @@ export interface KeyReport extends KeySummary {
   largestGroup: number;
   sizes: { size: string; groups: number }[];
   top: TopGroup[];
+  /**
+   * Incremental mode only (scan --since). The window: rows whose created
+   * (or --changed-column) time is at or after `since`, ISO 8601; null when
+   * there was no watermark yet and the whole table was scanned.
+   */
+  since?: string | null;
+  /** The server's clock when the scan began, never later than its snapshot: the next watermark. */
+  until?: string;
+  /** Rows in the window (the whole table when `since` is null). */
+  newRows?: number;
+  /** Rows in the window that are not the oldest of their group: what the window added to the surplus. */
+  newSurplus?: number;
+  /** Duplicate groups holding at least one row of the window (in incremental mode `groups` counts the same groups). */
+  groupsTouched?: number;
 }
 
 export interface TopGroup {
@@ -34,6 +52,7 @@ export interface TopGroup {
   ids: unknown[];
 }
 
+/** Any duplicates at all; in incremental mode, any the window added (a touched group whose only new row is its oldest added none). */
 export function hasDuplicates(report: ScanReport): boolean {
-  return report.keys.some((key) => key.groups > 0);
+  return report.keys.some((key) => (key.newSurplus ?? key.surplus) > 0);
 }

@@ -35,6 +35,7 @@ export async function scan(database: Database, options: ScanOptions): Promise<Sc
   ]);
   return {
     table: qualifiedName(options.table.info),
+    mode: 'full',
     rows,
     distribution: options.table.info.distribution,
     keys,
@@ -43,7 +44,7 @@ export async function scan(database: Database, options: ScanOptions): Promise<Sc
   };
 }
 
-function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
+export function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
   const groups = toNumber(row.groups);
   const rowsInGroups = toNumber(row.rows_in_groups);
   return {

@@ -34,21 +34,24 @@ export const DEFAULT_CREATED_COLUMN = 'created_at';
  */
 export function resolveLeadTable(info: TableInfo, idColumn: string, createdColumn: string | null): LeadTable {
   requireColumn(info, idColumn, 'id column');
-  if (createdColumn !== null) {
-    const column = requireColumn(info, createdColumn, 'created column');
-    if (!DATE_TIME_TYPES.test(column.type)) {
-      throw new UsageError(
-        `created column "${column.name}" of ${qualifiedName(info)} is ${column.type}; it must be a date/time column (timestamp, timestamptz or date)`,
-      );
-    }
-    return { info, idColumn, createdColumn: column.name };
-  }
+  if (createdColumn !== null) return { info, idColumn, createdColumn: requireTimeColumn(info, createdColumn, 'created column') };
   const fallback = findColumn(info, DEFAULT_CREATED_COLUMN);
   if (fallback === undefined) return { info, idColumn, createdColumn: null, createdFallback: `no ${DEFAULT_CREATED_COLUMN} column` };
   if (!DATE_TIME_TYPES.test(fallback.type)) {
     return { info, idColumn, createdColumn: null, createdFallback: `${DEFAULT_CREATED_COLUMN} is ${fallback.type}, not a date/time` };
   }
   return { info, idColumn, createdColumn: fallback.name };
+}
+
+/** A column that must hold a point in time (the created column, scan's --changed-column); its real name. */
+export function requireTimeColumn(info: TableInfo, name: string, what: string): string {
+  const column = requireColumn(info, name, what);
+  if (!DATE_TIME_TYPES.test(column.type)) {
+    throw new UsageError(
+      `${what} "${column.name}" of ${qualifiedName(info)} is ${column.type}; it must be a date/time column (timestamp, timestamptz or date)`,
+    );
+  }
+  return column.name;
 }
 
 export interface ResolvedKeys {

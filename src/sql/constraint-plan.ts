@@ -40,6 +40,17 @@ export function createUniqueIndexStatement(key: ResolvedKey, indexName: string, 
 }
 
 /**
+ * A plain (non-unique) index on exactly the key's expressions: what scan
+ * --since looks each new key up with, without enforcing anything.
+ *
+ * @example create index concurrently "leads_device_id_phone_idx" on "public"."leads" ("device_id", "phone")
+ */
+export function createKeyIndexStatement(key: ResolvedKey, indexName: string, options: { concurrently: boolean }): RawBuilder<unknown> {
+  const concurrently = options.concurrently ? sql` concurrently` : sql``;
+  return sql`create index${concurrently} ${sql.id(indexName)} on ${tableRef(key.table)} (${sql.join(indexElements(key))})`;
+}
+
+/**
  * The partitioned-table procedure (PostgreSQL 11+): CREATE INDEX CONCURRENTLY
  * is refused on a partitioned table, so the index is made on the parent
  * ONLY (invalid, empty), built CONCURRENTLY on each leaf and attached; the
@@ -101,10 +112,15 @@ export function defaultIndexName(key: ResolvedKey): string {
   return indexNameFor(key.table.info.name, key);
 }
 
+/** The same naming for a plain key index (`index add`): `leads_device_id_phone_idx`, as PostgreSQL names one. */
+export function defaultKeyIndexName(key: ResolvedKey): string {
+  return indexNameFor(key.table.info.name, key, 'idx');
+}
+
 /** The same naming for a partition's own index: `leads_2026_device_id_phone_key`. */
-export function indexNameFor(tableName: string, key: ResolvedKey): string {
+export function indexNameFor(tableName: string, key: ResolvedKey, suffix: 'key' | 'idx' = 'key'): string {
   const parts = key.columns.map((c) => (c.normalize === null ? c.column : `${c.column}_${c.normalize}`));
-  const full = `${tableName}_${parts.join('_')}_key`;
+  const full = `${tableName}_${parts.join('_')}_${suffix}`;
   if (Buffer.byteLength(full) <= MAX_IDENTIFIER_BYTES) return full;
   const hash = createHash('md5').update(full).digest('hex').slice(0, 8);
   return `${truncateBytes(full, MAX_IDENTIFIER_BYTES - hash.length - 1)}_${hash}`;

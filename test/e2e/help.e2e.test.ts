@@ -10,6 +10,8 @@ const COMMANDS = [
   ['constraint', 'add'],
   ['constraint', 'status'],
   ['constraint', 'drop'],
+  ['index', 'add'],
+  ['index', 'drop'],
   ['sql', 'upsert'],
   ['clean'],
   ['runs'],

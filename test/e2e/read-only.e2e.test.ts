@@ -34,11 +34,11 @@ describe.runIf(SERVER_URL)('a database with default_transaction_read_only = on',
     await server?.close();
   });
 
-  it('scan, details, runs, constraint status, sql upsert, --print-sql and the clean and restore dry runs work, with figures equal to SQL oracles', async () => {
+  it('scan, scan --since last --state-file, details, runs, constraint status, sql upsert, --print-sql and the clean and restore dry runs work, with figures equal to SQL oracles', async () => {
     await expectReadCommandsWork(server.url!);
   }, 120_000);
 
-  it('clean --execute, restore --execute, constraint add/drop and seed exit 2 with one line and change nothing', async () => {
+  it('clean --execute, restore --execute, constraint add/drop, index add --execute and seed exit 2 with one line and change nothing', async () => {
     await expectWritingCommandsRefused(
       server.url!,
       /^lead-dedupe: the session is read-only \(default_transaction_read_only is on\); point --database at the primary\n$/,
@@ -96,11 +96,11 @@ describe.runIf(HAVE_CLUSTER_TOOLS || process.env.CI)('a real hot standby (stream
     expect(rows[0].standby).toBe(true);
   });
 
-  it('scan, details, runs, constraint status, sql upsert, --print-sql and the clean and restore dry runs work, with figures equal to SQL oracles', async () => {
+  it('scan, scan --since last --state-file, details, runs, constraint status, sql upsert, --print-sql and the clean and restore dry runs work, with figures equal to SQL oracles', async () => {
     await expectReadCommandsWork(standbyUrl);
   }, 120_000);
 
-  it('clean --execute, restore --execute, constraint add/drop and seed exit 2 with one line and change nothing', async () => {
+  it('clean --execute, restore --execute, constraint add/drop, index add --execute and seed exit 2 with one line and change nothing', async () => {
     await expectWritingCommandsRefused(standbyUrl, /^lead-dedupe: the server is a read-only standby \(in recovery\); point --database at the primary\n$/);
   }, 120_000);
 });

@@ -83,6 +83,20 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
     const detailLines = readFileSync(join(dir, 'details.csv'), 'utf8').trim().split('\n');
     expect(detailLines.length - 1).toBe(Number(groups!.rows));
 
+    // scan --since last keeps its watermarks in a file here: the database refuses them (exit 2, pointing at --state-file)
+    const refusedWatermarks = await cli(url, 'scan', '--key', 'device-phone', '--since', 'last');
+    expect(refusedWatermarks.code).toBe(2);
+    expect(refusedWatermarks.stderr).toMatch(/^lead-dedupe: scan --since last keeps its watermarks in .*; give --state-file <path> to keep them in a file\n$/);
+    const state = join(dir, 'watermarks.json');
+    const first = await cli(url, 'scan', '--key', 'device-phone', '--since', 'last', '--state-file', state, '--format', 'json');
+    expect(first.code, first.stderr).toBe(0);
+    const firstKey = JSON.parse(first.stdout).keys[0];
+    expect({ groups: firstKey.groupsTouched, surplus: firstKey.newSurplus }).toEqual({ groups: Number(groups!.groups), surplus: Number(groups!.surplus) });
+    expect(JSON.parse(readFileSync(state, 'utf8')).watermarks[0].watermark).toBe(firstKey.until);
+    const next = await cli(url, 'scan', '--key', 'device-phone', '--since', 'last', '--state-file', state, '--format', 'json');
+    expect(next.code, next.stderr).toBe(0);
+    expect(Date.parse(JSON.parse(next.stdout).keys[0].since)).toBe(Date.parse(firstKey.until) - 300_000);
+
     const runs = await cli(url, 'runs', '--format', 'json');
     expect(runs.code, runs.stderr).toBe(0);
     const runIds = (await query<{ id: string }>(url, 'select id::text as id from lead_dedupe.lead_dedupe_runs order by id')).map((r) => Number(r.id));
@@ -178,6 +192,7 @@ export async function expectWritingCommandsRefused(url: string, line: RegExp): P
     ['restore', '1', '--execute'],
     ['constraint', 'add', '--key', 'device-phone'],
     ['constraint', 'drop', FIXTURE_CONSTRAINT, '--execute'],
+    ['index', 'add', '--key', 'device-phone', '--execute'],
     ['seed', '--rows', '100', '--replace'],
   ]) {
     const result = await cli(url, ...args);

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { ScanReport } from '../../core/scan-report.js';
 import { CSV_CAST } from '../common/csv-cast.js';
 
-/** One row per key with the same figures as the JSON report. */
+/** One row per key with the same figures as the JSON report (an incremental scan adds since … groups_touched at the end). */
 export function renderScanCsv(report: ScanReport): string {
   return stringify(
     report.keys.map((key) => ({
@@ -19,6 +19,9 @@ export function renderScanCsv(report: ScanReport): string {
       surplus: key.surplus,
       largest_group: key.largestGroup,
       ...Object.fromEntries(key.sizes.map((s) => [`groups_of_${s.size.replace('+', '_plus').replace('-', '_to_')}`, s.groups])),
+      ...(report.mode === 'incremental'
+        ? { since: key.since ?? '', until: key.until, new_rows: key.newRows, new_surplus: key.newSurplus, groups_touched: key.groupsTouched }
+        : {}),
     })),
     { header: true, cast: CSV_CAST },
   );

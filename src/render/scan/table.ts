@@ -5,8 +5,10 @@ import { distributionText } from '../common/distribution-text.js';
 
 /** The keys side by side, then each key's histogram and largest groups. */
 export function renderScanTable(report: ScanReport, width: number): string {
+  const rows = report.rowsEstimated ? `~${formatCount(report.rows)} rows (estimate)` : `${formatCount(report.rows)} rows`;
+  const how = report.mode === 'incremental' ? 'scanned incrementally' : 'scanned';
   const lines = [
-    `${report.table}: ${formatCount(report.rows)} rows, ${report.keys.length} key(s) scanned in ${formatDuration(report.durationMs)}`,
+    `${report.table}: ${rows}, ${report.keys.length} key(s) ${how} in ${formatDuration(report.durationMs)}`,
     ...[distributionText(report.distribution) ?? []].flat(),
     '',
     summaryTable(report.keys, width),
@@ -32,6 +34,13 @@ function summaryTable(keys: KeyReport[], width: number): string {
         .join(', ') || '-',
   );
   row('NULLs', (k) => (k.nullsEqual ? 'equal' : 'distinct'));
+  if (keys.some((k) => k.until !== undefined)) {
+    row('since', (k) => (k.since === null ? 'start (no watermark yet)' : (k.since ?? '-')));
+    row('until', (k) => k.until ?? '-');
+    row('new rows', (k) => formatCount(k.newRows ?? 0));
+    row('new surplus rows', (k) => formatCount(k.newSurplus ?? 0));
+    row('groups touched', (k) => formatCount(k.groupsTouched ?? 0));
+  }
   row('duplicate groups', (k) => formatCount(k.groups));
   row('rows in groups', (k) => formatCount(k.rowsInGroups));
   row('surplus rows', (k) => formatCount(k.surplus));

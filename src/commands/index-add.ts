@@ -1,0 +1,51 @@
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
+import { applyIndexAdd } from '../core/key-index/apply-index.js';
+import { planIndexAdd } from '../core/key-index/plan-index.js';
+import { loadOneKey } from '../core/lead-table.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode } from '../errors.js';
+import { renderIndexAdd, renderIndexAddSql } from '../render/index-add/index.js';
+
+interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
+  name?: string;
+  printSql?: boolean;
+  execute?: boolean;
+}
+
+export const indexAddCommand: CommandSpec<AddFlags> = {
+  name: 'add',
+  description: "build a plain index on exactly the key's expressions (CREATE INDEX CONCURRENTLY), for scan --since; dry run unless --execute",
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the one key to index: a preset (device-phone, …) or columns a,b,c'),
+    new Option('--name <name>', 'index name (default: <table>_<columns>_idx, e.g. leads_device_id_phone_idx)'),
+    new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+    new Option('--execute', 'really build it (default: print what would run)'),
+    ...outputOptions(['table', 'json']),
+  ],
+  examples: [
+    'lead-dedupe index add --key device-phone',
+    'lead-dedupe index add --key device-phone --execute',
+    'lead-dedupe index add --key device-phone --print-sql',
+  ],
+  run: runAdd,
+};
+
+async function runAdd(flags: AddFlags): Promise<ExitCode> {
+  const keyText = oneKeyFlag(flags, 'index add');
+  const settings = resolveTableSettings(flags);
+  const keySettings = resolveKeySettings(flags, settings);
+  const text = await withDatabase(settings.target, async (database) => {
+    const key = await loadOneKey(database.db, settings, keySettings, keyText, 'index add');
+    const plan = await planIndexAdd(database, { key, name: flags.name });
+    if (flags.printSql) return renderIndexAddSql(plan);
+    const result = await withSpinner(`building ${plan.name}`, flags, () => applyIndexAdd(database, plan, flags.execute ?? false));
+    return renderIndexAdd(result, flags.format, renderContext(settings.target, flags));
+  });
+  await writeReport(text, flags);
+  return ExitCode.ok;
+}

@@ -1,0 +1,41 @@
+import { Option } from 'commander';
+import type { CommandSpec } from '../cli/command-spec.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { renderContext, writeReport } from '../cli/output.js';
+import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
+import { dropKeyIndex } from '../core/key-index/drop-index.js';
+import { loadOneKey } from '../core/lead-table.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode } from '../errors.js';
+import { renderIndexDrop } from '../render/index-drop/index.js';
+
+interface DropFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
+  name?: string;
+  execute?: boolean;
+}
+
+export const indexDropCommand: CommandSpec<DropFlags> = {
+  name: 'drop',
+  description: 'drop the plain index index add built for the key (CONCURRENTLY); never a unique one; dry run unless --execute',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the key whose index to drop: a preset (device-phone, …) or columns a,b,c'),
+    new Option('--name <name>', 'index name (default: <table>_<columns>_idx, as index add names it)'),
+    new Option('--execute', 'really drop it (default: print what would run)'),
+    ...outputOptions(['table', 'json']),
+  ],
+  examples: ['lead-dedupe index drop --key device-phone', 'lead-dedupe index drop --key device-phone --execute'],
+  run: runDrop,
+};
+
+async function runDrop(flags: DropFlags): Promise<ExitCode> {
+  const keyText = oneKeyFlag(flags, 'index drop');
+  const settings = resolveTableSettings(flags);
+  const keySettings = resolveKeySettings(flags, settings);
+  const result = await withDatabase(settings.target, async (database) => {
+    const key = await loadOneKey(database.db, settings, keySettings, keyText, 'index drop');
+    return dropKeyIndex(database, { key, name: flags.name, execute: flags.execute ?? false });
+  });
+  await writeReport(renderIndexDrop(result, flags.format, renderContext(settings.target, flags)), flags);
+  return ExitCode.ok;
+}

@@ -1,0 +1,259 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seed } from '../../src/seed/seed.js';
+import { incrementalKeyScanQuery } from '../../src/sql/incremental-scan-plan.js';
+import { assertBuilt, runCli } from '../support/cli.js';
+import { openDatabaseWatermarks } from '../../src/core/incremental/database-watermarks.js';
+import { scanSince } from '../../src/core/incremental/scan-since.js';
+import type { SinceSpec } from '../../src/core/incremental/since.js';
+import { watermarkId, watermarkKeyOf } from '../../src/core/incremental/watermark-key.js';
+import { loadLeadTable } from '../../src/core/lead-table.js';
+import { runIncrementalScan } from '../../src/commands/scan-since.js';
+import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
+import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
+import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * scan --since against hand-written SQL: the oracle ranks every row of the
+ * table with a window function over the whole table (no window first, no
+ * lookup), then counts what the window holds.
+ */
+const T0 = '2026-01-01T00:00:00Z';
+const day = (n: number) => `'${T0}'::timestamptz + interval '${n} days'`;
+const SINCE = new Date(Date.parse(T0) + 10 * 86_400_000);
+
+interface Figures {
+  newRows: number;
+  newSurplus: number;
+  groupsTouched: number;
+  rowsInGroups: number;
+  largestGroup: number;
+}
+
+/** The same figures from SQL written by hand. `expressions` are the key's (normalised) values; `nullsEqual` keeps NULL keys in. */
+async function oracle(test: TestDatabase, expressions: string[], windowColumn: string, nullsEqual: boolean): Promise<Figures> {
+  const keys = expressions.map((e, i) => `${e} as k${i}`).join(', ');
+  const partition = expressions.map((_, i) => `k${i}`).join(', ');
+  const notNull = nullsEqual ? 'true' : expressions.map((_, i) => `k${i} is not null`).join(' and ');
+  const since = `'${SINCE.toISOString()}'::timestamptz`;
+  const [row] = await test.query<Record<string, string>>(`
+    with keyed as (select id, created_at, ${windowColumn} as w, ${keys} from watch),
+    ranked as (
+      select *, row_number() over (partition by ${partition} order by created_at asc nulls last, id) as rank,
+                count(*) over (partition by ${partition}) as n
+      from keyed where ${notNull}
+    ),
+    touched as (select distinct ${partition}, n from ranked where w >= ${since} and n > 1)
+    select (select count(*) from watch where ${windowColumn} >= ${since}) as new_rows,
+           (select count(*) from ranked where w >= ${since} and rank > 1) as new_surplus,
+           (select count(*) from touched) as groups_touched,
+           (select coalesce(sum(n), 0) from touched) as rows_in_groups,
+           (select coalesce(max(n), 0) from touched) as largest`);
+  return {
+    newRows: Number(row!.new_rows),
+    newSurplus: Number(row!.new_surplus),
+    groupsTouched: Number(row!.groups_touched),
+    rowsInGroups: Number(row!.rows_in_groups),
+    largestGroup: Number(row!.largest),
+  };
+}
+
+describe.each(TEST_TARGETS.filter((t) => t.available))('scan --since on $label', (target) => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await target.open();
+    await test.exec(`create table watch (id int primary key, device_id int, phone text, created_at timestamptz, updated_at timestamptz);
+      insert into watch values
+        (1, 1, '111', ${day(1)}, null), (2, 1, '111', ${day(11)}, null),
+        (3, 2, '222', ${day(11)}, null), (4, 2, '222', ${day(12)}, null), (5, 2, '222', ${day(12)}, null),
+        (6, 3, '333', null, null), (7, 3, '333', ${day(11)}, null),
+        (8, 4, null, ${day(1)}, null), (9, 4, null, ${day(11)}, null), (10, 4, null, ${day(12)}, null),
+        (11, 5, '0123-456', ${day(1)}, null), (12, 5, '0123456', ${day(11)}, null),
+        (13, 6, '666', ${day(1)}, null), (14, 6, '666', ${day(2)}, null),
+        (15, 7, '777', ${day(11)}, null),
+        (16, 8, '888', ${day(1)}, null), (17, 8, '888', ${day(2)}, ${day(11)}),
+        (18, 9, '999', ${day(1)}, ${day(11)}), (19, 9, '999', ${day(2)}, null),
+        (20, null, '111', ${day(13)}, ${day(13)}), (21, null, '111', ${day(1)}, null)`);
+  });
+  afterAll(async () => test?.close());
+
+  async function resolve(settings: Partial<KeySettings> = {}) {
+    const table = await loadLeadTable(test.database.db, { table: 'watch', idColumn: 'id', createdColumn: 'created_at' });
+    return { table, keys: resolveKeys(table, ['device_id,phone'], { ...PLAIN_KEY_SETTINGS, ...settings }).keys };
+  }
+
+  async function figures(settings: Partial<KeySettings>, windowColumn: string, since: SinceSpec = { kind: 'at', at: SINCE }) {
+    const { table, keys } = await resolve(settings);
+    const report = await scanSince(test.database, { table, keys, top: 10, windowColumn, since });
+    const key = report.keys[0]!;
+    expect(report.mode).toBe('incremental');
+    expect(key.groups).toBe(key.groupsTouched);
+    return {
+      report,
+      figures: {
+        newRows: key.newRows,
+        newSurplus: key.newSurplus,
+        groupsTouched: key.groupsTouched,
+        rowsInGroups: key.rowsInGroups,
+        largestGroup: key.largestGroup,
+      },
+    };
+  }
+
+  const digits = `nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')`;
+  it.each([
+    { label: 'plain key, NULLs distinct', settings: {}, expressions: ['device_id', 'phone'], nullsEqual: false },
+    { label: 'plain key, NULLs equal', settings: { nullsEqual: true }, expressions: ['device_id', 'phone'], nullsEqual: true },
+    { label: 'phone=digits', settings: { normalize: { phone: 'digits' as const } }, expressions: ['device_id', digits], nullsEqual: false },
+    {
+      label: 'phone=digits, NULLs equal',
+      settings: { normalize: { phone: 'digits' as const }, nullsEqual: true },
+      expressions: ['device_id', digits],
+      nullsEqual: true,
+    },
+  ])('$label: equal to the oracle for the created and the changed column', async ({ settings, expressions, nullsEqual }) => {
+    for (const windowColumn of ['created_at', 'updated_at']) {
+      const { figures: got } = await figures(settings, windowColumn);
+      expect(got, windowColumn).toEqual(await oracle(test, expressions, windowColumn, nullsEqual));
+    }
+  });
+
+  it('counts old-to-new and new-to-new duplicates, and nothing for a group whose only new row is its oldest', async () => {
+    const { report } = await figures({}, 'created_at');
+    const key = report.keys[0]!;
+    const byDevice = new Map(key.top.map((group) => [group.key.device_id, group]));
+    // old-to-new (1), new-to-new (2), only new row is the oldest (3, the other row has no created time)
+    expect([...byDevice.keys()].sort()).toEqual([1, 2, 3]);
+    expect(byDevice.get(3)!.ids.map(String)).toEqual(['7', '6']);
+    expect(key.newSurplus).toBe(1 + 2 + 0);
+    // a changed key: row 17 became a copy of 16 (changed, not created, in the window); row 18, the oldest of its group, changed
+    const changed = (await figures({}, 'updated_at')).report.keys[0]!;
+    expect(changed.top.map((group) => group.key.device_id).sort()).toEqual([8, 9]);
+    expect(changed.newSurplus).toBe(1);
+  });
+
+  it('--since <duration> counts back from the server clock; the window is open-ended; rows is the planner estimate, not a count', async () => {
+    await test.exec('analyze watch');
+    const { report } = await figures({}, 'created_at', { kind: 'ago', ms: 365 * 86_400_000 * 10 });
+    const [all] = await test.query<{ n: string }>('select count(*) as n from watch');
+    // ANALYZE read every page of this small table: the estimate is exact here
+    expect({ rows: report.rows, estimated: report.rowsEstimated }).toEqual({ rows: Number(all!.n), estimated: true });
+    const key = report.keys[0]!;
+    const until = Date.parse(key.until!);
+    expect(Date.parse(key.since!)).toBe(until - 365 * 86_400_000 * 10);
+    expect(Math.abs(until - Date.now())).toBeLessThan(60_000);
+    const [dated] = await test.query<{ n: string }>('select count(*) as n from watch where created_at is not null');
+    expect(key.newRows).toBe(Number(dated!.n));
+  });
+
+  it('watermarks: the first last run scans everything and sets one; the next starts at it minus the overlap and counts a late row', async () => {
+    const schema = 'wm_test';
+    const store = await openDatabaseWatermarks(test.database, schema);
+    const { table, keys } = await resolve();
+    const run = (overlapMs: number, publish: () => Promise<void> = async () => undefined) =>
+      runIncrementalScan(
+        test.database,
+        {
+          table,
+          keys,
+          skippedKeys: [],
+          top: 5,
+          settings: { since: { kind: 'last', overlapMs }, changedColumn: null, stateFile: null, archiveSchema: schema },
+          commandLine: { connection: [], configured: [] },
+          quiet: true,
+        },
+        publish,
+      );
+    const id = watermarkId(watermarkKeyOf(keys[0]!, 'created_at'));
+    expect((await store.read([watermarkKeyOf(keys[0]!, 'created_at')])).size).toBe(0);
+    const first = (await run(300_000)).keys[0]!;
+    expect(first.since).toBeNull();
+    const whole = (await test.query<{ n: string }>('select count(*) as n from watch'))[0]!.n;
+    expect(first.newRows).toBe(Number(whole));
+    const stored = (await store.read([watermarkKeyOf(keys[0]!, 'created_at')])).get(id)!;
+    expect(stored.toISOString()).toBe(first.until);
+    const [row] = await test.query<{ n: string }>(`select count(*) as n from ${schema}.lead_dedupe_watermarks`);
+    expect(Number(row!.n)).toBe(1);
+
+    // a failed publish (output not written) leaves the watermark where it was
+    await expect(run(300_000, async () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    expect((await store.read([watermarkKeyOf(keys[0]!, 'created_at')])).get(id)!.toISOString()).toBe(first.until);
+
+    // a row committed late, carrying a time two minutes before the watermark, and a new copy of it
+    const late = new Date(stored.getTime() - 120_000).toISOString();
+    await test.exec(`insert into watch values (30, 1, '111', '${late}', null), (31, 40, '4040', '${late}', null), (32, 40, '4040', now(), null)`);
+    const second = (await run(300_000)).keys[0]!;
+    expect(Date.parse(second.since!)).toBe(stored.getTime() - 300_000);
+    expect(second.newRows).toBe(3);
+    expect(second.newSurplus).toBe(2); // 30 joins the group of 1 and 2; 32 is the second of 31's new group
+    expect((await store.read([watermarkKeyOf(keys[0]!, 'created_at')])).get(id)!.toISOString()).toBe(second.until);
+    expect(Date.parse(second.until!)).toBeGreaterThanOrEqual(stored.getTime());
+
+    // without the overlap the late row would have been missed: the window would start after it
+    const noOverlap = (await run(0)).keys[0]!;
+    expect(noOverlap.newRows).toBe(0);
+    await test.exec('delete from watch where id >= 30');
+  });
+});
+
+describe.runIf(TEST_TARGETS.find((t) => t.label === 'postgres')!.available)('scan --since plans on the server', () => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    assertBuilt();
+    test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
+    await seed(test.database, { table: 'leads', rows: 20_000, scenario: 'production', replace: false });
+    await test.exec(`create index leads_created_at_idx on leads (created_at);
+      analyze leads`);
+  }, 120_000);
+  afterAll(async () => test?.close());
+
+  async function plan(keyText: string, settings: Partial<KeySettings> = {}): Promise<string> {
+    const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const [key] = resolveKeys(table, [keyText], { ...PLAIN_KEY_SETTINGS, ...settings }).keys;
+    const since = new Date(Date.parse((await test.query<{ t: string }>("select (max(created_at) - interval '1 hour')::text as t from leads"))[0]!.t));
+    const query = incrementalKeyScanQuery(key!, 'created_at', since, 10).compile(test.database.db);
+    const { rows } = await sql.raw<{ 'QUERY PLAN': unknown }>(`explain (format json) ${inline(query.sql, query.parameters)}`).execute(test.database.db);
+    return JSON.stringify(rows[0]!['QUERY PLAN']);
+  }
+
+  it('looks keys up through the key index (plain and normalised) when there is one; without it, one hash join over the table', async () => {
+    const without = await plan('device-phone');
+    expect(without).toContain('"Index Name":"leads_created_at_idx"');
+    expect(without).not.toContain('leads_device_id_phone_idx');
+    expect(without).toContain('"Node Type":"Hash Join"');
+
+    const built = await runCli(['index', 'add', '--database', test.url!, '--key', 'device-phone', '--execute']);
+    expect(built.code, built.stderr).toBe(0);
+    await test.exec('analyze leads');
+    const withIndex = await plan('device-phone');
+    expect(withIndex).toContain('"Index Name":"leads_device_id_phone_idx"');
+    expect(withIndex).toContain('"Node Type":"Nested Loop"');
+    expect(withIndex).not.toContain('"Node Type":"Seq Scan"');
+
+    // a normalised key is looked up through an index on its expression: the same expressions as scan and constraint add
+    const e164 = { normalize: { phone: 'e164' as const }, defaultCountry: 'MY' };
+    const built164 = await runCli([
+      'index',
+      'add',
+      '--database',
+      test.url!,
+      '--key',
+      'device-phone',
+      '--normalize',
+      'phone=e164',
+      '--default-country',
+      'MY',
+      '--execute',
+    ]);
+    expect(built164.code, built164.stderr).toBe(0);
+    await test.exec('analyze leads');
+    expect(await plan('device-phone', e164)).toContain('"Index Name":"leads_device_id_phone_e164_idx"');
+  }, 120_000);
+});
+
+/** The compiled statement with its parameters written in as literals, for EXPLAIN (the parameters are two timestamps). */
+function inline(text: string, parameters: readonly unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, n: string) => `'${String(parameters[Number(n) - 1]).replace(/'/g, "''")}'`);
+}
