@@ -1,4 +1,5 @@
 import type { KeySummary } from '../keys/key-summary.js';
+import type { SurplusLimit } from './surplus-limit.js';
 
 /** What `scan` found; every renderer takes exactly this. */
 export interface ScanReport {
@@ -8,7 +9,10 @@ export interface ScanReport {
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
   skippedKeys: { name: string; reason: string }[];
+  /** Measured on a monotonic clock around the scan's statements. */
   durationMs: number;
+  /** Set when the caller gave a limit (`--max-surplus`, `--fail-on-duplicates`): the keys above it. */
+  surplusLimit?: SurplusLimit;
 }
 
 export interface KeyReport extends KeySummary {
@@ -29,8 +33,4 @@ export interface TopGroup {
   lastCreated: string | null;
   /** Up to five ids, oldest first (the first is the default keeper). */
   ids: unknown[];
-}
-
-export function hasDuplicates(report: ScanReport): boolean {
-  return report.keys.some((key) => key.groups > 0);
 }
