@@ -118,9 +118,9 @@ describe('--max-surplus', () => {
     expect(refused({ failOnDuplicates: true, maxSurplus: '5' })).toBe(
       '--fail-on-duplicates and --max-surplus both set the limit (--fail-on-duplicates is --max-surplus 0); give one of them',
     );
-    expect(refused({ failOnDuplicates: true, maxSurplus: '5' }, (flag) => (flag === '--fail-on-duplicates' ? 'config "commands.scan.failOnDuplicates"' : flag))).toMatch(
-      /^config "commands\.scan\.failOnDuplicates" and --max-surplus both set the limit/,
-    );
+    expect(
+      refused({ failOnDuplicates: true, maxSurplus: '5' }, (flag) => (flag === '--fail-on-duplicates' ? 'config "commands.scan.failOnDuplicates"' : flag)),
+    ).toMatch(/^config "commands\.scan\.failOnDuplicates" and --max-surplus both set the limit/);
     expect(refused({ maxSurplus: '-1' })).toBe('--max-surplus takes a whole number from 0 to 9007199254740991; got "-1"');
     expect(refused({ maxSurplus: 'ten' })).toBe('--max-surplus takes a whole number from 0 to 9007199254740991; got "ten"');
     expect(refused({ maxSurplus: '1.5' })).toMatch(/^--max-surplus takes a whole number/);
