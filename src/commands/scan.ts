@@ -45,7 +45,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     'lead-dedupe scan --database postgres://dba@127.0.0.1/crm',
     'lead-dedupe scan --key device-phone --normalize phone=e164 --default-country MY --details groups.csv',
     'lead-dedupe scan --key device-phone --fail-on-duplicates --quiet   # cron: exit 3 when any',
-    'lead-dedupe scan --key device-phone --max-surplus 100 --metrics-file /var/lib/node_exporter/textfile/lead_dedupe.prom --quiet',
+    'lead-dedupe scan --key device-phone --max-surplus 100 --metrics-file /var/lib/prometheus/node-exporter/lead_dedupe.prom --quiet',
   ],
   run: runScan,
 };

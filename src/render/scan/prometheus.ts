@@ -52,7 +52,11 @@ const FAMILIES: readonly Family[] = [
     value: (key) => key.newSurplus,
   },
   { name: 'lead_dedupe_table_rows', help: 'Rows in the table when it was scanned.', value: (_key, report) => report.rows },
-  { name: 'lead_dedupe_scan_duration_seconds', help: 'Time the scan took inside the database, in seconds.', value: (_key, report) => report.durationMs / 1000 },
+  {
+    name: 'lead_dedupe_scan_duration_seconds',
+    help: "Wall-clock time of the scan's statements, in seconds.",
+    value: (_key, report) => report.durationMs / 1000,
+  },
   {
     name: 'lead_dedupe_last_success_timestamp_seconds',
     help: 'Unix time of the last successful scan; a failed run leaves the metrics file as it was, so this grows stale.',
