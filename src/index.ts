@@ -12,6 +12,7 @@ export { resolveKeys, resolveKey, type KeySettings } from './keys/resolve-key.js
 export type { LeadTable, ResolvedKey } from './keys/key-definition.js';
 export { scan, type ScanOptions } from './core/scan.js';
 export type { ScanReport, KeyReport } from './core/scan-report.js';
+export { judgeSurplus, type SurplusLimit } from './core/surplus-limit.js';
 export { exportDetails } from './core/details.js';
 export { planClean } from './core/clean/plan-clean.js';
 export { applyClean, type CleanHooks } from './core/clean/apply-clean.js';

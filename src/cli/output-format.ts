@@ -2,6 +2,15 @@ import { extname } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 
+/** File extensions that name a format (a Prometheus textfile ends in .prom). */
+const FORMAT_OF_EXTENSION = new Map([
+  ['csv', 'csv'],
+  ['json', 'json'],
+  ['html', 'html'],
+  ['sql', 'sql'],
+  ['prom', 'prometheus'],
+]);
+
 /**
  * `--output report.csv` without --format writes CSV: the file's extension picks the format
  * when neither the command line nor the config chose one. A format that contradicts the
@@ -13,8 +22,8 @@ export function resolveOutputFormat(command: Command, options: readonly Option[]
   const formatOption = options.find((option) => option.long === '--format');
   const output = command.opts<{ output?: string }>().output;
   if (formatOption === undefined || output === undefined || output === '-') return;
-  const named = extname(output).slice(1).toLowerCase();
-  if (!['csv', 'json', 'html', 'sql'].includes(named)) return;
+  const named = FORMAT_OF_EXTENSION.get(extname(output).slice(1).toLowerCase());
+  if (named === undefined) return;
   const offered = formatOption.argChoices ?? [];
   const format = command.getOptionValue('format') as string;
   if (command.getOptionValueSource('format') === 'default') {

@@ -3,25 +3,31 @@ import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { stoppable } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
+import { writeFileAtomically } from '../cli/atomic-file.js';
+import { surplusLimitFlag } from '../cli/surplus-limit-flag.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
-import { hasDuplicates } from '../core/scan-report.js';
+import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { formatCount } from '../render/common/format.js';
-import { renderScan } from '../render/scan/index.js';
+import { renderScan, SCAN_FORMATS, type ScanFormat } from '../render/scan/index.js';
+import { renderScanMetrics } from '../render/scan/prometheus.js';
 import { resolveSinceSettings, sinceOptions, type SinceFlags } from '../cli/since-flags.js';
 import { UsageError } from '../errors.js';
+import type { ScanReport } from '../core/scan-report.js';
 import { runIncrementalScan } from './scan-since.js';
 
-interface ScanFlags extends TableFlags, KeyFlags, OutputFlags, SinceFlags {
+interface ScanFlags extends TableFlags, KeyFlags, OutputFlags<ScanFormat>, SinceFlags {
   top?: string;
   details?: string;
   failOnDuplicates?: boolean;
+  maxSurplus?: string;
+  metricsFile?: string;
   jobs?: string;
 }
 
@@ -31,10 +37,12 @@ export const scanCommand: CommandSpec<ScanFlags> = {
   options: [
     ...tableOptions(),
     ...keyOptions('preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)'),
-    ...outputOptions(),
+    ...outputOptions(SCAN_FORMATS),
     new Option('--top <n>', 'largest groups to list per key').default('10'),
     new Option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)'),
-    new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates'),
+    new Option('--max-surplus <n>', 'exit 3 when any scanned key has more than n surplus rows; the report names those keys'),
+    new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates (the same as --max-surplus 0)'),
+    new Option('--metrics-file <path>', "after a successful scan, write its figures for Prometheus (node_exporter's textfile collector)"),
     new Option('--jobs <n>', 'server connections scanning keys in parallel').default('2'),
     ...sinceOptions(),
   ],
@@ -42,7 +50,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     'lead-dedupe scan --database postgres://dba@127.0.0.1/crm',
     'lead-dedupe scan --key device-phone --normalize phone=e164 --default-country MY --details groups.csv',
     'lead-dedupe scan --key device-phone --fail-on-duplicates --quiet   # cron: exit 3 when any',
-    'lead-dedupe scan --key device-phone --since last --fail-on-duplicates   # cron: only what was written since the last run',
+    'lead-dedupe scan --key device-phone --since last --max-surplus 0 --metrics-file /var/lib/prometheus/node-exporter/lead_dedupe.prom --quiet   # cron',
   ],
   run: runScan,
 };
@@ -50,8 +58,21 @@ export const scanCommand: CommandSpec<ScanFlags> = {
 async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const top = optionalWholeNumber(flags.top, source('--top'), WHOLE_RANGES.top, 10);
   const jobs = optionalWholeNumber(flags.jobs, source('--jobs'), WHOLE_RANGES.jobs, 2);
+  const maxSurplus = surplusLimitFlag(flags, source);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
+  // Judges the limit, writes the report, then the metrics: last, so a run that failed anywhere (the report's file
+  // included) leaves the previous metrics as they were. Incremental scans publish before their watermarks move.
+  const judge = (scanned: ScanReport): ScanReport => (maxSurplus === null ? scanned : { ...scanned, surplusLimit: judgeSurplus(scanned.keys, maxSurplus) });
+  const publish = async (scanned: ScanReport): Promise<void> => {
+    const judged = judge(scanned);
+    const context = renderContext(settings.target, flags);
+    await writeReport(await renderScan(judged, flags.format, context), flags);
+    if (flags.metricsFile !== undefined) {
+      await writeFileAtomically(flags.metricsFile, await renderScanMetrics(judged, new Date(context.generatedAt)), '--metrics-file');
+    }
+  };
+  const exitCodeOf = (scanned: ScanReport): ExitCode => ((judge(scanned).surplusLimit?.keysAbove.length ?? 0) > 0 ? ExitCode.duplicatesFound : ExitCode.ok);
   const sinceSettings = resolveSinceSettings(flags, source, settings.archiveSchema);
   if (sinceSettings !== null) {
     if (flags.details !== undefined) throw new UsageError('--details exports every duplicate group of the table; it does not combine with --since');
@@ -63,11 +84,11 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
           const table = await loadLeadTable(database.db, settings, 'scan');
           const { keys, skipped } = resolveKeys(table, flags.key ?? [], keySettings);
           const run = { table, keys, skippedKeys: skipped, top, settings: sinceSettings, commandLine: settings.commandLine, quiet: flags.quiet ?? false };
-          return runIncrementalScan(database, run, (scanned) => writeReport(renderScan(scanned, flags.format, renderContext(settings.target, flags)), flags));
+          return runIncrementalScan(database, run, publish);
         }),
       { connections: jobs },
     );
-    return flags.failOnDuplicates && hasDuplicates(report) ? ExitCode.duplicatesFound : ExitCode.ok;
+    return exitCodeOf(report);
   }
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.
   const report = await withDatabase(
@@ -96,6 +117,6 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
       }),
     { connections: jobs + (flags.details === undefined ? 0 : 1) },
   );
-  await writeReport(renderScan(report, flags.format, renderContext(settings.target, flags)), flags);
-  return flags.failOnDuplicates && hasDuplicates(report) ? ExitCode.duplicatesFound : ExitCode.ok;
+  await publish(report);
+  return exitCodeOf(report);
 }

@@ -1,5 +1,6 @@
 import type { TableDistribution } from '../db/distribution.js';
 import type { KeySummary } from '../keys/key-summary.js';
+import type { SurplusLimit } from './surplus-limit.js';
 
 /** What `scan` found; every renderer takes exactly this. */
 export interface ScanReport {
@@ -15,7 +16,10 @@ export interface ScanReport {
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
   skippedKeys: { name: string; reason: string }[];
+  /** Measured on a monotonic clock around the scan's statements. */
   durationMs: number;
+  /** Set when the caller gave a limit (`--max-surplus`, `--fail-on-duplicates`): the keys above it. */
+  surplusLimit?: SurplusLimit;
 }
 
 export interface KeyReport extends KeySummary {
@@ -50,9 +54,4 @@ export interface TopGroup {
   lastCreated: string | null;
   /** Up to five ids, oldest first (the first is the default keeper). */
   ids: unknown[];
-}
-
-/** Any duplicates at all; in incremental mode, any the window added (a touched group whose only new row is its oldest added none). */
-export function hasDuplicates(report: ScanReport): boolean {
-  return report.keys.some((key) => (key.newSurplus ?? key.surplus) > 0);
 }

@@ -39,7 +39,7 @@ describe('config file (built binary)', () => {
     ],
     [{ tabel: 'leads' }, /"tabel" is not a setting \(did you mean "table"\?\)/],
     [{ commands: { scan: { top: 'many' } } }, 'lead-dedupe: config "commands.scan.top" takes a whole number from 0 to 2147483647; got "many"\n'],
-    [{ commands: { scan: { format: 'xml' } } }, 'lead-dedupe: config "commands.scan.format" takes table|json|csv; got "xml"\n'],
+    [{ commands: { scan: { format: 'xml' } } }, 'lead-dedupe: config "commands.scan.format" takes table|json|csv|prometheus; got "xml"\n'],
     [{ commands: { scan: { failOnDuplicates: 'yes' } } }, 'lead-dedupe: config "commands.scan.failOnDuplicates" must be true or false\n'],
   ])('%j: one line naming the setting, exit 2, whichever command runs', async (config, message) => {
     // scan runs, so an error in another command's section proves the whole file is checked

@@ -138,7 +138,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan, the built binary against a serve
     [
       ['--format', 'xml'],
       2,
-      /^lead-dedupe: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, csv\.\n\(run with --help for usage\)\n$/,
+      /^lead-dedupe: option '--format <format>' argument 'xml' is invalid\. Allowed choices are table, json, csv, prometheus\.\n\(run with --help for usage\)\n$/,
     ],
     [['--key', 'device_phone'], 2, /^lead-dedupe: unknown key "device_phone" \(did you mean "device-phone"\?\)/],
   ])('bad input %j exits %i with one line and changes nothing', async (args, code, message) => {

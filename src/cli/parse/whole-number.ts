@@ -26,6 +26,8 @@ export const WHOLE_RANGES = {
   seedRows: { min: 100, max: 100_000_000 },
   /** diagnose's trend: at most a century of days. */
   days: { min: 1, max: 36_500 },
+  /** scan --max-surplus: any count of rows a table can hold. */
+  maxSurplus: { min: 0, max: Number.MAX_SAFE_INTEGER },
   /** Run ids are bigint; past 2^53 a JavaScript number would no longer hold them exactly. */
   runId: { min: 1, max: Number.MAX_SAFE_INTEGER },
 } satisfies Record<string, WholeRange>;

@@ -19,6 +19,8 @@ export function renderScanCsv(report: ScanReport): string {
       surplus: key.surplus,
       largest_group: key.largestGroup,
       ...Object.fromEntries(key.sizes.map((s) => [`groups_of_${s.size.replace('+', '_plus').replace('-', '_to_')}`, s.groups])),
+      // empty without a limit (--max-surplus, --fail-on-duplicates), so the columns stay the same either way
+      above_max_surplus: report.surplusLimit?.keysAbove.includes(key.name),
       ...(report.mode === 'incremental'
         ? { since: key.since ?? '', until: key.until, new_rows: key.newRows, new_surplus: key.newSurplus, groups_touched: key.groupsTouched }
         : {}),

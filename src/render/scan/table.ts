@@ -1,4 +1,5 @@
 import type { KeyReport, ScanReport } from '../../core/scan-report.js';
+import { judgedSurplus, type JudgedKey, type SurplusLimit } from '../../core/surplus-limit.js';
 import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 import { histogram } from '../common/histogram.js';
 import { distributionText } from '../common/distribution-text.js';
@@ -14,12 +15,22 @@ export function renderScanTable(report: ScanReport, width: number): string {
     summaryTable(report.keys, width),
   ];
   for (const skipped of report.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  if (report.surplusLimit !== undefined) lines.push('', limitLine(report.surplusLimit, report.keys));
   for (const key of report.keys) {
     if (key.groups === 0) continue;
     lines.push('', `Group sizes, ${key.name} (groups per size):`, ...histogram(key.sizes.map((s) => ({ label: s.size, value: s.groups }))));
     if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key, width));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Which keys crossed --max-surplus (or --fail-on-duplicates, its 0), each with the figure judged. */
+function limitLine(limit: SurplusLimit, keys: readonly JudgedKey[]): string {
+  if (limit.keysAbove.length === 0) return `surplus limit ${formatCount(limit.max)}: no key above it`;
+  const above = keys
+    .filter((key) => limit.keysAbove.includes(key.name))
+    .map((key) => `${key.name} (${formatCount(judgedSurplus(key))} ${key.newSurplus === undefined ? '' : 'new '}surplus rows)`);
+  return `surplus limit ${formatCount(limit.max)} exceeded by: ${above.join(', ')}`;
 }
 
 function summaryTable(keys: KeyReport[], width: number): string {
