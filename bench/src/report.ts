@@ -4,9 +4,9 @@ export interface CaseResult {
   baselineSeconds: number;
   /** tool / baseline, medians of the same run */
   ratio: number;
-  /** fastest and slowest run of each side, beside the medians */
-  toolSpread: { min: number; max: number };
-  baselineSpread: { min: number; max: number };
+  /** fastest and slowest run of each side, beside the medians (the table derives them from the runs when absent) */
+  toolSpread?: { min: number; max: number };
+  baselineSpread?: { min: number; max: number };
   /** The machine's 1-, 5- and 15-minute load averages just before the case started. */
   loadBefore?: [number, number, number];
   toolRuns: number[];
@@ -30,7 +30,7 @@ export interface BenchResult {
 }
 
 export function renderMarkdown(result: BenchResult): string {
-  const spread = (median: number, range: { min: number; max: number }) => `${median.toFixed(2)} (${range.min.toFixed(2)}–${range.max.toFixed(2)})`;
+  const spread = (median: number, runs: number[]) => `${median.toFixed(2)} (${Math.min(...runs).toFixed(2)}–${Math.max(...runs).toFixed(2)})`;
   const settings = ['work_mem', 'shared_buffers', 'max_parallel_workers_per_gather', 'jit'].map((name) => `${name}=${result.postgres[name] ?? '?'}`).join(', ');
   const lines = [
     `### ${result.rows.toLocaleString('en-US')} rows (${result.date.slice(0, 10)}, commit ${result.commit}, ${result.cores} cores, PostgreSQL ${result.postgres.server_version ?? '?'}, median of ${result.rounds})`,
@@ -41,7 +41,7 @@ export function renderMarkdown(result: BenchResult): string {
     '|---|---|---|---|---|---|',
     ...result.cases.map(
       (c) =>
-        `| ${c.name} | ${spread(c.toolSeconds, c.toolSpread)} | ${spread(c.baselineSeconds, c.baselineSpread)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Math.round(c.toolPeakRssMb)} MB |`,
+        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Math.round(c.toolPeakRssMb)} MB |`,
     ),
     '',
     ...result.cases.filter((c) => c.vsScanOneKey !== undefined).map((c) => `${c.name}: ${c.vsScanOneKey!.toFixed(2)}× scan one key (target ≤ 2.5)`),
