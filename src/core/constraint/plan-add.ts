@@ -28,7 +28,7 @@ export interface ConstraintAddOptions {
   lockTimeoutMs?: number;
   /** Build the key's own index even when a unique index on fewer of its columns already rejects its duplicates (e.g. for an ON CONFLICT on exactly the key). */
   evenIfImplied?: boolean;
-  /** How the commands this plan suggests (the pre-flight scan, the clean) reach the same database; default: the same shell. */
+  /** How the commands this plan suggests (the scan, the clean) reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
 }
 
@@ -74,8 +74,8 @@ export interface ConstraintAddPlan {
 
 /**
  * Reads the catalog and decides what `constraint add` would run; changes
- * nothing. The pre-flight duplicate count is the executor's job (it scans
- * the whole table), so --print-sql stays instant.
+ * nothing. Counting duplicates is the executor's job, and only after a
+ * build failed on one (it scans the whole table), so --print-sql stays instant.
  */
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;
