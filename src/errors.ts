@@ -42,7 +42,7 @@ export class DatabaseError extends LeadDedupeError {
   readonly exitCode = ExitCode.runtime;
 }
 
-/** Duplicates exist where the caller asked for none (--fail-on-duplicates, constraint pre-flight). */
+/** Duplicates exist where the caller asked for none (--fail-on-duplicates, --max-surplus, a constraint build that failed on them). */
 export class DuplicatesFoundError extends LeadDedupeError {
   readonly exitCode = ExitCode.duplicatesFound;
 }

@@ -32,18 +32,31 @@ from leads l join g using (device_id, phone) order by g.group_no, rank_in_group`
   return `\\copy (${query.replace(/\n/g, ' ')}) to '${file}' csv header`;
 }
 
-/** Baseline (e) plus the child re-point, in one transaction. */
+/**
+ * The work `clean --mode delete --execute` does, written by hand as one
+ * transaction (the fair baseline of issue 15): rank every row of the
+ * (device_id, phone) groups, oldest kept, then copy each removed row into an
+ * archive table as jsonb (keyed by its id, as the tool's archive is), record
+ * every re-pointed child row as jsonb, re-point the child rows to the keeper
+ * and delete. What it does not do and the tool does: batches (row locks held
+ * for the whole run here), a run record, a restore path.
+ */
 export function cleanSql(schema: string): string {
+  const archive = `${schema}_hand_archive`;
   return `begin;
-update ${schema}.lead_activities a set lead_id = k.keeper
-from (select id, first_value(id) over w as keeper, row_number() over w as rn
-      from ${schema}.leads where device_id is not null and phone is not null
-      window w as (partition by device_id, phone order by created_at, id)) k
-where a.lead_id = k.id and k.rn > 1;
-delete from ${schema}.leads l
-using (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
-       from ${schema}.leads where device_id is not null and phone is not null) d
-where l.id = d.id and d.rn > 1;
+create schema ${archive};
+create table ${archive}.removed (keeper_id bigint not null, row_id bigint primary key, row_data jsonb not null);
+create table ${archive}.moved (child_pk jsonb not null, old_value jsonb not null, new_value jsonb not null);
+create temp table victims on commit drop as
+select id, keeper from (select id, first_value(id) over w as keeper, row_number() over w as rn
+                        from ${schema}.leads where device_id is not null and phone is not null
+                        window w as (partition by device_id, phone order by created_at, id)) k
+where rn > 1;
+insert into ${archive}.removed select v.keeper, l.id, to_jsonb(l) from ${schema}.leads l join victims v on v.id = l.id;
+insert into ${archive}.moved select jsonb_build_object('id', a.id), to_jsonb(a.lead_id), to_jsonb(v.keeper)
+from ${schema}.lead_activities a join victims v on v.id = a.lead_id;
+update ${schema}.lead_activities a set lead_id = v.keeper from victims v where a.lead_id = v.id;
+delete from ${schema}.leads l using victims v where l.id = v.id;
 commit;`;
 }
 

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,8 @@ import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,scan-since] [--citus]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
+ * (`--cases` is the same as `--only`; `--out <file.json>` writes the result elsewhere than bench/results/<rows>.json)
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
  * case's tool command and its hand-written SQL alternately, `rounds` times,
@@ -30,10 +31,12 @@ interface Options {
   only: string[] | null;
   /** --citus: the scan and constraint cases on a Citus cluster instead (bench/src/citus.ts). */
   citus: boolean;
+  /** Where the result goes (default bench/results/<rows>.json): a run on a loaded machine should not replace the committed figures. */
+  out: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rows: 1_000_000, rounds: 3, only: null, citus: false };
+  const options: Options = { rows: 1_000_000, rounds: 3, only: null, citus: false, out: null };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--citus') {
@@ -42,8 +45,9 @@ function parseArgs(argv: string[]): Options {
     }
     if (flag === '--rows') options.rows = Number(value);
     else if (flag === '--rounds') options.rounds = Number(value);
-    else if (flag === '--only') options.only = String(value).split(',');
-    else throw new Error(`unknown argument ${flag}; use --rows <n> --rounds <n> --only <case,...>`);
+    else if (flag === '--only' || flag === '--cases') options.only = String(value).split(',');
+    else if (flag === '--out') options.out = String(value);
+    else throw new Error(`unknown argument ${flag}; use --rows <n> --rounds <n> --only <case,...> --out <file.json>`);
     i++;
   }
   if (!Number.isInteger(options.rows) || options.rows < 1000) throw new Error('--rows takes a whole number ≥ 1000');
@@ -77,97 +81,109 @@ async function main(): Promise<void> {
   }
   await admin(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
 
-  const tool = (args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', url]);
-  const psql =
-    (...commands: string[]) =>
-    () =>
-      measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
-  const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));
   const cases: CaseResult[] = [];
+  const measureCases = async () => {
+    const tool = (args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', url]);
+    const psql =
+      (...commands: string[]) =>
+      () =>
+        measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
+    const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));
 
-  const alternate = async (name: string, toolRun: () => Promise<Measured>, baselineRun: () => Promise<Measured>, prepare?: () => Promise<void>) => {
-    if (!wanted(name)) return;
-    const toolRuns: Measured[] = [];
-    const baselineRuns: Measured[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      // Alternate which side goes first so drift in the machine's load hits both.
-      const order = round % 2 === 0 ? ['tool', 'baseline'] : ['baseline', 'tool'];
-      for (const side of order) {
-        if (prepare) await prepare();
-        (side === 'tool' ? toolRuns : baselineRuns).push(await (side === 'tool' ? toolRun : baselineRun)());
+    const alternate = async (name: string, toolRun: () => Promise<Measured>, baselineRun: () => Promise<Measured>, prepare?: () => Promise<void>) => {
+      if (!wanted(name)) return;
+      const loadBefore = loadAverage();
+      const toolRuns: Measured[] = [];
+      const baselineRuns: Measured[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        // Alternate which side goes first so drift in the machine's load hits both.
+        const order = round % 2 === 0 ? ['tool', 'baseline'] : ['baseline', 'tool'];
+        for (const side of order) {
+          if (prepare) await prepare();
+          (side === 'tool' ? toolRuns : baselineRuns).push(await (side === 'tool' ? toolRun : baselineRun)());
+        }
+        log(`${name} round ${round + 1}: tool ${toolRuns.at(-1)!.seconds.toFixed(2)} s, baseline ${baselineRuns.at(-1)!.seconds.toFixed(2)} s`);
       }
-      log(`${name} round ${round + 1}: tool ${toolRuns.at(-1)!.seconds.toFixed(2)} s, baseline ${baselineRuns.at(-1)!.seconds.toFixed(2)} s`);
+      cases.push({ ...summarise(name, toolRuns, baselineRuns), loadBefore });
+    };
+
+    await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
+    await alternate('scan one key top 0', tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']), psql(summarySql('device_id, phone')));
+    await alternate('diagnose', tool(['diagnose', '--key', 'device-phone', '--format', 'json']), psql(diagnoseSql));
+    // The issue's target: diagnose within 2.5x the time of scanning one key, from the same run.
+    const scanOne = cases.find((c) => c.name === 'scan one key');
+    const diagnosed = cases.find((c) => c.name === 'diagnose');
+    if (scanOne && diagnosed) diagnosed.vsScanOneKey = diagnosed.toolSeconds / scanOne.toolSeconds;
+    await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
+    await alternate(
+      'scan normalised',
+      tool(['scan', '--key', 'device-phone', '--normalize', 'phone=e164', '--default-country', 'MY', '--format', 'json']),
+      psql(normalisedSummarySql),
+    );
+    await alternate(
+      'details export',
+      tool(['scan', '--key', 'device-phone', '--details', join(outDir, 'tool.csv'), '--format', 'json']),
+      psql(detailsCopy(join(outDir, 'baseline.csv'))),
+    );
+    rmSync(join(outDir, 'tool.csv'), { force: true });
+    rmSync(join(outDir, 'baseline.csv'), { force: true });
+
+    // clean and constraint change the table: each run gets a fresh identical copy (untimed). Per round: the tool's
+    // delete-mode clean and the hand-written one, each followed by its constraint, and the tool's merge-mode clean.
+    if (wanted('clean') || wanted('constraint') || wanted('clean-merge')) {
+      const copies = { tool: 'copy_tool', baseline: 'copy_baseline', merge: 'copy_merge' } as const;
+      const cleanRuns = { tool: [] as Measured[], baseline: [] as Measured[], merge: [] as Measured[] };
+      const constraintRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
+      const loadBefore = loadAverage();
+      const cleanArgs = (schema: string, mode: 'delete' | 'merge') => [
+        'clean',
+        '--table',
+        `${schema}.leads`,
+        '--key',
+        'device-phone',
+        '--mode',
+        mode,
+        '--execute',
+        '--archive-schema',
+        `${schema}_archive`,
+        '--format',
+        'json',
+      ];
+      const sides = ['tool', 'baseline', ...(wanted('clean-merge') ? ['merge' as const] : [])] as const;
+      for (let round = 0; round < options.rounds; round++) {
+        const order = round % 2 === 0 ? sides : [...sides].reverse();
+        for (const side of order) {
+          await copyTables(url, copies[side]);
+          await admin(url, ['checkpoint']);
+          const table = `${copies[side]}.leads`;
+          cleanRuns[side].push(
+            side === 'baseline' ? await psql(cleanSql(copies[side]))() : await tool(cleanArgs(copies[side], side === 'merge' ? 'merge' : 'delete'))(),
+          );
+          if (side === 'merge') continue;
+          await admin(url, [`vacuum analyze ${table}`]);
+          constraintRuns[side].push(
+            side === 'tool' ? await tool(['constraint', 'add', '--table', table, '--key', 'device-phone'])() : await psql(...constraintSql(copies[side]))(),
+          );
+        }
+        log(`clean round ${round + 1}: tool ${cleanRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${cleanRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
+        if (cleanRuns.merge.length > 0) log(`clean merge round ${round + 1}: tool ${cleanRuns.merge.at(-1)!.seconds.toFixed(2)} s`);
+        log(
+          `constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`,
+        );
+      }
+      // The longest batch transaction is the longest any row lock was held; it must stay under --lock-timeout (5 s).
+      const longestBatchMs = (runs: Measured[]) => Math.max(...runs.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
+      cases.push({ ...summarise('clean', cleanRuns.tool, cleanRuns.baseline), longestBatchMs: longestBatchMs(cleanRuns.tool), loadBefore });
+      if (cleanRuns.merge.length > 0) {
+        // merge mode's baseline is the tool's own delete mode, from the same rounds (target: merge ≤ 1.3× delete)
+        cases.push({ ...summarise('clean merge', cleanRuns.merge, cleanRuns.tool), longestBatchMs: longestBatchMs(cleanRuns.merge), loadBefore });
+      }
+      cases.push({ ...summarise('constraint', constraintRuns.tool, constraintRuns.baseline), loadBefore });
     }
-    cases.push(summarise(name, toolRuns, baselineRuns));
+
+    // Last: it adds indexes and rows to public.leads, which the copies above must not inherit.
+    if (wanted('scan since')) cases.push(...(await incrementalCases(url, BIN, options.rounds, log)));
   };
-
-  await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
-  await alternate('diagnose', tool(['diagnose', '--key', 'device-phone', '--format', 'json']), psql(diagnoseSql));
-  // The issue's target: diagnose within 2.5x the time of scanning one key, from the same run.
-  const scanOne = cases.find((c) => c.name === 'scan one key');
-  const diagnosed = cases.find((c) => c.name === 'diagnose');
-  if (scanOne && diagnosed) diagnosed.vsScanOneKey = diagnosed.toolSeconds / scanOne.toolSeconds;
-  await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
-  await alternate(
-    'scan normalised',
-    tool(['scan', '--key', 'device-phone', '--normalize', 'phone=e164', '--default-country', 'MY', '--format', 'json']),
-    psql(normalisedSummarySql),
-  );
-  await alternate(
-    'details export',
-    tool(['scan', '--key', 'device-phone', '--details', join(outDir, 'tool.csv'), '--format', 'json']),
-    psql(detailsCopy(join(outDir, 'baseline.csv'))),
-  );
-  rmSync(join(outDir, 'tool.csv'), { force: true });
-  rmSync(join(outDir, 'baseline.csv'), { force: true });
-
-  // clean and constraint change the table: each run gets a fresh identical copy (untimed).
-  if (wanted('clean') || wanted('constraint')) {
-    const copies = { tool: 'copy_tool', baseline: 'copy_baseline' } as const;
-    const cleanRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
-    const constraintRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
-    for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const);
-      for (const side of order) {
-        await copyTables(url, copies[side]);
-        await admin(url, ['checkpoint']);
-        const table = `${copies[side]}.leads`;
-        cleanRuns[side].push(
-          side === 'tool'
-            ? await tool([
-                'clean',
-                '--table',
-                table,
-                '--key',
-                'device-phone',
-                '--mode',
-                'delete',
-                '--execute',
-                '--archive-schema',
-                `${copies[side]}_archive`,
-                '--format',
-                'json',
-              ])()
-            : await psql(cleanSql(copies[side]))(),
-        );
-        await admin(url, [`vacuum analyze ${table}`]);
-        constraintRuns[side].push(
-          side === 'tool' ? await tool(['constraint', 'add', '--table', table, '--key', 'device-phone'])() : await psql(...constraintSql(copies[side]))(),
-        );
-      }
-      log(`clean round ${round + 1}: tool ${cleanRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${cleanRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);
-      log(
-        `constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`,
-      );
-    }
-    // The longest batch transaction is the longest any row lock was held; it must stay under --lock-timeout (5 s).
-    const longestBatchMs = Math.max(...cleanRuns.tool.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
-    cases.push({ ...summarise('clean', cleanRuns.tool, cleanRuns.baseline), longestBatchMs });
-    cases.push(summarise('constraint', constraintRuns.tool, constraintRuns.baseline));
-  }
-
-  // Last: it adds indexes and rows to public.leads, which the copies above must not inherit.
-  if (wanted('scan since')) cases.push(...(await incrementalCases(url, BIN, options.rounds, log)));
 
   const result: BenchResult = {
     rows: options.rows,
@@ -179,7 +195,16 @@ async function main(): Promise<void> {
     postgres: await settings(url),
     cases,
   };
-  const resultFile = join(root, 'bench', 'results', `${options.rows}.json`);
+  const resultFile = options.out ?? join(root, 'bench', 'results', `${options.rows}.json`);
+  try {
+    await measureCases();
+  } catch (error) {
+    // A case that fails (say, a session ended by someone else on a shared server) keeps the cases measured before it.
+    const partialFile = resultFile.replace(/\.json$/, '.partial.json');
+    writeFileSync(partialFile, `${JSON.stringify({ ...result, incomplete: error instanceof Error ? error.message : String(error) }, null, 2)}\n`);
+    log(`the cases measured so far are in ${partialFile}`);
+    throw error;
+  }
   writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(renderMarkdown(result));
   log(`results written to ${resultFile}`);
@@ -189,11 +214,14 @@ async function main(): Promise<void> {
 function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseResult {
   const toolMedian = median(tool.map((m) => m.seconds));
   const baselineMedian = median(baseline.map((m) => m.seconds));
+  const spread = (runs: Measured[]) => ({ min: round3(Math.min(...runs.map((m) => m.seconds))), max: round3(Math.max(...runs.map((m) => m.seconds))) });
   return {
     name,
     toolSeconds: toolMedian,
     baselineSeconds: baselineMedian,
     ratio: toolMedian / baselineMedian,
+    toolSpread: spread(tool),
+    baselineSpread: spread(baseline),
     toolRuns: tool.map((m) => round3(m.seconds)),
     baselineRuns: baseline.map((m) => round3(m.seconds)),
     toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
@@ -205,6 +233,7 @@ async function copyTables(url: string, schema: string): Promise<void> {
   await admin(url, [
     `drop schema if exists ${schema} cascade`,
     `drop schema if exists ${schema}_archive cascade`,
+    `drop schema if exists ${schema}_hand_archive cascade`,
     `create schema ${schema}`,
     `create table ${schema}.leads (like public.leads including all)`,
     `insert into ${schema}.leads overriding system value select * from public.leads order by id`,
@@ -233,9 +262,15 @@ async function settings(url: string): Promise<Record<string, string>> {
     const { rows } = await client.query<{ name: string; setting: string }>(`
       select name, setting from pg_settings
       where name in ('server_version', 'shared_buffers', 'work_mem', 'hash_mem_multiplier', 'maintenance_work_mem', 'jit',
-                     'max_parallel_workers_per_gather', 'max_parallel_maintenance_workers', 'synchronous_commit', 'lc_collate')
+                     'max_parallel_workers_per_gather', 'max_parallel_workers', 'max_parallel_maintenance_workers',
+                     'effective_cache_size', 'synchronous_commit', 'lc_collate')
       order by name`);
-    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+    // current_setting() gives the unit (128MB rather than 16384 pages of 8kB)
+    const { rows: shown } = await client.query<{ work_mem: string; shared_buffers: string; effective_cache_size: string; maintenance_work_mem: string }>(
+      `select current_setting('work_mem') as work_mem, current_setting('shared_buffers') as shared_buffers,
+              current_setting('effective_cache_size') as effective_cache_size, current_setting('maintenance_work_mem') as maintenance_work_mem`,
+    );
+    return { ...Object.fromEntries(rows.map((r) => [r.name, r.setting])), ...shown[0] };
   } finally {
     await client.end();
   }
@@ -256,6 +291,8 @@ function gitCommit(): string {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+/** The machine's 1-, 5- and 15-minute load averages (the bench shares its cores with the server and anything else running). */
+const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];
 const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 main().catch((error) => {

@@ -4,10 +4,15 @@ export interface CaseResult {
   baselineSeconds: number;
   /** tool / baseline, medians of the same run */
   ratio: number;
+  /** fastest and slowest run of each side, beside the medians (the table derives them from the runs when absent) */
+  toolSpread?: { min: number; max: number };
+  baselineSpread?: { min: number; max: number };
+  /** The machine's 1-, 5- and 15-minute load averages just before the case started. */
+  loadBefore?: [number, number, number];
   toolRuns: number[];
   baselineRuns: number[];
   toolPeakRssMb: number;
-  /** clean only: the longest batch transaction of any run (row locks held). */
+  /** clean and clean merge: the longest batch transaction of any run (row locks held). */
   longestBatchMs?: number;
   /** diagnose only: its tool time over scan one key's tool time (target ≤ 2.5). */
   vsScanOneKey?: number;
@@ -29,14 +34,18 @@ export interface BenchResult {
 }
 
 export function renderMarkdown(result: BenchResult): string {
+  const spread = (median: number, runs: number[]) => `${median.toFixed(2)} (${Math.min(...runs).toFixed(2)}–${Math.max(...runs).toFixed(2)})`;
+  const settings = ['work_mem', 'shared_buffers', 'max_parallel_workers_per_gather', 'jit'].map((name) => `${name}=${result.postgres[name] ?? '?'}`).join(', ');
   const lines = [
     `### ${result.rows.toLocaleString('en-US')} rows (${result.date.slice(0, 10)}, commit ${result.commit}, ${result.cores} cores, PostgreSQL ${result.postgres.server_version ?? '?'}, median of ${result.rounds})`,
     '',
-    '| case | tool s | baseline s | ratio | tool peak RSS | tool runs | baseline runs |',
-    '|---|---|---|---|---|---|---|',
+    `Server: ${settings}. Seconds as median (min–max); load = 1-minute load average before the case.`,
+    '',
+    '| case | tool s | baseline s | ratio | load | tool peak RSS |',
+    '|---|---|---|---|---|---|',
     ...result.cases.map(
       (c) =>
-        `| ${c.name} | ${c.toolSeconds.toFixed(2)} | ${c.baselineSeconds.toFixed(2)} | ${c.ratio.toFixed(2)} | ${Math.round(c.toolPeakRssMb)} MB | ${c.toolRuns.join(' ')} | ${c.baselineRuns.join(' ')} |`,
+        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Math.round(c.toolPeakRssMb)} MB |`,
     ),
     '',
     ...result.cases.filter((c) => c.vsScanOneKey !== undefined).map((c) => `${c.name}: ${c.vsScanOneKey!.toFixed(2)}× scan one key (target ≤ 2.5)`),
@@ -47,6 +56,7 @@ export function renderMarkdown(result: BenchResult): string {
           `${c.name}: query ${c.queryMs!.tool} ms against ${c.queryMs!.fullScan} ms for the full scan (${(c.queryMs!.ratio * 100).toFixed(1)}%; target ≤ 2% with the key index, ≤ 40% without), process ${c.toolSeconds.toFixed(2)} s (target ≤ 0.6 s); figures equal the oracle ${JSON.stringify(c.oracle)}`,
       ),
     ...result.cases.filter((c) => c.longestBatchMs !== undefined).map((c) => `${c.name}: longest batch transaction (row locks held) ${c.longestBatchMs} ms`),
+    ...result.cases.filter((c) => c.name === 'clean merge').map((c) => `clean merge: ${c.ratio.toFixed(2)}× the tool's delete mode (target ≤ 1.3)`),
     '',
   ];
   return `${lines.join('\n')}\n`;

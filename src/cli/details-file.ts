@@ -1,5 +1,6 @@
 import { exportDetails, type DetailsSummary } from '../core/details.js';
 import type { Database } from '../db/database.js';
+import type { ReadSessions } from '../db/shared-snapshot.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { openAtomicFile } from './atomic-file.js';
 
@@ -15,10 +16,10 @@ export interface WrittenDetails {
  * target (cli/atomic-file.ts); a failed export removes only that temporary
  * file, never what was at the path before.
  */
-export async function writeDetailsFile(database: Database, keys: ResolvedKey[], path: string): Promise<WrittenDetails> {
+export async function writeDetailsFile(database: Database, keys: ResolvedKey[], path: string, sessions: ReadSessions): Promise<WrittenDetails> {
   const file = await openAtomicFile(path, '--details');
   try {
-    const summary = await exportDetails(database, keys, file.stream);
+    const summary = await exportDetails(database, keys, file.stream, sessions);
     return { summary, commit: () => file.commit(), discard: (cause) => file.discard(cause) };
   } catch (error) {
     throw await file.discard(error);

@@ -55,7 +55,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
       if (flags.printSql) return renderConstraintAddSql(plan);
       const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
-      // three connections: the pre-flight's row count and key scan, and the index build beside them
+      // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan
     },
     { connections: 3 },
   );

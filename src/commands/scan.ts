@@ -11,6 +11,7 @@ import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
 import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
+import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
@@ -97,12 +98,16 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
       stoppable(opened, 'nothing was written', async (database) => {
         const table = await loadLeadTable(database.db, settings, 'scan');
         const { keys, skipped } = resolveKeys(table, flags.key ?? [], keySettings);
-        // The details export runs beside the scan, on a connection of its own; its file goes into place only if both succeed.
-        const [scanned, exported] = await withSpinner('scanning', flags, () =>
+        // The details export runs beside the scan, on a connection of its own, reading the scan's snapshot (so the
+        // CSV counts what the report counts); its file goes into place only if both succeed.
+        const detailsPath = flags.details;
+        const scanAndExport = (sessions: ReadSessions) =>
           Promise.allSettled([
-            scan(database, { table, keys, skippedKeys: skipped, top }),
-            flags.details === undefined ? null : writeDetailsFile(database, keys, flags.details),
-          ]),
+            scan(database, { table, keys, skippedKeys: skipped, top }, sessions),
+            detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions),
+          ]);
+        const [scanned, exported] = await withSpinner('scanning', flags, () =>
+          detailsPath === undefined ? scanAndExport(independentSessions(database)) : withSharedSnapshot(database, scanAndExport),
         );
         const details = exported.status === 'fulfilled' ? exported.value : null;
         if (scanned.status === 'rejected') throw (await details?.discard(scanned.reason)) ?? scanned.reason;
@@ -115,7 +120,8 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         }
         return result;
       }),
-    { connections: jobs + (flags.details === undefined ? 0 : 1) },
+    // With --details: one more for the export and one that holds the shared snapshot.
+    { connections: jobs + (flags.details === undefined ? 0 : 2) },
   );
   await publish(report);
   return exitCodeOf(report);

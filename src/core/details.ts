@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../db/database.js';
 import { forEachBatch } from '../db/cursor.js';
+import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { DETAIL_COLUMNS, detailsCopyStatement, detailsQuery } from '../sql/details-plan.js';
 
@@ -22,13 +23,20 @@ export function detailColumns(keys: ResolvedKey[]): string[] {
  * PostgreSQL formats the CSV itself through COPY (as a DBA's
  * \\copy would); on PGlite rows come through a cursor and csv-stringify. Both
  * paths stream, and the query casts every value to text so they agree.
+ * With `sessions` sharing a snapshot (db/shared-snapshot.ts) the COPY reads
+ * that snapshot, so the export agrees with a scan run in the same sessions.
  */
-export async function exportDetails(database: Database, keys: ResolvedKey[], destination: Writable): Promise<DetailsSummary> {
+export async function exportDetails(
+  database: Database,
+  keys: ResolvedKey[],
+  destination: Writable,
+  sessions: ReadSessions = independentSessions(database),
+): Promise<DetailsSummary> {
   const rowsPerKey: Record<string, number> = {};
   for (const [index, key] of keys.entries()) {
     const header = index === 0;
     rowsPerKey[key.name] = database.copyOut
-      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, destination)
+      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, destination, sessions.snapshotId)
       : await streamThroughCursor(database, key, header, destination);
   }
   return { rowsPerKey };

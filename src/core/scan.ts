@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
+import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { keyScanQuery, rowCountQuery, SIZE_BUCKETS, type KeyScanRow } from '../sql/scan-plan.js';
 import { summarizeKey } from '../keys/key-summary.js';
@@ -19,16 +20,17 @@ export interface ScanOptions {
  * per key. All statements are issued at once: on a server the pool runs
  * them on parallel connections (bench/README.md, B3: independent hash passes beat
  * one GROUPING SETS pass at 5M rows); PGlite runs them one after another.
+ * `sessions` says where they run: by default each on any pooled connection;
+ * with a shared snapshot (db/shared-snapshot.ts) all of them, and a details
+ * export beside them, read the same rows.
  */
-export async function scan(database: Database, options: ScanOptions): Promise<ScanReport> {
+export async function scan(database: Database, options: ScanOptions, sessions: ReadSessions = independentSessions(database)): Promise<ScanReport> {
   const started = performance.now();
   const [rows, keys] = await Promise.all([
-    rowCountQuery(options)
-      .execute(database.db)
-      .then((result) => toNumber(result.rows[0]?.n)),
+    sessions.run((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n)),
     Promise.all(
       options.keys.map(async (key) => {
-        const result = await keyScanQuery(key, options.top).execute(database.db);
+        const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
         return toKeyReport(key, result.rows[0]!);
       }),
     ),

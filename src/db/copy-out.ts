@@ -1,17 +1,24 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
+import { checkedSnapshotId } from './shared-snapshot.js';
 
 /**
  * Runs `COPY (…) TO STDOUT` on one pooled connection and pipes the bytes
  * PostgreSQL formats into `destination`, which is left open so several COPYs
  * can append to one file. Memory stays flat: pg-copy-streams honours
- * back-pressure. Returns the rows copied.
+ * back-pressure. Returns the rows copied. With `snapshotId` the COPY runs in
+ * a read-only REPEATABLE READ transaction that imports that exported
+ * snapshot (db/shared-snapshot.ts), so it reads what the statements beside it read.
  */
-export async function copyOut(pool: pg.Pool, copyStatement: string, destination: Writable): Promise<number> {
+export async function copyOut(pool: pg.Pool, copyStatement: string, destination: Writable, snapshotId: string | null = null): Promise<number> {
   const client = await pool.connect();
   let failed = false;
   try {
+    if (snapshotId !== null) {
+      await client.query('begin transaction isolation level repeatable read read only');
+      await client.query(`set transaction snapshot '${checkedSnapshotId(snapshotId)}'`);
+    }
     const source = client.query(copyTo(copyStatement));
     await new Promise<void>((resolve, reject) => {
       source.on('error', reject);
@@ -19,6 +26,7 @@ export async function copyOut(pool: pg.Pool, copyStatement: string, destination:
       source.on('end', resolve);
       source.pipe(destination, { end: false });
     });
+    if (snapshotId !== null) await client.query('commit');
     return source.rowCount;
   } catch (error) {
     failed = true;

@@ -27,9 +27,10 @@ export interface Database {
   features: DatabaseFeatures;
   /**
    * `COPY (…) TO STDOUT` into a stream, on a server only (pg); null on
-   * PGlite, where callers stream through a cursor instead.
+   * PGlite, where callers stream through a cursor instead. With
+   * `snapshotId`, inside a transaction that imports that exported snapshot.
    */
-  copyOut: ((copyStatement: string, destination: Writable) => Promise<number>) | null;
+  copyOut: ((copyStatement: string, destination: Writable, snapshotId?: string | null) => Promise<number>) | null;
   /**
    * Cancels the statements running on this database's sessions (a second
    * Ctrl-C); null on PGlite, which runs statements in this thread.

@@ -81,7 +81,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
         maxConcurrency: connections,
         readOnly: await readOnlyState(db),
       },
-      copyOut: (statement, destination) => copyOut(pool, statement, destination),
+      copyOut: (statement, destination, snapshotId) => copyOut(pool, statement, destination, snapshotId ?? null),
       cancel,
     };
   } catch (error) {

@@ -24,7 +24,7 @@ export const SAME_SHELL: CommandLineContext = { connection: [], configured: [] }
 /**
  * The `lead-dedupe clean` dry run that shows what removing the duplicates
  * blocking a constraint would do: the same key, table, settings and
- * connection, so it counts exactly what the pre-flight counted. Adding
+ * connection, so it counts exactly what constraint add counted. Adding
  * --execute applies it.
  *
  * @example lead-dedupe clean -d postgres://dba@db1/crm --key device-phone --normalize phone=e164 --default-country MY

@@ -12,6 +12,7 @@ import {
   seedTablesStateQuery,
   type SeedTables,
   analyzeTablesStatement,
+  constraintsStatements,
   seededCountsQuery,
 } from './seed-sql.js';
 
@@ -67,6 +68,7 @@ export async function seed(database: Database, options: SeedOptions): Promise<Se
     for (const statement of [...dropTablesStatements(tables), ...createTablesStatements(tables)]) await statement.execute(trx);
     await insertLeadsStatement(tables, plan).execute(trx);
     await insertActivitiesStatement(tables).execute(trx);
+    for (const statement of constraintsStatements(tables)) await statement.execute(trx);
   });
   await analyzeTablesStatement(tables).execute(database.db);
   const counts = await seededCountsQuery(tables).execute(database.db);

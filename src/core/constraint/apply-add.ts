@@ -27,8 +27,6 @@ export interface ConstraintAddResult {
   lockTimeout: string;
   /** The invalid index of an earlier failed build that was dropped first. */
   droppedInvalid: string | null;
-  /** The duplicate count that cleared the build (the same statement as scan); null when no build ran. */
-  preflight: { rows: number; groups: number } | null;
   buildMs: number | null;
   attachMs: number | null;
   /** Partitions that got their own index built CONCURRENTLY and attached (0 unless the table is partitioned). */
@@ -41,9 +39,12 @@ export async function addConstraint(database: Database, options: ConstraintAddOp
 }
 
 /**
- * Runs a plan: drop an invalid leftover, pre-flight count, build, verify,
- * attach. A failed build never leaves its invalid index behind; a duplicate
- * written during a concurrent build fails with exit 3 like the pre-flight.
+ * Runs a plan: drop an invalid leftover, build, verify, attach. The build
+ * comes first and duplicates are counted only when it fails on one (23505):
+ * a unique build over duplicates fails while it scans the table, before
+ * the new index accepts any insert, so the success path pays nothing for
+ * the check and the failure path refuses with scan's count (exit 3). A
+ * failed build never leaves its invalid index behind.
  */
 export async function applyConstraintAdd(database: Database, plan: ConstraintAddPlan): Promise<ConstraintAddResult> {
   requireWritable(database);
@@ -58,7 +59,6 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     concurrently: plan.concurrently,
     lockTimeout: plan.lockTimeout,
     droppedInvalid: null,
-    preflight: null,
     buildMs: null,
     attachMs: null,
     partitions: plan.partitions.length,
@@ -66,22 +66,13 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
   for (const step of plan.steps) {
     switch (step.purpose) {
       case 'drop-invalid':
-        // Dropped before the pre-flight: an invalid unique index is still maintained on every write and may reject inserts.
+        // Dropped before the build: an invalid unique index is still maintained on every write and may reject inserts.
         await runStep(database, step);
         result.droppedInvalid = plan.name;
         break;
-      case 'build': {
-        // The pre-flight count and the build run at once, on two connections: run one after the other
-        // they cost twice the build (benchmark: 2.7 s against 1.3 s at 1M rows). It is safe because a
-        // build over duplicates fails while it scans the table (23505), before the new index accepts
-        // any insert, and the failed build's invalid index is dropped. The pre-flight's verdict wins.
-        const [checked, built] = await Promise.allSettled([preflight(database, plan), timed(() => build(database, plan, step))]);
-        if (checked.status === 'rejected') throw checked.reason;
-        if (built.status === 'rejected') throw built.reason;
-        result.preflight = checked.value;
-        result.buildMs = built.value;
+      case 'build':
+        result.buildMs = await timed(() => build(database, plan, step));
         break;
-      }
       case 'attach':
         result.attachMs = await timed(() => attach(database, plan, step));
         break;
@@ -92,20 +83,17 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
   return result;
 }
 
-async function preflight(database: Database, plan: ConstraintAddPlan): Promise<{ rows: number; groups: number }> {
-  const report = await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 });
-  const key = report.keys[0]!;
-  if (key.groups > 0) {
-    const clean = cleanCommandFor(plan.key, plan.commandLine);
-    throw new DuplicatesBlockConstraintError(
-      `${formatCount(key.groups)} duplicate group(s) (${formatCount(key.surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
-        `a unique index cannot be built until they are removed: review the plan with ${clean}, then run it with --execute`,
-      key.groups,
-      key.surplus,
-      clean,
-    );
-  }
-  return { rows: report.rows, groups: key.groups };
+/** The refusal when duplicates remain, with the figures scan shows (exit 3). */
+function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplus: number, cleanup: CleanupOutcome): DuplicatesBlockConstraintError {
+  const clean = cleanCommandFor(plan.key, plan.commandLine);
+  return new DuplicatesBlockConstraintError(
+    `${formatCount(groups)} duplicate group(s) (${formatCount(surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
+      `a unique index cannot be built until they are removed: review the plan with ${clean}, then run it with --execute` +
+      (cleanup.kind === 'failed' ? `; ${cleanup.text}` : ''),
+    groups,
+    surplus,
+    clean,
+  );
 }
 
 async function build(database: Database, plan: ConstraintAddPlan, step: PlannedStep): Promise<void> {
@@ -115,25 +103,30 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
   } catch (error) {
     const cleanup = await dropIfInvalid(database, plan);
     if (sqlStateOf(error) === '23505') {
-      // Count again with scan's statement, so the message has the same figures a scan would show now.
+      // Counted with scan's statement, after the failed build is gone, so the message has the figures a scan shows now.
       const now = (await scan(database, { table: plan.key.table, keys: [plan.key], top: 0 })).keys[0]!;
+      if (now.groups > 0) throw duplicatesRemain(plan, now.groups, now.surplus, cleanup);
+      // The duplicate that failed the build is gone again (written and removed while it ran).
       const clean = cleanCommandFor(plan.key, plan.commandLine);
       throw new DuplicatesBlockConstraintError(
-        `${formatCount(now.groups)} duplicate group(s) (${formatCount(now.surplus)} surplus row(s)) under key ${plan.key.name} were written while "${plan.name}" ` +
-          `was being built (${describeDatabaseError(error)}); ${cleanup === '' ? '' : `${cleanup}; `}remove them (review the plan with ${clean}, then run it with --execute) and retry`,
-        now.groups,
-        now.surplus,
+        `a duplicate under key ${plan.key.name} was written while "${plan.name}" was being built and is gone again (${describeDatabaseError(error)}); ` +
+          `${cleanup.kind === 'none' ? '' : `${cleanup.text}; `}retry (if it recurs, check the plan with ${clean})`,
+        0,
+        0,
         clean,
       );
     }
-    if (cleanup === '') throw error;
-    throw new DatabaseError(`building "${plan.name}" failed: ${describeDatabaseError(error)}; ${cleanup}`);
+    if (cleanup.kind === 'none') throw error;
+    throw new DatabaseError(`building "${plan.name}" failed: ${describeDatabaseError(error)}; ${cleanup.text}`);
   }
   if ((await indexValidity(database.db, schema, plan.name)) !== true) {
     const cleanup = await dropIfInvalid(database, plan);
-    throw new DatabaseError(`"${plan.name}" was built but is not valid${cleanup === '' ? '' : `; ${cleanup}`}`);
+    throw new DatabaseError(`"${plan.name}" was built but is not valid${cleanup.kind === 'none' ? '' : `; ${cleanup.text}`}`);
   }
 }
+
+/** What became of a failed build's invalid index; `text` goes into the error message. */
+type CleanupOutcome = { kind: 'none'; text: '' } | { kind: 'dropped' | 'failed'; text: string };
 
 /**
  * After a failed CREATE INDEX CONCURRENTLY the server keeps the index,
@@ -142,11 +135,11 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
  * is attached) goes with a plain DROP, taking the attached ones with it;
  * the partition indexes not yet attached are dropped one by one.
  */
-async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promise<string> {
+async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promise<CleanupOutcome> {
   const schema = plan.key.table.info.schema;
   const partitioned = plan.partitions.length > 0;
   try {
-    if ((await indexValidity(database.db, schema, plan.name)) !== false) return '';
+    if ((await indexValidity(database.db, schema, plan.name)) !== false) return { kind: 'none', text: '' };
     if (partitioned) {
       await runStep(database, {
         transaction: true,
@@ -155,12 +148,15 @@ async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promi
         ),
       });
       await runStep(database, { transaction: false, statements: dropPartitionIndexStatements(database, plan.partitions) });
-      return `the invalid index "${plan.name}" it left and the partition indexes built so far were dropped`;
+      return { kind: 'dropped', text: `the invalid index "${plan.name}" it left and the partition indexes built so far were dropped` };
     }
     await dropIndexStatement(schema, plan.name, { concurrently: plan.concurrently }).execute(database.db);
-    return `the invalid index "${plan.name}" it left was dropped`;
+    return { kind: 'dropped', text: `the invalid index "${plan.name}" it left was dropped` };
   } catch (error) {
-    return `the invalid index "${plan.name}" could NOT be dropped (${describeDatabaseError(error)}): run ${plan.dropSql} or rerun constraint add`;
+    return {
+      kind: 'failed',
+      text: `the invalid index "${plan.name}" could NOT be dropped (${describeDatabaseError(error)}): run ${plan.dropSql} or rerun constraint add`,
+    };
   }
 }
 

@@ -32,7 +32,7 @@ export interface ConstraintAddOptions {
   evenIfImplied?: boolean;
   /** Column map, normalisation and config keys, to list the keys a Citus distributed table can enforce when `key` is refused (default: the presets as they are). */
   keySettings?: KeySettings;
-  /** How the commands this plan suggests (the pre-flight scan, the clean) reach the same database; default: the same shell. */
+  /** How the commands this plan suggests (the scan, the clean) reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
 }
 
@@ -78,8 +78,8 @@ export interface ConstraintAddPlan {
 
 /**
  * Reads the catalog and decides what `constraint add` would run; changes
- * nothing. The pre-flight duplicate count is the executor's job (it scans
- * the whole table), so --print-sql stays instant.
+ * nothing. Counting duplicates is the executor's job, and only after a
+ * build failed on one (it scans the whole table), so --print-sql stays instant.
  */
 export async function planConstraintAdd(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddPlan> {
   const { key } = options;

@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Database, Db } from './database.js';
+import { inTransaction } from './transaction.js';
+
+/** Where statements that must agree with each other run. */
+export interface ReadSessions {
+  /** Runs `work` on a connection of the pool; with a shared snapshot, inside a transaction that sees it. */
+  run<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  /** The exported snapshot a raw pooled connection (COPY) imports; null when there is none to share. */
+  snapshotId: string | null;
+}
+
+/** Every statement on whichever pooled connection is free, each in its own snapshot (the default). */
+export function independentSessions(database: Database): ReadSessions {
+  return { run: (work) => work(database.db), snapshotId: null };
+}
+
+const READ_ONLY_REPEATABLE = sql`begin transaction isolation level repeatable read read only`;
+/** What pg_export_snapshot() returns (e.g. 00000003-0000001B-1); checked before it is written into SET TRANSACTION SNAPSHOT. */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
+
+/**
+ * Statements on several connections that all read one snapshot: a holding
+ * connection opens a read-only REPEATABLE READ transaction and exports its
+ * snapshot (pg_export_snapshot); every `run` opens one of its own and
+ * imports it (SET TRANSACTION SNAPSHOT) before its first statement. So a
+ * scan and the details export beside it count the same rows however fast
+ * the table changes, and still run side by side. The holder keeps its
+ * transaction open until `work` ends (an exported snapshot lives that long)
+ * and takes one pooled connection for itself. PGlite has one connection and
+ * no other writer: statements simply run there.
+ */
+export async function withSharedSnapshot<T>(database: Database, work: (sessions: ReadSessions) => Promise<T>): Promise<T> {
+  if (database.features.driver === 'pglite') return work(independentSessions(database));
+  return database.db.connection().execute((holder) =>
+    inTransaction(
+      holder,
+      async () => {
+        const { rows } = await sql<{ id: string }>`select pg_catalog.pg_export_snapshot() as id`.execute(holder);
+        const snapshotId = checkedSnapshotId(rows[0]?.id);
+        return work({
+          snapshotId,
+          run: (inner) =>
+            database.db.connection().execute((connection) =>
+              inTransaction(
+                connection,
+                async () => {
+                  await setTransactionSnapshot(snapshotId).execute(connection);
+                  return inner(connection);
+                },
+                READ_ONLY_REPEATABLE,
+              ),
+            ),
+        });
+      },
+      READ_ONLY_REPEATABLE,
+    ),
+  );
+}
+
+export function setTransactionSnapshot(snapshotId: string) {
+  return sql`set transaction snapshot ${sql.lit(checkedSnapshotId(snapshotId))}`;
+}
+
+/** The id as pg_export_snapshot() writes it, or an error: only such an id is ever written into a statement. */
+export function checkedSnapshotId(id: string | undefined): string {
+  if (id === undefined || !SNAPSHOT_ID.test(id)) throw new Error(`the server exported an unexpected snapshot id: ${String(id)}`);
+  return id;
+}
