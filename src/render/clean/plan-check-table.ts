@@ -46,5 +46,5 @@ export function newRowLines(lines: string[], plan: PlanApplySummary): void {
     '',
     `Groups with rows not in the plan (left in place; the next clean handles them)${plan.newRows.groups > plan.newRows.sample.length ? `, first ${plan.newRows.sample.length}` : ''}:`,
   );
-  for (const group of plan.newRows.sample) lines.push(`  ${group.groupId}: ${formatCount(group.rows)} new rows`);
+  for (const group of plan.newRows.sample) lines.push(`  ${group.groupId}: ${formatCount(group.rows)} new row${group.rows === 1 ? '' : 's'}`);
 }
