@@ -74,7 +74,6 @@ export async function loadPlan(connection: Db, key: ResolvedKey, plan: OpenedPla
     if (rows.length >= CHUNK_ROWS) await flush();
   }
   await flush();
-  if (counts.groups === 0) throw new UsageError(`plan ${plan.path} lists no group; nothing to apply`);
   for (const statement of indexPlanTablesStatements()) await statement.execute(connection);
   await refuseInconsistencies(connection, key, plan.path);
   const digest = plan.digest();
