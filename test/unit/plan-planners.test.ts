@@ -52,9 +52,10 @@ order by "l"."id" for update of l`);
 
   it('finds new rows and foreign rows by the key model', () => {
     expect(compileSql(newRowsQuery(key)).sql).toContain('md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id');
-    expect(compileSql(foreignRowQuery(key)).sql).toContain(
-      'and not ("l"."device_id" is not null and "l"."phone" is not null and md5(jsonb_build_array("l"."device_id", "l"."phone")::text) = g.group_id)',
-    );
+    const foreign = compileSql(foreignRowQuery(key)).sql;
+    expect(foreign).toContain('"l"."device_id" is not null and "l"."phone" is not null as groupable');
+    expect(foreign).toContain('where "l"."id" = p.row_id\n  offset 0) as k on true');
+    expect(foreign).toContain('where k.fingerprint = p.fingerprint and not (k.groupable and k.key_group = g.group_id)');
   });
 
   it('names the donor row of each column the merge fills', () => {

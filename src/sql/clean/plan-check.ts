@@ -1,18 +1,15 @@
 import { sql, type RawBuilder } from 'kysely';
-import { columnRef, tableRef } from '../../keys/key-sql.js';
 import type { LeadTable } from '../../keys/key-definition.js';
-import { rowFingerprint } from './plan-fingerprint.js';
-import { PLAN_TEMP } from './plan-load.js';
+import { currentVersion, PLAN_TEMP } from './plan-load.js';
 import { staleReason } from './plan-batch.js';
 
 /** `clean --plan` without --execute: every planned row against its current version, read, not locked. */
 
-/** The plan's rows with their current fingerprint (NULL row_id: gone), as `k`. */
+/** The plan's rows with their current version (NULL row_id: gone), as `k`. */
 function currentRows(table: LeadTable): RawBuilder<unknown> {
   return sql`from ${PLAN_TEMP.groups} as g
 join ${PLAN_TEMP.rows} as p on p.group_no = g.group_no
-left join (select ${columnRef(table.idColumn, 'l')} as row_id, ${rowFingerprint('l')} as fingerprint
-           from ${tableRef(table)} as l) as k on k.row_id = p.row_id`;
+left join lateral ${currentVersion(table)} as k on true`;
 }
 
 /** Groups by state: done by an earlier run of the plan, stale (a row gone, else a row changed), or as planned. */

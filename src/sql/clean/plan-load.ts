@@ -80,13 +80,26 @@ limit 1`;
  * fingerprintSettingsStatement, in its transaction.
  */
 export function foreignRowQuery(key: ResolvedKey): RawBuilder<{ line_no: number; id: string; group_id: string }> {
-  const table = key.table;
+  const extra = sql`, ${groupableRows(key, 'l')} as groupable, ${groupIdOf(keyExpressions(key, 'l'))} as key_group`;
   return sql`select p.line_no, p.row_id::text as id, g.group_id
 from ${PLAN_TEMP.rows} as p
 join ${PLAN_TEMP.groups} as g on g.group_no = p.group_no
-join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = p.row_id
-where ${rowFingerprint('l')} = p.fingerprint
-  and not (${groupableRows(key, 'l')} and ${groupIdOf(keyExpressions(key, 'l'))} = g.group_id)
+join lateral ${currentVersion(key.table, extra)} as k on true
+where k.fingerprint = p.fingerprint and not (k.groupable and k.key_group = g.group_id)
 order by p.line_no
 limit 1`;
+}
+
+/**
+ * The current version of planned row p (`from … as p`), looked up by its id:
+ * its id and fingerprint (plus `extra` columns). OFFSET 0 keeps it a lookup
+ * per planned row: pulled up into a join, the fingerprint would be computed
+ * for every row of the table.
+ */
+export function currentVersion(table: LeadTable, extra: RawBuilder<unknown> = sql``): RawBuilder<unknown> {
+  const id = columnRef(table.idColumn, 'l');
+  return sql`(select ${id} as row_id, ${rowFingerprint('l')} as fingerprint${extra}
+  from ${tableRef(table)} as l
+  where ${id} = p.row_id
+  offset 0)`;
 }

@@ -53,18 +53,23 @@ join ${PLAN_TEMP.rows} as p on p.group_no = b.plan_group_no`,
 /**
  * Rows that carry the key of a planned group but are not in the plan (added
  * since, or left out by hand): they are left in place. The first 20 groups,
- * each row carrying the totals. One pass over the table.
+ * each row carrying the totals. One pass over the table, hashed against the
+ * plan's groups and rows.
  */
 export function newRowsQuery(key: ResolvedKey): RawBuilder<{ group_id: string; n: string | number; groups: string | number; rows: string | number }> {
   const table = key.table;
-  return sql`select x.group_id, count(*) as n, count(*) over () as groups, sum(count(*)) over () as rows
-from (select ${groupIdOf(keyExpressions(key, 'l'))} as group_id, ${columnRef(table.idColumn, 'l')} as row_id
-      from ${tableRef(table)} as l
-      where ${groupableRows(key, 'l')}) as x
-where x.group_id in (select group_id from ${PLAN_TEMP.groups})
-  and not exists (select 1 from ${PLAN_TEMP.rows} as p where p.row_id = x.row_id)
-group by x.group_id
-order by x.group_id
+  // OFFSET 0: the rows are filtered by hash joins before any grouping or sorting (an ORDER BY … LIMIT
+  // over the join made the planner sort every row's group id, 4.9 s at 300k rows, spilling to disk)
+  return sql`select group_id, n, count(*) over () as groups, sum(n) over () as rows
+from (select x.group_id, count(*) as n
+      from (select ${groupIdOf(keyExpressions(key, 'l'))} as group_id, ${columnRef(table.idColumn, 'l')} as row_id
+            from ${tableRef(table)} as l
+            where ${groupableRows(key, 'l')}
+            offset 0) as x
+      where x.group_id in (select group_id from ${PLAN_TEMP.groups})
+        and not exists (select 1 from ${PLAN_TEMP.rows} as p where p.row_id = x.row_id)
+      group by x.group_id) as y
+order by group_id
 limit 20`;
 }
 
