@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Database } from '../db/database.js';
 import type { CleanOptions } from '../core/clean/clean-types.js';
+import type { CleanPlanWithChecks } from '../core/clean/plan-clean.js';
 import { exportPlan } from '../core/clean/plan/export-plan.js';
 import type { PlanBodyLine, PlanGroupLine, PlanHeader } from '../core/clean/plan/plan-format.js';
 import { FileWriteError } from '../errors.js';
@@ -14,6 +15,8 @@ import { openCsvFile, type CsvWriter } from './csv-file.js';
 
 export interface WrittenPlan {
   header: PlanHeader;
+  /** The dry run's report, counted from the plan itself. */
+  report: CleanPlanWithChecks;
 }
 
 /**
@@ -31,7 +34,7 @@ export async function writePlanFiles(database: Database, options: CleanOptions, 
   try {
     csv = paths.csv === undefined ? null : await openCsvFile(paths.csv, '--plan-csv', csvColumns(keyColumns));
     const hash = createHash('sha256');
-    const partial = await exportPlan(database, options, async (line: PlanBodyLine) => {
+    const exported = await exportPlan(database, options, async (line: PlanBodyLine) => {
       if (body !== null) {
         const text = `${JSON.stringify(line)}\n`;
         hash.update(text);
@@ -39,10 +42,10 @@ export async function writePlanFiles(database: Database, options: CleanOptions, 
       }
       if (csv !== null && line.type === 'group') await csv.write(csvRows(line, keyColumns));
     });
-    const header: PlanHeader = { ...partial, digest: `sha256:${hash.digest('hex')}` };
+    const header: PlanHeader = { ...exported.header, digest: `sha256:${hash.digest('hex')}` };
     if (body !== null && paths.plan !== undefined) await assemble(body, header, paths.plan);
     if (csv !== null) await csv.close();
-    return { header };
+    return { header, report: exported.report };
   } catch (error) {
     if (csv !== null) await csv.discard(error);
     throw error;

@@ -18,7 +18,7 @@ import { applyClean } from '../core/clean/apply-clean.js';
 import { resolveCleanSettings, type CleanFlagValues } from '../cli/clean-flags.js';
 import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
 import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
-import { planClean } from '../core/clean/plan-clean.js';
+import { planClean, type CleanPlanWithChecks } from '../core/clean/plan-clean.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { abortable } from '../db/abortable.js';
 import type { Database } from '../db/database.js';
@@ -111,9 +111,12 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
         note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
       }
       if (!flags.execute) {
-        const plan = await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
+        // with --plan-out/--plan-csv the report is counted from the plan written (one pass, the same snapshot)
+        const writesPlan = planFlags.planOut !== undefined || planFlags.planCsv !== undefined;
+        const plan = writesPlan
+          ? await writePlan(database, options, planFlags, flags)
+          : await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
         for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
-        if (planFlags.planOut !== undefined || planFlags.planCsv !== undefined) await writePlan(database, options, planFlags, flags);
         await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
         return ExitCode.ok;
       }
@@ -225,8 +228,10 @@ async function checkPlanReport(database: Database, options: CleanOptions, plan: 
 }
 
 /** --plan-out / --plan-csv beside the dry run's report. */
-async function writePlan(database: Database, options: CleanOptions, planFlags: PlanFlags, flags: CleanFlags): Promise<void> {
-  const written = await withSpinner('writing the plan', flags, () => writePlanFiles(database, options, { plan: planFlags.planOut, csv: planFlags.planCsv }));
+async function writePlan(database: Database, options: CleanOptions, planFlags: PlanFlags, flags: CleanFlags): Promise<CleanPlanWithChecks> {
+  const written = await stoppable(database, 'nothing was changed', (db) =>
+    withSpinner('planning and writing the plan', flags, () => writePlanFiles(db, options, { plan: planFlags.planOut, csv: planFlags.planCsv })),
+  );
   const { totals, digest } = written.header;
   const files = [planFlags.planOut, planFlags.planCsv].filter((file) => file !== undefined).join(' and ');
   note(
@@ -234,6 +239,7 @@ async function writePlan(database: Database, options: CleanOptions, planFlags: P
       (planFlags.planOut === undefined ? '' : ` (${digest}); apply with: lead-dedupe clean --plan ${planFlags.planOut} --execute`),
     flags,
   );
+  return written.report;
 }
 
 /** --export-removed: the run's removed rows from the archive; null when written, else why not. */

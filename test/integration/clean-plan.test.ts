@@ -7,6 +7,7 @@ import { writePlanFiles } from '../../src/cli/plan-file.js';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import type { CleanOptions, CleanResult } from '../../src/core/clean/clean-types.js';
 import { checkPlan } from '../../src/core/clean/plan/check-plan.js';
+import { planClean } from '../../src/core/clean/plan-clean.js';
 import type { PlanGroupLine } from '../../src/core/clean/plan/plan-format.js';
 import { readDatabaseIdentity } from '../../src/core/clean/plan/plan-identity.js';
 import { resolvePlanKey } from '../../src/core/clean/plan/plan-match.js';
@@ -40,6 +41,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean --plan on $label',
     rmSync(folder, { recursive: true, force: true });
   });
   beforeEach(async () => {
+    await test.exec('drop table if exists lead_badges;\n');
     await seed(test.database, { table: 'leads', rows: 2500, scenario: 'production', replace: true });
     await test.exec('drop schema if exists lead_dedupe cascade;\n');
     planPath = join(folder, `plan-${Math.random().toString(36).slice(2)}.jsonl`);
@@ -120,6 +122,20 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean --plan on $label',
       ),
     ).toEqual(directKeepers);
     expect(directKeepers.length).toBeGreaterThan(0);
+  });
+
+  it('the report of a dry run that writes a plan, counted from the plan, is the dry run report', async () => {
+    // a child unique index that blocks some groups, so the plan has skips
+    await test.exec(`create table lead_badges (id serial primary key, lead_id bigint not null references leads (id), badge text not null, unique (lead_id, badge));
+insert into lead_badges (lead_id, badge) select id, 'gold' from leads where device_id is not null and phone is not null and id % 7 = 0;
+`);
+    const options = await cleanOptions({ sampleGroups: 12 });
+    const { durationMs: _a, ...dryRun } = await planClean(test.database, options);
+    const { durationMs: _b, ...fromPlan } = (await writePlanFiles(test.database, options, { plan: planPath })).report;
+    await test.exec('drop table lead_badges;\n');
+    expect(fromPlan).toEqual(dryRun);
+    expect(dryRun.skippedGroups).toBeGreaterThan(0);
+    expect(dryRun.keepersToMerge).toBeGreaterThan(0);
   });
 
   it('skips whole and names as stale a group with an updated loser, an updated keeper or a deleted row; leaves a copy inserted since in place', async () => {

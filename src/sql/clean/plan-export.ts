@@ -20,6 +20,8 @@ export interface PlanExportRow {
   /** Per child foreign key (in the references' order): rows re-pointed to the keeper. */
   children: (string | number)[] | null;
   reason: string | null;
+  /** The stage's batch count (the same on every row), as the dry run counts it. */
+  batches: number | null;
 }
 
 /**
@@ -60,18 +62,19 @@ export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>):
     grouped.push(sql`${alias}.n`);
     return sql`coalesce(${alias}.n, 0)`;
   });
+  const batches = sql`(select max(batch_no) + 1 from ${DRY_RUN_CTE.stage})`;
   const children = counts.length === 0 ? sql`null::int8[]` : sql`array[${sql.join(counts)}]::int8[]`;
   return sql<PlanExportRow>`${dryRunCtes(settings)}
 select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
        array_agg(m.row_id::text order by m.rank_in_group) as ids,
        array_agg(${rowFingerprint('l')} order by m.rank_in_group) as fingerprints,
-       ${merge} as merge, ${children} as children, null::text as reason
+       ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches
 from ${members} as m
 join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = m.row_id
 ${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
 group by ${sql.join([sql`m.group_id`, sql`m.key_values`, sql`m.keeper_id`, ...grouped])}
 union all
-select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason
+select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason, ${batches}
 from ${DRY_RUN_CTE.skipped}
 order by kind, key_values, group_id`;
 }

@@ -6,7 +6,11 @@ import { planExportQuery, type PlanExportRow } from '../../../sql/clean/plan-exp
 import { fingerprintSettingsStatement } from '../../../sql/clean/plan-fingerprint.js';
 import packageJson from '../../../../package.json' with { type: 'json' };
 import { loadCleanContext } from '../clean-context.js';
-import type { ChildReference, CleanOptions } from '../clean-types.js';
+import type { ChildReference, CleanOptions, SampleGroup, SkippedGroup } from '../clean-types.js';
+import type { CleanPlanWithChecks } from '../plan-clean.js';
+import { missingPrivileges } from '../permissions.js';
+import { unindexedChildKeys } from '../foreign-keys.js';
+import { qualifiedName } from '../../../db/catalog.js';
 import { describeKeeperOrder } from '../keeper-order.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from './plan-format.js';
 import { readDatabaseIdentity } from './plan-identity.js';
@@ -19,22 +23,32 @@ export function childName(reference: Pick<ChildReference, 'schema' | 'table' | '
   return `${reference.schema}.${reference.table}.${reference.column}`;
 }
 
+export interface ExportedPlan {
+  /** Without the digest: the caller hashes the lines as it writes them. */
+  header: Omit<PlanHeader, 'digest'>;
+  /** The dry run's report, counted from the same lines (one pass, one snapshot, not a second query). */
+  report: CleanPlanWithChecks;
+}
+
 /**
  * Streams the complete plan of a clean-up (the dry run's groups, keepers,
  * merge donors, child rows and skips, with every row's fingerprint) line by
  * line into `onLine`, from one snapshot; returns the header, its totals
- * counted from the lines themselves, without the digest (the caller hashes
- * the lines as it writes them).
+ * counted from the lines themselves, and the dry run's report.
  */
-export async function exportPlan(
-  database: Database,
-  options: CleanOptions,
-  onLine: (line: PlanBodyLine) => Promise<void>,
-): Promise<Omit<PlanHeader, 'digest'>> {
+export async function exportPlan(database: Database, options: CleanOptions, onLine: (line: PlanBodyLine) => Promise<void>): Promise<ExportedPlan> {
+  const started = performance.now();
   const createdAt = new Date().toISOString();
   const context = await loadCleanContext(database, options);
   const { key } = options;
   const identity = await readDatabaseIdentity(database.db);
+  const missing = await missingPrivileges(database.db, {
+    table: key.table,
+    references: context.references,
+    archiveSchema: options.archiveSchema,
+    mode: options.mode,
+  });
+  const report = new ReportTally(options.sampleGroups);
   const totals = { groups: 0, rowsToRemove: 0, skippedGroups: 0, childRows: Object.fromEntries(context.references.map((r) => [childName(r), 0])) };
   const query = planExportQuery({
     key,
@@ -52,8 +66,10 @@ export async function exportPlan(
     FETCH_GROUPS,
     async (rows) => {
       for (const row of rows) {
+        report.batches = toNumber(row.batches);
         if (row.kind === 'skipped') {
           totals.skippedGroups++;
+          if (report.skipped.length < 20) report.skipped.push({ groupId: row.group_id, reason: row.reason ?? '' });
           await onLine({ type: 'skipped', group: row.group_id, reason: row.reason ?? '' });
         } else {
           const group = groupLine(
@@ -61,6 +77,7 @@ export async function exportPlan(
             key.columns.map((c) => c.column),
             context.references,
           );
+          report.add(group);
           totals.groups++;
           totals.rowsToRemove += group.remove.length;
           for (const [child, n] of Object.entries(group.children ?? {})) totals.childRows[child] = (totals.childRows[child] ?? 0) + n;
@@ -82,7 +99,7 @@ export async function exportPlan(
     lines++;
   }
   await onLine({ type: 'end', lines });
-  return {
+  const header: Omit<PlanHeader, 'digest'> = {
     type: 'header',
     format: PLAN_FORMAT,
     formatVersion: PLAN_FORMAT_VERSION,
@@ -106,6 +123,71 @@ export async function exportPlan(
     batchRows: options.batchRows,
     totals,
   };
+  return {
+    header,
+    report: {
+      table: qualifiedName(key.table.info),
+      key: key.name,
+      columns: header.key.columns,
+      normalize: header.key.normalize,
+      nullsEqual: key.nullsEqual,
+      keep: options.keep,
+      keeperOrder: header.keeperOrder,
+      mode: options.mode,
+      mergeRules: options.mergeRules,
+      mergeColumns: header.mergeColumns,
+      groups: totals.groups,
+      rowsToRemove: totals.rowsToRemove,
+      keepersToMerge: report.keepersToMerge,
+      childRows: context.references.map((r) => ({
+        table: `${r.schema}.${r.table}`,
+        constraint: r.constraint,
+        column: r.column,
+        rows: totals.childRows[childName(r)] ?? 0,
+      })),
+      skippedGroups: totals.skippedGroups,
+      skipped: report.skipped,
+      batches: report.batches,
+      batchSize: options.batchSize,
+      batchRows: options.batchRows,
+      sample: report.sample,
+      missingPrivileges: missing,
+      unindexedChildKeys: unindexedChildKeys(context.references),
+      durationMs: Math.round(performance.now() - started),
+    },
+  };
+}
+
+/**
+ * What the dry run's report counts, from the plan's lines: the keepers a
+ * merge fills (a group with merge donors), the first 20 skips, and the
+ * sample (the largest groups, then by group id, as sampleGroupsQuery orders them).
+ */
+class ReportTally {
+  keepersToMerge = 0;
+  batches = 0;
+  readonly skipped: SkippedGroup[] = [];
+  readonly sample: SampleGroup[] = [];
+
+  constructor(private readonly size: number) {}
+
+  add(group: PlanGroupLine): void {
+    if (group.merge !== undefined) this.keepersToMerge++;
+    if (this.size === 0) return;
+    const rows = group.remove.length + 1;
+    const last = this.sample.at(-1);
+    if (this.sample.length >= this.size && last !== undefined && !before(rows, group.group, last)) return;
+    const entry: SampleGroup = { groupId: group.group, key: group.key, keeper: group.keep, losers: group.remove };
+    const at = this.sample.findIndex((other) => before(rows, group.group, other));
+    this.sample.splice(at === -1 ? this.sample.length : at, 0, entry);
+    if (this.sample.length > this.size) this.sample.pop();
+  }
+}
+
+/** Larger first, then the lower group id. */
+function before(rows: number, groupId: string, other: SampleGroup): boolean {
+  const otherRows = other.losers.length + 1;
+  return rows > otherRows || (rows === otherRows && groupId < other.groupId);
 }
 
 function groupLine(row: PlanExportRow, columns: string[], references: ChildReference[]): PlanGroupLine {
