@@ -7,6 +7,7 @@ import pg from 'pg';
 import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
+import { planCases } from './plan-cases.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
@@ -104,11 +105,6 @@ async function main(): Promise<void> {
   );
   rmSync(join(outDir, 'tool.csv'), { force: true });
   rmSync(join(outDir, 'baseline.csv'), { force: true });
-  // Review before apply: writing the plan, against the dry run it extends (the "baseline" column; target ≤ 2×).
-  const planFile = join(outDir, 'plan.jsonl');
-  const dryRun = ['clean', '--key', 'device-phone', '--mode', 'delete', '--format', 'json'];
-  await alternate('plan out', tool([...dryRun, '--plan-out', planFile]), tool(dryRun));
-  rmSync(planFile, { force: true });
 
   // clean and constraint change the table: each run gets a fresh identical copy (untimed).
   if (wanted('clean') || wanted('constraint')) {
@@ -155,32 +151,7 @@ async function main(): Promise<void> {
     cases.push(summarise('constraint', constraintRuns.tool, constraintRuns.baseline));
   }
 
-  // Applying a plan (written untimed on the copy) against clean --execute of the same groups (the "baseline" column; target ≤ 1.3×).
-  if (wanted('plan apply')) {
-    const copies = { tool: 'copy_tool', baseline: 'copy_baseline' } as const;
-    const applyRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
-    const planFile = join(outDir, 'plan.jsonl');
-    for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const);
-      for (const side of order) {
-        await copyTables(url, copies[side]);
-        await admin(url, ['checkpoint']);
-        const plain = ['clean', '--table', `${copies[side]}.leads`, '--key', 'device-phone', '--mode', 'delete'];
-        const archive = ['--archive-schema', `${copies[side]}_archive`, '--format', 'json'];
-        if (side === 'tool') {
-          await tool([...plain, '--plan-out', planFile, '--quiet'])();
-          applyRuns.tool.push(await tool(['clean', '--plan', planFile, '--execute', ...archive])());
-        } else {
-          applyRuns.baseline.push(await tool([...plain, '--execute', ...archive])());
-        }
-      }
-      log(
-        `plan apply round ${round + 1}: tool ${applyRuns.tool.at(-1)!.seconds.toFixed(2)} s, clean --execute ${applyRuns.baseline.at(-1)!.seconds.toFixed(2)} s`,
-      );
-    }
-    rmSync(planFile, { force: true });
-    cases.push(summarise('plan apply', applyRuns.tool, applyRuns.baseline));
-  }
+  cases.push(...(await planCases({ url, bin: BIN, outDir, rounds: options.rounds, wanted, log, copyTables, summarise })));
 
   const result: BenchResult = {
     rows: options.rows,
