@@ -7,6 +7,7 @@ import pg from 'pg';
 import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
+import { planCases } from './plan-cases.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
@@ -180,6 +181,8 @@ async function main(): Promise<void> {
       }
       cases.push({ ...summarise('constraint', constraintRuns.tool, constraintRuns.baseline), loadBefore });
     }
+
+    cases.push(...(await planCases({ url, bin: BIN, outDir, rounds: options.rounds, wanted, log, copyTables, summarise })));
 
     // Last: it adds indexes and rows to public.leads, which the copies above must not inherit.
     if (wanted('scan since')) cases.push(...(await incrementalCases(url, BIN, options.rounds, log)));

@@ -3,6 +3,7 @@ import type { ResolvedKey } from '../keys/key-definition.js';
 import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
 import { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type CleanOptions, type MergeRule } from '../core/clean/clean-types.js';
 import { optionalDuration } from './parse/duration.js';
+import type { PlanHeader } from '../core/clean/plan/plan-format.js';
 import { parseNameValue } from './parse/name-value.js';
 import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
 
@@ -20,6 +21,10 @@ export interface CleanFlagValues {
   archiveSchema?: string;
   retries?: string;
   sample?: string;
+  planOut?: string;
+  planCsv?: string;
+  plan?: string;
+  maxPlanAge?: string;
 }
 
 /** The core's options for a key, from clean's flags (the library and the tests use it as the CLI does). */
@@ -88,4 +93,80 @@ function oneOf<T extends string>(value: string | undefined, choices: readonly T[
   const found = choices.find((choice) => choice === value.trim().toLowerCase());
   if (found === undefined) throw new UsageError(`${flag} takes ${choices.join('|')}; got "${value}"`);
   return found;
+}
+
+/** --max-plan-age: at most ten years, whatever the config says. */
+const MAX_PLAN_AGE_MS = 10 * 365 * 86_400_000;
+
+/** The plan flags: write one (dry run), or apply one; checked before the database is opened. */
+export interface PlanFlags {
+  planOut?: string;
+  planCsv?: string;
+  plan?: string;
+  maxPlanAgeMs: number;
+  /** As given, for messages: "7d". */
+  maxPlanAge: string;
+}
+
+export function resolvePlanFlags(flags: CleanFlagValues & { execute?: boolean }, source: (flag: string) => string = (flag) => flag): PlanFlags {
+  const writes = flags.planOut !== undefined || flags.planCsv !== undefined;
+  if (writes && flags.plan !== undefined) throw new UsageError('--plan applies a plan; --plan-out and --plan-csv write one: not both in one run');
+  if (writes && flags.execute) {
+    throw new UsageError('--plan-out and --plan-csv write the plan of a dry run; review it, then apply it with --plan <file> --execute');
+  }
+  if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut)) {
+    throw new UsageError(`--plan-out writes JSON Lines (the plan --plan applies); for the spreadsheet view use --plan-csv ${flags.planOut}`);
+  }
+  // a config file may set maxPlanAge for every clean; typed without --plan it is a mistake
+  if (flags.maxPlanAge !== undefined && flags.plan === undefined && source('--max-plan-age') === '--max-plan-age') {
+    throw new UsageError('--max-plan-age needs --plan <file>');
+  }
+  if (flags.plan !== undefined && flags.maxGroups !== undefined) {
+    throw new UsageError('--max-groups does not apply to --plan: delete the groups you want left alone from the plan instead');
+  }
+  const maxPlanAge = flags.maxPlanAge ?? '7d';
+  return {
+    planOut: flags.planOut,
+    planCsv: flags.planCsv,
+    plan: flags.plan,
+    maxPlanAgeMs: optionalDuration(flags.maxPlanAge, source('--max-plan-age'), 1, 7 * 86_400_000, MAX_PLAN_AGE_MS),
+    maxPlanAge,
+  };
+}
+
+/**
+ * Applying a plan: what to do is the plan's (keep, mode, merge rules), how
+ * to run it is the command line's (timeouts, pause, archive; batch sizes
+ * default to the plan's). A --keep, --mode or --merge-rule that says
+ * otherwise than the plan is refused rather than silently ignored.
+ */
+export function planCleanSettings(
+  header: PlanHeader,
+  flags: CleanFlagValues,
+  settings: Omit<CleanOptions, 'key'>,
+  source: (flag: string) => string = (flag) => flag,
+): Omit<CleanOptions, 'key'> {
+  if (flags.keep !== undefined && settings.keep !== header.keep) {
+    throw new UsageError(
+      `${source('--keep')} ${settings.keep} differs from the plan's keep ${header.keep}; the plan decides (move a keeper in the plan instead)`,
+    );
+  }
+  if (flags.mode !== undefined && settings.mode !== header.mode) {
+    throw new UsageError(`${source('--mode')} ${settings.mode} differs from the plan's mode ${header.mode}; the plan decides`);
+  }
+  if ((flags.mergeRule ?? []).length > 0 && JSON.stringify(sortedRules(settings.mergeRules)) !== JSON.stringify(sortedRules(header.mergeRules))) {
+    throw new UsageError(`${source('--merge-rule')} differs from the plan's merge rules ${JSON.stringify(header.mergeRules)}; the plan decides`);
+  }
+  return {
+    ...settings,
+    keep: header.keep,
+    mode: header.mode,
+    mergeRules: header.mergeRules,
+    batchSize: flags.batchSize === undefined ? header.batchSize : settings.batchSize,
+    batchRows: flags.batchRows === undefined ? header.batchRows : settings.batchRows,
+  };
+}
+
+function sortedRules(rules: Record<string, MergeRule>): [string, MergeRule][] {
+  return Object.entries(rules).sort(([a], [b]) => a.localeCompare(b));
 }

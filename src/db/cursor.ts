@@ -6,13 +6,21 @@ import { inTransaction } from './transaction.js';
  * Streams a query's rows in batches through a server-side cursor
  * (DECLARE … FETCH), so memory stays flat however many rows there are. The
  * same SQL works on a server and on PGlite. Runs in one read-only
- * REPEATABLE READ transaction: every batch comes from one snapshot.
+ * REPEATABLE READ transaction: every batch comes from one snapshot. `setup`
+ * runs first in that transaction (SET LOCAL settings the query relies on).
  */
-export async function forEachBatch<R>(db: Db, query: RawBuilder<R>, batchSize: number, onBatch: (rows: R[]) => Promise<void>): Promise<void> {
+export async function forEachBatch<R>(
+  db: Db,
+  query: RawBuilder<R>,
+  batchSize: number,
+  onBatch: (rows: R[]) => Promise<void>,
+  setup: readonly RawBuilder<unknown>[] = [],
+): Promise<void> {
   await db.connection().execute(async (connection) => {
     await inTransaction(
       connection,
       async () => {
+        for (const statement of setup) await statement.execute(connection);
         await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
         for (;;) {
           const { rows } = await sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);

@@ -77,10 +77,25 @@ async function prepare(command: Command, spec: CommandSpec, path: string[]): Pro
   checkCommandSections(config.commands, COMMANDS);
   const sources = applySection(command, spec.options ?? [], sectionFor(config.commands, path), `commands.${path.join('.')}`);
   resolveOutputFormat(command, spec.options ?? []);
-  const flags = command.opts<{ output?: string; details?: string; exportRemoved?: string; metricsFile?: string; quiet?: boolean }>();
+  const flags = command.opts<{
+    output?: string;
+    details?: string;
+    exportRemoved?: string;
+    metricsFile?: string;
+    planOut?: string;
+    planCsv?: string;
+    quiet?: boolean;
+  }>();
   const reportOnStdout = (flags.output === undefined || flags.output === '-') && !flags.quiet;
   await checkOutputPaths(
-    { '--output': flags.output, '--details': flags.details, '--export-removed': flags.exportRemoved, '--metrics-file': flags.metricsFile },
+    {
+      '--output': flags.output,
+      '--details': flags.details,
+      '--export-removed': flags.exportRemoved,
+      '--metrics-file': flags.metricsFile,
+      '--plan-out': flags.planOut,
+      '--plan-csv': flags.planCsv,
+    },
     reportOnStdout,
   );
   return sources;

@@ -35,7 +35,7 @@ export interface DryRunRow {
 }
 
 /** The CTE names stand where --execute has its temp tables (clean-temp-tables.ts). */
-const CTE = {
+export const DRY_RUN_CTE = {
   stage: sql.id('ld_stage'),
   locked: sql.id('ld_locked'),
   ranked: sql.id('ld_ranked'),
@@ -44,6 +44,7 @@ const CTE = {
   donors: sql.id('ld_donors'),
   merge: sql.id('ld_merge'),
 } as const;
+const CTE = DRY_RUN_CTE;
 
 /**
  * clean's dry run as ONE read-only SELECT: the same stage, lock-set, ranking,
@@ -62,6 +63,30 @@ const CTE = {
  * carries from the stage, as --execute meets them batch by batch.
  */
 export function cleanDryRunQuery(settings: DryRunSettings): RawBuilder<DryRunRow> {
+  const { key, references, mergeColumns } = settings;
+  const keepersToMerge = mergeColumns.length === 0 ? sql`0` : sql`(${keepersToMergeQuery(key.table, mergeColumns, CTE.merge)})`;
+  const childRows =
+    references.length === 0
+      ? sql`'[]'::jsonb`
+      : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, key.table.idColumn, CTE.members)})`))})`;
+  return sql<DryRunRow>`${dryRunCtes(settings)}
+select (select max(batch_no) + 1 from ${CTE.stage}) as batches,
+       (select count(distinct group_id) from ${CTE.members}) as groups,
+       (select count(*) from ${CTE.members} where rank_in_group > 1) as victims,
+       (select count(*) from ${CTE.skipped}) as skipped_groups,
+       (select coalesce(jsonb_agg(jsonb_build_object('groupId', group_id, 'reason', reason)), '[]'::jsonb)
+        from (select group_id, reason from ${CTE.skipped} order by group_id limit 20) as s) as skipped,
+       ${keepersToMerge} as keepers_to_merge,
+       ${childRows} as child_rows,
+       (select coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) from (${sampleGroupsQuery(settings.sampleGroups, CTE.members)}) as s) as sample`;
+}
+
+/**
+ * The dry run's WITH clause: the stage, lock-set, ranking, skipped groups,
+ * members and (merge mode) donors and merge values as materialised CTEs named
+ * as DRY_RUN_CTE says; `clean --plan-out` selects its plan from the same chain.
+ */
+export function dryRunCtes(settings: Omit<DryRunSettings, 'sampleGroups'>): RawBuilder<unknown> {
   const { key, keep, references, mergeColumns } = settings;
   const reasons = [...childConflictQueries(references, CTE.ranked), ...selfParentConflictQueries(references, key.table.idColumn, CTE.ranked)];
   const conflicts = reasons.map((query, index) => sql`select ${sql.lit(index)} as ld_order, s.group_id, s.reason from (${query}) as s(group_id, reason)`);
@@ -75,23 +100,9 @@ export function cleanDryRunQuery(settings: DryRunSettings): RawBuilder<DryRunRow
       : sql`,
 ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
-  const keepersToMerge = mergeColumns.length === 0 ? sql`0` : sql`(${keepersToMergeQuery(key.table, mergeColumns, CTE.merge)})`;
-  const childRows =
-    references.length === 0
-      ? sql`'[]'::jsonb`
-      : sql`jsonb_build_array(${sql.join(references.map((reference) => sql`(${childRowsToMoveQuery(reference, key.table.idColumn, CTE.members)})`))})`;
-  return sql<DryRunRow>`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
+  return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
 ${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, null, false, keep)}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked)}),
 ${CTE.skipped} as materialized (${skipped}),
-${CTE.members} as materialized (select * from ${CTE.ranked} where group_id not in (select group_id from ${CTE.skipped}))${merge}
-select (select max(batch_no) + 1 from ${CTE.stage}) as batches,
-       (select count(distinct group_id) from ${CTE.members}) as groups,
-       (select count(*) from ${CTE.members} where rank_in_group > 1) as victims,
-       (select count(*) from ${CTE.skipped}) as skipped_groups,
-       (select coalesce(jsonb_agg(jsonb_build_object('groupId', group_id, 'reason', reason)), '[]'::jsonb)
-        from (select group_id, reason from ${CTE.skipped} order by group_id limit 20) as s) as skipped,
-       ${keepersToMerge} as keepers_to_merge,
-       ${childRows} as child_rows,
-       (select coalesce(jsonb_agg(to_jsonb(s)), '[]'::jsonb) from (${sampleGroupsQuery(settings.sampleGroups, CTE.members)}) as s) as sample`;
+${CTE.members} as materialized (select * from ${CTE.ranked} where group_id not in (select group_id from ${CTE.skipped}))${merge}`;
 }

@@ -168,3 +168,32 @@ from ${tableRef(table)} as t
 join ${merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
 where ${anyFill(columns)}`;
 }
+
+/**
+ * `clean --plan-out`: which row fills which column of each keeper, as a JSON
+ * object column → donor id (text), for the columns the merge will fill (the
+ * keeper's is empty, a donor has a value); the donor is the first non-empty
+ * row in the column's rule order, as in mergeValuesQuery.
+ *
+ *   select m.keeper_id as ld_keeper_id,
+ *          jsonb_strip_nulls(jsonb_build_object('email', case when bool_and(("t"."email" is null or btrim("t"."email") = ''))
+ *            then (array_agg("d"."id"::text order by …) filter (where not (…)))[1] end)) as sources
+ *   from ld_donors as m join "public"."leads" as d on d."id" = m.row_id join "public"."leads" as t on t."id" = m.keeper_id
+ *   group by m.keeper_id
+ */
+export function mergeSourcesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>): RawBuilder<unknown> {
+  const id = columnRef(table.idColumn, 'd');
+  const sources = columns.map(
+    (column) =>
+      sql`${column.name}::text, case when bool_and(${isEmpty(column, 't')})
+        then (array_agg(${id}::text order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] end`,
+  );
+  // a function takes at most 100 arguments: one jsonb_build_object per 40 columns, joined with ||
+  const objects: RawBuilder<unknown>[] = [];
+  for (let start = 0; start < sources.length; start += 40) objects.push(sql`jsonb_build_object(${sql.join(sources.slice(start, start + 40))})`);
+  return sql`select m.keeper_id as ld_keeper_id, jsonb_strip_nulls(${sql.join(objects, sql` || `)}) as sources
+from ${donors} as m
+join ${tableRef(table)} as d on ${id} = m.row_id
+join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = m.keeper_id
+group by m.keeper_id`;
+}

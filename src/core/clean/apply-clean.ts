@@ -18,6 +18,12 @@ import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { requireWritable } from '../../db/read-only.js';
 import { abortable } from '../../db/abortable.js';
 import { restoreCommandFor } from '../../keys/key-command-line.js';
+import { dropPlanTablesStatement } from '../../sql/clean/plan-load.js';
+import { loadPlan } from './plan/load-plan.js';
+import { requirePlanMergeColumns } from './plan/plan-match.js';
+import { emptySummary } from './plan/plan-run.js';
+import type { OpenedPlan } from './plan/read-plan.js';
+import { stagePlan } from './plan/stage-plan.js';
 
 export type { CleanHooks } from './clean-types.js';
 
@@ -28,10 +34,19 @@ export type { CleanHooks } from './clean-types.js';
  * a result with status interrupted/failed and its finish time, not an
  * exception, so the caller can still print the summary. Anything else rolls
  * back the batch in flight, marks the run failed and throws.
+ *
+ * With `plan` (`clean --plan … --execute`) the groups and keepers are the
+ * plan's: it is read and checked first (a bad plan throws before anything
+ * changes), then applied by the same batches, each group only if every
+ * planned row is unchanged (batch.ts).
  */
-export async function applyClean(database: Database, options: CleanOptions, hooks: CleanHooks = {}): Promise<CleanResult> {
+export async function applyClean(database: Database, options: CleanOptions, hooks: CleanHooks = {}, plan: OpenedPlan | null = null): Promise<CleanResult> {
   requireWritable(database);
   const context = await loadCleanContext(database, options);
+  if (plan !== null) {
+    requirePlanMergeColumns(plan, context.mergeColumns);
+    context.plan = { source: plan, loaded: null };
+  }
   const table = options.key.table;
   await requirePrivileges(database.db, { table, references: context.references, archiveSchema: options.archiveSchema, mode: options.mode });
   const unindexed = unindexedChildKeys(context.references);
@@ -40,6 +55,7 @@ export async function applyClean(database: Database, options: CleanOptions, hook
     await timeoutsStatement(options.lockTimeoutMs, options.statementTimeoutMs, 'session').execute(connection);
     await acquireTableLock(connection, table, options.archiveSchema);
     try {
+      if (context.plan !== null) context.plan.loaded = await loadPlan(connection, options.key, context.plan.source);
       await ensureArchive(connection, options.archiveSchema);
       await markInterruptedStatement(options.archiveSchema, table.info).execute(connection);
       return await runBatches(database, connection, context, hooks);
@@ -47,6 +63,10 @@ export async function applyClean(database: Database, options: CleanOptions, hook
       await dropStageStatement()
         .execute(connection)
         .catch(() => undefined);
+      if (plan !== null)
+        await dropPlanTablesStatement()
+          .execute(connection)
+          .catch(() => undefined);
       await releaseTableLock(connection, table).catch(() => undefined);
     }
   });
@@ -58,6 +78,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
   // The batches' statements stop at the second signal; BEGIN/ROLLBACK and the run record use the plain connection.
   const work = abortable(connection, hooks.cancel);
   const run = new RunState(context, await recordRunStart(connection, context));
+  if (context.plan?.loaded) run.plan = emptySummary(context.plan.source, context.plan.loaded);
   try {
     await stageGroups(connection, work, run);
     for (let batch = 0; batch < run.batches; batch++) {
@@ -80,9 +101,13 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
 /** Every duplicate group's rows, numbered into batches, in a temp table of the session (bench/README.md B4). */
 async function stageGroups(connection: Db, work: Db, run: RunState): Promise<void> {
   const { key, batchSize, batchRows, maxGroups, archiveSchema } = run.context.options;
-  // Only a capped run leaves groups behind; counted as staged, so "remain" is total - cleaned.
-  if (maxGroups !== null) run.groupsTotal = toNumber((await duplicateGroupCountQuery(key).execute(work)).rows[0]?.groups);
-  for (const statement of stageStatements(key, batchSize, batchRows, maxGroups)) await statement.execute(work);
+  if (run.plan !== null) {
+    await stagePlan(work, run.context.options, run.plan);
+  } else {
+    // Only a capped run leaves groups behind; counted as staged, so "remain" is total - cleaned.
+    if (maxGroups !== null) run.groupsTotal = toNumber((await duplicateGroupCountQuery(key).execute(work)).rows[0]?.groups);
+    for (const statement of stageStatements(key, batchSize, batchRows, maxGroups)) await statement.execute(work);
+  }
   const stage = (await stageSummaryQuery().execute(connection)).rows[0];
   run.totals.groupsPlanned = toNumber(stage?.groups);
   run.batches = toNumber(stage?.batches);

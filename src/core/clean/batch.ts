@@ -19,6 +19,8 @@ import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeV
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { ChildCount, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
+import { fingerprintSettingsStatement } from '../../sql/clean/plan-fingerprint.js';
+import { lockPlannedRowsStatement, plannedMembersStatements } from '../../sql/clean/plan-batch.js';
 
 export interface BatchSelection {
   groups: number;
@@ -32,12 +34,21 @@ export interface BatchSelection {
  * Locks (or, for the dry run, just reads) a batch's rows, ranks them in
  * their current groups, and sets aside the groups a child unique index
  * would not let us re-point. Leaves pg_temp.ld_members holding the batch.
+ * Applying a plan, the batch's rows are the plan's: locked, their
+ * fingerprints compared with the plan's (a group with a row changed or gone
+ * is skipped whole as stale), ranked with the plan's keeper first.
  */
 export async function selectBatch(connection: Db, context: CleanContext, batch: number | null, lock: boolean): Promise<BatchSelection> {
   const { key, keep } = context.options;
-  if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
-  await lockBatchStatement(key, batch, lock, keep).execute(connection);
-  for (const statement of rankStatements(keep)) await statement.execute(connection);
+  if (context.plan !== null && batch !== null) {
+    await fingerprintSettingsStatement().execute(connection);
+    await lockPlannedRowsStatement(key.table, batch).execute(connection);
+    for (const statement of plannedMembersStatements(batch)) await statement.execute(connection);
+  } else {
+    if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
+    await lockBatchStatement(key, batch, lock, keep).execute(connection);
+    for (const statement of rankStatements(keep)) await statement.execute(connection);
+  }
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));

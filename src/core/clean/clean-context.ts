@@ -4,6 +4,7 @@ import type { ChildReference, CleanOptions } from './clean-types.js';
 import { loadChildReferences } from './foreign-keys.js';
 import { requireUniqueIdColumn } from '../lead-table.js';
 import { resolveMergeColumns } from './merge-columns.js';
+import type { PlanRun } from './plan/plan-run.js';
 
 /** What planClean and applyClean both derive from the catalog before any batch. */
 export interface CleanContext {
@@ -11,6 +12,8 @@ export interface CleanContext {
   references: ChildReference[];
   /** Empty in delete mode. */
   mergeColumns: MergeColumn[];
+  /** `clean --plan`: the groups and keepers come from this plan, not from the current duplicates; null otherwise. */
+  plan: PlanRun | null;
 }
 
 export async function loadCleanContext(database: Database, options: CleanOptions): Promise<CleanContext> {
@@ -18,5 +21,5 @@ export async function loadCleanContext(database: Database, options: CleanOptions
   const references = await loadChildReferences(database, options.key.table);
   const selfReferences = references.filter((r) => r.self).map((r) => r.column);
   const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules, selfReferences);
-  return { options, references, mergeColumns: options.mode === 'merge' ? mergeColumns : [] };
+  return { options, references, mergeColumns: options.mode === 'merge' ? mergeColumns : [], plan: null };
 }

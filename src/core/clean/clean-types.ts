@@ -1,6 +1,7 @@
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from '../../sql/clean-model.js';
+import type { PlanApplySummary } from './plan/plan-run.js';
 
 export {
   CLEAN_MODES,
@@ -144,4 +145,6 @@ export interface CleanResult {
   /** Why the run stopped early (interrupted, timed out); null when it finished. */
   stoppedBecause: string | null;
   durationMs: number;
+  /** `clean --plan`: the plan applied and what it found (stale, already done, new rows); null for a plain clean. */
+  plan: PlanApplySummary | null;
 }

@@ -6,10 +6,11 @@ import { describeNormalize } from '../../keys/key-summary.js';
 import { finishRunStatement, insertRunStatement } from '../../sql/archive-plan.js';
 import type { CleanContext } from './clean-context.js';
 import type { RunStatus } from './clean-types.js';
+import { planRecord } from './plan/plan-run.js';
 
 /** The run's row in the archive's run log: what was asked, so `runs` and `restore` can say it back. Returns the run id. */
 export async function recordRunStart(connection: Db, context: CleanContext): Promise<number> {
-  const { options } = context;
+  const { options, plan } = context;
   const { key } = options;
   const { rows } = await insertRunStatement(options.archiveSchema, {
     table: qualifiedName(key.table.info),
@@ -34,6 +35,8 @@ export async function recordRunStart(connection: Db, context: CleanContext): Pro
       idColumn: key.table.idColumn,
       createdColumn: key.table.createdColumn,
       childReferences: context.references.map((r) => `${r.schema}.${r.table}.${r.column} (${r.constraint}, on delete ${r.onDelete})`),
+      // `clean --plan`: which plan (its header's digest is its id), whether it was edited, and its header
+      ...(plan?.loaded ? { plan: planRecord(plan.source, plan.loaded) } : {}),
     },
   }).execute(connection);
   return toNumber(rows[0]?.id);

@@ -4,6 +4,8 @@ import type { BatchSelection } from './batch.js';
 import type { CleanContext } from './clean-context.js';
 import type { CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
 import { unindexedChildKeys } from './foreign-keys.js';
+import type { PlanApplySummary } from './plan/plan-run.js';
+import { STALE_CHANGED, STALE_GONE } from '../../sql/clean/plan-batch.js';
 
 /** A committed batch: what it selected and the run's totals after it. */
 export interface CommittedBatch {
@@ -27,6 +29,8 @@ export class RunState {
   private largestBatchRows = 0;
   status: RunStatus = 'done';
   stoppedBecause: string | null = null;
+  /** Applying a plan: its summary, counted as batches commit. */
+  plan: PlanApplySummary | null = null;
 
   constructor(
     readonly context: CleanContext,
@@ -40,6 +44,12 @@ export class RunState {
     this.largestBatchRows = Math.max(this.largestBatchRows, batch.selection.locked);
     this.totals = batch.totals;
     this.skipped.push(...batch.selection.skipped);
+    if (this.plan !== null) {
+      for (const { reason } of batch.selection.skipped) {
+        if (reason.startsWith(STALE_CHANGED)) this.plan.staleChanged++;
+        else if (reason.startsWith(STALE_GONE)) this.plan.staleGone++;
+      }
+    }
   }
 
   stop(status: RunStatus, because: string): void {
@@ -89,6 +99,7 @@ export class RunState {
       unindexedChildKeys: unindexedChildKeys(references),
       stoppedBecause: this.stoppedBecause,
       durationMs: Math.round(performance.now() - this.started),
+      plan: this.plan,
     };
   }
 }

@@ -28,6 +28,16 @@ export interface RunSummary {
   clientHost: string;
   message: string | null;
   options: Record<string, unknown>;
+  /** The plan a `clean --plan` run applied (from options.plan); null for a plain clean. */
+  plan: RunPlan | null;
+}
+
+export interface RunPlan {
+  file: string;
+  /** The digest in the plan's header. */
+  id: string;
+  edited: boolean;
+  createdAt: string;
 }
 
 export interface RunsOptions {
@@ -72,6 +82,7 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
     clientHost: row.client_host,
     message: row.message,
     options: row.options,
+    plan: runPlan(row.options),
   }));
 }
 
@@ -84,4 +95,10 @@ async function tableFilter(database: Database, table: string): Promise<RunsTable
 /** Throws the catalog's own "table … not found; tables here: …" (exit 2). */
 async function refuseUnknownTable(database: Database, table: string, archiveSchema: string): Promise<void> {
   await resolveTable(database.db, table, { command: 'runs', archiveSchema });
+}
+
+function runPlan(options: Record<string, unknown>): RunPlan | null {
+  const plan = options.plan as { file?: string; id?: string; edited?: boolean; header?: { createdAt?: string } } | undefined;
+  if (plan === undefined || plan === null) return null;
+  return { file: String(plan.file ?? ''), id: String(plan.id ?? ''), edited: plan.edited === true, createdAt: String(plan.header?.createdAt ?? '') };
 }

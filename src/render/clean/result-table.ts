@@ -1,5 +1,6 @@
 import type { CleanResult } from '../../core/clean/clean-types.js';
 import { formatCount, formatDuration, plainTable } from '../common/format.js';
+import { newRowLines, planRows, staleRows } from './plan-check-table.js';
 import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */
@@ -10,6 +11,7 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
     '',
   ];
   const summary = plainTable({}, width);
+  if (result.plan !== null) planRows(summary, result.plan);
   const remaining =
     result.groupsRemaining === null ? '' : `; ${formatCount(result.groupsRemaining)} groups remain${result.groupsRemaining > 0 ? ' (rerun to continue)' : ''}`;
   summary.push([
@@ -20,6 +22,7 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   if (result.mode === 'merge') summary.push(['keepers merged into', formatCount(result.rowsMerged)]);
   for (const child of result.childRows) summary.push([`child rows moved: ${child.table}.${child.column}`, formatCount(child.rows)]);
   summary.push(['groups skipped', formatCount(result.skippedGroups)]);
+  if (result.plan !== null) staleRows(summary, result.plan);
   summary.push(['batches', `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`]);
   if (result.batchesDone > 0) {
     summary.push([
@@ -32,6 +35,7 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
     lines.push('', `Skipped groups${result.skippedGroups > result.skipped.length ? ` (first ${result.skipped.length})` : ''}:`);
     for (const group of result.skipped) lines.push(`  ${group.groupId}: ${group.reason}`);
   }
+  if (result.plan !== null) newRowLines(lines, result.plan);
   if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
   lines.push(

@@ -26,6 +26,9 @@ export function renderRunsCsv(runs: RunSummary[]): string {
       db_user: run.dbUser,
       client_host: run.clientHost,
       message: run.message,
+      plan_file: run.plan?.file ?? null,
+      plan_id: run.plan?.id ?? null,
+      plan_edited: run.plan?.edited ?? null,
     })),
     { header: true, cast: CSV_CAST },
   );

@@ -48,6 +48,10 @@ export function renderRunsTable(runs: RunSummary[], width: number): string {
   }
   // A restored run's "interrupted … rerun to continue" no longer applies: its rows are back.
   const messages = runs.filter((run) => run.message !== null && run.restoredAt === null).map((run) => `run ${run.id}: ${run.message}`);
+  for (const run of runs.filter((r) => r.plan !== null)) {
+    const plan = run.plan!;
+    messages.push(`run ${run.id} applied plan ${plan.file} (${plan.id}, made ${plan.createdAt})${plan.edited ? ', edited by hand after it was written' : ''}`);
+  }
   return `${[table.toString(), ...(messages.length ? ['', ...messages] : [])].join('\n')}\n`;
 }
 

@@ -50,22 +50,32 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
 export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown> {
   const order = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
   const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
-  const half = sql.lit(Math.max(1, Math.floor(batchRows / 2)));
   const cap = sql.lit(batchRows);
   const chunk = sql.lit(Math.max(1, batchRows - 1));
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
   return sql`select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
 from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone,
              case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk
-      from (select g.*, ${groupId} as group_id, case when g.n > ${half} then g.group_no else 0 end as alone,
-                   coalesce(sum(case when g.n > ${half} then 0 else g.n end) over (order by g.group_no rows between unbounded preceding and 1 preceding), 0)::int8
-                     / (${cap} + 1 - max(case when g.n > ${half} then 0 else g.n end) over ()) as row_window,
-                   (g.group_no - 1) / ${sql.lit(batchSize)} as group_window
+      from (select g.*, ${groupId} as group_id, ${batchWindowColumns(batchSize, batchRows)}
             from (select dg.*, row_number() over (order by ${order}) as group_no
                   from (${duplicateGroupsQuery(key)}) as dg
                   order by ${order}
                   limit ${limit}) as g) as b
       join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'b')}) as x`;
+}
+
+/**
+ * How groups `g` (group_no, n) are cut into batches (see stageStatements): the
+ * columns alone, row_window and group_window, which batch_no ranks by. Shared
+ * with the stage of a plan (plan-stage.ts), so both cut batches alike.
+ */
+export function batchWindowColumns(batchSize: number, batchRows: number): RawBuilder<unknown> {
+  const half = sql.lit(Math.max(1, Math.floor(batchRows / 2)));
+  const cap = sql.lit(batchRows);
+  return sql`case when g.n > ${half} then g.group_no else 0 end as alone,
+                   coalesce(sum(case when g.n > ${half} then 0 else g.n end) over (order by g.group_no rows between unbounded preceding and 1 preceding), 0)::int8
+                     / (${cap} + 1 - max(case when g.n > ${half} then 0 else g.n end) over ()) as row_window,
+                   (g.group_no - 1) / ${sql.lit(batchSize)} as group_window`;
 }
 
 /** All duplicate groups before the --max-groups cap (the run's "N groups remain"). */

@@ -1,0 +1,119 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Database } from '../db/database.js';
+import type { CleanOptions } from '../core/clean/clean-types.js';
+import type { CleanPlanWithChecks } from '../core/clean/plan-clean.js';
+import { exportPlan } from '../core/clean/plan/export-plan.js';
+import type { PlanBodyLine, PlanGroupLine, PlanHeader } from '../core/clean/plan/plan-format.js';
+import { FileWriteError } from '../errors.js';
+import { openAtomicFile, type AtomicFile } from './atomic-file.js';
+import { openCsvFile, type CsvWriter } from './csv-file.js';
+
+export interface WrittenPlan {
+  header: PlanHeader;
+  /** The dry run's report, counted from the plan itself. */
+  report: CleanPlanWithChecks;
+}
+
+/**
+ * `clean --plan-out` and `--plan-csv`: the plan streamed from the database
+ * into the files. The header, which carries the sha256 of every line after
+ * it, is only known at the end: the lines go to a temporary file beside the
+ * plan while they are hashed, then header and lines are copied into the
+ * plan's own temporary file, renamed into place (cli/atomic-file.ts). The
+ * CSV (one line per planned row) is written in the same pass.
+ */
+export async function writePlanFiles(database: Database, options: CleanOptions, paths: { plan?: string; csv?: string }): Promise<WrittenPlan> {
+  const body = paths.plan === undefined ? null : await openBody(paths.plan);
+  const keyColumns = options.key.columns.map((c) => c.column);
+  let csv: CsvWriter | null = null;
+  try {
+    csv = paths.csv === undefined ? null : await openCsvFile(paths.csv, '--plan-csv', csvColumns(keyColumns));
+    const hash = createHash('sha256');
+    const exported = await exportPlan(database, options, async (line: PlanBodyLine) => {
+      if (body !== null) {
+        const text = `${JSON.stringify(line)}\n`;
+        hash.update(text);
+        if (!body.stream.write(text)) await once(body.stream, 'drain');
+      }
+      if (csv !== null && line.type === 'group') await csv.write(csvRows(line, keyColumns));
+    });
+    const header: PlanHeader = { ...exported.header, digest: `sha256:${hash.digest('hex')}` };
+    if (body !== null && paths.plan !== undefined) await assemble(body, header, paths.plan);
+    if (csv !== null) await csv.close();
+    return { header, report: exported.report };
+  } catch (error) {
+    if (csv !== null) await csv.discard(error);
+    throw error;
+  } finally {
+    if (body !== null) await body.remove();
+  }
+}
+
+interface BodyFile {
+  stream: ReturnType<typeof createWriteStream>;
+  path: string;
+  remove(): Promise<void>;
+}
+
+/** The lines after the header, in a temporary file of the plan's folder (removed in every case). */
+async function openBody(planPath: string): Promise<BodyFile> {
+  const target = resolve(planPath);
+  const path = join(dirname(target), `.${basename(target).slice(0, 200)}.${process.pid}.${randomBytes(4).toString('hex')}.lines.tmp`);
+  const stream = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  try {
+    await once(stream, 'open');
+  } catch (error) {
+    throw new FileWriteError(`cannot write --plan-out ${planPath}: ${(error as Error).message}`);
+  }
+  return {
+    stream,
+    path,
+    async remove() {
+      stream.destroy();
+      await rm(path, { force: true });
+    },
+  };
+}
+
+/** Header, then the hashed lines, into the plan's own temporary file, renamed into place. */
+async function assemble(body: BodyFile, header: PlanHeader, planPath: string): Promise<void> {
+  body.stream.end();
+  await once(body.stream, 'finish');
+  const file: AtomicFile = await openAtomicFile(planPath, '--plan-out');
+  try {
+    file.stream.write(`${JSON.stringify(header)}\n`);
+    await pipeline(createReadStream(body.path), file.stream, { end: false });
+  } catch (error) {
+    throw await file.discard(error);
+  }
+  await file.commit();
+}
+
+function csvColumns(keyColumns: string[]): string[] {
+  return ['group_id', ...keyColumns.map((column) => `key_${column}`), 'id', 'action', 'merged_columns'];
+}
+
+/** One CSV line per planned row: the keeper says which columns it takes from which row, a donor which it gives. */
+function csvRows(group: PlanGroupLine, keyColumns: string[]): Record<string, unknown>[] {
+  const keyValues = Object.fromEntries(keyColumns.map((column) => [`key_${column}`, group.key[column] ?? null]));
+  const merge = Object.entries(group.merge ?? {});
+  const row = (id: string, action: string, merged: string) => ({ group_id: group.group, ...keyValues, id, action, merged_columns: merged });
+  return [
+    row(group.keep, 'keep', merge.map(([column, donor]) => `${column} from ${donor}`).join('; ')),
+    ...group.remove.map((id) =>
+      row(
+        id,
+        'remove',
+        merge
+          .filter(([, donor]) => donor === id)
+          .map(([column]) => `gives ${column}`)
+          .join('; '),
+      ),
+    ),
+  ];
+}

@@ -1,0 +1,126 @@
+import { qualifiedName, resolveTableByName } from '../../../db/catalog.js';
+import type { Db } from '../../../db/database.js';
+import { UsageError } from '../../../errors.js';
+import type { ResolvedKey } from '../../../keys/key-definition.js';
+import { describeNormalize } from '../../../keys/key-summary.js';
+import { resolveKey, resolveKeys, resolveLeadTable, type KeySettings } from '../../../keys/resolve-key.js';
+import type { MergeColumn } from '../../../sql/merge-plan.js';
+import { loadLeadTable } from '../../lead-table.js';
+import type { PlanDatabaseIdentity, PlanHeader } from './plan-format.js';
+import type { OpenedPlan } from './read-plan.js';
+
+/** What the command line says besides the plan; each given value must agree with the plan's header. */
+export interface PlanTargetRequest {
+  /** --table as typed; undefined: the plan's table. */
+  table?: string;
+  /** --id-column as typed; undefined: the plan's. */
+  idColumn?: string;
+  /** --key as typed; undefined: the plan's key. */
+  keyText?: string;
+  keySettings: KeySettings;
+  archiveSchema: string;
+}
+
+/**
+ * The key a plan is applied under, checked against this database: the
+ * plan's own table and key unless --table or --key name others, which are
+ * then refused if they differ from the plan (exit 2, nothing changed), as is
+ * another database.
+ */
+export async function resolvePlanKey(db: Db, plan: OpenedPlan, identity: PlanDatabaseIdentity, request: PlanTargetRequest): Promise<ResolvedKey> {
+  const { header, path } = plan;
+  requireSameDatabase(header, identity, path);
+  const planned = qualifiedName(header.table);
+  const use = { command: 'clean --plan', archiveSchema: request.archiveSchema };
+  const table =
+    request.table === undefined
+      ? resolveLeadTable(await requirePlannedTable(db, header, use, path), request.idColumn ?? header.table.idColumn, header.table.createdColumn)
+      : await loadLeadTable(
+          db,
+          {
+            table: request.table,
+            idColumn: request.idColumn ?? header.table.idColumn,
+            createdColumn: header.table.createdColumn,
+            archiveSchema: request.archiveSchema,
+          },
+          'clean --plan',
+        );
+  const here = qualifiedName(table.info);
+  if (here !== planned) throw new UsageError(`plan ${path} is for table ${planned}; --table names ${here}; nothing was changed`);
+  if (table.idColumn !== header.table.idColumn) {
+    throw new UsageError(`plan ${path} lists rows by id column ${header.table.idColumn}; --id-column names ${table.idColumn}; nothing was changed`);
+  }
+  const key =
+    request.keyText === undefined
+      ? resolveKey(
+          table,
+          { name: header.key.name, columns: header.key.columns, normalize: header.key.normalize, nullsEqual: header.key.nullsEqual },
+          { columnMap: {}, normalize: {}, defaultCountry: header.key.defaultCountry, nullsEqual: header.key.nullsEqual, customKeys: [] },
+        )
+      : resolveKeys(table, [request.keyText], request.keySettings).keys[0]!;
+  const differs = keyDifference(header, key);
+  if (differs !== null) throw new UsageError(`plan ${path} is for key ${describePlanKey(header)}; ${differs}; nothing was changed`);
+  return key;
+}
+
+async function requirePlannedTable(db: Db, header: PlanHeader, use: { command: string; archiveSchema: string }, path: string) {
+  const info = await resolveTableByName(db, header.table.schema, header.table.name, use);
+  if (info === undefined)
+    throw new UsageError(`plan ${path} is for table ${qualifiedName(header.table)}, which does not exist in this database; nothing was changed`);
+  return info;
+}
+
+function requireSameDatabase(header: PlanHeader, identity: PlanDatabaseIdentity, path: string): void {
+  const planned = header.database;
+  if (planned.name !== identity.name) {
+    throw new UsageError(`plan ${path} was made on database ${planned.name}; this is database ${identity.name}; nothing was changed`);
+  }
+  if (planned.systemIdentifier !== null && identity.systemIdentifier !== null && planned.systemIdentifier !== identity.systemIdentifier) {
+    throw new UsageError(
+      `plan ${path} was made on database ${planned.name} of another server (system identifier ${planned.systemIdentifier}; this one is ${identity.systemIdentifier}); nothing was changed`,
+    );
+  }
+}
+
+/** How the key here differs from the plan's (columns, normalisation, NULLs), or null. */
+function keyDifference(header: PlanHeader, key: ResolvedKey): string | null {
+  const columns = key.columns.map((c) => c.column);
+  const normalize = describeNormalize(key);
+  const here = `key ${key.name} here is (${columns.join(', ')})`;
+  if (key.name !== header.key.name || columns.join('\u0000') !== header.key.columns.join('\u0000')) return here;
+  if (JSON.stringify(sorted(normalize)) !== JSON.stringify(sorted(header.key.normalize))) {
+    return `${here} normalised ${JSON.stringify(normalize)}, not ${JSON.stringify(header.key.normalize)}`;
+  }
+  if (key.nullsEqual !== header.key.nullsEqual) return `${here} with NULLs ${key.nullsEqual ? 'equal' : 'distinct'}`;
+  if (key.defaultCountry !== header.key.defaultCountry) return `${here} with default country ${key.defaultCountry ?? '(none)'}`;
+  return null;
+}
+
+function describePlanKey(header: PlanHeader): string {
+  return `${header.key.name} (${header.key.columns.join(', ')})`;
+}
+
+function sorted(record: Record<string, string>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The columns merge fills now must be those the plan was made with (a column added or dropped since changes them). */
+export function requirePlanMergeColumns(plan: OpenedPlan, mergeColumns: MergeColumn[]): void {
+  const now = mergeColumns.map((c) => `${c.name}=${c.rule}`);
+  if (now.join(',') !== plan.header.mergeColumns.join(',')) {
+    throw new UsageError(
+      `plan ${plan.path} merges ${plan.header.mergeColumns.join(', ') || '(no column)'}, but ${qualifiedName(plan.header.table)} now gives ${now.join(', ') || '(no column)'}: its columns changed since the plan; make a new plan; nothing was changed`,
+    );
+  }
+}
+
+/** --max-plan-age: an older plan is refused. */
+export function requirePlanAge(plan: OpenedPlan, maxAgeMs: number, describeMax: string, now = Date.now()): void {
+  const age = now - Date.parse(plan.header.createdAt);
+  if (age > maxAgeMs) {
+    const days = (age / 86_400_000).toFixed(1);
+    throw new UsageError(
+      `plan ${plan.path} was made ${plan.header.createdAt} (${days} days ago), more than --max-plan-age ${describeMax}; make a new plan or raise --max-plan-age; nothing was changed`,
+    );
+  }
+}

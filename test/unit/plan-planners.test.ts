@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { parseBodyLine, parseHeaderLine } from '../../src/core/clean/plan/plan-lines.js';
+import { parseDuration } from '../../src/cli/parse/duration.js';
+import { resolvePlanFlags } from '../../src/cli/clean-flags.js';
+import { lockPlannedRowsStatement, plannedMembersStatements } from '../../src/sql/clean/plan-batch.js';
+import { fingerprintSettingsStatement, rowFingerprint } from '../../src/sql/clean/plan-fingerprint.js';
+import { foreignRowQuery, insertPlanChunkStatement } from '../../src/sql/clean/plan-load.js';
+import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../../src/sql/clean/plan-stage.js';
+import { mergeSourcesQuery } from '../../src/sql/merge-plan.js';
+import { sql } from 'kysely';
+import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+
+const table = fakeTable(['id', 'device_id', 'phone', 'email', 'created_at']);
+const key = fakeKey(table, ['device_id', 'phone']);
+
+describe('plan planners', () => {
+  it('fingerprints a whole row in SQL, under pinned text settings', () => {
+    expect(compileSql(rowFingerprint('l')).sql).toBe('md5("l"::text)');
+    expect(compileSql(fingerprintSettingsStatement()).sql).toContain("set_config('TimeZone', 'UTC', true)");
+  });
+
+  it('loads a chunk as one JSON parameter through the temp table row type', () => {
+    expect(compileSql(insertPlanChunkStatement('rows', '[]'))).toEqual({
+      sql: 'insert into "pg_temp"."ld_plan" select * from jsonb_populate_recordset(null::"pg_temp"."ld_plan", $1::jsonb)',
+      parameters: ['[]'],
+    });
+  });
+
+  it('locks the batch of a plan with each row fingerprint, then sets aside stale groups before ranking the planned keeper first', () => {
+    expect(compileSql(lockPlannedRowsStatement(table, 3)).sql).toBe(`create temporary table ld_locked on commit drop as
+select "l"."id" as row_id, md5("l"::text) as fingerprint
+from "public"."leads" as l
+where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
+order by "l"."id" for update of l`);
+    const [skipped, stale, members] = plannedMembersStatements(3).map((statement) => compileSql(statement));
+    expect(skipped!.sql).toBe('create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop');
+    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> p.fingerprint)');
+    expect(stale!.parameters).toEqual(['stale (a row is gone since the plan)', 'stale (a row changed since the plan)']);
+    expect(members!.sql).toContain('row_number() over (partition by g.group_id order by p.keeper desc, p.row_id) as rank_in_group');
+    expect(members!.sql).toContain('g.group_id not in (select group_id from "pg_temp"."ld_skipped")');
+  });
+
+  it('stages the plan like clean (same batch windows) without chunking a group', () => {
+    const stage = compileSql(planStageStatements(1000, 10_000)[1]!).sql;
+    expect(stage).toContain('case when g.n > 5000 then g.group_no else 0 end as alone');
+    expect(stage).toContain('false as chunked');
+    expect(stage).toContain('where pg.group_id not in (select group_id from "pg_temp"."ld_plan_done")');
+    const done = compileSql(markDoneGroupsStatement('lead_dedupe', 'sha256:ab', { schema: 'public', name: 'leads' }));
+    expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status <> 'restored'`);
+    expect(done.parameters).toEqual(['sha256:ab', 'public', 'leads']);
+  });
+
+  it('finds new rows and foreign rows by the key model', () => {
+    expect(compileSql(newRowsQuery(key)).sql).toContain('md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id');
+    const foreign = compileSql(foreignRowQuery(key)).sql;
+    expect(foreign).toContain('"l"."device_id" is not null and "l"."phone" is not null as groupable');
+    expect(foreign).toContain('where "l"."id" = p.row_id\n  offset 0) as k on true');
+    expect(foreign).toContain('where k.fingerprint = p.fingerprint and not (k.groupable and k.key_group = g.group_id)');
+  });
+
+  it('names the donor row of each column the merge fills', () => {
+    const { sql: text, parameters } = compileSql(mergeSourcesQuery(table, [{ name: 'email', isText: true, rule: 'newest' }], sql`ld_donors`));
+    expect(text).toContain(`jsonb_strip_nulls(jsonb_build_object($1::text, case when bool_and(("t"."email" is null or btrim("t"."email") = ''))`);
+    expect(text).toContain('then (array_agg("d"."id"::text order by "d"."created_at" desc nulls last, "d"."id" desc) filter');
+    expect(parameters).toEqual(['email']);
+  });
+});
+
+describe('plan lines', () => {
+  const group = {
+    type: 'group',
+    group: 'a'.repeat(32),
+    key: { phone: '1' },
+    keep: '1',
+    remove: ['2'],
+    fingerprints: { '1': 'b'.repeat(32), '2': 'c'.repeat(32) },
+  };
+  it('names the line and JSON path of the first problem', () => {
+    expect(parseBodyLine(JSON.stringify(group), 'p', 5)).toMatchObject({ keep: '1', remove: ['2'] });
+    expect(() => parseBodyLine(JSON.stringify({ ...group, remove: ['2', '1'] }), 'p', 5)).toThrow(
+      'plan p line 5: $.remove[1]: id 1 is also the keeper: every id is kept or removed, once; nothing was changed',
+    );
+    expect(() => parseBodyLine(JSON.stringify({ ...group, keep: '9' }), 'p', 5)).toThrow('plan p line 5: $.keep: id 9 is not a row of this group');
+    expect(() => parseBodyLine(JSON.stringify({ ...group, remove: [] }), 'p', 5)).toThrow('$.remove: must list at least one id');
+    expect(() => parseBodyLine('{"type":"group",', 'p', 7)).toThrow(/^plan p line 7: not valid JSON/);
+    expect(() => parseHeaderLine(JSON.stringify({ type: 'header', format: 'lead-dedupe-plan', formatVersion: 2 }), 'p')).toThrow(
+      'plan p line 1: $.formatVersion: Invalid input: expected 1; nothing was changed',
+    );
+  });
+});
+
+describe('plan flags', () => {
+  it('takes days, refuses writing and applying a plan together, and a .csv plan', () => {
+    expect(parseDuration('7d', '--max-plan-age', 1, 10 * 365 * 86_400_000)).toBe(604_800_000);
+    expect(() => parseDuration('30d', '--pause', 0)).toThrow('--pause takes a duration from 0ms to 2147483647ms such as 500ms, 5s, 2m or 1h');
+    expect(resolvePlanFlags({}).maxPlanAgeMs).toBe(604_800_000);
+    expect(() => resolvePlanFlags({ plan: 'a', planOut: 'b' })).toThrow('--plan applies a plan; --plan-out and --plan-csv write one');
+    expect(() => resolvePlanFlags({ planOut: 'b', execute: true })).toThrow('review it, then apply it with --plan <file> --execute');
+    expect(() => resolvePlanFlags({ planOut: 'plan.CSV' })).toThrow('use --plan-csv plan.CSV');
+    expect(() => resolvePlanFlags({ maxPlanAge: '3d' })).toThrow('--max-plan-age needs --plan <file>');
+    expect(() => resolvePlanFlags({ plan: 'a', maxGroups: '5' })).toThrow('--max-groups does not apply to --plan');
+  });
+});
