@@ -153,39 +153,66 @@ export function keepersCountQuery(schema: string, runId: number): RawBuilder<{ n
   return sql`select count(*) as n from ${archiveRef(schema, 'lead_dedupe_keepers')} where run_id = ${runId}`;
 }
 
-/** One row per child column the run moved rows of: the archive's own record of where they live. */
+/**
+ * One row per foreign key the run moved rows of: the archive's own record
+ * of where they live and which columns moved (a composite key can move
+ * more than the id column; `column_name` lists them for people).
+ */
 export interface MovedTarget {
   child_schema: string;
   child_table: string;
+  constraint_name: string;
   column_name: string;
+  columns: string[];
   pk_columns: string[];
   n: string | number;
 }
 
+/** `n`: child rows (a row archived once per column it changed counts once). */
 export function movedTargetsQuery(schema: string, runId: number): RawBuilder<MovedTarget> {
-  return sql`select child_schema, child_table, column_name, pk_columns, count(*) as n
+  return sql`select child_schema, child_table, constraint_name, string_agg(distinct column_name, ', ') as column_name,
+       array_agg(distinct column_name) as columns, pk_columns, count(distinct child_pk) as n
 from ${archiveRef(schema, 'lead_dedupe_moved')}
 where run_id = ${runId}
-group by 1, 2, 3, 4
+group by child_schema, child_table, constraint_name, pk_columns
 order by 1, 2, 3`;
 }
 
 /**
- * Moves child rows back to the lead they referenced before the run, but
- * only rows that still point at the keeper they were moved to (a row the
- * application re-pointed since is left alone and counted as changed).
+ * The archived moves of one target, one row per child row: its primary key
+ * after the move, and the old and new values of the columns it changed as
+ * jsonb objects (column name → value).
+ */
+export function archivedMoves(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
+  return sql`(select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+ from ${archiveRef(schema, 'lead_dedupe_moved')}
+ where run_id = ${runId} and child_schema = ${target.child_schema} and child_table = ${target.child_table}
+   and constraint_name = ${target.constraint_name} and pk_columns = ${target.pk_columns}::text[]
+ group by child_pk)`;
+}
+
+/** The child row still holds every value the move wrote into it. */
+export function stillMoved(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {
+  const current = target.columns.map((column) => sql`${column}::text, coalesce(to_jsonb(${columnRef(column, 'c')}), 'null'::jsonb)`);
+  const pk = target.pk_columns.map((column) => columnRef(column, 'c'));
+  return sql`jsonb_build_array(${sql.join(pk)}) = m.child_pk
+  and jsonb_build_object(${sql.join(current)}) = m.new_values`;
+}
+
+/**
+ * Moves child rows back to the lead they referenced before the run (every
+ * column the move changed), but only rows that still hold what the move
+ * wrote (a row the application re-pointed since is left alone and counted
+ * as changed).
  */
 export function moveBackStatement(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
   const child = sql.id(target.child_schema, target.child_table);
-  const pk = target.pk_columns.map((column) => columnRef(column, 'c'));
+  const assignments = target.columns.map((column) => sql`${sql.id(column)} = ${columnRef(column, 'p')}`);
   return sql`update ${child} as c
-set ${sql.id(target.column_name)} = p.${sql.id(target.column_name)}
-from ${archiveRef(schema, 'lead_dedupe_moved')} as m
-cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${target.column_name}::text, m.old_value)) as p
-where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
-  and m.column_name = ${target.column_name}
-  and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-  and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value`;
+set ${sql.join(assignments)}
+from ${archivedMoves(schema, target, runId)} as m
+cross join lateral jsonb_populate_record(null::${child}, m.old_values) as p
+where ${stillMoved(target)}`;
 }
 
 export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {

@@ -15,6 +15,7 @@ import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { archiveMovedStatement } from '../../src/sql/archive-plan.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
 import { resolveCleanSettings } from '../../src/cli/clean-flags.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
@@ -26,6 +27,9 @@ const notes: ChildReference = {
   schema: 'public',
   table: 'notes',
   column: 'lead_id',
+  parent: { schema: 'public', table: 'leads' },
+  shared: [],
+  copied: [],
   primaryKey: ['id'],
   onDelete: 'restrict',
   self: false,
@@ -227,20 +231,50 @@ order by p."id"`,
     expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id'], false, 7)).sql).not.toContain('overriding');
   });
 
-  it('moves a child row back only while it still points at the keeper', () => {
-    expect(
-      compileSql(moveBackStatement('lead_dedupe', { child_schema: 'public', child_table: 'notes', column_name: 'lead_id', pk_columns: ['id'] }, 7)),
-    ).toEqual({
+  it('moves a child row back only while it still holds every value the move wrote', () => {
+    const target = {
+      child_schema: 'public',
+      child_table: 'notes',
+      constraint_name: 'notes_fk',
+      column_name: 'lead_id',
+      columns: ['lead_id'],
+      pk_columns: ['id'],
+    };
+    expect(compileSql(moveBackStatement('lead_dedupe', target, 7))).toEqual({
       sql: `update "public"."notes" as c
-set "lead_id" = p."lead_id"
-from "lead_dedupe"."lead_dedupe_moved" as m
-cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object($1::text, m.old_value)) as p
-where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
-  and m.column_name = $5
-  and jsonb_build_array("c"."id") = m.child_pk
-  and coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb) = m.new_value`,
-      parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
+set "lead_id" = "p"."lead_id"
+from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+ from "lead_dedupe"."lead_dedupe_moved"
+ where run_id = $1 and child_schema = $2 and child_table = $3
+   and constraint_name = $4 and pk_columns = $5::text[]
+ group by child_pk) as m
+cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as p
+where jsonb_build_array("c"."id") = m.child_pk
+  and jsonb_build_object($6::text, coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb)) = m.new_values`,
+      parameters: [7, 'public', 'notes', 'notes_fk', ['id'], 'lead_id'],
     });
+  });
+
+  it("re-points a composite key: only the id column when the duplicate key holds the other columns, else the keeper's values too", () => {
+    const shared = [{ child: 'device_id', parent: 'device_id' }];
+    const activities: ChildReference = { ...notes, table: 'activities', shared, copied: [], primaryKey: ['device_id', 'id'], uniqueIndexes: [] };
+    expect(compileSql(repointStatement(activities, 'id')).sql).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id
+from "pg_temp"."ld_members" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
+    expect(compileSql(repointStatement({ ...activities, copied: shared }, 'id')).sql).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id, "device_id" = "k"."device_id"
+from "pg_temp"."ld_members" as m
+join "public"."leads" as k on "k"."id" = m.keeper_id
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
+    // one archive row per changed column, with the primary key the row has after the move
+    expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(
+      `jsonb_build_array("k"."device_id", "c"."id"), v.old_value, v.new_value
+from "public"."activities" as c
+join "pg_temp"."ld_members" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
+join "public"."leads" as k on "k"."id" = m.keeper_id
+cross join lateral (values ($7::text, to_jsonb("c"."lead_id"), coalesce(to_jsonb(m.keeper_id), 'null'::jsonb)), ($8::text, to_jsonb("c"."device_id"), coalesce(to_jsonb("k"."device_id"), 'null'::jsonb))) as v(column_name, old_value, new_value)`,
+    );
   });
 
   it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {

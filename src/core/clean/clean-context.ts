@@ -15,7 +15,9 @@ export interface CleanContext {
 
 export async function loadCleanContext(database: Database, options: CleanOptions): Promise<CleanContext> {
   await requireUniqueIdColumn(database.db, options.key.table, 'clean');
-  const references = await loadChildReferences(database, options.key.table);
+  // A key column taken as it is (not normalised) holds one value across a group; under nulls-equal that value may be NULL, which a moved row never has.
+  const sameInGroup = new Set(options.key.columns.filter((column) => column.normalize === null).map((column) => column.column));
+  const references = await loadChildReferences(database, options.key.table, sameInGroup);
   const selfReferences = references.filter((r) => r.self).map((r) => r.column);
   const mergeColumns = resolveMergeColumns(options.key, options.key.table.info.columns, options.mergeRules, selfReferences);
   return { options, references, mergeColumns: options.mode === 'merge' ? mergeColumns : [] };

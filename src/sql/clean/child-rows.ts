@@ -21,7 +21,9 @@ export function movedRowsCondition(
   allBatches: boolean,
   members: RawBuilder<unknown> = TEMP.members,
 ): RawBuilder<unknown> {
-  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1`;
+  // A composite key with a NULL part references nothing (MATCH SIMPLE), so such a row stays; the id alone finds the removed lead.
+  const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}`;
   if (!reference.self) return moved;
   const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
   return sql`${moved}
@@ -48,11 +50,31 @@ export function movedRowValue(reference: ChildReference, idColumn: string): RawB
   return reference.self ? sql`case when ${columnRef(idColumn, 'c')} = m.keeper_id then null else m.keeper_id end` : sql`m.keeper_id`;
 }
 
+/**
+ * Every column a moved row changes, with its new value: the id column,
+ * and a composite key's columns the keeper may not share (`copied`: they
+ * take the keeper's value, read through keeperJoin's `k`).
+ */
+export function movedColumns(reference: ChildReference, idColumn: string): { column: string; value: RawBuilder<unknown> }[] {
+  return [
+    { column: reference.column, value: movedRowValue(reference, idColumn) },
+    ...reference.copied.map((pair) => ({ column: pair.child, value: columnRef(pair.parent, 'k') })),
+  ];
+}
+
+/** The keeper's row as `k`, when a moved row takes more than the keeper's id from it; nothing otherwise. */
+export function keeperJoin(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  if (reference.copied.length === 0) return sql``;
+  return sql`
+join ${sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id`;
+}
+
 /** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */
 export function repointStatement(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c
-set ${sql.id(reference.column)} = ${movedRowValue(reference, idColumn)}
-from ${TEMP.members} as m
+set ${sql.join(assignments)}
+from ${TEMP.members} as m${keeperJoin(reference, idColumn)}
 where ${movedRowsCondition(reference, idColumn, false)}`;
 }
 

@@ -14,7 +14,8 @@ where not exists (select 1 from ${TEMP.skipped} as s where s.group_id = x.group_
 
 /**
  * Groups whose re-pointing would break a unique index on a child table:
- * after the move every child row of the group carries the keeper's id, so
+ * after the move every child row of the group carries the keeper's id
+ * (and a composite key's values the keeper does not share: its own), so
  * two child rows that agree on the index's other columns collide. Those
  * groups are recorded in ld_skipped; `dropSkippedStatement` then removes
  * them from the batch, so nothing of them changes.
@@ -28,14 +29,17 @@ export function childConflictQueries(references: ChildReference[], members: RawB
   const queries: RawBuilder<unknown>[] = [];
   for (const reference of references) {
     for (const index of reference.uniqueIndexes) {
-      const others = index.columns.filter((column) => column !== reference.column);
+      // After the move every child row of the group carries the keeper's id (and, for a composite key, the keeper's values in `copied`).
+      const moving = new Set([reference.column, ...reference.copied.map((pair) => pair.child)]);
+      const others = index.columns.filter((column) => !moving.has(column));
+      const setParts = reference.shared.map((pair) => sql`${columnRef(pair.child, 'c')} is not null`);
       const notNull = index.nullsNotDistinct ? [] : others.map((column) => sql`${columnRef(column, 'c')} is not null`);
       const reason = `unique index ${index.name} on ${reference.schema}.${reference.table} (${index.columns.join(', ')})`;
       queries.push(sql`select distinct x.group_id, ${reason}::text
 from (select m.group_id
       from ${sql.id(reference.schema, reference.table)} as c
       join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id
-      where ${sql.join([sql`true`, ...notNull], sql` and `)}
+      where ${sql.join([sql`true`, ...setParts, ...notNull], sql` and `)}
       group by ${sql.join([sql`m.group_id`, ...others.map((column) => columnRef(column, 'c'))])}
       having count(*) > 1) as x`);
     }
