@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { planClean } from '../../src/core/clean/plan-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { restoreRun } from '../../src/core/clean/restore.js';
@@ -123,6 +124,30 @@ create unique index device_activities_one_per_lead on device_activities (device_
     expect(run.skippedGroups).toBe(Number(blocked[0]!.n));
     expect(run.skippedGroups).toBeGreaterThan(0);
     expect(run.rowsRemoved).toBeLessThan(oracle.surplus);
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(await state()).toEqual(before);
+  });
+  it('skips a group whose keeper has no device_id while a moved row would take it (user-phone), and the dry run says so', async () => {
+    await expectedKeepers(['user_id', 'phone']);
+    // keepers of groups where some removed copy has an activity with a full key
+    const blocked = await test.query<{ keeper: number }>(`select distinct e.keeper from expected_keepers e
+join device_activities a on a.lead_id = e.id and a.device_id is not null where e.keeper <> e.id order by 1 limit 5`);
+    expect(blocked.length).toBe(5);
+    // the keeper's own activities reference nothing once its device_id is NULL (MATCH SIMPLE), so they first lose theirs
+    const keepers = blocked.map((row) => Number(row.keeper)).join(', ');
+    await test.exec(`alter table leads alter column device_id drop not null;
+update device_activities set device_id = null where lead_id in (${keepers});
+update leads set device_id = null where id in (${keepers});`);
+    const before = await state();
+    expect((await planClean(test.database, await options('user-phone'))).skippedGroups).toBe(5);
+    const run = await applyClean(test.database, await options('user-phone'));
+    expect(run.skippedGroups).toBe(5);
+    expect(run.skipped.every((group) => group.reason.includes('has no device_id'))).toBe(true);
+    // no activity points at a keeper with a NULL part of its key: every full key still references a lead
+    const dangling = await test.query<{ n: string }>(
+      'select count(*) as n from device_activities a where a.device_id is not null and not exists (select 1 from leads l where l.id = a.lead_id and l.device_id = a.device_id)',
+    );
+    expect(Number(dangling[0]!.n)).toBe(0);
     await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(await state()).toEqual(before);
   });

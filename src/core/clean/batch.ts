@@ -1,17 +1,22 @@
 import type { Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
+import { distributionColumn } from '../../db/distribution.js';
 import { DatabaseError } from '../../errors.js';
 import {
   batchCountsQuery,
   childConflictStatements,
   chooseChunkKeepersStatement,
+  citusLockSettingsStatement,
+  citusLockShardsStatement,
+  citusLockTargetsStatement,
   deleteVictimsStatement,
   dropSkippedStatement,
   lockBatchStatement,
   rankStatements,
   repointStatement,
   selfParentConflictStatements,
+  keeperKeyConflictStatements,
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
@@ -36,10 +41,18 @@ export interface BatchSelection {
 export async function selectBatch(connection: Db, context: CleanContext, batch: number | null, lock: boolean): Promise<BatchSelection> {
   const { key, keep } = context.options;
   if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
-  await lockBatchStatement(key, batch, lock, keep).execute(connection);
+  // On a Citus distributed table FOR UPDATE is only planned shard by shard: lock there first, then re-read unlocked (citus-lock.ts).
+  const distribution = distributionColumn(key.table.info.distribution);
+  if (lock && batch !== null && distribution !== null) {
+    await citusLockTargetsStatement(key, distribution, batch).execute(connection);
+    await citusLockSettingsStatement(key, distribution).execute(connection);
+    await citusLockShardsStatement().execute(connection);
+  }
+  await lockBatchStatement(key, batch, lock && distribution === null, keep).execute(connection);
   for (const statement of rankStatements(keep)) await statement.execute(connection);
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
+  for (const statement of keeperKeyConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];

@@ -71,6 +71,34 @@ from (select m.group_id
     });
 }
 
+/**
+ * A composite key whose moved rows take the keeper's values (`copied`)
+ * cannot point at a keeper with NULL in one of them: the row would end up
+ * with a NULL part, which references nothing (MATCH SIMPLE), and lose its
+ * lead. Such groups are skipped and reported (after the other reasons).
+ */
+export function keeperKeyConflictStatements(references: ChildReference[], idColumn: string): RawBuilder<unknown>[] {
+  return keeperKeyConflictQueries(references, idColumn, TEMP.members).map(skipStatement);
+}
+
+/** One SELECT (group_id, reason) per composite key whose moved rows copy the keeper's values; the rows come `from (…) as x`. */
+export function keeperKeyConflictQueries(references: ChildReference[], idColumn: string, members: RawBuilder<unknown>): RawBuilder<unknown>[] {
+  return references
+    .filter((reference) => reference.copied.length > 0)
+    .map((reference) => {
+      const columns = reference.copied.map((pair) => pair.parent);
+      const reason = `its keeper has no ${columns.join(', ')} for ${reference.table} (${reference.constraint}): a moved row would reference nothing`;
+      const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
+      const keeperNull = reference.copied.map((pair) => sql`${columnRef(pair.parent, 'k')} is null`);
+      return sql`select distinct x.group_id, ${reason}::text
+from (select m.group_id
+      from ${sql.id(reference.schema, reference.table)} as c
+      join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}
+      join ${sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id
+      where ${sql.join(keeperNull, sql` or `)}) as x`;
+    });
+}
+
 export function dropSkippedStatement(): RawBuilder<unknown> {
   return sql`delete from ${TEMP.members} where group_id in (select group_id from ${TEMP.skipped})`;
 }
