@@ -6,7 +6,7 @@ import {
   keeperConflictsCountQuery,
   keeperConflictsQuery,
   keeperConflictsSampleQuery,
-  archivedMoves,
+  archivedMovesQuery,
   restorableMergedColumn,
   stillMoved,
   type ConflictSummary,
@@ -85,10 +85,14 @@ export function keeperConflictsSampleCountedQuery(
   }>;
 }
 
-/** The child rows moveBackStatement would move back (the read-only dry run's count). */
+/**
+ * The child rows moveBackStatement would move back (the read-only dry run's
+ * count, which can create no temp table: the archived moves as a CTE).
+ */
 export function moveBackCountQuery(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<{ n: string | number }> {
   const child = sql.id(target.child_schema, target.child_table);
-  return sql`select count(*) as n
+  return sql`with m as materialized (${archivedMovesQuery(schema, target, runId)})
+select count(*) as n
 from ${child} as c
-join ${archivedMoves(schema, target, runId)} as m on ${stillMoved(target)}`;
+join m on ${stillMoved(target)}`;
 }

@@ -179,39 +179,70 @@ order by 1, 2, 3`;
 }
 
 /**
- * The archived moves of one target, one row per child row: its primary key
- * after the move, and the old and new values of the columns it changed as
- * jsonb objects (column name → value).
+ * The archived moves of one target, one row per child row, typed as the
+ * child's columns: its primary key after the move (pk_…), and the old
+ * (old_…) and new (new_…) value of each column the move changed. Built
+ * once per target in a temp table, so the statements on the child compare
+ * plain typed columns (Citus runs no jsonb function on a distributed
+ * table's columns inside an UPDATE).
+ *
+ *   create temporary table ld_move_back on commit drop as
+ *   select pk."id" as "pk_id", o."lead_id" as "old_lead_id", n."lead_id" as "new_lead_id"
+ *   from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+ *         from "lead_dedupe"."lead_dedupe_moved" where run_id = 7 and … group by child_pk) as m
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object('id', m.child_pk->0)) as pk
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as o
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", m.new_values) as n
  */
-export function archivedMoves(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
-  return sql`(select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
- from ${archiveRef(schema, 'lead_dedupe_moved')}
- where run_id = ${runId} and child_schema = ${target.child_schema} and child_table = ${target.child_table}
-   and constraint_name = ${target.constraint_name} and pk_columns = ${target.pk_columns}::text[]
- group by child_pk)`;
+export function archivedMovesStatements(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown>[] {
+  return [
+    sql`drop table if exists ${MOVE_BACK}`,
+    sql`create temporary table ld_move_back on commit drop as
+${archivedMovesQuery(schema, target, runId)}`,
+  ];
 }
 
-/** The child row still holds every value the move wrote into it. */
+/** ld_move_back's SELECT (the read-only dry run uses it as a CTE). */
+export function archivedMovesQuery(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
+  const child = sql.id(target.child_schema, target.child_table);
+  const pkObject = target.pk_columns.map((column, index) => sql`${column}::text, m.child_pk->${sql.lit(index)}`);
+  const columns = [
+    ...target.pk_columns.map((column) => sql`pk.${sql.id(column)} as ${sql.id(`pk_${column}`)}`),
+    ...target.columns.map((column) => sql`o.${sql.id(column)} as ${sql.id(`old_${column}`)}`),
+    ...target.columns.map((column) => sql`n.${sql.id(column)} as ${sql.id(`new_${column}`)}`),
+  ];
+  return sql`select ${sql.join(columns)}
+from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+      from ${archiveRef(schema, 'lead_dedupe_moved')}
+      where run_id = ${runId} and child_schema = ${target.child_schema} and child_table = ${target.child_table}
+        and constraint_name = ${target.constraint_name} and pk_columns = ${target.pk_columns}::text[]
+      group by child_pk) as m
+cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${sql.join(pkObject)})) as pk
+cross join lateral jsonb_populate_record(null::${child}, m.old_values) as o
+cross join lateral jsonb_populate_record(null::${child}, m.new_values) as n`;
+}
+
+export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
+
+/** The child row (c) is the archived one (m) and still holds every value the move wrote. */
 export function stillMoved(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {
-  const current = target.columns.map((column) => sql`${column}::text, coalesce(to_jsonb(${columnRef(column, 'c')}), 'null'::jsonb)`);
-  const pk = target.pk_columns.map((column) => columnRef(column, 'c'));
-  return sql`jsonb_build_array(${sql.join(pk)}) = m.child_pk
-  and jsonb_build_object(${sql.join(current)}) = m.new_values`;
+  const pk = target.pk_columns.map((column) => sql`${columnRef(column, 'c')} = m.${sql.id(`pk_${column}`)}`);
+  const values = target.columns.map((column) => sql`${columnRef(column, 'c')} is not distinct from m.${sql.id(`new_${column}`)}`);
+  return sql.join([...pk, ...values], sql` and `);
 }
 
 /**
  * Moves child rows back to the lead they referenced before the run (every
- * column the move changed), but only rows that still hold what the move
- * wrote (a row the application re-pointed since is left alone and counted
- * as changed).
+ * column the move changed; after archivedMovesStatements), but only rows
+ * that still hold what the move wrote (a row the application re-pointed
+ * since is left alone and counted as changed).
  */
-export function moveBackStatement(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
+export function moveBackStatement(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {
   const child = sql.id(target.child_schema, target.child_table);
-  const assignments = target.columns.map((column) => sql`${sql.id(column)} = ${columnRef(column, 'p')}`);
+  const assignments = target.columns.map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
   return sql`update ${child} as c
 set ${sql.join(assignments)}
-from ${archivedMoves(schema, target, runId)} as m
-cross join lateral jsonb_populate_record(null::${child}, m.old_values) as p
+from ${MOVE_BACK} as m
 where ${stillMoved(target)}`;
 }
 

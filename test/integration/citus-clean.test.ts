@@ -44,24 +44,27 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
   it.each([
     ['delete', 'by_device_del'],
     ['merge', 'by_device_merge'],
-  ] as const)('device-phone, %s mode, on leads distributed by device_id: exactly the surplus, every activity to its keeper, restore puts both back', async (mode, table) => {
-    const fixture = await seedDistributedByDevice(test, table, 3000);
-    const child = fixture.childTable;
-    const before = { leads: await checksum(table), activities: await checksum(child) };
-    const oracle = await sqlOracle(test, table, ['device_id', 'phone'], true);
-    expect(oracle.surplus).toBeGreaterThan(0);
-    const expected = await expectedActivities(table, child, ['device_id', 'phone']);
+  ] as const)(
+    'device-phone, %s mode, on leads distributed by device_id: exactly the surplus, every activity to its keeper, restore puts both back',
+    async (mode, table) => {
+      const fixture = await seedDistributedByDevice(test, table, 3000);
+      const child = fixture.childTable;
+      const before = { leads: await checksum(table), activities: await checksum(child) };
+      const oracle = await sqlOracle(test, table, ['device_id', 'phone'], true);
+      expect(oracle.surplus).toBeGreaterThan(0);
+      const expected = await expectedActivities(table, child, ['device_id', 'phone']);
 
-    const run = await applyClean(test.database, await options(table, 'device-phone', { mode }));
-    expect(run.status).toBe('done');
-    expect(run.rowsRemoved).toBe(oracle.surplus);
-    expect(await sqlOracle(test, table, ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
-    expect(await test.query(`select id::text as id, lead_id::text as lead_id from ${child} order by id`)).toEqual(expected);
+      const run = await applyClean(test.database, await options(table, 'device-phone', { mode }));
+      expect(run.status).toBe('done');
+      expect(run.rowsRemoved).toBe(oracle.surplus);
+      expect(await sqlOracle(test, table, ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
+      expect(await test.query(`select a.id::text as id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
 
-    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
-    expect(restored.rowsReinserted).toBe(oracle.surplus);
-    expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
-  });
+      const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+      expect(restored.rowsReinserted).toBe(oracle.surplus);
+      expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
+    },
+  );
 
   it('device-phone on leads distributed by id (activities distributed by lead_id): clean and restore', async () => {
     const table = 'by_id';

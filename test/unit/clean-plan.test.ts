@@ -14,7 +14,7 @@ import {
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
-import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { archivedMovesQuery, moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
 import { archiveMovedStatement } from '../../src/sql/archive-plan.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
 import { resolveCleanSettings } from '../../src/cli/clean-flags.js';
@@ -111,11 +111,13 @@ order by group_no, created asc nulls last, row_id asc`);
     expect(compileSql(donorsStatement(key, 2)).sql).toBe(`create temporary table ld_donors on commit drop as
 select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null
 union all
-select k.keeper_id, s.group_id, s.row_id
-from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
+select s.keeper_id, s.group_id, s.row_id
+from (select k.keeper_id, s.group_id, s.row_id
+      from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
+      where k.first_batch = 2 and s.row_id <> k.keeper_id
+        and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)) as s
 join "public"."leads" as d on "d"."id" = s.row_id
-where k.first_batch = 2 and s.row_id <> k.keeper_id and md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null
-  and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)`);
+where md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null`);
     expect(compileSql(donorsStatement(key, null)).sql).toBe(`create temporary table ld_donors on commit drop as
 select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null`);
   });
@@ -231,7 +233,7 @@ order by p."id"`,
     expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id'], false, 7)).sql).not.toContain('overriding');
   });
 
-  it('moves a child row back only while it still holds every value the move wrote', () => {
+  it('moves a child row back only while it still holds every value the move wrote, comparing typed columns', () => {
     const target = {
       child_schema: 'public',
       child_table: 'notes',
@@ -240,18 +242,21 @@ order by p."id"`,
       columns: ['lead_id'],
       pk_columns: ['id'],
     };
-    expect(compileSql(moveBackStatement('lead_dedupe', target, 7))).toEqual({
-      sql: `update "public"."notes" as c
-set "lead_id" = "p"."lead_id"
+    expect(compileSql(moveBackStatement(target)).sql).toBe(`update "public"."notes" as c
+set "lead_id" = m."old_lead_id"
+from "pg_temp"."ld_move_back" as m
+where "c"."id" = m."pk_id" and "c"."lead_id" is not distinct from m."new_lead_id"`);
+    expect(compileSql(archivedMovesQuery('lead_dedupe', target, 7))).toEqual({
+      sql: `select pk."id" as "pk_id", o."lead_id" as "old_lead_id", n."lead_id" as "new_lead_id"
 from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
- from "lead_dedupe"."lead_dedupe_moved"
- where run_id = $1 and child_schema = $2 and child_table = $3
-   and constraint_name = $4 and pk_columns = $5::text[]
- group by child_pk) as m
-cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as p
-where jsonb_build_array("c"."id") = m.child_pk
-  and jsonb_build_object($6::text, coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb)) = m.new_values`,
-      parameters: [7, 'public', 'notes', 'notes_fk', ['id'], 'lead_id'],
+      from "lead_dedupe"."lead_dedupe_moved"
+      where run_id = $1 and child_schema = $2 and child_table = $3
+        and constraint_name = $4 and pk_columns = $5::text[]
+      group by child_pk) as m
+cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object($6::text, m.child_pk->0)) as pk
+cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as o
+cross join lateral jsonb_populate_record(null::"public"."notes", m.new_values) as n`,
+      parameters: [7, 'public', 'notes', 'notes_fk', ['id'], 'id'],
     });
   });
 

@@ -20,7 +20,7 @@ import {
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
-import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatement } from '../../sql/merge-plan.js';
+import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatements } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { ChildCount, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
@@ -82,7 +82,7 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
     const keepers = archiveRef(archiveSchema, 'lead_dedupe_keepers');
     await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch).execute(connection);
     merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
-    if (merged > 0) await recordMergedValuesStatement(table, keepers, runId).execute(connection);
+    if (merged > 0) for (const statement of recordMergedValuesStatements(table, keepers, runId)) await statement.execute(connection);
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {

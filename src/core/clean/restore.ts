@@ -14,6 +14,7 @@ import {
   keepersCountQuery,
   laterRunsQuery,
   markRestoredStatement,
+  archivedMovesStatements,
   moveBackStatement,
   movedTargetsQuery,
   reinsertRemovedStatement,
@@ -171,7 +172,8 @@ async function restoreStatements(
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
-    const movedBack = affected(await moveBackStatement(archiveSchema, target, runId).execute(connection));
+    for (const statement of archivedMovesStatements(archiveSchema, target, runId)) await statement.execute(connection);
+    const movedBack = affected(await moveBackStatement(target).execute(connection));
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
