@@ -15,7 +15,7 @@ import type { TestDatabase } from '../support/test-database.js';
  * Every figure is checked against SQL written by hand, run on the coordinator.
  */
 describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, concurrent writer', () => {
-  let test: TestDatabase;
+  let test: TestDatabase & { workers: { host: string; port: number }[] };
   let url: string;
   const count = (text: string) => countRows(test, text);
   const checksum = async () => ({ leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') });
@@ -122,5 +122,39 @@ describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, 
     // the run cleans the duplicates it found when it started: a row written since is never taken in
     expect({ removedNew, presentNew }).toEqual({ removedNew: 0, presentNew: inserted });
     expect((await count('select * from leads')) + (await count('select * from lead_dedupe.lead_dedupe_removed'))).toBe(3000 + inserted);
+  });
+  it('one run per table across the cluster: a second run through the coordinator exits 4; a run through a worker is refused (exit 2) before any change', async () => {
+    await test.exec('drop schema if exists lead_dedupe cascade;\ndrop table if exists lead_activities, leads cascade;\n');
+    await seedDistributedByDevice(test, 'leads', 1000);
+    const before = await checksum();
+    const first = startCli(['clean', '--database', url, '--key', 'device-phone', '--execute', '--batch-size', '1', '--pause', '1s']);
+    try {
+      await waitFor(
+        'the first run to start',
+        async () =>
+          (await count(`select 1 from pg_tables where schemaname = 'lead_dedupe' and tablename = 'lead_dedupe_runs'`)) > 0 &&
+          (await count(`select 1 from lead_dedupe.lead_dedupe_runs where status = 'running'`)) > 0,
+        first,
+      );
+      const second = await runCli(['clean', '--database', url, '--key', 'device-phone', '--execute']);
+      expect(second.code, second.stderr).toBe(4);
+      expect(second.stderr).toMatch(/^lead-dedupe: another lead-dedupe run holds the lock on public\.leads: run \d+/);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.done;
+    }
+    const onWorker = new URL(url);
+    onWorker.port = String(test.workers[0]!.port);
+    const runsBefore = await count('select * from lead_dedupe.lead_dedupe_runs');
+    const refused = await runCli(['clean', '--database', onWorker.toString(), '--key', 'device-phone', '--execute']);
+    expect({ code: refused.code, stderr: refused.stderr }).toEqual({
+      code: 2,
+      stderr:
+        "lead-dedupe: public.leads is a Citus distributed table and this is not the cluster's coordinator: connect to the coordinator, where the one-run-per-table lock lives\n",
+    });
+    expect(await count('select * from lead_dedupe.lead_dedupe_runs')).toBe(runsBefore);
+    const restored = await runCli(['restore', (await runRecords())[0]!.id, '--database', url, '--execute']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await checksum()).toEqual(before);
   });
 });
