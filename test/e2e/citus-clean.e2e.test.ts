@@ -165,4 +165,45 @@ describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, 
     expect(restored.code, restored.stderr).toBe(0);
     expect(await checksum()).toEqual(before);
   });
+  it('a child row inserted for a copy the batch has locked waits, then fails its foreign key check: it is never cascaded away unseen', async () => {
+    await test.exec(`drop schema if exists lead_dedupe cascade;
+drop table if exists lead_activities, leads cascade;
+create table leads (id bigint not null, device_id integer not null, user_id integer not null, phone text, email text,
+  created_at timestamptz not null, primary key (device_id, id));
+create table lead_activities (id bigint not null, device_id integer not null, lead_id bigint not null, kind text not null, primary key (device_id, id));
+select create_distributed_table('leads', 'device_id', shard_count => 4);
+select create_distributed_table('lead_activities', 'device_id', colocate_with => 'leads');
+alter table lead_activities add foreign key (device_id, lead_id) references leads (device_id, id) on delete cascade;
+-- one group: the keeper (oldest) has the higher id, so the batch's shard lock takes the copy (id 5) first, then waits for the keeper
+insert into leads values (5, 1, 1, '+15550000001', null, '2021-01-01'), (10, 1, 1, '+15550000001', null, '2020-01-01');
+insert into lead_activities values (1, 1, 5, 'call'), (2, 1, 10, 'visit');`);
+    const holder = new pg.Client({ connectionString: url });
+    const child = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await child.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select * from leads where device_id = 1 and id = 10 for update');
+      const run = startCli(['clean', '--database', url, '--key', 'device-phone', '--execute']);
+      await waitFor('the batch to wait for the keeper', async () => (await count('select * from citus_lock_waits')) > 0, run);
+      const insert = child.query(`insert into lead_activities values (3, 1, 5, 'late call')`).then(
+        () => 'inserted',
+        (error: { code?: string }) => error.code,
+      );
+      await waitFor('the child insert to wait for the copy', async () => (await count('select * from citus_lock_waits')) > 1, run);
+      await holder.query('commit');
+      const finished = await run.done;
+      expect(finished.code, finished.stderr).toBe(0);
+      // 23503: foreign_key_violation — the insert saw the copy gone; had it gone through, the delete would have cascaded it away
+      expect(await insert).toBe('23503');
+    } finally {
+      await holder.end();
+      await child.end();
+    }
+    expect(await test.query('select id::int, lead_id::int from lead_activities order by id')).toEqual([
+      { id: 1, lead_id: 10 },
+      { id: 2, lead_id: 10 },
+    ]);
+    expect(await count('select * from leads')).toBe(1);
+  });
 });
