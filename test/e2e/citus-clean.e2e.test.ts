@@ -206,4 +206,38 @@ insert into lead_activities values (1, 1, 5, 'call'), (2, 1, 10, 'visit');`);
     ]);
     expect(await count('select * from leads')).toBe(1);
   });
+  it("a writer's update to a copy, committed while the batch waits for it, is what the archive keeps (and restore brings back)", async () => {
+    await test.exec(`drop schema if exists lead_dedupe cascade;
+drop table if exists lead_activities, leads cascade;
+create table leads (id bigint not null, device_id integer not null, user_id integer not null, phone text, email text,
+  created_at timestamptz not null, primary key (device_id, id));
+select create_distributed_table('leads', 'device_id', shard_count => 4);
+insert into leads values (5, 1, 1, '+15550000001', 'old@example.com', '2021-01-01'), (10, 1, 1, '+15550000001', null, '2020-01-01'),
+  (7, 2, 2, '+15550000002', null, '2021-01-01'), (8, 2, 2, '+15550000002', null, '2020-01-01');`);
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    try {
+      await writer.query('begin');
+      await writer.query(`update leads set email = 'new@example.com' where device_id = 1 and id = 5`);
+      const run = startCli(['clean', '--database', url, '--key', 'device-phone', '--execute']);
+      await waitFor('the batch to wait for the writer', async () => (await count('select * from citus_lock_waits')) > 0, run);
+      await writer.query('commit');
+      const finished = await run.done;
+      expect(finished.code, finished.stderr).toBe(0);
+    } finally {
+      await writer.end();
+    }
+    expect(await test.query(`select row_id, row_data->>'email' as email from lead_dedupe.lead_dedupe_removed order by row_id`)).toEqual([
+      { row_id: '5', email: 'new@example.com' },
+      { row_id: '7', email: null },
+    ]);
+    const restored = await runCli(['restore', '1', '--database', url, '--execute']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(await test.query('select id::int, email from leads order by id')).toEqual([
+      { id: 5, email: 'new@example.com' },
+      { id: 7, email: null },
+      { id: 8, email: null },
+      { id: 10, email: null },
+    ]);
+  });
 });
