@@ -77,6 +77,10 @@ describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, 
       0,
     );
 
+    const listed = await runCli(['runs', '--database', url, '--format', 'csv']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${records[1]!.id},done,`, 'm'));
+    expect(listed.stdout).toMatch(new RegExp(`^${records[0]!.id},interrupted,`, 'm'));
     for (const record of [...records].reverse()) {
       const restored = await runCli(['restore', record.id, '--database', url, '--execute']);
       expect(restored.code, restored.stderr).toBe(0);
