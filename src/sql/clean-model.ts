@@ -21,7 +21,7 @@ export interface ChildReference {
   table: string;
   /** The child column that references the leads' id column. */
   column: string;
-  /** The leads table the key references (the keeper's other referenced values are read from it). */
+  /** The leads table the key references (the dry run reads the keeper's other referenced values from it). */
   parent: { schema: string; table: string };
   /**
    * The other pairs of a composite key, child column → referenced leads
@@ -38,6 +38,13 @@ export interface ChildReference {
    * contains keep their value, so only `column` changes.
    */
   copied: { child: string; parent: string }[];
+  /**
+   * The child's distribution column when it is a Citus distributed table.
+   * Citus cannot change it in place, so a move that changes it (leads
+   * distributed by id: the child by lead_id; or a key without device_id)
+   * inserts the moved row and deletes the original instead of updating it.
+   */
+  distributionColumn: string | null;
   /** The child's primary key columns: how the archive finds a moved row again. */
   primaryKey: string[];
   onDelete: string;

@@ -49,7 +49,7 @@ ${query}`;
 }
 
 /**
- * The keepers restoreKeepersStatement would update: archived keepers still
+ * The keepers restoreKeepersStatements would update: archived keepers still
  * in the table with at least one merged column restore may put back (all
  * with --force; else those still holding what the merge wrote).
  */

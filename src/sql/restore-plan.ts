@@ -56,7 +56,7 @@ where r.run_id = ${runId}
 order by p.${sql.id(table.idColumn)}`;
 }
 
-/** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatement. */
+/** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatements. */
 export const CONFLICTS = sql.id('pg_temp', 'ld_restore_conflicts');
 
 /**
@@ -90,10 +90,15 @@ ${keeperConflictsQuery(schema, table, columns, runId, hasMergedData)}`,
 export function keeperConflictsQuery(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown> {
   const merged = hasMergedData ? sql`k.merged_data` : sql`null::jsonb`;
   const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text)`);
-  return sql`select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
-from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
+  // The keepers' current rows are read first (a CTE: on Citus a distributed query of its own), so the rest runs on local rows.
+  const keepers = archiveRef(schema, 'lead_dedupe_keepers');
+  return sql`with t as materialized (
+  select l.* from ${tableRef(table)} as l
+  where ${columnRef(table.idColumn, 'l')} in (select (jsonb_populate_record(null::${tableRef(table)}, a.row_data)).${sql.id(table.idColumn)} from ${keepers} as a where a.run_id = ${runId}))
+select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
+from ${keepers} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
+join t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, coalesce(${merged}, '{}'::jsonb)) as w
 cross join lateral (values ${sql.join(values)}) as c(column_name, current_value, merged_value)
 where k.run_id = ${runId} and c.column_name = any(k.merged_columns)
@@ -136,17 +141,27 @@ export function restorableMergedColumn(name: RawBuilder<unknown>, force: boolean
  * merge wrote (no row in ld_restore_conflicts). Counts the keepers that got
  * at least one column back.
  */
-export function restoreKeepersStatement(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown> {
+export function restoreKeepersStatements(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown>[] {
+  // What to put back is decided on local rows first (a temp table); the UPDATE then only reads plain columns of it, which Citus runs on a distributed table.
+  const decided = columns.flatMap((column) => [
+    sql`(${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)}) as ${sql.id(`back_${column}`)}`,
+    sql`${columnRef(column, 'p')} as ${sql.id(`old_${column}`)}`,
+  ]);
   const assignments = columns.map(
-    (column) =>
-      sql`${sql.id(column)} = case when ${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)} then ${columnRef(column, 'p')} else ${columnRef(column, 't')} end`,
+    (column) => sql`${sql.id(column)} = case when m.${sql.id(`back_${column}`)} then m.${sql.id(`old_${column}`)} else ${columnRef(column, 't')} end`,
   );
-  return sql`update ${tableRef(table)} as t
-set ${sql.join(assignments)}
+  return [
+    sql`create temporary table ld_restore_keepers on commit drop as
+select ${columnRef(table.idColumn, 'p')} as ld_keeper_id, ${sql.join(decided)}
 from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
-  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`;
+where k.run_id = ${runId}
+  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`,
+    sql`update ${tableRef(table)} as t
+set ${sql.join(assignments)}
+from pg_temp.ld_restore_keepers as m
+where ${columnRef(table.idColumn, 't')} = m.ld_keeper_id`,
+  ];
 }
 
 export function keepersCountQuery(schema: string, runId: number): RawBuilder<{ n: string | number }> {
@@ -223,6 +238,25 @@ cross join lateral jsonb_populate_record(null::${child}, m.new_values) as n`;
 }
 
 export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
+
+/**
+ * The move back of rows whose Citus distribution column the clean changed
+ * (moveByCopyStatements): a copy with the old values is inserted, then the
+ * moved row deleted, only for rows that still hold what the move wrote.
+ */
+export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown>[] {
+  const child = sql.id(target.child_schema, target.child_table);
+  const old = target.columns.map((column) => sql`${column}::text, m.${sql.id(`old_${column}`)}`);
+  return [
+    sql`insert into ${child} overriding system value
+select (jsonb_populate_record(c, jsonb_build_object(${sql.join(old)}))).*
+from ${child} as c
+join ${MOVE_BACK} as m on ${stillMoved(target)}`,
+    sql`delete from ${child} as c
+using ${MOVE_BACK} as m
+where ${stillMoved(target)}`,
+  ];
+}
 
 /** The child row (c) is the archived one (m) and still holds every value the move wrote. */
 export function stillMoved(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {

@@ -30,6 +30,7 @@ const notes: ChildReference = {
   parent: { schema: 'public', table: 'leads' },
   shared: [],
   copied: [],
+  distributionColumn: null,
   primaryKey: ['id'],
   onDelete: 'restrict',
   self: false,
@@ -270,14 +271,14 @@ where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is no
     expect(compileSql(repointStatement({ ...activities, copied: shared }, 'id')).sql).toBe(`update "public"."activities" as c
 set "lead_id" = m.keeper_id, "device_id" = "k"."device_id"
 from "pg_temp"."ld_members" as m
-join "public"."leads" as k on "k"."id" = m.keeper_id
+join "pg_temp"."ld_keeper_rows" as k on "k"."id" = m.keeper_id
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     // one archive row per changed column, with the primary key the row has after the move
     expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(
       `jsonb_build_array("k"."device_id", "c"."id"), v.old_value, v.new_value
 from "public"."activities" as c
 join "pg_temp"."ld_members" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
-join "public"."leads" as k on "k"."id" = m.keeper_id
+join "pg_temp"."ld_keeper_rows" as k on "k"."id" = m.keeper_id
 cross join lateral (values ($7::text, to_jsonb("c"."lead_id"), coalesce(to_jsonb(m.keeper_id), 'null'::jsonb)), ($8::text, to_jsonb("c"."device_id"), coalesce(to_jsonb("k"."device_id"), 'null'::jsonb))) as v(column_name, old_value, new_value)`,
     );
   });
@@ -285,22 +286,25 @@ cross join lateral (values ($7::text, to_jsonb("c"."lead_id"), coalesce(to_jsonb
   it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {
     const restore = { schema: 'lead_dedupe', table, columns: ['email'], runId: 7, hasMergedData: true, force: false };
     expect(compileSql(keepersToRestoreQuery(restore))).toEqual({
-      sql: `with "ld_restore_conflicts" as materialized (select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
+      sql: `with "ld_restore_conflicts" as materialized (with t as materialized (
+  select l.* from "public"."leads" as l
+  where "l"."id" in (select (jsonb_populate_record(null::"public"."leads", a.row_data))."id" from "lead_dedupe"."lead_dedupe_keepers" as a where a.run_id = $1))
+select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
 from "lead_dedupe"."lead_dedupe_keepers" as k
 cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
-join "public"."leads" as t on "t"."id" = "p"."id"
+join t on "t"."id" = "p"."id"
 cross join lateral jsonb_populate_record(null::"public"."leads", coalesce(k.merged_data, '{}'::jsonb)) as w
-cross join lateral (values ($1::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
-where k.run_id = $2 and c.column_name = any(k.merged_columns)
+cross join lateral (values ($2::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
+where k.run_id = $3 and c.column_name = any(k.merged_columns)
   and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value))
 select count(*) as n
 from "public"."leads" as t
 where exists (select 1
               from "lead_dedupe"."lead_dedupe_keepers" as k
               cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
-              where k.run_id = $3 and "t"."id" = "p"."id"
+              where k.run_id = $4 and "t"."id" = "p"."id"
                 and exists (select 1 from unnest(k.merged_columns) as mc(name) where not exists (select 1 from "ld_restore_conflicts" as x where x.keeper_id = k.row_id and x.column_name = mc.name)))`,
-      parameters: ['email', 7, 7],
+      parameters: [7, 'email', 7, 7],
     });
     expect(compileSql(keepersToRestoreQuery({ ...restore, force: true })).sql).toContain('where true))');
     expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain(

@@ -14,6 +14,9 @@ import {
   dropSkippedStatement,
   lockBatchStatement,
   rankStatements,
+  keeperRowsStatement,
+  moveByCopyStatements,
+  movesAcrossShards,
   repointStatement,
   selfParentConflictStatements,
   keeperKeyConflictStatements,
@@ -22,7 +25,7 @@ import {
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
 import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatements } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
-import type { ChildCount, SkippedGroup } from './clean-types.js';
+import type { ChildCount, ChildReference, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
 
 export interface BatchSelection {
@@ -52,6 +55,8 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
   for (const statement of rankStatements(keep)) await statement.execute(connection);
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
+  // The keepers' rows, read once (they are locked): the keeper checks and the child moves join them, never the distributed table itself.
+  if (context.references.some((reference) => reference.copied.length > 0)) await keeperRowsStatement(key).execute(connection);
   for (const statement of keeperKeyConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
@@ -87,7 +92,9 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
     await archiveMovedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection);
-    const rows = affected(await repointStatement(reference, table.idColumn).execute(connection));
+    const rows = movesAcrossShards(reference, table.idColumn)
+      ? await moveByCopy(connection, reference, table.idColumn)
+      : affected(await repointStatement(reference, table.idColumn).execute(connection));
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
   const removed = affected(await deleteVictimsStatement(key).execute(connection));
@@ -96,6 +103,17 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
     throw new DatabaseError(`batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows but archived ${selection.victims}; rolled back`);
   }
   return { removed, merged, moved };
+}
+
+/** Inserts the moved copies and deletes the originals; both counts must agree, else the batch rolls back. */
+async function moveByCopy(connection: Db, reference: ChildReference, idColumn: string): Promise<number> {
+  const [insert, remove] = moveByCopyStatements(reference, idColumn);
+  const inserted = affected(await insert!.execute(connection));
+  const deleted = affected(await remove!.execute(connection));
+  if (inserted !== deleted) {
+    throw new DatabaseError(`${reference.schema}.${reference.table}: copied ${inserted} moved rows but deleted ${deleted} originals; rolled back`);
+  }
+  return deleted;
 }
 
 function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {

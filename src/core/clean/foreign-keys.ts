@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import { distributionColumnOf } from '../../db/distribution.js';
 import { foreignKeysTo, plainUniqueIndexesOn } from '../../db/foreign-key-catalog.js';
 import { CatalogError } from '../../errors.js';
 import type { LeadTable } from '../../keys/key-definition.js';
@@ -40,9 +41,10 @@ export async function loadChildReferences(database: Database, table: LeadTable, 
       schema: row.schema,
       table: row.table,
       column: row.child_columns[idAt]!,
-      parent: { schema: table.info.schema, table: table.info.name },
       shared,
+      parent: { schema: table.info.schema, table: table.info.name },
       copied: shared.filter((pair) => !sameInGroup.has(pair.parent)),
+      distributionColumn: await distributionColumnOf(database.db, row.schema, row.table),
       primaryKey: row.primary_key,
       onDelete: ON_DELETE[row.on_delete] ?? row.on_delete,
       self: row.self,

@@ -1,9 +1,10 @@
+import { distributionColumn, distributionColumnOf } from '../../db/distribution.js';
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName, resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { requireUniqueIdColumn } from '../lead-table.js';
-import { UsageError } from '../../errors.js';
+import { DatabaseError, UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
@@ -15,10 +16,11 @@ import {
   laterRunsQuery,
   markRestoredStatement,
   archivedMovesStatements,
+  moveBackByCopyStatements,
   moveBackStatement,
   movedTargetsQuery,
   reinsertRemovedStatement,
-  restoreKeepersStatement,
+  restoreKeepersStatements,
   runForUpdateQuery,
   type ConflictSummary,
   type MovedTarget,
@@ -167,13 +169,19 @@ async function restoreStatements(
     const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
-    keepersRestored = affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId, force).execute(connection));
+    const [decide, update] = restoreKeepersStatements(archiveSchema, table, restorable, runId, force);
+    await decide!.execute(connection);
+    keepersRestored = affected(await update!.execute(connection));
   }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
     for (const statement of archivedMovesStatements(archiveSchema, target, runId)) await statement.execute(connection);
-    const movedBack = affected(await moveBackStatement(target).execute(connection));
+    const distribution = await distributionColumnOf(connection, target.child_schema, target.child_table);
+    const movedBack =
+      distribution !== null && target.columns.includes(distribution)
+        ? await moveBackByCopy(connection, target)
+        : affected(await moveBackStatement(target).execute(connection));
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
@@ -227,8 +235,21 @@ async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: 
   }
 }
 
+/** Inserts the copies with the old values, deletes the moved rows; both counts must agree, else the restore rolls back. */
+async function moveBackByCopy(connection: Db, target: Omit<MovedTarget, 'n'>): Promise<number> {
+  const [insert, remove] = moveBackByCopyStatements(target);
+  const inserted = affected(await insert!.execute(connection));
+  const deleted = affected(await remove!.execute(connection));
+  if (inserted !== deleted) {
+    throw new DatabaseError(`${target.child_schema}.${target.child_table}: copied ${inserted} rows back but deleted ${deleted} moved rows; rolled back`);
+  }
+  return deleted;
+}
+
 function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {
-  return columns.filter((c) => c.name !== table.idColumn && c.identity === '').map((c) => c.name);
+  // Merge never fills a Citus distribution column (Citus cannot change it), so restore never assigns it either.
+  const distribution = distributionColumn(table.info.distribution);
+  return columns.filter((c) => c.name !== table.idColumn && c.identity === '' && c.name !== distribution).map((c) => c.name);
 }
 
 const CONFLICT_SAMPLE = 100;

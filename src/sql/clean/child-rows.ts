@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import { columnRef } from '../../keys/key-sql.js';
+import { columnRef, tableRef } from '../../keys/key-sql.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
 
@@ -62,11 +63,49 @@ export function movedColumns(reference: ChildReference, idColumn: string): { col
   ];
 }
 
+/**
+ * The batch's keepers' rows, read once per batch when a child takes more
+ * than the keeper's id (keeperRowsStatement): the child statements then
+ * join only the session's tables, as Citus requires of a distributed child.
+ */
+export const KEEPER_ROWS = sql.id('pg_temp', 'ld_keeper_rows');
+
+export function keeperRowsStatement(key: ResolvedKey): RawBuilder<unknown> {
+  return sql`create temporary table ld_keeper_rows on commit drop as
+select l.* from ${tableRef(key.table)} as l
+where ${columnRef(key.table.idColumn, 'l')} in (select keeper_id from ${TEMP.members})`;
+}
+
 /** The keeper's row as `k`, when a moved row takes more than the keeper's id from it; nothing otherwise. */
 export function keeperJoin(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
   if (reference.copied.length === 0) return sql``;
   return sql`
-join ${sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id`;
+join ${KEEPER_ROWS} as k on ${columnRef(idColumn, 'k')} = m.keeper_id`;
+}
+
+/** Whether the move changes the child's Citus distribution column (then it moves rows by insert and delete: moveByCopyStatements). */
+export function movesAcrossShards(reference: ChildReference, idColumn: string): boolean {
+  return reference.distributionColumn !== null && movedColumns(reference, idColumn).some((moved) => moved.column === reference.distributionColumn);
+}
+
+/**
+ * The move of a child row whose distribution column changes (it goes to
+ * another shard): a copy with the new values is inserted, then the
+ * original deleted, in the batch's transaction (Citus commits both with
+ * two-phase commit). The copy keeps every other column, its id included
+ * (OVERRIDING SYSTEM VALUE for an identity id).
+ */
+export function moveByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
+  const child = sql.id(reference.schema, reference.table);
+  const changes = movedColumns(reference, idColumn).map(({ column, value }) => sql`${column}::text, ${value}`);
+  return [
+    sql`insert into ${child} overriding system value
+select (jsonb_populate_record(c, jsonb_build_object(${sql.join(changes)}))).*
+${movedRowsFrom(reference, idColumn, false)}${keeperJoin(reference, idColumn)}`,
+    sql`delete from ${child} as c
+using ${TEMP.members} as m
+where ${movedRowsCondition(reference, idColumn, false)}`,
+  ];
 }
 
 /** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { columnRef } from '../../keys/key-sql.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
+import { KEEPER_ROWS } from './child-rows.js';
 
 /** Per batch: the groups that must be skipped whole (a child unique index, a NOT NULL self-reference) and why. */
 
@@ -78,11 +79,16 @@ from (select m.group_id
  * lead. Such groups are skipped and reported (after the other reasons).
  */
 export function keeperKeyConflictStatements(references: ChildReference[], idColumn: string): RawBuilder<unknown>[] {
-  return keeperKeyConflictQueries(references, idColumn, TEMP.members).map(skipStatement);
+  return keeperKeyConflictQueries(references, idColumn, TEMP.members, KEEPER_ROWS).map(skipStatement);
 }
 
 /** One SELECT (group_id, reason) per composite key whose moved rows copy the keeper's values; the rows come `from (…) as x`. */
-export function keeperKeyConflictQueries(references: ChildReference[], idColumn: string, members: RawBuilder<unknown>): RawBuilder<unknown>[] {
+export function keeperKeyConflictQueries(
+  references: ChildReference[],
+  idColumn: string,
+  members: RawBuilder<unknown>,
+  keepers?: RawBuilder<unknown>,
+): RawBuilder<unknown>[] {
   return references
     .filter((reference) => reference.copied.length > 0)
     .map((reference) => {
@@ -94,7 +100,7 @@ export function keeperKeyConflictQueries(references: ChildReference[], idColumn:
 from (select m.group_id
       from ${sql.id(reference.schema, reference.table)} as c
       join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}
-      join ${sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id
+      join ${keepers ?? sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id
       where ${sql.join(keeperNull, sql` or `)}) as x`;
     });
 }
