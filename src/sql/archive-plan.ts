@@ -3,7 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
-import { keeperJoin, movedColumns, movedRowValue, movedRowsFrom } from './clean-plan.js';
+import { membersWithKeepers, movedColumns, movedRowValue, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
@@ -236,12 +236,15 @@ select ${common},
        coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
 ${movedRowsFrom(reference, idColumn, false)}`;
   }
-  const values = changed.map(({ column, value }) => sql`(${column}::text, to_jsonb(${columnRef(column, 'c')}), coalesce(to_jsonb(${value}), 'null'::jsonb))`);
+  // unnest of three arrays, not VALUES: Citus pushes no VALUES list holding a non-immutable function (to_jsonb) down to the shards.
+  const names = changed.map(({ column }) => sql`${column}::text`);
+  const olds = changed.map(({ column }) => sql`to_jsonb(${columnRef(column, 'c')})`);
+  const news = changed.map(({ value }) => sql`coalesce(to_jsonb(${value}), 'null'::jsonb)`);
   return sql`${header}
 select ${common},
        v.column_name, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), v.old_value, v.new_value
-${movedRowsFrom(reference, idColumn, false)}${keeperJoin(reference, idColumn)}
-cross join lateral (values ${sql.join(values)}) as v(column_name, old_value, new_value)`;
+${movedRowsFrom(reference, idColumn, false, membersWithKeepers(reference, idColumn))}
+cross join lateral unnest(array[${sql.join(names)}], array[${sql.join(olds)}], array[${sql.join(news)}]) as v(column_name, old_value, new_value)`;
 }
 
 export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {

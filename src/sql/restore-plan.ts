@@ -240,21 +240,34 @@ cross join lateral jsonb_populate_record(null::${child}, m.new_values) as n`;
 export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
 
 /**
- * The move back of rows whose Citus distribution column the clean changed
- * (moveByCopyStatements): a copy with the old values is inserted, then the
- * moved row deleted, only for rows that still hold what the move wrote.
+ * The move back of rows whose Citus distribution column the clean may have
+ * changed (moveByCopyStatements), only for rows that still hold what the
+ * move wrote: a row whose old distribution value differs goes back as a
+ * copy with the old values (inserted, then the moved row deleted); the
+ * others are updated in place. Returns [insert, delete] and, when other columns move, update.
  */
-export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown>[] {
+export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>, distribution: string): RawBuilder<unknown>[] {
   const child = sql.id(target.child_schema, target.child_table);
   const old = target.columns.map((column) => sql`${column}::text, m.${sql.id(`old_${column}`)}`);
+  const crosses = sql`${columnRef(distribution, 'c')} is distinct from m.${sql.id(`old_${distribution}`)}`;
+  const assignments = target.columns.filter((column) => column !== distribution).map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
   return [
     sql`insert into ${child} overriding system value
 select (jsonb_populate_record(c, jsonb_build_object(${sql.join(old)}))).*
 from ${child} as c
-join ${MOVE_BACK} as m on ${stillMoved(target)}`,
+join ${MOVE_BACK} as m on ${stillMoved(target)}
+where ${crosses}`,
     sql`delete from ${child} as c
 using ${MOVE_BACK} as m
+where ${stillMoved(target)} and ${crosses}`,
+    ...(assignments.length === 0
+      ? []
+      : [
+          sql`update ${child} as c
+set ${sql.join(assignments)}
+from ${MOVE_BACK} as m
 where ${stillMoved(target)}`,
+        ]),
   ];
 }
 

@@ -72,10 +72,39 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     const child = fixture.childTable;
     const before = { leads: await checksum(table), activities: await checksum(child) };
     const oracle = await sqlOracle(test, table, ['device_id', 'phone'], true);
+    const expected = await expectedActivities(table, child, ['device_id', 'phone']);
     const run = await applyClean(test.database, await options(table, 'device-phone'));
     expect(run.rowsRemoved).toBe(oracle.surplus);
     expect(await sqlOracle(test, table, ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
+    // each moved activity went to its keeper's shard (by insert + delete): same ids, keeper's lead_id
+    expect(await test.query(`select a.id::text as id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
     await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
+  });
+
+  it("user-phone on leads distributed by device_id: groups span shards, moved activities take the keeper's device_id, restore puts both back", async () => {
+    const table = 'by_device_user';
+    const fixture = await seedDistributedByDevice(test, table, 3000);
+    const child = fixture.childTable;
+    const before = { leads: await checksum(table), activities: await checksum(child) };
+    const oracle = await sqlOracle(test, table, ['user_id', 'phone'], true);
+    const spanning = await test.query<{ n: string }>(
+      `select count(*) as n from (select 1 from ${table} where phone is not null group by user_id, phone having count(distinct device_id) > 1) g`,
+    );
+    expect(Number(spanning[0]!.n)).toBeGreaterThan(0);
+    const expected = await test.query(`
+      with keepers as (select id, first_value(id) over w as keeper, first_value(device_id) over w as keeper_device
+                       from ${table} where user_id is not null and phone is not null
+                       window w as (partition by user_id, phone order by created_at asc nulls last, id asc))
+      select a.id::text as id, coalesce(k.keeper_device, a.device_id) as device_id, coalesce(k.keeper, a.lead_id)::text as lead_id
+      from ${child} a left join keepers k on k.id = a.lead_id order by a.id`);
+    const run = await applyClean(test.database, await options(table, 'user-phone'));
+    expect(run.status).toBe('done');
+    expect(run.rowsRemoved).toBe(oracle.surplus);
+    expect(await sqlOracle(test, table, ['user_id', 'phone'], true)).toMatchObject({ surplus: 0 });
+    expect(await test.query(`select a.id::text as id, a.device_id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
+    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(restored.rowsReinserted).toBe(oracle.surplus);
     expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
   });
 });

@@ -8,6 +8,7 @@ import {
   deleteVictimsStatement,
   keeperOrder,
   lockBatchStatement,
+  moveByCopyStatements,
   repointStatement,
   stageStatements,
 } from '../../src/sql/clean-plan.js';
@@ -269,18 +270,32 @@ set "lead_id" = m.keeper_id
 from "pg_temp"."ld_members" as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     expect(compileSql(repointStatement({ ...activities, copied: shared }, 'id')).sql).toBe(`update "public"."activities" as c
-set "lead_id" = m.keeper_id, "device_id" = "k"."device_id"
-from "pg_temp"."ld_members" as m
-join "pg_temp"."ld_keeper_rows" as k on "k"."id" = m.keeper_id
+set "lead_id" = m.keeper_id, "device_id" = m."ld_keeper_device_id"
+from "pg_temp"."ld_members_keepers" as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     // one archive row per changed column, with the primary key the row has after the move
     expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(
-      `jsonb_build_array("k"."device_id", "c"."id"), v.old_value, v.new_value
+      `jsonb_build_array(m."ld_keeper_device_id", "c"."id"), v.old_value, v.new_value
 from "public"."activities" as c
-join "pg_temp"."ld_members" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
-join "pg_temp"."ld_keeper_rows" as k on "k"."id" = m.keeper_id
-cross join lateral (values ($7::text, to_jsonb("c"."lead_id"), coalesce(to_jsonb(m.keeper_id), 'null'::jsonb)), ($8::text, to_jsonb("c"."device_id"), coalesce(to_jsonb("k"."device_id"), 'null'::jsonb))) as v(column_name, old_value, new_value)`,
+join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
+cross join lateral unnest(array[$7::text, $8::text], array[to_jsonb("c"."lead_id"), to_jsonb("c"."device_id")], array[coalesce(to_jsonb(m.keeper_id), 'null'::jsonb), coalesce(to_jsonb(m."ld_keeper_device_id"), 'null'::jsonb)]) as v(column_name, old_value, new_value)`,
     );
+    // on Citus, a child distributed by device_id: rows that change shard are copied and deleted, the others updated in place
+    const [insert, remove, update] = moveByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map(
+      (s) => compileSql(s).sql,
+    );
+    expect(insert).toBe(`insert into "public"."activities" overriding system value
+select (jsonb_populate_record(c, jsonb_build_object($1::text, m.keeper_id, $2::text, m."ld_keeper_device_id"))).*
+from "public"."activities" as c
+join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
+where "c"."device_id" is distinct from m."ld_keeper_device_id"`);
+    expect(remove).toBe(`delete from "public"."activities" as c
+using "pg_temp"."ld_members_keepers" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null and "c"."device_id" is distinct from m."ld_keeper_device_id"`);
+    expect(update).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id
+from "pg_temp"."ld_members_keepers" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
   });
 
   it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {

@@ -14,7 +14,8 @@ import {
   dropSkippedStatement,
   lockBatchStatement,
   rankStatements,
-  keeperRowsStatement,
+  dropSkippedKeepersStatement,
+  membersWithKeepersStatements,
   moveByCopyStatements,
   movesAcrossShards,
   repointStatement,
@@ -55,11 +56,13 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
   for (const statement of rankStatements(keep)) await statement.execute(connection);
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
-  // The keepers' rows, read once (they are locked): the keeper checks and the child moves join them, never the distributed table itself.
-  if (context.references.some((reference) => reference.copied.length > 0)) await keeperRowsStatement(key).execute(connection);
+  // The members with their keepers' values, read once (the keepers are locked): the keeper checks and the child moves join only this session table.
+  const copies = context.references.some((reference) => reference.copied.length > 0);
+  if (copies) for (const statement of membersWithKeepersStatements(key, context.references)) await statement.execute(connection);
   for (const statement of keeperKeyConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
+  if (skipped.length > 0 && copies) await dropSkippedKeepersStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];
   return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), locked: toNumber(counts?.locked), skipped };
 }
@@ -105,15 +108,15 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   return { removed, merged, moved };
 }
 
-/** Inserts the moved copies and deletes the originals; both counts must agree, else the batch rolls back. */
+/** Rows that change shard: copies inserted, originals deleted (both counts must agree, else the batch rolls back); the others updated in place. */
 async function moveByCopy(connection: Db, reference: ChildReference, idColumn: string): Promise<number> {
-  const [insert, remove] = moveByCopyStatements(reference, idColumn);
+  const [insert, remove, update] = moveByCopyStatements(reference, idColumn);
   const inserted = affected(await insert!.execute(connection));
   const deleted = affected(await remove!.execute(connection));
   if (inserted !== deleted) {
     throw new DatabaseError(`${reference.schema}.${reference.table}: copied ${inserted} moved rows but deleted ${deleted} originals; rolled back`);
   }
-  return deleted;
+  return deleted + (update === undefined ? 0 : affected(await update.execute(connection)));
 }
 
 function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {

@@ -180,7 +180,7 @@ async function restoreStatements(
     const distribution = await distributionColumnOf(connection, target.child_schema, target.child_table);
     const movedBack =
       distribution !== null && target.columns.includes(distribution)
-        ? await moveBackByCopy(connection, target)
+        ? await moveBackByCopy(connection, target, distribution)
         : affected(await moveBackStatement(target).execute(connection));
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
@@ -235,15 +235,15 @@ async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: 
   }
 }
 
-/** Inserts the copies with the old values, deletes the moved rows; both counts must agree, else the restore rolls back. */
-async function moveBackByCopy(connection: Db, target: Omit<MovedTarget, 'n'>): Promise<number> {
-  const [insert, remove] = moveBackByCopyStatements(target);
+/** Rows that change shard back: copies inserted, moved rows deleted (both counts must agree, else the restore rolls back); the others updated in place. */
+async function moveBackByCopy(connection: Db, target: Omit<MovedTarget, 'n'>, distribution: string): Promise<number> {
+  const [insert, remove, update] = moveBackByCopyStatements(target, distribution);
   const inserted = affected(await insert!.execute(connection));
   const deleted = affected(await remove!.execute(connection));
   if (inserted !== deleted) {
     throw new DatabaseError(`${target.child_schema}.${target.child_table}: copied ${inserted} rows back but deleted ${deleted} moved rows; rolled back`);
   }
-  return deleted;
+  return deleted + (update === undefined ? 0 : affected(await update.execute(connection)));
 }
 
 function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {

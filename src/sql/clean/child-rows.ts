@@ -54,33 +54,56 @@ export function movedRowValue(reference: ChildReference, idColumn: string): RawB
 /**
  * Every column a moved row changes, with its new value: the id column,
  * and a composite key's columns the keeper may not share (`copied`: they
- * take the keeper's value, read through keeperJoin's `k`).
+ * take the keeper's value, carried by membersWithKeepers' `m`).
  */
 export function movedColumns(reference: ChildReference, idColumn: string): { column: string; value: RawBuilder<unknown> }[] {
   return [
     { column: reference.column, value: movedRowValue(reference, idColumn) },
-    ...reference.copied.map((pair) => ({ column: pair.child, value: columnRef(pair.parent, 'k') })),
+    ...reference.copied.map((pair) => ({ column: pair.child, value: sql`m.${sql.id(keeperValue(pair.parent))}` })),
   ];
 }
 
 /**
- * The batch's keepers' rows, read once per batch when a child takes more
- * than the keeper's id (keeperRowsStatement): the child statements then
- * join only the session's tables, as Citus requires of a distributed child.
+ * The batch's members as `m`, each with its keeper's values of the columns
+ * a moved row takes from it (`m."ld_keeper_<column>"`), when there are any;
+ * else the members as they are. One subquery of session tables: Citus
+ * joins a distributed child only to such a subquery, never to two local
+ * tables directly.
  */
-export const KEEPER_ROWS = sql.id('pg_temp', 'ld_keeper_rows');
-
-export function keeperRowsStatement(key: ResolvedKey): RawBuilder<unknown> {
-  return sql`create temporary table ld_keeper_rows on commit drop as
-select l.* from ${tableRef(key.table)} as l
-where ${columnRef(key.table.idColumn, 'l')} in (select keeper_id from ${TEMP.members})`;
+export function membersWithKeepers(reference: ChildReference, idColumn: string, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+  if (reference.copied.length === 0) return members;
+  return members === TEMP.members ? MEMBERS_WITH_KEEPERS : keeperValuesQuery([reference], idColumn, members);
 }
 
-/** The keeper's row as `k`, when a moved row takes more than the keeper's id from it; nothing otherwise. */
-export function keeperJoin(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
-  if (reference.copied.length === 0) return sql``;
-  return sql`
-join ${KEEPER_ROWS} as k on ${columnRef(idColumn, 'k')} = m.keeper_id`;
+/** The batch's members with their keepers' values, materialised once per batch (their keepers are locked) when some child copies them. */
+export const MEMBERS_WITH_KEEPERS = sql.id('pg_temp', 'ld_members_keepers');
+
+export function membersWithKeepersStatements(key: ResolvedKey, references: ChildReference[]): RawBuilder<unknown>[] {
+  return [
+    sql`create temporary table ld_members_keepers on commit drop as
+${keeperValuesQuery(references, key.table.idColumn, TEMP.members, tableRef(key.table))}`,
+    sql`create index on ${MEMBERS_WITH_KEEPERS} (row_id)`,
+  ];
+}
+
+/** After skipped groups leave ld_members, they leave ld_members_keepers too (nothing of them moves). */
+export function dropSkippedKeepersStatement(): RawBuilder<unknown> {
+  return sql`delete from ${MEMBERS_WITH_KEEPERS} where group_id in (select group_id from ${TEMP.skipped})`;
+}
+
+function keeperValuesQuery(
+  references: ChildReference[],
+  idColumn: string,
+  members: RawBuilder<unknown>,
+  leads: RawBuilder<unknown> = sql.id(references[0]!.parent.schema, references[0]!.parent.table),
+): RawBuilder<unknown> {
+  const parents = [...new Set(references.flatMap((reference) => reference.copied.map((pair) => pair.parent)))];
+  const values = parents.map((parent) => sql`${columnRef(parent, 'k')} as ${sql.id(keeperValue(parent))}`);
+  return sql`(select m.*, ${sql.join(values)} from ${members} as m join ${leads} as k on ${columnRef(idColumn, 'k')} = m.keeper_id)`;
+}
+
+function keeperValue(parentColumn: string): string {
+  return `ld_keeper_${parentColumn}`;
 }
 
 /** Whether the move changes the child's Citus distribution column (then it moves rows by insert and delete: moveByCopyStatements). */
@@ -89,22 +112,40 @@ export function movesAcrossShards(reference: ChildReference, idColumn: string): 
 }
 
 /**
- * The move of a child row whose distribution column changes (it goes to
- * another shard): a copy with the new values is inserted, then the
- * original deleted, in the batch's transaction (Citus commits both with
- * two-phase commit). The copy keeps every other column, its id included
- * (OVERRIDING SYSTEM VALUE for an identity id).
+ * The move of child rows when it can change the child's Citus distribution
+ * column, which Citus cannot update: a row whose distribution value changes
+ * goes to another shard as a copy with the new values (inserted first, the
+ * original then deleted); a row whose value stays (its keeper shares it) is
+ * updated in place, in every other moved column. All in the batch's
+ * transaction (Citus commits it with two-phase commit). The copy keeps
+ * every other column, its id included (OVERRIDING SYSTEM VALUE for an
+ * identity id). Returns [insert, delete] and, when other columns move, update.
  */
 export function moveByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
   const child = sql.id(reference.schema, reference.table);
-  const changes = movedColumns(reference, idColumn).map(({ column, value }) => sql`${column}::text, ${value}`);
+  const moved = movedColumns(reference, idColumn);
+  const distribution = reference.distributionColumn!;
+  const newDistribution = moved.find(({ column }) => column === distribution)!.value;
+  const changes = moved.map(({ column, value }) => sql`${column}::text, ${value}`);
+  const members = membersWithKeepers(reference, idColumn);
+  const crosses = sql`${columnRef(distribution, 'c')} is distinct from ${newDistribution}`;
+  const assignments = moved.filter(({ column }) => column !== distribution).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return [
     sql`insert into ${child} overriding system value
 select (jsonb_populate_record(c, jsonb_build_object(${sql.join(changes)}))).*
-${movedRowsFrom(reference, idColumn, false)}${keeperJoin(reference, idColumn)}`,
+${movedRowsFrom(reference, idColumn, false, members)}
+where ${crosses}`,
     sql`delete from ${child} as c
-using ${TEMP.members} as m
-where ${movedRowsCondition(reference, idColumn, false)}`,
+using ${members} as m
+where ${movedRowsCondition(reference, idColumn, false, members)} and ${crosses}`,
+    ...(assignments.length === 0
+      ? []
+      : [
+          sql`update ${child} as c
+set ${sql.join(assignments)}
+from ${members} as m
+where ${movedRowsCondition(reference, idColumn, false, members)}`,
+        ]),
   ];
 }
 
@@ -113,7 +154,7 @@ export function repointStatement(reference: ChildReference, idColumn: string): R
   const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c
 set ${sql.join(assignments)}
-from ${TEMP.members} as m${keeperJoin(reference, idColumn)}
+from ${membersWithKeepers(reference, idColumn)} as m
 where ${movedRowsCondition(reference, idColumn, false)}`;
 }
 

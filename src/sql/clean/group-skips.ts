@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { columnRef } from '../../keys/key-sql.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
-import { KEEPER_ROWS } from './child-rows.js';
+import { membersWithKeepers, movedColumns } from './child-rows.js';
 
 /** Per batch: the groups that must be skipped whole (a child unique index, a NOT NULL self-reference) and why. */
 
@@ -79,28 +79,25 @@ from (select m.group_id
  * lead. Such groups are skipped and reported (after the other reasons).
  */
 export function keeperKeyConflictStatements(references: ChildReference[], idColumn: string): RawBuilder<unknown>[] {
-  return keeperKeyConflictQueries(references, idColumn, TEMP.members, KEEPER_ROWS).map(skipStatement);
+  return keeperKeyConflictQueries(references, idColumn, TEMP.members).map(skipStatement);
 }
 
 /** One SELECT (group_id, reason) per composite key whose moved rows copy the keeper's values; the rows come `from (…) as x`. */
-export function keeperKeyConflictQueries(
-  references: ChildReference[],
-  idColumn: string,
-  members: RawBuilder<unknown>,
-  keepers?: RawBuilder<unknown>,
-): RawBuilder<unknown>[] {
+export function keeperKeyConflictQueries(references: ChildReference[], idColumn: string, members: RawBuilder<unknown>): RawBuilder<unknown>[] {
   return references
     .filter((reference) => reference.copied.length > 0)
     .map((reference) => {
       const columns = reference.copied.map((pair) => pair.parent);
       const reason = `its keeper has no ${columns.join(', ')} for ${reference.table} (${reference.constraint}): a moved row would reference nothing`;
       const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
-      const keeperNull = reference.copied.map((pair) => sql`${columnRef(pair.parent, 'k')} is null`);
+      const keeperNull = movedColumns(reference, idColumn)
+        .slice(1)
+        .map(({ value }) => sql`${value} is null`);
+      // DISTINCT inside keeps x a subquery of its own, which Citus plans before the outer NOT EXISTS on a session table.
       return sql`select distinct x.group_id, ${reason}::text
-from (select m.group_id
+from (select distinct m.group_id
       from ${sql.id(reference.schema, reference.table)} as c
-      join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}
-      join ${keepers ?? sql.id(reference.parent.schema, reference.parent.table)} as k on ${columnRef(idColumn, 'k')} = m.keeper_id
+      join ${membersWithKeepers(reference, idColumn, members)} as m on ${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}
       where ${sql.join(keeperNull, sql` or `)}) as x`;
     });
 }
