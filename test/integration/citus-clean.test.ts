@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { planClean } from '../../src/core/clean/plan-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { restoreRun } from '../../src/core/clean/restore.js';
@@ -98,7 +99,16 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
                        window w as (partition by user_id, phone order by created_at asc nulls last, id asc))
       select a.id::text as id, coalesce(k.keeper_device, a.device_id) as device_id, coalesce(k.keeper, a.lead_id)::text as lead_id
       from ${child} a left join keepers k on k.id = a.lead_id order by a.id`);
+    const moving = await test.query<{ n: string }>(`
+      with keepers as (select id, first_value(id) over (partition by user_id, phone order by created_at asc nulls last, id asc) as keeper
+                       from ${table} where user_id is not null and phone is not null)
+      select count(*) as n from ${child} a join keepers k on k.id = a.lead_id where k.keeper <> a.lead_id`);
+    // the dry run on the cluster counts what --execute then does
+    const plan = await planClean(test.database, await options(table, 'user-phone'));
+    expect(plan.rowsToRemove).toBe(oracle.surplus);
+    expect(plan.childRows.map((c) => c.rows)).toEqual([Number(moving[0]!.n)]);
     const run = await applyClean(test.database, await options(table, 'user-phone'));
+    expect(run.childRows.map((c) => c.rows)).toEqual([Number(moving[0]!.n)]);
     expect(run.status).toBe('done');
     expect(run.rowsRemoved).toBe(oracle.surplus);
     expect(await sqlOracle(test, table, ['user_id', 'phone'], true)).toMatchObject({ surplus: 0 });
