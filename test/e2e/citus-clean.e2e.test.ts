@@ -41,15 +41,18 @@ describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, 
   });
   afterAll(async () => test?.close());
 
-  it('SIGKILL mid-clean loses nothing; the rerun removes exactly the rest; restore of both runs puts both tables back', async () => {
+  it.each([
+    ['device-phone', ['device_id', 'phone']],
+    ['user-phone', ['user_id', 'phone']],
+  ])('%s: SIGKILL mid-clean loses nothing; the rerun removes exactly the rest; restore of both runs puts both tables back', async (preset, columns) => {
     await test.exec('drop schema if exists lead_dedupe cascade;\ndrop table if exists lead_activities, leads cascade;\n');
     await seedDistributedByDevice(test, 'leads', 3000);
     const before = await checksum();
     const leadsBefore = await count('select * from leads');
-    const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
+    const oracle = await sqlOracle(test, 'leads', columns, true);
     expect(oracle.surplus).toBeGreaterThan(20);
 
-    const run = startCli(['clean', '--database', url, '--key', 'device-phone', '--execute', '--batch-size', '5', '--pause', '200ms']);
+    const run = startCli(['clean', '--database', url, '--key', preset, '--execute', '--batch-size', '5', '--pause', '200ms']);
     await waitFor(
       'two committed batches',
       async () =>
@@ -65,13 +68,13 @@ describe.skipIf(!CITUS_URL)('clean on Citus through the binary: SIGKILL, rerun, 
     expect((await count('select * from leads')) + archivedFirst).toBe(leadsBefore);
     await waitFor('no prepared transaction left', async () => (await count('select * from pg_prepared_xacts')) === 0);
 
-    const rerun = await runCli(['clean', '--database', url, '--key', 'device-phone', '--execute', '--batch-size', '50']);
+    const rerun = await runCli(['clean', '--database', url, '--key', preset, '--execute', '--batch-size', '50']);
     expect(rerun.code, rerun.stderr).toBe(0);
     const records = await runRecords();
     expect(records.map((r) => r.status)).toEqual(['interrupted', 'done']);
     // the two runs together removed exactly the surplus the hand-written oracle counted before
     expect(Number(records[0]!.rows_removed) + Number(records[1]!.rows_removed)).toBe(oracle.surplus);
-    expect(await sqlOracle(test, 'leads', ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
+    expect(await sqlOracle(test, 'leads', columns, true)).toMatchObject({ surplus: 0 });
     // every activity still references a lead (none cascaded away with a removed copy)
     expect(await count('select * from lead_activities a where not exists (select 1 from leads l where l.device_id = a.device_id and l.id = a.lead_id)')).toBe(
       0,
