@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import { planClean } from '../../src/core/clean/plan-clean.js';
@@ -116,5 +117,32 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(restored.rowsReinserted).toBe(oracle.surplus);
     expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
+  });
+
+  it('--lock-timeout holds on the workers: a batch whose row another session holds gives up within it, changes nothing, and says so', async () => {
+    const table = 'by_device_locked';
+    const fixture = await seedDistributedByDevice(test, table, 1500);
+    const before = { leads: await checksum(table), activities: await checksum(fixture.childTable) };
+    // a copy of the first duplicate group (key order), held FOR UPDATE by another session for the whole run
+    const [copy] = await test.query<{ device_id: number; id: string }>(`
+      select device_id, id from (select device_id, id, row_number() over (partition by device_id, phone order by created_at, id) as r
+                                  from ${table} where phone is not null) x where r = 2 order by device_id, id limit 1`);
+    const holder = new pg.Client({ connectionString: test.url! });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select 1 from ${table} where device_id = $1 and id = $2 for update`, [copy!.device_id, copy!.id]);
+      const started = performance.now();
+      const run = await applyClean(test.database, await options(table, 'device-phone', { batchSize: 100_000, lockTimeoutMs: 300, retries: 0 }));
+      const elapsed = performance.now() - started;
+      expect(run.status).toBe('failed');
+      expect(run.stoppedBecause).toContain('--lock-timeout 300 ms');
+      expect(run.rowsRemoved).toBe(0);
+      expect(elapsed).toBeLessThan(10_000);
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+    }
+    expect({ leads: await checksum(table), activities: await checksum(fixture.childTable) }).toEqual(before);
   });
 });
