@@ -34,7 +34,7 @@ import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-defaults.js';
-import { timeoutsStatement } from '../../sql/session-plan.js';
+import { citusTimeoutsStatements, timeoutsStatement } from '../../sql/session-plan.js';
 import {
   keeperConflictsCountedQuery,
   keeperConflictsSampleCountedQuery,
@@ -150,6 +150,12 @@ async function restoreStatements(
   statusBefore: string,
 ) {
   const { runId, archiveSchema } = options;
+  if (distributionColumn(table.info.distribution) !== null) {
+    // On a Citus distributed table the row locks are taken on the workers: send them the timeouts (session-plan.ts).
+    const lockMs = options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs;
+    const statementMs = options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs;
+    for (const statement of citusTimeoutsStatements(lockMs, statementMs)) await statement.execute(connection);
+  }
   const locked = (await runForUpdateQuery(archiveSchema, runId).execute(connection)).rows[0];
   if (!locked || locked.status === 'restored' || locked.status !== statusBefore) {
     throw new UsageError(`run ${runId} was restored meanwhile`);
