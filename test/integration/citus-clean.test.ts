@@ -44,19 +44,22 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
   }
 
   it.each([
-    ['delete', 'by_device_del'],
-    ['merge', 'by_device_merge'],
+    ['delete', 'by_device_del', {}],
+    ['merge', 'by_device_merge', {}],
+    // groups larger than a batch's row cap are cut into chunks, each locking its group's keeper too
+    ['merge', 'by_device_chunks', { batchRows: 4 }],
   ] as const)(
     'device-phone, %s mode, on leads distributed by device_id: exactly the surplus, every activity to its keeper, restore puts both back',
-    async (mode, table) => {
+    async (mode, table, limits) => {
       const fixture = await seedDistributedByDevice(test, table, 3000);
       const child = fixture.childTable;
       const before = { leads: await checksum(table), activities: await checksum(child) };
       const oracle = await sqlOracle(test, table, ['device_id', 'phone'], true);
       expect(oracle.surplus).toBeGreaterThan(0);
+      if ('batchRows' in limits) expect(oracle.largestGroup).toBeGreaterThan(limits.batchRows); // some group is really chunked
       const expected = await expectedActivities(table, child, ['device_id', 'phone']);
 
-      const run = await applyClean(test.database, await options(table, 'device-phone', { mode }));
+      const run = await applyClean(test.database, await options(table, 'device-phone', { mode, ...limits }));
       expect(run.status).toBe('done');
       expect(run.rowsRemoved).toBe(oracle.surplus);
       expect(await sqlOracle(test, table, ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
@@ -114,7 +117,14 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     expect(run.rowsRemoved).toBe(oracle.surplus);
     expect(await sqlOracle(test, table, ['user_id', 'phone'], true)).toMatchObject({ surplus: 0 });
     expect(await test.query(`select a.id::text as id, a.device_id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
+    const afterClean = { leads: await checksum(table), activities: await checksum(child) };
+    // restore's dry run rehearses the same statements on the cluster and rolls them back
+    const rehearsal = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false });
+    expect(rehearsal.rowsReinserted).toBe(oracle.surplus);
+    expect(rehearsal.childRows.map((c) => c.movedBack)).toEqual([Number(moving[0]!.n)]);
+    expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(afterClean);
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(restored.childRows.map((c) => c.movedBack)).toEqual([Number(moving[0]!.n)]);
     expect(restored.rowsReinserted).toBe(oracle.surplus);
     expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
   });
