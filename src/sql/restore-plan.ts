@@ -242,24 +242,27 @@ export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
 /**
  * The move back of rows whose Citus distribution column the clean may have
  * changed (moveByCopyStatements), only for rows that still hold what the
- * move wrote: a row whose old distribution value differs goes back as a
- * copy with the old values (inserted, then the moved row deleted); the
- * others are updated in place. Returns [insert, delete] and, when other columns move, update.
+ * move wrote: a row whose old distribution value differs is deleted and
+ * goes back as a copy with the old values; the others are updated in
+ * place. Returns the move across shards and, when other columns move, the
+ * update in place.
  */
 export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>, distribution: string): RawBuilder<unknown>[] {
   const child = sql.id(target.child_schema, target.child_table);
-  const old = target.columns.map((column) => sql`${column}::text, m.${sql.id(`old_${column}`)}`);
   const crosses = sql`${columnRef(distribution, 'c')} is distinct from m.${sql.id(`old_${distribution}`)}`;
   const assignments = target.columns.filter((column) => column !== distribution).map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
+  // One statement: the DELETE locks each moved row and returns its latest version, and the copy is made of it (RETURNING holds plain columns only, as Citus requires).
+  const oldValues = target.columns.map((column, index) => sql`m.${sql.id(`old_${column}`)} as ${sql.id(`ld_old_${index}`)}`);
+  const back = target.columns.map((column, index) => sql`${column}::text, moved.${sql.id(`ld_old_${index}`)}`);
   return [
-    sql`insert into ${child} overriding system value
-select (jsonb_populate_record(c, jsonb_build_object(${sql.join(old)}))).*
-from ${child} as c
-join ${MOVE_BACK} as m on ${stillMoved(target)}
-where ${crosses}`,
-    sql`delete from ${child} as c
-using ${MOVE_BACK} as m
-where ${stillMoved(target)} and ${crosses}`,
+    sql`with moved as (
+  delete from ${child} as c
+  using ${MOVE_BACK} as m
+  where ${stillMoved(target)} and ${crosses}
+  returning c.*, ${sql.join(oldValues)})
+insert into ${child} overriding system value
+select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(back)}))).*
+from moved`,
     ...(assignments.length === 0
       ? []
       : [

@@ -281,18 +281,16 @@ join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_
 cross join lateral unnest(array[$7::text, $8::text], array[to_jsonb("c"."lead_id"), to_jsonb("c"."device_id")], array[coalesce(to_jsonb(m.keeper_id), 'null'::jsonb), coalesce(to_jsonb(m."ld_keeper_device_id"), 'null'::jsonb)]) as v(column_name, old_value, new_value)`,
     );
     // on Citus, a child distributed by device_id: rows that change shard are copied and deleted, the others updated in place
-    const [insert, remove, update] = moveByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map(
-      (s) => compileSql(s).sql,
-    );
-    expect(insert).toBe(`insert into "public"."activities" overriding system value
-select (jsonb_populate_record(c, jsonb_build_object($1::text, m.keeper_id, $2::text, m."ld_keeper_device_id"))).*
-from "public"."activities" as c
-join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
-where "c"."device_id" is distinct from m."ld_keeper_device_id"`);
-    expect(remove).toBe(`delete from "public"."activities" as c
-using "pg_temp"."ld_members_keepers" as m
-where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null and "c"."device_id" is distinct from m."ld_keeper_device_id"`);
-    expect(update).toBe(`update "public"."activities" as c
+    const [across, inPlace] = moveByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map((s) => compileSql(s).sql);
+    expect(across).toBe(`with moved as (
+  delete from "public"."activities" as c
+  using "pg_temp"."ld_members_keepers" as m
+  where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null and "c"."device_id" is distinct from m."ld_keeper_device_id"
+  returning c.*, m.keeper_id as "ld_new_0", m."ld_keeper_device_id" as "ld_new_1")
+insert into "public"."activities" overriding system value
+select (jsonb_populate_record(null::"public"."activities", to_jsonb(moved) || jsonb_build_object($1::text, moved."ld_new_0", $2::text, moved."ld_new_1"))).*
+from moved`);
+    expect(inPlace).toBe(`update "public"."activities" as c
 set "lead_id" = m.keeper_id
 from "pg_temp"."ld_members_keepers" as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);

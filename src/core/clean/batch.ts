@@ -108,15 +108,11 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   return { removed, merged, moved };
 }
 
-/** Rows that change shard: copies inserted, originals deleted (both counts must agree, else the batch rolls back); the others updated in place. */
+/** Rows that change shard: each original deleted and its copy inserted (one statement); the others updated in place. */
 async function moveByCopy(connection: Db, reference: ChildReference, idColumn: string): Promise<number> {
-  const [insert, remove, update] = moveByCopyStatements(reference, idColumn);
-  const inserted = affected(await insert!.execute(connection));
-  const deleted = affected(await remove!.execute(connection));
-  if (inserted !== deleted) {
-    throw new DatabaseError(`${reference.schema}.${reference.table}: copied ${inserted} moved rows but deleted ${deleted} originals; rolled back`);
-  }
-  return deleted + (update === undefined ? 0 : affected(await update.execute(connection)));
+  const [across, inPlace] = moveByCopyStatements(reference, idColumn);
+  const copied = affected(await across!.execute(connection));
+  return copied + (inPlace === undefined ? 0 : affected(await inPlace.execute(connection)));
 }
 
 function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {

@@ -4,7 +4,7 @@ import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName, resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { requireUniqueIdColumn } from '../lead-table.js';
-import { DatabaseError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
@@ -241,15 +241,11 @@ async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: 
   }
 }
 
-/** Rows that change shard back: copies inserted, moved rows deleted (both counts must agree, else the restore rolls back); the others updated in place. */
+/** Rows that change shard back: each moved row deleted and its copy with the old values inserted (one statement); the others updated in place. */
 async function moveBackByCopy(connection: Db, target: Omit<MovedTarget, 'n'>, distribution: string): Promise<number> {
-  const [insert, remove, update] = moveBackByCopyStatements(target, distribution);
-  const inserted = affected(await insert!.execute(connection));
-  const deleted = affected(await remove!.execute(connection));
-  if (inserted !== deleted) {
-    throw new DatabaseError(`${target.child_schema}.${target.child_table}: copied ${inserted} rows back but deleted ${deleted} moved rows; rolled back`);
-  }
-  return deleted + (update === undefined ? 0 : affected(await update.execute(connection)));
+  const [across, inPlace] = moveBackByCopyStatements(target, distribution);
+  const copied = affected(await across!.execute(connection));
+  return copied + (inPlace === undefined ? 0 : affected(await inPlace.execute(connection)));
 }
 
 function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {

@@ -114,30 +114,34 @@ export function movesAcrossShards(reference: ChildReference, idColumn: string): 
 /**
  * The move of child rows when it can change the child's Citus distribution
  * column, which Citus cannot update: a row whose distribution value changes
- * goes to another shard as a copy with the new values (inserted first, the
- * original then deleted); a row whose value stays (its keeper shares it) is
+ * goes to another shard: the original is deleted and a copy with the new
+ * values inserted, in one statement; a row whose value stays (its keeper shares it) is
  * updated in place, in every other moved column. All in the batch's
  * transaction (Citus commits it with two-phase commit). The copy keeps
  * every other column, its id included (OVERRIDING SYSTEM VALUE for an
- * identity id). Returns [insert, delete] and, when other columns move, update.
+ * identity id). Returns the move across shards and, when other columns move, the update in place.
  */
 export function moveByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
   const child = sql.id(reference.schema, reference.table);
   const moved = movedColumns(reference, idColumn);
   const distribution = reference.distributionColumn!;
   const newDistribution = moved.find(({ column }) => column === distribution)!.value;
-  const changes = moved.map(({ column, value }) => sql`${column}::text, ${value}`);
+  // RETURNING takes the new values as plain columns (Citus allows no non-immutable function there); the copy is built from them.
+  const newValues = moved.map(({ value }, index) => sql`${value} as ${sql.id(`ld_new_${index}`)}`);
+  const changes = moved.map(({ column }, index) => sql`${column}::text, moved.${sql.id(`ld_new_${index}`)}`);
   const members = membersWithKeepers(reference, idColumn);
   const crosses = sql`${columnRef(distribution, 'c')} is distinct from ${newDistribution}`;
   const assignments = moved.filter(({ column }) => column !== distribution).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
+  // One statement: the DELETE locks each original and returns its latest version (a concurrent update is never lost), and the copy is made of it.
   return [
-    sql`insert into ${child} overriding system value
-select (jsonb_populate_record(c, jsonb_build_object(${sql.join(changes)}))).*
-${movedRowsFrom(reference, idColumn, false, members)}
-where ${crosses}`,
-    sql`delete from ${child} as c
-using ${members} as m
-where ${movedRowsCondition(reference, idColumn, false, members)} and ${crosses}`,
+    sql`with moved as (
+  delete from ${child} as c
+  using ${members} as m
+  where ${movedRowsCondition(reference, idColumn, false, members)} and ${crosses}
+  returning c.*, ${sql.join(newValues)})
+insert into ${child} overriding system value
+select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(changes)}))).*
+from moved`,
     ...(assignments.length === 0
       ? []
       : [
