@@ -1,6 +1,7 @@
 import { qualifiedName, resolveTable } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
-import { hasUniqueIndexOn } from '../db/unique-indexes.js';
+import { distributionColumn } from '../db/distribution.js';
+import { columnValuesAreUnique, hasUniqueIndexOn, hasUniqueIndexOnColumns } from '../db/unique-indexes.js';
 import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { resolveKeys, resolveLeadTable, type KeySettings } from '../keys/resolve-key.js';
@@ -35,6 +36,15 @@ export async function loadOneKey(db: Db, settings: LeadTableSettings, keySetting
  */
 export async function requireUniqueIdColumn(db: Db, table: LeadTable, command: string): Promise<void> {
   if (await hasUniqueIndexOn(db, table.info.oid, table.idColumn)) return;
+  // Citus allows no unique index without the distribution column: (device_id, id) is the most a distributed table can declare.
+  // clean finds rows by the id alone, so the ids are checked to be unique across the table once, before any change.
+  const distribution = distributionColumn(table.info.distribution);
+  if (distribution !== null && (await hasUniqueIndexOnColumns(db, table.info.oid, [distribution, table.idColumn]))) {
+    if (await columnValuesAreUnique(db, table.info, table.idColumn)) return;
+    throw new UsageError(
+      `${command} needs a unique id column: ${qualifiedName(table.info)} (distributed by ${distribution}) has rows sharing a "${table.idColumn}" value on different ${distribution} values; name a column unique across the table with --id-column`,
+    );
+  }
   throw new UsageError(
     `${command} needs a unique id column: ${qualifiedName(table.info)} has no primary key or unique index on exactly "${table.idColumn}" ` +
       '(valid, without WHERE or expressions); add one, or name a unique column with --id-column',

@@ -92,3 +92,13 @@ export async function tableDistribution(db: Db, tableOid: number): Promise<Table
 export function distributionColumn(distribution: TableDistribution | null): string | null {
   return distribution?.kind === 'distributed' ? distribution.column : null;
 }
+
+/** The distribution column of a table named schema.name when it is a Citus distributed table; null otherwise (no citus, another kind, no such table). */
+export async function distributionColumnOf(db: Db, schema: string, name: string): Promise<string | null> {
+  const { rows } = await sql<{
+    oid: string | null;
+  }>`select pg_catalog.to_regclass(pg_catalog.quote_ident(${schema}) || '.' || pg_catalog.quote_ident(${name}))::oid::int8 as oid`.execute(db);
+  const oid = rows[0]?.oid;
+  if (oid === null || oid === undefined) return null;
+  return distributionColumn(await tableDistribution(db, Number(oid)));
+}

@@ -118,3 +118,26 @@ export async function hasUniqueIndexOn(db: Db, tableOid: number, column: string)
     ) as found`.execute(db);
   return rows[0]?.found === true;
 }
+
+/** Whether the primary key or a valid, non-partial unique index has exactly these columns (any order, no expression) as its key. */
+export async function hasUniqueIndexOnColumns(db: Db, tableOid: number, columns: string[]): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    select exists (
+      select 1
+      from pg_catalog.pg_index i
+      where i.indrelid = ${tableOid}::int8::oid and i.indisunique and i.indisvalid
+        and i.indnkeyatts = ${columns.length} and i.indexprs is null and i.indpred is null
+        and (select array_agg(a.attname::text order by a.attname)
+             from pg_catalog.pg_attribute a
+             where a.attrelid = i.indrelid and a.attnum = any((i.indkey::int2[])[0:i.indnkeyatts - 1]))
+            = (select array_agg(c order by c) from unnest(${columns}::text[]) as c)
+    ) as found`.execute(db);
+  return rows[0]?.found === true;
+}
+
+/** Whether no two rows of the table share a value of `column` (one aggregate over the table, run where the rows are). */
+export async function columnValuesAreUnique(db: Db, table: { schema: string; name: string }, column: string): Promise<boolean> {
+  const { rows } = await sql<{ repeated: boolean }>`
+    select exists (select 1 from ${sql.id(table.schema, table.name)} group by ${sql.id(column)} having count(*) > 1) as repeated`.execute(db);
+  return rows[0]?.repeated === false;
+}

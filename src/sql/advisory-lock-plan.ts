@@ -8,6 +8,16 @@ function lockKey(tableOid: number): RawBuilder<unknown> {
   return sql`((${sql.lit(NAMESPACE)}::int8 << 32) + ${tableOid}::int8)`;
 }
 
+/**
+ * Whether this session is on a Citus cluster's coordinator. An advisory
+ * lock is local to one node, and its key is the table's oid on that node,
+ * so one run per table holds across the cluster only when every run goes
+ * through the coordinator.
+ */
+export function onCitusCoordinatorQuery(): RawBuilder<{ ok: boolean }> {
+  return sql<{ ok: boolean }>`select pg_catalog.citus_is_coordinator() as ok`;
+}
+
 /** Takes the table's session-level advisory lock if free: `ok` is false when another session holds it. */
 export function tryTableLockQuery(tableOid: number): RawBuilder<{ ok: boolean }> {
   return sql<{ ok: boolean }>`select pg_try_advisory_lock(${lockKey(tableOid)}) as ok`;

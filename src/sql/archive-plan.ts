@@ -3,7 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
-import { movedRowValue, movedRowsFrom } from './clean-plan.js';
+import { membersWithKeepers, movedColumns, movedRowValue, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
@@ -216,16 +216,35 @@ join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
 where m.rank_in_group > 1`;
 }
 
-/** Each child row about to be re-pointed: its primary key and the old and new value (JSON null when it becomes NULL). */
+/**
+ * Each child row about to be re-pointed: one archive row per column the
+ * move changes (the id column; a composite key's columns the keeper does
+ * not share), with the old and new value (JSON null when it becomes NULL)
+ * and the row's primary key as it is after the move (where restore finds
+ * it; the same as before unless the key is part of the primary key).
+ */
 export function archiveMovedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
-  const pk = reference.primaryKey.map((column) => columnRef(column, 'c'));
-  const column = columnRef(reference.column, 'c');
-  return sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
-  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
-select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
-       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${column}),
+  const changed = movedColumns(reference, idColumn);
+  const pk = reference.primaryKey.map((column) => changed.find((moved) => moved.column === column)?.value ?? columnRef(column, 'c'));
+  const header = sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
+  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)`;
+  const common = sql`${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text`;
+  if (changed.length === 1) {
+    return sql`${header}
+select ${common},
+       ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${columnRef(reference.column, 'c')}),
        coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
 ${movedRowsFrom(reference, idColumn, false)}`;
+  }
+  // unnest of three arrays, not VALUES: Citus pushes no VALUES list holding a non-immutable function (to_jsonb) down to the shards.
+  const names = changed.map(({ column }) => sql`${column}::text`);
+  const olds = changed.map(({ column }) => sql`to_jsonb(${columnRef(column, 'c')})`);
+  const news = changed.map(({ value }) => sql`coalesce(to_jsonb(${value}), 'null'::jsonb)`);
+  return sql`${header}
+select ${common},
+       v.column_name, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), v.old_value, v.new_value
+${movedRowsFrom(reference, idColumn, false, membersWithKeepers(reference, idColumn))}
+cross join lateral unnest(array[${sql.join(names)}], array[${sql.join(olds)}], array[${sql.join(news)}]) as v(column_name, old_value, new_value)`;
 }
 
 export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {

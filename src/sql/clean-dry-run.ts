@@ -8,6 +8,7 @@ import {
   rankedMembersQuery,
   sampleGroupsQuery,
   selfParentConflictQueries,
+  keeperKeyConflictQueries,
   stageQuery,
 } from './clean-plan.js';
 import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-plan.js';
@@ -55,7 +56,7 @@ const CTE = DRY_RUN_CTE;
  *
  * A group is skipped for the first reason in --execute's order (child
  * unique indexes, then a NOT NULL self-reference its keeper would have to
- * take), as the batch's INSERT … WHERE NOT EXISTS does. Batches are the
+ * take, then a composite key's keeper with a NULL part), as the batch's INSERT … WHERE NOT EXISTS does. Batches are the
  * stage's (--batch-size groups, --batch-rows rows); a group too large for
  * one batch is ranked and counted whole (--execute removes it in chunks,
  * with the same keeper). A self-reference's moved rows leave out those
@@ -88,7 +89,11 @@ select (select max(batch_no) + 1 from ${CTE.stage}) as batches,
  */
 export function dryRunCtes(settings: Omit<DryRunSettings, 'sampleGroups'>): RawBuilder<unknown> {
   const { key, keep, references, mergeColumns } = settings;
-  const reasons = [...childConflictQueries(references, CTE.ranked), ...selfParentConflictQueries(references, key.table.idColumn, CTE.ranked)];
+  const reasons = [
+    ...childConflictQueries(references, CTE.ranked),
+    ...selfParentConflictQueries(references, key.table.idColumn, CTE.ranked),
+    ...keeperKeyConflictQueries(references, key.table.idColumn, CTE.ranked),
+  ];
   const conflicts = reasons.map((query, index) => sql`select ${sql.lit(index)} as ld_order, s.group_id, s.reason from (${query}) as s(group_id, reason)`);
   const skipped =
     conflicts.length === 0

@@ -19,7 +19,32 @@ export interface ChildReference {
   constraint: string;
   schema: string;
   table: string;
+  /** The child column that references the leads' id column. */
   column: string;
+  /** The leads table the key references (the dry run reads the keeper's other referenced values from it). */
+  parent: { schema: string; table: string };
+  /**
+   * The other pairs of a composite key, child column → referenced leads
+   * column, e.g. (device_id → device_id) for (device_id, lead_id) →
+   * leads (device_id, id). Empty for a single-column key. A child row is
+   * moved only when all of them are set (MATCH SIMPLE: a key with a NULL
+   * part references nothing).
+   */
+  shared: { child: string; parent: string }[];
+  /**
+   * The shared pairs whose value the keeper may not share with the removed
+   * copy (the duplicate key does not contain the referenced column as it
+   * is): a moved row takes the keeper's value there too. Those the key
+   * contains keep their value, so only `column` changes.
+   */
+  copied: { child: string; parent: string }[];
+  /**
+   * The child's distribution column when it is a Citus distributed table.
+   * Citus cannot change it in place, so a move that changes it (leads
+   * distributed by id: the child by lead_id; or a key without device_id)
+   * inserts the moved row and deletes the original instead of updating it.
+   */
+  distributionColumn: string | null;
   /** The child's primary key columns: how the archive finds a moved row again. */
   primaryKey: string[];
   onDelete: string;

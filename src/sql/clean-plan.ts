@@ -9,3 +9,4 @@ export * from './clean/lock-and-rank.js';
 export * from './clean/group-skips.js';
 export * from './clean/child-rows.js';
 export * from './clean/batch-results.js';
+export * from './clean/citus-lock.js';

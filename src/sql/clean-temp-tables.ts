@@ -15,4 +15,5 @@ export const TEMP = {
   merge: sql.id('pg_temp', 'ld_merge'),
   chunkKeepers: sql.id('pg_temp', 'ld_chunk_keepers'),
   donors: sql.id('pg_temp', 'ld_donors'),
+  lockTargets: sql.id('pg_temp', 'ld_lock_targets'),
 } as const;

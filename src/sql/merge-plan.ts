@@ -66,13 +66,16 @@ export function donorsQuery(key: ResolvedKey, batch: number | null, members: Raw
   const losers = sql`select keeper_id, group_id, row_id from ${members} where rank_in_group > 1 and chunk_state is null`;
   if (batch === null) return losers;
   const id = columnRef(key.table.idColumn, 'd');
+  // The session's tables are joined in a subquery of their own: Citus joins a distributed table only to a subquery of local tables.
   return sql`${losers}
 union all
-select k.keeper_id, s.group_id, s.row_id
-from ${TEMP.chunkKeepers} as k join ${TEMP.stage} as s on s.group_no = k.group_no
+select s.keeper_id, s.group_id, s.row_id
+from (select k.keeper_id, s.group_id, s.row_id
+      from ${TEMP.chunkKeepers} as k join ${TEMP.stage} as s on s.group_no = k.group_no
+      where k.first_batch = ${sql.lit(batch)} and s.row_id <> k.keeper_id
+        and exists (select 1 from ${members} as m where m.row_id = k.keeper_id)) as s
 join ${tableRef(key.table)} as d on ${id} = s.row_id
-where k.first_batch = ${sql.lit(batch)} and s.row_id <> k.keeper_id and ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}
-  and exists (select 1 from ${members} as m where m.row_id = k.keeper_id)`;
+where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}`;
 }
 
 /**
@@ -142,12 +145,18 @@ where ${anyFill(columns)}`;
  *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
  *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
  */
-export function recordMergedValuesStatement(table: LeadTable, archive: RawBuilder<unknown>, runId: number): RawBuilder<unknown> {
-  return sql`update ${archive} as k
-set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
+export function recordMergedValuesStatements(table: LeadTable, archive: RawBuilder<unknown>, runId: number): RawBuilder<unknown>[] {
+  // The keepers are read into a temp table first: Citus updates a coordinator-local table (the archive) only from local rows.
+  return [
+    sql`create temporary table ld_merged_rows on commit drop as
+select g.ld_keeper_id, to_jsonb(l) as row_data
 from ${TEMP.merge} as g
-join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
-where k.run_id = ${runId}::int8 and k.row_id = g.ld_keeper_id::text`;
+join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_id`,
+    sql`update ${archive} as k
+set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
+from pg_temp.ld_merged_rows as t
+where k.run_id = ${runId}::int8 and k.row_id = t.ld_keeper_id::text`,
+  ];
 }
 
 /** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */

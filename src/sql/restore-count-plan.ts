@@ -6,7 +6,9 @@ import {
   keeperConflictsCountQuery,
   keeperConflictsQuery,
   keeperConflictsSampleQuery,
+  archivedMovesQuery,
   restorableMergedColumn,
+  stillMoved,
   type ConflictSummary,
   type MovedTarget,
 } from './restore-plan.js';
@@ -47,7 +49,7 @@ ${query}`;
 }
 
 /**
- * The keepers restoreKeepersStatement would update: archived keepers still
+ * The keepers restoreKeepersStatements would update: archived keepers still
  * in the table with at least one merged column restore may put back (all
  * with --force; else those still holding what the merge wrote).
  */
@@ -83,16 +85,14 @@ export function keeperConflictsSampleCountedQuery(
   }>;
 }
 
-/** The child rows moveBackStatement would move back: those that still point at the keeper they were moved to. */
+/**
+ * The child rows moveBackStatement would move back (the read-only dry run's
+ * count, which can create no temp table: the archived moves as a CTE).
+ */
 export function moveBackCountQuery(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<{ n: string | number }> {
   const child = sql.id(target.child_schema, target.child_table);
-  const pk = target.pk_columns.map((column) => columnRef(column, 'c'));
-  return sql`select count(*) as n
+  return sql`with m as materialized (${archivedMovesQuery(schema, target, runId)})
+select count(*) as n
 from ${child} as c
-where exists (select 1
-              from ${archiveRef(schema, 'lead_dedupe_moved')} as m
-              where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
-                and m.column_name = ${target.column_name}
-                and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-                and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value)`;
+join m on ${stillMoved(target)}`;
 }

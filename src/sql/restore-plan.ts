@@ -56,7 +56,7 @@ where r.run_id = ${runId}
 order by p.${sql.id(table.idColumn)}`;
 }
 
-/** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatement. */
+/** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatements. */
 export const CONFLICTS = sql.id('pg_temp', 'ld_restore_conflicts');
 
 /**
@@ -90,10 +90,15 @@ ${keeperConflictsQuery(schema, table, columns, runId, hasMergedData)}`,
 export function keeperConflictsQuery(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown> {
   const merged = hasMergedData ? sql`k.merged_data` : sql`null::jsonb`;
   const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text)`);
-  return sql`select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
-from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
+  // The keepers' current rows are read first (a CTE: on Citus a distributed query of its own), so the rest runs on local rows.
+  const keepers = archiveRef(schema, 'lead_dedupe_keepers');
+  return sql`with t as materialized (
+  select l.* from ${tableRef(table)} as l
+  where ${columnRef(table.idColumn, 'l')} in (select (jsonb_populate_record(null::${tableRef(table)}, a.row_data)).${sql.id(table.idColumn)} from ${keepers} as a where a.run_id = ${runId}))
+select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
+from ${keepers} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
+join t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, coalesce(${merged}, '{}'::jsonb)) as w
 cross join lateral (values ${sql.join(values)}) as c(column_name, current_value, merged_value)
 where k.run_id = ${runId} and c.column_name = any(k.merged_columns)
@@ -136,56 +141,159 @@ export function restorableMergedColumn(name: RawBuilder<unknown>, force: boolean
  * merge wrote (no row in ld_restore_conflicts). Counts the keepers that got
  * at least one column back.
  */
-export function restoreKeepersStatement(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown> {
+export function restoreKeepersStatements(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown>[] {
+  // What to put back is decided on local rows first (a temp table); the UPDATE then only reads plain columns of it, which Citus runs on a distributed table.
+  const decided = columns.flatMap((column) => [
+    sql`(${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)}) as ${sql.id(`back_${column}`)}`,
+    sql`${columnRef(column, 'p')} as ${sql.id(`old_${column}`)}`,
+  ]);
   const assignments = columns.map(
-    (column) =>
-      sql`${sql.id(column)} = case when ${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)} then ${columnRef(column, 'p')} else ${columnRef(column, 't')} end`,
+    (column) => sql`${sql.id(column)} = case when m.${sql.id(`back_${column}`)} then m.${sql.id(`old_${column}`)} else ${columnRef(column, 't')} end`,
   );
-  return sql`update ${tableRef(table)} as t
-set ${sql.join(assignments)}
+  return [
+    sql`create temporary table ld_restore_keepers on commit drop as
+select ${columnRef(table.idColumn, 'p')} as ld_keeper_id, ${sql.join(decided)}
 from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
-where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
-  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`;
+where k.run_id = ${runId}
+  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`,
+    sql`update ${tableRef(table)} as t
+set ${sql.join(assignments)}
+from pg_temp.ld_restore_keepers as m
+where ${columnRef(table.idColumn, 't')} = m.ld_keeper_id`,
+  ];
 }
 
 export function keepersCountQuery(schema: string, runId: number): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n from ${archiveRef(schema, 'lead_dedupe_keepers')} where run_id = ${runId}`;
 }
 
-/** One row per child column the run moved rows of: the archive's own record of where they live. */
+/**
+ * One row per foreign key the run moved rows of: the archive's own record
+ * of where they live and which columns moved (a composite key can move
+ * more than the id column; `column_name` lists them for people).
+ */
 export interface MovedTarget {
   child_schema: string;
   child_table: string;
+  constraint_name: string;
   column_name: string;
+  columns: string[];
   pk_columns: string[];
   n: string | number;
 }
 
+/** `n`: child rows (a row archived once per column it changed counts once). */
 export function movedTargetsQuery(schema: string, runId: number): RawBuilder<MovedTarget> {
-  return sql`select child_schema, child_table, column_name, pk_columns, count(*) as n
+  return sql`select child_schema, child_table, constraint_name, string_agg(distinct column_name, ', ') as column_name,
+       array_agg(distinct column_name) as columns, pk_columns, count(distinct child_pk) as n
 from ${archiveRef(schema, 'lead_dedupe_moved')}
 where run_id = ${runId}
-group by 1, 2, 3, 4
+group by child_schema, child_table, constraint_name, pk_columns
 order by 1, 2, 3`;
 }
 
 /**
- * Moves child rows back to the lead they referenced before the run, but
- * only rows that still point at the keeper they were moved to (a row the
- * application re-pointed since is left alone and counted as changed).
+ * The archived moves of one target, one row per child row, typed as the
+ * child's columns: its primary key after the move (pk_…), and the old
+ * (old_…) and new (new_…) value of each column the move changed. Built
+ * once per target in a temp table, so the statements on the child compare
+ * plain typed columns (Citus runs no jsonb function on a distributed
+ * table's columns inside an UPDATE).
+ *
+ *   create temporary table ld_move_back on commit drop as
+ *   select pk."id" as "pk_id", o."lead_id" as "old_lead_id", n."lead_id" as "new_lead_id"
+ *   from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+ *         from "lead_dedupe"."lead_dedupe_moved" where run_id = 7 and … group by child_pk) as m
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object('id', m.child_pk->0)) as pk
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as o
+ *   cross join lateral jsonb_populate_record(null::"public"."notes", m.new_values) as n
  */
-export function moveBackStatement(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
+export function archivedMovesStatements(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown>[] {
+  return [
+    sql`drop table if exists ${MOVE_BACK}`,
+    sql`create temporary table ld_move_back on commit drop as
+${archivedMovesQuery(schema, target, runId)}`,
+  ];
+}
+
+/** ld_move_back's SELECT (the read-only dry run uses it as a CTE). */
+export function archivedMovesQuery(schema: string, target: Omit<MovedTarget, 'n'>, runId: number): RawBuilder<unknown> {
   const child = sql.id(target.child_schema, target.child_table);
-  const pk = target.pk_columns.map((column) => columnRef(column, 'c'));
+  const pkObject = target.pk_columns.map((column, index) => sql`${column}::text, m.child_pk->${sql.lit(index)}`);
+  const columns = [
+    ...target.pk_columns.map((column) => sql`pk.${sql.id(column)} as ${sql.id(`pk_${column}`)}`),
+    ...target.columns.map((column) => sql`o.${sql.id(column)} as ${sql.id(`old_${column}`)}`),
+    ...target.columns.map((column) => sql`n.${sql.id(column)} as ${sql.id(`new_${column}`)}`),
+  ];
+  return sql`select ${sql.join(columns)}
+from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+      from ${archiveRef(schema, 'lead_dedupe_moved')}
+      where run_id = ${runId} and child_schema = ${target.child_schema} and child_table = ${target.child_table}
+        and constraint_name = ${target.constraint_name} and pk_columns = ${target.pk_columns}::text[]
+      group by child_pk) as m
+cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${sql.join(pkObject)})) as pk
+cross join lateral jsonb_populate_record(null::${child}, m.old_values) as o
+cross join lateral jsonb_populate_record(null::${child}, m.new_values) as n`;
+}
+
+export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
+
+/**
+ * The move back of rows whose Citus distribution column the clean may have
+ * changed (moveByCopyStatements), only for rows that still hold what the
+ * move wrote: a row whose old distribution value differs is deleted and
+ * goes back as a copy with the old values; the others are updated in
+ * place. Returns the move across shards and, when other columns move, the
+ * update in place.
+ */
+export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>, distribution: string): RawBuilder<unknown>[] {
+  const child = sql.id(target.child_schema, target.child_table);
+  const crosses = sql`${columnRef(distribution, 'c')} is distinct from m.${sql.id(`old_${distribution}`)}`;
+  const assignments = target.columns.filter((column) => column !== distribution).map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
+  // One statement: the DELETE locks each moved row and returns its latest version, and the copy is made of it (RETURNING holds plain columns only, as Citus requires).
+  const oldValues = target.columns.map((column, index) => sql`m.${sql.id(`old_${column}`)} as ${sql.id(`ld_old_${index}`)}`);
+  const back = target.columns.map((column, index) => sql`${column}::text, moved.${sql.id(`ld_old_${index}`)}`);
+  return [
+    sql`with moved as (
+  delete from ${child} as c
+  using ${MOVE_BACK} as m
+  where ${stillMoved(target)} and ${crosses}
+  returning c.*, ${sql.join(oldValues)})
+insert into ${child} overriding system value
+select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(back)}))).*
+from moved`,
+    ...(assignments.length === 0
+      ? []
+      : [
+          sql`update ${child} as c
+set ${sql.join(assignments)}
+from ${MOVE_BACK} as m
+where ${stillMoved(target)}`,
+        ]),
+  ];
+}
+
+/** The child row (c) is the archived one (m) and still holds every value the move wrote. */
+export function stillMoved(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {
+  const pk = target.pk_columns.map((column) => sql`${columnRef(column, 'c')} = m.${sql.id(`pk_${column}`)}`);
+  const values = target.columns.map((column) => sql`${columnRef(column, 'c')} is not distinct from m.${sql.id(`new_${column}`)}`);
+  return sql.join([...pk, ...values], sql` and `);
+}
+
+/**
+ * Moves child rows back to the lead they referenced before the run (every
+ * column the move changed; after archivedMovesStatements), but only rows
+ * that still hold what the move wrote (a row the application re-pointed
+ * since is left alone and counted as changed).
+ */
+export function moveBackStatement(target: Omit<MovedTarget, 'n'>): RawBuilder<unknown> {
+  const child = sql.id(target.child_schema, target.child_table);
+  const assignments = target.columns.map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
   return sql`update ${child} as c
-set ${sql.id(target.column_name)} = p.${sql.id(target.column_name)}
-from ${archiveRef(schema, 'lead_dedupe_moved')} as m
-cross join lateral jsonb_populate_record(null::${child}, jsonb_build_object(${target.column_name}::text, m.old_value)) as p
-where m.run_id = ${runId} and m.child_schema = ${target.child_schema} and m.child_table = ${target.child_table}
-  and m.column_name = ${target.column_name}
-  and jsonb_build_array(${sql.join(pk)}) = m.child_pk
-  and coalesce(to_jsonb(${columnRef(target.column_name, 'c')}), 'null'::jsonb) = m.new_value`;
+set ${sql.join(assignments)}
+from ${MOVE_BACK} as m
+where ${stillMoved(target)}`;
 }
 
 export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {

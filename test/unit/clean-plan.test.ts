@@ -8,13 +8,15 @@ import {
   deleteVictimsStatement,
   keeperOrder,
   lockBatchStatement,
+  moveByCopyStatements,
   repointStatement,
   stageStatements,
 } from '../../src/sql/clean-plan.js';
 import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
-import { moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { archivedMovesQuery, moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
+import { archiveMovedStatement } from '../../src/sql/archive-plan.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/sql/restore-count-plan.js';
 import { resolveCleanSettings } from '../../src/cli/clean-flags.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
@@ -26,6 +28,10 @@ const notes: ChildReference = {
   schema: 'public',
   table: 'notes',
   column: 'lead_id',
+  parent: { schema: 'public', table: 'leads' },
+  shared: [],
+  copied: [],
+  distributionColumn: null,
   primaryKey: ['id'],
   onDelete: 'restrict',
   self: false,
@@ -107,11 +113,13 @@ order by group_no, created asc nulls last, row_id asc`);
     expect(compileSql(donorsStatement(key, 2)).sql).toBe(`create temporary table ld_donors on commit drop as
 select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null
 union all
-select k.keeper_id, s.group_id, s.row_id
-from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
+select s.keeper_id, s.group_id, s.row_id
+from (select k.keeper_id, s.group_id, s.row_id
+      from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
+      where k.first_batch = 2 and s.row_id <> k.keeper_id
+        and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)) as s
 join "public"."leads" as d on "d"."id" = s.row_id
-where k.first_batch = 2 and s.row_id <> k.keeper_id and md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null
-  and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)`);
+where md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null`);
     expect(compileSql(donorsStatement(key, null)).sql).toBe(`create temporary table ld_donors on commit drop as
 select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null`);
   });
@@ -227,41 +235,89 @@ order by p."id"`,
     expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id'], false, 7)).sql).not.toContain('overriding');
   });
 
-  it('moves a child row back only while it still points at the keeper', () => {
-    expect(
-      compileSql(moveBackStatement('lead_dedupe', { child_schema: 'public', child_table: 'notes', column_name: 'lead_id', pk_columns: ['id'] }, 7)),
-    ).toEqual({
-      sql: `update "public"."notes" as c
-set "lead_id" = p."lead_id"
-from "lead_dedupe"."lead_dedupe_moved" as m
-cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object($1::text, m.old_value)) as p
-where m.run_id = $2 and m.child_schema = $3 and m.child_table = $4
-  and m.column_name = $5
-  and jsonb_build_array("c"."id") = m.child_pk
-  and coalesce(to_jsonb("c"."lead_id"), 'null'::jsonb) = m.new_value`,
-      parameters: ['lead_id', 7, 'public', 'notes', 'lead_id'],
+  it('moves a child row back only while it still holds every value the move wrote, comparing typed columns', () => {
+    const target = {
+      child_schema: 'public',
+      child_table: 'notes',
+      constraint_name: 'notes_fk',
+      column_name: 'lead_id',
+      columns: ['lead_id'],
+      pk_columns: ['id'],
+    };
+    expect(compileSql(moveBackStatement(target)).sql).toBe(`update "public"."notes" as c
+set "lead_id" = m."old_lead_id"
+from "pg_temp"."ld_move_back" as m
+where "c"."id" = m."pk_id" and "c"."lead_id" is not distinct from m."new_lead_id"`);
+    expect(compileSql(archivedMovesQuery('lead_dedupe', target, 7))).toEqual({
+      sql: `select pk."id" as "pk_id", o."lead_id" as "old_lead_id", n."lead_id" as "new_lead_id"
+from (select child_pk, jsonb_object_agg(column_name, old_value) as old_values, jsonb_object_agg(column_name, new_value) as new_values
+      from "lead_dedupe"."lead_dedupe_moved"
+      where run_id = $1 and child_schema = $2 and child_table = $3
+        and constraint_name = $4 and pk_columns = $5::text[]
+      group by child_pk) as m
+cross join lateral jsonb_populate_record(null::"public"."notes", jsonb_build_object($6::text, m.child_pk->0)) as pk
+cross join lateral jsonb_populate_record(null::"public"."notes", m.old_values) as o
+cross join lateral jsonb_populate_record(null::"public"."notes", m.new_values) as n`,
+      parameters: [7, 'public', 'notes', 'notes_fk', ['id'], 'id'],
     });
+  });
+
+  it("re-points a composite key: only the id column when the duplicate key holds the other columns, else the keeper's values too", () => {
+    const shared = [{ child: 'device_id', parent: 'device_id' }];
+    const activities: ChildReference = { ...notes, table: 'activities', shared, copied: [], primaryKey: ['device_id', 'id'], uniqueIndexes: [] };
+    expect(compileSql(repointStatement(activities, 'id')).sql).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id
+from "pg_temp"."ld_members" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
+    expect(compileSql(repointStatement({ ...activities, copied: shared }, 'id')).sql).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id, "device_id" = m."ld_keeper_device_id"
+from "pg_temp"."ld_members_keepers" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
+    // one archive row per changed column, with the primary key the row has after the move
+    expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(
+      `jsonb_build_array(m."ld_keeper_device_id", "c"."id"), v.old_value, v.new_value
+from "public"."activities" as c
+join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null
+cross join lateral unnest(array[$7::text, $8::text], array[to_jsonb("c"."lead_id"), to_jsonb("c"."device_id")], array[coalesce(to_jsonb(m.keeper_id), 'null'::jsonb), coalesce(to_jsonb(m."ld_keeper_device_id"), 'null'::jsonb)]) as v(column_name, old_value, new_value)`,
+    );
+    // on Citus, a child distributed by device_id: rows that change shard are copied and deleted, the others updated in place
+    const [across, inPlace] = moveByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map((s) => compileSql(s).sql);
+    expect(across).toBe(`with moved as (
+  delete from "public"."activities" as c
+  using "pg_temp"."ld_members_keepers" as m
+  where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null and "c"."device_id" is distinct from m."ld_keeper_device_id"
+  returning c.*, m.keeper_id as "ld_new_0", m."ld_keeper_device_id" as "ld_new_1")
+insert into "public"."activities" overriding system value
+select (jsonb_populate_record(null::"public"."activities", to_jsonb(moved) || jsonb_build_object($1::text, moved."ld_new_0", $2::text, moved."ld_new_1"))).*
+from moved`);
+    expect(inPlace).toBe(`update "public"."activities" as c
+set "lead_id" = m.keeper_id
+from "pg_temp"."ld_members_keepers" as m
+where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
   });
 
   it('counts on a read-only server the keepers restore would update: only those with a merged column still holding the merged value', () => {
     const restore = { schema: 'lead_dedupe', table, columns: ['email'], runId: 7, hasMergedData: true, force: false };
     expect(compileSql(keepersToRestoreQuery(restore))).toEqual({
-      sql: `with "ld_restore_conflicts" as materialized (select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
+      sql: `with "ld_restore_conflicts" as materialized (with t as materialized (
+  select l.* from "public"."leads" as l
+  where "l"."id" in (select (jsonb_populate_record(null::"public"."leads", a.row_data))."id" from "lead_dedupe"."lead_dedupe_keepers" as a where a.run_id = $1))
+select k.row_id as keeper_id, c.column_name, c.current_value, k.merged_data is null as unproven
 from "lead_dedupe"."lead_dedupe_keepers" as k
 cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
-join "public"."leads" as t on "t"."id" = "p"."id"
+join t on "t"."id" = "p"."id"
 cross join lateral jsonb_populate_record(null::"public"."leads", coalesce(k.merged_data, '{}'::jsonb)) as w
-cross join lateral (values ($1::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
-where k.run_id = $2 and c.column_name = any(k.merged_columns)
+cross join lateral (values ($2::text, "t"."email"::text, "w"."email"::text)) as c(column_name, current_value, merged_value)
+where k.run_id = $3 and c.column_name = any(k.merged_columns)
   and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value))
 select count(*) as n
 from "public"."leads" as t
 where exists (select 1
               from "lead_dedupe"."lead_dedupe_keepers" as k
               cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
-              where k.run_id = $3 and "t"."id" = "p"."id"
+              where k.run_id = $4 and "t"."id" = "p"."id"
                 and exists (select 1 from unnest(k.merged_columns) as mc(name) where not exists (select 1 from "ld_restore_conflicts" as x where x.keeper_id = k.row_id and x.column_name = mc.name)))`,
-      parameters: ['email', 7, 7],
+      parameters: [7, 'email', 7, 7],
     });
     expect(compileSql(keepersToRestoreQuery({ ...restore, force: true })).sql).toContain('where true))');
     expect(compileSql(keeperConflictsCountedQuery({ ...restore, hasMergedData: false })).sql).toContain(

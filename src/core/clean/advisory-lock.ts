@@ -1,15 +1,24 @@
 import type { Db } from '../../db/database.js';
-import { LockHeldError } from '../../errors.js';
+import { LockHeldError, UsageError } from '../../errors.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { qualifiedName, tableExists } from '../../db/catalog.js';
-import { lockHolderQuery, releaseTableLockStatement, runningRunQuery, tryTableLockQuery } from '../../sql/advisory-lock-plan.js';
+import { lockHolderQuery, onCitusCoordinatorQuery, releaseTableLockStatement, runningRunQuery, tryTableLockQuery } from '../../sql/advisory-lock-plan.js';
 
 /**
  * One clean-up (or restore) at a time per table: a session-level advisory
  * lock on the pinned connection. It goes away with the session, so a killed
  * run never leaves it behind. Throws LockHeldError (exit 4) naming the holder.
+ * On a table in Citus' metadata the lock is only taken on the coordinator
+ * (UsageError, exit 2, on a worker): a lock taken on a worker would not
+ * keep out a run on the coordinator or on another worker.
  */
 export async function acquireTableLock(connection: Db, table: LeadTable, archiveSchema: string): Promise<void> {
+  const distribution = table.info.distribution;
+  if (distribution !== null && distribution.kind !== 'local' && !(await onCitusCoordinatorQuery().execute(connection)).rows[0]?.ok) {
+    throw new UsageError(
+      `${qualifiedName(table.info)} is a Citus ${distribution.kind} table and this is not the cluster's coordinator: connect to the coordinator, where the one-run-per-table lock lives`,
+    );
+  }
   const { rows } = await tryTableLockQuery(table.info.oid).execute(connection);
   if (rows[0]?.ok) return;
   throw new LockHeldError(`another lead-dedupe run holds the lock on ${qualifiedName(table.info)}: ${await describeHolder(connection, table, archiveSchema)}`);

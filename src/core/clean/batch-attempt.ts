@@ -1,7 +1,8 @@
 import type { Db } from '../../db/database.js';
 import { inTransaction } from '../../db/transaction.js';
 import { updateRunTotalsStatement, type RunTotals } from '../../sql/archive-plan.js';
-import { timeoutsStatement } from '../../sql/session-plan.js';
+import { citusTimeoutsStatements, timeoutsStatement } from '../../sql/session-plan.js';
+import { distributionColumn } from '../../db/distribution.js';
 import { applyBatch, selectBatch, type BatchChanges } from './batch.js';
 import { backoffMs, describeTimeout, isRetryable, sleep } from './batch-retry.js';
 import type { CleanContext } from './clean-context.js';
@@ -55,6 +56,9 @@ export async function attemptBatch(connection: Db, work: Db, run: RunState, batc
 async function oneBatch(connection: Db, context: CleanContext, runId: number, batch: number, totals: RunTotals): Promise<CommittedBatch> {
   const { options } = context;
   await timeoutsStatement(options.lockTimeoutMs, options.statementTimeoutMs, 'transaction').execute(connection);
+  if (distributionColumn(options.key.table.info.distribution) !== null) {
+    for (const statement of citusTimeoutsStatements(options.lockTimeoutMs, options.statementTimeoutMs)) await statement.execute(connection);
+  }
   const selection = await selectBatch(connection, context, batch, true);
   const nothing = selection.victims === 0 && selection.skipped.length === 0;
   const changes: BatchChanges = nothing ? { removed: 0, merged: 0, moved: [] } : await applyBatch(connection, context, runId, batch, selection);

@@ -1,23 +1,32 @@
 import type { Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
+import { distributionColumn } from '../../db/distribution.js';
 import { DatabaseError } from '../../errors.js';
 import {
   batchCountsQuery,
   childConflictStatements,
   chooseChunkKeepersStatement,
+  citusLockSettingsStatement,
+  citusLockShardsStatement,
+  citusLockTargetsStatement,
   deleteVictimsStatement,
   dropSkippedStatement,
   lockBatchStatement,
   rankStatements,
+  dropSkippedKeepersStatement,
+  membersWithKeepersStatements,
+  moveByCopyStatements,
+  movesAcrossShards,
   repointStatement,
   selfParentConflictStatements,
+  keeperKeyConflictStatements,
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
 import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
-import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatement } from '../../sql/merge-plan.js';
+import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatements } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
-import type { ChildCount, SkippedGroup } from './clean-types.js';
+import type { ChildCount, ChildReference, SkippedGroup } from './clean-types.js';
 import type { CleanContext } from './clean-context.js';
 import { fingerprintSettingsStatement } from '../../sql/clean/plan-fingerprint.js';
 import { lockPlannedRowsStatement, plannedMembersStatements } from '../../sql/clean/plan-batch.js';
@@ -46,13 +55,25 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
     for (const statement of plannedMembersStatements(batch)) await statement.execute(connection);
   } else {
     if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
-    await lockBatchStatement(key, batch, lock, keep).execute(connection);
+    // On a Citus distributed table FOR UPDATE is only planned shard by shard: lock there first, then re-read unlocked (citus-lock.ts).
+    const distribution = distributionColumn(key.table.info.distribution);
+    if (lock && batch !== null && distribution !== null) {
+      await citusLockTargetsStatement(key, distribution, batch).execute(connection);
+      await citusLockSettingsStatement(key, distribution).execute(connection);
+      await citusLockShardsStatement().execute(connection);
+    }
+    await lockBatchStatement(key, batch, lock && distribution === null, keep).execute(connection);
     for (const statement of rankStatements(keep)) await statement.execute(connection);
   }
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
+  // The members with their keepers' values, read once (the keepers are locked): the keeper checks and the child moves join only this session table.
+  const copies = context.references.some((reference) => reference.copied.length > 0);
+  if (copies) for (const statement of membersWithKeepersStatements(key, context.references)) await statement.execute(connection);
+  for (const statement of keeperKeyConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   const skipped = (await skippedGroupsQuery().execute(connection)).rows.map((row) => ({ groupId: row.group_id, reason: row.reason }));
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
+  if (skipped.length > 0 && copies) await dropSkippedKeepersStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];
   return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), locked: toNumber(counts?.locked), skipped };
 }
@@ -80,12 +101,14 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
     const keepers = archiveRef(archiveSchema, 'lead_dedupe_keepers');
     await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch).execute(connection);
     merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
-    if (merged > 0) await recordMergedValuesStatement(table, keepers, runId).execute(connection);
+    if (merged > 0) for (const statement of recordMergedValuesStatements(table, keepers, runId)) await statement.execute(connection);
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
     await archiveMovedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection);
-    const rows = affected(await repointStatement(reference, table.idColumn).execute(connection));
+    const rows = movesAcrossShards(reference, table.idColumn)
+      ? await moveByCopy(connection, reference, table.idColumn)
+      : affected(await repointStatement(reference, table.idColumn).execute(connection));
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
   const removed = affected(await deleteVictimsStatement(key).execute(connection));
@@ -94,6 +117,13 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
     throw new DatabaseError(`batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows but archived ${selection.victims}; rolled back`);
   }
   return { removed, merged, moved };
+}
+
+/** Rows that change shard: each original deleted and its copy inserted (one statement); the others updated in place. */
+async function moveByCopy(connection: Db, reference: ChildReference, idColumn: string): Promise<number> {
+  const [across, inPlace] = moveByCopyStatements(reference, idColumn);
+  const copied = affected(await across!.execute(connection));
+  return copied + (inPlace === undefined ? 0 : affected(await inPlace.execute(connection)));
 }
 
 function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {

@@ -1,3 +1,4 @@
+import { distributionColumn, distributionColumnOf } from '../../db/distribution.js';
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
@@ -14,10 +15,12 @@ import {
   keepersCountQuery,
   laterRunsQuery,
   markRestoredStatement,
+  archivedMovesStatements,
+  moveBackByCopyStatements,
   moveBackStatement,
   movedTargetsQuery,
   reinsertRemovedStatement,
-  restoreKeepersStatement,
+  restoreKeepersStatements,
   runForUpdateQuery,
   type ConflictSummary,
   type MovedTarget,
@@ -31,7 +34,7 @@ import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
 import { requireWritable } from '../../db/read-only.js';
 import { CLEAN_DEFAULTS } from './clean-defaults.js';
-import { timeoutsStatement } from '../../sql/session-plan.js';
+import { citusTimeoutsStatements, timeoutsStatement } from '../../sql/session-plan.js';
 import {
   keeperConflictsCountedQuery,
   keeperConflictsSampleCountedQuery,
@@ -147,6 +150,12 @@ async function restoreStatements(
   statusBefore: string,
 ) {
   const { runId, archiveSchema } = options;
+  if (distributionColumn(table.info.distribution) !== null) {
+    // On a Citus distributed table the row locks are taken on the workers: send them the timeouts (session-plan.ts).
+    const lockMs = options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs;
+    const statementMs = options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs;
+    for (const statement of citusTimeoutsStatements(lockMs, statementMs)) await statement.execute(connection);
+  }
   const locked = (await runForUpdateQuery(archiveSchema, runId).execute(connection)).rows[0];
   if (!locked || locked.status === 'restored' || locked.status !== statusBefore) {
     throw new UsageError(`run ${runId} was restored meanwhile`);
@@ -166,12 +175,19 @@ async function restoreStatements(
     const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
-    keepersRestored = affected(await restoreKeepersStatement(archiveSchema, table, restorable, runId, force).execute(connection));
+    const [decide, update] = restoreKeepersStatements(archiveSchema, table, restorable, runId, force);
+    await decide!.execute(connection);
+    keepersRestored = affected(await update!.execute(connection));
   }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
-    const movedBack = affected(await moveBackStatement(archiveSchema, target, runId).execute(connection));
+    for (const statement of archivedMovesStatements(archiveSchema, target, runId)) await statement.execute(connection);
+    const distribution = await distributionColumnOf(connection, target.child_schema, target.child_table);
+    const movedBack =
+      distribution !== null && target.columns.includes(distribution)
+        ? await moveBackByCopy(connection, target, distribution)
+        : affected(await moveBackStatement(target).execute(connection));
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
   await markRestoredStatement(archiveSchema, runId).execute(connection);
@@ -225,8 +241,17 @@ async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: 
   }
 }
 
+/** Rows that change shard back: each moved row deleted and its copy with the old values inserted (one statement); the others updated in place. */
+async function moveBackByCopy(connection: Db, target: Omit<MovedTarget, 'n'>, distribution: string): Promise<number> {
+  const [across, inPlace] = moveBackByCopyStatements(target, distribution);
+  const copied = affected(await across!.execute(connection));
+  return copied + (inPlace === undefined ? 0 : affected(await inPlace.execute(connection)));
+}
+
 function restorableColumns(table: LeadTable, columns: ColumnInfo[]): string[] {
-  return columns.filter((c) => c.name !== table.idColumn && c.identity === '').map((c) => c.name);
+  // Merge never fills a Citus distribution column (Citus cannot change it), so restore never assigns it either.
+  const distribution = distributionColumn(table.info.distribution);
+  return columns.filter((c) => c.name !== table.idColumn && c.identity === '' && c.name !== distribution).map((c) => c.name);
 }
 
 const CONFLICT_SAMPLE = 100;

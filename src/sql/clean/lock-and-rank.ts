@@ -75,17 +75,22 @@ join ${stage} as s on s.row_id = ${id}
 where ${groupableRows(key, 'l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
   }
-  const inBatch = sql`select group_no from ${stage} where batch_no = ${sql.lit(batch)}`;
   return sql`select ${columns},
        s.batch_no, s.chunked, coalesce(k.keeper_id = ${id}, false) as forced,
        case when k.first_batch = ${sql.lit(batch)} then 'first' when k.first_batch < ${sql.lit(batch)} then 'continued' end as chunk_state
 from ${tableRef(key.table)} as l
 join ${stage} as s on s.row_id = ${id}
 left join ${TEMP.chunkKeepers} as k on k.group_no = s.group_no
-where ${id} in (select row_id from ${stage} where batch_no = ${sql.lit(batch)}
-                union all select keeper_id from ${TEMP.chunkKeepers} where group_no in (${inBatch}))
+where ${batchRowsCondition(id, stage, batch)}
   and ${groupableRows(key, 'l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
+}
+
+/** The rows of one batch of --execute: its staged rows and the keepers its large groups already have. */
+export function batchRowsCondition(id: RawBuilder<unknown>, stage: RawBuilder<unknown>, batch: number): RawBuilder<unknown> {
+  const inBatch = sql`select group_no from ${stage} where batch_no = ${sql.lit(batch)}`;
+  return sql`${id} in (select row_id from ${stage} where batch_no = ${sql.lit(batch)}
+                union all select keeper_id from ${TEMP.chunkKeepers} where group_no in (${inBatch}))`;
 }
 
 /** How many columns of a row hold something: not NULL and not blank. */

@@ -46,6 +46,10 @@ export async function resolvePlanKey(db: Db, plan: OpenedPlan, identity: PlanDat
           'clean --plan',
         );
   const here = qualifiedName(table.info);
+  // A plan's batches lock its rows with one FOR UPDATE over the table, which Citus plans only for a single shard.
+  if (table.info.distribution?.kind === 'distributed') {
+    throw new UsageError(`clean --plan is not supported on a Citus distributed table (${here}) yet; use clean --key … --execute; nothing was changed`);
+  }
   if (here !== planned) throw new UsageError(`plan ${path} is for table ${planned}; --table names ${here}; nothing was changed`);
   if (table.idColumn !== header.table.idColumn) {
     throw new UsageError(`plan ${path} lists rows by id column ${header.table.idColumn}; --id-column names ${table.idColumn}; nothing was changed`);
