@@ -2,9 +2,9 @@ import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
 import { describeNormalize } from '../../keys/key-summary.js';
-import { loadCleanContext } from './clean-context.js';
+import { loadCleanContext, type CleanContext } from './clean-context.js';
 import type { CleanOptions, CleanPlan, ChildCount } from './clean-types.js';
-import { cleanDryRunQuery } from '../../sql/clean-dry-run.js';
+import { cleanDryRunQuery, type DryRunSettings } from '../../sql/clean-dry-run.js';
 import { missingPrivileges } from './permissions.js';
 import { describeKeeperOrder } from './keeper-order.js';
 import { unindexedChildKeys } from './foreign-keys.js';
@@ -25,6 +25,41 @@ export interface CleanPlanWithChecks extends CleanPlan {
  */
 export async function planClean(database: Database, options: CleanOptions): Promise<CleanPlanWithChecks> {
   const started = performance.now();
+  const { context, missing, settings } = await startDryRun(database, options);
+  const { key } = options;
+  const row = (await cleanDryRunQuery({ ...settings, sampleGroups: options.sampleGroups }).execute(database.db)).rows[0]!;
+  const childRows: ChildCount[] = context.references.map((reference, index) => ({
+    table: `${reference.schema}.${reference.table}`,
+    constraint: reference.constraint,
+    column: reference.column,
+    rows: toNumber(row.child_rows[index]),
+  }));
+  return {
+    ...describeClean(options, context),
+    groups: toNumber(row.groups),
+    rowsToRemove: toNumber(row.victims),
+    keepersToMerge: toNumber(row.keepers_to_merge),
+    childRows,
+    skippedGroups: toNumber(row.skipped_groups),
+    skipped: row.skipped,
+    batches: toNumber(row.batches),
+    sample: row.sample.map((group) => ({
+      groupId: group.group_id,
+      key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key_values[index] ?? null])),
+      keeper: group.keeper,
+      losers: group.losers ?? [],
+    })),
+    missingPrivileges: missing,
+    unindexedChildKeys: unindexedChildKeys(context.references),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** What the dry run and the plan export both start from: the catalog's context, the query settings, and the rights --execute would need. */
+export async function startDryRun(
+  database: Database,
+  options: CleanOptions,
+): Promise<{ context: CleanContext; missing: string[]; settings: Omit<DryRunSettings, 'sampleGroups'> }> {
   const context = await loadCleanContext(database, options);
   const { key } = options;
   const missing = await missingPrivileges(database.db, {
@@ -33,24 +68,27 @@ export async function planClean(database: Database, options: CleanOptions): Prom
     archiveSchema: options.archiveSchema,
     mode: options.mode,
   });
-  const row = (
-    await cleanDryRunQuery({
-      key,
-      keep: options.keep,
-      batchSize: options.batchSize,
-      batchRows: options.batchRows,
-      maxGroups: options.maxGroups,
-      references: context.references,
-      mergeColumns: context.mergeColumns,
-      sampleGroups: options.sampleGroups,
-    }).execute(database.db)
-  ).rows[0]!;
-  const childRows: ChildCount[] = context.references.map((reference, index) => ({
-    table: `${reference.schema}.${reference.table}`,
-    constraint: reference.constraint,
-    column: reference.column,
-    rows: toNumber(row.child_rows[index]),
-  }));
+  const settings = {
+    key,
+    keep: options.keep,
+    batchSize: options.batchSize,
+    batchRows: options.batchRows,
+    maxGroups: options.maxGroups,
+    references: context.references,
+    mergeColumns: context.mergeColumns,
+  };
+  return { context, missing, settings };
+}
+
+/** The clean-up a report describes, apart from its counts. */
+export function describeClean(
+  options: CleanOptions,
+  context: CleanContext,
+): Pick<
+  CleanPlan,
+  'table' | 'key' | 'columns' | 'normalize' | 'nullsEqual' | 'keep' | 'keeperOrder' | 'mode' | 'mergeRules' | 'mergeColumns' | 'batchSize' | 'batchRows'
+> {
+  const { key } = options;
   return {
     table: qualifiedName(key.table.info),
     key: key.name,
@@ -62,23 +100,7 @@ export async function planClean(database: Database, options: CleanOptions): Prom
     mode: options.mode,
     mergeRules: options.mergeRules,
     mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
-    groups: toNumber(row.groups),
-    rowsToRemove: toNumber(row.victims),
-    keepersToMerge: toNumber(row.keepers_to_merge),
-    childRows,
-    skippedGroups: toNumber(row.skipped_groups),
-    skipped: row.skipped,
-    batches: toNumber(row.batches),
     batchSize: options.batchSize,
     batchRows: options.batchRows,
-    sample: row.sample.map((group) => ({
-      groupId: group.group_id,
-      key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key_values[index] ?? null])),
-      keeper: group.keeper,
-      losers: group.losers ?? [],
-    })),
-    missingPrivileges: missing,
-    unindexedChildKeys: unindexedChildKeys(context.references),
-    durationMs: Math.round(performance.now() - started),
   };
 }

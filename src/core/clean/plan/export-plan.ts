@@ -5,12 +5,9 @@ import { describeNormalize } from '../../../keys/key-summary.js';
 import { planExportQuery, type PlanExportRow } from '../../../sql/clean/plan-export.js';
 import { fingerprintSettingsStatement } from '../../../sql/clean/plan-fingerprint.js';
 import packageJson from '../../../../package.json' with { type: 'json' };
-import { loadCleanContext } from '../clean-context.js';
 import type { ChildReference, CleanOptions, SampleGroup, SkippedGroup } from '../clean-types.js';
-import type { CleanPlanWithChecks } from '../plan-clean.js';
-import { missingPrivileges } from '../permissions.js';
+import { describeClean, startDryRun, type CleanPlanWithChecks } from '../plan-clean.js';
 import { unindexedChildKeys } from '../foreign-keys.js';
-import { qualifiedName } from '../../../db/catalog.js';
 import { describeKeeperOrder } from '../keeper-order.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from './plan-format.js';
 import { readDatabaseIdentity } from './plan-identity.js';
@@ -39,26 +36,12 @@ export interface ExportedPlan {
 export async function exportPlan(database: Database, options: CleanOptions, onLine: (line: PlanBodyLine) => Promise<void>): Promise<ExportedPlan> {
   const started = performance.now();
   const createdAt = new Date().toISOString();
-  const context = await loadCleanContext(database, options);
+  const { context, missing, settings } = await startDryRun(database, options);
   const { key } = options;
   const identity = await readDatabaseIdentity(database.db);
-  const missing = await missingPrivileges(database.db, {
-    table: key.table,
-    references: context.references,
-    archiveSchema: options.archiveSchema,
-    mode: options.mode,
-  });
   const report = new ReportTally(options.sampleGroups);
   const totals = { groups: 0, rowsToRemove: 0, skippedGroups: 0, childRows: Object.fromEntries(context.references.map((r) => [childName(r), 0])) };
-  const query = planExportQuery({
-    key,
-    keep: options.keep,
-    batchSize: options.batchSize,
-    batchRows: options.batchRows,
-    maxGroups: options.maxGroups,
-    references: context.references,
-    mergeColumns: context.mergeColumns,
-  });
+  const query = planExportQuery(settings);
   let lines = 0;
   await forEachBatch(
     database.db,
@@ -126,16 +109,7 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
   return {
     header,
     report: {
-      table: qualifiedName(key.table.info),
-      key: key.name,
-      columns: header.key.columns,
-      normalize: header.key.normalize,
-      nullsEqual: key.nullsEqual,
-      keep: options.keep,
-      keeperOrder: header.keeperOrder,
-      mode: options.mode,
-      mergeRules: options.mergeRules,
-      mergeColumns: header.mergeColumns,
+      ...describeClean(options, context),
       groups: totals.groups,
       rowsToRemove: totals.rowsToRemove,
       keepersToMerge: report.keepersToMerge,
@@ -148,8 +122,6 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
       skippedGroups: totals.skippedGroups,
       skipped: report.skipped,
       batches: report.batches,
-      batchSize: options.batchSize,
-      batchRows: options.batchRows,
       sample: report.sample,
       missingPrivileges: missing,
       unindexedChildKeys: unindexedChildKeys(context.references),
