@@ -95,8 +95,18 @@ export function describeClean(
     columns: key.columns.map((c) => c.column),
     normalize: describeNormalize(key),
     nullsEqual: key.nullsEqual,
+    ...describePolicy(options, context),
+  };
+}
+
+/** How the clean-up decides and batches (keep policy, mode, merge rules, batch size): the report and the plan's header both carry it. */
+export function describePolicy(
+  options: CleanOptions,
+  context: CleanContext,
+): Pick<CleanPlan, 'keep' | 'keeperOrder' | 'mode' | 'mergeRules' | 'mergeColumns' | 'batchSize' | 'batchRows'> {
+  return {
     keep: options.keep,
-    keeperOrder: describeKeeperOrder(options.keep, key.table),
+    keeperOrder: describeKeeperOrder(options.keep, options.key.table),
     mode: options.mode,
     mergeRules: options.mergeRules,
     mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),

@@ -103,24 +103,8 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
   const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
-  if (impliedBy !== null) {
-    return {
-      table: qualifiedName(table),
-      key,
-      name,
-      kind,
-      concurrently,
-      lockTimeout,
-      existing,
-      impliedBy,
-      invalidLeftover: false,
-      resume,
-      steps: [],
-      dropSql: '',
-      partitions: [],
-      commandLine,
-    };
-  }
+  const decided = { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, resume, commandLine };
+  if (impliedBy !== null) return { ...decided, invalidLeftover: false, steps: [], dropSql: '', partitions: [] };
 
   let invalidLeftover = false;
   if (existing === null && !resume) {
@@ -164,22 +148,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     }
   }
   const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
-  return {
-    table: qualifiedName(table),
-    key,
-    name,
-    kind,
-    concurrently,
-    lockTimeout,
-    existing,
-    impliedBy,
-    invalidLeftover,
-    resume,
-    steps,
-    dropSql,
-    partitions,
-    commandLine,
-  };
+  return { ...decided, invalidLeftover, steps, dropSql, partitions };
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

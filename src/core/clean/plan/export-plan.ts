@@ -6,9 +6,8 @@ import { planExportQuery, type PlanExportRow } from '../../../sql/clean/plan-exp
 import { fingerprintSettingsStatement } from '../../../sql/clean/plan-fingerprint.js';
 import packageJson from '../../../../package.json' with { type: 'json' };
 import type { ChildReference, CleanOptions, SampleGroup, SkippedGroup } from '../clean-types.js';
-import { describeClean, startDryRun, type CleanPlanWithChecks } from '../plan-clean.js';
+import { describeClean, describePolicy, startDryRun, type CleanPlanWithChecks } from '../plan-clean.js';
 import { unindexedChildKeys } from '../foreign-keys.js';
-import { describeKeeperOrder } from '../keeper-order.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from './plan-format.js';
 import { readDatabaseIdentity } from './plan-identity.js';
 
@@ -97,13 +96,7 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
       nullsEqual: key.nullsEqual,
       defaultCountry: key.defaultCountry,
     },
-    keep: options.keep,
-    keeperOrder: describeKeeperOrder(options.keep, key.table),
-    mode: options.mode,
-    mergeRules: options.mergeRules,
-    mergeColumns: context.mergeColumns.map((c) => `${c.name}=${c.rule}`),
-    batchSize: options.batchSize,
-    batchRows: options.batchRows,
+    ...describePolicy(options, context),
     totals,
   };
   return {
