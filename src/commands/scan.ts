@@ -8,7 +8,7 @@ import { surplusLimitFlag } from '../cli/surplus-limit-flag.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
-import { scan } from '../core/scan.js';
+import { scan, scanUsesParallelWorkers } from '../core/scan.js';
 import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
 import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
@@ -121,7 +121,10 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         return result;
       }),
     // With --details: one more for the export and one that holds the shared snapshot.
-    { connections: jobs + (flags.details === undefined ? 0 : 2) },
+    {
+      connections: jobs + (flags.details === undefined ? 0 : 2),
+      parallelWorkers: scanUsesParallelWorkers(flags.key?.length ?? 0, flags.details !== undefined),
+    },
   );
   await publish(report);
   return exitCodeOf(report);

@@ -46,6 +46,19 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
   };
 }
 
+/**
+ * Whether the scan's sessions let one statement use the server's parallel
+ * workers (ConnectOptions.parallelWorkers): yes for one key, whose single
+ * aggregate then sorts on several cores (at 1M rows, 0.70 s against 0.85 s);
+ * no when several keys, or a details export, already run side by side on
+ * their own connections and would only compete for the same cores (five
+ * presets at 1M: 3.2 s with, 2.6 s without; one key with --details: 2.8 s
+ * with, 2.1 s without).
+ */
+export function scanUsesParallelWorkers(keysNamed: number, details: boolean): boolean {
+  return keysNamed === 1 && !details;
+}
+
 export function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
   const groups = toNumber(row.groups);
   const rowsInGroups = toNumber(row.rows_in_groups);

@@ -21,6 +21,14 @@ export interface ConnectOptions {
    */
   statementTimeoutMs?: number;
   lockTimeoutMs?: number;
+  /**
+   * Let the planner give one statement the server's parallel workers
+   * (parallel_tuple_cost 0.01 instead of 0.1; max_parallel_workers_per_gather
+   * still caps them). For a command that runs one big aggregate at a time:
+   * its sort or expressions then run on several cores (bench/README.md, B8).
+   * Commands that already run statements side by side leave it off.
+   */
+  parallelWorkers?: boolean;
   /** pglite:<dir> only: create the database when the folder holds none (seed and demo); otherwise exit 2. */
   createPglite?: boolean;
 }
@@ -152,12 +160,13 @@ async function passwordFromPgpass(target: PostgresTarget): Promise<string> {
   return password;
 }
 
-/** statement_timeout and lock_timeout as whole milliseconds (0 = no limit). */
+/** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
 function sessionSettings(options: ConnectOptions): [string, string][] {
   const ms = (value: number | undefined) => `${Math.max(0, Math.round(value ?? 0))}ms`;
   return [
     ['statement_timeout', ms(options.statementTimeoutMs)],
     ['lock_timeout', ms(options.lockTimeoutMs)],
+    ...(options.parallelWorkers ? [['parallel_tuple_cost', '0.01'] as [string, string]] : []),
   ];
 }
 

@@ -56,7 +56,12 @@ export function keyAliases(key: ResolvedKey): string[] {
  * and in `clean`'s archive; JSON keeps NULL apart from the text 'null'.
  */
 export function groupIdOf(values: RawBuilder<unknown>[]): RawBuilder<string> {
-  return sql<string>`md5(jsonb_build_array(${sql.join(values)})::text)`;
+  return groupIdOfKeyValues(sql`jsonb_build_array(${sql.join(values)})`);
+}
+
+/** groupIdOf for key values already built as that JSON array. */
+export function groupIdOfKeyValues(keyValues: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`md5(${keyValues}::text)`;
 }
 
 /**

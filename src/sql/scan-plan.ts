@@ -30,10 +30,11 @@ export interface TopGroupRow {
 }
 
 /**
- * One statement per key: one pass of the duplicate-groups hash aggregate,
+ * One statement per key: one pass of the duplicate-groups aggregate,
  * materialised, then the summary and the top groups from it. The top
- * groups' first/last time and ids come from a join of the table with at most
- * `top` rows, so no per-group arrays are built for the other groups.
+ * groups' first/last time and ids come from a second read of the table
+ * filtered by the top groups' raw key values, so no per-group arrays are
+ * built for the other groups (see topGroupsPrefilter).
  */
 export function keyScanQuery(key: ResolvedKey, top: number): RawBuilder<KeyScanRow> {
   const aliases = keyAliases(key).map((alias) => sql.id(alias));
@@ -51,7 +52,7 @@ ${duplicateGroupsQuery(key)}
   select ${sql.join(topAliases)}, top.n,
          min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
          (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
-  from top join ${tableRef(key.table)} as l on ${sameKeyForFewGroups(key, 'l', 'top')}
+  from top join (select * from ${tableRef(key.table)} as l where ${topGroupsPrefilter(key)}) as l on ${sameKeyForFewGroups(key, 'l', 'top')}
   group by ${sql.join(topAliases)}, top.n
 )
 select count(*) as groups,
@@ -63,6 +64,25 @@ select count(*) as groups,
                         order by n desc, ${sql.join(topAliases)})
         from top_detail as top) as top
 from groups`;
+}
+
+/**
+ * The top groups' raw key values as arrays the second read filters on
+ * (`l."device_id" = any(array(select "ld_k1" from top))`). The arrays are
+ * parameters the parallel workers receive, so they drop all but a few
+ * hundred rows themselves; a join with the CTE instead is done by the
+ * leader, after the workers shipped it the whole table (at 1M rows, 0.25 s
+ * against 0.06 s). Normalised columns are left to the join (a regular
+ * expression per row), and so is a key with NULLs equal (= ANY never
+ * matches NULL).
+ */
+function topGroupsPrefilter(key: ResolvedKey): RawBuilder<unknown> {
+  if (key.nullsEqual) return sql`true`;
+  const aliases = keyAliases(key);
+  const raw = key.columns.flatMap((column, index) =>
+    column.normalize === null ? [sql`${columnRef(column.column, 'l')} = any(array(select ${sql.id(aliases[index]!)} from top))`] : [],
+  );
+  return raw.length === 0 ? sql`true` : sql.join(raw, sql` and `);
 }
 
 export function rowCountQuery(key: Pick<ResolvedKey, 'table'>): RawBuilder<{ n: string | number }> {

@@ -42,8 +42,13 @@ const notes: ChildReference = {
 
 describe('clean planners', () => {
   it('stages only the duplicate groups, numbered in key order and cut into batches of groups and rows; a group over the row cap in chunks', () => {
-    const [drop, create, index, rowIndex, analyze, keepers] = stageStatements(key, 1000, 10_000, 50).map((statement) => compileSql(statement).sql);
+    const [drop, parallel, create, reset, index, rowIndex, analyze, keepers] = stageStatements(key, 1000, 10_000, 50).map(
+      (statement) => compileSql(statement).sql,
+    );
     expect(drop).toBe('drop table if exists "pg_temp"."ld_stage", "pg_temp"."ld_chunk_keepers"');
+    // the staging alone may use parallel workers; the session's setting is back before the first batch
+    expect(parallel).toBe(`select set_config('parallel_tuple_cost', '0.01', false)`);
+    expect(reset).toBe('reset parallel_tuple_cost');
     expect(create).toBe(`create temporary table ld_stage as
 select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
 from (select "l"."id" as row_id, b.group_no, b.group_id, b.n > 10000 as chunked, b.row_window, b.group_window, b.alone,

@@ -34,16 +34,20 @@ where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
 order by "l"."id" for update of l`);
     const [skipped, stale, members] = plannedMembersStatements(3).map((statement) => compileSql(statement));
     expect(skipped!.sql).toBe('create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop');
-    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> p.fingerprint)');
+    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint)');
+    // every batch reads its planned rows from the stage alone (through its batch_no index), not from the plan's tables
+    expect(stale!.sql).not.toContain('ld_plan');
+    expect(members!.sql).not.toContain('ld_plan');
     expect(stale!.parameters).toEqual(['stale (a row is gone since the plan)', 'stale (a row changed since the plan)']);
-    expect(members!.sql).toContain('row_number() over (partition by g.group_id order by p.keeper desc, p.row_id) as rank_in_group');
-    expect(members!.sql).toContain('g.group_id not in (select group_id from "pg_temp"."ld_skipped")');
+    expect(members!.sql).toContain('row_number() over (partition by s.group_id order by s.keeper desc, s.row_id) as rank_in_group');
+    expect(members!.sql).toContain('s.group_id not in (select group_id from "pg_temp"."ld_skipped")');
   });
 
   it('stages the plan like clean (same batch windows) without chunking a group', () => {
     const stage = compileSql(planStageStatements(1000, 10_000)[1]!).sql;
     expect(stage).toContain('case when g.n > 5000 then g.group_no else 0 end as alone');
     expect(stage).toContain('false as chunked');
+    expect(stage).toContain('p.keeper, p.fingerprint, b.keeper_id, b.key_values');
     expect(stage).toContain('where pg.group_id not in (select group_id from "pg_temp"."ld_plan_done")');
     const done = compileSql(markDoneGroupsStatement('lead_dedupe', 'sha256:ab', { schema: 'public', name: 'leads' }));
     expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status <> 'restored'`);
@@ -51,11 +55,15 @@ order by "l"."id" for update of l`);
   });
 
   it('finds new rows and foreign rows by the key model', () => {
-    expect(compileSql(newRowsQuery(key)).sql).toContain('md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id');
+    const newRows = compileSql(newRowsQuery(key)).sql;
+    expect(newRows).toContain('select jsonb_build_array("l"."device_id", "l"."phone") as key_values');
+    expect(newRows).toContain('where x.key_values in (select key_values from "pg_temp"."ld_plan_groups")');
+    expect(newRows).toContain('select md5(x.key_values::text) as group_id');
+    expect(newRows).toContain('where group_id in (select group_id from "pg_temp"."ld_plan_groups")');
     const foreign = compileSql(foreignRowQuery(key)).sql;
     expect(foreign).toContain('"l"."device_id" is not null and "l"."phone" is not null as groupable');
-    expect(foreign).toContain('where "l"."id" = p.row_id\n  offset 0) as k on true');
-    expect(foreign).toContain('where k.fingerprint = p.fingerprint and not (k.groupable and k.key_group = g.group_id)');
+    expect(foreign).toContain('where "l"."id" = p.row_id\n              offset 0) as k on true');
+    expect(foreign).toContain('where case when k.groupable and k.key_group = g.group_id then false else md5(k.whole_row::text) = p.fingerprint end');
   });
 
   it('names the donor row of each column the merge fills', () => {

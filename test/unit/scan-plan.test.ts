@@ -68,11 +68,13 @@ having count(*) > 1 and "device_id" is not null and lower(btrim("phone")) is not
 });
 
 describe('keyScanQuery', () => {
-  it('aggregates once, materialised, and joins the table only with the top groups', () => {
+  it('aggregates once, materialised, and reads the table again only for the top groups', () => {
     const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone']), 10));
     expect(sql.startsWith('with groups as materialized (\nselect "device_id" as "ld_k1"')).toBe(true);
     expect(sql).toContain('select * from groups order by n desc, "ld_k1", "ld_k2" limit 10');
-    expect(sql).toContain('from top join "public"."leads" as l on "l"."device_id" = "top"."ld_k1" and "l"."phone" = "top"."ld_k2"');
+    expect(sql).toContain(
+      'from top join (select * from "public"."leads" as l where "l"."device_id" = any(array(select "ld_k1" from top)) and "l"."phone" = any(array(select "ld_k2" from top))) as l on "l"."device_id" = "top"."ld_k1" and "l"."phone" = "top"."ld_k2"',
+    );
     expect(sql).toContain('(array_agg("l"."id"::text order by "l"."created_at" asc nulls last, "l"."id" asc))[1:5] as ids');
     expect(sql).toContain('count(*) filter (where n between 4 and 9)');
     expect(sql).toContain('count(*) filter (where n >= 20)');
@@ -82,11 +84,15 @@ describe('keyScanQuery', () => {
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]);
     const { sql } = compileSql(keyScanQuery(key, 10));
     expect(sql).toContain(`on "l"."device_id" = "top"."ld_k1" and (${digitsSql('"l"."phone"')} = "top"."ld_k2") is true`);
+    // only the raw column filters the second read: a normalised value would cost a regular expression per row
+    expect(sql).toContain('where "l"."device_id" = any(array(select "ld_k1" from top))) as l');
   });
 
   it('matches NULL-equal keys through hashable JSON arrays', () => {
     const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone'], { nullsEqual: true }), 3));
     expect(sql).toContain('on jsonb_build_array("l"."device_id", "l"."phone") = jsonb_build_array("top"."ld_k1", "top"."ld_k2")');
+    // = ANY never matches NULL, so a NULL-equal key reads the table unfiltered
+    expect(sql).toContain('where true) as l');
   });
 });
 

@@ -3,7 +3,6 @@ import type { LeadTable } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import { TEMP } from '../clean-temp-tables.js';
 import { rowFingerprint } from './plan-fingerprint.js';
-import { PLAN_TEMP } from './plan-load.js';
 
 /**
  * Per batch of a plan, in place of lock-and-rank: lock the planned rows,
@@ -41,24 +40,21 @@ where ${id} in (select row_id from ${TEMP.stage} where batch_no = ${sql.lit(batc
 order by ${id} for update of l`;
 }
 
-/** The stale groups of the batch into ld_skipped (a gone row named before a changed one), then the members as planned. */
+/** The stale groups of the batch into ld_skipped (a gone row named before a changed one), then the members as planned (all from ld_stage: plan-stage.ts). */
 export function plannedMembersStatements(batch: number): RawBuilder<unknown>[] {
-  const batchRows = sql`from ${TEMP.stage} as s
-join ${PLAN_TEMP.rows} as p on p.row_id = s.row_id
-join ${PLAN_TEMP.groups} as g on g.group_no = p.group_no`;
   return [
     sql`create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop`,
     sql`insert into ${TEMP.skipped} (group_id, reason)
-select distinct on (g.group_id) g.group_id, ${staleReason('k', 'p')}
-${batchRows}
-left join ${TEMP.locked} as k on k.row_id = p.row_id
-where s.batch_no = ${sql.lit(batch)} and (k.row_id is null or k.fingerprint <> p.fingerprint)
-order by g.group_id, (k.row_id is null) desc, p.row_id`,
+select distinct on (s.group_id) s.group_id, ${staleReason('k', 's')}
+from ${TEMP.stage} as s
+left join ${TEMP.locked} as k on k.row_id = s.row_id
+where s.batch_no = ${sql.lit(batch)} and (k.row_id is null or k.fingerprint <> s.fingerprint)
+order by s.group_id, (k.row_id is null) desc, s.row_id`,
     sql`create temporary table ld_members on commit drop as
-select p.row_id, g.group_id, g.key_values, s.batch_no, null::text as chunk_state, g.keeper_id,
-       row_number() over (partition by g.group_id order by p.keeper desc, p.row_id) as rank_in_group
-${batchRows}
-where s.batch_no = ${sql.lit(batch)} and g.group_id not in (select group_id from ${TEMP.skipped})`,
+select s.row_id, s.group_id, s.key_values, s.batch_no, null::text as chunk_state, s.keeper_id,
+       row_number() over (partition by s.group_id order by s.keeper desc, s.row_id) as rank_in_group
+from ${TEMP.stage} as s
+where s.batch_no = ${sql.lit(batch)} and s.group_id not in (select group_id from ${TEMP.skipped})`,
     sql`create index on ${TEMP.members} (row_id)`,
     sql`analyze ${TEMP.members}`,
   ];

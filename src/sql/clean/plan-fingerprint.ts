@@ -3,12 +3,12 @@ import { sql, type RawBuilder } from 'kysely';
 /**
  * A row's fingerprint in a plan: the md5 of the whole row's text form,
  * computed by PostgreSQL in the statement that reads (or locks) the row.
- * Any change to any column changes it.
+ * Any change to any column changes it. `row`: a table alias, or a whole-row value.
  *
  *   md5("l"::text)
  */
-export function rowFingerprint(alias: string): RawBuilder<string> {
-  return sql<string>`md5(${sql.id(alias)}::text)`;
+export function rowFingerprint(row: string | RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`md5(${typeof row === 'string' ? sql.id(row) : row}::text)`;
 }
 
 /**

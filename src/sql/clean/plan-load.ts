@@ -77,28 +77,34 @@ limit 1`;
  * A planned row that is unchanged since the plan (same fingerprint) yet does
  * not carry its group's key: the plan was edited to put it in another group.
  * (A row that changed is stale, not wrong: apply skips its group.) Runs after
- * fingerprintSettingsStatement, in its transaction.
+ * fingerprintSettingsStatement, in its transaction. The fingerprint (the
+ * whole row as text) is computed only for a row whose key is not its
+ * group's: first for every planned row, it cost 1.2 s at 1M rows, now 0.9 s.
  */
 export function foreignRowQuery(key: ResolvedKey): RawBuilder<{ line_no: number; id: string; group_id: string }> {
-  const extra = sql`, ${groupableRows(key, 'l')} as groupable, ${groupIdOf(keyExpressions(key, 'l'))} as key_group`;
+  const table = key.table;
+  const id = columnRef(table.idColumn, 'l');
   return sql`select p.line_no, p.row_id::text as id, g.group_id
 from ${PLAN_TEMP.rows} as p
 join ${PLAN_TEMP.groups} as g on g.group_no = p.group_no
-join lateral ${currentVersion(key.table, extra)} as k on true
-where k.fingerprint = p.fingerprint and not (k.groupable and k.key_group = g.group_id)
+join lateral (select l as whole_row, ${groupableRows(key, 'l')} as groupable, ${groupIdOf(keyExpressions(key, 'l'))} as key_group
+              from ${tableRef(table)} as l
+              where ${id} = p.row_id
+              offset 0) as k on true
+where case when k.groupable and k.key_group = g.group_id then false else ${rowFingerprint(sql`k.whole_row`)} = p.fingerprint end
 order by p.line_no
 limit 1`;
 }
 
 /**
  * The current version of planned row p (`from … as p`), looked up by its id:
- * its id and fingerprint (plus `extra` columns). OFFSET 0 keeps it a lookup
+ * its id and fingerprint. OFFSET 0 keeps it a lookup
  * per planned row: pulled up into a join, the fingerprint would be computed
  * for every row of the table.
  */
-export function currentVersion(table: LeadTable, extra: RawBuilder<unknown> = sql``): RawBuilder<unknown> {
+export function currentVersion(table: LeadTable): RawBuilder<unknown> {
   const id = columnRef(table.idColumn, 'l');
-  return sql`(select ${id} as row_id, ${rowFingerprint('l')} as fingerprint${extra}
+  return sql`(select ${id} as row_id, ${rowFingerprint('l')} as fingerprint
   from ${tableRef(table)} as l
   where ${id} = p.row_id
   offset 0)`;

@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../../errors.js';
 import type { PlanChildrenLine, PlanGroupLine, PlanHeader, PlanSkippedLine } from './plan-format.js';
-import { parseBodyLine, parseHeaderLine } from './plan-lines.js';
 
 export interface NumberedLine {
   line: number;
@@ -28,6 +27,8 @@ export interface OpenedPlan {
  * that differs from the header's means the plan was edited by hand.
  */
 export async function openPlan(path: string): Promise<OpenedPlan> {
+  // zod and the plan's schemas are a third of the bundle: loaded only by the commands that read a plan (scan's start-up is shorter).
+  const { parseBodyLine, parseHeaderLine } = await import('./plan-lines.js');
   const input = createReadStream(path);
   try {
     await once(input, 'open');
