@@ -3,7 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
-import { membersWithKeepers, movedColumns, movedRowValue, movedRowsFrom } from './clean-plan.js';
+import { membersWithKeepers, movedColumns, movedRowValue, movedRowsCondition, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
@@ -214,6 +214,57 @@ select ${runId}::int8, ${batch}::int4, m.group_id, m.keeper_id::text, m.row_id::
 from ${tableRef(table)} as l
 join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
 where m.rank_in_group > 1`;
+}
+
+/**
+ * The batch's removed rows deleted and archived in one statement: each row
+ * as the DELETE found it (locked since the batch began), so the archive holds
+ * exactly what was removed. One pass over the removed rows instead of two
+ * (archive, then delete): at 1M rows 1.6 s against 2.4 s. Not on a Citus
+ * cluster, which archives first and deletes after (archiveRemovedStatement).
+ *
+ *   with removed as (delete from "public"."leads" as l using pg_temp.ld_members as m
+ *                    where "l"."id" = m.row_id and m.rank_in_group > 1
+ *                    returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
+ *   insert into "lead_dedupe"."lead_dedupe_removed" (…) select $1, $2, group_id, keeper_id::text, row_id::text, row_data from removed
+ */
+export function deleteArchivedStatement(schema: string, table: LeadTable, runId: number, batch: number): RawBuilder<unknown> {
+  return sql`with removed as (
+  delete from ${tableRef(table)} as l
+  using ${TEMP.members} as m
+  where ${columnRef(table.idColumn, 'l')} = m.row_id and m.rank_in_group > 1
+  returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
+insert into ${archiveRef(schema, 'lead_dedupe_removed')} (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+select ${runId}::int8, ${batch}::int4, group_id, keeper_id::text, row_id::text, row_data
+from removed`;
+}
+
+/**
+ * One child table's rows re-pointed and archived in one statement, where the
+ * move changes one column only: its old value is the removed lead's id (the
+ * rows moved are exactly those that referenced it), its new value and the
+ * row's primary key as the UPDATE left them (archiveMovedStatement's columns,
+ * in one pass over the child rows instead of two). Not on a Citus cluster
+ * (archiveMovedStatement, then the move).
+ */
+export function moveArchivedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
+  const [moved] = movedColumns(reference, idColumn);
+  if (moved === undefined || movedColumns(reference, idColumn).length !== 1)
+    throw new Error(`moveArchivedStatement: ${reference.constraint} moves more than one column`);
+  const pk = reference.primaryKey.map((column, index) => sql`${columnRef(column, 'c')} as ${sql.id(`ld_pk_${index}`)}`);
+  const pkValues = reference.primaryKey.map((_, index) => sql.id('moved', `ld_pk_${index}`));
+  return sql`with moved as (
+  update ${sql.id(reference.schema, reference.table)} as c
+  set ${sql.id(moved.column)} = ${moved.value}
+  from ${membersWithKeepers(reference, idColumn)} as m
+  where ${movedRowsCondition(reference, idColumn, false)}
+  returning ${sql.join(pk)}, m.row_id as ld_old_value, ${columnRef(moved.column, 'c')} as ld_new_value)
+insert into ${archiveRef(schema, 'lead_dedupe_moved')}
+  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
+select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
+       ${moved.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pkValues)}), to_jsonb(moved.ld_old_value),
+       coalesce(to_jsonb(moved.ld_new_value), 'null'::jsonb)
+from moved`;
 }
 
 /**

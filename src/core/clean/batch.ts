@@ -17,13 +17,20 @@ import {
   dropSkippedKeepersStatement,
   membersWithKeepersStatements,
   moveByCopyStatements,
+  movedColumns,
   movesAcrossShards,
   repointStatement,
   selfParentConflictStatements,
   keeperKeyConflictStatements,
   skippedGroupsQuery,
 } from '../../sql/clean-plan.js';
-import { archiveMovedStatement, archiveRemovedStatement, archiveSkippedStatement } from '../../sql/archive-plan.js';
+import {
+  archiveMovedStatement,
+  archiveRemovedStatement,
+  archiveSkippedStatement,
+  deleteArchivedStatement,
+  moveArchivedStatement,
+} from '../../sql/archive-plan.js';
 import { archiveKeepersStatement, donorsStatement, mergeKeepersStatement, mergeValuesStatement, recordMergedValuesStatements } from '../../sql/merge-plan.js';
 import { archiveRef } from '../../sql/archive-plan.js';
 import type { ChildCount, ChildReference, SkippedGroup } from './clean-types.js';
@@ -85,15 +92,18 @@ export interface BatchChanges {
 }
 
 /**
- * The changes of one batch, inside its transaction, each archived right
- * before it is made: skipped groups, removed rows, keepers (merge), child
- * rows; then merge, re-point, delete.
+ * The changes of one batch, inside its transaction, each archived by the
+ * statement that makes it or right before: skipped groups; the merge
+ * (keepers archived first); each child table's re-point; the delete of the
+ * removed rows. The batch commits or rolls back as a whole.
  */
 export async function applyBatch(connection: Db, context: CleanContext, runId: number, batch: number, selection: BatchSelection): Promise<BatchChanges> {
   const { key, archiveSchema } = context.options;
   const table = key.table;
+  // Off Citus each change and its archive are one statement (archive-plan.ts); on a Citus cluster they stay two.
+  const together = table.info.distribution === null;
   if (selection.skipped.length > 0) await archiveSkippedStatement(archiveSchema, runId, batch).execute(connection);
-  await archiveRemovedStatement(archiveSchema, table, runId, batch).execute(connection);
+  if (!together) await archiveRemovedStatement(archiveSchema, table, runId, batch).execute(connection);
   let merged = 0;
   if (context.mergeColumns.length > 0) {
     await donorsStatement(key, batch).execute(connection);
@@ -105,18 +115,33 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
-    await archiveMovedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection);
-    const rows = movesAcrossShards(reference, table.idColumn)
-      ? await moveByCopy(connection, reference, table.idColumn)
-      : affected(await repointStatement(reference, table.idColumn).execute(connection));
+    const rows =
+      together && movedColumns(reference, table.idColumn).length === 1
+        ? affected(await moveArchivedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection))
+        : await archiveThenMove(connection, reference, table.idColumn, archiveSchema, runId, batch);
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
-  const removed = affected(await deleteVictimsStatement(key).execute(connection));
+  const removed = affected(await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key)).execute(connection));
   if (removed !== selection.victims) {
     // The rows are locked, so this cannot happen; if it does, roll the batch back rather than archive what was not removed.
     throw new DatabaseError(`batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows but archived ${selection.victims}; rolled back`);
   }
   return { removed, merged, moved };
+}
+
+/** A child's move archived first, then made: in place, or across Citus shards (moveByCopy). */
+async function archiveThenMove(
+  connection: Db,
+  reference: ChildReference,
+  idColumn: string,
+  archiveSchema: string,
+  runId: number,
+  batch: number,
+): Promise<number> {
+  await archiveMovedStatement(archiveSchema, reference, idColumn, runId, batch).execute(connection);
+  return movesAcrossShards(reference, idColumn)
+    ? moveByCopy(connection, reference, idColumn)
+    : affected(await repointStatement(reference, idColumn).execute(connection));
 }
 
 /** Rows that change shard: each original deleted and its copy inserted (one statement); the others updated in place. */
