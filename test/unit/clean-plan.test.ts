@@ -12,7 +12,7 @@ import {
   repointStatement,
   stageStatements,
 } from '../../src/sql/clean-plan.js';
-import { archiveRemovedStatement } from '../../src/sql/archive-plan.js';
+import { archiveRemovedStatement, deleteArchivedStatement, moveArchivedStatement } from '../../src/sql/archive-plan.js';
 import { cleanDryRunQuery } from '../../src/sql/clean-dry-run.js';
 import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/sql/merge-plan.js';
 import { archivedMovesQuery, moveBackStatement, reinsertRemovedStatement } from '../../src/sql/restore-plan.js';
@@ -197,6 +197,47 @@ join "pg_temp"."ld_members" as m on "l"."id" = m.row_id
 where m.rank_in_group > 1`,
       parameters: [7, 2],
     });
+  });
+
+  it('off Citus, deletes the removed rows and archives them in one statement, each as the DELETE found it', () => {
+    expect(compileSql(deleteArchivedStatement('lead_dedupe', table, 7, 2))).toEqual({
+      sql: `with removed as (
+  delete from "public"."leads" as l
+  using "pg_temp"."ld_members" as m
+  where "l"."id" = m.row_id and m.rank_in_group > 1
+  returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
+insert into "lead_dedupe"."lead_dedupe_removed" (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+select $1::int8, $2::int4, group_id, keeper_id::text, row_id::text, row_data
+from removed`,
+      parameters: [7, 2],
+    });
+  });
+
+  it('off Citus, re-points a child and archives each move in one statement: old value the removed id, new value and key as updated', () => {
+    const { sql: text, parameters } = compileSql(moveArchivedStatement('lead_dedupe', notes, 'id', 7, 2));
+    expect(text).toBe(`with moved as (
+  update "public"."notes" as c
+  set "lead_id" = m.keeper_id
+  from "pg_temp"."ld_members" as m
+  where "c"."lead_id" = m.row_id and m.rank_in_group > 1
+  returning "c"."id" as "ld_pk_0", m.row_id as ld_old_value, "c"."lead_id" as ld_new_value)
+insert into "lead_dedupe"."lead_dedupe_moved"
+  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
+select $1::int8, $2::int4, $3::text, $4::text, $5::text,
+       $6::text, $7::text[], jsonb_build_array("moved"."ld_pk_0"), to_jsonb(moved.ld_old_value),
+       coalesce(to_jsonb(moved.ld_new_value), 'null'::jsonb)
+from moved`);
+    expect(parameters).toEqual([7, 2, 'public', 'notes', notes.constraint, 'lead_id', ['id']]);
+    // a move that changes two columns (a composite key the keeper does not share) is archived first, then made
+    expect(() =>
+      moveArchivedStatement(
+        'lead_dedupe',
+        { ...notes, shared: [{ child: 'device_id', parent: 'device_id' }], copied: [{ child: 'device_id', parent: 'device_id' }] },
+        'id',
+        7,
+        2,
+      ),
+    ).toThrow(/moves more than one column/);
   });
 });
 
