@@ -42,6 +42,15 @@ export function keyScanQuery(key: ResolvedKey, top: number): RawBuilder<KeyScanR
   const buckets = SIZE_BUCKETS.map(({ min, max }) =>
     max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
   );
+  const summary = sql`count(*) as groups,
+       coalesce(sum(n), 0) as rows_in_groups,
+       max(n) as largest,
+       array[${sql.join(buckets)}] as buckets`;
+  // --top 0: the summary alone, the hand-written GROUP BY's plan (no second read, no materialised groups)
+  if (top === 0) {
+    return sql<KeyScanRow>`select ${summary}, null::json as top
+from (${duplicateGroupsQuery(key)}) as groups`;
+  }
   const created = key.table.createdColumn;
   const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
   return sql<KeyScanRow>`with groups as materialized (
@@ -55,10 +64,7 @@ ${duplicateGroupsQuery(key)}
   from top join (select * from ${tableRef(key.table)} as l where ${topGroupsPrefilter(key)}) as l on ${sameKeyForFewGroups(key, 'l', 'top')}
   group by ${sql.join(topAliases)}, top.n
 )
-select count(*) as groups,
-       coalesce(sum(n), 0) as rows_in_groups,
-       max(n) as largest,
-       array[${sql.join(buckets)}] as buckets,
+select ${summary},
        (select json_agg(json_build_object('key', json_build_array(${sql.join(topAliases)}), 'n', n,
                                           'first_at', first_at, 'last_at', last_at, 'ids', ids)
                         order by n desc, ${sql.join(topAliases)})

@@ -67,6 +67,10 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
 
   it('counts the histogram and top groups exactly', async () => {
     const [key] = (await scanWith(['device-phone'])).keys;
+    // --top 0 runs the summary alone (another statement): the same figures and histogram, no groups listed
+    const leadTable = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const [summaryOnly] = (await scan(test.database, { table: leadTable, keys: resolveKeys(leadTable, ['device-phone'], plain).keys, top: 0 })).keys;
+    expect({ ...figuresOf(summaryOnly!), sizes: summaryOnly!.sizes, top: summaryOnly!.top }).toEqual({ ...figuresOf(key!), sizes: key!.sizes, top: [] });
     const sizes = await test.query<{ size: string; groups: string }>(`
       select case when n = 2 then '2' when n = 3 then '3' when n < 10 then '4-9' when n < 20 then '10-19' else '20+' end as size,
              count(*) as groups

@@ -80,6 +80,14 @@ describe('keyScanQuery', () => {
     expect(sql).toContain('count(*) filter (where n >= 20)');
   });
 
+  it('with --top 0 is the summary over the duplicate groups alone: no materialised groups, no second read', () => {
+    const { sql } = compileSql(keyScanQuery(fakeKey(table, ['device_id', 'phone']), 0));
+    expect(sql.startsWith('select count(*) as groups,')).toBe(true);
+    expect(sql).toContain('null::json as top\nfrom (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n');
+    expect(sql).not.toContain('materialized');
+    expect(sql).not.toContain('top_detail');
+  });
+
   it('hashes the top-groups join on raw columns and filters on the normalised ones', () => {
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]);
     const { sql } = compileSql(keyScanQuery(key, 10));
