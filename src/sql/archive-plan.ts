@@ -248,9 +248,9 @@ from removed`;
  * (archiveMovedStatement, then the move).
  */
 export function moveArchivedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
-  const [moved] = movedColumns(reference, idColumn);
-  if (moved === undefined || movedColumns(reference, idColumn).length !== 1)
-    throw new Error(`moveArchivedStatement: ${reference.constraint} moves more than one column`);
+  const changed = movedColumns(reference, idColumn);
+  if (changed.length !== 1) throw new Error(`moveArchivedStatement: ${reference.constraint} moves more than one column`);
+  const moved = changed[0]!;
   const pk = reference.primaryKey.map((column, index) => sql`${columnRef(column, 'c')} as ${sql.id(`ld_pk_${index}`)}`);
   const pkValues = reference.primaryKey.map((_, index) => sql.id('moved', `ld_pk_${index}`));
   return sql`with moved as (
