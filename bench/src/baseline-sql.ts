@@ -60,6 +60,39 @@ delete from ${schema}.leads l using victims v where l.id = v.id;
 commit;`;
 }
 
+/**
+ * cleanSql on a Citus cluster, where leads and lead_activities are
+ * distributed by device_id and co-located, with the composite foreign key
+ * (device_id, lead_id) → leads (device_id, id): the same work in one
+ * transaction, every join on (device_id, id) so each one stays inside a
+ * shard. The victims are a temp table on the coordinator, which Citus sends
+ * to the workers for each join; the archive tables are local to the
+ * coordinator, which receives the rows. Two psql commands: the archive's
+ * schema is created first, on its own, because Citus propagates CREATE
+ * SCHEMA to the workers and, inside a transaction block, then runs the rest
+ * of the block one shard at a time (sequential mode).
+ */
+export function citusCleanSql(schema: string): string[] {
+  const archive = `${schema}_hand_archive`;
+  return [
+    `create schema ${archive};`,
+    `begin;
+create table ${archive}.removed (keeper_id bigint not null, row_id bigint primary key, row_data jsonb not null);
+create table ${archive}.moved (child_pk jsonb not null, old_value jsonb not null, new_value jsonb not null);
+create temp table victims on commit drop as
+select device_id, id, keeper from (select device_id, id, first_value(id) over w as keeper, row_number() over w as rn
+                                   from ${schema}.leads where phone is not null
+                                   window w as (partition by device_id, phone order by created_at, id)) k
+where rn > 1;
+insert into ${archive}.removed select v.keeper, l.id, to_jsonb(l) from ${schema}.leads l join victims v on v.device_id = l.device_id and v.id = l.id;
+insert into ${archive}.moved select jsonb_build_object('device_id', a.device_id, 'id', a.id), to_jsonb(a.lead_id), to_jsonb(v.keeper)
+from ${schema}.lead_activities a join victims v on v.device_id = a.device_id and v.id = a.lead_id;
+update ${schema}.lead_activities a set lead_id = v.keeper from victims v where a.device_id = v.device_id and a.lead_id = v.id;
+delete from ${schema}.leads l using victims v where l.device_id = v.device_id and l.id = v.id;
+commit;`,
+  ];
+}
+
 /** Baseline (g1, g2). CONCURRENTLY cannot run inside a transaction block, so these are two psql commands. */
 export function constraintSql(schema: string): string[] {
   return [

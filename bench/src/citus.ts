@@ -1,15 +1,16 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { constraintSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
+import { measureCitusClean } from './citus-clean.js';
 import { measure, median, type Measured } from './measure.js';
 import type { BenchResult, CaseResult } from './report.js';
+import { sqlOn } from './sql-on.js';
 
 /**
- * `npm run bench -- --citus --rows N`: the scan and constraint cases on a
+ * `npm run bench -- --citus --rows N`: the scan, constraint and clean cases on a
  * Citus cluster (CITUS_BENCH_URL, default the coordinator that
  * scripts/citus-cluster.sh starts), against the same hand-written SQL run on
  * the coordinator. The demo scenario: seeded on the coordinator, then
@@ -95,6 +96,12 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
         'vacuum analyze copy.leads',
       ]);
     });
+    // clean changes both tables: each run gets a fresh copy of them, distributed the same way (untimed; citus-clean.ts).
+    if (wanted('clean')) {
+      const nodeUrls = nodes.map((node) => withDatabaseName(node, name));
+      const runs = await measureCitusClean({ url, nodeUrls, rounds: options.rounds, tool, psql, log });
+      cases.push({ ...summarise('citus clean', runs.tool, runs.baseline), longestBatchMs: runs.longestBatchMs });
+    }
     const [version] = (await sqlOn(clusterUrl, ['select version() as v, (select extversion from pg_extension where extname = $$citus$$) as citus']))[0]!;
     return {
       rows: options.rows,
@@ -125,19 +132,6 @@ async function createEverywhere(clusterUrl: string, name: string): Promise<strin
     ...workers.map((w) => `select citus_add_node('${w.nodename}', ${w.nodeport})`),
   ]);
   return nodes;
-}
-
-/** Runs statements in order on one connection; returns each one's rows. */
-async function sqlOn(url: string, statements: string[]): Promise<Record<string, unknown>[][]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const results: Record<string, unknown>[][] = [];
-    for (const statement of statements) results.push((await client.query(statement)).rows);
-    return results;
-  } finally {
-    await client.end();
-  }
 }
 
 function summarise(caseName: string, tool: Measured[], baseline: Measured[]): CaseResult {

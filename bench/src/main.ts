@@ -30,7 +30,7 @@ interface Options {
   rows: number;
   rounds: number;
   only: string[] | null;
-  /** --citus: the scan and constraint cases on a Citus cluster instead (bench/src/citus.ts). */
+  /** --citus: the scan, constraint and clean cases on a Citus cluster instead (bench/src/citus.ts). */
   citus: boolean;
   /** Where the result goes (default bench/results/<rows>.json): a run on a loaded machine should not replace the committed figures. */
   out: string | null;
