@@ -1,24 +1,15 @@
 import { sql } from 'kysely';
 import type { Database, Db } from './database.js';
-import { listTableIndexes } from './table-indexes.js';
+import { listTableIndexes, type TableIndexInfo } from './table-indexes.js';
 
-/** A unique index on the table, with the constraint it backs, if any (read from pg_index / pg_constraint). */
-export interface UniqueIndexInfo {
-  name: string;
+/**
+ * A unique index on the table, as listTableIndexes reads it, with what it is named: the constraint it backs, if
+ * any, is the primary key or a unique constraint (usually of the index's own name); a bare index has none. A
+ * partial one (predicate) only protects some rows.
+ */
+export interface UniqueIndexInfo extends Omit<TableIndexInfo, 'unique' | 'primary'> {
   /** 'primary key' and 'unique constraint' are backed by this index; 'unique index' stands alone. */
   kind: 'primary key' | 'unique constraint' | 'unique index';
-  /** Name of the backing constraint (usually the index's own name), null for a bare index. */
-  constraint: string | null;
-  /** Each key column or expression as pg_get_indexdef prints it, in index order. */
-  elements: string[];
-  /** false for an index left by a failed or interrupted CREATE INDEX CONCURRENTLY. */
-  valid: boolean;
-  nullsNotDistinct: boolean;
-  /** A partial index (WHERE …) only protects some rows. */
-  predicate: string | null;
-  /** false for a DEFERRABLE constraint, which ON CONFLICT cannot use as an arbiter. */
-  immediate: boolean;
-  definition: string;
 }
 
 /**
