@@ -11,34 +11,16 @@ import {
   type OutputFlags,
   type TableFlags,
 } from '../cli/options.js';
-import { stoppable, watchSignals } from '../cli/interrupt.js';
-import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
+import { note, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { applyClean } from '../core/clean/apply-clean.js';
-import { resolveCleanSettings, type CleanFlagValues } from '../cli/clean-flags.js';
-import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
-import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
-import { planClean, type CleanPlanWithChecks } from '../core/clean/plan-clean.js';
+import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues } from '../cli/clean-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
-import { abortable } from '../db/abortable.js';
-import type { Database } from '../db/database.js';
-import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode, FileWriteError, UsageError } from '../errors.js';
-import { renderClean, type CleanFormat } from '../render/clean/index.js';
-import type { RenderContext } from '../render/common/render-as.js';
-import { restoreCommandFor, type CommandLineContext } from '../keys/key-command-line.js';
-import { cleanProgress } from '../cli/clean-progress.js';
-import { openCsvFile } from '../cli/csv-file.js';
-import { formatCount } from '../render/common/format.js';
-import { unindexedChildKeyLines } from '../render/clean/warnings.js';
-import { planCleanSettings, resolvePlanFlags, type PlanFlags } from '../cli/clean-flags.js';
-import { writePlanFiles } from '../cli/plan-file.js';
-import { checkPlan } from '../core/clean/plan/check-plan.js';
-import { requirePlanAge, resolvePlanKey, type PlanTargetRequest } from '../core/clean/plan/plan-match.js';
-import { readDatabaseIdentity } from '../core/clean/plan/plan-identity.js';
-import { openPlan, type OpenedPlan } from '../core/clean/plan/read-plan.js';
-import type { ResolvedKey } from '../keys/key-definition.js';
+import { type ExitCode, UsageError } from '../errors.js';
+import type { CleanFormat } from '../render/clean/index.js';
+import { dryRunClean } from './clean-dry-run.js';
+import { executeClean } from './clean-execute.js';
+import { checkPlanReport, withPlan } from './clean-plan-file.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;
@@ -83,6 +65,11 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
   run: runClean,
 };
 
+/**
+ * Checks every flag before the database opens, then takes one of four paths: with --plan, a check of the plan file
+ * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean-dry-run.ts) or, with
+ * --execute, the clean-up itself (clean-execute.ts).
+ */
 async function runClean(flags: CleanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const planFlags = resolvePlanFlags(flags, source);
   const keyText = planFlags.plan === undefined || (flags.key ?? []).length > 0 ? oneKeyFlag(flags, 'clean') : undefined;
@@ -110,152 +97,9 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
       if (key.table.createdFallback !== undefined && byAge) {
         note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
       }
-      if (!flags.execute) {
-        // with --plan-out/--plan-csv the report is counted from the plan written (one pass, the same snapshot)
-        const writesPlan = planFlags.planOut !== undefined || planFlags.planCsv !== undefined;
-        const plan = writesPlan
-          ? await writePlan(database, options, planFlags, flags)
-          : await stoppable(database, 'nothing was changed', (db) => withSpinner('planning', flags, () => planClean(db, options)));
-        for (const line of unindexedChildKeyLines(plan.unindexedChildKeys)) note(line, flags);
-        await writeReport(renderClean({ kind: 'plan', plan }, flags.format, renderContext(settings.target, flags)), flags);
-        return ExitCode.ok;
-      }
+      if (!flags.execute) return dryRunClean(database, options, planFlags, flags, settings.target);
       return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
     },
     timeouts,
   );
-}
-
-/**
- * The first SIGINT/SIGTERM stops after the batch in flight, the second rolls
- * it back at once (its statement cancelled); either way the run is marked
- * interrupted, the summary printed, the exit code 130. Once batches have
- * committed, a file that cannot be written is reported with the run id and
- * how to undo it, after the summary, with exit 1 (never 2: data changed).
- */
-async function executeClean(
-  database: Database,
-  options: CleanOptions,
-  flags: CleanFlags,
-  context: RenderContext,
-  commandLine: CommandLineContext,
-  plan: OpenedPlan | null = null,
-): Promise<ExitCode> {
-  const interrupt = watchSignals({
-    first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
-    second: () => {
-      note('rolling back the batch in flight…', flags);
-      void database.cancel?.();
-    },
-  });
-  try {
-    const progress = await cleanProgress(flags);
-    let result: CleanResult;
-    try {
-      result = await applyClean(
-        database,
-        options,
-        {
-          commandLine,
-          signal: interrupt.stop,
-          cancel: interrupt.now,
-          onProgress: (p) => progress.update(p),
-          onUnindexedChildKeys: (keys) => {
-            for (const line of unindexedChildKeyLines(keys)) note(line, flags);
-          },
-        },
-        plan,
-      );
-    } finally {
-      progress.stop();
-    }
-    const failures: string[] = [];
-    let writeFailed = false;
-    if (flags.exportRemoved !== undefined) {
-      // Still written after a first signal (the rows removed so far); a second one skips it.
-      const failure = await exportRemoved({ ...database, db: abortable(database.db, interrupt.now) }, options, result, flags.exportRemoved, flags);
-      if (failure !== null && interrupt.now.aborted) failures.push(`--export-removed ${flags.exportRemoved} was not written (interrupted)`);
-      else if (failure !== null) failures.push(failure);
-      writeFailed = failure !== null && !interrupt.now.aborted;
-    }
-    const report = renderClean({ kind: 'result', result }, flags.format, context, commandLine);
-    try {
-      await writeReport(report, flags);
-    } catch (error) {
-      failures.push(firstLineOf(error));
-      writeFailed = true;
-      // the summary is what says what changed and how to undo it: stdout, then
-      if (!flags.quiet) process.stdout.write(report);
-    }
-    if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
-    const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
-    const done = changed
-      ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)})`
-      : `clean run ${result.runId} changed nothing`;
-    for (const failure of failures) note(`lead-dedupe: ${done}, but ${failure}`, {});
-    if (writeFailed) return ExitCode.runtime;
-    if (result.status === 'interrupted') return ExitCode.interrupted;
-    return result.status === 'done' ? ExitCode.ok : ExitCode.runtime;
-  } finally {
-    interrupt.dispose();
-  }
-}
-
-/** Opens the plan, checks its age and that it is for this database, table and key, and always closes it. */
-async function withPlan(
-  database: Database,
-  planFlags: PlanFlags,
-  request: Omit<PlanTargetRequest, 'keyText'> & { keyText: string | undefined },
-  flags: CleanFlags,
-  run: (plan: OpenedPlan, key: ResolvedKey) => Promise<ExitCode>,
-): Promise<ExitCode> {
-  const plan = await openPlan(planFlags.plan!);
-  try {
-    requirePlanAge(plan, planFlags.maxPlanAgeMs, planFlags.maxPlanAge);
-    const key = await resolvePlanKey(database.db, plan, await readDatabaseIdentity(database.db), request);
-    if (key.table.createdFallback !== undefined) note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn}`, flags);
-    return await run(plan, key);
-  } finally {
-    plan.close();
-  }
-}
-
-/** `clean --plan <file>` without --execute: how much of the plan still holds; changes nothing. */
-async function checkPlanReport(database: Database, options: CleanOptions, plan: OpenedPlan, flags: CleanFlags, context: RenderContext): Promise<ExitCode> {
-  const check = await stoppable(database, 'nothing was changed', () => withSpinner('checking the plan', flags, () => checkPlan(database, options, plan)));
-  await writeReport(renderClean({ kind: 'plan-check', check }, flags.format, context), flags);
-  return ExitCode.ok;
-}
-
-/** --plan-out / --plan-csv beside the dry run's report. */
-async function writePlan(database: Database, options: CleanOptions, planFlags: PlanFlags, flags: CleanFlags): Promise<CleanPlanWithChecks> {
-  const written = await stoppable(database, 'nothing was changed', (db) =>
-    withSpinner('planning and writing the plan', flags, () => writePlanFiles(db, options, { plan: planFlags.planOut, csv: planFlags.planCsv })),
-  );
-  const { totals, digest } = written.header;
-  const files = [planFlags.planOut, planFlags.planCsv].filter((file) => file !== undefined).join(' and ');
-  note(
-    `plan: ${formatCount(totals.groups)} groups, ${formatCount(totals.rowsToRemove)} rows to remove, ${formatCount(totals.skippedGroups)} skipped, written to ${files}` +
-      (planFlags.planOut === undefined ? '' : ` (${digest}); apply with: lead-dedupe clean --plan ${planFlags.planOut} --execute`),
-    flags,
-  );
-  return written.report;
-}
-
-/** --export-removed: the run's removed rows from the archive; null when written, else why not. */
-async function exportRemoved(database: Database, options: CleanOptions, result: CleanResult, path: string, flags: CleanFlags): Promise<string | null> {
-  try {
-    const csv = await openCsvFile(path, '--export-removed', removedColumns(options.key.table));
-    let written: number;
-    try {
-      written = await streamRemovedRows(database, options.archiveSchema, result.runId, options.key.table, (rows) => csv.write(rows));
-      await csv.close();
-    } catch (error) {
-      throw await csv.discard(error);
-    }
-    note(`export: ${formatCount(written)} removed rows written to ${path}`, flags);
-    return null;
-  } catch (error) {
-    return error instanceof FileWriteError ? error.message : `cannot write --export-removed ${path}: ${firstLineOf(error)}`;
-  }
 }

@@ -1,65 +1,36 @@
 import { sql } from 'kysely';
 import type { Database, Db } from './database.js';
+import { listTableIndexes, type TableIndexInfo } from './table-indexes.js';
 
-/** A unique index on the table, with the constraint it backs, if any (read from pg_index / pg_constraint). */
-export interface UniqueIndexInfo {
-  name: string;
+/**
+ * A unique index on the table, as listTableIndexes reads it, with what it is named: the constraint it backs, if
+ * any, is the primary key or a unique constraint (usually of the index's own name); a bare index has none. A
+ * partial one (predicate) only protects some rows.
+ */
+export interface UniqueIndexInfo extends Omit<TableIndexInfo, 'unique' | 'primary'> {
   /** 'primary key' and 'unique constraint' are backed by this index; 'unique index' stands alone. */
   kind: 'primary key' | 'unique constraint' | 'unique index';
-  /** Name of the backing constraint (usually the index's own name), null for a bare index. */
-  constraint: string | null;
-  /** Each key column or expression as pg_get_indexdef prints it, in index order. */
-  elements: string[];
-  /** false for an index left by a failed or interrupted CREATE INDEX CONCURRENTLY. */
-  valid: boolean;
-  nullsNotDistinct: boolean;
-  /** A partial index (WHERE …) only protects some rows. */
-  predicate: string | null;
-  /** false for a DEFERRABLE constraint, which ON CONFLICT cannot use as an arbiter. */
-  immediate: boolean;
-  definition: string;
 }
 
-interface UniqueIndexRow {
-  name: string;
-  elements: string[];
-  valid: boolean;
-  is_primary: boolean;
-  immediate: boolean;
-  nulls_not_distinct: boolean;
-  predicate: string | null;
-  constraint_name: string | null;
-  definition: string;
-}
-
-/** Every unique index on the table (valid or not), constraint-backed or not, by name. */
+/**
+ * Every unique index on the table (valid or not), constraint-backed or not, by name. An exclusion constraint's
+ * index is never unique (indisunique is false), so the constraint named is the primary key or unique constraint.
+ */
 export async function listUniqueIndexes(database: Database, tableOid: number): Promise<UniqueIndexInfo[]> {
-  // indnullsnotdistinct exists from PostgreSQL 15; before that every index treats NULLs as distinct.
-  const nullsNotDistinct = database.features.serverVersionNum >= 150000 ? sql`i.indnullsnotdistinct` : sql`false`;
-  const { rows } = await sql<UniqueIndexRow>`
-    select c.relname as name,
-           array(select pg_catalog.pg_get_indexdef(i.indexrelid, k, true) from generate_series(1, i.indnkeyatts) as k order by k) as elements,
-           i.indisvalid as valid, i.indisprimary as is_primary, i.indimmediate as immediate,
-           ${nullsNotDistinct} as nulls_not_distinct,
-           pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) as predicate,
-           con.conname as constraint_name,
-           pg_catalog.pg_get_indexdef(i.indexrelid) as definition
-    from pg_catalog.pg_index i
-    join pg_catalog.pg_class c on c.oid = i.indexrelid
-    left join pg_catalog.pg_constraint con on con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u')
-    where i.indrelid = ${tableOid}::int8::oid and i.indisunique
-    order by c.relname`.execute(database.db);
-  return rows.map((row) => ({
-    name: row.name,
-    kind: row.is_primary ? 'primary key' : row.constraint_name !== null ? 'unique constraint' : 'unique index',
-    constraint: row.constraint_name,
-    elements: row.elements,
-    valid: row.valid,
-    nullsNotDistinct: row.nulls_not_distinct,
-    predicate: row.predicate,
-    immediate: row.immediate,
-    definition: row.definition,
-  }));
+  const indexes = await listTableIndexes(database, tableOid);
+  return indexes
+    .filter((index) => index.unique)
+    .map((index) => ({
+      name: index.name,
+      kind: index.primary ? 'primary key' : index.constraint !== null ? 'unique constraint' : 'unique index',
+      constraint: index.constraint,
+      elements: index.elements,
+      valid: index.valid,
+      nullsNotDistinct: index.nullsNotDistinct,
+      predicate: index.predicate,
+      immediate: index.immediate,
+      definition: index.definition,
+    }));
 }
 
 /** What already holds a name in the table's schema (relations share one namespace there) or among the table's constraints. */

@@ -43,7 +43,7 @@ export interface WindowIndexes {
 
 /** Which indexes an incremental scan can use; the command names the missing ones on stderr. */
 export async function findWindowIndexes(database: Database, table: LeadTable, keys: ResolvedKey[], windowColumn: string): Promise<WindowIndexes> {
-  const indexes = await listTableIndexes(database.db, table.info.oid);
+  const indexes = await listTableIndexes(database, table.info.oid);
   const [windowElement] = (await quotedNamesQuery([windowColumn]).execute(database.db)).rows[0]!.quoted;
   const elements = await keyIndexElements(database, table, keys);
   return {

@@ -38,7 +38,7 @@ export async function dropKeyIndex(database: Database, options: IndexDropOptions
   const { key } = options;
   const table = key.table.info;
   const name = options.name ?? defaultKeyIndexName(key);
-  const indexes = await listTableIndexes(database.db, table.oid);
+  const indexes = await listTableIndexes(database, table.oid);
   const target = indexes.find((index) => index.name === name);
   const concurrently = database.features.driver === 'postgres';
   const base = { table: qualifiedName(table), key: summarizeKey(key), name, concurrently, durationMs: null };

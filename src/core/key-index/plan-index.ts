@@ -54,7 +54,7 @@ export async function planIndexAdd(database: Database, options: IndexAddOptions)
   const name = checkIndexName(options.name ?? defaultKeyIndexName(key));
   const concurrently = database.features.driver === 'postgres';
   const [elements] = await keyIndexElements(database, key.table, [key]);
-  const indexes = await listTableIndexes(database.db, table.oid);
+  const indexes = await listTableIndexes(database, table.oid);
   const existing = indexes.find((index) => servesKey(index, elements!)) ?? null;
   let invalidLeftover = false;
   if (existing === null) {
