@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   if (options.citus) {
     const result: BenchResult = { ...(await runCitusBench(options, { bin: BIN, log })), commit: gitCommit() };
-    const resultFile = CITUS_RESULT_FILE(root, options.rows);
+    const resultFile = options.out ?? CITUS_RESULT_FILE(root, options.rows);
     writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(renderMarkdown(result));
     log(`results written to ${resultFile}`);
