@@ -16,4 +16,5 @@ export const TEMP = {
   chunkKeepers: sql.id('pg_temp', 'ld_chunk_keepers'),
   donors: sql.id('pg_temp', 'ld_donors'),
   lockTargets: sql.id('pg_temp', 'ld_lock_targets'),
+  batchStage: sql.id('pg_temp', 'ld_batch_stage'),
 } as const;

@@ -106,11 +106,11 @@ where "l"."device_id" is not null`);
     expect(compileSql(chooseChunkKeepersStatement(key, 2, 'oldest')).sql).toBe(`insert into "pg_temp"."ld_chunk_keepers" (keeper_id, group_no, first_batch)
 select distinct on (group_no) row_id, group_no, 2::int4
 from (select "l"."id" as row_id, s.group_no, "l"."created_at" as created, null::int8 as filled
-      from "pg_temp"."ld_stage" as s
+      from (select * from "pg_temp"."ld_stage"
+            where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 2 and chunked)
+              and group_no not in (select group_no from "pg_temp"."ld_chunk_keepers")) as s
       join "public"."leads" as l on "l"."id" = s.row_id
-      where s.group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 2 and chunked)
-        and s.group_no not in (select group_no from "pg_temp"."ld_chunk_keepers")
-        and md5(jsonb_build_array("l"."device_id", "l"."phone")::text) = s.group_id and "l"."device_id" is not null and "l"."phone" is not null) as r
+      where md5(jsonb_build_array("l"."device_id", "l"."phone")::text) = s.group_id and "l"."device_id" is not null and "l"."phone" is not null) as r
 order by group_no, created asc nulls last, row_id asc`);
   });
 

@@ -9,6 +9,7 @@ import {
   chooseChunkKeepersStatement,
   citusLockSettingsStatement,
   citusLockShardsStatement,
+  citusBatchStageStatement,
   citusLockTargetsStatement,
   deleteVictimsStatement,
   dropSkippedStatement,
@@ -64,12 +65,14 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
     if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
     // On a Citus distributed table FOR UPDATE is only planned shard by shard: lock there first, then re-read unlocked (citus-lock.ts).
     const distribution = distributionColumn(key.table.info.distribution);
-    if (lock && batch !== null && distribution !== null) {
+    const onCitus = lock && batch !== null && distribution !== null;
+    if (onCitus) {
+      await citusBatchStageStatement(batch).execute(connection);
       await citusLockTargetsStatement(key, distribution, batch).execute(connection);
       await citusLockSettingsStatement(key, distribution).execute(connection);
       await citusLockShardsStatement().execute(connection);
     }
-    await lockBatchStatement(key, batch, lock && distribution === null, keep).execute(connection);
+    await lockBatchStatement(key, batch, lock && distribution === null, keep, onCitus ? 'batch stage' : 'run stage').execute(connection);
     for (const statement of rankStatements(keep)) await statement.execute(connection);
   }
   for (const statement of childConflictStatements(context.references)) await statement.execute(connection);

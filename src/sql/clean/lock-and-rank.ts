@@ -19,11 +19,11 @@ export function chooseChunkKeepersStatement(key: ResolvedKey, batch: number, kee
   return sql`insert into ${TEMP.chunkKeepers} (keeper_id, group_no, first_batch)
 select distinct on (group_no) row_id, group_no, ${sql.lit(batch)}::int4
 from (select ${id} as row_id, s.group_no, ${created} as created, ${keep === 'most-complete' ? filledColumns('l') : sql`null::int8`} as filled
-      from ${TEMP.stage} as s
+      from (select * from ${TEMP.stage}
+            where group_no in (select group_no from ${TEMP.stage} where batch_no = ${sql.lit(batch)} and chunked)
+              and group_no not in (select group_no from ${TEMP.chunkKeepers})) as s
       join ${tableRef(key.table)} as l on ${id} = s.row_id
-      where s.group_no in (select group_no from ${TEMP.stage} where batch_no = ${sql.lit(batch)} and chunked)
-        and s.group_no not in (select group_no from ${TEMP.chunkKeepers})
-        and ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}) as r
+      where ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}) as r
 order by group_no, ${keeperOrder(keep)}`;
 }
 
@@ -49,10 +49,18 @@ order by group_no, ${keeperOrder(keep)}`;
  *   where l."id" in (select row_id from pg_temp.ld_stage where batch_no = 3
  *                   union all select keeper_id from pg_temp.ld_chunk_keepers where group_no in (select group_no from pg_temp.ld_stage where batch_no = 3))
  *   order by l."id" for update of l
+ *
+ * `from`: on Citus the batch's own stage rows (citusBatchStageStatement).
  */
-export function lockBatchStatement(key: ResolvedKey, batch: number | null, lock: boolean, keep: KeepPolicy): RawBuilder<unknown> {
+export function lockBatchStatement(
+  key: ResolvedKey,
+  batch: number | null,
+  lock: boolean,
+  keep: KeepPolicy,
+  from: 'run stage' | 'batch stage' = 'run stage',
+): RawBuilder<unknown> {
   return sql`create temporary table ld_locked on commit drop as
-${lockedRowsQuery(key, TEMP.stage, batch, lock, keep)}`;
+${lockedRowsQuery(key, from === 'run stage' ? TEMP.stage : TEMP.batchStage, batch, lock, keep)}`;
 }
 
 /**
