@@ -126,8 +126,10 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   }
   const removed = affected(await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key)).execute(connection));
   if (removed !== selection.victims) {
-    // The rows are locked, so this cannot happen; if it does, roll the batch back rather than archive what was not removed.
-    throw new DatabaseError(`batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows but archived ${selection.victims}; rolled back`);
+    // The rows are locked, so this cannot happen; if it does, roll the batch back rather than commit a batch other than the one ranked.
+    throw new DatabaseError(
+      `batch ${batch + 1} of ${qualifiedName(table.info)}: removed ${removed} rows of the ${selection.victims} it ranked to remove; rolled back`,
+    );
   }
   return { removed, merged, moved };
 }
