@@ -67,7 +67,9 @@ const FAMILIES: readonly Family[] = [
 /** The exposition text; `succeededAt` is when the run finished its work. */
 export async function renderScanMetrics(report: MetricsReport, succeededAt: Date): Promise<string> {
   // Loaded when metrics are asked for: evaluating prom-client costs every other run ~30 ms of start-up.
-  const { Gauge, Registry } = await import('prom-client');
+  const loaded = await import('prom-client');
+  // prom-client is CommonJS: from the bundle's split chunk its exports arrive as the namespace's default only.
+  const { Gauge, Registry } = 'default' in loaded ? (loaded.default as typeof loaded) : loaded;
   // A registry of our own: nothing lands in prom-client's global one, and no default process metrics are collected.
   const registry = new Registry();
   for (const family of FAMILIES) {
