@@ -1,5 +1,5 @@
 import { citusCleanSql } from './baseline-sql.js';
-import type { Measured } from './measure.js';
+import { longestBatchMs, type Measured } from './measure.js';
 import { sqlOn } from './sql-on.js';
 
 /**
@@ -69,8 +69,7 @@ export async function measureCitusClean({ url, nodeUrls, rounds, tool, psql, log
     );
     assertSameTables(outcome, seededLeads);
   }
-  const longestBatchMs = Math.max(...runs.tool.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
-  return { ...runs, longestBatchMs };
+  return { ...runs, longestBatchMs: longestBatchMs(runs.tool) };
 }
 
 /** leads and lead_activities copied into `schema`, distributed and co-located with public's, with the composite foreign key. */

@@ -9,10 +9,11 @@ import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { planCases } from './plan-cases.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
-import { measure, median, type Measured } from './measure.js';
+import { longestBatchMs, measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
+import { sqlOn } from './sql-on.js';
 
 /**
  * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   log(`creating ${benchDb} and seeding ${options.rows.toLocaleString('en-US')} rows`);
-  await admin(serverUrl, [`drop database if exists ${benchDb} with (force)`, `create database ${benchDb}`]);
+  await sqlOn(serverUrl, [`drop database if exists ${benchDb} with (force)`, `create database ${benchDb}`]);
   const database = await openDatabase(parseDatabaseTarget(url));
   try {
     const seeded = await seed(database, { table: 'leads', rows: options.rows, scenario: 'production', replace: false });
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   } finally {
     await database.db.destroy();
   }
-  await admin(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
+  await sqlOn(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
 
   const cases: CaseResult[] = [];
   const measureCases = async () => {
@@ -155,13 +156,13 @@ async function main(): Promise<void> {
         const order = round % 2 === 0 ? sides : [...sides].reverse();
         for (const side of order) {
           await copyTables(url, copies[side]);
-          await admin(url, ['checkpoint']);
+          await sqlOn(url, ['checkpoint']);
           const table = `${copies[side]}.leads`;
           cleanRuns[side].push(
             side === 'baseline' ? await psql(cleanSql(copies[side]))() : await tool(cleanArgs(copies[side], side === 'merge' ? 'merge' : 'delete'))(),
           );
           if (side === 'merge') continue;
-          await admin(url, [`vacuum analyze ${table}`]);
+          await sqlOn(url, [`vacuum analyze ${table}`]);
           constraintRuns[side].push(
             side === 'tool' ? await tool(['constraint', 'add', '--table', table, '--key', 'device-phone'])() : await psql(...constraintSql(copies[side]))(),
           );
@@ -172,8 +173,6 @@ async function main(): Promise<void> {
           `constraint round ${round + 1}: tool ${constraintRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${constraintRuns.baseline.at(-1)!.seconds.toFixed(2)} s`,
         );
       }
-      // The longest batch transaction is the longest any row lock was held; it must stay under --lock-timeout (5 s).
-      const longestBatchMs = (runs: Measured[]) => Math.max(...runs.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
       cases.push({ ...summarise('clean', cleanRuns.tool, cleanRuns.baseline), longestBatchMs: longestBatchMs(cleanRuns.tool), loadBefore });
       if (cleanRuns.merge.length > 0) {
         // merge mode's baseline is the tool's own delete mode, from the same rounds (target: merge ≤ 1.3× delete)
@@ -211,7 +210,7 @@ async function main(): Promise<void> {
   writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(renderMarkdown(result));
   log(`results written to ${resultFile}`);
-  await admin(serverUrl, [`drop database if exists ${benchDb} with (force)`]);
+  await sqlOn(serverUrl, [`drop database if exists ${benchDb} with (force)`]);
 }
 
 function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseResult {
@@ -233,7 +232,7 @@ function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseRe
 
 /** An identical copy of leads and lead_activities (with its foreign key) in `schema`. */
 async function copyTables(url: string, schema: string): Promise<void> {
-  await admin(url, [
+  await sqlOn(url, [
     `drop schema if exists ${schema} cascade`,
     `drop schema if exists ${schema}_archive cascade`,
     `drop schema if exists ${schema}_hand_archive cascade`,
@@ -246,16 +245,6 @@ async function copyTables(url: string, schema: string): Promise<void> {
     `vacuum analyze ${schema}.leads`,
     `vacuum analyze ${schema}.lead_activities`,
   ]);
-}
-
-async function admin(url: string, statements: string[]): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }
 
 async function settings(url: string): Promise<Record<string, string>> {

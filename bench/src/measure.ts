@@ -41,3 +41,8 @@ export function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** The longest batch transaction of `clean --format json` runs: the longest any row lock was held (it must stay under --lock-timeout). */
+export function longestBatchMs(runs: Measured[]): number {
+  return Math.max(...runs.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
+}
