@@ -7,6 +7,7 @@ import { backendCanceller } from './cancel.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
+import { PARALLEL_WORKERS_SETTING } from './parallel-workers.js';
 import { pgpassPassword } from './pgpass.js';
 import { readOnlyState } from './read-only.js';
 
@@ -23,10 +24,9 @@ export interface ConnectOptions {
   lockTimeoutMs?: number;
   /**
    * Let the planner give one statement the server's parallel workers
-   * (parallel_tuple_cost 0.01 instead of 0.1; max_parallel_workers_per_gather
-   * still caps them). For a command that runs one big aggregate at a time:
-   * its sort or expressions then run on several cores (bench/README.md, B8).
-   * Commands that already run statements side by side leave it off.
+   * (PARALLEL_WORKERS_SETTING). For a command that runs one big aggregate at
+   * a time: its sort or expressions then run on several cores. Commands that
+   * already run statements side by side leave it off.
    */
   parallelWorkers?: boolean;
   /** pglite:<dir> only: create the database when the folder holds none (seed and demo); otherwise exit 2. */
@@ -166,7 +166,7 @@ function sessionSettings(options: ConnectOptions): [string, string][] {
   return [
     ['statement_timeout', ms(options.statementTimeoutMs)],
     ['lock_timeout', ms(options.lockTimeoutMs)],
-    ...(options.parallelWorkers ? [['parallel_tuple_cost', '0.01'] as [string, string]] : []),
+    ...(options.parallelWorkers ? [[PARALLEL_WORKERS_SETTING.name, PARALLEL_WORKERS_SETTING.value] as [string, string]] : []),
   ];
 }
 

@@ -207,9 +207,19 @@ set status = 'interrupted', finished_at = coalesce(finished_at, clock_timestamp(
 where table_schema = ${table.schema} and table_relname = ${table.name} and status = 'running'`;
 }
 
+/** The archive's INSERT heads: one column list each for the statements that archive removed rows and moves. */
+function insertIntoRemoved(schema: string): RawBuilder<unknown> {
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_removed')} (run_id, batch_no, group_id, keeper_id, row_id, row_data)`;
+}
+
+function insertIntoMoved(schema: string): RawBuilder<unknown> {
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
+  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)`;
+}
+
 /** Each removed row in full, before it goes. */
 export function archiveRemovedStatement(schema: string, table: LeadTable, runId: number, batch: number): RawBuilder<unknown> {
-  return sql`insert into ${archiveRef(schema, 'lead_dedupe_removed')} (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+  return sql`${insertIntoRemoved(schema)}
 select ${runId}::int8, ${batch}::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
 from ${tableRef(table)} as l
 join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
@@ -234,7 +244,7 @@ export function deleteArchivedStatement(schema: string, table: LeadTable, runId:
   using ${TEMP.members} as m
   where ${columnRef(table.idColumn, 'l')} = m.row_id and m.rank_in_group > 1
   returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
-insert into ${archiveRef(schema, 'lead_dedupe_removed')} (run_id, batch_no, group_id, keeper_id, row_id, row_data)
+${insertIntoRemoved(schema)}
 select ${runId}::int8, ${batch}::int4, group_id, keeper_id::text, row_id::text, row_data
 from removed`;
 }
@@ -259,8 +269,7 @@ export function moveArchivedStatement(schema: string, reference: ChildReference,
   from ${membersWithKeepers(reference, idColumn)} as m
   where ${movedRowsCondition(reference, idColumn, false)}
   returning ${sql.join(pk)}, m.row_id as ld_old_value, ${columnRef(moved.column, 'c')} as ld_new_value)
-insert into ${archiveRef(schema, 'lead_dedupe_moved')}
-  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)
+${insertIntoMoved(schema)}
 select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
        ${moved.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pkValues)}), to_jsonb(moved.ld_old_value),
        coalesce(to_jsonb(moved.ld_new_value), 'null'::jsonb)
@@ -277,8 +286,7 @@ from moved`;
 export function archiveMovedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
   const changed = movedColumns(reference, idColumn);
   const pk = reference.primaryKey.map((column) => changed.find((moved) => moved.column === column)?.value ?? columnRef(column, 'c'));
-  const header = sql`insert into ${archiveRef(schema, 'lead_dedupe_moved')}
-  (run_id, batch_no, child_schema, child_table, constraint_name, column_name, pk_columns, child_pk, old_value, new_value)`;
+  const header = insertIntoMoved(schema);
   const common = sql`${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text`;
   if (changed.length === 1) {
     return sql`${header}

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, groupIdOf, keyAliases, sameKey, tableRef } from '../../keys/key-sql.js';
 import { duplicateGroupsQuery } from '../duplicate-groups.js';
+import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from '../clean-temp-tables.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
@@ -40,10 +41,10 @@ export function stageStatements(key: ResolvedKey, batchSize: number, batchRows: 
     // The staging's duplicate-groups aggregate may use the server's parallel workers (as scan of one key does,
     // bench/README.md B8): 1.2-1.3 s against 1.5-1.6 s at 1M rows. Only here: the batches join session tables,
     // which workers cannot read, and must not be planned as a parallel scan of a whole child table.
-    sql`select set_config('parallel_tuple_cost', '0.01', false)`,
+    sql`select set_config(${sql.lit(PARALLEL_WORKERS_SETTING.name)}, ${sql.lit(PARALLEL_WORKERS_SETTING.value)}, false)`,
     sql`create temporary table ld_stage as
 ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
-    sql`reset parallel_tuple_cost`,
+    sql`reset ${sql.raw(PARALLEL_WORKERS_SETTING.name)}`,
     sql`create index on ${TEMP.stage} (batch_no)`,
     sql`create index on ${TEMP.stage} (row_id)`,
     sql`analyze ${TEMP.stage}`,
