@@ -10,8 +10,8 @@ export interface PlanCaseContext {
   rounds: number;
   wanted: (name: string) => boolean;
   log: (text: string) => void;
-  /** A fresh identical copy of leads and lead_activities in `schema` (untimed). */
-  copyTables: (url: string, schema: string) => Promise<void>;
+  /** A fresh identical copy of the seeded database for one side (untimed); returns its URL. */
+  freshCopy: (side: 'tool' | 'baseline') => Promise<string>;
   summarise: (name: string, tool: Measured[], baseline: Measured[]) => CaseResult;
 }
 
@@ -37,19 +37,18 @@ export async function planCases(context: PlanCaseContext): Promise<CaseResult[]>
     cases.push(context.summarise('plan out', runs.tool, runs.baseline));
   }
   if (wanted('plan apply')) {
-    const copies = { tool: 'copy_tool', baseline: 'copy_baseline' } as const;
     const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
+    const toolOn = (databaseUrl: string, args: string[]) => measure(process.execPath, [bin, ...args, '--database', databaseUrl]);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const);
       for (const side of order) {
-        await context.copyTables(url, copies[side]);
-        const plain = ['clean', '--table', `${copies[side]}.leads`, '--key', 'device-phone', '--mode', 'delete'];
-        const archive = ['--archive-schema', `${copies[side]}_archive`, '--format', 'json'];
+        const copyUrl = await context.freshCopy(side);
+        const plain = ['clean', '--key', 'device-phone', '--mode', 'delete'];
         if (side === 'tool') {
-          await tool([...plain, '--plan-out', planFile, '--quiet']);
-          runs.tool.push(await tool(['clean', '--plan', planFile, '--execute', ...archive]));
+          await toolOn(copyUrl, [...plain, '--plan-out', planFile, '--quiet']);
+          runs.tool.push(await toolOn(copyUrl, ['clean', '--plan', planFile, '--execute', '--format', 'json']));
         } else {
-          runs.baseline.push(await tool([...plain, '--execute', ...archive]));
+          runs.baseline.push(await toolOn(copyUrl, [...plain, '--execute', '--format', 'json']));
         }
       }
       log(`plan apply round ${round + 1}: tool ${runs.tool.at(-1)!.seconds.toFixed(2)} s, clean --execute ${runs.baseline.at(-1)!.seconds.toFixed(2)} s`);
