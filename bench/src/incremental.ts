@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { measure, median, type Measured } from './measure.js';
+import { loadAverage, measure, median, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
 /**
@@ -40,6 +40,7 @@ export async function incrementalCases(url: string, bin: string, rounds: number,
     const got = figuresOf(await incremental());
     if (JSON.stringify(got) !== JSON.stringify(expected))
       throw new Error(`scan --since (${variant}) ${JSON.stringify(got)} differs from the oracle ${JSON.stringify(expected)}`);
+    const loadBefore = loadAverage();
     const tool: Measured[] = [];
     const baseline: Measured[] = [];
     for (let round = 0; round < rounds; round++) {
@@ -60,6 +61,7 @@ export async function incrementalCases(url: string, bin: string, rounds: number,
       toolRuns: tool.map((m) => Math.round(m.seconds * 1000) / 1000),
       baselineRuns: baseline.map((m) => Math.round(m.seconds * 1000) / 1000),
       toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
+      loadBefore,
       queryMs: { tool: toolQueryMs, fullScan: fullQueryMs, ratio: toolQueryMs / fullQueryMs },
       oracle: expected,
     });

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { planCases } from './plan-cases.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
-import { longestBatchMs, measure, median, type Measured } from './measure.js';
+import { loadAverage, longestBatchMs, measure, median, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
@@ -279,8 +279,6 @@ function gitCommit(): string {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
-/** The machine's 1-, 5- and 15-minute load averages (the bench shares its cores with the server and anything else running). */
-const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];
 const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 main().catch((error) => {

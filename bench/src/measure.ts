@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 
 export interface Measured {
@@ -46,3 +47,6 @@ export function median(values: number[]): number {
 export function longestBatchMs(runs: Measured[]): number {
   return Math.max(...runs.map((m) => (JSON.parse(m.stdout) as { longestBatchMs: number }).longestBatchMs));
 }
+
+/** The machine's 1-, 5- and 15-minute load averages (the bench shares its cores with the server and anything else running). */
+export const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { measure, type Measured } from './measure.js';
+import { loadAverage, measure, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
 export interface PlanCaseContext {
@@ -27,6 +27,7 @@ export async function planCases(context: PlanCaseContext): Promise<CaseResult[]>
   const planFile = join(outDir, 'plan.jsonl');
   const cases: CaseResult[] = [];
   if (wanted('plan out')) {
+    const loadBefore = loadAverage();
     const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
     const dryRun = ['clean', '--key', 'device-phone', '--mode', 'delete', '--format', 'json'];
     for (let round = 0; round < rounds; round++) {
@@ -34,9 +35,10 @@ export async function planCases(context: PlanCaseContext): Promise<CaseResult[]>
       for (const side of order) runs[side].push(await tool(side === 'tool' ? [...dryRun, '--plan-out', planFile] : dryRun));
       log(`plan out round ${round + 1}: tool ${runs.tool.at(-1)!.seconds.toFixed(2)} s, dry run ${runs.baseline.at(-1)!.seconds.toFixed(2)} s`);
     }
-    cases.push(context.summarise('plan out', runs.tool, runs.baseline));
+    cases.push({ ...context.summarise('plan out', runs.tool, runs.baseline), loadBefore });
   }
   if (wanted('plan apply')) {
+    const loadBefore = loadAverage();
     const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
     const toolOn = (databaseUrl: string, args: string[]) => measure(process.execPath, [bin, ...args, '--database', databaseUrl]);
     for (let round = 0; round < rounds; round++) {
@@ -53,7 +55,7 @@ export async function planCases(context: PlanCaseContext): Promise<CaseResult[]>
       }
       log(`plan apply round ${round + 1}: tool ${runs.tool.at(-1)!.seconds.toFixed(2)} s, clean --execute ${runs.baseline.at(-1)!.seconds.toFixed(2)} s`);
     }
-    cases.push(context.summarise('plan apply', runs.tool, runs.baseline));
+    cases.push({ ...context.summarise('plan apply', runs.tool, runs.baseline), loadBefore });
   }
   rmSync(planFile, { force: true });
   return cases;
