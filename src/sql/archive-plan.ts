@@ -3,6 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import type { ChildReference, RunStatus } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
+import { pinnedTo, type ShardPin } from './clean/shard-pin.js';
 import { membersWithKeepers, movedColumns, movedRowValue, movedRowsCondition, movedRowsFrom } from './clean-plan.js';
 
 /** The archive tables, in the tool's own schema (--archive-schema). */
@@ -218,12 +219,12 @@ function insertIntoMoved(schema: string): RawBuilder<unknown> {
 }
 
 /** Each removed row in full, before it goes. */
-export function archiveRemovedStatement(schema: string, table: LeadTable, runId: number, batch: number): RawBuilder<unknown> {
+export function archiveRemovedStatement(schema: string, table: LeadTable, runId: number, batch: number, pin: ShardPin | null = null): RawBuilder<unknown> {
   return sql`${insertIntoRemoved(schema)}
 select ${runId}::int8, ${batch}::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
 from ${tableRef(table)} as l
 join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
-where m.rank_in_group > 1`;
+where m.rank_in_group > 1${pinnedTo(pin, 'l')}`;
 }
 
 /**
@@ -283,7 +284,14 @@ from moved`;
  * and the row's primary key as it is after the move (where restore finds
  * it; the same as before unless the key is part of the primary key).
  */
-export function archiveMovedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
+export function archiveMovedStatement(
+  schema: string,
+  reference: ChildReference,
+  idColumn: string,
+  runId: number,
+  batch: number,
+  pin: ShardPin | null = null,
+): RawBuilder<unknown> {
   const changed = movedColumns(reference, idColumn);
   const pk = reference.primaryKey.map((column) => changed.find((moved) => moved.column === column)?.value ?? columnRef(column, 'c'));
   const header = insertIntoMoved(schema);
@@ -293,7 +301,7 @@ export function archiveMovedStatement(schema: string, reference: ChildReference,
 select ${common},
        ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${columnRef(reference.column, 'c')}),
        coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
-${movedRowsFrom(reference, idColumn, false)}`;
+${movedRowsFrom(reference, idColumn, false, TEMP.members, pin)}`;
   }
   // unnest of three arrays, not VALUES: Citus pushes no VALUES list holding a non-immutable function (to_jsonb) down to the shards.
   const names = changed.map(({ column }) => sql`${column}::text`);
@@ -302,7 +310,7 @@ ${movedRowsFrom(reference, idColumn, false)}`;
   return sql`${header}
 select ${common},
        v.column_name, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), v.old_value, v.new_value
-${movedRowsFrom(reference, idColumn, false, membersWithKeepers(reference, idColumn))}
+${movedRowsFrom(reference, idColumn, false, membersWithKeepers(reference, idColumn), pin)}
 cross join lateral unnest(array[${sql.join(names)}], array[${sql.join(olds)}], array[${sql.join(news)}]) as v(column_name, old_value, new_value)`;
 }
 

@@ -10,3 +10,4 @@ export * from './clean/group-skips.js';
 export * from './clean/child-rows.js';
 export * from './clean/batch-results.js';
 export * from './clean/citus-lock.js';
+export * from './clean/shard-pin.js';

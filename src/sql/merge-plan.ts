@@ -3,6 +3,7 @@ import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../keys/key-sql.js';
 import type { MergeRule } from './clean-model.js';
 import { TEMP } from './clean-temp-tables.js';
+import { pinnedTo, type ShardPin } from './clean/shard-pin.js';
 
 /** A column merge may fill, with the rule that picks the donor value. */
 export interface MergeColumn {
@@ -52,9 +53,9 @@ const mergedAlias = (index: number) => sql.id(`ld_m${index + 1}`);
  *   where k.first_batch = 3 and s.row_id <> k.keeper_id and md5(…) = s.group_id and <groupable>
  *     and exists (select 1 from pg_temp.ld_members as m where m.row_id = k.keeper_id)
  */
-export function donorsStatement(key: ResolvedKey, batch: number | null): RawBuilder<unknown> {
+export function donorsStatement(key: ResolvedKey, batch: number | null, pin: ShardPin | null = null): RawBuilder<unknown> {
   return sql`create temporary table ld_donors on commit drop as
-${donorsQuery(key, batch, TEMP.members)}`;
+${donorsQuery(key, batch, TEMP.members, pin)}`;
 }
 
 /**
@@ -62,7 +63,7 @@ ${donorsQuery(key, batch, TEMP.members)}`;
  * dry run's CTE). `batch` null (the dry run) has no chunk keepers: every
  * group is ranked whole, its losers are its donors.
  */
-export function donorsQuery(key: ResolvedKey, batch: number | null, members: RawBuilder<unknown>): RawBuilder<unknown> {
+export function donorsQuery(key: ResolvedKey, batch: number | null, members: RawBuilder<unknown>, pin: ShardPin | null = null): RawBuilder<unknown> {
   const losers = sql`select keeper_id, group_id, row_id from ${members} where rank_in_group > 1 and chunk_state is null`;
   if (batch === null) return losers;
   const id = columnRef(key.table.idColumn, 'd');
@@ -75,7 +76,7 @@ from (select k.keeper_id, s.group_id, s.row_id
       where k.first_batch = ${sql.lit(batch)} and s.row_id <> k.keeper_id
         and exists (select 1 from ${members} as m where m.row_id = k.keeper_id)) as s
 join ${tableRef(key.table)} as d on ${id} = s.row_id
-where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}`;
+where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}${pinnedTo(pin, 'd')}`;
 }
 
 /**
@@ -89,20 +90,20 @@ where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(ke
  *   from pg_temp.ld_donors as m join "public"."leads" as d on d."id" = m.row_id
  *   group by m.keeper_id, m.group_id
  */
-export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
+export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[], pin: ShardPin | null = null): RawBuilder<unknown> {
   return sql`create temporary table ld_merge on commit drop as
-${mergeValuesQuery(table, columns, TEMP.donors)}`;
+${mergeValuesQuery(table, columns, TEMP.donors, pin)}`;
 }
 
 /** ld_merge's SELECT over the (keeper_id, group_id, row_id) rows in `donors` (a temp table, or the dry run's CTE). */
-export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>): RawBuilder<unknown> {
+export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>, pin: ShardPin | null = null): RawBuilder<unknown> {
   const values = columns.map(
     (column, index) =>
       sql`(array_agg(${columnRef(column.name, 'd')} order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] as ${mergedAlias(index)}`,
   );
   return sql`select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
 from ${donors} as m
-join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id
+join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id${pinnedTo(pin, 'd')}
 group by m.keeper_id, m.group_id`;
 }
 
@@ -125,6 +126,7 @@ export function archiveKeepersStatement(
   archive: RawBuilder<unknown>,
   runId: number,
   batch: number,
+  pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
   const names = columns.map((column, index) => sql`case when ${fills(column, index)} then ${column.name}::text end`);
   return sql`insert into ${archive} (run_id, batch_no, group_id, row_id, merged_columns, row_data)
@@ -132,7 +134,7 @@ select ${runId}::int8, ${batch}::int4, g.group_id, ${columnRef(table.idColumn, '
        array_remove(array[${sql.join(names)}], null), to_jsonb(t)
 from ${tableRef(table)} as t
 join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
-where ${anyFill(columns)}`;
+where ${anyFill(columns)}${pinnedTo(pin, 't')}`;
 }
 
 /**
@@ -145,13 +147,13 @@ where ${anyFill(columns)}`;
  *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
  *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
  */
-export function recordMergedValuesStatements(table: LeadTable, archive: RawBuilder<unknown>, runId: number): RawBuilder<unknown>[] {
+export function recordMergedValuesStatements(table: LeadTable, archive: RawBuilder<unknown>, runId: number, pin: ShardPin | null = null): RawBuilder<unknown>[] {
   // The keepers are read into a temp table first: Citus updates a coordinator-local table (the archive) only from local rows.
   return [
     sql`create temporary table ld_merged_rows on commit drop as
 select g.ld_keeper_id, to_jsonb(l) as row_data
 from ${TEMP.merge} as g
-join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_id`,
+join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_id${pinnedTo(pin, 'l')}`,
     sql`update ${archive} as k
 set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
 from pg_temp.ld_merged_rows as t
@@ -160,14 +162,14 @@ where k.run_id = ${runId}::int8 and k.row_id = t.ld_keeper_id::text`,
 }
 
 /** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */
-export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[]): RawBuilder<unknown> {
+export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[], pin: ShardPin | null = null): RawBuilder<unknown> {
   const assignments = columns.map(
     (column, index) => sql`${sql.id(column.name)} = case when ${fills(column, index)} then g.${mergedAlias(index)} else ${columnRef(column.name, 't')} end`,
   );
   return sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
 from ${TEMP.merge} as g
-where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}`;
+where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}${pinnedTo(pin, 't')}`;
 }
 
 /** The dry run's "keepers to merge into". */

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/database.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
 import { distributionColumn } from '../../db/distribution.js';
@@ -24,6 +25,9 @@ import {
   selfParentConflictStatements,
   keeperKeyConflictStatements,
   skippedGroupsQuery,
+  batchPinValuesQuery,
+  shardAlignedBatches,
+  type ShardPin,
 } from '../../sql/clean-plan.js';
 import {
   archiveMovedStatement,
@@ -45,6 +49,8 @@ export interface BatchSelection {
   /** Rows the batch locked (or, in the dry run, read). */
   locked: number;
   skipped: SkippedGroup[];
+  /** A batch confined to one Citus shard (shard-pin.ts): its changes are filtered on its distribution values too. */
+  pin: ShardPin | null;
 }
 
 /**
@@ -57,25 +63,29 @@ export interface BatchSelection {
  */
 export async function selectBatch(connection: Db, context: CleanContext, batch: number | null, lock: boolean): Promise<BatchSelection> {
   const { key, keep } = context.options;
+  let pin: ShardPin | null = null;
   if (context.plan !== null && batch !== null) {
     await fingerprintSettingsStatement().execute(connection);
     await lockPlannedRowsStatement(key.table, batch).execute(connection);
     for (const statement of plannedMembersStatements(batch)) await statement.execute(connection);
   } else {
-    if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep).execute(connection);
-    // On a Citus distributed table FOR UPDATE is only planned shard by shard: lock there first, then re-read unlocked (citus-lock.ts).
+    pin = lock && batch !== null ? await batchShardPin(connection, key, batch) : null;
+    if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep, pin).execute(connection);
+    // On a Citus distributed table FOR UPDATE is only planned for a query on one shard: a pinned batch is one (shard-pin.ts);
+    // any other locks shard by shard first, then re-reads unlocked (citus-lock.ts).
     const distribution = distributionColumn(key.table.info.distribution);
     const onCitus = lock && batch !== null && distribution !== null;
-    if (onCitus) {
-      await citusBatchStageStatement(batch).execute(connection);
+    if (onCitus) await citusBatchStageStatement(batch).execute(connection);
+    if (onCitus && pin === null) {
       await citusLockTargetsStatement(key, distribution, batch).execute(connection);
       await citusLockSettingsStatement(key, distribution).execute(connection);
       await citusLockShardsStatement().execute(connection);
     }
-    await lockBatchStatement(key, batch, lock && distribution === null, keep, onCitus ? 'batch stage' : 'run stage').execute(connection);
+    const lockHere = lock && (distribution === null || pin !== null);
+    await lockBatchStatement(key, batch, lockHere, keep, onCitus ? 'batch stage' : 'run stage', pin).execute(connection);
     for (const statement of rankStatements(keep)) await statement.execute(connection);
   }
-  for (const statement of childConflictStatements(context.references)) await statement.execute(connection);
+  for (const statement of childConflictStatements(context.references, pin)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
   // The members with their keepers' values, read once (the keepers are locked): the keeper checks and the child moves join only this session table.
   const copies = context.references.some((reference) => reference.copied.length > 0);
@@ -85,7 +95,7 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
   if (skipped.length > 0) await dropSkippedStatement().execute(connection);
   if (skipped.length > 0 && copies) await dropSkippedKeepersStatement().execute(connection);
   const counts = (await batchCountsQuery().execute(connection)).rows[0];
-  return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), locked: toNumber(counts?.locked), skipped };
+  return { groups: toNumber(counts?.groups), victims: toNumber(counts?.victims), locked: toNumber(counts?.locked), skipped, pin };
 }
 
 export interface BatchChanges {
@@ -105,26 +115,27 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
   const table = key.table;
   // Off Citus each change and its archive are one statement (archive-plan.ts); on a Citus cluster they stay two.
   const together = table.info.distribution === null;
+  const { pin } = selection;
   if (selection.skipped.length > 0) await archiveSkippedStatement(archiveSchema, runId, batch).execute(connection);
-  if (!together) await archiveRemovedStatement(archiveSchema, table, runId, batch).execute(connection);
+  if (!together) await archiveRemovedStatement(archiveSchema, table, runId, batch, pin).execute(connection);
   let merged = 0;
   if (context.mergeColumns.length > 0) {
-    await donorsStatement(key, batch).execute(connection);
-    await mergeValuesStatement(table, context.mergeColumns).execute(connection);
+    await donorsStatement(key, batch, pin).execute(connection);
+    await mergeValuesStatement(table, context.mergeColumns, pin).execute(connection);
     const keepers = archiveRef(archiveSchema, 'lead_dedupe_keepers');
-    await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch).execute(connection);
-    merged = affected(await mergeKeepersStatement(table, context.mergeColumns).execute(connection));
-    if (merged > 0) for (const statement of recordMergedValuesStatements(table, keepers, runId)) await statement.execute(connection);
+    await archiveKeepersStatement(table, context.mergeColumns, keepers, runId, batch, pin).execute(connection);
+    merged = affected(await mergeKeepersStatement(table, context.mergeColumns, pin).execute(connection));
+    if (merged > 0) for (const statement of recordMergedValuesStatements(table, keepers, runId, pin)) await statement.execute(connection);
   }
   const moved: ChildCount[] = [];
   for (const reference of context.references) {
     const rows =
       together && movedColumns(reference, table.idColumn).length === 1
         ? affected(await moveArchivedStatement(archiveSchema, reference, table.idColumn, runId, batch).execute(connection))
-        : await archiveThenMove(connection, reference, table.idColumn, archiveSchema, runId, batch);
+        : await archiveThenMove(connection, reference, table.idColumn, archiveSchema, runId, batch, pin);
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
-  const removed = affected(await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key)).execute(connection));
+  const removed = affected(await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key, pin)).execute(connection));
   if (removed !== selection.victims) {
     // The rows are locked, so this cannot happen; if it does, roll the batch back rather than commit a batch other than the one ranked.
     throw new DatabaseError(
@@ -142,11 +153,12 @@ async function archiveThenMove(
   archiveSchema: string,
   runId: number,
   batch: number,
+  pin: ShardPin | null,
 ): Promise<number> {
-  await archiveMovedStatement(archiveSchema, reference, idColumn, runId, batch).execute(connection);
+  await archiveMovedStatement(archiveSchema, reference, idColumn, runId, batch, pin).execute(connection);
   return movesAcrossShards(reference, idColumn)
     ? moveByCopy(connection, reference, idColumn)
-    : affected(await repointStatement(reference, idColumn).execute(connection));
+    : affected(await repointStatement(reference, idColumn, pin).execute(connection));
 }
 
 /** Rows that change shard: each original deleted and its copy inserted (one statement); the others updated in place. */
@@ -158,4 +170,12 @@ async function moveByCopy(connection: Db, reference: ChildReference, idColumn: s
 
 function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: bigint }): number {
   return Number(result.numAffectedRows ?? result.numUpdatedOrDeletedRows ?? 0);
+}
+
+/** The batch's shard pin when clean cuts batches by shard (shard-pin.ts); null otherwise. */
+async function batchShardPin(connection: Db, key: ResolvedKey, batch: number): Promise<ShardPin | null> {
+  const column = key.table.info.distribution?.column;
+  if (!shardAlignedBatches(key) || column === undefined || column === null) return null;
+  const values = (await batchPinValuesQuery(batch).execute(connection)).rows[0]?.pin_values ?? [];
+  return { column, values };
 }

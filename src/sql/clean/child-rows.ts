@@ -3,6 +3,7 @@ import { columnRef, tableRef } from '../../keys/key-sql.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
+import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin.js';
 
 /** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
 
@@ -21,10 +22,11 @@ export function movedRowsCondition(
   idColumn: string,
   allBatches: boolean,
   members: RawBuilder<unknown> = TEMP.members,
+  pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
   // A composite key with a NULL part references nothing (MATCH SIMPLE), so such a row stays; the id alone finds the removed lead.
   const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
-  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}`;
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}${pinnedTo(pin, 'c', childPinColumn(reference, pin))}`;
   if (!reference.self) return moved;
   const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
   return sql`${moved}
@@ -37,9 +39,10 @@ export function movedRowsFrom(
   idColumn: string,
   allBatches: boolean,
   members: RawBuilder<unknown> = TEMP.members,
+  pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
   return sql`from ${sql.id(reference.schema, reference.table)} as c
-join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members)}`;
+join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members, pin)}`;
 }
 
 /**
@@ -154,12 +157,12 @@ where ${movedRowsCondition(reference, idColumn, false, members)}`,
 }
 
 /** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-plan.ts). */
-export function repointStatement(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+export function repointStatement(reference: ChildReference, idColumn: string, pin: ShardPin | null = null): RawBuilder<unknown> {
   const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c
 set ${sql.join(assignments)}
 from ${membersWithKeepers(reference, idColumn)} as m
-where ${movedRowsCondition(reference, idColumn, false)}`;
+where ${movedRowsCondition(reference, idColumn, false, TEMP.members, pin)}`;
 }
 
 /** The dry run's count over every batch's members at once (`members`: its CTE): exactly the rows --execute re-points, batch by batch. */

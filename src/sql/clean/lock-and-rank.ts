@@ -3,6 +3,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
 import type { KeepPolicy } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
+import { pinnedTo, type ShardPin } from './shard-pin.js';
 
 /** Per batch: lock the batch's rows (re-read, re-keyed), rank each group, keeper first. */
 
@@ -12,7 +13,7 @@ import { TEMP } from '../clean-temp-tables.js';
  * still carry its key (read, not locked: only the chunk's rows and the
  * keeper are locked, in lockBatchStatement). Later chunks keep this keeper.
  */
-export function chooseChunkKeepersStatement(key: ResolvedKey, batch: number, keep: KeepPolicy): RawBuilder<unknown> {
+export function chooseChunkKeepersStatement(key: ResolvedKey, batch: number, keep: KeepPolicy, pin: ShardPin | null = null): RawBuilder<unknown> {
   const expressions = keyExpressions(key, 'l');
   const id = columnRef(key.table.idColumn, 'l');
   const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
@@ -23,7 +24,7 @@ from (select ${id} as row_id, s.group_no, ${created} as created, ${keep === 'mos
             where group_no in (select group_no from ${TEMP.stage} where batch_no = ${sql.lit(batch)} and chunked)
               and group_no not in (select group_no from ${TEMP.chunkKeepers})) as s
       join ${tableRef(key.table)} as l on ${id} = s.row_id
-      where ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}) as r
+      where ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}) as r
 order by group_no, ${keeperOrder(keep)}`;
 }
 
@@ -50,7 +51,8 @@ order by group_no, ${keeperOrder(keep)}`;
  *                   union all select keeper_id from pg_temp.ld_chunk_keepers where group_no in (select group_no from pg_temp.ld_stage where batch_no = 3))
  *   order by l."id" for update of l
  *
- * `from`: on Citus the batch's own stage rows (citusBatchStageStatement).
+ * `from`: on Citus the batch's own stage rows (citusBatchStageStatement);
+ * `pin`: a batch confined to one Citus shard (shard-pin.ts).
  */
 export function lockBatchStatement(
   key: ResolvedKey,
@@ -58,9 +60,10 @@ export function lockBatchStatement(
   lock: boolean,
   keep: KeepPolicy,
   from: 'run stage' | 'batch stage' = 'run stage',
+  pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
   return sql`create temporary table ld_locked on commit drop as
-${lockedRowsQuery(key, from === 'run stage' ? TEMP.stage : TEMP.batchStage, batch, lock, keep)}`;
+${lockedRowsQuery(key, from === 'run stage' ? TEMP.stage : TEMP.batchStage, batch, lock, keep, pin)}`;
 }
 
 /**
@@ -69,7 +72,14 @@ ${lockedRowsQuery(key, from === 'run stage' ? TEMP.stage : TEMP.batchStage, batc
  * (ld_chunk_keepers); the dry run (`batch` null) counts a large group whole,
  * with no forced keeper.
  */
-export function lockedRowsQuery(key: ResolvedKey, stage: RawBuilder<unknown>, batch: number | null, lock: boolean, keep: KeepPolicy): RawBuilder<unknown> {
+export function lockedRowsQuery(
+  key: ResolvedKey,
+  stage: RawBuilder<unknown>,
+  batch: number | null,
+  lock: boolean,
+  keep: KeepPolicy,
+  pin: ShardPin | null = null,
+): RawBuilder<unknown> {
   const expressions = keyExpressions(key, 'l');
   const id = columnRef(key.table.idColumn, 'l');
   const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
@@ -90,7 +100,7 @@ from ${tableRef(key.table)} as l
 join ${stage} as s on s.row_id = ${id}
 left join ${TEMP.chunkKeepers} as k on k.group_no = s.group_no
 where ${batchRowsCondition(id, stage, batch)}
-  and ${groupableRows(key, 'l')}
+  and ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
 }
 

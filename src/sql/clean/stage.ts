@@ -4,14 +4,16 @@ import { columnRef, groupIdOf, keyAliases, sameKey, tableRef } from '../../keys/
 import { duplicateGroupsQuery } from '../duplicate-groups.js';
 import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from '../clean-temp-tables.js';
+import { shardAlignedBatches, shardOf } from './shard-pin.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
 
 /**
  * Materialises the rows of the duplicate groups (exactly the groups scan
- * reports), numbered by group in key order and cut into batches. Only the
- * duplicate keys' rows are joined, so the ranking later touches ~5% of the
- * table, not all of it (bench/README.md, B4).
+ * reports), numbered by group in key order (on Citus, under a key holding
+ * the distribution column, by shard first: shard-pin.ts) and cut into
+ * batches. Only the duplicate keys' rows are joined, so the ranking later
+ * touches ~5% of the table, not all of it (bench/README.md, B4).
  *
  * A batch holds at most `batchSize` groups and at most `batchRows` rows
  * (the row locks one transaction holds). Groups of up to half the row cap
@@ -54,16 +56,21 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
 
 /** The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches). */
 export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown> {
-  const order = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
+  const keyOrder = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
   const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
   const cap = sql.lit(batchRows);
   const chunk = sql.lit(Math.max(1, batchRows - 1));
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
-  return sql`select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
-from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone,
+  // On Citus, under a key holding the distribution column, groups go shard by shard and no batch spans two shards (shard-pin.ts).
+  const distributionAlias = shardAlignedBatches(key) ? keyAliases(key)[key.columns.findIndex((c) => c.column === key.table.info.distribution?.column)]! : null;
+  const shard = distributionAlias === null ? null : shardOf(key, sql.id('dg', distributionAlias));
+  const order = shard === null ? keyOrder : sql`${shard}, ${keyOrder}`;
+  const shardColumns = distributionAlias === null ? sql`` : sql`, b.shard, b.${sql.id(distributionAlias)}::text as pin_value`;
+  return sql`select row_id, group_no, group_id, chunked${distributionAlias === null ? sql`` : sql`, pin_value`}, (dense_rank() over (order by ${distributionAlias === null ? sql`` : sql`shard, `}row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone${shardColumns},
              case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk
       from (select g.*, ${groupId} as group_id, ${batchWindowColumns(batchSize, batchRows)}
-            from (select dg.*, row_number() over (order by ${order}) as group_no
+            from (select dg.*, ${shard === null ? sql`` : sql`${shard} as shard, `}row_number() over (order by ${order}) as group_no
                   from (${duplicateGroupsQuery(key)}) as dg
                   order by ${order}
                   limit ${limit}) as g) as b
