@@ -147,7 +147,12 @@ where ${anyFill(columns)}${pinnedTo(pin, 't')}`;
  *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
  *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
  */
-export function recordMergedValuesStatements(table: LeadTable, archive: RawBuilder<unknown>, runId: number, pin: ShardPin | null = null): RawBuilder<unknown>[] {
+export function recordMergedValuesStatements(
+  table: LeadTable,
+  archive: RawBuilder<unknown>,
+  runId: number,
+  pin: ShardPin | null = null,
+): RawBuilder<unknown>[] {
   // The keepers are read into a temp table first: Citus updates a coordinator-local table (the archive) only from local rows.
   return [
     sql`create temporary table ld_merged_rows on commit drop as

@@ -5,6 +5,8 @@ import { planClean } from '../../src/core/clean/plan-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { restoreRun } from '../../src/core/clean/restore.js';
+import { loadChildReferences } from '../../src/core/clean/foreign-keys.js';
+import { deleteVictimsStatement, repointStatement, type ShardPin } from '../../src/sql/clean-plan.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById } from '../support/citus.js';
@@ -64,12 +66,50 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
       expect(run.rowsRemoved).toBe(oracle.surplus);
       expect(await sqlOracle(test, table, ['device_id', 'phone'], true)).toMatchObject({ surplus: 0 });
       expect(await test.query(`select a.id::text as id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
+      // the key holds device_id, so batches are cut by shard: the rows each batch removed all lie in one shard, and the batches cover every shard that had a copy
+      const [batches] = await test.query<{ most_shards: number; batches: number; shards: number }>(`
+        with removed as (select batch_no, get_shard_id_for_distribution_column('${table}', (row_data->>'device_id')::bigint) as shard
+                         from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId})
+        select (select max(n) from (select count(distinct shard) as n from removed group by batch_no) b)::int as most_shards,
+               count(distinct batch_no)::int as batches, count(distinct shard)::int as shards from removed`);
+      expect(batches!.most_shards).toBe(1);
+      expect(batches!.batches).toBeGreaterThanOrEqual(batches!.shards);
 
       const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
       expect(restored.rowsReinserted).toBe(oracle.surplus);
       expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
     },
   );
+
+  it("a shard-pinned batch's statements run on one shard (EXPLAIN: one task); unpinned, on every shard", async () => {
+    const table = 'by_device_pinned';
+    const fixture = await seedDistributedByDevice(test, table, 600);
+    const { key } = await options(table, 'device-phone');
+    const [one] = await test.query<{ device_id: string }>(`select device_id::text from ${table} group by device_id order by device_id limit 1`);
+    const pin: ShardPin = { column: 'device_id', values: [one!.device_id] };
+    const client = new pg.Client({ connectionString: test.url! });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await client.query(`create temporary table ld_members on commit drop as
+        select id as row_id, md5(phone) as group_id, id as keeper_id, 2 as rank_in_group from ${table} where device_id = ${Number(one!.device_id)}`);
+      const tasks = async (statement: { compile: (db: typeof test.database.db) => { sql: string; parameters: readonly unknown[] } }) => {
+        const compiled = statement.compile(test.database.db);
+        const plan = await client.query<{ 'QUERY PLAN': string }>(`explain ${compiled.sql}`, [...compiled.parameters]);
+        return Number(/Task Count: (\d+)/.exec(plan.rows.map((row) => row['QUERY PLAN']).join('\n'))?.[1]);
+      };
+      const shards = Number((await test.query<{ n: string }>(`select count(*) as n from pg_dist_shard where logicalrelid = '${table}'::regclass`))[0]!.n);
+      expect(shards).toBeGreaterThan(1);
+      expect(await tasks(deleteVictimsStatement(key, pin))).toBe(1);
+      expect(await tasks(deleteVictimsStatement(key, null))).toBe(shards);
+      const references = await loadChildReferences(test.database, key.table, new Set(['device_id', 'phone']));
+      const activities = references.find((reference) => `${reference.schema}.${reference.table}`.endsWith(fixture.childTable));
+      expect(await tasks(repointStatement(activities!, 'id', pin))).toBe(1);
+    } finally {
+      await client.query('rollback');
+      await client.end();
+    }
+  });
 
   it('device-phone on leads distributed by id (activities distributed by lead_id): clean and restore', async () => {
     const table = 'by_id';
@@ -133,10 +173,11 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     const table = 'by_device_locked';
     const fixture = await seedDistributedByDevice(test, table, 1500);
     const before = { leads: await checksum(table), activities: await checksum(fixture.childTable) };
-    // a copy of the first duplicate group (key order), held FOR UPDATE by another session for the whole run
+    // a copy of the first duplicate group (batches go shard by shard, in shard id order, then in key order), held FOR UPDATE by another session for the whole run
     const [copy] = await test.query<{ device_id: number; id: string }>(`
       select device_id, id from (select device_id, id, row_number() over (partition by device_id, phone order by created_at, id) as r
-                                  from ${table} where phone is not null) x where r = 2 order by device_id, id limit 1`);
+                                  from ${table} where phone is not null) x
+      where r = 2 order by get_shard_id_for_distribution_column('${table}', device_id), device_id, id limit 1`);
     const holder = new pg.Client({ connectionString: test.url! });
     await holder.connect();
     try {

@@ -4,7 +4,10 @@ import type { TableDistribution } from '../../src/db/distribution.js';
 import { UsageError } from '../../src/errors.js';
 import { missingDistributionColumn } from '../../src/keys/distribution-rule.js';
 import { distributionText } from '../../src/render/common/distribution-text.js';
-import { fakeKey, fakeTable } from '../support/compile.js';
+import { sql } from 'kysely';
+import { pinnedTo, shardAlignedBatches } from '../../src/sql/clean/shard-pin.js';
+import { stageQuery } from '../../src/sql/clean/stage.js';
+import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const DISTRIBUTED: TableDistribution = {
   citusVersion: '13.2-1',
@@ -52,5 +55,37 @@ describe("Citus' unique-index rule", () => {
     expect(distributionText({ ...DISTRIBUTED, coordinatorLeftoverBytes: 2_539_520, colocatedChildren: [] })).toBe(
       'Citus 13.2-1: distributed by device_id (hash, 32 shard(s)); the coordinator still holds 2.4 MB of its rows from before it was distributed (see truncate_local_data_after_distributing_table)',
     );
+  });
+});
+
+describe('shard-aligned batches on Citus', () => {
+  it('only a hash-distributed table under a key holding its distribution column as it is', () => {
+    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), ['device_id', 'phone']))).toBe(true);
+    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), ['user_id', 'phone']))).toBe(false);
+    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), [{ column: 'device_id', normalize: 'trim' }, 'phone']))).toBe(false);
+    expect(shardAlignedBatches(fakeKey(tableWith({ ...DISTRIBUTED, method: 'range' }), ['device_id', 'phone']))).toBe(false);
+    expect(shardAlignedBatches(fakeKey(tableWith({ ...DISTRIBUTED, kind: 'reference', method: null, column: null }), ['device_id', 'phone']))).toBe(false);
+    expect(shardAlignedBatches(fakeKey(tableWith(null), ['device_id', 'phone']))).toBe(false);
+  });
+
+  it('the stage orders groups by shard first and cuts batches at shard boundaries; a single server keeps key order', () => {
+    const aligned = compileSql(stageQuery(fakeKey(tableWith(DISTRIBUTED), ['device_id', 'phone']), 1000, 10000, null));
+    expect(aligned.sql).toContain(
+      `select d.*, pg_catalog.get_shard_id_for_distribution_column((pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))::regclass, "d"."ld_k1") as shard from (`,
+    );
+    expect(aligned.sql).toContain('row_number() over (order by shard, "ld_k1", "ld_k2") as group_no');
+    expect(aligned.sql).toContain('dense_rank() over (order by shard, row_window, group_window, alone, chunk)');
+    expect(aligned.sql).toContain('b."ld_k1"::text as pin_value');
+    const single = compileSql(stageQuery(fakeKey(tableWith(null), ['device_id', 'phone']), 1000, 10000, null));
+    expect(single.sql).not.toContain('get_shard_id_for_distribution_column');
+    expect(single.sql).toContain('dense_rank() over (order by row_window, group_window, alone, chunk)');
+  });
+
+  it('a pin adds the distribution values as one parameter; no pin adds nothing', () => {
+    const pin = { column: 'device_id', values: ['7', '9'] };
+    const pinned = compileSql(sql`select 1 from leads as l where true${pinnedTo(pin, 'l')}`);
+    expect(pinned.sql).toBe('select 1 from leads as l where true and "l"."device_id" = any($1)');
+    expect(pinned.parameters).toEqual([['7', '9']]);
+    expect(compileSql(sql`select 1 from leads as l where true${pinnedTo(null, 'l')}`).sql).toBe('select 1 from leads as l where true');
   });
 });

@@ -135,7 +135,9 @@ export async function applyBatch(connection: Db, context: CleanContext, runId: n
         : await archiveThenMove(connection, reference, table.idColumn, archiveSchema, runId, batch, pin);
     moved.push({ table: `${reference.schema}.${reference.table}`, constraint: reference.constraint, column: reference.column, rows });
   }
-  const removed = affected(await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key, pin)).execute(connection));
+  const removed = affected(
+    await (together ? deleteArchivedStatement(archiveSchema, table, runId, batch) : deleteVictimsStatement(key, pin)).execute(connection),
+  );
   if (removed !== selection.victims) {
     // The rows are locked, so this cannot happen; if it does, roll the batch back rather than commit a batch other than the one ranked.
     throw new DatabaseError(

@@ -63,15 +63,19 @@ export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: numbe
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
   // On Citus, under a key holding the distribution column, groups go shard by shard and no batch spans two shards (shard-pin.ts).
   const distributionAlias = shardAlignedBatches(key) ? keyAliases(key)[key.columns.findIndex((c) => c.column === key.table.info.distribution?.column)]! : null;
-  const shard = distributionAlias === null ? null : shardOf(key, sql.id('dg', distributionAlias));
-  const order = shard === null ? keyOrder : sql`${shard}, ${keyOrder}`;
+  const groups =
+    distributionAlias === null
+      ? sql`(${duplicateGroupsQuery(key)})`
+      : sql`(select d.*, ${shardOf(key, sql.id('d', distributionAlias))} as shard from (${duplicateGroupsQuery(key)}) as d)`;
+  const order = distributionAlias === null ? keyOrder : sql`shard, ${keyOrder}`;
+  const byShard = distributionAlias === null ? sql`` : sql`shard, `;
   const shardColumns = distributionAlias === null ? sql`` : sql`, b.shard, b.${sql.id(distributionAlias)}::text as pin_value`;
-  return sql`select row_id, group_no, group_id, chunked${distributionAlias === null ? sql`` : sql`, pin_value`}, (dense_rank() over (order by ${distributionAlias === null ? sql`` : sql`shard, `}row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+  return sql`select row_id, group_no, group_id, chunked${distributionAlias === null ? sql`` : sql`, pin_value`}, (dense_rank() over (order by ${byShard}row_window, group_window, alone, chunk) - 1)::int4 as batch_no
 from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone${shardColumns},
              case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk
       from (select g.*, ${groupId} as group_id, ${batchWindowColumns(batchSize, batchRows)}
-            from (select dg.*, ${shard === null ? sql`` : sql`${shard} as shard, `}row_number() over (order by ${order}) as group_no
-                  from (${duplicateGroupsQuery(key)}) as dg
+            from (select dg.*, row_number() over (order by ${order}) as group_no
+                  from ${groups} as dg
                   order by ${order}
                   limit ${limit}) as g) as b
       join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'b')}) as x`;
