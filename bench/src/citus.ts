@@ -5,9 +5,9 @@ import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { constraintSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measureCitusClean } from './citus-clean.js';
-import { measure, median, type Measured } from './measure.js';
+import { loadAverage, measure, summarise, type Measured } from './measure.js';
 import type { BenchResult, CaseResult } from './report.js';
-import { sqlOn } from './sql-on.js';
+import { serverSettings, sqlOn, withDatabaseName } from './sql-on.js';
 
 /**
  * `npm run bench -- --citus --rows N`: the scan, constraint and clean cases on a
@@ -64,6 +64,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
     const cases: CaseResult[] = [];
     const alternate = async (caseName: string, toolRun: () => Promise<Measured>, baselineRun: () => Promise<Measured>, prepare?: () => Promise<void>) => {
       if (!wanted(caseName)) return;
+      const loadBefore = loadAverage();
       const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
       for (let round = 0; round < options.rounds; round++) {
         for (const side of round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const)) {
@@ -72,7 +73,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
         }
         log(`citus ${caseName} round ${round + 1}: tool ${runs.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${runs.baseline.at(-1)!.seconds.toFixed(2)} s`);
       }
-      cases.push(summarise(`citus ${caseName}`, runs.tool, runs.baseline));
+      cases.push({ ...summarise(`citus ${caseName}`, runs.tool, runs.baseline), loadBefore });
     };
 
     await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
@@ -98,9 +99,10 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
     });
     // clean changes both tables: each run gets a fresh copy of them, distributed the same way (untimed; citus-clean.ts).
     if (wanted('clean')) {
+      const loadBefore = loadAverage();
       const nodeUrls = nodes.map((node) => withDatabaseName(node, name));
       const runs = await measureCitusClean({ url, nodeUrls, rounds: options.rounds, tool, psql, log });
-      cases.push({ ...summarise('citus clean', runs.tool, runs.baseline), longestBatchMs: runs.longestBatchMs });
+      cases.push({ ...summarise('citus clean', runs.tool, runs.baseline), longestBatchMs: runs.longestBatchMs, loadBefore });
     }
     const [version] = (await sqlOn(clusterUrl, ['select version() as v, (select extversion from pg_extension where extname = $$citus$$) as citus']))[0]!;
     return {
@@ -109,7 +111,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
       date: new Date().toISOString(),
       cores: cpus().length,
       node: process.version,
-      postgres: { server_version: String(version!.v).split(' ')[1] ?? '?', citus: String(version!.citus), workers: String(nodes.length - 1) },
+      postgres: { ...(await serverSettings(url)), citus: String(version!.citus), workers: String(nodes.length - 1) },
       cases,
     };
   } finally {
@@ -132,27 +134,6 @@ async function createEverywhere(clusterUrl: string, name: string): Promise<strin
     ...workers.map((w) => `select citus_add_node('${w.nodename}', ${w.nodeport})`),
   ]);
   return nodes;
-}
-
-function summarise(caseName: string, tool: Measured[], baseline: Measured[]): CaseResult {
-  const toolSeconds = median(tool.map((m) => m.seconds));
-  const baselineSeconds = median(baseline.map((m) => m.seconds));
-  const round3 = (n: number) => Math.round(n * 1000) / 1000;
-  return {
-    name: caseName,
-    toolSeconds,
-    baselineSeconds,
-    ratio: toolSeconds / baselineSeconds,
-    toolRuns: tool.map((m) => round3(m.seconds)),
-    baselineRuns: baseline.map((m) => round3(m.seconds)),
-    toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
-  };
-}
-
-function withDatabaseName(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
 }
 
 export const CITUS_RESULT_FILE = (root: string, rows: number) => join(root, 'bench', 'results', `citus-${rows}.json`);

@@ -3,17 +3,16 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import pg from 'pg';
 import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { planCases } from './plan-cases.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
-import { loadAverage, longestBatchMs, measure, median, type Measured } from './measure.js';
+import { loadAverage, longestBatchMs, measure, summarise, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
-import { sqlOn } from './sql-on.js';
+import { serverSettings, sqlOn, withDatabaseName } from './sql-on.js';
 
 /**
  * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
@@ -193,7 +192,7 @@ async function main(): Promise<void> {
     commit: gitCommit(),
     cores: cpus().length,
     node: process.version,
-    postgres: await settings(url),
+    postgres: await serverSettings(url),
     cases,
   };
   const resultFile = options.out ?? join(root, 'bench', 'results', `${options.rows}.json`);
@@ -216,23 +215,6 @@ async function main(): Promise<void> {
   await sqlOn(serverUrl, [`drop database if exists ${benchDb} with (force)`]);
 }
 
-function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseResult {
-  const toolMedian = median(tool.map((m) => m.seconds));
-  const baselineMedian = median(baseline.map((m) => m.seconds));
-  const spread = (runs: Measured[]) => ({ min: round3(Math.min(...runs.map((m) => m.seconds))), max: round3(Math.max(...runs.map((m) => m.seconds))) });
-  return {
-    name,
-    toolSeconds: toolMedian,
-    baselineSeconds: baselineMedian,
-    ratio: toolMedian / baselineMedian,
-    toolSpread: spread(tool),
-    baselineSpread: spread(baseline),
-    toolRuns: tool.map((m) => round3(m.seconds)),
-    baselineRuns: baseline.map((m) => round3(m.seconds)),
-    toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
-  };
-}
-
 /**
  * A fresh identical copy of the seeded database (leads, lead_activities and its foreign key), made
  * by PostgreSQL's file copy of the whole database: at 10M rows an INSERT … SELECT copy with its
@@ -243,33 +225,6 @@ async function freshCopy(serverUrl: string, template: string, name: string): Pro
   return withDatabaseName(serverUrl, name);
 }
 
-async function settings(url: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ name: string; setting: string }>(`
-      select name, setting from pg_settings
-      where name in ('server_version', 'shared_buffers', 'work_mem', 'hash_mem_multiplier', 'maintenance_work_mem', 'jit',
-                     'max_parallel_workers_per_gather', 'max_parallel_workers', 'max_parallel_maintenance_workers',
-                     'effective_cache_size', 'synchronous_commit', 'lc_collate')
-      order by name`);
-    // current_setting() gives the unit (128MB rather than 16384 pages of 8kB)
-    const { rows: shown } = await client.query<{ work_mem: string; shared_buffers: string; effective_cache_size: string; maintenance_work_mem: string }>(
-      `select current_setting('work_mem') as work_mem, current_setting('shared_buffers') as shared_buffers,
-              current_setting('effective_cache_size') as effective_cache_size, current_setting('maintenance_work_mem') as maintenance_work_mem`,
-    );
-    return { ...Object.fromEntries(rows.map((r) => [r.name, r.setting])), ...shown[0] };
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabaseName(url: string, name: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${name}`;
-  return parsed.toString();
-}
-
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim();
@@ -278,7 +233,6 @@ function gitCommit(): string {
   }
 }
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 const log = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 main().catch((error) => {

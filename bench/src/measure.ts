@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import type { CaseResult } from './report.js';
 import { spawn } from 'node:child_process';
 
 export interface Measured {
@@ -50,3 +51,23 @@ export function longestBatchMs(runs: Measured[]): number {
 
 /** The machine's 1-, 5- and 15-minute load averages (the bench shares its cores with the server and anything else running). */
 export const loadAverage = () => loadavg().map((n) => Math.round(n * 100) / 100) as [number, number, number];
+
+/** One case's medians, ratio, spread (min, max) and every run, tool against baseline. */
+export function summarise(name: string, tool: Measured[], baseline: Measured[]): CaseResult {
+  const toolMedian = median(tool.map((m) => m.seconds));
+  const baselineMedian = median(baseline.map((m) => m.seconds));
+  const spread = (runs: Measured[]) => ({ min: round3(Math.min(...runs.map((m) => m.seconds))), max: round3(Math.max(...runs.map((m) => m.seconds))) });
+  return {
+    name,
+    toolSeconds: toolMedian,
+    baselineSeconds: baselineMedian,
+    ratio: toolMedian / baselineMedian,
+    toolSpread: spread(tool),
+    baselineSpread: spread(baseline),
+    toolRuns: tool.map((m) => round3(m.seconds)),
+    baselineRuns: baseline.map((m) => round3(m.seconds)),
+    toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
+  };
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
