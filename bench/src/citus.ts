@@ -104,7 +104,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
       const runs = await measureCitusClean({ url, nodeUrls, rounds: options.rounds, tool, psql, log });
       cases.push({ ...summarise('citus clean', runs.tool, runs.baseline), longestBatchMs: runs.longestBatchMs, loadBefore });
     }
-    const [version] = (await sqlOn(clusterUrl, ['select version() as v, (select extversion from pg_extension where extname = $$citus$$) as citus']))[0]!;
+    const [version] = (await sqlOn(clusterUrl, ['select extversion as citus from pg_extension where extname = $$citus$$']))[0]!;
     return {
       rows: options.rows,
       rounds: options.rounds,
