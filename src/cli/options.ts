@@ -86,11 +86,11 @@ export interface TimeoutFlags {
   statementTimeout?: string;
 }
 
-/** clean's and restore's limits: every statement of theirs runs under them, whatever the database or role sets. */
+/** clean's and restore's limits, whatever the database or role sets: every statement of restore and of clean's batches runs under them. */
 export function timeoutOptions(): Option[] {
   return [
     new Option('--lock-timeout <duration>', 'give up waiting for a lock after this long, e.g. 5s (default: 5s)'),
-    new Option('--statement-timeout <duration>', 'cancel a statement running longer than this, e.g. 10m (default: 60s)'),
+    new Option('--statement-timeout <duration>', 'cancel a statement of a batch (clean) or of restore running longer than this, e.g. 10m (default: 60s)'),
   ];
 }
 

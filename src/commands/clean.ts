@@ -77,8 +77,10 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean?.mergeRules, source);
-  // Every session starts under --lock-timeout and --statement-timeout (the staging too), whatever the database or role sets.
-  const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: cleanSettings.statementTimeoutMs };
+  // Every session starts under --lock-timeout, whatever the database or role sets. --statement-timeout bounds what a batch
+  // holds, so each batch transaction sets it; the read-only staging and the dry run lock no rows and, like scan, run
+  // without one (at 10M rows the dry run's one statement took longer than the 60 s default).
+  const timeouts = { lockTimeoutMs: cleanSettings.lockTimeoutMs, statementTimeoutMs: 0 };
   return withDatabase(
     settings.target,
     async (database) => {

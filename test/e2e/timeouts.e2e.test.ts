@@ -106,6 +106,20 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
     }
   }, 180_000);
 
+  it("clean's staging and dry run run without a statement timeout; its batches run under --statement-timeout", async () => {
+    const before = await checksums();
+    const oracle = await surplus();
+    // the dry run is one statement over the whole table, longer than the database's 100 ms (beforeAll): 50 ms does not bound it
+    const dryRun = await cli('clean', '--key', 'device-phone', '--statement-timeout', '50ms', '--format', 'json');
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(JSON.parse(dryRun.stdout).rowsToRemove).toBe(Number(oracle.surplus));
+    // --execute stages (unbounded too), then its first batch's statements exceed 1 ms and the run stops, nothing changed
+    const bounded = await cli('clean', '--key', 'device-phone', '--execute', '--statement-timeout', '1ms', '--retries', '0', '--format', 'json');
+    expect(bounded.code).toBe(1);
+    expect(bounded.stderr + bounded.stdout).toContain('--statement-timeout 1 ms');
+    expect(await checksums()).toEqual(before);
+  }, 120_000);
+
   it("restore takes clean's --lock-timeout and --statement-timeout grammar, and refuses a bad value before touching anything", async () => {
     const bad = await cli('restore', '1', '--statement-timeout', 'soon');
     expect(bad.code).toBe(2);

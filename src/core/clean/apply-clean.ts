@@ -52,7 +52,8 @@ export async function applyClean(database: Database, options: CleanOptions, hook
   const unindexed = unindexedChildKeys(context.references);
   if (unindexed.length > 0) hooks.onUnindexedChildKeys?.(unindexed);
   return database.db.connection().execute(async (connection) => {
-    await timeoutsStatement(options.lockTimeoutMs, options.statementTimeoutMs, 'session').execute(connection);
+    // The staging reads the whole table and locks no rows: no statement timeout; each batch sets --statement-timeout (batch-attempt.ts).
+    await timeoutsStatement(options.lockTimeoutMs, 0, 'session').execute(connection);
     await acquireTableLock(connection, table, options.archiveSchema);
     try {
       if (context.plan !== null) context.plan.loaded = await loadPlan(connection, options.key, context.plan.source);
