@@ -26,7 +26,7 @@ import {
   keeperKeyConflictStatements,
   skippedGroupsQuery,
   batchPinValuesQuery,
-  shardAlignedBatches,
+  shardAlignedColumn,
   type ShardPin,
 } from '../../sql/clean-plan.js';
 import {
@@ -176,8 +176,8 @@ function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: 
 
 /** The batch's shard pin when clean cuts batches by shard (shard-pin.ts); null otherwise. */
 async function batchShardPin(connection: Db, key: ResolvedKey, batch: number): Promise<ShardPin | null> {
-  const column = key.table.info.distribution?.column;
-  if (!shardAlignedBatches(key) || column === undefined || column === null) return null;
+  const column = shardAlignedColumn(key);
+  if (column === null) return null;
   const values = (await batchPinValuesQuery(batch).execute(connection)).rows[0]?.pin_values ?? [];
   return { column, values };
 }

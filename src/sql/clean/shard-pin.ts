@@ -1,5 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
+import { distributionColumn } from '../../db/distribution.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import { missingDistributionColumn } from '../../keys/distribution-rule.js';
 import { columnRef } from '../../keys/key-sql.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
@@ -24,11 +26,20 @@ export interface ShardPin {
   values: string[];
 }
 
-/** Whether clean cuts batches by shard: a hash-distributed table and a key holding its distribution column as it is. */
+/**
+ * The distribution column when clean cuts batches by shard: a
+ * hash-distributed table and a key holding that column as it is (the rule
+ * of Citus' unique indexes, missingDistributionColumn); null otherwise.
+ */
+export function shardAlignedColumn(key: ResolvedKey): string | null {
+  const column = distributionColumn(key.table.info.distribution);
+  if (column === null || key.table.info.distribution?.method !== 'hash') return null;
+  return missingDistributionColumn(key) === null ? column : null;
+}
+
+/** Whether clean cuts batches by shard (shardAlignedColumn). */
 export function shardAlignedBatches(key: ResolvedKey): boolean {
-  const distribution = key.table.info.distribution;
-  if (distribution?.kind !== 'distributed' || distribution.method !== 'hash' || distribution.column === null) return false;
-  return key.columns.some((column) => column.column === distribution.column && column.normalize === null);
+  return shardAlignedColumn(key) !== null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { columnRef, groupIdOf, keyAliases, sameKey, tableRef } from '../../keys/
 import { duplicateGroupsQuery } from '../duplicate-groups.js';
 import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from '../clean-temp-tables.js';
-import { shardAlignedBatches, shardOf } from './shard-pin.js';
+import { shardAlignedColumn, shardOf } from './shard-pin.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
 
@@ -62,7 +62,8 @@ export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: numbe
   const chunk = sql.lit(Math.max(1, batchRows - 1));
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
   // On Citus, under a key holding the distribution column, groups go shard by shard and no batch spans two shards (shard-pin.ts).
-  const distributionAlias = shardAlignedBatches(key) ? keyAliases(key)[key.columns.findIndex((c) => c.column === key.table.info.distribution?.column)]! : null;
+  const shardColumn = shardAlignedColumn(key);
+  const distributionAlias = shardColumn === null ? null : keyAliases(key)[key.columns.findIndex((c) => c.column === shardColumn)]!;
   const groups =
     distributionAlias === null
       ? sql`(${duplicateGroupsQuery(key)})`
