@@ -6,13 +6,32 @@ import { inTransaction } from './transaction.js';
 export interface ReadSessions {
   /** Runs `work` on a connection of the pool; with a shared snapshot, inside a transaction that sees it. */
   run<T>(work: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Like `run`, but the planner may not use parallel workers: for a light statement that runs
+   * beside the scan's aggregates, where the workers would only take their cores (bench/README.md, B12).
+   */
+  runSerially<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /** The exported snapshot a raw pooled connection (COPY) imports; null when there is none to share. */
   snapshotId: string | null;
 }
 
 /** Every statement on whichever pooled connection is free, each in its own snapshot (the default). */
 export function independentSessions(database: Database): ReadSessions {
-  return { run: (work) => work(database.db), snapshotId: null };
+  return {
+    run: (work) => work(database.db),
+    // PGlite runs no parallel workers, and has one connection to pin.
+    runSerially: (work) =>
+      database.features.driver === 'pglite'
+        ? work(database.db)
+        : database.db.connection().execute((connection) => inTransaction(connection, () => withoutParallelWorkers(connection, work))),
+    snapshotId: null,
+  };
+}
+
+/** SET LOCAL: the setting ends with the transaction the caller is in, whatever happens to `work`. */
+async function withoutParallelWorkers<T>(connection: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  await sql`set local max_parallel_workers_per_gather = 0`.execute(connection);
+  return work(connection);
 }
 
 const READ_ONLY_REPEATABLE = sql`begin transaction isolation level repeatable read read only`;
@@ -38,19 +57,21 @@ export async function withSharedSnapshot<T>(database: Database, work: (sessions:
       async () => {
         const { rows } = await sql<{ id: string }>`select pg_catalog.pg_export_snapshot() as id`.execute(holder);
         const snapshotId = checkedSnapshotId(rows[0]?.id);
+        const run = <T>(inner: (db: Db) => Promise<T>) =>
+          database.db.connection().execute((connection) =>
+            inTransaction(
+              connection,
+              async () => {
+                await setTransactionSnapshot(snapshotId).execute(connection);
+                return inner(connection);
+              },
+              READ_ONLY_REPEATABLE,
+            ),
+          );
         return work({
           snapshotId,
-          run: (inner) =>
-            database.db.connection().execute((connection) =>
-              inTransaction(
-                connection,
-                async () => {
-                  await setTransactionSnapshot(snapshotId).execute(connection);
-                  return inner(connection);
-                },
-                READ_ONLY_REPEATABLE,
-              ),
-            ),
+          run,
+          runSerially: (inner) => run((connection) => withoutParallelWorkers(connection, inner)),
         });
       },
       READ_ONLY_REPEATABLE,
