@@ -29,7 +29,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('read sessions on $label'
     expect(new Set(after)).toEqual(new Set([serverDefault]));
   });
 
-  it('inside a shared snapshot too, without ending the snapshot for the statements after it', async () => {
+  it('inside a shared snapshot too, and the next statement there sees the server default again', async () => {
     await withSharedSnapshot(test.database, async (sessions) => {
       expect(await setting(sessions, 'runSerially')).toBe(target.label === 'postgres' ? '0' : serverDefault);
       expect(await setting(sessions, 'run')).toBe(serverDefault);
