@@ -5,7 +5,7 @@ import { UsageError } from '../../src/errors.js';
 import { missingDistributionColumn } from '../../src/keys/distribution-rule.js';
 import { distributionText } from '../../src/render/common/distribution-text.js';
 import { sql } from 'kysely';
-import { pinnedTo, shardAlignedBatches } from '../../src/sql/clean/shard-pin.js';
+import { pinnedTo, shardAlignedColumn } from '../../src/sql/clean/shard-pin.js';
 import { stageQuery } from '../../src/sql/clean/stage.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -60,12 +60,12 @@ describe("Citus' unique-index rule", () => {
 
 describe('shard-aligned batches on Citus', () => {
   it('only a hash-distributed table under a key holding its distribution column as it is', () => {
-    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), ['device_id', 'phone']))).toBe(true);
-    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), ['user_id', 'phone']))).toBe(false);
-    expect(shardAlignedBatches(fakeKey(tableWith(DISTRIBUTED), [{ column: 'device_id', normalize: 'trim' }, 'phone']))).toBe(false);
-    expect(shardAlignedBatches(fakeKey(tableWith({ ...DISTRIBUTED, method: 'range' }), ['device_id', 'phone']))).toBe(false);
-    expect(shardAlignedBatches(fakeKey(tableWith({ ...DISTRIBUTED, kind: 'reference', method: null, column: null }), ['device_id', 'phone']))).toBe(false);
-    expect(shardAlignedBatches(fakeKey(tableWith(null), ['device_id', 'phone']))).toBe(false);
+    expect(shardAlignedColumn(fakeKey(tableWith(DISTRIBUTED), ['device_id', 'phone']))).toBe('device_id');
+    expect(shardAlignedColumn(fakeKey(tableWith(DISTRIBUTED), ['user_id', 'phone']))).toBeNull();
+    expect(shardAlignedColumn(fakeKey(tableWith(DISTRIBUTED), [{ column: 'device_id', normalize: 'trim' }, 'phone']))).toBeNull();
+    expect(shardAlignedColumn(fakeKey(tableWith({ ...DISTRIBUTED, method: 'range' }), ['device_id', 'phone']))).toBeNull();
+    expect(shardAlignedColumn(fakeKey(tableWith({ ...DISTRIBUTED, kind: 'reference', method: null, column: null }), ['device_id', 'phone']))).toBeNull();
+    expect(shardAlignedColumn(fakeKey(tableWith(null), ['device_id', 'phone']))).toBeNull();
   });
 
   it('the stage orders groups by shard first and cuts batches at shard boundaries; a single server keeps key order', () => {

@@ -37,11 +37,6 @@ export function shardAlignedColumn(key: ResolvedKey): string | null {
   return missingDistributionColumn(key) === null ? column : null;
 }
 
-/** Whether clean cuts batches by shard (shardAlignedColumn). */
-export function shardAlignedBatches(key: ResolvedKey): boolean {
-  return shardAlignedColumn(key) !== null;
-}
-
 /**
  * The shard holding a group, from its value of the distribution column
  * (`value`). The table is named, not given by oid: Citus may evaluate this
