@@ -91,6 +91,9 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
     );
     return exitCodeOf(report);
   }
+  // One key alone is split into --jobs parts, run side by side (core/scan.ts); beside a details export, or
+  // among several keys each on a connection of its own, the cores are taken already.
+  const keyParts = (flags.key?.length ?? 0) === 1 && flags.details === undefined ? jobs : 1;
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.
   const report = await withDatabase(
     settings.target,
@@ -103,7 +106,7 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         const detailsPath = flags.details;
         const scanAndExport = (sessions: ReadSessions) =>
           Promise.allSettled([
-            scan(database, { table, keys, skippedKeys: skipped, top }, sessions),
+            scan(database, { table, keys, skippedKeys: skipped, top, parts: keyParts }, sessions),
             detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions),
           ]);
         const [scanned, exported] = await withSpinner('scanning', flags, () =>
@@ -120,9 +123,10 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         }
         return result;
       }),
-    // With --details: one more for the export and one that holds the shared snapshot.
+    // With --details: one more for the export and one that holds the shared snapshot; split into parts,
+    // one for the row count beside the parts and one that holds their shared snapshot.
     {
-      connections: jobs + (flags.details === undefined ? 0 : 2),
+      connections: jobs + (flags.details === undefined && keyParts === 1 ? 0 : 2),
       parallelWorkers: scanUsesParallelWorkers(flags.key?.length ?? 0, flags.details !== undefined),
     },
   );

@@ -1,9 +1,10 @@
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
-import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
+import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
-import { keyScanQuery, rowCountQuery, SIZE_BUCKETS, type KeyScanRow } from '../sql/scan-plan.js';
+import { hashPartColumn } from '../sql/hash-part.js';
+import { keyPartScanQuery, keyScanQuery, rowCountQuery, SIZE_BUCKETS, topGroupsQuery, type KeyPartScanRow, type KeyScanRow } from '../sql/scan-plan.js';
 import { summarizeKey } from '../keys/key-summary.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
 
@@ -13,6 +14,12 @@ export interface ScanOptions {
   skippedKeys?: { name: string; reason: string }[];
   /** How many of the largest groups to list per key. */
   top: number;
+  /**
+   * Into how many statements, on as many connections, one key's aggregate is
+   * split by a hash of the key (sql/hash-part.ts); 1 (the default) runs it
+   * whole. Only on a server and a table Citus does not already split.
+   */
+  parts?: number;
 }
 
 /**
@@ -26,11 +33,15 @@ export interface ScanOptions {
  */
 export async function scan(database: Database, options: ScanOptions, sessions: ReadSessions = independentSessions(database)): Promise<ScanReport> {
   const started = performance.now();
+  const parts = partsFor(database, options);
+  // The parts, the row count and the top groups' details read one snapshot, as the whole statement would.
+  if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scan(database, options, shared));
   const [rows, keys] = await Promise.all([
     // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
     sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n)),
     Promise.all(
       options.keys.map(async (key) => {
+        if (parts > 1 && hashPartColumn(key) !== null) return toKeyReport(key, await scanKeyInParts(sessions, key, options.top, parts));
         const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
         return toKeyReport(key, result.rows[0]!);
       }),
@@ -44,6 +55,40 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
     keys,
     skippedKeys: options.skippedKeys ?? [],
     durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */
+function partsFor(database: Database, options: ScanOptions): number {
+  const splittable = database.features.driver !== 'pglite' && options.table.info.distribution?.kind !== 'distributed';
+  const parts = Math.min(options.parts ?? 1, database.features.maxConcurrency - 2);
+  return splittable && parts > 1 ? parts : 1;
+}
+
+/**
+ * One key as `parts` statements side by side, each serial (the parts
+ * already take the cores), then one read for the top groups' details.
+ * Every group is in exactly one part, so counts and histogram add up.
+ */
+async function scanKeyInParts(sessions: ReadSessions, key: ResolvedKey, top: number, parts: number): Promise<KeyScanRow> {
+  const partRows = await Promise.all(
+    Array.from({ length: parts }, (_, index) =>
+      sessions.runSerially((db) => keyPartScanQuery(key, top, { index, of: parts }).execute(db)).then((result) => result.rows[0]!),
+    ),
+  );
+  const candidates = partRows.flatMap((row) => (row.top ?? []).map((group) => group.key));
+  const topGroups = candidates.length === 0 ? null : (await sessions.run((db) => topGroupsQuery(key, candidates, top).execute(db))).rows[0]!.top;
+  return { ...addedUp(partRows), top: topGroups };
+}
+
+function addedUp(parts: KeyPartScanRow[]): Omit<KeyScanRow, 'top'> {
+  const sum = (values: (string | number)[]) => values.reduce<number>((total, value) => total + toNumber(value), 0);
+  const largest = parts.map((part) => part.largest).filter((value): value is number => value !== null);
+  return {
+    groups: sum(parts.map((part) => part.groups)),
+    rows_in_groups: sum(parts.map((part) => part.rows_in_groups)),
+    largest: largest.length === 0 ? null : Math.max(...largest.map(toNumber)),
+    buckets: SIZE_BUCKETS.map((_, index) => sum(parts.map((part) => part.buckets[index]!))),
   };
 }
 

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, keyAliases, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
+import { columnRef, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
+import type { HashPart } from './hash-part.js';
 
 /** Group-size buckets of the histogram; `max` null means open-ended. */
 export const SIZE_BUCKETS = [
@@ -39,13 +40,7 @@ export interface TopGroupRow {
 export function keyScanQuery(key: ResolvedKey, top: number): RawBuilder<KeyScanRow> {
   const aliases = keyAliases(key).map((alias) => sql.id(alias));
   const topAliases = keyAliases(key).map((alias) => sql.id('top', alias));
-  const buckets = SIZE_BUCKETS.map(({ min, max }) =>
-    max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
-  );
-  const summary = sql`count(*) as groups,
-       coalesce(sum(n), 0) as rows_in_groups,
-       max(n) as largest,
-       array[${sql.join(buckets)}] as buckets`;
+  const summary = summaryColumns();
   // --top 0: the summary alone, the hand-written GROUP BY's plan (no second read, no materialised groups)
   if (top === 0) {
     return sql<KeyScanRow>`select ${summary}, null::json as top
@@ -70,6 +65,81 @@ select ${summary},
                         order by n desc, ${sql.join(topAliases)})
         from top_detail as top) as top
 from groups`;
+}
+
+/** The groups' summary and histogram over `groups`, a relation of their sizes (n). */
+function summaryColumns(): RawBuilder<unknown> {
+  const buckets = SIZE_BUCKETS.map(({ min, max }) =>
+    max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
+  );
+  return sql`count(*) as groups,
+       coalesce(sum(n), 0) as rows_in_groups,
+       max(n) as largest,
+       array[${sql.join(buckets)}] as buckets`;
+}
+
+/** One part's summary and its candidates for the top groups: each group's key values as text (NULL kept), and its size. */
+export interface KeyPartScanRow extends Omit<KeyScanRow, 'top'> {
+  top: { key: (string | null)[]; n: number }[] | null;
+}
+
+/**
+ * keyScanQuery for one hash part of the key (hash-part.ts): the summary of
+ * the part's groups, and its largest `top` groups in the report's order
+ * (size, then key). The key's top groups are among the parts' candidates
+ * (a group ahead of one in that order is ahead of it in its own part too);
+ * topGroupsQuery picks them and reads their details once.
+ */
+export function keyPartScanQuery(key: ResolvedKey, top: number, part: HashPart): RawBuilder<KeyPartScanRow> {
+  const aliases = keyAliases(key).map((alias) => sql.id(alias));
+  const candidates =
+    top === 0
+      ? sql`null::json`
+      : sql`(select json_agg(json_build_object('key', json_build_array(${sql.join(aliases.map((alias) => sql`${alias}::text`))}), 'n', n)
+                                order by n desc, ${sql.join(aliases)})
+        from (select * from groups order by n desc, ${sql.join(aliases)} limit ${sql.lit(top)}) as top)`;
+  return sql<KeyPartScanRow>`with groups as materialized (
+${duplicateGroupsQuery(key, part)}
+)
+select ${summaryColumns()}, ${candidates} as top
+from groups`;
+}
+
+/**
+ * The `top` largest groups among the parts' candidates, with their details:
+ * one read of the table filtered by the candidates' key values (`"phone" =
+ * any($2)`; a parameter typed by the column it is compared with), grouped
+ * again, in the report's order. The filter keeps every row of a candidate
+ * group, so the sizes are exact; a group it lets through beside them is no
+ * larger than the candidates (it lost to one in its own part).
+ */
+export function topGroupsQuery(key: ResolvedKey, candidates: (string | null)[][], top: number): RawBuilder<{ top: TopGroupRow[] | null }> {
+  const expressions = keyExpressions(key, 'l');
+  const aliases = keyAliases(key).map((alias) => sql.id(alias));
+  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
+  const filters = expressions.map((expression, index) => {
+    const values = candidates.map((candidate) => candidate[index] ?? null);
+    const given = values.filter((value): value is string => value !== null);
+    const equal = given.length === 0 ? sql`false` : sql`${expression} = any(${given})`;
+    return values.includes(null) ? sql`(${equal} or ${expression} is null)` : equal;
+  });
+  const created = key.table.createdColumn;
+  const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
+  return sql<{ top: TopGroupRow[] | null }>`with top as (
+  select ${sql.join(expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`))}, count(*) as n,
+         min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
+         (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
+  from ${tableRef(key.table)} as l
+  where ${sql.join(filters, sql` and `)}
+  group by ${sql.join(positions)}
+  having count(*) > 1
+  order by n desc, ${sql.join(positions)}
+  limit ${sql.lit(top)}
+)
+select json_agg(json_build_object('key', json_build_array(${sql.join(aliases)}), 'n', n,
+                                  'first_at', first_at, 'last_at', last_at, 'ids', ids)
+                order by n desc, ${sql.join(aliases)}) as top
+from top`;
 }
 
 /**

@@ -156,3 +156,79 @@ describe.runIf(SERVER_URL)('scan with parallel workers on the server', () => {
     expect(scanUsesParallelWorkers(1, true)).toBe(false);
   });
 });
+
+/**
+ * One key split into parts by a hash of the key (ScanOptions.parts, what
+ * `scan --key k --jobs n` does on a server): the same report as the whole
+ * statement, top groups included (ties at the cut decided by the key, as
+ * the hand-written ORDER BY does), and every figure from one snapshot.
+ */
+describe.runIf(SERVER_URL)('scan of one key in hash parts on the server', () => {
+  let test: TestDatabase;
+  let database: Database;
+  beforeAll(async () => {
+    test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
+    await seed(test.database, { table: 'leads', rows: 20_000, scenario: 'production', replace: false });
+    await test.query('analyze leads');
+    database = await openDatabase(test.target, { connections: 5 });
+  });
+  afterAll(async () => {
+    await database?.db.destroy();
+    await test?.close();
+  });
+
+  const withoutDuration = (report: Awaited<ReturnType<typeof scan>>) => ({ ...report, durationMs: 0 });
+  async function scanKey(key: string, settings: Partial<KeySettings>, top: number, parts: number) {
+    const table = await loadLeadTable(database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    return withoutDuration(await scan(database, { table, keys: resolveKeys(table, [key], { ...plain, ...settings }).keys, top, parts }));
+  }
+
+  it('gives the whole statement report for raw, NULLs-equal, normalised and unsplittable keys, at every --top', async () => {
+    const cases: [string, Partial<KeySettings>][] = [
+      ['device-phone', {}],
+      ['user-phone', { nullsEqual: true }],
+      ['device-phone', { normalize: { phone: 'e164' }, defaultCountry: 'MY' }],
+      ['phone', { normalize: { phone: 'digits' } }], // no raw column: runs whole
+    ];
+    for (const [key, settings] of cases) {
+      for (const top of [0, 3, 50]) {
+        const whole = await scanKey(key, settings, top, 1);
+        for (const parts of [2, 3])
+          expect(await scanKey(key, settings, top, parts), `${key} ${JSON.stringify(settings)} top ${top} in ${parts}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('finds the top groups and figures of a hand-written GROUP BY, ties at the cut included', async () => {
+    const report = await scanKey('device-phone', {}, 25, 3);
+    const [key] = report.keys;
+    expect(figuresOf(key!)).toEqual(await sqlOracle(test, 'leads', ['device_id', 'phone'], true));
+    const largest = await test.query<{ device_id: number; phone: string; n: string; ids: string[] }>(`
+      select device_id, phone, count(*) as n, (array_agg(id::text order by created_at, id))[1:5] as ids
+      from leads where phone is not null group by device_id, phone order by count(*) desc, device_id, phone limit 25`);
+    const sizes = new Set(largest.map((row) => row.n));
+    expect(sizes.size, 'groups of equal size inside the top 25, so the order of ties is checked').toBeLessThan(25);
+    expect(key!.top.map((group) => ({ key: group.key, count: group.count, ids: group.ids.map(String) }))).toEqual(
+      largest.map((row) => ({ key: { device_id: row.device_id, phone: row.phone }, count: Number(row.n), ids: row.ids.map(String) })),
+    );
+  });
+
+  it('reads one snapshot while a writer grows the largest group: its listed size is the largest size, every time', async () => {
+    await test.exec(`insert into leads (device_id, user_id, phone, niche) select 999999, 1, '60999999999', 'x' from generate_series(1, 60)`);
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await test.exec(`insert into leads (device_id, user_id, phone, niche) values (999999, 1, '60999999999', 'x')`);
+    })();
+    try {
+      for (let run = 0; run < 10; run++) {
+        const [key] = (await scanKey('device-phone', {}, 3, 2)).keys;
+        expect(key!.top[0]!.key).toEqual({ device_id: 999999, phone: '60999999999' });
+        expect(key!.top[0]!.count, `run ${run}`).toBe(key!.largestGroup);
+        expect(key!.sizes.reduce((sum, bucket) => sum + bucket.groups, 0)).toBe(key!.groups);
+      }
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+});
