@@ -44,7 +44,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     new Option('--max-surplus <n>', 'exit 3 when any scanned key has more than n surplus rows; the report names those keys'),
     new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates (the same as --max-surplus 0)'),
     new Option('--metrics-file <path>', "after a successful scan, write its figures for Prometheus (node_exporter's textfile collector)"),
-    new Option('--jobs <n>', 'server connections scanning keys in parallel').default('2'),
+    new Option('--jobs <n>', 'server connections scanning keys, or the parts of one key, in parallel').default('2'),
     ...sinceOptions(),
   ],
   examples: [
