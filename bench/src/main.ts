@@ -196,13 +196,23 @@ async function main(): Promise<void> {
     cases,
   };
   const resultFile = options.out ?? join(root, 'bench', 'results', `${options.rows}.json`);
+  // A case that fails (say, a session ended by someone else on a shared server), or a run stopped with
+  // Ctrl-C or SIGTERM, keeps the cases measured before it.
+  const writePartial = (why: string) => {
+    const partialFile = resultFile.replace(/\.json$/, '.partial.json');
+    writeFileSync(partialFile, `${JSON.stringify({ ...result, incomplete: why }, null, 2)}\n`);
+    log(`the cases measured so far are in ${partialFile}`);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      writePartial(`stopped by ${signal}`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
   try {
     await measureCases();
   } catch (error) {
-    // A case that fails (say, a session ended by someone else on a shared server) keeps the cases measured before it.
-    const partialFile = resultFile.replace(/\.json$/, '.partial.json');
-    writeFileSync(partialFile, `${JSON.stringify({ ...result, incomplete: error instanceof Error ? error.message : String(error) }, null, 2)}\n`);
-    log(`the cases measured so far are in ${partialFile}`);
+    writePartial(error instanceof Error ? error.message : String(error));
     throw error;
   }
   writeFileSync(resultFile, `${JSON.stringify(result, null, 2)}\n`);
