@@ -29,7 +29,9 @@ export interface ScanOptions {
  * one GROUPING SETS pass at 5M rows); PGlite runs them one after another.
  * `sessions` says where they run: by default each on any pooled connection;
  * with a shared snapshot (db/shared-snapshot.ts) all of them, and a details
- * export beside them, read the same rows.
+ * export beside them, read the same rows. With `parts`, a key's aggregate
+ * runs as that many statements side by side (bench/README.md, B13), always
+ * in a shared snapshot.
  */
 export async function scan(database: Database, options: ScanOptions, sessions: ReadSessions = independentSessions(database)): Promise<ScanReport> {
   const started = performance.now();

@@ -110,8 +110,9 @@ from groups`;
  * one read of the table filtered by the candidates' key values (`"phone" =
  * any($2)`; a parameter typed by the column it is compared with), grouped
  * again, in the report's order. The filter keeps every row of a candidate
- * group, so the sizes are exact; a group it lets through beside them is no
- * larger than the candidates (it lost to one in its own part).
+ * group, so the sizes are exact; a group it lets through beside them (its
+ * values each match some candidate's) comes after `top` candidates of its
+ * own part, so it never reaches the top.
  */
 export function topGroupsQuery(key: ResolvedKey, candidates: (string | null)[][], top: number): RawBuilder<{ top: TopGroupRow[] | null }> {
   const expressions = keyExpressions(key, 'l');
