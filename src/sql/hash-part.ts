@@ -18,15 +18,21 @@ export interface HashPart {
 
 /**
  * The raw column the parts are split by: a text one where the key has one
- * (hashtext reads it without a cast), else the first raw one; null when every
- * column is normalised. Hashing a normalised value would split nothing
- * worth splitting: each part would still normalise every row.
+ * (hashtext reads it without a cast), else an integer or uuid one; null when
+ * there is none, and the key runs whole. Only types whose equal values have
+ * equal text, so the hash of the text cannot part a group: text hashes by
+ * the column's collation (hashtext is collation-aware), but numeric (1.0 =
+ * 1.00), citext or float (0 = -0) would not. A normalised value is not
+ * hashed either: each part would still normalise every row.
  */
 export function hashPartColumn(key: ResolvedKey): string | null {
   const raw = key.columns.filter((column) => column.normalize === null).map((column) => column.column);
-  const isText = (name: string) => /^(text|character varying|character)\b/.test(key.table.info.columns.find((c) => c.name === name)?.type ?? '');
-  return raw.find(isText) ?? raw[0] ?? null;
+  const typeOf = (name: string) => key.table.info.columns.find((c) => c.name === name)?.type ?? '';
+  return raw.find((name) => TEXT_TYPE.test(typeOf(name))) ?? raw.find((name) => EXACT_TEXT_TYPE.test(typeOf(name))) ?? null;
 }
+
+const TEXT_TYPE = /^(text|character varying|character)(\(\d+\))?$/;
+const EXACT_TEXT_TYPE = /^(smallint|integer|bigint|uuid)$/;
 
 /**
  * `(hashtext(coalesce("phone"::text, '')) & 2147483647) % 2 = 0`: the mask

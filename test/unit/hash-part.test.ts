@@ -15,6 +15,16 @@ describe('hash parts of a key', () => {
     expect(hashPartColumn(fakeKey(table, [{ column: 'phone', normalize: 'digits' }]))).toBeNull();
   });
 
+  it('never splits by a column whose equal values can differ as text (numeric, citext, float): the key runs whole', () => {
+    const typed = fakeTable(['id', 'amount', 'email', 'score', 'code', 'ref']);
+    const types: Record<string, string> = { amount: 'numeric(10,2)', email: 'citext', score: 'double precision', code: 'character varying(20)', ref: 'uuid' };
+    for (const column of typed.info.columns) column.type = types[column.name] ?? 'bigint';
+    expect(hashPartColumn(fakeKey(typed, ['amount', 'email', 'score']))).toBeNull();
+    expect(hashPartColumn(fakeKey(typed, ['amount', 'ref']))).toBe('ref');
+    expect(hashPartColumn(fakeKey(typed, ['ref', 'code']))).toBe('code');
+    expect(hashPartColumn(fakeKey(typed, ['score', 'id']))).toBe('id');
+  });
+
   it('filters on a non-negative hash that keeps NULLs in a part', () => {
     expect(compileSql(hashPartFilter(fakeKey(table, ['device_id', 'phone']), { index: 1, of: 3 }))).toEqual({
       sql: `(hashtext(coalesce("phone"::text, '')) & 2147483647) % 3 = 1`,
