@@ -38,17 +38,21 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
   const parts = partsFor(database, options);
   // The parts, the row count and the top groups' details read one snapshot, as the whole statement would.
   if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scan(database, options, shared));
-  const [rows, keys] = await Promise.all([
-    // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
-    sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n)),
+  // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
+  const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
+  const scanKeys = () =>
     Promise.all(
       options.keys.map(async (key) => {
         if (parts > 1 && hashPartColumn(key) !== null) return toKeyReport(key, await scanKeyInParts(sessions, key, options.top, parts));
         const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
         return toKeyReport(key, result.rows[0]!);
       }),
-    ),
-  ]);
+    );
+  // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
+  const [rows, keys] =
+    options.table.info.distribution?.kind === 'distributed'
+      ? await scanKeys().then(async (keys) => [await countRows(), keys] as const)
+      : await Promise.all([countRows(), scanKeys()]);
   return {
     table: qualifiedName(options.table.info),
     mode: 'full',
