@@ -8,7 +8,7 @@ import { surplusLimitFlag } from '../cli/surplus-limit-flag.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
-import { scan, scanUsesParallelWorkers } from '../core/scan.js';
+import { scan, scanKeyParts, scanUsesParallelWorkers } from '../core/scan.js';
 import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
 import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
@@ -91,9 +91,7 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
     );
     return exitCodeOf(report);
   }
-  // One key alone is split into --jobs parts, run side by side (core/scan.ts); beside a details export, or
-  // among several keys each on a connection of its own, the cores are taken already.
-  const keyParts = (flags.key?.length ?? 0) === 1 && flags.details === undefined ? jobs : 1;
+  const keyParts = scanKeyParts(flags.key?.length ?? 0, flags.details !== undefined, jobs);
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.
   const report = await withDatabase(
     settings.target,

@@ -66,7 +66,10 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
 
 /** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */
 function partsFor(database: Database, options: ScanOptions): number {
-  const splittable = database.features.driver !== 'pglite' && options.table.info.distribution?.kind !== 'distributed';
+  const splittable =
+    database.features.driver !== 'pglite' &&
+    options.table.info.distribution?.kind !== 'distributed' &&
+    options.keys.some((key) => hashPartColumn(key) !== null);
   const parts = Math.min(options.parts ?? 1, database.features.maxConcurrency - 2);
   return splittable && parts > 1 ? parts : 1;
 }
@@ -109,6 +112,16 @@ function addedUp(parts: KeyPartScanRow[]): Omit<KeyScanRow, 'top'> {
  */
 export function scanUsesParallelWorkers(keysNamed: number, details: boolean): boolean {
   return keysNamed === 1 && !details;
+}
+
+/**
+ * ScanOptions.parts for the command line: one key alone (the case that
+ * scanUsesParallelWorkers also picks) is split into `jobs` parts; beside a
+ * details export, or among several keys each on a connection of its own,
+ * the cores are taken already.
+ */
+export function scanKeyParts(keysNamed: number, details: boolean, jobs: number): number {
+  return scanUsesParallelWorkers(keysNamed, details) ? jobs : 1;
 }
 
 export function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {

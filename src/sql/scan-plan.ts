@@ -46,25 +46,35 @@ export function keyScanQuery(key: ResolvedKey, top: number): RawBuilder<KeyScanR
     return sql<KeyScanRow>`select ${summary}, null::json as top
 from (${duplicateGroupsQuery(key)}) as groups`;
   }
-  const created = key.table.createdColumn;
-  const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
   return sql<KeyScanRow>`with groups as materialized (
 ${duplicateGroupsQuery(key)}
 ), top as (
   select * from groups order by n desc, ${sql.join(aliases)} limit ${sql.lit(top)}
 ), top_detail as (
   select ${sql.join(topAliases)}, top.n,
-         min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
-         (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
+         ${topGroupDetails(key)}
   from top join (select * from ${tableRef(key.table)} as l where ${topGroupsPrefilter(key)}) as l on ${sameKeyForFewGroups(key, 'l', 'top')}
   group by ${sql.join(topAliases)}, top.n
 )
 select ${summary},
-       (select json_agg(json_build_object('key', json_build_array(${sql.join(topAliases)}), 'n', n,
-                                          'first_at', first_at, 'last_at', last_at, 'ids', ids)
-                        order by n desc, ${sql.join(topAliases)})
+       (select ${topGroupsJson(topAliases)}
         from top_detail as top) as top
 from groups`;
+}
+
+/** A top group's first and last created time and its five oldest ids, aggregated over its rows (alias `l`). */
+function topGroupDetails(key: ResolvedKey): RawBuilder<unknown> {
+  const created = key.table.createdColumn;
+  const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
+  return sql`min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
+         (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids`;
+}
+
+/** The top groups (`keys`, n and topGroupDetails' columns) as the report's JSON array, largest first, then by key. */
+function topGroupsJson(keys: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  return sql`json_agg(json_build_object('key', json_build_array(${sql.join(keys)}), 'n', n,
+                                 'first_at', first_at, 'last_at', last_at, 'ids', ids)
+                order by n desc, ${sql.join(keys)})`;
 }
 
 /** The groups' summary and histogram over `groups`, a relation of their sizes (n). */
@@ -124,12 +134,9 @@ export function topGroupsQuery(key: ResolvedKey, candidates: (string | null)[][]
     const equal = given.length === 0 ? sql`false` : sql`${expression} = any(${given})`;
     return values.includes(null) ? sql`(${equal} or ${expression} is null)` : equal;
   });
-  const created = key.table.createdColumn;
-  const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
   return sql<{ top: TopGroupRow[] | null }>`with top as (
   select ${sql.join(expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`))}, count(*) as n,
-         min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
-         (array_agg(${columnRef(key.table.idColumn, 'l')}::text order by ${oldestFirst(key.table, 'l')}))[1:5] as ids
+         ${topGroupDetails(key)}
   from ${tableRef(key.table)} as l
   where ${sql.join(filters, sql` and `)}
   group by ${sql.join(positions)}
@@ -137,9 +144,7 @@ export function topGroupsQuery(key: ResolvedKey, candidates: (string | null)[][]
   order by n desc, ${sql.join(positions)}
   limit ${sql.lit(top)}
 )
-select json_agg(json_build_object('key', json_build_array(${sql.join(aliases)}), 'n', n,
-                                  'first_at', first_at, 'last_at', last_at, 'ids', ids)
-                order by n desc, ${sql.join(aliases)}) as top
+select ${topGroupsJson(aliases)} as top
 from top`;
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan, scanUsesParallelWorkers } from '../../src/core/scan.js';
+import { scan, scanKeyParts, scanUsesParallelWorkers } from '../../src/core/scan.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { keyScanQuery } from '../../src/sql/scan-plan.js';
@@ -154,6 +154,8 @@ describe.runIf(SERVER_URL)('scan with parallel workers on the server', () => {
     expect(scanUsesParallelWorkers(0, false)).toBe(false); // every preset: the keys run side by side instead
     expect(scanUsesParallelWorkers(2, false)).toBe(false);
     expect(scanUsesParallelWorkers(1, true)).toBe(false);
+    // the same case is the one split into --jobs parts
+    expect([scanKeyParts(1, false, 3), scanKeyParts(0, false, 3), scanKeyParts(2, false, 3), scanKeyParts(1, true, 3)]).toEqual([3, 1, 1, 1]);
   });
 });
 
