@@ -77,6 +77,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
     };
 
     await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
+    await alternate('scan one key top 0', tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']), psql(summarySql('device_id, phone')));
     await alternate('scan user-phone', tool(['scan', '--key', 'user-phone', '--format', 'json']), psql(summarySql('user_id, phone')));
     await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
     await alternate(

@@ -4,7 +4,16 @@ import { qualifiedName } from '../db/catalog.js';
 import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { hashPartColumn } from '../sql/hash-part.js';
-import { keyPartScanQuery, keyScanQuery, rowCountQuery, SIZE_BUCKETS, topGroupsQuery, type KeyPartScanRow, type KeyScanRow } from '../sql/scan-plan.js';
+import {
+  keyPartScanQuery,
+  keyScanQuery,
+  keyScanWithRowCountQuery,
+  rowCountQuery,
+  SIZE_BUCKETS,
+  topGroupsQuery,
+  type KeyPartScanRow,
+  type KeyScanRow,
+} from '../sql/scan-plan.js';
 import { summarizeKey } from '../keys/key-summary.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
 
@@ -48,11 +57,12 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
         return toKeyReport(key, result.rows[0]!);
       }),
     );
-  // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
-  const [rows, keys] =
-    options.table.info.distribution?.kind === 'distributed'
-      ? await scanKeys().then(async (keys) => [await countRows(), keys] as const)
-      : await Promise.all([countRows(), scanKeys()]);
+  const [rows, keys] = !distributed(options)
+    ? await Promise.all([countRows(), scanKeys()])
+    : options.top === 0 && options.keys.length > 0
+      ? await scanKeysCountingRows(sessions, options.keys)
+      : // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
+        await scanKeys().then(async (keys) => [await countRows(), keys] as const);
   return {
     table: qualifiedName(options.table.info),
     mode: 'full',
@@ -64,12 +74,28 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
   };
 }
 
+function distributed(options: ScanOptions): boolean {
+  return options.table.info.distribution?.kind === 'distributed';
+}
+
+/**
+ * `--top 0` on a Citus distributed table: the first key's statement counts
+ * the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
+ * table is not read once more for the count; the other keys run beside it.
+ */
+async function scanKeysCountingRows(sessions: ReadSessions, keys: ResolvedKey[]): Promise<readonly [number, KeyReport[]]> {
+  const rows = await Promise.all(
+    keys.map((key, index) =>
+      sessions.run((db) => (index === 0 ? keyScanWithRowCountQuery(key) : keyScanQuery(key, 0)).execute(db)).then((result) => result.rows[0]!),
+    ),
+  );
+  const counted = rows[0] as KeyScanRow & { table_rows: string | number };
+  return [toNumber(counted.table_rows), rows.map((row, index) => toKeyReport(keys[index]!, row))];
+}
+
 /** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */
 function partsFor(database: Database, options: ScanOptions): number {
-  const splittable =
-    database.features.driver !== 'pglite' &&
-    options.table.info.distribution?.kind !== 'distributed' &&
-    options.keys.some((key) => hashPartColumn(key) !== null);
+  const splittable = database.features.driver !== 'pglite' && !distributed(options) && options.keys.some((key) => hashPartColumn(key) !== null);
   const parts = Math.min(options.parts ?? 1, database.features.maxConcurrency - 2);
   return splittable && parts > 1 ? parts : 1;
 }

@@ -77,15 +77,43 @@ function topGroupsJson(keys: RawBuilder<unknown>[]): RawBuilder<unknown> {
                 order by n desc, ${sql.join(keys)})`;
 }
 
-/** The groups' summary and histogram over `groups`, a relation of their sizes (n). */
-function summaryColumns(): RawBuilder<unknown> {
+/**
+ * The groups' summary and histogram over `groups`, a relation of their sizes
+ * (n); with `duplicate`, only over its rows that condition holds for.
+ */
+function summaryColumns(duplicate: RawBuilder<unknown> | null = null): RawBuilder<unknown> {
+  const where = (condition: RawBuilder<unknown> | null) => {
+    const all = [duplicate, condition].filter((c): c is RawBuilder<unknown> => c !== null);
+    return all.length === 0 ? sql`` : sql` filter (where ${sql.join(all, sql` and `)})`;
+  };
   const buckets = SIZE_BUCKETS.map(({ min, max }) =>
-    max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
+    max === null ? sql`count(*)${where(sql`n >= ${sql.lit(min)}`)}` : sql`count(*)${where(sql`n between ${sql.lit(min)} and ${sql.lit(max)}`)}`,
   );
-  return sql`count(*) as groups,
-       coalesce(sum(n), 0) as rows_in_groups,
-       max(n) as largest,
+  return sql`count(*)${where(null)} as groups,
+       coalesce(sum(n)${where(null)}, 0) as rows_in_groups,
+       max(n)${where(null)} as largest,
        array[${sql.join(buckets)}] as buckets`;
+}
+
+/**
+ * keyScanQuery with `--top 0` that also counts the table's rows, in the
+ * aggregate's own pass: every group of the table (NULL keys and single rows
+ * too, no HAVING), its sizes summed for the row count, the duplicate groups
+ * picked out by the outer aggregate's filter. For a Citus distributed table,
+ * where a separate count(*) is a second pass over every shard (bench/README.md
+ * B14, B15): a GROUP BY holding the distribution column is still done on
+ * the shards, which send the coordinator only their partial aggregates.
+ */
+export function keyScanWithRowCountQuery(key: ResolvedKey): RawBuilder<KeyScanRow & { table_rows: string | number }> {
+  const expressions = keyExpressions(key);
+  const aliases = keyAliases(key).map((alias) => sql.id(alias));
+  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
+  const notNull = key.nullsEqual ? [] : aliases.map((alias) => sql`${alias} is not null`);
+  const duplicate = sql.join([sql`n > 1`, ...notNull], sql` and `);
+  return sql<KeyScanRow & { table_rows: string | number }>`select ${summaryColumns(duplicate)}, coalesce(sum(n), 0) as table_rows, null::json as top
+from (select ${sql.join(expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`))}, count(*) as n
+      from ${tableRef(key.table)}
+      group by ${sql.join(positions)}) as groups`;
 }
 
 /** One part's summary and its candidates for the top groups: each group's key values as text (NULL kept), and its size. */

@@ -10,6 +10,7 @@ import type { KeyReport } from '../../src/core/scan-report.js';
 import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
+import { keyScanWithRowCountQuery } from '../../src/sql/scan-plan.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById, seedLocal, seedReference } from '../support/citus.js';
 import { assertBuilt, runCli } from '../support/cli.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
@@ -55,6 +56,24 @@ describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () 
       for (const preset of PRESET_KEYS) {
         const key = report.keys.find((k) => k.name === preset.name)!;
         expect(figuresOf(key), `${table} ${preset.name} nullsEqual=${nullsEqual}`).toEqual(await sqlOracle(test, table, preset.columns, !nullsEqual));
+      }
+    }
+  });
+
+  it.each(TABLES)("%s with --top 0 (the row count from the first key's own pass on a distributed table): the same figures and row count", async (table) => {
+    const settingsTried: Partial<KeySettings>[] = [{}, { nullsEqual: true }, { normalize: { phone: 'e164' }, defaultCountry: 'MY' }];
+    for (const settings of settingsTried) {
+      const resolved = await keysOn(table, ['phone', 'device-phone', 'user-phone'], settings);
+      const report = await scan(test.database, { table: resolved.leadTable, keys: resolved.keys, top: 0 });
+      expect(report.rows, `${table} ${JSON.stringify(settings)}`).toBe(Number((await test.query<{ n: string }>(`select count(*) as n from ${table}`))[0]!.n));
+      for (const key of report.keys) {
+        const columns = PRESET_KEYS.find((preset) => preset.name === key.name)!.columns;
+        const oracle =
+          settings.normalize === undefined
+            ? await sqlOracle(test, table, columns, !settings.nullsEqual)
+            : await e164Oracle(test, table, columns, 'phone', 'MY', true);
+        expect(figuresOf(key), `${table} ${key.name} ${JSON.stringify(settings)}`).toEqual(oracle);
+        expect(key.top).toEqual([]);
       }
     }
   });
@@ -178,6 +197,22 @@ describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () 
         expect(worker, plan).toMatch(/Filter: .*count\(\*\) > 1/);
         expect(plan).not.toMatch(/Distributed Subplan|read_intermediate_result/);
       }
+    }
+  });
+
+  it('EXPLAIN: --top 0 with the row count groups on the workers, which send only their partial sums; nothing else reaches the coordinator', async () => {
+    for (const settings of [{}, { normalize: { phone: 'e164' as const }, defaultCountry: 'MY' }, { nullsEqual: true }]) {
+      const { keys } = await keysOn('leads', ['device-phone'], settings);
+      const compiled = keyScanWithRowCountQuery(keys[0]!).compile(test.database.db);
+      const { rows } = await test.database.db.executeQuery<{ 'QUERY PLAN': string }>(
+        CompiledQuery.raw(`explain (costs off) ${compiled.sql}`, [...compiled.parameters]),
+      );
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      const { coordinator, worker } = split(plan);
+      expect(coordinator, `${JSON.stringify(settings)}:\n${plan}`).toMatch(/^\s*Aggregate\s*$/m);
+      expect(coordinator, plan).not.toMatch(/HashAggregate|GroupAggregate/);
+      expect(worker, plan).toMatch(/Aggregate[\s\S]*(Hash|Group)Aggregate[\s\S]*Group Key: .*device_id/);
+      expect(plan).not.toMatch(/Distributed Subplan|read_intermediate_result/);
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
-import { keyScanQuery } from '../../src/sql/scan-plan.js';
+import { keyScanQuery, keyScanWithRowCountQuery } from '../../src/sql/scan-plan.js';
 import { detailsQuery } from '../../src/sql/details-plan.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 import { digitsSql, e164Sql } from '../support/normalized-sql.js';
@@ -86,6 +86,22 @@ describe('keyScanQuery', () => {
     expect(sql).toContain('null::json as top\nfrom (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n');
     expect(sql).not.toContain('materialized');
     expect(sql).not.toContain('top_detail');
+  });
+
+  it('with the row count: every group of the table, NULL keys and single rows too, the duplicates picked by the filter', () => {
+    expect(compileSql(keyScanWithRowCountQuery(fakeKey(table, ['device_id', 'phone']))).sql).toBe(
+      `select count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null) as groups,
+       coalesce(sum(n) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null), 0) as rows_in_groups,
+       max(n) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null) as largest,
+       array[count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 2 and 2), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 3 and 3), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 4 and 9), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 10 and 19), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n >= 20)] as buckets, coalesce(sum(n), 0) as table_rows, null::json as top
+from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
+      from "public"."leads"
+      group by 1, 2) as groups`,
+    );
+    const nullsEqual = compileSql(keyScanWithRowCountQuery(fakeKey(table, ['phone'], { nullsEqual: true }))).sql;
+    expect(nullsEqual.startsWith('select count(*) filter (where n > 1) as groups,')).toBe(true);
+    const normalised = compileSql(keyScanWithRowCountQuery(fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]))).sql;
+    expect(normalised).toContain(`from (select "device_id" as "ld_k1", ${digitsSql('"phone"')} as "ld_k2", count(*) as n`);
   });
 
   it('hashes the top-groups join on raw columns and filters on the normalised ones', () => {
