@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 import { hashPartFilter, type HashPart } from './hash-part.js';
+import { shardAlignedColumn } from './clean/shard-pin.js';
 
 /**
  * The one definition of a duplicate group, shared by scan, details and clean:
@@ -53,17 +54,31 @@ having count(*) > 1`;
  * coordinator first), so the key is grouped directly and the NULL test moves
  * to HAVING, where it reads each group's value instead of evaluating the
  * expressions again for every row. The same groups: a group whose value is
- * NULL holds only rows whose value is NULL.
+ * NULL holds only rows whose value is NULL. Under a key holding the
+ * distribution column, grouped whole on each shard, the test sits inside a
+ * CASE with the count: PostgreSQL moves a HAVING condition that holds no
+ * aggregate into WHERE, where the expressions would be evaluated twice per
+ * row (1M rows, e164, on the 3-instance cluster: 1.63 s against 1.02 s;
+ * B15). Citus cannot merge such a CASE across shards, so a key without that
+ * column keeps the plain conditions.
  */
 function distributedGroupsQuery(key: ResolvedKey, inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
   const expressions = keyExpressions(key);
   const selected = expressions.map((expression, index) => sql`${expression} as ${sql.id(keyAliases(key)[index]!)}`);
   const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
-  const notNull = key.nullsEqual ? [] : expressions.map((expression) => sql` and ${expression} is not null`);
+  const notNull = sql.join(
+    expressions.map((expression) => sql`${expression} is not null`),
+    sql` and `,
+  );
+  const duplicate = key.nullsEqual
+    ? sql`count(*) > 1`
+    : shardAlignedColumn(key) === null
+      ? sql`count(*) > 1 and ${notNull}`
+      : sql`case when ${notNull} then count(*) > 1 else false end`;
   return sql`select ${sql.join(selected)}, count(*) as n
 from ${tableRef(key.table)}${onlyPart(inPart)}
 group by ${sql.join(positions)}
-having count(*) > 1${sql.join(notNull, sql``)}`;
+having ${duplicate}`;
 }
 
 function onlyPart(inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {

@@ -40,7 +40,7 @@ having count(*) > 1`),
     ).toBe(true);
   });
 
-  it('on a Citus distributed table groups without the fenced subquery (Citus would pull it to the coordinator) and tests NULLs per group', () => {
+  it('on a Citus distributed table groups without the fenced subquery (Citus would pull it to the coordinator) and tests NULLs per group, inside a CASE where the shards group whole', () => {
     const distribution = {
       citusVersion: '13.2-1',
       kind: 'distributed' as const,
@@ -55,8 +55,13 @@ having count(*) > 1`),
     expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "device_id" as "ld_k1", lower(btrim("phone")) as "ld_k2", count(*) as n
 from "public"."leads"
 group by 1, 2
-having count(*) > 1 and "device_id" is not null and lower(btrim("phone")) is not null`);
+having case when "device_id" is not null and lower(btrim("phone")) is not null then count(*) > 1 else false end`);
     expect(compileSql(duplicateGroupsQuery({ ...key, nullsEqual: true })).sql).toMatch(/\nhaving count\(\*\) > 1$/);
+    // a key without the distribution column is merged across shards on the coordinator, which takes plain conditions only
+    const acrossShards = fakeKey(distributed, ['user_id', { column: 'phone', normalize: 'lower' }]);
+    expect(compileSql(duplicateGroupsQuery(acrossShards)).sql).toMatch(
+      /\nhaving count\(\*\) > 1 and "user_id" is not null and lower\(btrim\("phone"\)\) is not null$/,
+    );
   });
 
   it('quotes names as identifiers, never as SQL', () => {
