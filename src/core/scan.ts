@@ -57,12 +57,14 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
         return toKeyReport(key, result.rows[0]!);
       }),
     );
-  const [rows, keys] = !distributed(options)
-    ? await Promise.all([countRows(), scanKeys()])
-    : options.top === 0 && options.keys.length > 0
-      ? await scanKeysCountingRows(sessions, options.keys)
-      : // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
-        await scanKeys().then(async (keys) => [await countRows(), keys] as const);
+  const rowsAndKeys = async (): Promise<readonly [number, KeyReport[]]> => {
+    if (!distributed(options)) return Promise.all([countRows(), scanKeys()]);
+    if (options.top === 0 && options.keys.length > 0) return scanKeysCountingRows(sessions, options.keys);
+    // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
+    const keys = await scanKeys();
+    return [await countRows(), keys];
+  };
+  const [rows, keys] = await rowsAndKeys();
   return {
     table: qualifiedName(options.table.info),
     mode: 'full',
@@ -84,13 +86,12 @@ function distributed(options: ScanOptions): boolean {
  * table is not read once more for the count; the other keys run beside it.
  */
 async function scanKeysCountingRows(sessions: ReadSessions, keys: ResolvedKey[]): Promise<readonly [number, KeyReport[]]> {
-  const rows = await Promise.all(
-    keys.map((key, index) =>
-      sessions.run((db) => (index === 0 ? keyScanWithRowCountQuery(key) : keyScanQuery(key, 0)).execute(db)).then((result) => result.rows[0]!),
-    ),
-  );
-  const counted = rows[0] as KeyScanRow & { table_rows: string | number };
-  return [toNumber(counted.table_rows), rows.map((row, index) => toKeyReport(keys[index]!, row))];
+  const [first, ...others] = keys as [ResolvedKey, ...ResolvedKey[]];
+  const [counted, reports] = await Promise.all([
+    sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
+    Promise.all(others.map(async (key) => toKeyReport(key, (await sessions.run((db) => keyScanQuery(key, 0).execute(db))).rows[0]!))),
+  ]);
+  return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
 }
 
 /** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */
