@@ -8,7 +8,7 @@ import { restoreRun } from '../../src/core/clean/restore.js';
 import { loadChildReferences } from '../../src/core/clean/foreign-keys.js';
 import { deleteVictimsStatement, repointStatement, type ShardPin } from '../../src/sql/clean-plan.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { resolveKeys } from '../../src/keys/resolve-key.js';
+import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById } from '../support/citus.js';
 import { sqlOracle } from '../support/oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
@@ -28,9 +28,9 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
   });
   afterAll(async () => test?.close());
 
-  async function options(table: string, preset: string, overrides: Partial<CleanOptions> = {}): Promise<CleanOptions> {
+  async function options(table: string, preset: string, overrides: Partial<CleanOptions> = {}, settings: Partial<KeySettings> = {}): Promise<CleanOptions> {
     const lead = await loadLeadTable(test.database.db, { table, idColumn: 'id', createdColumn: 'created_at' });
-    const [key] = resolveKeys(lead, [preset], PLAIN_KEY_SETTINGS).keys;
+    const [key] = resolveKeys(lead, [preset], { ...PLAIN_KEY_SETTINGS, ...settings }).keys;
     return { ...resolveCleanOptions(key!, { mergeRule: [] }), batchSize: 50, ...overrides };
   }
 
@@ -80,6 +80,28 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
       expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
     },
   );
+
+  it('device-phone with phone normalised to digits, on leads distributed by device_id: exactly the surplus, every activity to its keeper, restore puts both back', async () => {
+    const table = 'by_device_digits';
+    const fixture = await seedDistributedByDevice(test, table, 3000);
+    const child = fixture.childTable;
+    const before = { leads: await checksum(table), activities: await checksum(child) };
+    // the seed's phones are ASCII: digits normalisation is a plain regexp here
+    const columns = ['device_id', "nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')"];
+    const oracle = await sqlOracle(test, table, columns, true);
+    expect(oracle.surplus).toBeGreaterThan((await sqlOracle(test, table, ['device_id', 'phone'], true)).surplus); // spellings the raw key misses
+    const expected = await expectedActivities(table, child, columns);
+
+    const run = await applyClean(test.database, await options(table, 'device-phone', { mode: 'delete' }, { normalize: { phone: 'digits' } }));
+    expect(run.status).toBe('done');
+    expect(run.rowsRemoved).toBe(oracle.surplus);
+    expect(await sqlOracle(test, table, columns, true)).toMatchObject({ surplus: 0 });
+    expect(await test.query(`select a.id::text as id, a.lead_id::text as lead_id from ${child} a order by a.id`)).toEqual(expected);
+
+    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(restored.rowsReinserted).toBe(oracle.surplus);
+    expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
+  });
 
   it("a shard-pinned batch's statements run on one shard (EXPLAIN: one task); unpinned, on every shard", async () => {
     const table = 'by_device_pinned';
