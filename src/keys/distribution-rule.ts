@@ -14,3 +14,16 @@ export function missingDistributionColumn(key: ResolvedKey): string | null {
   if (column === null) return null;
   return key.columns.some((c) => c.column === column && c.normalize === null) ? null : column;
 }
+
+/**
+ * The distribution column when every group of `key` lies on one shard: a
+ * hash-distributed table and a key holding that column as it is (the rule
+ * of Citus' unique indexes, missingDistributionColumn); null otherwise.
+ * Such a key is grouped whole on each shard, and clean cuts its batches by
+ * shard (sql/clean/shard-pin.ts).
+ */
+export function shardAlignedColumn(key: ResolvedKey): string | null {
+  const column = distributionColumn(key.table.info.distribution);
+  if (column === null || key.table.info.distribution?.method !== 'hash') return null;
+  return missingDistributionColumn(key) === null ? column : null;
+}

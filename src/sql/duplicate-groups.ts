@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 import { hashPartFilter, type HashPart } from './hash-part.js';
-import { shardAlignedColumn } from './clean/shard-pin.js';
+import { shardAlignedColumn } from '../keys/distribution-rule.js';
 
 /**
  * The one definition of a duplicate group, shared by scan, details and clean:

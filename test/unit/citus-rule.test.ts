@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { requireDistributionColumn } from '../../src/core/constraint/citus-rule.js';
 import type { TableDistribution } from '../../src/db/distribution.js';
 import { UsageError } from '../../src/errors.js';
-import { missingDistributionColumn } from '../../src/keys/distribution-rule.js';
+import { missingDistributionColumn, shardAlignedColumn } from '../../src/keys/distribution-rule.js';
 import { distributionText } from '../../src/render/common/distribution-text.js';
 import { sql } from 'kysely';
-import { pinnedTo, shardAlignedColumn } from '../../src/sql/clean/shard-pin.js';
+import { pinnedTo } from '../../src/sql/clean/shard-pin.js';
 import { stageQuery } from '../../src/sql/clean/stage.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 

@@ -3,6 +3,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { toNumber } from '../../db/database.js';
 import { qualifiedName } from '../../db/catalog.js';
 import { distributionColumn } from '../../db/distribution.js';
+import { shardAlignedColumn } from '../../keys/distribution-rule.js';
 import { DatabaseError } from '../../errors.js';
 import {
   batchCountsQuery,
@@ -26,7 +27,6 @@ import {
   keeperKeyConflictStatements,
   skippedGroupsQuery,
   batchPinValuesQuery,
-  shardAlignedColumn,
   type ShardPin,
 } from '../../sql/clean-plan.js';
 import {

@@ -1,7 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { distributionColumn } from '../../db/distribution.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { missingDistributionColumn } from '../../keys/distribution-rule.js';
 import { columnRef } from '../../keys/key-sql.js';
 import type { ChildReference } from '../clean-model.js';
 import { TEMP } from '../clean-temp-tables.js';
@@ -24,17 +22,6 @@ export interface ShardPin {
   column: string;
   /** The batch's distribution values, as text (PostgreSQL reads them as the column's type). */
   values: string[];
-}
-
-/**
- * The distribution column when clean cuts batches by shard: a
- * hash-distributed table and a key holding that column as it is (the rule
- * of Citus' unique indexes, missingDistributionColumn); null otherwise.
- */
-export function shardAlignedColumn(key: ResolvedKey): string | null {
-  const column = distributionColumn(key.table.info.distribution);
-  if (column === null || key.table.info.distribution?.method !== 'hash') return null;
-  return missingDistributionColumn(key) === null ? column : null;
 }
 
 /**

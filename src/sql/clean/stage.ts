@@ -4,7 +4,8 @@ import { columnRef, groupIdOf, keyAliases, sameKey, tableRef } from '../../keys/
 import { duplicateGroupsQuery } from '../duplicate-groups.js';
 import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from '../clean-temp-tables.js';
-import { shardAlignedColumn, shardOf } from './shard-pin.js';
+import { shardAlignedColumn } from '../../keys/distribution-rule.js';
+import { shardOf } from './shard-pin.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
 
