@@ -49,9 +49,9 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
   if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scan(database, options, shared));
   // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
   const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
-  const scanKeys = () =>
+  const scanKeys = (keys = options.keys) =>
     Promise.all(
-      options.keys.map(async (key) => {
+      keys.map(async (key) => {
         if (parts > 1 && hashPartColumn(key) !== null) return toKeyReport(key, await scanKeyInParts(sessions, key, options.top, parts));
         const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
         return toKeyReport(key, result.rows[0]!);
@@ -59,7 +59,16 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
     );
   const rowsAndKeys = async (): Promise<readonly [number, KeyReport[]]> => {
     if (!distributed(options)) return Promise.all([countRows(), scanKeys()]);
-    if (options.top === 0 && options.keys.length > 0) return scanKeysCountingRows(sessions, options.keys);
+    if (options.top === 0 && options.keys.length > 0) {
+      // The first key's statement counts the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
+      // shards are not read once more for the count; the other keys run beside it.
+      const [first, ...others] = options.keys as [ResolvedKey, ...ResolvedKey[]];
+      const [counted, reports] = await Promise.all([
+        sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
+        scanKeys(others),
+      ]);
+      return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
+    }
     // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
     const keys = await scanKeys();
     return [await countRows(), keys];
@@ -78,20 +87,6 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
 
 function distributed(options: ScanOptions): boolean {
   return options.table.info.distribution?.kind === 'distributed';
-}
-
-/**
- * `--top 0` on a Citus distributed table: the first key's statement counts
- * the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
- * table is not read once more for the count; the other keys run beside it.
- */
-async function scanKeysCountingRows(sessions: ReadSessions, keys: ResolvedKey[]): Promise<readonly [number, KeyReport[]]> {
-  const [first, ...others] = keys as [ResolvedKey, ...ResolvedKey[]];
-  const [counted, reports] = await Promise.all([
-    sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
-    Promise.all(others.map(async (key) => toKeyReport(key, (await sessions.run((db) => keyScanQuery(key, 0).execute(db))).rows[0]!))),
-  ]);
-  return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
 }
 
 /** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */

@@ -63,11 +63,8 @@ having count(*) > 1`;
  * column keeps the plain conditions.
  */
 function distributedGroupsQuery(key: ResolvedKey, inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
-  const expressions = keyExpressions(key);
-  const selected = expressions.map((expression, index) => sql`${expression} as ${sql.id(keyAliases(key)[index]!)}`);
-  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
   const notNull = sql.join(
-    expressions.map((expression) => sql`${expression} is not null`),
+    keyExpressions(key).map((expression) => sql`${expression} is not null`),
     sql` and `,
   );
   const duplicate = key.nullsEqual
@@ -75,10 +72,27 @@ function distributedGroupsQuery(key: ResolvedKey, inPart: RawBuilder<unknown> | 
     : shardAlignedColumn(key) === null
       ? sql`count(*) > 1 and ${notNull}`
       : sql`case when ${notNull} then count(*) > 1 else false end`;
+  return sql`${groupedByKey(key, inPart)}
+having ${duplicate}`;
+}
+
+/**
+ * Every group of the table under the key, NULL keys and single rows
+ * included (no WHERE, no HAVING): the relation scan's row count is summed
+ * from on a Citus distributed table (keyScanWithRowCountQuery).
+ */
+export function everyGroupQuery(key: ResolvedKey): RawBuilder<unknown> {
+  return groupedByKey(key, null);
+}
+
+/** The key's expressions as ld_k1, ld_k2, …, and each group's size, over the table (or one part of it). */
+function groupedByKey(key: ResolvedKey, inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
+  const expressions = keyExpressions(key);
+  const selected = expressions.map((expression, index) => sql`${expression} as ${sql.id(keyAliases(key)[index]!)}`);
+  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
   return sql`select ${sql.join(selected)}, count(*) as n
 from ${tableRef(key.table)}${onlyPart(inPart)}
-group by ${sql.join(positions)}
-having ${duplicate}`;
+group by ${sql.join(positions)}`;
 }
 
 function onlyPart(inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
-import { duplicateGroupsQuery } from './duplicate-groups.js';
+import { duplicateGroupsQuery, everyGroupQuery } from './duplicate-groups.js';
 import type { HashPart } from './hash-part.js';
 
 /** Group-size buckets of the histogram; `max` null means open-ended. */
@@ -105,15 +105,10 @@ function summaryColumns(duplicate: RawBuilder<unknown> | null = null): RawBuilde
  * the shards, which send the coordinator only their partial aggregates.
  */
 export function keyScanWithRowCountQuery(key: ResolvedKey): RawBuilder<KeyScanRow & { table_rows: string | number }> {
-  const expressions = keyExpressions(key);
-  const aliases = keyAliases(key).map((alias) => sql.id(alias));
-  const positions = expressions.map((_, index) => sql.raw(String(index + 1)));
-  const notNull = key.nullsEqual ? [] : aliases.map((alias) => sql`${alias} is not null`);
+  const notNull = key.nullsEqual ? [] : keyAliases(key).map((alias) => sql`${sql.id(alias)} is not null`);
   const duplicate = sql.join([sql`n > 1`, ...notNull], sql` and `);
   return sql<KeyScanRow & { table_rows: string | number }>`select ${summaryColumns(duplicate)}, coalesce(sum(n), 0) as table_rows, null::json as top
-from (select ${sql.join(expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`))}, count(*) as n
-      from ${tableRef(key.table)}
-      group by ${sql.join(positions)}) as groups`;
+from (${everyGroupQuery(key)}) as groups`;
 }
 
 /** One part's summary and its candidates for the top groups: each group's key values as text (NULL kept), and its size. */

@@ -100,8 +100,8 @@ describe('keyScanQuery', () => {
        max(n) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null) as largest,
        array[count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 2 and 2), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 3 and 3), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 4 and 9), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n between 10 and 19), count(*) filter (where n > 1 and "ld_k1" is not null and "ld_k2" is not null and n >= 20)] as buckets, coalesce(sum(n), 0) as table_rows, null::json as top
 from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
-      from "public"."leads"
-      group by 1, 2) as groups`,
+from "public"."leads"
+group by 1, 2) as groups`,
     );
     const nullsEqual = compileSql(keyScanWithRowCountQuery(fakeKey(table, ['phone'], { nullsEqual: true }))).sql;
     expect(nullsEqual.startsWith('select count(*) filter (where n > 1) as groups,')).toBe(true);
