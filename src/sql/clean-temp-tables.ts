@@ -4,7 +4,8 @@ import { sql } from 'kysely';
  * The session's temp tables clean works on. `stage` lives for the run (the
  * victim candidates, materialised once and ANALYZEd, bench/README.md B4),
  * and so does `chunkKeepers` (the keeper of each group too large for one
- * batch, chosen in its first chunk);
+ * batch, chosen in its first chunk); `groupRows` lives while a Citus stage
+ * is built (shard-stage.ts);
  * the others are created inside each batch's transaction, ON COMMIT DROP.
  */
 export const TEMP = {
@@ -17,4 +18,5 @@ export const TEMP = {
   donors: sql.id('pg_temp', 'ld_donors'),
   lockTargets: sql.id('pg_temp', 'ld_lock_targets'),
   batchStage: sql.id('pg_temp', 'ld_batch_stage'),
+  groupRows: sql.id('pg_temp', 'ld_group_rows'),
 } as const;

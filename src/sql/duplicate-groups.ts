@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
+import { columnRef, groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 import { hashPartFilter, type HashPart } from './hash-part.js';
 import { shardAlignedColumn } from '../keys/distribution-rule.js';
 
@@ -97,4 +97,36 @@ group by ${sql.join(positions)}`;
 
 function onlyPart(inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
   return inPart === null ? sql`` : sql` where ${inPart}`;
+}
+
+/**
+ * The rows of the duplicate groups, each with its id (row_id), its group's
+ * key values (ld_k1, ld_k2, …) and size (n): one pass, a window partitioned
+ * by the key. On Citus, under a key holding the distribution column, each
+ * shard runs it whole (a window partitioned by that column is pushed down),
+ * so the groups and their rows come back from one pass over each shard;
+ * duplicateGroupsQuery and a join back to the table would take two, the
+ * second shipping every group to every shard (clean's stage: shard-stage.ts).
+ * The same groups as duplicateGroupsQuery: the same rows are grouped alike.
+ * A normalised key's NULL test reads the window's output, inside a CASE with
+ * the count that PostgreSQL cannot move below the window: as a WHERE on the
+ * table it would evaluate the expressions a second time per row.
+ */
+export function duplicateGroupRowsQuery(key: ResolvedKey): RawBuilder<unknown> {
+  const expressions = keyExpressions(key, 'l');
+  const aliases = keyAliases(key).map((alias) => sql.id(alias));
+  const selected = expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`);
+  const normalised = key.columns.some((column) => column.normalize !== null);
+  const rowFilter = normalised
+    ? sql``
+    : sql`
+where ${groupableRows(key, 'l')}`;
+  const notNull = sql.join(
+    aliases.map((alias) => sql`${alias} is not null`),
+    sql` and `,
+  );
+  const duplicate = normalised && !key.nullsEqual ? sql`case when ${notNull} then n > 1 else false end` : sql`n > 1`;
+  return sql`select * from (select ${columnRef(key.table.idColumn, 'l')} as row_id, ${sql.join(selected)}, count(*) over (partition by ${sql.join(expressions)}) as n
+from ${tableRef(key.table)} as l${rowFilter}) as r
+where ${duplicate}`;
 }

@@ -45,7 +45,7 @@ describe('clean planners', () => {
     const [drop, parallel, create, reset, index, rowIndex, analyze, keepers] = stageStatements(key, 1000, 10_000, 50).map(
       (statement) => compileSql(statement).sql,
     );
-    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage", "pg_temp"."ld_chunk_keepers"');
+    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage", "pg_temp"."ld_chunk_keepers", "pg_temp"."ld_group_rows"');
     // the staging alone may use parallel workers; the session's setting is back before the first batch
     expect(parallel).toBe(`select set_config('parallel_tuple_cost', '0.01', false)`);
     expect(reset).toBe('reset parallel_tuple_cost');

@@ -5,14 +5,14 @@ import { duplicateGroupsQuery } from '../duplicate-groups.js';
 import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from '../clean-temp-tables.js';
 import { shardAlignedColumn } from '../../keys/distribution-rule.js';
-import { shardOf } from './shard-pin.js';
+import { shardStageQuery, shardStageStatements } from './shard-stage.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
 
 /**
  * Materialises the rows of the duplicate groups (exactly the groups scan
  * reports), numbered by group in key order (on Citus, under a key holding
- * the distribution column, by shard first: shard-pin.ts) and cut into
+ * the distribution column, by shard first: shard-stage.ts) and cut into
  * batches. Only the duplicate keys' rows are joined, so the ranking later
  * touches ~5% of the table, not all of it (bench/README.md, B4).
  *
@@ -39,14 +39,19 @@ import { shardOf } from './shard-pin.js';
  *         join "public"."leads" as l on <same key>) as x
  */
 export function stageStatements(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown>[] {
+  const distributionAlias = shardAlignedAlias(key);
   return [
-    sql`drop table if exists ${TEMP.stage}, ${TEMP.chunkKeepers}`,
+    dropStageStatement(),
     // The staging's duplicate-groups aggregate may use the server's parallel workers (as scan of one key does,
     // bench/README.md B8): 1.2-1.3 s against 1.5-1.6 s at 1M rows. Only here: the batches join session tables,
     // which workers cannot read, and must not be planned as a parallel scan of a whole child table.
     sql`select set_config(${sql.lit(PARALLEL_WORKERS_SETTING.name)}, ${sql.lit(PARALLEL_WORKERS_SETTING.value)}, false)`,
-    sql`create temporary table ld_stage as
+    ...(distributionAlias === null
+      ? [
+          sql`create temporary table ld_stage as
 ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
+        ]
+      : shardStageStatements(key, distributionAlias, batchSize, batchRows, maxGroups)),
     sql`reset ${sql.raw(PARALLEL_WORKERS_SETTING.name)}`,
     sql`create index on ${TEMP.stage} (batch_no)`,
     sql`create index on ${TEMP.stage} (row_id)`,
@@ -57,30 +62,28 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
 
 /** The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches). */
 export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown> {
+  const distributionAlias = shardAlignedAlias(key);
+  if (distributionAlias !== null) return shardStageQuery(key, distributionAlias, batchSize, batchRows, maxGroups);
   const keyOrder = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
   const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
   const cap = sql.lit(batchRows);
   const chunk = sql.lit(Math.max(1, batchRows - 1));
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
-  // On Citus, under a key holding the distribution column, groups go shard by shard and no batch spans two shards (shard-pin.ts).
-  const shardColumn = shardAlignedColumn(key);
-  const distributionAlias = shardColumn === null ? null : keyAliases(key)[key.columns.findIndex((c) => c.column === shardColumn)]!;
-  const groups =
-    distributionAlias === null
-      ? sql`(${duplicateGroupsQuery(key)})`
-      : sql`(select d.*, ${shardOf(key, sql.id('d', distributionAlias))} as shard from (${duplicateGroupsQuery(key)}) as d)`;
-  const order = distributionAlias === null ? keyOrder : sql`shard, ${keyOrder}`;
-  const byShard = distributionAlias === null ? sql`` : sql`shard, `;
-  const shardColumns = distributionAlias === null ? sql`` : sql`, b.shard, b.${sql.id(distributionAlias)}::text as pin_value`;
-  return sql`select row_id, group_no, group_id, chunked${distributionAlias === null ? sql`` : sql`, pin_value`}, (dense_rank() over (order by ${byShard}row_window, group_window, alone, chunk) - 1)::int4 as batch_no
-from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone${shardColumns},
+  return sql`select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone,
              case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk
       from (select g.*, ${groupId} as group_id, ${batchWindowColumns(batchSize, batchRows)}
-            from (select dg.*, row_number() over (order by ${order}) as group_no
-                  from ${groups} as dg
-                  order by ${order}
+            from (select dg.*, row_number() over (order by ${keyOrder}) as group_no
+                  from (${duplicateGroupsQuery(key)}) as dg
+                  order by ${keyOrder}
                   limit ${limit}) as g) as b
       join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'b')}) as x`;
+}
+
+/** On Citus, under a key holding the distribution column, its alias (ld_k1, …): the stage goes shard by shard (shard-stage.ts); null otherwise. */
+function shardAlignedAlias(key: ResolvedKey): string | null {
+  const shardColumn = shardAlignedColumn(key);
+  return shardColumn === null ? null : keyAliases(key)[key.columns.findIndex((c) => c.column === shardColumn)]!;
 }
 
 /**
@@ -107,5 +110,5 @@ export function stageSummaryQuery(): RawBuilder<{ groups: string | number | null
 }
 
 export function dropStageStatement(): RawBuilder<unknown> {
-  return sql`drop table if exists ${TEMP.stage}, ${TEMP.chunkKeepers}`;
+  return sql`drop table if exists ${TEMP.stage}, ${TEMP.chunkKeepers}, ${TEMP.groupRows}`;
 }
