@@ -58,13 +58,18 @@ export async function openCitusDatabase(): Promise<TestDatabase & { workers: Nod
   const name = `lead_dedupe_citus_${randomBytes(6).toString('hex')}`;
   const { coordinator, workers } = await clusterNodes();
   const nodes = [coordinator, ...workers];
-  for (const node of nodes) {
-    await onNode(node, 'postgres', (client) => client.query(`create database ${name}`));
-    await onNode(node, name, (client) => client.query('create extension citus'));
-  }
-  await onNode(coordinator, name, async (client) => {
-    await client.query('select citus_set_coordinator_host($1, $2)', [coordinator.host, coordinator.port]);
-    for (const worker of workers) await client.query('select citus_add_node($1, $2)', [worker.host, worker.port]);
+  // One suite at a time: citus_add_node propagates the role to each worker, and two suites doing so at once
+  // collide there ("tuple concurrently updated"). The lock lives in the coordinator's postgres database, which every suite shares.
+  await onNode(coordinator, 'postgres', async (lock) => {
+    await lock.query(`select pg_advisory_lock(hashtext('lead-dedupe: citus test database setup'))`);
+    for (const node of nodes) {
+      await onNode(node, 'postgres', (client) => client.query(`create database ${name}`));
+      await onNode(node, name, (client) => client.query('create extension citus'));
+    }
+    await onNode(coordinator, name, async (client) => {
+      await client.query('select citus_set_coordinator_host($1, $2)', [coordinator.host, coordinator.port]);
+      for (const worker of workers) await client.query('select citus_add_node($1, $2)', [worker.host, worker.port]);
+    });
   });
   const url = new URL(CITUS_URL!);
   url.pathname = `/${name}`;

@@ -77,7 +77,7 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
     const onCitus = lock && batch !== null && distribution !== null;
     if (onCitus) await citusBatchStageStatement(batch).execute(connection);
     if (onCitus && pin === null) {
-      await citusLockTargetsStatement(key, distribution, batch).execute(connection);
+      await citusLockTargetsStatement(key, distribution).execute(connection);
       await citusLockSettingsStatement(key, distribution).execute(connection);
       await citusLockShardsStatement().execute(connection);
     }

@@ -62,8 +62,38 @@ export function lockBatchStatement(
   from: 'run stage' | 'batch stage' = 'run stage',
   pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
+  const rows =
+    from === 'run stage' || batch === null ? lockedRowsQuery(key, TEMP.stage, batch, lock, keep, pin) : lockedBatchStageRowsQuery(key, batch, lock, keep, pin);
   return sql`create temporary table ld_locked on commit drop as
-${lockedRowsQuery(key, from === 'run stage' ? TEMP.stage : TEMP.batchStage, batch, lock, keep, pin)}`;
+${rows}`;
+}
+
+/**
+ * lockedRowsQuery on Citus, over the batch's own stage rows, which already
+ * hold exactly the batch's rows and what the chunk keepers say of them
+ * (citusBatchStageStatement): one session table joined.
+ */
+function lockedBatchStageRowsQuery(key: ResolvedKey, batch: number, lock: boolean, keep: KeepPolicy, pin: ShardPin | null): RawBuilder<unknown> {
+  const id = columnRef(key.table.idColumn, 'l');
+  return sql`select ${lockedColumns(key, keep)},
+       s.batch_no, s.chunked, s.forced, ${chunkState(sql`s.first_batch`, batch)}
+from ${tableRef(key.table)} as l
+join ${TEMP.batchStage} as s on s.row_id = ${id}
+where ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}
+order by ${id}${lock ? sql` for update of l` : sql``}`;
+}
+
+/** ld_locked's columns read from the row: its id, its key now (values and group id), created time and (most-complete) filled columns. */
+function lockedColumns(key: ResolvedKey, keep: KeepPolicy): RawBuilder<unknown> {
+  const expressions = keyExpressions(key, 'l');
+  const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
+  return sql`${columnRef(key.table.idColumn, 'l')} as row_id, jsonb_build_array(${sql.join(expressions)}) as key_values, ${groupIdOf(expressions)} as group_id,
+       ${created} as created, ${keep === 'most-complete' ? filledColumns('l') : sql`null::int8`} as filled`;
+}
+
+/** Whether a chunk's keeper was chosen in this batch ('first') or an earlier one ('continued'), from the batch that chose it. */
+function chunkState(firstBatch: RawBuilder<unknown>, batch: number): RawBuilder<unknown> {
+  return sql`case when ${firstBatch} = ${sql.lit(batch)} then 'first' when ${firstBatch} < ${sql.lit(batch)} then 'continued' end as chunk_state`;
 }
 
 /**
@@ -80,11 +110,8 @@ export function lockedRowsQuery(
   keep: KeepPolicy,
   pin: ShardPin | null = null,
 ): RawBuilder<unknown> {
-  const expressions = keyExpressions(key, 'l');
   const id = columnRef(key.table.idColumn, 'l');
-  const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
-  const columns = sql`${id} as row_id, jsonb_build_array(${sql.join(expressions)}) as key_values, ${groupIdOf(expressions)} as group_id,
-       ${created} as created, ${keep === 'most-complete' ? filledColumns('l') : sql`null::int8`} as filled`;
+  const columns = lockedColumns(key, keep);
   if (batch === null) {
     return sql`select ${columns},
        s.batch_no, s.chunked, false as forced, null::text as chunk_state
@@ -95,7 +122,7 @@ order by ${id}${lock ? sql` for update of l` : sql``}`;
   }
   return sql`select ${columns},
        s.batch_no, s.chunked, coalesce(k.keeper_id = ${id}, false) as forced,
-       case when k.first_batch = ${sql.lit(batch)} then 'first' when k.first_batch < ${sql.lit(batch)} then 'continued' end as chunk_state
+       ${chunkState(sql`k.first_batch`, batch)}
 from ${tableRef(key.table)} as l
 join ${stage} as s on s.row_id = ${id}
 left join ${TEMP.chunkKeepers} as k on k.group_no = s.group_no
