@@ -1,7 +1,7 @@
 import { qualifiedName, resolveTable } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
 import { distributionColumn } from '../db/distribution.js';
-import { columnValuesAreUnique, hasUniqueIndexOn, hasUniqueIndexOnColumns } from '../db/unique-indexes.js';
+import { distributedColumnValuesAreUnique, hasUniqueIndexOn, hasUniqueIndexOnColumns } from '../db/unique-indexes.js';
 import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { resolveKeys, resolveLeadTable, type KeySettings } from '../keys/resolve-key.js';
@@ -40,7 +40,7 @@ export async function requireUniqueIdColumn(db: Db, table: LeadTable, command: s
   // clean finds rows by the id alone, so the ids are checked to be unique across the table once, before any change.
   const distribution = distributionColumn(table.info.distribution);
   if (distribution !== null && (await hasUniqueIndexOnColumns(db, table.info.oid, [distribution, table.idColumn]))) {
-    if (await columnValuesAreUnique(db, table.info, table.idColumn)) return;
+    if (await distributedColumnValuesAreUnique(db, table.info, table.idColumn)) return;
     throw new UsageError(
       `${command} needs a unique id column: ${qualifiedName(table.info)} (distributed by ${distribution}) has rows sharing a "${table.idColumn}" value on different ${distribution} values; name a column unique across the table with --id-column`,
     );

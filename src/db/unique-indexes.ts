@@ -106,9 +106,20 @@ export async function hasUniqueIndexOnColumns(db: Db, tableOid: number, columns:
   return rows[0]?.found === true;
 }
 
-/** Whether no two rows of the table share a value of `column` (one aggregate over the table, run where the rows are). */
-export async function columnValuesAreUnique(db: Db, table: { schema: string; name: string }, column: string): Promise<boolean> {
+/**
+ * Whether no two rows of a Citus distributed table share a value of
+ * `column`. Each shard sends its values as one array (grouped by tableoid,
+ * which on a worker is the shard; Citus concatenates groups that meet on
+ * the coordinator, so every value still comes back exactly once), and the
+ * coordinator unnests and groups them: a GROUP BY on the column would send
+ * every value back as a row of its own (1M rows on the 3-instance cluster:
+ * 1.8-1.9 s against 3.0-3.7 s).
+ */
+export async function distributedColumnValuesAreUnique(db: Db, table: { schema: string; name: string }, column: string): Promise<boolean> {
   const { rows } = await sql<{ repeated: boolean }>`
-    select exists (select 1 from ${sql.id(table.schema, table.name)} group by ${sql.id(column)} having count(*) > 1) as repeated`.execute(db);
+    select exists (select 1
+                   from (select unnest(shard_values) as value
+                         from (select array_agg(${sql.id(column)}) as shard_values from ${sql.id(table.schema, table.name)} group by tableoid) as shards) as everything
+                   group by value having count(*) > 1) as repeated`.execute(db);
   return rows[0]?.repeated === false;
 }

@@ -149,6 +149,36 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
   });
 
+  it('an id repeated on a device of another shard (which the (device_id, id) key allows) is refused by clean and restore before any change; once it is gone, both run', async () => {
+    const table = 'by_device_repeated_id';
+    await seedDistributedByDevice(test, table, 600);
+    const seeded = await checksum(table);
+    const oracle = await sqlOracle(test, table, ['device_id', 'phone'], true);
+    const run = await applyClean(test.database, await options(table, 'device-phone', { mode: 'delete' }));
+    expect(run.rowsRemoved).toBe(oracle.surplus);
+
+    const [lead] = await test.query<{ id: string; shard: string }>(
+      `select id::text, get_shard_id_for_distribution_column('${table}', device_id)::text as shard from ${table} order by id limit 1`,
+    );
+    const [other] = await test.query<{ device_id: number }>(
+      `select device_id from ${table} where get_shard_id_for_distribution_column('${table}', device_id) <> ${lead!.shard} order by device_id limit 1`,
+    );
+    await test.exec(`insert into ${table} overriding system value
+      select (jsonb_populate_record(null::${table}, to_jsonb(l) || jsonb_build_object('device_id', ${other!.device_id}))).* from ${table} l where l.id = ${lead!.id}`);
+    const repeated = await checksum(table);
+    const refusal = (command: string) =>
+      new RegExp(
+        `^${command} needs a unique id column: public\\.${table} \\(distributed by device_id\\) has rows sharing a "id" value on different device_id values`,
+      );
+    await expect(applyClean(test.database, await options(table, 'device-phone'))).rejects.toThrow(refusal('clean'));
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(refusal('restore'));
+    expect(await checksum(table)).toBe(repeated);
+
+    await test.exec(`delete from ${table} where id = ${lead!.id} and device_id = ${other!.device_id}`);
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect(await checksum(table)).toBe(seeded);
+  });
+
   it("user-phone on leads distributed by device_id: groups span shards, moved activities take the keeper's device_id, restore puts both back", async () => {
     const table = 'by_device_user';
     const fixture = await seedDistributedByDevice(test, table, 3000);
