@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { toNumber } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
-import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
+import { independentSessions, withOneConnection, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { hashPartColumn } from '../sql/hash-part.js';
 import {
@@ -47,6 +47,8 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
   const parts = partsFor(database, options);
   // The parts, the row count and the top groups' details read one snapshot, as the whole statement would.
   if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scan(database, options, shared));
+  // On Citus the statements follow each other on one connection, which keeps its worker connections between them (B17).
+  if (distributed(options) && sessions.kind === 'independent') return withOneConnection(database, (one) => scan(database, options, one));
   // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
   const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
   const scanKeys = (keys = options.keys) =>

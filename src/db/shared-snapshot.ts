@@ -13,6 +13,8 @@ export interface ReadSessions {
   runSerially<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /** The exported snapshot a raw pooled connection (COPY) imports; null when there is none to share. */
   snapshotId: string | null;
+  /** 'independent': each statement on any pooled connection; 'shared snapshot' (withSharedSnapshot); 'one connection' (withOneConnection). */
+  kind: 'independent' | 'shared snapshot' | 'one connection';
 }
 
 /** Every statement on whichever pooled connection is free, each in its own snapshot (the default). */
@@ -25,6 +27,7 @@ export function independentSessions(database: Database): ReadSessions {
         ? work(database.db)
         : database.db.connection().execute((connection) => inTransaction(connection, () => withoutParallelWorkers(connection, work))),
     snapshotId: null,
+    kind: 'independent',
   };
 }
 
@@ -72,7 +75,39 @@ export async function withSharedSnapshot<T>(database: Database, work: (sessions:
           snapshotId,
           run,
           runSerially: (inner) => run((connection) => withoutParallelWorkers(connection, inner)),
+          kind: 'shared snapshot',
         });
+      },
+      READ_ONLY_REPEATABLE,
+    ),
+  );
+}
+
+/**
+ * Every statement on one connection, one after another, in one read-only
+ * REPEATABLE READ transaction. For a Citus distributed table: the
+ * connections a distributed statement opens to the workers stay open for the
+ * next statement of the same transaction, while between transactions Citus
+ * keeps one per worker and opens the others again (1M rows, 32 shards, the
+ * 3-instance cluster: a count(*) took 0.54-0.55 s as a statement of its own,
+ * 0.06-0.07 s after the key's statement in the same transaction;
+ * bench/README.md, B17). Each statement already runs on every shard at once,
+ * so side by side they would only compete for the workers' cores. PGlite has
+ * one connection anyway.
+ */
+export async function withOneConnection<T>(database: Database, work: (sessions: ReadSessions) => Promise<T>): Promise<T> {
+  if (database.features.driver === 'pglite') return work(independentSessions(database));
+  return database.db.connection().execute((connection) =>
+    inTransaction(
+      connection,
+      () => {
+        let queue: Promise<unknown> = Promise.resolve();
+        const run = <R>(inner: (db: Db) => Promise<R>): Promise<R> => {
+          const next = queue.then(() => inner(connection));
+          queue = next.catch(() => undefined);
+          return next;
+        };
+        return work({ run, runSerially: run, snapshotId: null, kind: 'one connection' });
       },
       READ_ONLY_REPEATABLE,
     ),
