@@ -18,7 +18,7 @@ import { shardOf } from './shard-pin.js';
  * alone. In one statement Citus would write each level of the windows to an
  * intermediate result, and the single server's form (groups, then a join
  * back to the table) ships every group to every shard: at 1M rows on the
- * 3-instance cluster 2.9-3.3 s against 4.3-6.1 s (bench/README.md, B16).
+ * 3-instance cluster 3.5-4.4 s against 5.4-6.2 s (bench/README.md, B16).
  */
 export function shardStageStatements(
   key: ResolvedKey,
