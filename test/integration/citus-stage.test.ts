@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { resolveKeys } from '../../src/keys/resolve-key.js';
+import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import type { ResolvedKey } from '../../src/keys/key-definition.js';
 import { stageQuery, stageStatements } from '../../src/sql/clean-plan.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice } from '../support/citus.js';
@@ -28,21 +28,24 @@ describe.skipIf(!CITUS_URL)('clean stage on Citus, by shard (cluster)', () => {
   let test: TestDatabase;
   const table = 'staged';
   let key: ResolvedKey;
+  const deviceKey = async (settings: Partial<KeySettings> = {}) => {
+    const lead = await loadLeadTable(test.database.db, { table, idColumn: 'id', createdColumn: 'created_at' });
+    return resolveKeys(lead, ['device-phone'], { ...PLAIN_KEY_SETTINGS, ...settings }).keys[0]!;
+  };
 
   beforeAll(async () => {
     test = await openCitusDatabase();
     await seedDistributedByDevice(test, table, 3000);
-    const lead = await loadLeadTable(test.database.db, { table, idColumn: 'id', createdColumn: 'created_at' });
-    key = resolveKeys(lead, ['device-phone'], PLAIN_KEY_SETTINGS).keys[0]!;
+    key = await deviceKey();
   });
   afterAll(async () => test?.close());
 
   /** ld_stage as --execute builds it, on one session. */
-  async function executeStage(batchSize: number, batchRows: number, maxGroups: number | null): Promise<StagedRow[]> {
+  async function executeStage(batchSize: number, batchRows: number, maxGroups: number | null, staged = key): Promise<StagedRow[]> {
     const client = new pg.Client({ connectionString: test.url! });
     await client.connect();
     try {
-      for (const statement of stageStatements(key, batchSize, batchRows, maxGroups)) {
+      for (const statement of stageStatements(staged, batchSize, batchRows, maxGroups)) {
         const compiled = compileSql(statement);
         await client.query(compiled.sql, [...compiled.parameters]);
       }
@@ -54,8 +57,8 @@ describe.skipIf(!CITUS_URL)('clean stage on Citus, by shard (cluster)', () => {
   }
 
   /** The same stage as the dry run reads it. */
-  async function dryRunStage(batchSize: number, batchRows: number, maxGroups: number | null): Promise<StagedRow[]> {
-    const query = sql<StagedRow>`select s.row_id::text, s.group_no::text, s.batch_no, s.pin_value from (${stageQuery(key, batchSize, batchRows, maxGroups)}) as s order by s.row_id`;
+  async function dryRunStage(batchSize: number, batchRows: number, maxGroups: number | null, staged = key): Promise<StagedRow[]> {
+    const query = sql<StagedRow>`select s.row_id::text, s.group_no::text, s.batch_no, s.pin_value from (${stageQuery(staged, batchSize, batchRows, maxGroups)}) as s order by s.row_id`;
     return (await query.execute(test.database.db)).rows;
   }
 
@@ -117,4 +120,26 @@ describe.skipIf(!CITUS_URL)('clean stage on Citus, by shard (cluster)', () => {
       }
     }
   });
+
+  it.each([
+    // the seed's phones are ASCII: digits normalisation is a plain regexp here
+    ['phone normalised to digits', { normalize: { phone: 'digits' } }, "nullif(regexp_replace(l.phone, '[^0-9]', '', 'g'), '')", false],
+    ['NULLs equal', { nullsEqual: true }, 'l.phone', true],
+  ] as const)(
+    '%s: the rows of the groups found by hand, one number per group, and the dry run reads the same stage',
+    async (_, settings, phone, nullsEqual) => {
+      const other = await deviceKey(settings as Partial<KeySettings>);
+      const staged = await executeStage(7, 10_000, null, other);
+      expect(await dryRunStage(7, 10_000, null, other)).toEqual(staged);
+      const sameGroup = nullsEqual ? `g.phone is not distinct from ${phone}` : `g.phone = ${phone}`;
+      const groupsByHand = `select l.device_id, ${phone} as phone from ${table} l ${nullsEqual ? '' : `where ${phone} is not null`} group by 1, 2 having count(*) > 1`;
+      const byHand = await test.query<{ row_id: string }>(`
+      select l.id::text as row_id from ${table} l join (${groupsByHand}) g on g.device_id = l.device_id and ${sameGroup} order by l.id`);
+      const [groups] = await test.query<{ n: number }>(`select count(*)::int as n from (${groupsByHand}) g`);
+      const plain = await executeStage(7, 10_000, null);
+      expect(byHand.length).toBeGreaterThan(plain.length); // the setting really adds rows (respellings, or NULL phones) to the groups
+      expect(staged.map((row) => row.row_id)).toEqual(byHand.map((row) => row.row_id));
+      expect(new Set(staged.map((row) => row.group_no)).size).toBe(groups!.n);
+    },
+  );
 });
