@@ -70,7 +70,8 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
     for (const statement of plannedMembersStatements(batch)) await statement.execute(connection);
   } else {
     pin = lock && batch !== null ? await batchShardPin(connection, key, batch) : null;
-    if (batch !== null) await chooseChunkKeepersStatement(key, batch, keep, pin).execute(connection);
+    // A pinned batch knows from its stage rows whether it holds a chunk of a large group (the only case with a keeper to choose).
+    if (batch !== null && pin?.holdsChunks !== false) await chooseChunkKeepersStatement(key, batch, keep, pin).execute(connection);
     // On a Citus distributed table FOR UPDATE is only planned for a query on one shard: a pinned batch is one (shard-pin.ts);
     // any other locks shard by shard first, then re-reads unlocked (citus-lock.ts).
     const distribution = distributionColumn(key.table.info.distribution);
@@ -83,7 +84,7 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
     }
     const lockHere = lock && (distribution === null || pin !== null);
     await lockBatchStatement(key, batch, lockHere, keep, onCitus ? 'batch stage' : 'run stage', pin).execute(connection);
-    for (const statement of rankStatements(keep)) await statement.execute(connection);
+    for (const statement of rankStatements(keep, !onCitus)) await statement.execute(connection);
   }
   for (const statement of childConflictStatements(context.references, pin)) await statement.execute(connection);
   for (const statement of selfParentConflictStatements(context.references, key.table.idColumn)) await statement.execute(connection);
@@ -178,6 +179,6 @@ function affected(result: { numAffectedRows?: bigint; numUpdatedOrDeletedRows?: 
 async function batchShardPin(connection: Db, key: ResolvedKey, batch: number): Promise<ShardPin | null> {
   const column = shardAlignedColumn(key);
   if (column === null) return null;
-  const values = (await batchPinValuesQuery(batch).execute(connection)).rows[0]?.pin_values ?? [];
-  return { column, values };
+  const row = (await batchPinValuesQuery(batch).execute(connection)).rows[0];
+  return { column, values: row?.pin_values ?? [], holdsChunks: row?.holds_chunks === true };
 }

@@ -22,6 +22,8 @@ export interface ShardPin {
   column: string;
   /** The batch's distribution values, as text (PostgreSQL reads them as the column's type). */
   values: string[];
+  /** Whether the batch holds a chunk of a group too large for one batch; unknown (undefined) counts as yes. */
+  holdsChunks?: boolean;
 }
 
 /**
@@ -35,9 +37,9 @@ export function shardOf(key: ResolvedKey, value: RawBuilder<unknown>): RawBuilde
   return sql`pg_catalog.get_shard_id_for_distribution_column((pg_catalog.quote_ident(${schema}) || '.' || pg_catalog.quote_ident(${name}))::regclass, ${value})`;
 }
 
-/** One batch's distribution values, read from the stage (ld_stage.pin_value). */
-export function batchPinValuesQuery(batch: number): RawBuilder<{ pin_values: string[] | null }> {
-  return sql`select array_agg(distinct pin_value) as pin_values from ${TEMP.stage} where batch_no = ${sql.lit(batch)}`;
+/** One batch's distribution values (ld_stage.pin_value), and whether it holds a chunk of a large group, read from the stage. */
+export function batchPinValuesQuery(batch: number): RawBuilder<{ pin_values: string[] | null; holds_chunks: boolean | null }> {
+  return sql`select array_agg(distinct pin_value) as pin_values, bool_or(chunked) as holds_chunks from ${TEMP.stage} where batch_no = ${sql.lit(batch)}`;
 }
 
 /** ` and <alias>.<column> = any($values)` for a pinned batch; nothing otherwise. */
