@@ -117,9 +117,10 @@ export function duplicateGroupRowsQuery(key: ResolvedKey): RawBuilder<unknown> {
   const aliases = keyAliases(key).map((alias) => sql.id(alias));
   const selected = expressions.map((expression, index) => sql`${expression} as ${aliases[index]}`);
   const normalised = key.columns.some((column) => column.normalize !== null);
-  const rowFilter = normalised
-    ? sql``
-    : sql`
+  const rowFilter =
+    normalised || key.nullsEqual
+      ? sql``
+      : sql`
 where ${groupableRows(key, 'l')}`;
   const notNull = sql.join(
     aliases.map((alias) => sql`${alias} is not null`),
