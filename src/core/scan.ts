@@ -63,7 +63,7 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
     if (!distributed(options)) return Promise.all([countRows(), scanKeys()]);
     if (options.top === 0 && options.keys.length > 0) {
       // The first key's statement counts the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
-      // shards are not read once more for the count; the other keys run beside it.
+      // shards are not read once more for the count; the other keys follow it on the same connection.
       const [first, ...others] = options.keys as [ResolvedKey, ...ResolvedKey[]];
       const [counted, reports] = await Promise.all([
         sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),

@@ -45,6 +45,18 @@ export function groupableRows(key: ResolvedKey, alias?: string): RawBuilder<unkn
   );
 }
 
+/**
+ * groupableRows over grouped key values (ld_k1, ld_k2, … all set), for a
+ * relation that carries them; null with NULLs equal, where every group counts.
+ */
+export function groupedValuesSet(key: ResolvedKey): RawBuilder<unknown> | null {
+  if (key.nullsEqual) return null;
+  return sql.join(
+    keyAliases(key).map((alias) => sql`${sql.id(alias)} is not null`),
+    sql` and `,
+  );
+}
+
 /** The aliases the grouped key values carry in planned queries: ld_k1, ld_k2, … (unlikely to clash with a table column). */
 export function keyAliases(key: ResolvedKey): string[] {
   return key.columns.map((_, index) => `ld_k${index + 1}`);

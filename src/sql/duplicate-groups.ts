@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, groupableRows, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
+import { columnRef, groupableRows, groupedValuesSet, keyAliases, keyExpressions, tableRef } from '../keys/key-sql.js';
 import { hashPartFilter, type HashPart } from './hash-part.js';
 import { shardAlignedColumn } from '../keys/distribution-rule.js';
 
@@ -35,12 +35,7 @@ group by ${sql.join(positions)}
 having count(*) > 1`;
   }
   if (key.table.info.distribution?.kind === 'distributed') return distributedGroupsQuery(key, inPart);
-  const notNull = key.nullsEqual
-    ? sql`true`
-    : sql.join(
-        aliases.map((alias) => sql`${alias} is not null`),
-        sql` and `,
-      );
+  const notNull = groupedValuesSet(key) ?? sql`true`;
   return sql`select ${sql.join(aliases)}, count(*) as n
 from (select ${sql.join(selected)} from ${tableRef(key.table)}${onlyPart(inPart)} offset 0) as keyed
 where ${notNull}
@@ -63,10 +58,7 @@ having count(*) > 1`;
  * column keeps the plain conditions.
  */
 function distributedGroupsQuery(key: ResolvedKey, inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
-  const notNull = sql.join(
-    keyExpressions(key).map((expression) => sql`${expression} is not null`),
-    sql` and `,
-  );
+  const notNull = groupableRows(key);
   const duplicate = key.nullsEqual
     ? sql`count(*) > 1`
     : shardAlignedColumn(key) === null
@@ -122,11 +114,8 @@ export function duplicateGroupRowsQuery(key: ResolvedKey): RawBuilder<unknown> {
       ? sql``
       : sql`
 where ${groupableRows(key, 'l')}`;
-  const notNull = sql.join(
-    aliases.map((alias) => sql`${alias} is not null`),
-    sql` and `,
-  );
-  const duplicate = normalised && !key.nullsEqual ? sql`case when ${notNull} then n > 1 else false end` : sql`n > 1`;
+  const valuesSet = groupedValuesSet(key);
+  const duplicate = normalised && valuesSet !== null ? sql`case when ${valuesSet} then n > 1 else false end` : sql`n > 1`;
   return sql`select * from (select ${columnRef(key.table.idColumn, 'l')} as row_id, ${sql.join(selected)}, count(*) over (partition by ${sql.join(expressions)}) as n
 from ${tableRef(key.table)} as l${rowFilter}) as r
 where ${duplicate}`;

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
+import { columnRef, groupedValuesSet, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
 import { duplicateGroupsQuery, everyGroupQuery } from './duplicate-groups.js';
 import type { HashPart } from './hash-part.js';
 
@@ -105,8 +105,8 @@ function summaryColumns(duplicate: RawBuilder<unknown> | null = null): RawBuilde
  * the shards, which send the coordinator only their partial aggregates.
  */
 export function keyScanWithRowCountQuery(key: ResolvedKey): RawBuilder<KeyScanRow & { table_rows: string | number }> {
-  const notNull = key.nullsEqual ? [] : keyAliases(key).map((alias) => sql`${sql.id(alias)} is not null`);
-  const duplicate = sql.join([sql`n > 1`, ...notNull], sql` and `);
+  const valuesSet = groupedValuesSet(key);
+  const duplicate = valuesSet === null ? sql`n > 1` : sql`n > 1 and ${valuesSet}`;
   return sql<KeyScanRow & { table_rows: string | number }>`select ${summaryColumns(duplicate)}, coalesce(sum(n), 0) as table_rows, null::json as top
 from (${everyGroupQuery(key)}) as groups`;
 }
