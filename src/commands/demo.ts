@@ -53,7 +53,7 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
       const devicePhone = keys.find((key) => key.name === 'device-phone')!;
       const diagnosis = await withSpinner('diagnosing device-phone', {}, () => diagnose(db, { key: devicePhone, settings: DIAGNOSE_DEFAULTS, columnMap: {} }));
       return {
-        scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${renderScan(report, 'table', context)}`,
+        scanned: `embedded database: ${database}\n${renderSeed(seeded, 'table', context)}\n${await renderScan(report, 'table', context)}`,
         diagnosis: renderDiagnose(diagnosis, 'table', context),
       };
     },

@@ -65,7 +65,8 @@ describe(`runs through the binary (${SERVER_URL ? 'server' : 'PGlite directory'}
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toMatch(/^lead-dedupe: table "nope" not found[^\n]*\n$/);
 
-    await query(`drop table lead_activities; drop table leads`);
+    await query('drop table lead_activities');
+    await query('drop table leads');
     const dropped = await cli('runs', '--database', database, '--table', 'public.leads', '--format', 'json');
     expect(dropped.code, dropped.stderr).toBe(0);
     expect(JSON.parse(dropped.stdout).runs.map((run: { id: number }) => run.id)).toEqual([2, 1]);
