@@ -29,7 +29,12 @@ describe('demo output (built binary, PGlite, the default 100,000 rows)', () => {
               group by device_id, phone having count(*) > 1) g`.execute(db.db);
       return groups.rows;
     });
-    const cell = (label: string) => result.stdout.split('\n').find((line) => line.startsWith(`│ ${label} `))?.split('│')[2]?.trim();
+    const cell = (label: string) =>
+      result.stdout
+        .split('\n')
+        .find((line) => line.startsWith(`│ ${label} `))
+        ?.split('│')[2]
+        ?.trim();
     expect(cell('surplus rows')).toBe(Number(oracle.surplus).toLocaleString('en-US'));
     expect(cell('largest group')).toBe(oracle.largest);
     expect(result.stdout).toMatch(/Answers:\n1\. /);
