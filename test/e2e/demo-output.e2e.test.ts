@@ -22,12 +22,12 @@ describe('demo output (built binary, PGlite, the default 100,000 rows)', () => {
     const result = await runCli(['demo', '--dir', demo], { env: { COLUMNS: '100' } });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain('[object');
-    const [oracle] = await withDatabase(parseDatabaseTarget(`pglite:${demo}`), async (db) => {
+    const oracle = await withDatabase(parseDatabaseTarget(`pglite:${demo}`), async (db) => {
       const groups = await sql<{ surplus: string; largest: string }>`
         select sum(n - 1)::text as surplus, max(n)::text as largest
         from (select count(*) as n from leads where device_id is not null and phone is not null
               group by device_id, phone having count(*) > 1) g`.execute(db.db);
-      return groups.rows;
+      return groups.rows[0]!;
     });
     const cell = (label: string) =>
       result.stdout
