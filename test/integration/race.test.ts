@@ -6,6 +6,7 @@ import { planUpsert } from '../../src/core/constraint/upsert.js';
 import { DuplicatesFoundError } from '../../src/errors.js';
 import { seed } from '../../src/seed/seed.js';
 import { keyFor, uniqueIndexesOf } from '../support/constraint-fixtures.js';
+import { holdManyConnections } from '../support/connection-budget.js';
 import { sqlOracle } from '../support/oracle.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
@@ -39,15 +40,20 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
   const callers: pg.Client[] = [];
   let holder: pg.Client;
 
+  let releaseConnections: () => void = () => undefined;
+
   beforeAll(async () => {
     test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
     url = test.url!;
     await seed(test.database, { table: 'leads', rows: 2000, scenario: 'production', replace: false });
+    // the 51 connections are held for the whole file: one such file at a time
+    releaseConnections = await holdManyConnections();
     holder = await connect();
     for (let i = 0; i < CALLERS; i++) callers.push(await connect());
   });
   afterAll(async () => {
     await Promise.all([holder, ...callers].map((client) => client?.end().catch(() => undefined)));
+    releaseConnections();
     await test?.close();
   });
 
