@@ -8,7 +8,7 @@ import { loadLeadTable } from '../core/lead-table.js';
 import { collectReport } from '../core/report/report-data.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { resolveKeys } from '../keys/resolve-key.js';
+import { resolveKeys, resolveNamedKeys } from '../keys/resolve-key.js';
 import { renderReport } from '../render/report/index.js';
 import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
 
@@ -45,7 +45,7 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
       const table = await loadLeadTable(database.db, settings, 'report');
       const [key] = resolveKeys(table, [keyText], keySettings).keys;
       // Every preset and config key, with the same normalisation and NULL rule as scan; the diagnosed key too if it is not one of them.
-      const all = resolveKeys(table, [], keySettings);
+      const all = resolveNamedKeys(table, keySettings);
       const scanKeys = all.keys.some((k) => k.name === key!.name) ? all.keys.map((k) => (k.name === key!.name ? key! : k)) : [...all.keys, key!];
       return withSpinner('building the report', flags, () =>
         collectReport(database, {

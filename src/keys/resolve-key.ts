@@ -65,25 +65,33 @@ export interface ResolvedKeys {
  * config key that this table can hold (the others are reported as skipped).
  */
 export function resolveKeys(table: LeadTable, requested: string[], settings: KeySettings): ResolvedKeys {
-  const named = [...settings.customKeys, ...PRESET_KEYS.filter((p) => !settings.customKeys.some((c) => c.name === p.name))];
-  const result: ResolvedKeys = { keys: [], skipped: [] };
-  if (requested.length === 0) {
-    for (const definition of named) {
-      try {
-        result.keys.push(resolveKey(table, definition, settings));
-      } catch (error) {
-        if (!(error instanceof CatalogError)) throw error;
-        result.skipped.push({ name: definition.name, reason: error.message });
-      }
-    }
-  } else {
-    for (const text of requested) result.keys.push(resolveKey(table, lookUpKey(table, text, named, settings), settings));
-  }
+  const result: ResolvedKeys =
+    requested.length === 0
+      ? resolveNamedKeys(table, settings)
+      : { keys: requested.map((text) => resolveKey(table, lookUpKey(table, text, namedKeys(settings), settings), settings)), skipped: [] };
   if (result.keys.length === 0) {
     throw new CatalogError(`no key can be scanned on ${qualifiedName(table.info)}: ${result.skipped.map((s) => s.reason).join('; ')}`);
   }
   checkNormalizeTargets(result.keys, settings);
   return result;
+}
+
+/** Every preset and config key this table can hold, and the others as skipped; none at all is not an error here (the report adds its own key). */
+export function resolveNamedKeys(table: LeadTable, settings: KeySettings): ResolvedKeys {
+  const result: ResolvedKeys = { keys: [], skipped: [] };
+  for (const definition of namedKeys(settings)) {
+    try {
+      result.keys.push(resolveKey(table, definition, settings));
+    } catch (error) {
+      if (!(error instanceof CatalogError)) throw error;
+      result.skipped.push({ name: definition.name, reason: error.message });
+    }
+  }
+  return result;
+}
+
+function namedKeys(settings: KeySettings): KeyDefinition[] {
+  return [...settings.customKeys, ...PRESET_KEYS.filter((p) => !settings.customKeys.some((c) => c.name === p.name))];
 }
 
 function lookUpKey(table: LeadTable, text: string, named: KeyDefinition[], settings: KeySettings): KeyDefinition {
