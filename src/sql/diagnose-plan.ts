@@ -64,6 +64,10 @@ export interface DiagnoseRow {
   last_duplicate_at: string | null;
   last24h: Num;
   last7d: Num;
+  /** The server clock when the statement ran (ISO, UTC), and the duplicates created in the 24 hours / 7 days before it. */
+  server_now: string;
+  before_now_24h: Num;
+  before_now_7d: Num;
   by_top: ByValueRow[] | null;
   by_rest: ByValueRow | null;
   by_values: Num;
@@ -198,7 +202,10 @@ from (select count(*) as surplus,
              ${int8Array(n.map((i) => sql`count(*) filter (where ${f(i)})`))} as fill_rows,
              ${utcText(sql`max(ld_created)`)} as last_duplicate_at,
              count(*) filter (where ld_created > (select at from newest) - interval '24 hours') as last24h,
-             count(*) filter (where ld_created > (select at from newest) - interval '7 days') as last7d
+             count(*) filter (where ld_created > (select at from newest) - interval '7 days') as last7d,
+             ${utcText(sql`now()`)} as server_now,
+             count(*) filter (where ld_created > now() - interval '24 hours') as before_now_24h,
+             count(*) filter (where ld_created > now() - interval '7 days') as before_now_7d
       from dups) as s,
      (select ${int8Array(n.map((i) => sql`count(*) filter (where ${sql.id(`ld_gd${i}`)})`))} as diff_groups,
              ${int8Array(n.map((i) => sql`count(*) filter (where ${sql.id(`ld_gf${i}`)})`))} as fill_groups,

@@ -73,6 +73,8 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
     for (const point of report.trend.points) expect(point.duplicates, point.start).toBe(oracle.duplicatesPerDay[point.start] ?? 0);
     expect(report.trend.last24h).toBe(oracle.last24h);
     expect(report.trend.last7d).toBe(oracle.last7d);
+    expect(report.trend.last24hBeforeNow).toBe(oracle.last24hBeforeNow);
+    expect(report.trend.last7dBeforeNow).toBe(oracle.last7dBeforeNow);
     expect(Object.fromEntries(report.by!.values.map((v) => [String(v.value), v.surplus]))).toEqual(oracle.bySurplus);
   }
 
@@ -195,6 +197,29 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
     const count = (n: number) => n.toLocaleString('en-US');
     expect(report.answers[3]!.answer).toContain(`${count(report.surplus)} surplus rows (${count(report.cause.race)})`);
     expect(report.answers[0]!.answer).toContain(count(report.columnsThatDiffer.find((c) => c.column === 'niche')!.rows));
+  });
+
+  it('counts recent duplicates back from the server clock, beside the figures up to the newest lead', async () => {
+    // pairs created 2 hours, 3 days and 20 days ago, and a lone lead 10 days in the future (a client clock ahead): the newest lead is not "now"
+    await test.exec(`
+create table recent (id bigint primary key, dev integer, phone_number text, created_at timestamptz);
+insert into recent select i, i / 2, 'p' || (i / 2), now() - (array[interval '2 hours', interval '3 days', interval '20 days'])[1 + (i / 2) % 3] - i * interval '1 second'
+from generate_series(0, 59) as i;
+insert into recent values (1000, 1000, 'lone', now() + interval '10 days');
+`);
+    const report = await run('device-phone', {}, { by: null }, 'recent');
+    const [oracle] = await test.query<{ day: string; week: string; newest_week: string }>(`
+      select count(*) filter (where created_at > now() - interval '24 hours')::int as day,
+             count(*) filter (where created_at > now() - interval '7 days')::int as week,
+             count(*) filter (where created_at > (select max(created_at) from recent) - interval '7 days')::int as newest_week
+      from (select created_at, row_number() over (partition by dev, phone_number order by created_at, id) as pos from recent) as r
+      where pos > 1`);
+    expect(report.trend.last24hBeforeNow).toBe(Number(oracle!.day));
+    expect(report.trend.last7dBeforeNow).toBe(Number(oracle!.week));
+    expect(report.trend.last7d).toBe(Number(oracle!.newest_week));
+    expect(report.trend.last7dBeforeNow).toBeGreaterThan(report.trend.last24hBeforeNow);
+    expect(report.answers[3]!.answer).toContain(`${report.trend.last7dBeforeNow} in the 7 days before now (${report.trend.last24hBeforeNow} in the last 24 hours; server clock ${report.trend.serverNow})`);
+    expect(Math.abs(Date.parse(report.trend.serverNow) - Date.now())).toBeLessThan(60_000);
   });
 
   it('an unknown --by column is a catalog error', async () => {

@@ -24,6 +24,8 @@ export interface DiagnoseOracle {
   duplicatesPerDay: Record<string, number>;
   last24h: number;
   last7d: number;
+  last24hBeforeNow: number;
+  last7dBeforeNow: number;
   bySurplus: Record<string, number>;
 }
 
@@ -59,6 +61,8 @@ export async function diagnoseOracle(
            to_char(d.created at time zone 'UTC', 'YYYY-MM-DD') as day,
            d.created > (select max(created) from ${table} as t) - interval '24 hours' as in24h,
            d.created > (select max(created) from ${table} as t) - interval '7 days' as in7d,
+           d.created > now() - interval '24 hours' as in24h_now,
+           d.created > now() - interval '7 days' as in7d_now,
            d.${byColumn}::text as by_value,
            ${compared.map((c) => `d.${c}::text is distinct from o.${c}::text as "differ_${c}", nullif(btrim(o.${c}::text), '') is null and nullif(btrim(d.${c}::text), '') is not null as "fill_${c}"`).join(',\n           ')}
     from d join member as p on p.id = d.prev_id join member as o on o.id = d.oldest_id
@@ -76,6 +80,8 @@ export async function diagnoseOracle(
     duplicatesPerDay: {},
     last24h: 0,
     last7d: 0,
+    last24hBeforeNow: 0,
+    last7dBeforeNow: 0,
     bySurplus: {},
   };
   for (const row of rows) {
@@ -91,6 +97,8 @@ export async function diagnoseOracle(
     if (row.day !== null) oracle.duplicatesPerDay[row.day as string] = (oracle.duplicatesPerDay[row.day as string] ?? 0) + 1;
     if (row.in24h === true) oracle.last24h++;
     if (row.in7d === true) oracle.last7d++;
+    if (row.in24h_now === true) oracle.last24hBeforeNow++;
+    if (row.in7d_now === true) oracle.last7dBeforeNow++;
     const by = String(row.by_value);
     oracle.bySurplus[by] = (oracle.bySurplus[by] ?? 0) + 1;
   }

@@ -109,12 +109,15 @@ function concurrency(report: Figures): string {
   const rest =
     `${count(cause.retry)} (${percent(cause.retry, surplus)}) came within ${retry} (retries) and ${count(cause.resubmission)} (${percent(cause.resubmission, surplus)}) later (people submitting again)` +
     (cause.unknown > 0 ? `; ${count(cause.unknown)} have no created time.` : '.');
+  // "The last 7 days" is read as "from now": count back from the server's clock, and from the newest lead only as a second figure when the data is older.
+  const upToNewest =
+    trend.last7d > 0 ? `; the 7 days up to the newest lead (${trend.newestCreatedAt}) hold ${count(trend.last7d)} (${count(trend.last24h)} in its last 24 hours)` : '';
   const still =
-    trend.last7d > 0
-      ? ` Duplicates are still being created: ${count(trend.last7d)} in the last 7 days (${count(trend.last24h)} in the last 24 hours), the latest at ${trend.lastDuplicateAt}.`
+    trend.last7dBeforeNow > 0
+      ? ` Duplicates are still being created: ${count(trend.last7dBeforeNow)} in the 7 days before now (${count(trend.last24hBeforeNow)} in the last 24 hours; server clock ${trend.serverNow}), the latest at ${trend.lastDuplicateAt}.`
       : trend.lastDuplicateAt === null
         ? ''
-        : ` None in the 7 days up to the newest lead; the latest duplicate was created at ${trend.lastDuplicateAt}.`;
+        : ` None in the 7 days before now (server clock ${trend.serverNow}); the latest duplicate was created at ${trend.lastDuplicateAt}${upToNewest}.`;
   if (cause.race > 0) {
     const verdict = cause.race / surplus >= 0.5 ? 'concurrent webhook calls' : 'some webhook calls run concurrently';
     return (

@@ -53,6 +53,11 @@ export interface Trend {
   /** Duplicates created in the 24 hours / 7 days up to the newest created time. */
   last24h: number;
   last7d: number;
+  /** The server's clock when diagnosed (ISO, UTC): "the last 7 days" read as from now. */
+  serverNow: string;
+  /** Duplicates created in the 24 hours / 7 days before serverNow. */
+  last24hBeforeNow: number;
+  last7dBeforeNow: number;
 }
 
 export interface PhoneSpread {

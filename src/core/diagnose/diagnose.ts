@@ -59,6 +59,9 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
     lastDuplicateAt: row.last_duplicate_at,
     last24h: toNumber(row.last24h),
     last7d: toNumber(row.last7d),
+    serverNow: row.server_now,
+    last24hBeforeNow: toNumber(row.before_now_24h),
+    last7dBeforeNow: toNumber(row.before_now_7d),
   };
   const report: Omit<DiagnoseReport, 'answers' | 'durationMs'> = {
     table: qualifiedName(table.info),

@@ -21,8 +21,11 @@ export function renderDiagnoseCsv(report: DiagnoseReport): string {
   for (const point of report.trend.points) rows.push(['trend', point.start, 'leads', point.leads], ['trend', point.start, 'duplicates', point.duplicates]);
   rows.push(
     ['trend', 'lastDuplicateAt', 'value', report.trend.lastDuplicateAt],
+    ['trend', 'serverNow', 'value', report.trend.serverNow],
     ['trend', 'last24h', 'duplicates', report.trend.last24h],
     ['trend', 'last7d', 'duplicates', report.trend.last7d],
+    ['trend', 'last24hBeforeNow', 'duplicates', report.trend.last24hBeforeNow],
+    ['trend', 'last7dBeforeNow', 'duplicates', report.trend.last7dBeforeNow],
   );
   for (const c of report.columnsThatDiffer)
     rows.push(

@@ -30,7 +30,7 @@ export function renderDiagnoseTable(report: DiagnoseReport, width: number): stri
     `Trend per ${report.trend.interval} (UTC), ${report.trend.days} days up to ${report.trend.newestCreatedAt ?? '-'}:`,
     trendTable(report, width),
     `  duplicates: ${sparkline(report.trend.points.map((p) => p.duplicates))}`,
-    `  last duplicate ${report.trend.lastDuplicateAt ?? '-'}; ${formatCount(report.trend.last24h)} in the last 24 hours, ${formatCount(report.trend.last7d)} in the last 7 days`,
+    `  last duplicate ${report.trend.lastDuplicateAt ?? '-'}; ${formatCount(report.trend.last24hBeforeNow)} in the 24 hours and ${formatCount(report.trend.last7dBeforeNow)} in the 7 days before now (server clock ${report.trend.serverNow}); ${formatCount(report.trend.last24h)} and ${formatCount(report.trend.last7d)} up to the newest lead`,
     '',
     'How later copies compare with the oldest copy of their group:',
     columnsTable(report, width),

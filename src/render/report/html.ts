@@ -76,7 +76,7 @@ ${
         { bar: 'duplicates', line: 'leads' },
       )
 }
-<p>Last duplicate ${d.trend.lastDuplicateAt ?? '-'}; <strong>${formatCount(d.trend.last24h)}</strong> in the last 24 hours, <strong>${formatCount(d.trend.last7d)}</strong> in the last 7 days.</p></section>
+<p>Last duplicate ${d.trend.lastDuplicateAt ?? '-'}; <strong>${formatCount(d.trend.last24hBeforeNow)}</strong> in the 24 hours and <strong>${formatCount(d.trend.last7dBeforeNow)}</strong> in the 7 days before ${d.trend.serverNow} (the server's clock when the report was made); ${formatCount(d.trend.last24h)} and ${formatCount(d.trend.last7d)} in the 24 hours and 7 days up to the newest lead.</p></section>
 
 <section id="columns"><h2>What later copies change</h2>
 <div class="scroll"><table><thead><tr><th>column</th><th>groups differing</th><th>copies differing</th><th>differing only here</th><th>groups where a copy fills it</th></tr></thead><tbody>
