@@ -218,7 +218,9 @@ insert into recent values (1000, 1000, 'lone', now() + interval '10 days');
     expect(report.trend.last7dBeforeNow).toBe(Number(oracle!.week));
     expect(report.trend.last7d).toBe(Number(oracle!.newest_week));
     expect(report.trend.last7dBeforeNow).toBeGreaterThan(report.trend.last24hBeforeNow);
-    expect(report.answers[3]!.answer).toContain(`${report.trend.last7dBeforeNow} in the 7 days before now (${report.trend.last24hBeforeNow} in the last 24 hours; server clock ${report.trend.serverNow})`);
+    expect(report.answers[3]!.answer).toContain(
+      `${report.trend.last7dBeforeNow} in the 7 days before now (${report.trend.last24hBeforeNow} in the last 24 hours; server clock ${report.trend.serverNow})`,
+    );
     expect(Math.abs(Date.parse(report.trend.serverNow) - Date.now())).toBeLessThan(60_000);
   });
 

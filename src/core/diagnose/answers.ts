@@ -111,7 +111,9 @@ function concurrency(report: Figures): string {
     (cause.unknown > 0 ? `; ${count(cause.unknown)} have no created time.` : '.');
   // "The last 7 days" is read as "from now": count back from the server's clock, and from the newest lead only as a second figure when the data is older.
   const upToNewest =
-    trend.last7d > 0 ? `; the 7 days up to the newest lead (${trend.newestCreatedAt}) hold ${count(trend.last7d)} (${count(trend.last24h)} in its last 24 hours)` : '';
+    trend.last7d > 0
+      ? `; the 7 days up to the newest lead (${trend.newestCreatedAt}) hold ${count(trend.last7d)} (${count(trend.last24h)} in its last 24 hours)`
+      : '';
   const still =
     trend.last7dBeforeNow > 0
       ? ` Duplicates are still being created: ${count(trend.last7dBeforeNow)} in the 7 days before now (${count(trend.last24hBeforeNow)} in the last 24 hours; server clock ${trend.serverNow}), the latest at ${trend.lastDuplicateAt}.`
