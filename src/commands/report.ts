@@ -6,6 +6,8 @@ import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '
 import { resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { collectReport } from '../core/report/report-data.js';
+import { redactReport } from '../core/report/redact-report.js';
+import { createRedactor } from '../core/redaction.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys, resolveNamedKeys } from '../keys/resolve-key.js';
@@ -14,6 +16,8 @@ import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diag
 
 interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {
   output?: string;
+  /** false with --no-redact */
+  redact: boolean;
   quiet?: boolean;
 }
 
@@ -25,10 +29,14 @@ export const reportCommand: CommandSpec<ReportFlags> = {
     ...keyOptions('the key to diagnose (default: device-phone, or the config default key); every preset is scanned'),
     ...diagnoseOptions(),
     new Option('--output <file.html>', 'the HTML file to write (required)'),
+    new Option('--no-redact', 'show customer values (phones, e-mails, names) in full; by default every text key value is masked and tagged'),
     archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),
     quietOption(),
   ],
-  examples: ['lead-dedupe report --database pglite:.lead-dedupe-demo --output report.html'],
+  examples: [
+    'lead-dedupe report --database pglite:.lead-dedupe-demo --output report.html',
+    'lead-dedupe report --database pglite:.lead-dedupe-demo --output report-raw.html --no-redact',
+  ],
   run: runReport,
 };
 
@@ -61,7 +69,8 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
     },
     { connections: 3 },
   );
-  await writeReport(renderReport(data, 'html', renderContext(settings.target, flags)), flags);
+  const shown = flags.redact ? redactReport(data, createRedactor()) : data;
+  await writeReport(renderReport(shown, 'html', renderContext(settings.target, flags)), flags);
   note(`report written to ${flags.output}`, flags);
   return ExitCode.ok;
 }

@@ -17,6 +17,8 @@ export interface ReportData {
   constraints: ConstraintStatus;
   /** The last clean-up runs on this table; empty when there is no archive. */
   runs: RunSummary[];
+  /** true once redactReport masked the customer values. */
+  redacted: boolean;
 }
 
 export interface ReportOptions {
@@ -36,5 +38,5 @@ export async function collectReport(database: Database, options: ReportOptions):
   const diagnosis = await diagnose(database, { key: options.key, settings: options.settings, columnMap: options.columnMap });
   const constraints = await constraintStatus(database, { table: options.table, keys: options.scanKeys, skippedKeys: options.skippedKeys });
   const runs = await listRuns(database, { archiveSchema: options.archiveSchema, table: scanned.table, limit: 10 });
-  return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs };
+  return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs, redacted: false };
 }

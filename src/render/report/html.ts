@@ -22,7 +22,8 @@ export function renderReportHtml(data: ReportData): string {
 <title>Duplicate leads in ${scan.table}</title><style>${STYLE}</style></head>
 <body><main>
 <header><h1>Duplicate leads in <code>${scan.table}</code></h1>
-<p class="meta">${formatCount(scan.rows)} rows · generated ${data.generatedAt} by lead-dedupe · diagnosed key <strong>${d.key.name}</strong> (${d.key.columns.join(', ')})</p></header>
+<p class="meta">${formatCount(scan.rows)} rows · generated ${data.generatedAt} by lead-dedupe · diagnosed key <strong>${d.key.name}</strong> (${d.key.columns.join(', ')})</p>
+${data.redacted ? html`<p class="meta">Customer values are masked: each shows a few characters and a tag, and equal values carry equal tags in this file (lead-dedupe report --no-redact shows them in full).</p>` : html`<p class="meta">This report shows customer values in full (made with --no-redact).</p>`}</header>
 
 <section id="answers"><h2>What the data says</h2><ol class="answers">${d.answers.map((a) => html`<li><strong>${a.question}</strong><p>${a.answer}</p></li>`)}</ol></section>
 

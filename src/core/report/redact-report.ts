@@ -1,0 +1,26 @@
+import type { Redactor } from '../redaction.js';
+import type { ReportData } from './report-data.js';
+
+/**
+ * The report with every customer value masked: the top groups' key values
+ * and the values diagnose splits the surplus by. Counts, ids, column names,
+ * times and run records stay as they are (they identify no customer).
+ */
+export function redactReport(data: ReportData, redact: Redactor): ReportData {
+  const by = data.diagnosis.by;
+  return {
+    ...data,
+    redacted: true,
+    scan: {
+      ...data.scan,
+      keys: data.scan.keys.map((key) => ({
+        ...key,
+        top: key.top.map((group) => ({ ...group, key: Object.fromEntries(Object.entries(group.key).map(([column, value]) => [column, redact(value)])) })),
+      })),
+    },
+    diagnosis:
+      by === undefined
+        ? data.diagnosis
+        : { ...data.diagnosis, by: { ...by, values: by.values.map((value) => ({ ...value, value: redact(value.value) as string | null })) } },
+  };
+}
