@@ -28,7 +28,7 @@ export function migrationOptions(): Option[] {
     ).choices(MIGRATION_FORMATS),
     new Option('--migration-dir <dir>', 'existing folder the --migration files go to (a sqitch project folder for sqitch)'),
     new Option('--migration-name <name>', 'file and change name, letters, digits and _ (default: add_<constraint name>)'),
-    new Option('--migration-version <digits>', 'version for goose, golang-migrate (first of consecutive ones) and Flyway (default: UTC yyyymmddHHMMSS)'),
+    new Option('--migration-version <n>', 'version for goose, golang-migrate (first of consecutive ones) and Flyway (default: UTC yyyymmddHHMMSS)'),
     new Option('--overwrite', 'with --migration: replace migration files that exist already (default: refuse, exit 2)'),
   ];
 }

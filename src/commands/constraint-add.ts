@@ -66,7 +66,10 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
         keySettings,
         commandLine: settings.commandLine,
       };
-      if (migration !== null) return writeMigration(database, options, migration, folder!, now, flags, renderContext(settings.target, flags));
+      // The files run elsewhere, and are committed: the commands they name never carry this run's connection flags.
+      if (migration !== null) {
+        return writeMigration(database, { ...options, commandLine: undefined }, migration, folder!, now, flags, renderContext(settings.target, flags));
+      }
       const plan = await planConstraintAdd(database, options);
       if (flags.printSql) return renderConstraintAddSql(plan);
       const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
