@@ -48,7 +48,7 @@ insert into leads (device_id, phone) values (1, 'a'), (1, 'a'), (2, 'b');`);
     expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db, '--migration', 'sql', '--migration-dir', dir, '--overwrite'])).toMatchObject({
       code: 0,
     });
-    const refusals: [string[], string][] = [
+    const refusals: [string[], unknown][] = [
       [
         ['--migration', 'sql', '--migration-dir', join(dir, 'nope')],
         `lead-dedupe: --migration-dir ${join(dir, 'nope')}: the folder does not exist; nothing was written\n`,
@@ -61,7 +61,7 @@ insert into leads (device_id, phone) values (1, 'a'), (1, 'a'), (2, 'b');`);
       ],
       [['--migration', 'sql', '--migration-dir', dir, '--print-sql'], expect.stringMatching(/^lead-dedupe: --print-sql and --migration: choose one/)],
       [['--migration', 'liquibase', '--migration-dir', dir], expect.stringMatching(/liquibase/)],
-    ] as never;
+    ];
     for (const [args, stderr] of refusals) {
       expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db, ...args])).toEqual({ code: 2, stdout: '', stderr });
     }

@@ -182,6 +182,31 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add --migrati
     expect(await catalogOf(test, 'leads')).toEqual(catalog);
   });
 
+  it('Flyway: refuses (exit 2) a statement holding ${, which Flyway would replace as a placeholder', async () => {
+    await test.exec(`create table leads_brace (id bigserial primary key, device_id int, "code\${x}" text, created_at timestamptz not null default now());`);
+    const braced = await migrationFor(test, 'leads_brace', 'device_id,code${x}');
+    const error = (() => {
+      try {
+        return renderMigrationFiles(braced, 'flyway', { name: 'add_key', version: '1', now: NOW });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toContain('Flyway reads as a placeholder');
+    expect(renderMigrationFiles(braced, 'sql', { name: 'add_key', version: '1', now: NOW }).files).toHaveLength(2);
+  });
+
+  it('refuses (exit 2) a partitioned table: its build is not written as a migration yet', async () => {
+    await test.exec(`create table leads_parted (id bigserial, device_id int, phone text, niche text not null, created_at timestamptz not null default now(), primary key (id, niche)) partition by list (niche);
+create table leads_parted_a partition of leads_parted for values in ('a');`);
+    const error = await migrationFor(test, 'leads_parted', 'device_id,phone,niche').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      'public.leads_parted is partitioned: --migration does not write partitioned builds yet; run constraint add against the database',
+    );
+  });
+
   it('refuses (exit 2) a key another unique constraint enforces here already', async () => {
     await test.exec(`${fixture('leads_other')}\nalter table leads_other add constraint leads_other_mine unique (device_id, phone);`);
     const error = await migrationFor(test, 'leads_other', 'device-phone').catch((e: unknown) => e);

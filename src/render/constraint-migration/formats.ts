@@ -1,4 +1,5 @@
 import type { ConstraintMigration } from '../../core/constraint/plan-migration.js';
+import { UsageError } from '../../errors.js';
 import { fileText, header, plainSteps, statementText, stepLines, type MigrationFiles, type MigrationFormat, type MigrationNaming } from './files.js';
 
 /**
@@ -145,6 +146,10 @@ function flyway(migration: ConstraintMigration, { name, version }: MigrationNami
   const up = `V${version}__${name}.sql`;
   const undo = `U${version}__${name}.sql`;
   const conf = 'executeInTransaction=false\n';
+  // Flyway replaces ${…} in scripts with its placeholders (on by default) and fails on an unknown one.
+  if ([...migration.up, ...migration.down].some((step) => step.statements.some((statement) => statement.sql.includes('${')))) {
+    throw new UsageError('a statement holds "${", which Flyway reads as a placeholder: use --migration sql with psql, or rename the column or index');
+  }
   return {
     format: 'flyway',
     files: [
