@@ -318,6 +318,12 @@ describe.skipIf(server === undefined)('migration files run for real on the serve
     expect(await psql(viaFiles, join(dir, 'add_key.up.sql'))).toMatchObject({ code: 0 });
     await toolAdd(table, key, e164);
     await expectSameCatalog(table);
+
+    // applied twice: the guard stops it before its drop, and the constraint (or index) stays
+    const twice = await psql(viaFiles, join(dir, 'add_key.up.sql'));
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toContain(def !== null ? `"${name}" on public.${table} is already a constraint` : `"${name}" on public.${table} exists and is valid`);
+    await expectSameCatalog(table);
   });
 
   it('sqitch for real: deploy (with verify), verify, revert, deploy again', async () => {
