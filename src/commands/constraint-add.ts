@@ -11,8 +11,14 @@ import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
+import { defaultMigrationName, migrationOptions, resolveMigrationFlags, type MigrationFlags, type MigrationRequest } from '../cli/migration-flags.js';
+import { checkMigrationDir, writeMigrationFiles } from '../cli/migration-files.js';
+import { planConstraintMigration } from '../core/constraint/plan-migration.js';
+import { renderMigrationFiles, renderMigrationWritten } from '../render/constraint-migration/index.js';
+import type { ConstraintAddOptions } from '../core/constraint/plan-add.js';
+import type { Database } from '../db/database.js';
 
-interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
+interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'>, MigrationFlags {
   name?: string;
   lockTimeout?: string;
   printSql?: boolean;
@@ -29,9 +35,14 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
     new Option('--even-if-implied', "build the key's own index even when a unique index on fewer of its columns already rejects its duplicates"),
     new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+    ...migrationOptions(),
     ...outputOptions(['table', 'json']),
   ],
-  examples: ['lead-dedupe constraint add --key device-phone --print-sql', 'lead-dedupe constraint add --key device-phone'],
+  examples: [
+    'lead-dedupe constraint add --key device-phone --print-sql',
+    'lead-dedupe constraint add --key device-phone',
+    'lead-dedupe constraint add --key device-phone --migration goose --migration-dir db/migrations',
+  ],
   run: runAdd,
 };
 
@@ -40,18 +51,26 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
   const keyText = oneKeyFlag(flags, 'constraint add');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
+  const now = new Date();
+  const migration = resolveMigrationFlags(flags, now);
+  const folder = migration === null ? null : await checkMigrationDir(migration.dir);
   const text = await withDatabase(
     settings.target,
     async (database) => {
       const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
-      const plan = await planConstraintAdd(database, {
+      const options: ConstraintAddOptions = {
         key,
         name: flags.name,
         lockTimeoutMs,
         evenIfImplied: flags.evenIfImplied ?? false,
         keySettings,
         commandLine: settings.commandLine,
-      });
+      };
+      // The files run elsewhere, and are committed: the commands they name never carry this run's connection flags.
+      if (migration !== null) {
+        return writeMigration(database, { ...options, commandLine: undefined }, migration, folder!, now, flags, renderContext(settings.target, flags));
+      }
+      const plan = await planConstraintAdd(database, options);
       if (flags.printSql) return renderConstraintAddSql(plan);
       const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
@@ -61,4 +80,25 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
   );
   await writeReport(text, flags);
   return ExitCode.ok;
+}
+
+/** --migration: plan as constraint add would, write the files, never change the database. */
+async function writeMigration(
+  database: Database,
+  options: ConstraintAddOptions,
+  request: MigrationRequest,
+  folder: string,
+  now: Date,
+  flags: AddFlags,
+  context: ReturnType<typeof renderContext>,
+): Promise<string> {
+  const planned = await planConstraintMigration(database, options);
+  const name = request.name ?? defaultMigrationName(planned.plan.name);
+  const output = renderMigrationFiles(planned, request.format, { name, version: request.version, now });
+  const files = await writeMigrationFiles(folder, output, { overwrite: request.overwrite });
+  return renderMigrationWritten(
+    { format: request.format, table: planned.plan.table, key: planned.plan.key.name, name: planned.plan.name, dir: folder, files, run: output.run },
+    flags.format,
+    context,
+  );
 }

@@ -52,14 +52,7 @@ export async function planConstraintDrop(database: Database, options: Constraint
     throw new UsageError(`"${name}" is the primary key of ${qualifiedName(table.info)}; lead-dedupe does not drop primary keys`);
   // A partitioned table's index cannot be dropped CONCURRENTLY (PostgreSQL refuses); it is dropped plainly there.
   const concurrently = database.features.driver === 'postgres' && (await partitionTree(database.db, table.info.oid)) === null;
-  const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
-  const step: SqlStep =
-    target.constraint !== null
-      ? {
-          transaction: true,
-          statements: [compile(setLocalLockTimeoutStatement(lockTimeout)), compile(dropConstraintStatement(table, target.constraint))],
-        }
-      : { transaction: false, statements: [compile(dropIndexStatement(table.info.schema, target.name, { concurrently }))] };
+  const step = planDropStep(database, table, target, { lockTimeout, concurrently });
   return {
     table: qualifiedName(table.info),
     name,
@@ -69,6 +62,27 @@ export async function planConstraintDrop(database: Database, options: Constraint
     lockTimeout,
     step,
   };
+}
+
+/**
+ * What `constraint drop` runs for a unique constraint or index: a constraint
+ * goes with ALTER TABLE under lock_timeout, in a transaction (its index goes
+ * with it); a bare index with DROP INDEX (CONCURRENTLY unless `concurrently`
+ * is false). Migration files write the same step as their down.
+ */
+export function planDropStep(
+  database: Database,
+  table: LeadTable,
+  target: { name: string; constraint: string | null },
+  options: { lockTimeout: string; concurrently: boolean },
+): SqlStep {
+  const compile = (query: Parameters<typeof planStatement>[1]) => planStatement(database, query);
+  return target.constraint !== null
+    ? {
+        transaction: true,
+        statements: [compile(setLocalLockTimeoutStatement(options.lockTimeout)), compile(dropConstraintStatement(table, target.constraint))],
+      }
+    : { transaction: false, statements: [compile(dropIndexStatement(table.info.schema, target.name, { concurrently: options.concurrently }))] };
 }
 
 /** Dry run unless `execute`: then runs the plan's statements. */

@@ -34,6 +34,13 @@ export interface ConstraintAddOptions {
   keySettings?: KeySettings;
   /** How the commands this plan suggests (the scan, the clean) reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
+  /**
+   * Plan a migration file for another database (`--migration`): this name's
+   * own index here (built, invalid or attached) is ignored, the build is
+   * CONCURRENTLY whatever the driver, and the invalid-leftover drop is always
+   * planned, since the database the file runs on may hold one.
+   */
+  forMigration?: boolean;
 }
 
 /**
@@ -92,15 +99,20 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const lockTimeout = pgDuration(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS);
   const tree = await partitionTree(database.db, table.oid);
   if (tree !== null) checkPartitionKey(key, tree);
+  const forMigration = options.forMigration === true;
+  if (forMigration && tree !== null) {
+    throw new UsageError(`${qualifiedName(table)} is partitioned: --migration does not write partitioned builds yet; run constraint add against the database`);
+  }
   const kind: ConstraintKind = tree !== null ? 'partitioned-index' : isPlainKey(key) ? 'constraint' : 'expression-index';
-  const concurrently = database.features.driver === 'postgres';
+  const concurrently = forMigration || database.features.driver === 'postgres';
 
   const indexes = await listUniqueIndexes(database, table.oid);
   const match = (await matchKeys(database, key.table, [key], indexes))[0]!;
-  const protecting = match.protecting;
+  // A migration's own name here is the migration applied (or half applied) on this database, not a reason to write nothing.
+  const protecting = forMigration ? match.protecting.filter((index) => index.name !== name && index.constraint !== name) : match.protecting;
   const constraint = protecting.find((index) => index.constraint !== null) ?? null;
   const ownIndex = protecting.find((index) => index.name === name && index.constraint === null) ?? null;
-  const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
+  const resume = !forMigration && kind === 'constraint' && constraint === null && ownIndex !== null;
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
   const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
   const decided = { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, resume, commandLine };
@@ -110,8 +122,9 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   if (existing === null && !resume) {
     const owner = await findNameOwner(database.db, table.schema, name, table.oid);
     if (owner !== null) {
-      invalidLeftover = owner.kind === 'index' && owner.onTable === qualifiedName(table) && owner.valid === false;
-      if (!invalidLeftover) {
+      const onThisTable = owner.kind === 'index' && owner.onTable === qualifiedName(table);
+      invalidLeftover = !forMigration && onThisTable && owner.valid === false;
+      if (!invalidLeftover && !(forMigration && onThisTable)) {
         throw new UsageError(`the name "${name}" already belongs to ${describeOwner(owner, table.schema)}; choose another with --name`);
       }
     }
@@ -130,7 +143,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     : { transaction: false, statements: [compile(dropIndexStatement(table.schema, name, { concurrently }))] };
   const steps: PlannedStep[] = [];
   if (existing === null) {
-    if (invalidLeftover) steps.push({ purpose: 'drop-invalid', ...dropParent });
+    if (invalidLeftover || forMigration) steps.push({ purpose: 'drop-invalid', ...dropParent });
     const leftovers = partitions.filter((partition) => partition.leftover);
     if (leftovers.length > 0) steps.push({ purpose: 'drop-invalid', transaction: false, statements: dropPartitionIndexStatements(database, leftovers) });
     if (!resume) {

@@ -19,7 +19,7 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
     '--   exit 3 means: clean first.',
   );
   plan.steps.forEach((step, index) => {
-    lines.push('', ...comment(plan, step).map((text, line) => `-- ${line === 0 ? `${index + 1}. ` : '   '}${text}`));
+    lines.push('', ...stepComment(plan, step).map((text, line) => `-- ${line === 0 ? `${index + 1}. ` : '   '}${text}`));
     if (step.transaction) lines.push('begin;');
     lines.push(...step.statements.map((statement) => `${statement.sql};`));
     if (step.transaction) lines.push('commit;');
@@ -27,7 +27,8 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
   return `${lines.join('\n')}\n`;
 }
 
-function comment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
+/** The comment above a planned step, in --print-sql and in migration files. */
+export function stepComment(plan: ConstraintAddPlan, step: PlannedStep): string[] {
   switch (step.purpose) {
     case 'drop-invalid':
       return [`"${plan.name}" exists but is INVALID: left by an earlier failed or interrupted build. Drop it first.`];
