@@ -184,7 +184,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add --migrati
 
   it('Flyway: refuses (exit 2) a statement holding ${, which Flyway would replace as a placeholder', async () => {
     await test.exec(`create table leads_brace (id bigserial primary key, device_id int, "code\${x}" text, created_at timestamptz not null default now());`);
-    const braced = await migrationFor(test, 'leads_brace', 'device_id,code${x}');
+    const braced = await migrationFor(test, 'leads_brace', `device_id,code\${x}`);
     const error = (() => {
       try {
         return renderMigrationFiles(braced, 'flyway', { name: 'add_key', version: '1', now: NOW });
