@@ -20,7 +20,7 @@ const MAX_OVERLAP_MS = 86_400_000;
 export function sinceOptions(): Option[] {
   return [
     new Option('--since <when>', 'only groups with a row created since: ISO timestamp (UTC unless it has an offset), 15m/2h/7d back, or last (the watermark)'),
-    new Option('--changed-column <name>', 'with --since: the window is rows whose <name> (e.g. updated_at) is at or after it, not the created column'),
+    new Option('--changed-column <name>', 'with --since: rows whose <name> (e.g. updated_at) is at or after it count too, besides the created ones'),
     new Option('--overlap <duration>', 'with --since last: start this long before the watermark, for rows committed late (default: 5m)'),
     new Option('--state-file <path>', 'with --since last: keep the watermarks in this JSON file, not the database (read-only role, standby)'),
     new Option('--archive-schema <name>', 'with --since last: schema of the lead_dedupe_watermarks table (default: lead_dedupe)'),

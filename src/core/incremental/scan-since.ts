@@ -15,7 +15,7 @@ import {
 import { keyScanQuery, rowCountQuery } from '../../sql/scan-plan.js';
 import { toKeyReport, type ScanOptions } from '../scan.js';
 import type { KeyReport, ScanReport, SinceWatermarkReport } from '../scan-report.js';
-import type { SinceSpec } from './since.js';
+import { DEFAULT_OVERLAP_MS, type SinceSpec } from './since.js';
 import { REPORTED_IDS_LIMIT, watermarkId, watermarkKeyOf, type WatermarkState } from './watermark-key.js';
 
 export interface IncrementalScanOptions extends ScanOptions {
@@ -180,7 +180,9 @@ function keyWindow(options: IncrementalScanOptions, key: ResolvedKey, clock: Run
     if (mark !== null) wallMarks[column] = mark;
   }
   const next: WatermarkState = { watermark: clock.until, wallMarks, reported: [] };
-  const rememberBounds = boundsOf(columns, table, next, overlapMs);
+  // The next run may use another --overlap than this one (a cron line at the default after a manual --overlap 0): its
+  // window is remembered as at least the default's.
+  const rememberBounds = boundsOf(columns, table, next, Math.max(overlapMs, DEFAULT_OVERLAP_MS));
   const remember: IncrementalWindow = { ...base, bounds: rememberBounds, reported: [], remember: rememberBounds };
   if (previous === undefined) return { key, since: null, next, remember, window: null };
   const bounds = boundsOf(columns, table, previous, overlapMs);
