@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockHeldError } from '../errors.js';
 
@@ -18,48 +17,53 @@ const DEFAULTS: FileLockOptions = { waitMs: 30_000, staleMs: 5 * 60_000 };
  * beside `path` that names its holder (`pid host time`), and removed
  * afterwards. Another run waits for it. A lock is stale, and broken, when
  * its holder is a process of this host that no longer exists or when it is
- * older than `staleMs`; breaking renames it aside first, so two runs that
- * both judge it stale cannot both take it. A few dozen lines instead of a
- * dependency: proper-lockfile (the usual choice) has had no release since
- * 2021 and keeps its lock alive with a timer this short critical section
- * does not need.
+ * older than `staleMs`. Breaking happens under a second exclusive file
+ * (`<path>.lock.break`) and only after the lock is read again there and
+ * still names the holder judged dead: a holder that released it meanwhile
+ * (and a new one that took it) is never broken by a run that read the old
+ * holder. A few dozen lines instead of a dependency: proper-lockfile (the
+ * usual choice) has had no release since 2021 and keeps its lock alive
+ * with a timer this short critical section does not need.
  */
 export async function withFileLock<T>(path: string, flag: string, task: () => Promise<T>, options: FileLockOptions = DEFAULTS): Promise<T> {
   const lockPath = `${path}.lock`;
   const deadline = Date.now() + options.waitMs;
   let pause = 10;
   for (;;) {
-    const taken = await tryTake(lockPath);
-    if (taken) break;
+    if (await tryTake(lockPath)) break;
     const holder = await readFile(lockPath, 'utf8').catch(() => null);
-    if (holder !== null && (await isStale(lockPath, holder, options.staleMs))) {
-      const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-      // Only the run whose rename finds the same stale holder removes it; one that lost the race retries.
-      if (
-        (await rename(lockPath, aside)
-          .then(() => true)
-          .catch(() => false)) &&
-        (await readFile(aside, 'utf8').catch(() => null)) === holder
-      ) {
-        await rm(aside, { force: true });
-        continue;
-      }
-      // Renamed a fresh lock by mistake: put it back unless someone has taken the path meanwhile (link never replaces).
-      await link(aside, lockPath).catch(() => undefined);
-      await rm(aside, { force: true });
-    }
+    if (holder !== null && (await isStale(lockPath, holder, options.staleMs))) await breakStale(lockPath, holder);
     if (Date.now() >= deadline) {
       throw new LockHeldError(
         `${flag} ${path} is locked by another run (${lockPath}: ${holder?.trim() || 'unreadable'}); try again, or remove ${lockPath} if no run is left`,
       );
     }
     await sleep(pause);
-    pause = Math.min(pause * 2, 200);
+    pause = Math.min(pause * 2, 50);
   }
   try {
     return await task();
   } finally {
     await rm(lockPath, { force: true });
+  }
+}
+
+/** A breaker that died holding its file leaves it behind: after this long it is removed. */
+const BREAKER_STALE_MS = 10_000;
+
+/** Removes the lock if it still names `holder`, holding the breaker file so no other run breaks or judges it meanwhile. */
+async function breakStale(lockPath: string, holder: string): Promise<void> {
+  const breaker = `${lockPath}.break`;
+  if (!(await tryTake(breaker))) {
+    const info = await stat(breaker).catch(() => null);
+    if (info !== null && Date.now() - info.mtimeMs > BREAKER_STALE_MS) await rm(breaker, { force: true });
+    return;
+  }
+  try {
+    // Only a dead holder's lock can still carry its text here: a live one removes its own, and breakers are excluded.
+    if ((await readFile(lockPath, 'utf8').catch(() => null)) === holder) await rm(lockPath, { force: true });
+  } finally {
+    await rm(breaker, { force: true });
   }
 }
 
