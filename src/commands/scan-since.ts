@@ -57,6 +57,13 @@ export async function runIncrementalScan(database: Database, run: IncrementalRun
     }),
   );
   for (const warning of report.warnings ?? []) process.stderr.write(`lead-dedupe: warning: ${warning}\n`);
+  const held = report.watermark?.heldBack;
+  if (held) {
+    note(
+      `lead-dedupe: the watermark is held back to ${held.since}: a transaction open since then (pid ${held.pid}${held.application === '' ? '' : `, ${held.application}`}) may still commit rows created then; the next run looks from there`,
+      { quiet: run.quiet },
+    );
+  }
   await publish(report);
   if (store !== null && states !== null) {
     await store.write(states.map((state, index) => ({ key: watermarkKeys[index]!, state })));

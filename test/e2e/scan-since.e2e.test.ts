@@ -187,6 +187,47 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
     // this suite's own connections (another user's) are among them
     expect(JSON.parse(result.stdout).watermark.hiddenTransactions).toBeGreaterThan(0);
     expect(result.stderr).toMatch(/^lead-dedupe: warning: \d+ other session\(s\) of this database are hidden from this role .*pg_read_all_stats/m);
+
+    // --strict makes it a failure (exit 1), after the report and the watermark were written
+    const strict = await runCli([
+      'scan',
+      '--database',
+      readerUrl,
+      '--key',
+      'device-phone',
+      '--since',
+      'last',
+      '--state-file',
+      state,
+      '--format',
+      'json',
+      '--strict',
+    ]);
+    expect(strict.code, strict.stderr).toBe(1);
+    expect(strict.stderr).toMatch(/^lead-dedupe: --strict: \d+ warning\(s\) above; the report and the watermarks were written$/m);
+    const report = JSON.parse(strict.stdout);
+    expect(report.warnings.length).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(state, 'utf8')).watermarks[0].watermark).toBe(report.keys[0].until);
+  });
+
+  it('a watermarks table an older version made, owned by another role, keeps working and says what it cannot keep', async () => {
+    await test.exec(`create schema wm_old;
+      create table wm_old.lead_dedupe_watermarks (table_name text not null, key_definition text not null, key_name text not null,
+        watermark timestamptz not null, updated_at timestamptz not null default clock_timestamp(), primary key (table_name, key_definition));
+      grant usage on schema wm_old to ${role};
+      grant select, insert, update on wm_old.lead_dedupe_watermarks to ${role}`);
+    const args = ['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', '--archive-schema', 'wm_old', '--format', 'json'];
+    const first = await runCli(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('lead-dedupe: warning: wm_old.lead_dedupe_watermarks has no details column and this role does not own it');
+    const [row] = await test.query<{ watermark: string }>('select watermark::text as watermark from wm_old.lead_dedupe_watermarks');
+    expect(new Date(row!.watermark).toISOString()).toBe(JSON.parse(first.stdout).keys[0].until);
+    // its owner's run adds the column, and the reported rows are kept from then on
+    const owner = await runCli(['scan', '--database', test.url!, '--key', 'device-phone', '--since', 'last', '--archive-schema', 'wm_old', '--quiet']);
+    expect(owner.code, owner.stderr).toBe(0);
+    expect(await test.query(`select 1 from information_schema.columns where table_schema = 'wm_old' and column_name = 'details'`)).toHaveLength(1);
+    const after = await runCli(args);
+    expect(after.stderr).not.toContain('has no details column');
   });
 
   it("concurrent runs sharing one --state-file keep every key's watermark (issue 26 item 15)", async () => {

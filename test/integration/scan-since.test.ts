@@ -170,7 +170,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan --since on $label',
           keys,
           skippedKeys: [],
           top: 5,
-          settings: { since: { kind: 'last', overlapMs }, changedColumn: null, stateFile: null, archiveSchema: schema },
+          settings: { since: { kind: 'last', overlapMs }, changedColumn: null, stateFile: null, archiveSchema: schema, strict: false },
           commandLine: { connection: [], configured: [] },
           quiet: true,
         },
@@ -296,6 +296,7 @@ async function sinceLast(test: TestDatabase, tableName: string, options: { overl
         changedColumn: null,
         stateFile: options.stateFile ?? null,
         archiveSchema: options.schema ?? 'lead_dedupe',
+        strict: false,
       },
       commandLine: { connection: [], configured: [] },
       quiet: true,
@@ -415,7 +416,7 @@ describe.runIf(TEST_TARGETS.find((t) => t.label === 'postgres')!.available)('sca
     expect(during.keys[0]!.newSurplus).toBe(0); // not committed yet
     expect(during.watermark!.heldBack).toMatchObject({ pid });
     expect(Date.parse(during.watermark!.until)).toBeLessThanOrEqual(Number(started));
-    expect(during.warnings!.join('\n')).toContain(`the watermark is held back to ${during.watermark!.until}`);
+    expect(during.warnings).toEqual([]); // held back is not a blind spot: the report says so (watermark.heldBack)
     await writer.query('commit');
     // with --overlap 0 the row, created before the previous run's clock, would have been missed for good
     const after = (await sinceLast(test, 'held', options)).keys[0]!;

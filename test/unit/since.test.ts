@@ -48,6 +48,8 @@ describe('--since: one grammar for timestamps, durations and last', () => {
     expect(() => resolveSinceSettings({ since: 'last', overlap: '-5m' }, typed, 'x')).toThrow('--overlap takes a duration from 0ms to 1d');
     expect(() => resolveSinceSettings({ since: 'last', overlap: '2d' }, typed, 'x')).toThrow(UsageError);
     expect(() => resolveSinceSettings({ overlap: '5m' }, typed, 'x')).toThrow('--overlap only works with --since');
+    expect(() => resolveSinceSettings({ strict: true }, typed, 'x')).toThrow('--strict only works with --since');
+    expect(resolveSinceSettings({ since: '2h', strict: true }, typed, 'x')!.strict).toBe(true);
     expect(() => resolveSinceSettings({ since: '1h', stateFile: 'w.json' }, typed, 'x')).toThrow('--state-file only works with --since last');
     // a config file may set them for the runs that use --since: not an error when --since is absent
     expect(resolveSinceSettings({ overlap: '5m' }, () => 'config "commands.scan.overlap"', 'x')).toBeNull();

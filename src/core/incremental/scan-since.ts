@@ -250,11 +250,6 @@ function withState(planned: KeyWindow, row: IncrementalKeyScanRow, report: KeyRe
 function runWarnings(options: IncrementalScanOptions, clock: RunClock, scanned: ScannedKey[]): string[] {
   const warnings: string[] = [];
   const table = qualifiedName(options.table.info);
-  if (clock.heldBack !== null) {
-    warnings.push(
-      `the watermark is held back to ${clock.heldBack.since}: a transaction open since then (pid ${clock.heldBack.pid}${clock.heldBack.application === '' ? '' : `, ${clock.heldBack.application}`}) may still commit rows created then; the next run looks from there`,
-    );
-  }
   if (clock.hiddenTransactions > 0) {
     warnings.push(
       `${clock.hiddenTransactions} other session(s) of this database are hidden from this role (pg_stat_activity shows their transactions only to pg_read_all_stats): a long transaction of theirs that commits after the overlap is missed; grant pg_read_all_stats to this role`,
