@@ -12,6 +12,7 @@ export interface SinceFlags {
   overlap?: string;
   stateFile?: string;
   archiveSchema?: string;
+  strict?: boolean;
 }
 
 /** An overlap of more than a day would make every run rescan a day of rows. */
@@ -20,10 +21,11 @@ const MAX_OVERLAP_MS = 86_400_000;
 export function sinceOptions(): Option[] {
   return [
     new Option('--since <when>', 'only groups with a row created since: ISO timestamp (UTC unless it has an offset), 15m/2h/7d back, or last (the watermark)'),
-    new Option('--changed-column <name>', 'with --since: the window is rows whose <name> (e.g. updated_at) is at or after it, not the created column'),
+    new Option('--changed-column <name>', 'with --since: rows whose <name> (e.g. updated_at) is at or after it count too, besides the created ones'),
     new Option('--overlap <duration>', 'with --since last: start this long before the watermark, for rows committed late (default: 5m)'),
     new Option('--state-file <path>', 'with --since last: keep the watermarks in this JSON file, not the database (read-only role, standby)'),
     new Option('--archive-schema <name>', 'with --since last: schema of the lead_dedupe_watermarks table (default: lead_dedupe)'),
+    new Option('--strict', 'with --since: exit 1 when the run warned of rows or sessions it could not place or see (report and watermarks still written)'),
   ];
 }
 
@@ -33,6 +35,8 @@ export interface SinceSettings {
   stateFile: string | null;
   /** Where the watermarks table lives when no --state-file is given. */
   archiveSchema: string;
+  /** --strict: a run with warnings exits 1 (after writing its report and watermarks). */
+  strict: boolean;
 }
 
 /**
@@ -49,6 +53,7 @@ export function resolveSinceSettings(flags: SinceFlags, source: (flag: string) =
       ['--overlap', flags.overlap],
       ['--state-file', flags.stateFile],
       ['--archive-schema', flags.archiveSchema],
+      ['--strict', flags.strict],
     ] as const) {
       if (typed(flag, value)) throw new UsageError(`${flag} only works with --since`);
     }
@@ -71,5 +76,6 @@ export function resolveSinceSettings(flags: SinceFlags, source: (flag: string) =
     changedColumn: flags.changedColumn ?? null,
     stateFile: flags.stateFile ?? null,
     archiveSchema: flags.archiveSchema === undefined ? configuredArchiveSchema : archiveSchema(flags.archiveSchema),
+    strict: flags.strict ?? false,
   };
 }

@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { watermarkId, type WatermarkKey, type WatermarkStore } from '../core/incremental/watermark-key.js';
+import {
+  decodeStateDetails,
+  encodeStateDetails,
+  watermarkId,
+  type WatermarkKey,
+  type WatermarkState,
+  type WatermarkStore,
+} from '../core/incremental/watermark-key.js';
 import { checkOutputPath, writeFileAtomically } from './atomic-file.js';
+import { withFileLock } from './file-lock.js';
 
 const FORMAT = 'lead-dedupe watermarks 1';
 
@@ -12,6 +20,8 @@ interface StoredWatermark {
   definition: string;
   /** ISO 8601, UTC */
   watermark: string;
+  /** The marks of zoneless window columns and the ids of reported surplus rows, as JSON (watermark-key.ts); absent in older files. */
+  details?: string;
 }
 
 /**
@@ -20,7 +30,10 @@ interface StoredWatermark {
  * JSON, one entry per table and key definition; entries of other tables and
  * keys are kept. Checked before the scan (the folder takes new files, an
  * existing file is ours); written whole through a temporary file and a
- * rename, only after the report was written.
+ * rename, only after the report was written. Runs that share the file
+ * (cron jobs of other keys or tables) merge into it under a lock file
+ * beside it (`<path>.lock`), re-reading it there: none loses another's
+ * watermarks.
  */
 export async function openWatermarkFile(path: string, flag = '--state-file'): Promise<WatermarkStore> {
   if (path === '-') throw new UsageError(`${flag} needs a file; - (stdout) cannot keep state`);
@@ -28,24 +41,33 @@ export async function openWatermarkFile(path: string, flag = '--state-file'): Pr
   await load(path, flag);
   return {
     describe: path,
+    limitation: null,
     async read(keys: WatermarkKey[]) {
       const wanted = new Set(keys.map(watermarkId));
-      const result = new Map<string, Date>();
+      const result = new Map<string, WatermarkState>();
       for (const entry of await load(path, flag)) {
         const id = watermarkId({ table: entry.table, keyName: entry.key, definition: entry.definition });
-        if (wanted.has(id)) result.set(id, new Date(entry.watermark));
+        if (wanted.has(id)) result.set(id, decodeStateDetails(new Date(entry.watermark), entry.details));
       }
       return result;
     },
     async write(entries) {
-      const updated = new Map(
-        (await load(path, flag)).map((entry) => [watermarkId({ table: entry.table, keyName: entry.key, definition: entry.definition }), entry]),
-      );
-      for (const { key, watermark } of entries) {
-        updated.set(watermarkId(key), { table: key.table, key: key.keyName, definition: key.definition, watermark: watermark.toISOString() });
-      }
-      const text = `${JSON.stringify({ format: FORMAT, watermarks: [...updated.values()] }, null, 2)}\n`;
-      await writeFileAtomically(path, text, flag);
+      await withFileLock(path, flag, async () => {
+        const updated = new Map(
+          (await load(path, flag)).map((entry) => [watermarkId({ table: entry.table, keyName: entry.key, definition: entry.definition }), entry]),
+        );
+        for (const { key, state } of entries) {
+          updated.set(watermarkId(key), {
+            table: key.table,
+            key: key.keyName,
+            definition: key.definition,
+            watermark: state.watermark.toISOString(),
+            details: encodeStateDetails(state),
+          });
+        }
+        const text = `${JSON.stringify({ format: FORMAT, watermarks: [...updated.values()] }, null, 2)}\n`;
+        await writeFileAtomically(path, text, flag);
+      });
     },
   };
 }
@@ -74,7 +96,8 @@ async function load(path: string, flag: string): Promise<StoredWatermark[]> {
       typeof entry.key === 'string' &&
       typeof entry.definition === 'string' &&
       typeof entry.watermark === 'string' &&
-      !Number.isNaN(Date.parse(entry.watermark));
+      !Number.isNaN(Date.parse(entry.watermark)) &&
+      (entry.details === undefined || typeof entry.details === 'string');
     if (!valid) throw notOurs;
     return entry as StoredWatermark;
   });

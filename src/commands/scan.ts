@@ -89,7 +89,14 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         }),
       { connections: jobs },
     );
-    return exitCodeOf(report);
+    const code = exitCodeOf(report);
+    // The alert (exit 3) outranks --strict: both are non-zero, and 3 is what the run was asked to watch for. --strict
+    // is exit 1 (no code of its own: every command's --help lists the codes): the run could not vouch for its window.
+    if (code === ExitCode.ok && sinceSettings.strict && (report.warnings?.length ?? 0) > 0) {
+      process.stderr.write(`lead-dedupe: --strict: ${report.warnings!.length} warning(s) above; the report and the watermarks were written\n`);
+      return ExitCode.runtime;
+    }
+    return code;
   }
   const keyParts = scanKeyParts(flags.key?.length ?? 0, flags.details !== undefined, jobs);
   // A signal cancels the scan's statements and the details export; exit 130, nothing written.

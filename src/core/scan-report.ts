@@ -18,6 +18,10 @@ export interface ScanReport {
   skippedKeys: { name: string; reason: string }[];
   /** Measured on a monotonic clock around the scan's statements. */
   durationMs: number;
+  /** `scan --since last`: the watermark this run leaves, and whether an open transaction held it back. */
+  watermark?: SinceWatermarkReport;
+  /** `scan --since`: what the window could not place or the run could not see, one sentence each (also on stderr). */
+  warnings?: string[];
   /** Set when the caller gave a limit (`--max-surplus`, `--fail-on-duplicates`): the keys above it. */
   surplusLimit?: SurplusLimit;
 }
@@ -44,6 +48,21 @@ export interface KeyReport extends KeySummary {
   newSurplus?: number;
   /** Duplicate groups holding at least one row of the window (in incremental mode `groups` counts the same groups). */
   groupsTouched?: number;
+  /** Surplus rows of the window an earlier `--since last` run reported already: not counted in `newSurplus` again. */
+  reportedBefore?: number;
+  /** Rows with no created time: no window can place them, so every window holds them. */
+  undatedRows?: number;
+  /** Rows of the window dated after the run's clock (for a zoneless column: after it in every time zone). */
+  futureRows?: number;
+}
+
+export interface SinceWatermarkReport {
+  /** The next watermark, ISO 8601. */
+  until: string;
+  /** Set when a transaction open in this database since before the clock held the watermark back to its start. */
+  heldBack: { pid: number; application: string; since: string } | null;
+  /** Sessions of this database whose transactions this role may not see (no pg_read_all_stats). */
+  hiddenTransactions: number;
 }
 
 export interface TopGroup {

@@ -1,13 +1,63 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ResolvedKey } from '../keys/key-definition.js';
+import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, keyAliases, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { SIZE_BUCKETS, type KeyScanRow } from './scan-plan.js';
 
 export interface IncrementalKeyScanRow extends KeyScanRow {
-  /** Rows whose window column is at or after `since`. */
+  /** Rows in the window (their created or changed time at or after its start, or no created time at all). */
   new_rows: string | number;
-  /** Rows in the window that are not the oldest of their group. */
+  /** Rows in the window that are not the oldest of their group and that no earlier run reported. */
   new_surplus: string | number;
+  /** Rows in the window that are not the oldest of their group, reported by an earlier run already. */
+  reported_before: string | number;
+  /** Rows in the window whose created column is NULL: no time places them, so every window holds them. */
+  undated_rows: string | number;
+  /** Rows in the window whose time lies beyond the run's clock (future-dated). */
+  future_rows: string | number;
+  /** Ids (as text) of the window's surplus rows the next window will hold again, at most `rememberLimit` + 1; null when none. */
+  remember_ids: string[] | null;
+}
+
+/**
+ * One column's bound: rows whose column is at or after `at` (or, for
+ * `future`, after it). A `timestamp`/`date` column compared with `wallTime`
+ * reads `at` as its UTC wall time, the column's own value as `--since last`
+ * stored it, never through the session's TimeZone; without it a zoneless
+ * column is compared as PostgreSQL casts it (in the session's TimeZone).
+ */
+export interface WindowBound {
+  column: string;
+  at: Date;
+  wallTime: boolean;
+}
+
+/** What the window of one key's incremental scan holds, and what the run must count and remember about it. */
+export interface IncrementalWindow {
+  /** A row is in the window when any bound holds for it (the created column, --changed-column, a zoneless column's own mark). */
+  bounds: WindowBound[];
+  /** The created column: a row with NULL there is in every window (and counted as undated); null without one. */
+  undatedColumn: string | null;
+  /** A row of the window beyond any of these is future-dated (counted). */
+  future: WindowBound[];
+  /** Ids (as text) of surplus rows an earlier run reported: counted in reported_before, not in new_surplus. */
+  reported: string[];
+  /** The next run's bounds: the surplus rows it will hold again are listed in remember_ids; null lists none (a fixed --since). */
+  remember: WindowBound[] | null;
+  rememberLimit: number;
+}
+
+function boundValue(bound: WindowBound): RawBuilder<unknown> {
+  const instant = sql`${bound.at.toISOString()}::timestamptz`;
+  return bound.wallTime ? sql`(${instant} at time zone 'UTC')` : instant;
+}
+
+/** Whether the row `alias` meets any of the bounds (`>=`, or `>` for future): false when there are none. */
+function anyBound(bounds: WindowBound[], alias: string, operator: '>=' | '>'): RawBuilder<unknown> {
+  if (bounds.length === 0) return sql`false`;
+  return sql`(${sql.join(
+    bounds.map((bound) => sql`${columnRef(bound.column, alias)} ${sql.raw(operator)} ${boundValue(bound)}`),
+    sql` or `,
+  )})`;
 }
 
 /**
@@ -18,20 +68,23 @@ export interface IncrementalKeyScanRow extends KeyScanRow {
  * full-table GROUP BY:
  *
  *   win      the window's rows, their key values computed once (an index range scan on the window column);
+ *            a row with no created time is in every window: it cannot be placed, so it is never skipped;
  *   touched  the distinct keys among them (rows with a NULL key column are in no group unless NULLs are equal);
  *   members  every row of the table with one of those keys (one index lookup per key, or one hash join),
  *            ranked oldest first exactly as scan lists ids and clean keeps by default (created, then id);
  *   groups   the touched keys that are duplicate groups, judged against the whole table.
  *
  * The figures (groups, rows in groups, surplus, histogram, top groups) describe the touched
- * groups whole; new_surplus counts the window's rows that are not their group's oldest, so a
- * group whose only new row is its oldest adds none.
+ * groups whole; new_surplus counts the window's rows that are not their group's oldest and
+ * that no earlier run reported, so a group whose only new row is its oldest adds none, and a
+ * surplus row the overlap (or a future date) brings back is not counted twice.
  */
-export function incrementalKeyScanQuery(key: ResolvedKey, windowColumn: string, since: Date, top: number): RawBuilder<IncrementalKeyScanRow> {
+export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWindow, top: number): RawBuilder<IncrementalKeyScanRow> {
   const table = key.table;
   const aliases = keyAliases(key).map((alias) => sql.id(alias));
   const touchedAliases = keyAliases(key).map((alias) => sql.id('t', alias));
-  const start = sql`${since.toISOString()}::timestamptz`;
+  const undated = (alias: string) => (window.undatedColumn === null ? sql`false` : sql`${columnRef(window.undatedColumn, alias)} is null`);
+  const inWindow = (alias: string) => sql`(${anyBound(window.bounds, alias, '>=')} or ${undated(alias)})`;
   const selected = keyExpressions(key, 'l').map((expression, index) => sql`${expression} as ${aliases[index]}`);
   const groupable = key.nullsEqual
     ? sql`true`
@@ -44,21 +97,26 @@ export function incrementalKeyScanQuery(key: ResolvedKey, windowColumn: string, 
     max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
   );
   const topAliases = keyAliases(key).map((alias) => sql.id('top', alias));
+  const remembered = window.remember === null ? sql`false` : sql`(${anyBound(window.remember, 'l', '>=')} or ${undated('l')})`;
   return sql<IncrementalKeyScanRow>`with win as materialized (
-  select ${sql.join(selected)}
+  select ${sql.join(selected)}, ${undated('l')} as ld_undated, ${anyBound(window.future, 'l', '>')} as ld_future
   from ${tableRef(table)} as l
-  where ${columnRef(windowColumn, 'l')} >= ${start}
+  where ${inWindow('l')}
 ), touched as materialized (
   select distinct ${sql.join(aliases)} from win where ${groupable}
 ), members as (
   select ${sql.join(touchedAliases)}, ${columnRef(table.idColumn, 'l')} as ld_id, ${created} as ld_created,
-         coalesce(${columnRef(windowColumn, 'l')} >= ${start}, false) as ld_new,
+         coalesce(${inWindow('l')}, false) as ld_new,
+         coalesce(${columnRef(table.idColumn, 'l')}::text = any(${window.reported}::text[]), false) as ld_reported,
+         coalesce(${remembered}, false) as ld_remember,
          row_number() over (partition by ${sql.join(touchedAliases)} order by ${oldestFirst(table, 'l')}) as ld_rank,
          count(*) over (partition by ${sql.join(touchedAliases)}) as ld_n
   from touched as t join ${tableRef(table)} as l on ${lookUpKey(key, 'l', 't')}
 ), groups as materialized (
   select ${sql.join(aliases)}, max(ld_n) as n,
-         count(*) filter (where ld_new and ld_rank > 1) as new_surplus,
+         count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus,
+         count(*) filter (where ld_new and ld_rank > 1 and ld_reported) as reported_before,
+         array_agg(ld_id::text) filter (where ld_new and ld_rank > 1 and ld_remember) as remember_ids,
          min(ld_created)::text as first_at, max(ld_created)::text as last_at,
          (array_agg(ld_id::text order by ld_rank))[1:5] as ids
   from members
@@ -66,11 +124,15 @@ export function incrementalKeyScanQuery(key: ResolvedKey, windowColumn: string, 
   group by ${sql.join(aliases)}
 )
 select (select count(*) from win) as new_rows,
+       (select count(*) filter (where ld_undated) from win) as undated_rows,
+       (select count(*) filter (where ld_future) from win) as future_rows,
        count(*) as groups,
        coalesce(sum(n), 0) as rows_in_groups,
        max(n) as largest,
        array[${sql.join(buckets)}] as buckets,
        coalesce(sum(new_surplus), 0) as new_surplus,
+       coalesce(sum(reported_before), 0) as reported_before,
+       (select array_agg(id) from (select unnest(remember_ids) as id from groups limit ${sql.lit(window.rememberLimit + 1)}) as remembered) as remember_ids,
        (select json_agg(json_build_object('key', json_build_array(${sql.join(topAliases)}), 'n', n,
                                           'first_at', first_at, 'last_at', last_at, 'ids', ids)
                         order by n desc, ${sql.join(topAliases)})
@@ -117,4 +179,51 @@ export function scanStartQuery(tableOid: number): RawBuilder<ScanStartRow> {
         from pg_catalog.pg_class as c
         where (c.oid = ${tableOid}::int8::oid and c.relkind <> 'p')
            or c.oid in (select p.relid from pg_catalog.pg_partition_tree(${tableOid}::int8::oid) as p where p.isleaf)) as estimated_rows`;
+}
+
+export interface OpenTransactionsRow {
+  /** The start of the oldest transaction another client backend of this database has open, in whole ms (rounded down); null when none. */
+  oldest_ms: string | number | null;
+  oldest_pid: number | null;
+  oldest_application: string | null;
+  /** Client backends of this database whose transaction start this role may not read (no pg_read_all_stats, another user's). */
+  hidden: string | number;
+}
+
+/**
+ * The transactions that may still commit rows a window has passed: a
+ * created value that is its transaction's start (`now()`, a column default)
+ * can only be older than the run's clock while that transaction is open.
+ * pg_stat_activity shows another user's `xact_start` only to a role with
+ * pg_read_all_stats (it shows their rows with every column but pid, user and
+ * database NULL); those sessions are counted as hidden.
+ */
+export function openTransactionsQuery(): RawBuilder<OpenTransactionsRow> {
+  return sql<OpenTransactionsRow>`select floor(extract(epoch from o.xact_start) * 1000)::int8 as oldest_ms, o.pid as oldest_pid, o.application_name as oldest_application,
+       (select count(*) from pg_catalog.pg_stat_activity as h
+        where h.pid <> pg_catalog.pg_backend_pid() and h.datname = pg_catalog.current_database()
+          and h.backend_start is null) as hidden
+from (select 1) as one
+left join lateral (
+  select a.xact_start, a.pid, a.application_name from pg_catalog.pg_stat_activity as a
+  where a.backend_type = 'client backend' and a.pid <> pg_catalog.pg_backend_pid()
+    and a.datname = pg_catalog.current_database() and a.xact_start is not null
+  order by a.xact_start limit 1
+) as o on true`;
+}
+
+/** The latest time a zoneless value can be now anywhere (UTC+14): a `timestamp` or `date` beyond it is future-dated in every zone. */
+export const LATEST_ZONE_OFFSET_MS = 14 * 3_600_000;
+
+/**
+ * A zoneless (`timestamp`, `date`) window column's own mark: its greatest
+ * value not beyond `cap` (read as UTC wall time), returned as that wall
+ * time in whole ms (rounded down), so it never passes through the
+ * session's TimeZone; null when the column holds no such value.
+ */
+export function wallMarkQuery(table: LeadTable, column: string, cap: Date): RawBuilder<{ mark_ms: string | number | null }> {
+  const column_ = columnRef(column, 'l');
+  return sql<{ mark_ms: string | number | null }>`select floor(extract(epoch from max(${column_})::timestamp at time zone 'UTC') * 1000)::int8 as mark_ms
+from ${tableRef(table)} as l
+where ${column_} <= (${cap.toISOString()}::timestamptz at time zone 'UTC')`;
 }

@@ -72,6 +72,13 @@ describe.skipIf(!SERVER_URL)('clean --plan-out / --plan through the binary (serv
     writeFileSync(plan(), `${[JSON.stringify(old), ...lines.slice(1)].join('\n')}\n`);
     expect(await refused(['clean', '-d', test.url!, '--plan', plan(), '--execute'])).toMatch(/\(8\.0 days ago\), more than --max-plan-age 7d/);
     expect((await runCli(['clean', '-d', test.url!, '--plan', plan(), '--max-plan-age', '9d'])).code).toBe(0);
+    // A createdAt in the future would pass any age limit: refused (issue 26 item 17).
+    const future = { ...header, createdAt: new Date(Date.now() + 2 * 86_400_000).toISOString() };
+    writeFileSync(plan(), `${[JSON.stringify(future), ...lines.slice(1)].join('\n')}\n`);
+    expect(await refused(['clean', '-d', test.url!, '--plan', plan(), '--execute'])).toMatch(
+      /^lead-dedupe: plan .* says it was made .*, in the future .*nothing was changed\n$/,
+    );
+    expect(await refused(['clean', '-d', test.url!, '--plan', plan(), '--max-plan-age', '9d'])).toContain('in the future');
     expect(await tableChecksum(test, 'leads')).toBe(before);
     expect(await count(`select 1 from pg_tables where schemaname = 'lead_dedupe'`)).toBe(0);
   });

@@ -6,7 +6,7 @@ import { windowStart } from '../../src/core/incremental/scan-since.js';
 import { watermarkKeyOf } from '../../src/core/incremental/watermark-key.js';
 import { UsageError } from '../../src/errors.js';
 import { createKeyIndexStatement, defaultKeyIndexName } from '../../src/sql/constraint-plan.js';
-import { incrementalKeyScanQuery } from '../../src/sql/incremental-scan-plan.js';
+import { incrementalKeyScanQuery, type IncrementalWindow } from '../../src/sql/incremental-scan-plan.js';
 import { writeWatermarksStatement } from '../../src/sql/watermark-plan.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -48,6 +48,8 @@ describe('--since: one grammar for timestamps, durations and last', () => {
     expect(() => resolveSinceSettings({ since: 'last', overlap: '-5m' }, typed, 'x')).toThrow('--overlap takes a duration from 0ms to 1d');
     expect(() => resolveSinceSettings({ since: 'last', overlap: '2d' }, typed, 'x')).toThrow(UsageError);
     expect(() => resolveSinceSettings({ overlap: '5m' }, typed, 'x')).toThrow('--overlap only works with --since');
+    expect(() => resolveSinceSettings({ strict: true }, typed, 'x')).toThrow('--strict only works with --since');
+    expect(resolveSinceSettings({ since: '2h', strict: true }, typed, 'x')!.strict).toBe(true);
     expect(() => resolveSinceSettings({ since: '1h', stateFile: 'w.json' }, typed, 'x')).toThrow('--state-file only works with --since last');
     // a config file may set them for the runs that use --since: not an error when --since is absent
     expect(resolveSinceSettings({ overlap: '5m' }, () => 'config "commands.scan.overlap"', 'x')).toBeNull();
@@ -56,14 +58,14 @@ describe('--since: one grammar for timestamps, durations and last', () => {
   it('the window starts at the time given, now minus the duration, or the watermark minus the overlap (null: none yet)', () => {
     const key = fakeKey(table, ['device_id', 'phone']);
     const until = new Date('2026-11-28T12:00:00Z');
-    expect(windowStart({ since: { kind: 'ago', ms: 3_600_000 }, windowColumn: 'created_at' }, key, until)!.toISOString()).toBe('2026-11-28T11:00:00.000Z');
+    expect(windowStart({ since: { kind: 'ago', ms: 3_600_000 }, windowColumns: ['created_at'] }, key, until)!.toISOString()).toBe('2026-11-28T11:00:00.000Z');
     const last = { kind: 'last', overlapMs: 300_000 } as const;
-    expect(windowStart({ since: last, windowColumn: 'created_at', watermarks: new Map() }, key, until)).toBeNull();
+    expect(windowStart({ since: last, windowColumns: ['created_at'], watermarks: new Map() }, key, until)).toBeNull();
     const id = JSON.stringify([watermarkKeyOf(key, 'created_at').table, watermarkKeyOf(key, 'created_at').definition]);
-    const watermarks = new Map([[id, new Date('2026-11-28T11:55:00Z')]]);
-    expect(windowStart({ since: last, windowColumn: 'created_at', watermarks }, key, until)!.toISOString()).toBe('2026-11-28T11:50:00.000Z');
-    // another window column is another watermark
-    expect(windowStart({ since: last, windowColumn: 'updated_at', watermarks }, key, until)).toBeNull();
+    const watermarks = new Map([[id, { watermark: new Date('2026-11-28T11:55:00Z'), wallMarks: {}, reported: [] }]]);
+    expect(windowStart({ since: last, windowColumns: ['created_at'], watermarks }, key, until)!.toISOString()).toBe('2026-11-28T11:50:00.000Z');
+    // another window column is another watermark (--changed-column adds its column last: it names the watermark)
+    expect(windowStart({ since: last, windowColumns: ['created_at', 'updated_at'], watermarks }, key, until)).toBeNull();
   });
 });
 
@@ -82,9 +84,21 @@ describe('watermark identity', () => {
     expect(watermarkKeyOf(fakeKey(table, ['device_id', 'phone'], { nullsEqual: true }), 'created_at').definition).not.toBe(plain.definition);
   });
 
-  it('is written with one upsert', () => {
+  it('is written with one upsert (with its details when the table has the column)', () => {
+    const { sql: withDetails, parameters: detailParameters } = compileSql(
+      writeWatermarksStatement('lead_dedupe', [
+        { table: 'public.leads', definition: '{}', keyName: 'k', watermark: new Date('2026-11-28T12:00:00Z'), details: '{"reported":["7"]}' },
+      ]),
+    );
+    expect(withDetails).toBe(`insert into "lead_dedupe"."lead_dedupe_watermarks" (table_name, key_definition, key_name, watermark, "details")
+values ($1, $2, $3, $4::timestamptz, $5)
+on conflict (table_name, key_definition) do update
+set key_name = excluded.key_name, watermark = excluded.watermark, updated_at = clock_timestamp(), "details" = excluded."details"`);
+    expect(detailParameters).toEqual(['public.leads', '{}', 'k', '2026-11-28T12:00:00.000Z', '{"reported":["7"]}']);
     const { sql, parameters } = compileSql(
-      writeWatermarksStatement('lead_dedupe', [{ table: 'public.leads', definition: '{}', keyName: 'k', watermark: new Date('2026-11-28T12:00:00Z') }]),
+      writeWatermarksStatement('lead_dedupe', [
+        { table: 'public.leads', definition: '{}', keyName: 'k', watermark: new Date('2026-11-28T12:00:00Z'), details: null },
+      ]),
     );
     expect(sql).toBe(`insert into "lead_dedupe"."lead_dedupe_watermarks" (table_name, key_definition, key_name, watermark)
 values ($1, $2, $3, $4::timestamptz)
@@ -94,33 +108,70 @@ set key_name = excluded.key_name, watermark = excluded.watermark, updated_at = c
   });
 });
 
+/** A window from `at` on `column`, with the created column's NULLs in it, as --since <time> builds it. */
+function windowFrom(column: string, at: Date, extra: Partial<IncrementalWindow> = {}): IncrementalWindow {
+  return {
+    bounds: [{ column, at, wallTime: false }],
+    undatedColumn: 'created_at',
+    future: [{ column, at: new Date('2026-12-01T00:00:00Z'), wallTime: false }],
+    reported: [],
+    remember: null,
+    rememberLimit: 10,
+    ...extra,
+  };
+}
+
 describe('incrementalKeyScanQuery', () => {
   it('windows, takes the distinct keys, looks each up with = on the key expressions, ranks oldest first', () => {
-    const { sql, parameters } = compileSql(incrementalKeyScanQuery(fakeKey(table, ['device_id', 'phone']), 'created_at', new Date('2026-11-28T00:00:00Z'), 3));
-    expect(parameters).toEqual(['2026-11-28T00:00:00.000Z', '2026-11-28T00:00:00.000Z']);
+    const { sql, parameters } = compileSql(
+      incrementalKeyScanQuery(fakeKey(table, ['device_id', 'phone']), windowFrom('created_at', new Date('2026-11-28T00:00:00Z')), 3),
+    );
+    expect(parameters).toEqual(['2026-12-01T00:00:00.000Z', '2026-11-28T00:00:00.000Z', '2026-11-28T00:00:00.000Z', []]);
     expect(sql).toContain(`with win as materialized (
-  select "l"."device_id" as "ld_k1", "l"."phone" as "ld_k2"
+  select "l"."device_id" as "ld_k1", "l"."phone" as "ld_k2", "l"."created_at" is null as ld_undated, ("l"."created_at" > $1::timestamptz) as ld_future
   from "public"."leads" as l
-  where "l"."created_at" >= $1::timestamptz
+  where (("l"."created_at" >= $2::timestamptz) or "l"."created_at" is null)
 ), touched as materialized (
   select distinct "ld_k1", "ld_k2" from win where "ld_k1" is not null and "ld_k2" is not null
 )`);
     expect(sql).toContain(`row_number() over (partition by "t"."ld_k1", "t"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc) as ld_rank`);
     expect(sql).toContain(`from touched as t join "public"."leads" as l on "l"."device_id" = "t"."ld_k1" and "l"."phone" = "t"."ld_k2"`);
-    expect(sql).toContain('count(*) filter (where ld_new and ld_rank > 1) as new_surplus');
+    expect(sql).toContain('count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus');
+    expect(sql).toContain('coalesce("l"."id"::text = any($4::text[]), false) as ld_reported');
+  });
+
+  it('--changed-column adds its bound to the created one; a zoneless mark compares as UTC wall time; the next window is remembered', () => {
+    const at = new Date('2026-11-28T00:00:00Z');
+    const window = windowFrom('created_at', at, {
+      bounds: [
+        { column: 'created_at', at, wallTime: false },
+        { column: 'created_at', at, wallTime: true },
+        { column: 'updated_at', at, wallTime: false },
+      ],
+      reported: ['7', '9'],
+      remember: [{ column: 'created_at', at, wallTime: false }],
+    });
+    const { sql, parameters } = compileSql(incrementalKeyScanQuery(fakeKey(table, ['phone']), window, 3));
+    expect(sql).toContain(
+      `where (("l"."created_at" >= $2::timestamptz or "l"."created_at" >= ($3::timestamptz at time zone 'UTC') or "l"."updated_at" >= $4::timestamptz) or "l"."created_at" is null)`,
+    );
+    expect(sql).toContain(`coalesce((("l"."created_at" >= $9::timestamptz) or "l"."created_at" is null), false) as ld_remember`);
+    expect(sql).toContain('array_agg(ld_id::text) filter (where ld_new and ld_rank > 1 and ld_remember) as remember_ids');
+    expect(sql).toContain('(select array_agg(id) from (select unnest(remember_ids) as id from groups limit 11) as remembered) as remember_ids');
+    expect(parameters).toContain(window.reported);
   });
 
   it('a normalised key is looked up by the same expression the index and the constraint are built on', () => {
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]);
-    const { sql } = compileSql(incrementalKeyScanQuery(key, 'updated_at', new Date(0), 3));
+    const { sql } = compileSql(incrementalKeyScanQuery(key, windowFrom('updated_at', new Date(0)), 3));
     const index = compileSql(createKeyIndexStatement(key, defaultKeyIndexName(key), { concurrently: true })).sql;
     const expression = /\("device_id", \((.*)\)\)$/s.exec(index)![1]!;
     expect(sql).toContain(`${expression.replaceAll('"phone"', '"l"."phone"')} = "t"."ld_k2"`);
-    expect(sql).toContain(`where "l"."updated_at" >= $1::timestamptz`);
+    expect(sql).toContain(`where (("l"."updated_at" >= $2::timestamptz) or "l"."created_at" is null)`);
   });
 
   it('NULLs equal: keys with NULLs are kept and compared as JSON arrays', () => {
-    const { sql } = compileSql(incrementalKeyScanQuery(fakeKey(table, ['phone'], { nullsEqual: true }), 'created_at', new Date(0), 3));
+    const { sql } = compileSql(incrementalKeyScanQuery(fakeKey(table, ['phone'], { nullsEqual: true }), windowFrom('created_at', new Date(0)), 3));
     expect(sql).toContain('select distinct "ld_k1" from win where true');
     expect(sql).toContain(`on jsonb_build_array("l"."phone") = jsonb_build_array("t"."ld_k1")`);
   });

@@ -1,9 +1,16 @@
 import type { Database } from '../../db/database.js';
 import { sqlStateOf } from '../../db/database-error.js';
 import { UsageError } from '../../errors.js';
-import { readWatermarksQuery, WATERMARK_TABLE, watermarkDdl, watermarkTableStateQuery, writeWatermarksStatement } from '../../sql/watermark-plan.js';
+import {
+  addDetailsColumnStatement,
+  readWatermarksQuery,
+  WATERMARK_TABLE,
+  watermarkDdl,
+  watermarkTableStateQuery,
+  writeWatermarksStatement,
+} from '../../sql/watermark-plan.js';
 import { toNumber } from '../../db/database.js';
-import { watermarkId, type WatermarkKey, type WatermarkStore } from './watermark-key.js';
+import { decodeStateDetails, encodeStateDetails, watermarkId, type WatermarkKey, type WatermarkState, type WatermarkStore } from './watermark-key.js';
 
 /**
  * Watermarks in the tool's schema. Checked before the scan: a read-only
@@ -38,19 +45,39 @@ export async function openDatabaseWatermarks(database: Database, schema: string)
     found = await check();
   }
   if (found.writable !== true) throw refuse('this role may not read and update it (SELECT, INSERT and UPDATE)');
+  // A table an older version made lacks the details column: its owner adds it; anyone else keeps watermarks only, and is told.
+  if (!found.has_details && found.owned === true) {
+    await addDetailsColumnStatement(schema).execute(connection);
+    found = await check();
+  }
+  const withDetails = found.has_details;
   return {
     describe: where,
+    limitation: withDetails
+      ? null
+      : `${where} has no details column and this role does not own it, so reported groups may alert again within the overlap and a timestamp-without-time-zone column is windowed by the clock alone; its owner can run: alter table ${where} add column details text`,
     async read(keys: WatermarkKey[]) {
-      const result = new Map<string, Date>();
+      const result = new Map<string, WatermarkState>();
       for (const table of new Set(keys.map((key) => key.table))) {
-        const { rows } = await readWatermarksQuery(schema, table).execute(connection);
-        for (const row of rows) result.set(watermarkId({ table, keyName: '', definition: row.key_definition }), new Date(toNumber(row.watermark_ms)));
+        const { rows } = await readWatermarksQuery(schema, table, withDetails).execute(connection);
+        for (const row of rows) {
+          result.set(
+            watermarkId({ table, keyName: '', definition: row.key_definition }),
+            decodeStateDetails(new Date(toNumber(row.watermark_ms)), row.details),
+          );
+        }
       }
       return result;
     },
     async write(entries) {
       if (entries.length === 0) return;
-      const rows = entries.map(({ key, watermark }) => ({ table: key.table, definition: key.definition, keyName: key.keyName, watermark }));
+      const rows = entries.map(({ key, state }) => ({
+        table: key.table,
+        definition: key.definition,
+        keyName: key.keyName,
+        watermark: state.watermark,
+        details: withDetails ? encodeStateDetails(state) : null,
+      }));
       await writeWatermarksStatement(schema, rows).execute(connection);
     },
   };

@@ -21,6 +21,8 @@ export interface MetricsKey {
   largestGroup: number;
   newRows?: number;
   newSurplus?: number;
+  undatedRows?: number;
+  futureRows?: number;
 }
 
 /** What the metrics are built from (a ScanReport is one). */
@@ -50,6 +52,16 @@ const FAMILIES: readonly Family[] = [
     name: 'lead_dedupe_new_surplus_rows',
     help: 'Surplus rows the window of an incremental scan (--since) added: its rows that are not the oldest of their group.',
     value: (key) => key.newSurplus,
+  },
+  {
+    name: 'lead_dedupe_rows_without_window_value',
+    help: 'Rows with no created time (scan --since): no window places them, so every run scans them.',
+    value: (key) => key.undatedRows,
+  },
+  {
+    name: 'lead_dedupe_future_dated_rows',
+    help: 'Rows of the window of an incremental scan (--since) dated after its clock.',
+    value: (key) => key.futureRows,
   },
   { name: 'lead_dedupe_table_rows', help: 'Rows in the table when it was scanned.', value: (_key, report) => report.rows },
   {

@@ -51,6 +51,9 @@ function summaryTable(keys: KeyReport[], width: number): string {
     row('new rows', (k) => formatCount(k.newRows ?? 0));
     row('new surplus rows', (k) => formatCount(k.newSurplus ?? 0));
     row('groups touched', (k) => formatCount(k.groupsTouched ?? 0));
+    if (keys.some((k) => (k.reportedBefore ?? 0) > 0)) row('surplus reported before', (k) => formatCount(k.reportedBefore ?? 0));
+    if (keys.some((k) => (k.undatedRows ?? 0) > 0)) row('rows with no created time', (k) => formatCount(k.undatedRows ?? 0));
+    if (keys.some((k) => (k.futureRows ?? 0) > 0)) row('future-dated rows', (k) => formatCount(k.futureRows ?? 0));
   }
   row('duplicate groups', (k) => formatCount(k.groups));
   row('rows in groups', (k) => formatCount(k.rowsInGroups));

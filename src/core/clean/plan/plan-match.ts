@@ -118,9 +118,21 @@ export function requirePlanMergeColumns(plan: OpenedPlan, mergeColumns: MergeCol
   }
 }
 
-/** --max-plan-age: an older plan is refused. */
+/** A plan may be made on a machine whose clock runs a little ahead of this one's. */
+const PLAN_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * --max-plan-age: an older plan is refused, and so is one made in the future
+ * (beyond a minute of clock skew): an edited or forged createdAt would
+ * otherwise pass any age limit.
+ */
 export function requirePlanAge(plan: OpenedPlan, maxAgeMs: number, describeMax: string, now = Date.now()): void {
   const age = now - Date.parse(plan.header.createdAt);
+  if (age < -PLAN_CLOCK_SKEW_MS) {
+    throw new UsageError(
+      `plan ${plan.path} says it was made ${plan.header.createdAt}, in the future (this machine's clock reads ${new Date(now).toISOString()}), so --max-plan-age ${describeMax} cannot vouch for it; make a new plan (or fix the clock); nothing was changed`,
+    );
+  }
   if (age > maxAgeMs) {
     const days = (age / 86_400_000).toFixed(1);
     throw new UsageError(
