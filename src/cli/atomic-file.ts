@@ -67,10 +67,11 @@ async function inspect(path: string): Promise<OutputTarget | string> {
   if (path === '-') return { stdout: true, file: '-', mode: null };
   if (path.trim() === '') return 'needs a file name';
   const followed = await followLinks(path);
-  if (typeof followed === 'string') return followed;
-  const { file, linked } = followed;
+  if ('refused' in followed) return followed.refused;
+  const { file } = followed;
   const info = await lstat(file).catch(() => null);
-  if (info === null && linked) return 'is a symbolic link to a missing file';
+  // A new file in a linked folder is fine; a link (the path itself) to a missing file is a mistake.
+  if (info === null && (await lstat(path).catch(() => null))?.isSymbolicLink()) return 'is a symbolic link to a missing file';
   if (info !== null) {
     if (info.isDirectory()) return 'is a directory';
     if (!info.isFile()) return `is a ${kindOf(info)}, not a regular file (use - for stdout)`;
@@ -92,8 +93,9 @@ async function inspect(path: string): Promise<OutputTarget | string> {
  * each link is first checked with plantedLink in the folder that holds it.
  * `..` after a link steps out of the link's target, as the kernel does.
  */
-async function followLinks(path: string): Promise<{ file: string; linked: boolean } | string> {
-  let pending = (isAbsolute(path) ? path : join(process.cwd(), path)).split('/');
+async function followLinks(path: string): Promise<{ file: string } | { refused: string }> {
+  // Not path.join/resolve: they would drop `x/..` before x, a link, is followed.
+  let pending = (isAbsolute(path) ? path : `${process.cwd()}/${path}`).split('/');
   let current = '/';
   let links = 0;
   while (pending.length > 0) {
@@ -109,14 +111,14 @@ async function followLinks(path: string): Promise<{ file: string; linked: boolea
       current = next;
       continue;
     }
-    if (++links > MAX_LINKS) return 'has too many levels of symbolic links';
+    if (++links > MAX_LINKS) return { refused: 'has too many levels of symbolic links' };
     const planted = await plantedLink(next, info, current);
-    if (planted !== null) return planted;
+    if (planted !== null) return { refused: planted };
     const target = await readlink(next);
     pending = [...target.split('/'), ...pending];
     if (isAbsolute(target)) current = '/';
   }
-  return { file: current, linked: links > 0 };
+  return { file: current };
 }
 
 /**

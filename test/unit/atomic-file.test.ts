@@ -51,6 +51,31 @@ describe('atomic output files', () => {
     expect(readFileSync(target, 'utf8')).toBe('new\n');
   });
 
+  it('writes a new file inside a linked folder; refuses a link to a missing file and a link loop', async () => {
+    const folder = fresh();
+    const real = join(folder, 'a', 'b');
+    mkdirSync(real, { recursive: true });
+    symlinkSync(real, join(folder, 'linked'));
+    await writeFileAtomically(join(folder, 'linked', 'new.csv'), 'new\n', '--details');
+    expect(readFileSync(join(real, 'new.csv'), 'utf8')).toBe('new\n');
+    // `..` after a link leaves the link's target, as the kernel resolves it: linked/.. is a, not folder.
+    await writeFileAtomically(`${folder}/linked/../up.csv`, 'up\n', '--details');
+    expect(readFileSync(join(folder, 'a', 'up.csv'), 'utf8')).toBe('up\n');
+    expect(readdirSync(folder).includes('up.csv')).toBe(false);
+    symlinkSync(join(folder, 'missing.csv'), join(folder, 'dangling.csv'));
+    symlinkSync(join(folder, 'loop-b'), join(folder, 'loop-a'));
+    symlinkSync(join(folder, 'loop-a'), join(folder, 'loop-b'));
+    const refused = (path: string) =>
+      checkOutputPaths({ '--details': path }, false).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof UsageError ? error.message : `unexpected ${String(error)}`),
+      );
+    expect(await refused(join(folder, 'dangling.csv'))).toBe(
+      `--details ${join(folder, 'dangling.csv')}: is a symbolic link to a missing file; nothing was changed`,
+    );
+    expect(await refused(join(folder, 'loop-a'))).toBe(`--details ${join(folder, 'loop-a')}: has too many levels of symbolic links; nothing was changed`);
+  });
+
   it('checks paths before a command starts: exit-2 errors naming the flag; one file or stdout claimed twice', async () => {
     const folder = fresh();
     const fifo = join(folder, 'pipe');
