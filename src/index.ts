@@ -22,7 +22,7 @@ export { openPlan, type OpenedPlan } from './core/clean/plan/read-plan.js';
 export { checkPlan, type PlanCheck } from './core/clean/plan/check-plan.js';
 export { resolvePlanKey } from './core/clean/plan/plan-match.js';
 export type { PlanHeader, PlanBodyLine } from './core/clean/plan/plan-format.js';
-export { listRuns } from './core/clean/runs.js';
+export { listRuns, listRunsPage } from './core/clean/runs.js';
 export { restoreRun } from './core/clean/restore.js';
 export { planConstraintAdd } from './core/constraint/plan-add.js';
 export { addConstraint, applyConstraintAdd } from './core/constraint/apply-add.js';

@@ -15,6 +15,7 @@ import { note, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues } from '../cli/clean-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
+import { requireAgeOrder } from '../core/clean/keeper-order.js';
 import { withDatabase } from '../db/with-database.js';
 import { type ExitCode, UsageError } from '../errors.js';
 import type { CleanFormat } from '../render/clean/index.js';
@@ -94,7 +95,9 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
       }
       const key = await loadOneKey(database.db, { ...settings, archiveSchema: cleanSettings.archiveSchema }, keySettings, keyText!, 'clean');
       const options = { key, ...cleanSettings };
-      // Without a created column, "oldest" and "newest" (keeper and merge donors) silently mean "by id": say so.
+      // Without a created column, "oldest" and "newest" (keeper and merge donors) mean "by id": refused when the id's
+      // order says nothing about age (a uuid), said when it does (a serial).
+      requireAgeOrder(options, key.table);
       const byAge = options.keep !== 'most-complete' || options.mode === 'merge';
       if (key.table.createdFallback !== undefined && byAge) {
         note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
@@ -32,7 +31,7 @@ export const demoCommand: CommandSpec<DemoFlags> = {
     ),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
   ],
-  examples: ['lead-dedupe demo', 'lead-dedupe demo --dir /tmp/demo --rows 20000'],
+  examples: ['lead-dedupe demo', 'lead-dedupe demo --dir demo-20k --rows 20000'],
   run: runDemo,
 };
 
@@ -63,11 +62,13 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
     output.scanned +
       [
         '',
-        'Try next, on the same embedded database:',
+        // Files in the current folder, not the shared temporary one: they hold (made-up) phone numbers, and in a
+        // folder everyone can write to, anyone could have put a file or a link at that name first.
+        'Try next, on the same embedded database (the files land in this folder):',
         `  npx lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
-        `  npx lead-dedupe scan --database ${database} --key device-phone --details ${join(tmpdir(), 'duplicates.csv')} --format json`,
+        `  npx lead-dedupe scan --database ${database} --key device-phone --details duplicates.csv --format json`,
         `  npx lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
-        `  npx lead-dedupe report --database ${database} --output ${join(tmpdir(), 'report.html')}`,
+        `  npx lead-dedupe report --database ${database} --output report.html`,
         '',
         // The diagnosis comes last: its four answers are what the demo leads to.
         'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',

@@ -3,7 +3,7 @@ import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
-import { listRuns } from '../core/clean/runs.js';
+import { listRunsPage } from '../core/clean/runs.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
@@ -32,7 +32,7 @@ async function runRuns(flags: RunsFlags, _args: string[], { source }: RunContext
   const settings = resolveTableSettings(flags);
   const schema = resolveArchiveSchema(flags, settings);
   const explicitTable = flags.table ?? settings.config.table;
-  const runs = await withDatabase(settings.target, (database) => listRuns(database, { archiveSchema: schema, table: explicitTable ?? null, limit }));
-  await writeReport(renderRuns(runs, flags.format, renderContext(settings.target, flags)), flags);
+  const page = await withDatabase(settings.target, (database) => listRunsPage(database, { archiveSchema: schema, table: explicitTable ?? null, limit }));
+  await writeReport(renderRuns(page, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
 }

@@ -70,7 +70,7 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
     const context = renderContext(settings.target, flags);
     await writeReport(await renderScan(judged, flags.format, context), flags);
     if (flags.metricsFile !== undefined) {
-      await writeFileAtomically(flags.metricsFile, await renderScanMetrics(judged, new Date(context.generatedAt)), '--metrics-file');
+      await writeFileAtomically(flags.metricsFile, await renderScanMetrics(judged, new Date(context.generatedAt)), '--metrics-file', 'shared');
     }
   };
   const exitCodeOf = (scanned: ScanReport): ExitCode => ((judge(scanned).surplusLimit?.keysAbove.length ?? 0) > 0 ? ExitCode.duplicatesFound : ExitCode.ok);

@@ -1,6 +1,7 @@
 import type { TableDistribution } from '../db/distribution.js';
 import type { KeySummary } from '../keys/key-summary.js';
 import type { SurplusLimit } from './surplus-limit.js';
+import type { RowOrder } from '../keys/row-order.js';
 
 /** What `scan` found; every renderer takes exactly this. */
 export interface ScanReport {
@@ -16,6 +17,11 @@ export interface ScanReport {
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
   skippedKeys: { name: string; reason: string }[];
+  /**
+   * What ranks a group's rows "oldest first" (the ids listed, the default keeper): set by a full
+   * scan; `arbitrary` when neither a created column nor an id that grows with time orders them.
+   */
+  rowOrder?: RowOrder;
   /** Measured on a monotonic clock around the scan's statements. */
   durationMs: number;
   /** `scan --since last`: the watermark this run leaves, and whether an open transaction held it back. */

@@ -15,6 +15,7 @@ import {
   type KeyScanRow,
 } from '../sql/scan-plan.js';
 import { summarizeKey } from '../keys/key-summary.js';
+import { rowOrder } from '../keys/row-order.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
 
 export interface ScanOptions {
@@ -83,6 +84,7 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
     distribution: options.table.info.distribution,
     keys,
     skippedKeys: options.skippedKeys ?? [],
+    rowOrder: rowOrder(options.table),
     durationMs: Math.round(performance.now() - started),
   };
 }

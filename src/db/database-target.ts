@@ -165,9 +165,27 @@ function reasonOf(error: unknown): string {
   return message === '' || error instanceof TypeError ? '' : `: ${message.split('\n')[0]}`;
 }
 
-/** Never echo a password back into a terminal or a cron mail (URL or keyword form). */
+/**
+ * Never echo a password back into a terminal or a cron mail (URL or keyword form).
+ * A URL's user info runs from `//` to the last `@` of the string: a malformed URL
+ * may hold raw `@`, `/`, `?` or `#` in its password, and only the last `@` is sure
+ * to follow the whole of it. The user (before the first `:`) stays; everything
+ * after it up to that `@` becomes `***`, even when that hides part of the host.
+ *
+ * @example redact('postgres://postgres:S3cret@PW@host/db') // 'postgres://postgres:***@host/db'
+ */
 export function redact(text: string): string {
-  return text.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@').replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
+  const url = /^(\s*postgres(?:ql)?:\/\/)(.*)$/s.exec(text);
+  const masked = url === null ? text : `${url[1]}${redactUserInfo(url[2]!)}`;
+  return masked.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
+}
+
+/** After `//`: `user:***@rest` when a `:` comes before the last `@`, else unchanged (no password there). */
+function redactUserInfo(rest: string): string {
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return rest;
+  return `${rest.slice(0, colon)}:***${rest.slice(at)}`;
 }
 
 /**
@@ -180,13 +198,27 @@ export function redact(text: string): string {
  * @example withoutPassword("host=db1 password='a b' dbname=crm") // 'host=db1 dbname=crm'
  */
 export function withoutPassword(text: string): string {
-  if (/^postgres(ql)?:\/\//.test(text.trim())) {
-    return text
-      .trim()
-      .replace(/^(postgres(?:ql)?:\/\/[^:/@?#]*):[^@/?#]*@/, '$1@')
-      .replace(/([?&])password=[^&#]*(&|$)/i, (_, before: string, after: string) => (after === '&' ? before : ''));
+  const url = /^(postgres(?:ql)?:\/\/)(.*)$/s.exec(text.trim());
+  if (url !== null) {
+    return `${url[1]}${withoutUserPassword(url[2]!)}`.replace(/([?&])password=[^&#]*(&|$)/i, (_, before: string, after: string) =>
+      after === '&' ? before : '',
+    );
   }
   return text.replace(/\s*\bpassword\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/gi, '').trim();
+}
+
+/**
+ * After `//`, the user info without its password. Only strings that parsed
+ * reach here, whose password holds no raw `?`, so the user info ends at the
+ * last `@` before the query (a `@` in the query is not the password's).
+ */
+function withoutUserPassword(rest: string): string {
+  const query = rest.indexOf('?');
+  const authority = query < 0 ? rest : rest.slice(0, query);
+  const at = authority.lastIndexOf('@');
+  const colon = authority.indexOf(':');
+  if (at < 0 || colon < 0 || colon > at) return rest;
+  return `${rest.slice(0, colon)}${rest.slice(at)}`;
 }
 
 export function describeTarget(target: DatabaseTarget): string {

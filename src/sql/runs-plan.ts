@@ -27,6 +27,8 @@ export interface RunRecord {
   client_host: string;
   message: string | null;
   options: Record<string, unknown>;
+  /** How many runs match the filter, the ones past the limit included. */
+  matching: string | number;
 }
 
 /** Which runs `runs --table` lists: a table the catalog knows (by schema and name), or one dropped since (as typed). */
@@ -34,7 +36,9 @@ export type RunsTableFilter = { schema: string; name: string; qualified: string 
 
 /**
  * Past runs, newest first, sorted by the bigint id itself (as text, run 9
- * would sort after run 11); times as UTC ISO text.
+ * would sort after run 11); times as UTC ISO text. Each row carries how
+ * many runs match the filter (a window count, taken before the limit), so
+ * the list can say how many it leaves out.
  *
  * Runs record their table's schema and name apart (a schema may hold a
  * dot); an archive of the previous version has only schema.name as text,
@@ -52,7 +56,8 @@ export function listRunsQuery(archiveSchema: string, table: RunsTableFilter, lim
   return sql<RunRecord>`
     select r.id::text as id, r.status, ${utc('started_at')} as started_at, ${utc('finished_at')} as finished_at, ${utc('restored_at')} as restored_at,
            r.table_name, r.key_name, r.key_columns, r.normalize, r.nulls_equal, r.keep, r.mode, r.groups_planned, r.groups_done, r.rows_removed,
-           r.rows_merged, r.groups_skipped, r.child_rows_moved, r.batches_done, r.db_user, r.client_host, r.message, r.options
+           r.rows_merged, r.groups_skipped, r.child_rows_moved, r.batches_done, r.db_user, r.client_host, r.message, r.options,
+           count(*) over () as matching
     from ${archiveRef(archiveSchema, 'lead_dedupe_runs')} as r
     where ${filter}
     order by r.id desc

@@ -71,4 +71,21 @@ describe(`runs through the binary (${SERVER_URL ? 'server' : 'PGlite directory'}
     expect(dropped.code, dropped.stderr).toBe(0);
     expect(JSON.parse(dropped.stdout).runs.map((run: { id: number }) => run.id)).toEqual([2, 1]);
   });
+
+  it('says how many runs the limit leaves out (table footer and JSON), counted by hand', async () => {
+    const [counted] = await query<{ n: string }>('select count(*)::text as n from lead_dedupe.lead_dedupe_runs');
+    const total = Number(counted!.n);
+    expect(total).toBeGreaterThanOrEqual(2);
+    const table = await cli('runs', '--database', database, '--limit', '1');
+    expect(table.code, table.stderr).toBe(0);
+    const hidden = total - 1;
+    expect(table.stdout).toContain(`\n${hidden} older run${hidden === 1 ? '' : 's'} not shown (list them with --limit ${total})\n`);
+    const json = await cli('runs', '--database', database, '--limit', '1', '--format', 'json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ notShown: hidden });
+    expect(JSON.parse(json.stdout).runs).toHaveLength(1);
+    const all = await cli('runs', '--database', database, '--format', 'json');
+    expect(JSON.parse(all.stdout)).toMatchObject({ notShown: 0 });
+    expect((await cli('runs', '--database', database)).stdout).not.toContain('not shown');
+  });
 });

@@ -81,3 +81,49 @@ describe('withoutPassword: a suggested command keeps connecting, without the sec
     expect(withoutPassword('pglite:./data')).toBe('pglite:./data');
   });
 });
+
+/**
+ * Malformed URLs whose password holds raw @, /, ?, # or : (issue 26 item 10): the refusal names the
+ * string with everything between the user and the last @ masked, never a fragment of the password.
+ * Each password is made of fragments found nowhere else in the string.
+ */
+describe('a malformed URL never shows any part of its password', () => {
+  const cases: [url: string, fragments: string[]][] = [
+    ['postgres://postgres:S3cret@PWx9@127.0.0.1:5432/db', ['S3cret', 'PWx9']],
+    ['postgres://u:Qa1@Qb2:Qc3@Qd4@127.0.0.1/db', ['Qa1', 'Qb2', 'Qc3', 'Qd4']],
+    ['postgres://u:Ra1/Rb2@127.0.0.1/db', ['Ra1', 'Rb2']],
+    ['postgres://u:Sa1?Sb2@127.0.0.1/db', ['Sa1', 'Sb2']],
+    ['postgres://u:Ta1#Tb2@127.0.0.1/db', ['Ta1', 'Tb2']],
+    ['postgresql://u:Ua1@@127.0.0.1/db', ['Ua1']],
+    ['postgres://u:Va1@Vb2@127.0.0.1:5432/db?sslmode=bogus', ['Va1', 'Vb2']],
+    ['postgres://:Wa1@Wb2@127.0.0.1/db', ['Wa1', 'Wb2']],
+  ];
+  it.each(cases)('%s', (url, fragments) => {
+    let message = '';
+    try {
+      parseDatabaseTarget(url, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^malformed database URL|^connection /);
+    for (const fragment of fragments) expect(message).not.toContain(fragment);
+    const shown = redact(url);
+    for (const fragment of fragments) expect(shown).not.toContain(fragment);
+    expect(shown).toMatch(/^postgres(ql)?:\/\/[^:]*:\*\*\*@[^@]*$/);
+  });
+
+  it('masks from the user to the last @, and leaves a URL without a password alone', () => {
+    expect(redact('postgres://postgres:S3cret@PW@host/db')).toBe('postgres://postgres:***@host/db');
+    expect(redact('postgres://u:a/b@h:5/db?sslmode=require')).toBe('postgres://u:***@h:5/db?sslmode=require');
+    expect(redact('postgres://u@h/db')).toBe('postgres://u@h/db');
+    expect(redact('postgres://h:5432/db')).toBe('postgres://h:5432/db');
+    expect(redact('postgres://u@h/db?password=x1y2&sslmode=require')).toBe('postgres://u@h/db?password=***');
+  });
+
+  it('a suggested command loses the whole password, whatever it holds, and keeps a @ of the query', () => {
+    expect(withoutPassword('postgres://dba:a@b@db1/crm')).toBe('postgres://dba@db1/crm');
+    expect(withoutPassword('postgres://dba:a:b@db1/crm')).toBe('postgres://dba@db1/crm');
+    expect(withoutPassword('postgres://dba:s3cret@db1/crm?application_name=me@host')).toBe('postgres://dba@db1/crm?application_name=me@host');
+    expect(withoutPassword('postgres://db1:5432/crm?application_name=me@host')).toBe('postgres://db1:5432/crm?application_name=me@host');
+  });
+});

@@ -34,6 +34,7 @@ describe('runs', () => {
     expect(sql).toContain(
       "where coalesce(to_jsonb(r) ->> 'table_schema' = $1 and to_jsonb(r) ->> 'table_relname' = $2,\n                      r.table_name = $3)",
     );
+    expect(sql).toContain('r.options,\n           count(*) over () as matching\n');
     expect(sql).toMatch(/order by r\.id desc\n {4}limit \$4::int8$/);
     expect(parameters).toEqual(['crm.v2', 'leads', 'crm.v2.leads', 20]);
   });

@@ -1,5 +1,7 @@
 import type { LeadTable } from '../../keys/key-definition.js';
-import type { KeepPolicy } from './clean-types.js';
+import { rowOrder } from '../../keys/row-order.js';
+import { UsageError } from '../../errors.js';
+import type { CleanMode, KeepPolicy } from './clean-types.js';
 
 /**
  * What ranks the rows of a group for --keep, in words (the dry run shows it,
@@ -23,4 +25,22 @@ export function describeKeeperOrder(keep: KeepPolicy, table: LeadTable): string 
     default:
       return keep satisfies never;
   }
+}
+
+/**
+ * oldest/newest (the keeper, and in merge mode the donors) need an order that
+ * means age. Without a created column, a uuid or text id would pick the
+ * "oldest" row at random: refused (exit 2) rather than done silently.
+ * `--keep most-complete --mode delete` ranks by content and only breaks ties
+ * by the id, so it stays allowed.
+ */
+export function requireAgeOrder(options: { keep: KeepPolicy; mode: CleanMode }, table: LeadTable): void {
+  const byAge = options.keep !== 'most-complete' || options.mode === 'merge';
+  const order = rowOrder(table);
+  if (!byAge || !order.arbitrary) return;
+  const asked = options.keep === 'most-complete' ? '--mode merge (it fills columns from the newest rows)' : `--keep ${options.keep}`;
+  throw new UsageError(
+    `${asked} needs rows ordered by age, but ${order.reason}, whose order says nothing about age: the kept row would be arbitrary; ` +
+      'name a date/time column with --created-column, or use --keep most-complete --mode delete',
+  );
 }

@@ -47,18 +47,32 @@ export interface RunsOptions {
   limit: number;
 }
 
+/** One page of `runs`: the newest runs up to the limit, and how many older ones it leaves out. */
+export interface RunsPage {
+  runs: RunSummary[];
+  /** Runs that match the filter but lie beyond the limit. */
+  notShown: number;
+}
+
+/** Past clean runs, newest first (see listRunsPage). */
+export async function listRuns(database: Database, options: RunsOptions): Promise<RunSummary[]> {
+  return (await listRunsPage(database, options)).runs;
+}
+
 /**
- * Past clean runs, newest first. No archive yet = no runs (not an error).
+ * Past clean runs, newest first, and how many more the limit left out. No archive yet = no runs (not an error).
  * A --table that neither exists nor has runs is a typo: refused like in
  * every other command (a dropped table that has runs is still listed).
  */
-export async function listRuns(database: Database, options: RunsOptions): Promise<RunSummary[]> {
+export async function listRunsPage(database: Database, options: RunsOptions): Promise<RunsPage> {
   const filter = options.table === null ? null : await tableFilter(database, options.table);
   const archived = await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs');
   const { rows } = archived ? await listRunsQuery(options.archiveSchema, filter, options.limit).execute(database.db) : { rows: [] };
   if (rows.length === 0 && options.table !== null && filter !== null && 'typed' in filter)
     await refuseUnknownTable(database, options.table, options.archiveSchema);
-  return rows.map((row) => ({
+  // No row: nothing matches (the limit is at least 1).
+  const notShown = rows.length === 0 ? 0 : toNumber(rows[0]!.matching) - rows.length;
+  const runs = rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
     startedAt: row.started_at,
@@ -84,6 +98,7 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
     options: row.options,
     plan: runPlan(row.options),
   }));
+  return { runs, notShown };
 }
 
 /** A table dropped since is matched as typed. */

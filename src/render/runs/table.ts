@@ -1,7 +1,7 @@
-import type { RunSummary } from '../../core/clean/runs.js';
+import type { RunSummary, RunsPage } from '../../core/clean/runs.js';
 import { formatCount, plainTable } from '../common/format.js';
 
-export function renderRunsTable(runs: RunSummary[], width: number): string {
+export function renderRunsTable({ runs, notShown }: RunsPage, width: number): string {
   if (runs.length === 0) return 'no clean runs recorded\n';
   const table = plainTable(
     {
@@ -52,7 +52,9 @@ export function renderRunsTable(runs: RunSummary[], width: number): string {
     const plan = run.plan!;
     messages.push(`run ${run.id} applied plan ${plan.file} (${plan.id}, made ${plan.createdAt})${plan.edited ? ', edited by hand after it was written' : ''}`);
   }
-  return `${[table.toString(), ...(messages.length ? ['', ...messages] : [])].join('\n')}\n`;
+  const hidden =
+    notShown > 0 ? [`${formatCount(notShown)} older run${notShown === 1 ? '' : 's'} not shown (list them with --limit ${runs.length + notShown})`] : [];
+  return `${[table.toString(), ...hidden, ...(messages.length ? ['', ...messages] : [])].join('\n')}\n`;
 }
 
 /** Two runs by the same key name with different normalisation must not look alike: `device-phone (e164 phone)`. */

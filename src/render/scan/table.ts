@@ -15,11 +15,15 @@ export function renderScanTable(report: ScanReport, width: number): string {
     summaryTable(report.keys, width),
   ];
   for (const skipped of report.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  const order = report.rowOrder;
+  if (order?.arbitrary) {
+    lines.push(`ids in arbitrary order: ${order.reason}, so "oldest first" means nothing here; name a date/time column with --created-column`);
+  }
   if (report.surplusLimit !== undefined) lines.push('', limitLine(report.surplusLimit, report.keys));
   for (const key of report.keys) {
     if (key.groups === 0) continue;
     lines.push('', `Group sizes, ${key.name} (groups per size):`, ...histogram(key.sizes.map((s) => ({ label: s.size, value: s.groups }))));
-    if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key, width));
+    if (key.top.length > 0) lines.push('', `Largest groups, ${key.name}:`, topTable(key, width, order?.arbitrary === true));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -62,8 +66,9 @@ function summaryTable(keys: KeyReport[], width: number): string {
   return table.toString();
 }
 
-function topTable(key: KeyReport, width: number): string {
-  const table = plainTable({ head: [...key.columns, 'rows', 'first created', 'last created', 'ids (oldest first)'] }, width);
+function topTable(key: KeyReport, width: number, arbitrary: boolean): string {
+  const ids = arbitrary ? 'ids (arbitrary order)' : 'ids (oldest first)';
+  const table = plainTable({ head: [...key.columns, 'rows', 'first created', 'last created', ids] }, width);
   for (const group of key.top) {
     table.push([
       ...key.columns.map((c) => formatValue(group.key[c])),
