@@ -6,14 +6,18 @@ import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
-import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
+import { RETRY_POLICIES, type RetryPolicy } from '../sql/upsert-plan.js';
 
 interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
-  onDuplicate: OnDuplicate;
+  onDuplicate: string;
   insertColumns?: string;
   updateColumns?: string;
+  touch?: string;
+  newerColumn?: string;
+  retryOnOtherIndex?: boolean;
+  requireIndex?: boolean;
 }
 
 const upsertCommand: CommandSpec<UpsertFlags> = {
@@ -22,14 +26,22 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
   options: [
     ...tableOptions(),
     ...keyOptions('the key: a preset (device-phone, …) or columns a,b,c'),
-    new Option('--on-duplicate <action>', 'skip: DO NOTHING; update: DO UPDATE SET the refreshable columns').choices(ON_DUPLICATE).makeOptionMandatory(),
+    new Option(
+      '--on-duplicate <policy>',
+      'what a retry does to the stored lead: skip (keep it), fill (only its empty columns), overwrite (non-NULL values win), touch (bump --touch columns), newer (values win when --newer-column is later); a NULL never erases',
+    ).makeOptionMandatory(),
     new Option('--insert-columns <a,b>', 'columns to insert, $1..$n in table order (default: all but the id and generated ones)'),
-    new Option('--update-columns <a,b>', 'columns a duplicate refreshes (default: the inserted ones but key, id and created column)'),
+    new Option('--update-columns <a,b>', 'fill/overwrite/newer: columns a duplicate may change (default: the inserted ones but key, id and created column)'),
+    new Option('--touch <a,b>', 'touch: timestamp columns set to now() and integer counters +1 on a duplicate, e.g. last_seen_at,submit_count'),
+    new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
+    new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
+    new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
     ...outputOptions(['sql', 'json']),
   ],
   examples: [
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
-    'lead-dedupe sql upsert --key device-phone --on-duplicate update --update-columns name,email',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate touch --touch last_seen_at,submit_count',
   ],
   run: runUpsert,
 };
@@ -42,6 +54,7 @@ export const sqlCommand: CommandSpec = {
 };
 
 async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
+  const policy = parsePolicy(flags.onDuplicate);
   const keyText = oneKeyFlag(flags, 'sql upsert');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
@@ -49,9 +62,13 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'sql upsert');
     return planUpsert(database, {
       key,
-      onDuplicate: flags.onDuplicate,
+      onDuplicate: policy,
       insertColumns: splitList(flags.insertColumns),
       updateColumns: splitList(flags.updateColumns),
+      touchColumns: splitList(flags.touch),
+      newerColumn: flags.newerColumn,
+      retryOnOtherIndex: flags.retryOnOtherIndex ?? false,
+      requireIndex: flags.requireIndex ?? false,
       keySettings,
       commandLine: settings.commandLine,
     });
@@ -59,6 +76,18 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
   await writeReport(renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags)), flags);
   return ExitCode.ok;
+}
+
+/** The retry policy; `update` (which let a NULL erase a stored value) is refused with its replacements. */
+function parsePolicy(text: string): RetryPolicy {
+  const policy = RETRY_POLICIES.find((name) => name === text);
+  if (policy !== undefined) return policy;
+  if (text === 'update') {
+    throw new UsageError(
+      '--on-duplicate update is gone (a NULL in the retry erased the stored value): use fill (only empty columns) or overwrite (non-NULL values win)',
+    );
+  }
+  throw new UsageError(`--on-duplicate ${text}: unknown policy; use one of ${RETRY_POLICIES.join(', ')}`);
 }
 
 function splitList(text: string | undefined): string[] | undefined {
