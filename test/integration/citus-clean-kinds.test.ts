@@ -1,21 +1,28 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writePlanFiles } from '../../src/cli/plan-file.js';
+import { UsageError } from '../../src/errors.js';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/core/clean/clean-types.js';
 import { restoreRun } from '../../src/core/clean/restore.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
-import { CITUS_URL, openCitusDatabase, seedReference } from '../support/citus.js';
+import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedReference } from '../support/citus.js';
 import { sqlOracle } from '../support/oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import type { TestDatabase } from '../support/test-database.js';
 
 /**
- * clean and restore on a Citus reference table (a full copy on every node):
- * the README says it behaves as on one server. Every figure is checked
- * against SQL written by hand and run on the coordinator.
+ * clean by the table's Citus kind: on a reference table (a full copy on
+ * every node) clean and restore behave as on one server, every figure
+ * checked against SQL written by hand and run on the coordinator; on a
+ * distributed table a plan file is refused up front (exit 2), not with
+ * Citus' 0A000.
  */
-describe.skipIf(!CITUS_URL)('clean and restore on a Citus reference table (cluster)', () => {
+describe.skipIf(!CITUS_URL)('clean by Citus table kind (cluster)', () => {
   let test: TestDatabase;
 
   beforeAll(async () => {
@@ -56,5 +63,26 @@ describe.skipIf(!CITUS_URL)('clean and restore on a Citus reference table (clust
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(restored.rowsReinserted).toBe(oracle.surplus);
     expect({ leads: await checksum(table), activities: await checksum(child) }).toEqual(before);
+  });
+
+  it('--plan-out and --plan-csv on a distributed table: exit 2 with one line naming the table, before any statement; no file is left', async () => {
+    await seedDistributedByDevice(test, 'plan_dist', 300);
+    const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-citus-plan-'));
+    try {
+      const clean = await options('plan_dist', 'device-phone');
+      for (const paths of [{ plan: join(dir, 'plan.jsonl') }, { csv: join(dir, 'plan.csv') }]) {
+        const flag = 'plan' in paths ? '--plan-out' : '--plan-csv';
+        const refusal = writePlanFiles(test.database, clean, paths);
+        await expect(refusal).rejects.toBeInstanceOf(UsageError);
+        await expect(refusal).rejects.toThrow(
+          new RegExp(
+            `^clean ${flag} is not supported on a Citus distributed table \\(public\\.plan_dist\\) yet; use clean --key … \\(its dry run, then --execute\\); nothing was changed$`,
+          ),
+        );
+      }
+      expect(existsSync(join(dir, 'plan.jsonl')) || existsSync(join(dir, 'plan.csv'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
