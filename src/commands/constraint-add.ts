@@ -8,6 +8,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
 import { optionalDuration } from '../cli/parse/duration.js';
 import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
+import { requireTableOwner } from '../core/constraint/ownership.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
@@ -44,6 +45,8 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
     settings.target,
     async (database) => {
       const key = await loadOneKey(database.db, settings, keySettings, keyText, 'constraint add');
+      // Before planning: the plan reads the table, which a user without rights fails on with a raw 42501.
+      if (!flags.printSql) await requireTableOwner(database, key.table, 'constraint add');
       const plan = await planConstraintAdd(database, {
         key,
         name: flags.name,

@@ -10,6 +10,7 @@ import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
 import { planStatement, runStep } from './sql-step.js';
 import { requireWritable } from '../../db/read-only.js';
+import { requireTableOwner } from './ownership.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
 
@@ -48,6 +49,7 @@ export async function addConstraint(database: Database, options: ConstraintAddOp
  */
 export async function applyConstraintAdd(database: Database, plan: ConstraintAddPlan): Promise<ConstraintAddResult> {
   requireWritable(database);
+  if (plan.steps.length > 0) await requireTableOwner(database, plan.key.table, 'constraint add');
   const result: ConstraintAddResult = {
     table: plan.table,
     key: summarizeKey(plan.key),

@@ -6,6 +6,7 @@ import { DatabaseError } from '../../errors.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { dropIndexStatement } from '../../sql/constraint-plan.js';
 import { runStep } from '../constraint/sql-step.js';
+import { requireTableOwner } from '../constraint/ownership.js';
 import type { IndexAddPlan } from './plan-index.js';
 
 export interface IndexAddResult {
@@ -41,6 +42,7 @@ export async function applyIndexAdd(database: Database, plan: IndexAddPlan, exec
   };
   if (!execute || plan.existing !== null) return result;
   requireWritable(database);
+  await requireTableOwner(database, plan.key.table, 'index add');
   for (const step of plan.steps) {
     if (step.purpose === 'drop-invalid') {
       await runStep(database, step);
