@@ -6,6 +6,7 @@ import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
 import { optionalDuration } from '../cli/parse/duration.js';
+import { cancellable } from '../cli/interrupt.js';
 import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { requireTableOwner } from '../core/constraint/ownership.js';
@@ -56,7 +57,7 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
         commandLine: settings.commandLine,
       });
       if (flags.printSql) return renderConstraintAddSql(plan);
-      const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
+      const result = await withSpinner(`building ${plan.name}`, flags, () => cancellable(database, (stop) => applyConstraintAdd(database, plan, { stop })));
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
       // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan
     },
