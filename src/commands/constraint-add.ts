@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport, renderContext } from '../cli/output.js';
+import { lockWaitStatus, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
@@ -57,7 +57,9 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
         commandLine: settings.commandLine,
       });
       if (flags.printSql) return renderConstraintAddSql(plan);
-      const result = await withSpinner(`building ${plan.name}`, flags, () => cancellable(database, (stop) => applyConstraintAdd(database, plan, { stop })));
+      const result = await withSpinner(`building ${plan.name}`, flags, (status) =>
+        cancellable(database, (stop) => applyConstraintAdd(database, plan, { stop, onLockWait: (blockers) => status(lockWaitStatus(blockers)) })),
+      );
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
       // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan
     },

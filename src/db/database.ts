@@ -1,3 +1,4 @@
+import type { LockBlocker } from './lock-waits.js';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 
@@ -36,6 +37,12 @@ export interface Database {
    * Ctrl-C); null on PGlite, which runs statements in this thread.
    */
   cancel: (() => Promise<void>) | null;
+  /**
+   * The sessions that block this database's own right now
+   * (pg_blocking_pids, db/lock-waits.ts), asked from a session of its own;
+   * absent or null on PGlite.
+   */
+  blockers?: (() => Promise<LockBlocker[]>) | null;
 }
 
 /** int8 comes back as a string from pg and as number/bigint from PGlite. */

@@ -12,6 +12,7 @@ import { planStatement, runStep } from './sql-step.js';
 import { dropIndexWithin } from './drop-index-within.js';
 import { requireWritable } from '../../db/read-only.js';
 import { requireTableOwner } from './ownership.js';
+import { describeBlockers, watchLockWaits, type LockBlocker, type LockWatch } from '../../db/lock-waits.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
 
@@ -47,6 +48,8 @@ export interface BuildHooks {
    * run left invalid is dropped, and an InterruptedError says what is left.
    */
   stop?: AbortSignal;
+  /** While a step waits on a lock: the sessions holding it, polled about once a second; [] once it no longer waits. */
+  onLockWait?: (blockers: LockBlocker[]) => void;
 }
 
 /**
@@ -77,6 +80,7 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     partitions: plan.partitions.length,
   };
   const done = { built: false };
+  const watch = watchLockWaits(database, hooks.onLockWait);
   try {
     for (const step of plan.steps) {
       if (stop?.aborted) throw new InterruptedError('stopped by a signal');
@@ -91,7 +95,7 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
           done.built = true;
           break;
         case 'attach':
-          result.attachMs = await timed(() => attach(database, plan, step, stop));
+          result.attachMs = await timed(() => attach(database, plan, step, stop, watch));
           break;
         default:
           return step.purpose satisfies never;
@@ -100,6 +104,8 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
   } catch (error) {
     if (stop?.aborted) throw await stoppedDuring(database, plan, done.built || plan.resume);
     throw error;
+  } finally {
+    watch.stop();
   }
   if (stop?.aborted && plan.steps.length > 0)
     throw new InterruptedError(`"${plan.name}" had already been built${plan.kind === 'constraint' ? ' and attached' : ''}; it is in place, nothing to undo`);
@@ -201,14 +207,16 @@ async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promi
   }
 }
 
-async function attach(database: Database, plan: ConstraintAddPlan, step: PlannedStep, stop: AbortSignal | undefined): Promise<void> {
+async function attach(database: Database, plan: ConstraintAddPlan, step: PlannedStep, stop: AbortSignal | undefined, watch: LockWatch): Promise<void> {
   try {
     await runStep(database, step, stop);
   } catch (error) {
     if (stop?.aborted) throw error;
     const kept = `the unique index "${plan.name}" is built, valid and already rejects duplicates; rerun constraint add to attach it`;
     if (sqlStateOf(error) === '55P03') {
-      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (a long transaction holds it); ${kept}`);
+      const held = watch.last();
+      const holder = held.length > 0 ? `held by ${describeBlockers(held)}` : 'a long transaction holds it';
+      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (${holder}); ${kept}`);
     }
     throw new DatabaseError(`attaching "${plan.name}" as a constraint failed: ${describeDatabaseError(error)}; ${kept}`);
   }
