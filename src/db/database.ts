@@ -1,4 +1,4 @@
-import type { LockBlocker } from './lock-waits.js';
+import type { BlockerProbe } from './lock-waits.js';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 
@@ -38,11 +38,11 @@ export interface Database {
    */
   cancel: (() => Promise<void>) | null;
   /**
-   * The sessions that block this database's own right now
-   * (pg_blocking_pids, db/lock-waits.ts), asked from a session of its own;
-   * absent or null on PGlite.
+   * Opens a probe for the sessions that block this database's own
+   * (pg_blocking_pids, db/lock-waits.ts), on a session of its own; absent
+   * or null on PGlite, which never waits on another session.
    */
-  blockers?: (() => Promise<LockBlocker[]>) | null;
+  blockers?: (() => BlockerProbe) | null;
 }
 
 /** int8 comes back as a string from pg and as number/bigint from PGlite. */

@@ -18,24 +18,45 @@ cross join lateral unnest(pg_catalog.pg_blocking_pids(w.pid)) as bp(pid)
 join pg_catalog.pg_stat_activity as b on b.pid = bp.pid
 order by b.pid`;
 
+/** Asks which sessions block ours, on a session of its own; `close` ends that session. */
+export interface BlockerProbe {
+  ask(): Promise<LockBlocker[]>;
+  close(): Promise<void>;
+}
+
 /**
- * The sessions blocking any of `pids`, read from a session of its own (the
- * waiting ones are busy), opened for this one question: it is asked about
- * once a second, and only while a statement runs long enough to be waiting.
+ * A probe for the sessions blocking any of `pids()` (the waiting ones are
+ * busy, so it has a session of its own), opened on its first question and
+ * kept for the next ones: a watch asks about once a second for as long as
+ * a command runs. Best effort: a probe that cannot connect answers [].
  */
-export async function blockingSessions(config: pg.ClientConfig, pids: number[]): Promise<LockBlocker[]> {
-  if (pids.length === 0) return [];
-  const client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const { rows } = await client.query<LockBlocker>(BLOCKERS_SQL, [pids]);
-    return rows.map((row) => ({ ...row, pid: Number(row.pid) }));
-  } catch {
-    return []; // best effort: the wait goes on either way
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function blockerProbe(config: pg.ClientConfig, pids: () => number[]): BlockerProbe {
+  let client: pg.Client | null = null;
+  let broken = false;
+  return {
+    async ask() {
+      const waiting = pids();
+      if (waiting.length === 0 || broken) return [];
+      try {
+        if (client === null) {
+          client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
+          client.on('error', () => {
+            broken = true;
+          });
+          await client.connect();
+        }
+        const { rows } = await client.query<LockBlocker>(BLOCKERS_SQL, [waiting]);
+        return rows.map((row) => ({ ...row, pid: Number(row.pid) }));
+      } catch {
+        broken = true; // the wait goes on either way; no further attempt
+        return [];
+      }
+    },
+    async close() {
+      await client?.end().catch(() => undefined);
+      client = null;
+    },
+  };
 }
 
 /** `pid 4242 (application "psql", idle in transaction: "update leads set name = …")`, the blockers joined with "; ". */
@@ -63,20 +84,21 @@ export interface LockWatch {
  * list: no longer waiting).
  */
 export function watchLockWaits(
-  database: { blockers?: (() => Promise<LockBlocker[]>) | null },
+  database: { blockers?: (() => BlockerProbe) | null },
   onChange?: (blockers: LockBlocker[]) => void,
   intervalMs = 1000,
 ): LockWatch {
-  const ask = database.blockers;
+  const probe = database.blockers?.() ?? null;
   let last: LockBlocker[] = [];
   let shown = '';
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   // The first look comes early (a quarter of the interval): a short lock_timeout should still find who held the lock.
   const schedule = (delay: number) => {
-    if (stopped || ask === undefined || ask === null) return;
+    if (stopped || probe === null) return;
     timer = setTimeout(() => {
-      void ask()
+      void probe
+        .ask()
         .then((blockers) => {
           if (stopped) return;
           if (blockers.length > 0) last = blockers;
@@ -99,6 +121,7 @@ export function watchLockWaits(
     stop: () => {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
+      void probe?.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller, trackBackends } from './cancel.js';
-import { blockingSessions } from './lock-waits.js';
+import { blockerProbe } from './lock-waits.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
@@ -81,7 +81,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   pool.on('error', () => undefined);
   const backends = trackBackends(pool);
   const cancel = backendCanceller(pool, clientConfig(target, options), backends);
-  const blockers = () => blockingSessions(clientConfig(target, options), [...backends]);
+  const blockers = () => blockerProbe(clientConfig(target, options), () => [...backends]);
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     return {
