@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { lockWaitStatus, renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { cancellable } from '../cli/interrupt.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyIndexAdd } from '../core/key-index/apply-index.js';
@@ -47,8 +47,10 @@ async function runAdd(flags: AddFlags): Promise<ExitCode> {
     if (flags.execute && !flags.printSql) await requireTableOwner(database, key.table, 'index add');
     const plan = await planIndexAdd(database, { key, name: flags.name });
     if (flags.printSql) return renderIndexAddSql(plan);
-    const result = await withSpinner(`building ${plan.name}`, flags, () =>
-      cancellable(database, (stop) => applyIndexAdd(database, plan, flags.execute ?? false, { stop })),
+    const result = await withSpinner(`building ${plan.name}`, flags, (status) =>
+      cancellable(database, (stop) =>
+        applyIndexAdd(database, plan, flags.execute ?? false, { stop, onLockWait: (blockers) => status(lockWaitStatus(blockers)) }),
+      ),
     );
     return renderIndexAdd(result, flags.format, renderContext(settings.target, flags));
   });

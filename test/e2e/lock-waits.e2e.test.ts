@@ -81,6 +81,8 @@ describe.skipIf(!SERVER_URL)('lock waits (built binary, server)', () => {
   it.each([
     ['clean --execute', ['clean', '--key', 'device-phone', '--execute', '--lock-timeout', '60s'], 'lock table leads in exclusive mode'],
     ['constraint add', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '60s'], 'select 1 from leads limit 1'],
+    // CREATE INDEX CONCURRENTLY waits for every transaction writing the table
+    ['index add', ['index', 'add', '--key', 'device-phone', '--execute'], 'update leads set name = name where id = 1'],
   ] as const)('%s on a terminal: the spinner names the holder while it waits; Ctrl-C then exits 130 at once', async (_name, args, statement) => {
     const before = await tableChecksum(test, 'leads');
     try {
@@ -94,7 +96,7 @@ describe.skipIf(!SERVER_URL)('lock waits (built binary, server)', () => {
       expect((Date.now() - sent) / 1000).toBeLessThan(10); // not the 60 s lock timeout
     } finally {
       await release();
-      await test.exec('drop index if exists leads_id_phone_key');
+      await test.exec('drop index if exists leads_id_phone_key; drop index if exists leads_device_id_phone_idx');
     }
     expect(await tableChecksum(test, 'leads')).toBe(before);
   });

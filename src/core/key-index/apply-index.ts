@@ -3,6 +3,7 @@ import { describeDatabaseError } from '../../db/database-error.js';
 import { requireWritable } from '../../db/read-only.js';
 import { indexValidity } from '../../db/unique-indexes.js';
 import { DatabaseError, InterruptedError } from '../../errors.js';
+import { watchLockWaits, type LockBlocker } from '../../db/lock-waits.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { pgDuration } from '../../sql/pg-duration.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../constraint/options.js';
@@ -29,7 +30,12 @@ export interface IndexAddResult {
 }
 
 /** Dry run unless `execute`: drops an invalid leftover, builds, checks the index is valid; a failed build leaves no invalid index behind. */
-export async function applyIndexAdd(database: Database, plan: IndexAddPlan, execute: boolean, hooks: { stop?: AbortSignal } = {}): Promise<IndexAddResult> {
+export async function applyIndexAdd(
+  database: Database,
+  plan: IndexAddPlan,
+  execute: boolean,
+  hooks: { stop?: AbortSignal; onLockWait?: (blockers: LockBlocker[]) => void } = {},
+): Promise<IndexAddResult> {
   const { stop } = hooks;
   const result: IndexAddResult = {
     table: plan.table,
@@ -46,6 +52,16 @@ export async function applyIndexAdd(database: Database, plan: IndexAddPlan, exec
   if (!execute || plan.existing !== null) return result;
   requireWritable(database);
   await requireTableOwner(database, plan.key.table, 'index add');
+  // A CONCURRENTLY build waits for every transaction writing the table: the spinner says which (hooks.onLockWait).
+  const watch = watchLockWaits(database, hooks.onLockWait);
+  try {
+    return await build(database, plan, result, stop);
+  } finally {
+    watch.stop();
+  }
+}
+
+async function build(database: Database, plan: IndexAddPlan, result: IndexAddResult, stop: AbortSignal | undefined): Promise<IndexAddResult> {
   for (const step of plan.steps) {
     // After a signal (the running statement cancelled by the caller): drop what this run left invalid, say what is left.
     if (stop?.aborted) throw new InterruptedError(`the build of "${plan.name}" was stopped before it started; ${await dropIfInvalid(database, plan)}`);
