@@ -60,3 +60,26 @@ export async function stoppable<T>(database: Database, outcome: string, task: (d
     interrupt.dispose();
   }
 }
+
+/**
+ * A schema change (an index build) that the first SIGINT or SIGTERM stops:
+ * the running statement is cancelled from a session of its own
+ * (Database.cancel: pg_cancel_backend), and the task, told through `stop`,
+ * drops what it left invalid and throws an InterruptedError saying what is
+ * left; the command exits 130 with that one line, the signal named. Without
+ * it SIGTERM ended the process at once (exit 143, no message) and left the
+ * build's invalid index behind.
+ */
+export async function cancellable<T>(database: Database, task: (stop: AbortSignal) => Promise<T>): Promise<T> {
+  // A second signal cancels again: the clean-up's DROP INDEX CONCURRENTLY (bounded by lock_timeout) then gives up at once.
+  const interrupt = watchSignals({ first: () => void database.cancel?.(), second: () => void database.cancel?.() });
+  try {
+    return await task(interrupt.stop);
+  } catch (error) {
+    const signal = interrupt.received();
+    if (signal === null) throw error;
+    throw new InterruptedError(`interrupted by ${signal}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  } finally {
+    interrupt.dispose();
+  }
+}

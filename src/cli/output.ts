@@ -2,6 +2,7 @@ import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
 import type { RenderContext } from '../render/common/render-as.js';
+import { describeBlockers, type LockBlocker } from '../db/lock-waits.js';
 
 /** Narrower than this, no table or sentence reads well; wider is the user's choice. */
 const MIN_WIDTH = 40;
@@ -44,15 +45,26 @@ export function note(text: string, flags: { quiet?: boolean }): void {
  * Runs `task` under a spinner with elapsed seconds, on stderr and only on a
  * terminal that can show it: cron mail and pipes get nothing but the report.
  */
-export async function withSpinner<T>(label: string, flags: { quiet?: boolean }, task: () => Promise<T>): Promise<T> {
+export async function withSpinner<T>(label: string, flags: { quiet?: boolean }, task: (status: (text: string | null) => void) => Promise<T>): Promise<T> {
   const spinner = await startSpinner(label, flags);
-  if (spinner === null) return task();
+  if (spinner === null) return task(() => undefined);
   const started = Date.now();
-  const timer = setInterval(() => spinner.update(`${label} ${Math.round((Date.now() - started) / 1000)} s`), 1000);
+  // `status`: what the task waits for (a lock holder), shown after the elapsed time until it says null.
+  let status: string | null = null;
+  const draw = () => spinner.update(`${label} ${Math.round((Date.now() - started) / 1000)} s${status === null ? '' : ` · ${status}`}`);
+  const timer = setInterval(draw, 1000);
   try {
-    return await task();
+    return await task((text) => {
+      status = text;
+      draw();
+    });
   } finally {
     clearInterval(timer);
     spinner.stop();
   }
+}
+
+/** The spinner's words for a lock wait (db/lock-waits.ts); null once it no longer waits. */
+export function lockWaitStatus(blockers: readonly LockBlocker[]): string | null {
+  return blockers.length === 0 ? null : `waiting for a lock held by ${describeBlockers(blockers)}`;
 }

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Database } from '../db/database.js';
 import type { CleanOptions } from '../core/clean/clean-types.js';
+import { requirePlansSupported } from '../core/clean/plan/plan-match.js';
 import type { CleanPlanWithChecks } from '../core/clean/plan-clean.js';
 import { exportPlan } from '../core/clean/plan/export-plan.js';
 import type { PlanBodyLine, PlanGroupLine, PlanHeader } from '../core/clean/plan/plan-format.js';
@@ -28,6 +29,7 @@ export interface WrittenPlan {
  * CSV (one line per planned row) is written in the same pass.
  */
 export async function writePlanFiles(database: Database, options: CleanOptions, paths: { plan?: string; csv?: string }): Promise<WrittenPlan> {
+  requirePlansSupported(options.key.table, paths.plan === undefined ? 'clean --plan-csv' : 'clean --plan-out');
   const body = paths.plan === undefined ? null : await openBody(paths.plan);
   const keyColumns = options.key.columns.map((c) => c.column);
   let csv: CsvWriter | null = null;

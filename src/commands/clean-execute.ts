@@ -1,6 +1,6 @@
 import { cleanProgress } from '../cli/clean-progress.js';
 import { watchSignals } from '../cli/interrupt.js';
-import { note, writeReport } from '../cli/output.js';
+import { lockWaitStatus, note, writeReport } from '../cli/output.js';
 import type { OutputFlags } from '../cli/options.js';
 import { applyClean } from '../core/clean/apply-clean.js';
 import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
@@ -36,8 +36,14 @@ export async function executeClean(
   commandLine: CommandLineContext,
   plan: OpenedPlan | null = null,
 ): Promise<ExitCode> {
+  // A batch that waits on a lock has changed nothing yet: the first signal then cancels the wait (rolled back) instead of waiting it out.
+  let waitingOnLock = false;
   const interrupt = watchSignals({
-    first: () => note('stopping after the current batch… (again: roll it back and stop now)', flags),
+    first: () => {
+      if (!waitingOnLock) return note('stopping after the current batch… (again: roll it back and stop now)', flags);
+      note('stopping: the batch waiting on a lock is rolled back…', flags);
+      void database.cancel?.();
+    },
     second: () => {
       note('rolling back the batch in flight…', flags);
       void database.cancel?.();
@@ -55,6 +61,10 @@ export async function executeClean(
           signal: interrupt.stop,
           cancel: interrupt.now,
           onProgress: (p) => progress.update(p),
+          onLockWait: (blockers) => {
+            waitingOnLock = blockers.length > 0;
+            progress.waiting(lockWaitStatus(blockers));
+          },
           onUnindexedChildKeys: (keys) => {
             for (const line of unindexedChildKeyLines(keys)) note(line, flags);
           },

@@ -1,13 +1,15 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
+import { lockWaitStatus, note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
 import { optionalDuration } from '../cli/parse/duration.js';
+import { cancellable } from '../cli/interrupt.js';
 import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
+import { requireTableOwner } from '../core/constraint/ownership.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { overlapNotes, renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
@@ -70,11 +72,15 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
       if (migration !== null) {
         return writeMigration(database, { ...options, commandLine: undefined }, migration, folder!, now, flags, renderContext(settings.target, flags));
       }
+      // Before planning: the plan reads the table, which a user without rights fails on with a raw 42501.
+      if (!flags.printSql) await requireTableOwner(database, key.table, 'constraint add');
       const plan = await planConstraintAdd(database, options);
       if (flags.printSql) return renderConstraintAddSql(plan);
       // said before the build: the other unique index changes what the webhook's ON CONFLICT may do
       for (const text of overlapNotes(plan)) note(text, flags);
-      const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
+      const result = await withSpinner(`building ${plan.name}`, flags, (status) =>
+        cancellable(database, (stop) => applyConstraintAdd(database, plan, { stop, onLockWait: (blockers) => status(lockWaitStatus(blockers)) })),
+      );
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
       // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan
     },

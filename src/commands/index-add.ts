@@ -1,11 +1,13 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { lockWaitStatus, renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { cancellable } from '../cli/interrupt.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyIndexAdd } from '../core/key-index/apply-index.js';
 import { planIndexAdd } from '../core/key-index/plan-index.js';
 import { loadOneKey } from '../core/lead-table.js';
+import { requireTableOwner } from '../core/constraint/ownership.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderIndexAdd, renderIndexAddSql } from '../render/index-add/index.js';
@@ -41,9 +43,15 @@ async function runAdd(flags: AddFlags): Promise<ExitCode> {
   const keySettings = resolveKeySettings(flags, settings);
   const text = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'index add');
+    // Before planning: the plan reads the table, which a user without rights fails on with a raw 42501.
+    if (flags.execute && !flags.printSql) await requireTableOwner(database, key.table, 'index add');
     const plan = await planIndexAdd(database, { key, name: flags.name });
     if (flags.printSql) return renderIndexAddSql(plan);
-    const result = await withSpinner(`building ${plan.name}`, flags, () => applyIndexAdd(database, plan, flags.execute ?? false));
+    const result = await withSpinner(`building ${plan.name}`, flags, (status) =>
+      cancellable(database, (stop) =>
+        applyIndexAdd(database, plan, flags.execute ?? false, { stop, onLockWait: (blockers) => status(lockWaitStatus(blockers)) }),
+      ),
+    );
     return renderIndexAdd(result, flags.format, renderContext(settings.target, flags));
   });
   await writeReport(text, flags);

@@ -1,3 +1,4 @@
+import type { BlockerProbe } from './lock-waits.js';
 import type { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 
@@ -36,6 +37,12 @@ export interface Database {
    * Ctrl-C); null on PGlite, which runs statements in this thread.
    */
   cancel: (() => Promise<void>) | null;
+  /**
+   * Opens a probe for the sessions that block this database's own
+   * (pg_blocking_pids, db/lock-waits.ts), on a session of its own; absent
+   * or null on PGlite, which never waits on another session.
+   */
+  blockers?: (() => BlockerProbe) | null;
 }
 
 /** int8 comes back as a string from pg and as number/bigint from PGlite. */

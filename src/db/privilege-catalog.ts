@@ -45,3 +45,17 @@ export async function hasColumnOrMayAddIt(db: Db, oid: number, column: string): 
            or pg_has_role((select relowner from pg_catalog.pg_class where oid = ${oid}::int8::oid), 'USAGE') as ok`.execute(db);
   return rows[0]?.ok === true;
 }
+
+/** A table's owner, and whether the current user acts as it (the owner, a member of its role, or a superuser): what CREATE INDEX and ALTER TABLE need. */
+export async function tableOwnership(db: Db, oid: number): Promise<{ owner: string; user: string; owns: boolean; ownerIsSuperuser: boolean }> {
+  const { rows } = await sql<{ owner: string; user: string; owns: boolean; owner_super: boolean }>`
+    select r.rolname::text as owner, current_user::text as user, pg_catalog.pg_has_role(c.relowner, 'USAGE') as owns, r.rolsuper as owner_super
+    from pg_catalog.pg_class c join pg_catalog.pg_roles r on r.oid = c.relowner where c.oid = ${oid}::int8::oid`.execute(db);
+  const row = rows[0];
+  return row === undefined ? { owner: '?', user: '?', owns: true, ownerIsSuperuser: false } : { ...row, ownerIsSuperuser: row.owner_super };
+}
+
+/** A role or schema name as it would be typed in SQL: quoted unless it is a plain lower-case identifier (for messages only; never executed). */
+export function displayIdentifier(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
+}

@@ -22,3 +22,17 @@ export function requireWritable(database: Database): void {
   const what = state === 'standby' ? 'the server is a read-only standby (in recovery)' : 'the session is read-only (default_transaction_read_only is on)';
   throw new ReadOnlyServerError(`${what}; point --database at the primary`);
 }
+
+/**
+ * For a read-only task that still needs session (temporary) tables: a hot
+ * standby allows no DDL at all, not even on temporary tables, and a
+ * read-only session creates them but cannot drop them. Exit 2, one line,
+ * before the first statement; `task` says what needs them.
+ */
+export function requireTempTables(database: Database, task: string): void {
+  const state = database.features.readOnly;
+  if (state === null) return;
+  const what =
+    state === 'standby' ? 'a read-only standby (in recovery) does not allow' : 'a read-only session (default_transaction_read_only is on) cannot drop';
+  throw new ReadOnlyServerError(`${task} works in temporary tables, which ${what}; point --database at the primary (it changes nothing there)`);
+}

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
-import { backendCanceller } from './cancel.js';
+import { backendCanceller, trackBackends } from './cancel.js';
+import { blockerProbe } from './lock-waits.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
@@ -78,7 +79,9 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  const cancel = backendCanceller(pool, clientConfig(target, options));
+  const backends = trackBackends(pool);
+  const cancel = backendCanceller(pool, clientConfig(target, options), backends);
+  const blockers = () => blockerProbe(clientConfig(target, options), () => [...backends]);
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     return {
@@ -91,6 +94,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
       },
       copyOut: (statement, destination, snapshotId) => copyOut(pool, statement, destination, snapshotId ?? null),
       cancel,
+      blockers,
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 
 /**
  * The session's temp tables clean works on. `stage` lives for the run (the
@@ -20,3 +20,15 @@ export const TEMP = {
   batchStage: sql.id('pg_temp', 'ld_batch_stage'),
   groupRows: sql.id('pg_temp', 'ld_group_rows'),
 } as const;
+
+/**
+ * A session table read through a subquery, for an UPDATE or DELETE whose
+ * target may be a Citus reference table: Citus refuses `UPDATE <reference
+ * table> … FROM <session table>` ("relation ld_members is not
+ * distributed") but plans a subquery over it first, as an intermediate
+ * result, and then runs the change on every copy. PostgreSQL pulls the
+ * subquery up, so on one server the plan is the same as joining the table.
+ */
+export function sessionRows(table: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(select * from ${table})`;
+}

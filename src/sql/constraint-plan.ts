@@ -91,6 +91,11 @@ export function setLocalLockTimeoutStatement(timeout: string): RawBuilder<unknow
   return sql`set local lock_timeout = ${sql.lit(timeout)}`;
 }
 
+/** The session's lock_timeout (a statement that cannot run in a transaction block, such as DROP INDEX CONCURRENTLY, has no SET LOCAL); returns the value it replaced. */
+export function setSessionLockTimeoutStatement(timeout: string): RawBuilder<{ previous: string }> {
+  return sql`select pg_catalog.current_setting('lock_timeout') as previous, pg_catalog.set_config('lock_timeout', ${timeout}, false)`;
+}
+
 /** @example drop index concurrently if exists "public"."leads_device_id_phone_key" */
 export function dropIndexStatement(schema: string, name: string, options: { concurrently: boolean }): RawBuilder<unknown> {
   const concurrently = options.concurrently ? sql` concurrently` : sql``;

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../keys/key-sql.js';
 import type { MergeRule } from './clean-model.js';
-import { TEMP } from './clean-temp-tables.js';
+import { sessionRows, TEMP } from './clean-temp-tables.js';
 import { pinnedTo, type ShardPin } from './clean/shard-pin.js';
 
 /** A column merge may fill, with the rule that picks the donor value. */
@@ -173,7 +173,7 @@ export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[], 
   );
   return sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
-from ${TEMP.merge} as g
+from ${sessionRows(TEMP.merge)} as g
 where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}${pinnedTo(pin, 't')}`;
 }
 

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import { archiveRef } from './archive-plan.js';
+import { sessionRows } from './clean-temp-tables.js';
 
 /**
  * The statements that undo a clean run, all inside one transaction (the
@@ -159,7 +160,7 @@ where k.run_id = ${runId}
   and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`,
     sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
-from pg_temp.ld_restore_keepers as m
+from ${sessionRows(sql.id('pg_temp', 'ld_restore_keepers'))} as m
 where ${columnRef(table.idColumn, 't')} = m.ld_keeper_id`,
   ];
 }
@@ -292,7 +293,7 @@ export function moveBackStatement(target: Omit<MovedTarget, 'n'>): RawBuilder<un
   const assignments = target.columns.map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
   return sql`update ${child} as c
 set ${sql.join(assignments)}
-from ${MOVE_BACK} as m
+from ${sessionRows(MOVE_BACK)} as m
 where ${stillMoved(target)}`;
 }
 

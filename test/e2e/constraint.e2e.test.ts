@@ -56,13 +56,30 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 
-  it('exit 1 for a user without rights, with the server’s one-line reason', async () => {
+  it('exit 2 for a user who does not own the table, one line naming the owner, before any statement on the table (not a raw 42501)', async () => {
     await test.query(`create role ${role} login`);
     const url = new URL(test.url!);
     url.username = role;
-    const run = await cli(['constraint', 'add', '--key', 'device-phone', '--database', url.toString()]);
-    expect(run).toMatchObject({ code: 1, stdout: '' });
-    expect(run.stderr).toMatch(/^lead-dedupe: database error 42501: permission denied for table leads\n$/);
+    const [owner] = await test.query<{ owner: string }>(
+      `select r.rolname as owner from pg_class c join pg_roles r on r.oid = c.relowner where c.oid = 'leads'::regclass`,
+    );
+    const ownerLine = new RegExp(
+      `^lead-dedupe: database user ${role} does not own public\\.leads: (constraint|index) add builds an index on it, which needs its owner \\(${owner!.owner}\\) or a member of that role; run it as ${owner!.owner}, or as ${owner!.owner}: .*; nothing was changed\\n$`,
+    );
+    // no rights at all (the plan would fail reading the table), then SELECT only (the build would fail: "must be owner")
+    for (const grant of [null, `grant select on leads to ${role}`]) {
+      if (grant !== null) await test.query(grant);
+      for (const args of [
+        ['constraint', 'add', '--key', 'device-phone'],
+        ['index', 'add', '--key', 'device-phone', '--execute'],
+      ]) {
+        const run = await cli([...args, '--database', url.toString()]);
+        expect({ grant, args, code: run.code, stdout: run.stdout }).toEqual({ grant, args, code: 2, stdout: '' });
+        expect(run.stderr).toMatch(ownerLine);
+      }
+    }
+    expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
+    await test.query(`revoke select on leads from ${role}`);
   });
 
   it('--print-sql prints the migration and changes nothing', async () => {

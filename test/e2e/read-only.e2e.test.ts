@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt } from '../support/cli.js';
-import { expectReadCommandsWork, expectWritingCommandsRefused, prepareReadOnlyFixture } from '../support/read-only-checks.js';
+import { expectPlanCheckRefused, expectReadCommandsWork, expectWritingCommandsRefused, prepareReadOnlyFixture } from '../support/read-only-checks.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -42,6 +42,13 @@ describe.runIf(SERVER_URL)('a database with default_transaction_read_only = on',
     await expectWritingCommandsRefused(
       server.url!,
       /^lead-dedupe: the session is read-only \(default_transaction_read_only is on\); point --database at the primary\n$/,
+    );
+  }, 120_000);
+
+  it('clean --plan F (the check) exits 2 with one line: its temporary tables cannot be dropped in a read-only session', async () => {
+    await expectPlanCheckRefused(
+      server.url!,
+      /^lead-dedupe: checking a plan \(clean --plan without --execute\) works in temporary tables, which a read-only session/,
     );
   }, 120_000);
 });
@@ -102,6 +109,13 @@ describe.runIf(HAVE_CLUSTER_TOOLS || process.env.CI)('a real hot standby (stream
 
   it('clean --execute, restore --execute, constraint add/drop, index add --execute and seed exit 2 with one line and change nothing', async () => {
     await expectWritingCommandsRefused(standbyUrl, /^lead-dedupe: the server is a read-only standby \(in recovery\); point --database at the primary\n$/);
+  }, 120_000);
+
+  it('clean --plan F (the check) exits 2 with one line, not 25006: a standby allows no temporary tables', async () => {
+    await expectPlanCheckRefused(
+      standbyUrl,
+      /^lead-dedupe: checking a plan \(clean --plan without --execute\) works in temporary tables, which a read-only standby \(in recovery\) does not allow; point --database at the primary/,
+    );
   }, 120_000);
 });
 

@@ -9,6 +9,7 @@ import { loadLeadTable } from '../../src/core/lead-table.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { CatalogError, DuplicatesFoundError, UsageError } from '../../src/errors.js';
+import { PermissionError } from '../../src/core/clean/clean-errors.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import {
@@ -303,11 +304,19 @@ describe.skipIf(!SERVER_URL)('constraint add as a user without rights (server)',
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 
-  it('SELECT only: the pre-flight passes, the build is refused (not the owner), no invalid index left', async () => {
+  it('SELECT only: refused before the build (not the owner: exit 2, naming the owner), no index built', async () => {
     await test.query(`grant select on leads to ${role}`);
     const error = await addAsRole();
-    expect(error).toMatchObject({ code: '42501' });
-    expect((error as Error).message).toBe('must be owner of table leads');
+    expect(error).toBeInstanceOf(PermissionError);
+    expect((error as PermissionError).exitCode).toBe(2);
+    // the owner is the server's test user, a superuser here: only a change of owner is suggested, never membership in its role
+    const [owner] = await test.query<{ owner: string; superuser: boolean }>(
+      `select r.rolname as owner, r.rolsuper as superuser from pg_class c join pg_roles r on r.oid = c.relowner where c.oid = 'leads'::regclass`,
+    );
+    expect((error as Error).message).toBe(
+      `database user ${role} does not own public.leads: constraint add builds an index on it, which needs its owner (${owner!.owner}) or a member of that role; ` +
+        `run it as ${owner!.owner}, or as ${owner!.owner}: ${owner!.superuser ? `ALTER TABLE public.leads OWNER TO <a role ${role} is a member of>` : `GRANT ${owner!.owner} TO ${role}`}; nothing was changed`,
+    );
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 });

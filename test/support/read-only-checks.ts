@@ -203,3 +203,21 @@ export async function expectWritingCommandsRefused(url: string, line: RegExp): P
   }
   expect(await fingerprint(url)).toBe(before);
 }
+
+/** `clean --plan F` without --execute (the check) needs temporary tables: a plan written on the read-only side, then its check refused with exit 2 and one line, nothing changed. */
+export async function expectPlanCheckRefused(url: string, line: RegExp): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-ro-plan-'));
+  try {
+    const file = join(dir, 'plan.jsonl');
+    const written = await cli(url, 'clean', '--key', 'device-phone', '--plan-out', file);
+    expect(written.code, written.stderr).toBe(0);
+    const before = await fingerprint(url);
+    const check = await cli(url, 'clean', '--key', 'device-phone', '--plan', file);
+    expect({ code: check.code, stdout: check.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(check.stderr).toMatch(line);
+    expect(check.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await fingerprint(url)).toBe(before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -137,11 +137,11 @@ select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_gro
 
   it('deletes and re-points on the materialised ids only', () => {
     expect(compileSql(deleteVictimsStatement(key)).sql).toBe(`delete from "public"."leads" as l
-using "pg_temp"."ld_members" as m
+using (select * from "pg_temp"."ld_members") as m
 where "l"."id" = m.row_id and m.rank_in_group > 1`);
     expect(compileSql(repointStatement(notes, 'id')).sql).toBe(`update "public"."notes" as c
 set "lead_id" = m.keeper_id
-from "pg_temp"."ld_members" as m
+from (select * from "pg_temp"."ld_members") as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
   });
 
@@ -157,7 +157,7 @@ where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
     };
     expect(compileSql(repointStatement(parent, 'id')).sql).toBe(`update "public"."leads" as c
 set "parent_id" = case when "c"."id" = m.keeper_id then null else m.keeper_id end
-from "pg_temp"."ld_members" as m
+from (select * from "pg_temp"."ld_members") as m
 where "c"."parent_id" = m.row_id and m.rank_in_group > 1
   and not exists (select 1 from "pg_temp"."ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1)`);
     expect(compileSql(childRowsToMoveQuery(parent, 'id')).sql).toBe(`select count(*) as n
@@ -262,7 +262,7 @@ group by m.keeper_id, m.group_id`);
   it('fills only empty keeper columns, and only touches keepers that change', () => {
     expect(compileSql(mergeKeepersStatement(table, [email])).sql).toBe(`update "public"."leads" as t
 set "email" = case when (("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null) then g."ld_m1" else "t"."email" end
-from "pg_temp"."ld_merge" as g
+from (select * from "pg_temp"."ld_merge") as g
 where "t"."id" = g.ld_keeper_id and ((("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null))`);
   });
 });
@@ -292,7 +292,7 @@ order by p."id"`,
     };
     expect(compileSql(moveBackStatement(target)).sql).toBe(`update "public"."notes" as c
 set "lead_id" = m."old_lead_id"
-from "pg_temp"."ld_move_back" as m
+from (select * from "pg_temp"."ld_move_back") as m
 where "c"."id" = m."pk_id" and "c"."lead_id" is not distinct from m."new_lead_id"`);
     expect(compileSql(archivedMovesQuery('lead_dedupe', target, 7))).toEqual({
       sql: `select pk."id" as "pk_id", o."lead_id" as "old_lead_id", n."lead_id" as "new_lead_id"
@@ -313,11 +313,11 @@ cross join lateral jsonb_populate_record(null::"public"."notes", m.new_values) a
     const activities: ChildReference = { ...notes, table: 'activities', shared, copied: [], primaryKey: ['device_id', 'id'], uniqueIndexes: [] };
     expect(compileSql(repointStatement(activities, 'id')).sql).toBe(`update "public"."activities" as c
 set "lead_id" = m.keeper_id
-from "pg_temp"."ld_members" as m
+from (select * from "pg_temp"."ld_members") as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     expect(compileSql(repointStatement({ ...activities, copied: shared }, 'id')).sql).toBe(`update "public"."activities" as c
 set "lead_id" = m.keeper_id, "device_id" = m."ld_keeper_device_id"
-from "pg_temp"."ld_members_keepers" as m
+from (select * from "pg_temp"."ld_members_keepers") as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     // one archive row per changed column, with the primary key the row has after the move
     expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(

@@ -17,6 +17,7 @@ import { RunState } from './run-state.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { requireWritable } from '../../db/read-only.js';
 import { abortable } from '../../db/abortable.js';
+import { watchLockWaits } from '../../db/lock-waits.js';
 import { restoreCommandFor } from '../../keys/key-command-line.js';
 import { dropPlanTablesStatement } from '../../sql/clean/plan-load.js';
 import { loadPlan } from './plan/load-plan.js';
@@ -79,6 +80,8 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
   // The batches' statements stop at the second signal; BEGIN/ROLLBACK and the run record use the plain connection.
   const work = abortable(connection, hooks.cancel);
   const run = new RunState(context, await recordRunStart(connection, context));
+  // Who a waiting batch waits for: on the spinner (hooks.onLockWait) and in the message of a batch that timed out.
+  const locks = watchLockWaits(database, hooks.onLockWait);
   if (context.plan?.loaded) run.plan = emptySummary(context.plan.source, context.plan.loaded);
   try {
     await stageGroups(connection, work, run);
@@ -88,7 +91,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
         run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches; rerun to continue`);
         break;
       }
-      if (await attemptBatch(connection, work, run, batch, hooks)) break;
+      if (await attemptBatch(connection, work, run, batch, { hooks, locks })) break;
       hooks.onProgress?.(run.progress(batch + 1));
       if (batch + 1 < run.batches) await sleep(options.pauseMs, hooks.signal);
     }
@@ -96,6 +99,8 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
     return run.result();
   } catch (error) {
     return failedRun(database, connection, run, error, hooks);
+  } finally {
+    locks.stop();
   }
 }
 

@@ -7,6 +7,7 @@ import { applyBatch, selectBatch, type BatchChanges } from './batch.js';
 import { backoffMs, describeTimeout, isRetryable, sleep } from './batch-retry.js';
 import type { CleanContext } from './clean-context.js';
 import type { CleanHooks } from './clean-types.js';
+import { describeBlockers, type LockWatch } from '../../db/lock-waits.js';
 import type { CommittedBatch, RunState } from './run-state.js';
 
 /**
@@ -16,9 +17,16 @@ import type { CommittedBatch, RunState } from './run-state.js';
  * batch that kept timing out (the reason is recorded on the run). Any other
  * error is thrown, the batch rolled back.
  */
-export async function attemptBatch(connection: Db, work: Db, run: RunState, batch: number, hooks: CleanHooks): Promise<boolean> {
+export async function attemptBatch(
+  connection: Db,
+  work: Db,
+  run: RunState,
+  batch: number,
+  { hooks, locks }: { hooks: CleanHooks; locks: LockWatch },
+): Promise<boolean> {
   const { options, references } = run.context;
   for (let attempt = 0; ; attempt++) {
+    locks.clear();
     try {
       const started = performance.now();
       const committed = await inTransaction(connection, () => oneBatch(work, run.context, run.runId, batch, run.totals));
@@ -36,13 +44,15 @@ export async function attemptBatch(connection: Db, work: Db, run: RunState, batc
       if (!isRetryable(error, references)) throw error;
       if (hooks.signal?.aborted) {
         // asked to stop: no retry (it would wait out the backoff and another timeout)
-        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} timed out and was not retried); rerun to continue`);
+        const held = locks.last();
+        const why = held.length > 0 ? `was waiting for a lock held by ${describeBlockers(held)} and was rolled back` : 'timed out and was not retried';
+        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} ${why}); rerun to continue`);
         return true;
       }
       if (attempt >= options.retries) {
         run.stop(
           'failed',
-          `batch ${batch + 1} of ${run.batches} failed ${attempt + 1} times (${describeTimeout(error, options)}); ${done} batches are committed and archived, rerun later to continue`,
+          `batch ${batch + 1} of ${run.batches} failed ${attempt + 1} times (${describeTimeout(error, options, locks.last())}); ${done} batches are committed and archived, rerun later to continue`,
         );
         return true;
       }

@@ -1,5 +1,6 @@
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import type { CleanOptions } from './clean-types.js';
+import { describeBlockers, type LockBlocker } from '../../db/lock-waits.js';
 
 /** SQLSTATEs that mean "try this batch again later": lock/statement timeout, deadlock, serialization failure. */
 const RETRYABLE = new Set(['55P03', '57014', '40P01', '40001']);
@@ -50,10 +51,10 @@ export function backoffMs(attempt: number): number {
 }
 
 /** Why a batch timed out, in the flags' words. */
-export function describeTimeout(error: unknown, options: CleanOptions): string {
+export function describeTimeout(error: unknown, options: CleanOptions, blockers: readonly LockBlocker[] = []): string {
   switch (sqlStateOf(error)) {
     case '55P03':
-      return `could not lock its rows within --lock-timeout ${options.lockTimeoutMs} ms`;
+      return `could not lock its rows within --lock-timeout ${options.lockTimeoutMs} ms${blockers.length > 0 ? `, held by ${describeBlockers(blockers)}` : ''}`;
     case '57014':
       return `a statement ran longer than --statement-timeout ${options.statementTimeoutMs} ms`;
     default:

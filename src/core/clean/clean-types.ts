@@ -2,6 +2,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from '../../sql/clean-model.js';
 import type { PlanApplySummary } from './plan/plan-run.js';
+import type { LockBlocker } from '../../db/lock-waits.js';
 
 export {
   CLEAN_MODES,
@@ -107,6 +108,8 @@ export interface CleanHooks {
   commandLine?: CommandLineContext;
   /** Before the first change: child foreign keys without an index (each batch will scan those children). */
   onUnindexedChildKeys?: (keys: UnindexedChildKey[]) => void;
+  /** While a batch waits on a lock: the sessions holding it, polled about once a second; [] once it no longer waits. */
+  onLockWait?: (blockers: LockBlocker[]) => void;
 }
 
 export interface CleanProgress {

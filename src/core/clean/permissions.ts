@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.js';
-import { currentUser, databaseRights, hasColumnOrMayAddIt, hasTablePrivilege, relationOid } from '../../db/privilege-catalog.js';
+import { currentUser, databaseRights, displayIdentifier, hasColumnOrMayAddIt, hasTablePrivilege, relationOid } from '../../db/privilege-catalog.js';
 import { qualifiedName } from '../../db/catalog.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { ARCHIVE_TABLES } from '../../sql/archive-plan.js';
@@ -62,4 +62,31 @@ export async function requirePrivileges(db: Db, needs: Needs): Promise<void> {
   const problems = await missingPrivileges(db, needs);
   if (problems.length === 0) return;
   throw new PermissionError(`database user ${await currentUser(db)} lacks ${problems.join(', ')}; nothing was changed`);
+}
+
+/**
+ * `restore` and `runs` read the archive before anything else: without USAGE
+ * on its schema or SELECT on its tables the first read failed with a raw
+ * 42501. Checked up front instead (exit 2), naming what is missing and the
+ * GRANTs that give it; archive tables not created yet are not needed.
+ */
+export async function requireArchiveReadable(db: Db, archiveSchema: string, command: string): Promise<void> {
+  const row = await databaseRights(db, archiveSchema);
+  if (!row.schema_exists) return;
+  const problems: string[] = [];
+  if (!row.usage) problems.push(`USAGE on the archive schema ${archiveSchema}`);
+  for (const archive of ARCHIVE_TABLES) {
+    const oid = await relationOid(db, archiveSchema, archive);
+    if (oid !== null && !(await hasTablePrivilege(db, oid, 'SELECT'))) problems.push(`SELECT on ${archiveSchema}.${archive}`);
+  }
+  if (problems.length === 0) return;
+  const user = displayIdentifier(await currentUser(db));
+  const schema = displayIdentifier(archiveSchema);
+  const grants = [
+    ...(row.usage ? [] : [`GRANT USAGE ON SCHEMA ${schema} TO ${user}`]),
+    ...(problems.some((problem) => problem.startsWith('SELECT')) ? [`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${user}`] : []),
+  ];
+  throw new PermissionError(
+    `database user ${user} lacks ${problems.join(', ')}, which ${command} reads first; as the archive's owner run: ${grants.join('; ')}; nothing was changed`,
+  );
 }

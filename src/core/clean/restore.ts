@@ -28,7 +28,7 @@ import {
 import { archiveRef, archiveUpToDateQuery } from '../../sql/archive-plan.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { RestoreConflictError } from './clean-errors.js';
-import { requirePrivileges } from './permissions.js';
+import { requireArchiveReadable, requirePrivileges } from './permissions.js';
 import { insertableColumns } from './table-columns.js';
 import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { inTransaction, rehearse } from '../../db/transaction.js';
@@ -103,6 +103,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   if (!(await tableExists(database.db, archiveSchema, 'lead_dedupe_runs'))) {
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
+  await requireArchiveReadable(database.db, archiveSchema, 'restore');
   const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL);
   const info =
     run.schema === null || run.relation === null

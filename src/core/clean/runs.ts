@@ -3,6 +3,7 @@ import { toNumber } from '../../db/database.js';
 import { findTableName, qualifiedName, resolveTable, tableExists } from '../../db/catalog.js';
 import { listRunsQuery, type RunsTableFilter } from '../../sql/runs-plan.js';
 import type { RunStatus } from './clean-types.js';
+import { requireArchiveReadable } from './permissions.js';
 
 export interface RunSummary {
   id: number;
@@ -67,6 +68,7 @@ export async function listRuns(database: Database, options: RunsOptions): Promis
 export async function listRunsPage(database: Database, options: RunsOptions): Promise<RunsPage> {
   const filter = options.table === null ? null : await tableFilter(database, options.table);
   const archived = await tableExists(database.db, options.archiveSchema, 'lead_dedupe_runs');
+  if (archived) await requireArchiveReadable(database.db, options.archiveSchema, 'runs');
   const { rows } = archived ? await listRunsQuery(options.archiveSchema, filter, options.limit).execute(database.db) : { rows: [] };
   if (rows.length === 0 && options.table !== null && filter !== null && 'typed' in filter)
     await refuseUnknownTable(database, options.table, options.archiveSchema);

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { indexValidity, type UniqueIndexInfo } from '../../db/unique-indexes.js';
-import { DatabaseError, LockHeldError } from '../../errors.js';
+import { DatabaseError, InterruptedError, LockHeldError } from '../../errors.js';
 import { formatCount } from '../../util/format-count.js';
 import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { dropPartitionIndexStatements } from './plan-partitions.js';
@@ -9,7 +9,10 @@ import { cleanCommandFor } from '../../keys/key-command-line.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
 import { planStatement, runStep } from './sql-step.js';
+import { dropIndexWithin } from './drop-index-within.js';
 import { requireWritable } from '../../db/read-only.js';
+import { requireTableOwner } from './ownership.js';
+import { describeBlockers, watchLockWaits, type LockBlocker, type LockWatch } from '../../db/lock-waits.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { planConstraintAdd, type ConstraintAddOptions, type ConstraintAddPlan, type ConstraintKind, type PlannedStep } from './plan-add.js';
 
@@ -34,8 +37,19 @@ export interface ConstraintAddResult {
 }
 
 /** Plans and runs `constraint add`: the programmatic API behind the CLI. */
-export async function addConstraint(database: Database, options: ConstraintAddOptions): Promise<ConstraintAddResult> {
-  return applyConstraintAdd(database, await planConstraintAdd(database, options));
+export async function addConstraint(database: Database, options: ConstraintAddOptions, hooks: BuildHooks = {}): Promise<ConstraintAddResult> {
+  return applyConstraintAdd(database, await planConstraintAdd(database, options), hooks);
+}
+
+export interface BuildHooks {
+  /**
+   * Aborted by the first SIGINT/SIGTERM, after the caller cancelled the
+   * running statement (Database.cancel): no further step starts, what this
+   * run left invalid is dropped, and an InterruptedError says what is left.
+   */
+  stop?: AbortSignal;
+  /** While a step waits on a lock: the sessions holding it, polled about once a second; [] once it no longer waits. */
+  onLockWait?: (blockers: LockBlocker[]) => void;
 }
 
 /**
@@ -46,8 +60,10 @@ export async function addConstraint(database: Database, options: ConstraintAddOp
  * the check and the failure path refuses with scan's count (exit 3). A
  * failed build never leaves its invalid index behind.
  */
-export async function applyConstraintAdd(database: Database, plan: ConstraintAddPlan): Promise<ConstraintAddResult> {
+export async function applyConstraintAdd(database: Database, plan: ConstraintAddPlan, hooks: BuildHooks = {}): Promise<ConstraintAddResult> {
+  const { stop } = hooks;
   requireWritable(database);
+  if (plan.steps.length > 0) await requireTableOwner(database, plan.key.table, 'constraint add');
   const result: ConstraintAddResult = {
     table: plan.table,
     key: summarizeKey(plan.key),
@@ -63,24 +79,54 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
     attachMs: null,
     partitions: plan.partitions.length,
   };
-  for (const step of plan.steps) {
-    switch (step.purpose) {
-      case 'drop-invalid':
-        // Dropped before the build: an invalid unique index is still maintained on every write and may reject inserts.
-        await runStep(database, step);
-        result.droppedInvalid = plan.name;
-        break;
-      case 'build':
-        result.buildMs = await timed(() => build(database, plan, step));
-        break;
-      case 'attach':
-        result.attachMs = await timed(() => attach(database, plan, step));
-        break;
-      default:
-        return step.purpose satisfies never;
+  const done = { built: false };
+  const watch = watchLockWaits(database, hooks.onLockWait);
+  try {
+    for (const step of plan.steps) {
+      if (stop?.aborted) throw new InterruptedError('stopped by a signal');
+      switch (step.purpose) {
+        case 'drop-invalid':
+          // Dropped before the build: an invalid unique index is still maintained on every write and may reject inserts.
+          await runStep(database, step, stop);
+          result.droppedInvalid = plan.name;
+          break;
+        case 'build':
+          result.buildMs = await timed(() => build(database, plan, step, stop));
+          done.built = true;
+          break;
+        case 'attach':
+          result.attachMs = await timed(() => attach(database, plan, step, stop, watch));
+          break;
+        default:
+          return step.purpose satisfies never;
+      }
     }
+  } catch (error) {
+    if (stop?.aborted) throw await stoppedDuring(database, plan, done.built || plan.resume);
+    throw error;
+  } finally {
+    watch.stop();
   }
+  if (stop?.aborted && plan.steps.length > 0)
+    throw new InterruptedError(`"${plan.name}" had already been built${plan.kind === 'constraint' ? ' and attached' : ''}; it is in place, nothing to undo`);
   return result;
+}
+
+/**
+ * What a signal left: before the build finished, the cancelled build's
+ * invalid index (only this run's name) dropped; after, the valid index,
+ * which already rejects duplicates, not yet attached as a constraint.
+ */
+async function stoppedDuring(database: Database, plan: ConstraintAddPlan, built: boolean): Promise<InterruptedError> {
+  const valid = await indexValidity(database.db, plan.key.table.info.schema, plan.name).catch(() => null);
+  if (built || valid === true) {
+    return new InterruptedError(
+      `the unique index "${plan.name}" had already been built and is valid (it rejects duplicates already) but is not attached as a constraint: rerun constraint add to attach it, or remove it with ${plan.dropSql}`,
+    );
+  }
+  const cleanup = await dropIfInvalid(database, plan);
+  const left = cleanup.kind === 'dropped' ? `${cleanup.text}; nothing is left` : cleanup.kind === 'none' ? 'no index was left' : cleanup.text;
+  return new InterruptedError(`the build of "${plan.name}" was cancelled; ${left}`);
 }
 
 /** The refusal when duplicates remain, with the figures scan shows (exit 3). */
@@ -96,11 +142,12 @@ function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplus: numb
   );
 }
 
-async function build(database: Database, plan: ConstraintAddPlan, step: PlannedStep): Promise<void> {
+async function build(database: Database, plan: ConstraintAddPlan, step: PlannedStep, stop: AbortSignal | undefined): Promise<void> {
   const schema = plan.key.table.info.schema;
   try {
-    await runStep(database, step);
+    await runStep(database, step, stop);
   } catch (error) {
+    if (stop?.aborted) throw error; // stoppedDuring drops what is left and says so
     const cleanup = await dropIfInvalid(database, plan);
     if (sqlStateOf(error) === '23505') {
       // Counted with scan's statement, after the failed build is gone, so the message has the figures a scan shows now.
@@ -150,7 +197,7 @@ async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promi
       await runStep(database, { transaction: false, statements: dropPartitionIndexStatements(database, plan.partitions) });
       return { kind: 'dropped', text: `the invalid index "${plan.name}" it left and the partition indexes built so far were dropped` };
     }
-    await dropIndexStatement(schema, plan.name, { concurrently: plan.concurrently }).execute(database.db);
+    await dropIndexWithin(database, schema, plan.name, { concurrently: plan.concurrently, lockTimeout: plan.lockTimeout });
     return { kind: 'dropped', text: `the invalid index "${plan.name}" it left was dropped` };
   } catch (error) {
     return {
@@ -160,13 +207,16 @@ async function dropIfInvalid(database: Database, plan: ConstraintAddPlan): Promi
   }
 }
 
-async function attach(database: Database, plan: ConstraintAddPlan, step: PlannedStep): Promise<void> {
+async function attach(database: Database, plan: ConstraintAddPlan, step: PlannedStep, stop: AbortSignal | undefined, watch: LockWatch): Promise<void> {
   try {
-    await runStep(database, step);
+    await runStep(database, step, stop);
   } catch (error) {
+    if (stop?.aborted) throw error;
     const kept = `the unique index "${plan.name}" is built, valid and already rejects duplicates; rerun constraint add to attach it`;
     if (sqlStateOf(error) === '55P03') {
-      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (a long transaction holds it); ${kept}`);
+      const held = watch.last();
+      const holder = held.length > 0 ? `held by ${describeBlockers(held)}` : 'a long transaction holds it';
+      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (${holder}); ${kept}`);
     }
     throw new DatabaseError(`attaching "${plan.name}" as a constraint failed: ${describeDatabaseError(error)}; ${kept}`);
   }

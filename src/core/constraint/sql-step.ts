@@ -1,5 +1,6 @@
 import type { RawBuilder } from 'kysely';
 import type { Database } from '../../db/database.js';
+import { InterruptedError } from '../../errors.js';
 
 export interface PlannedStatement {
   query: RawBuilder<unknown>;
@@ -18,12 +19,22 @@ export function planStatement(database: Database, query: RawBuilder<unknown>): P
   return { query, sql: query.compile(database.db).sql };
 }
 
-export async function runStep(database: Database, step: SqlStep): Promise<void> {
+/** Runs a step; once `stop` has aborted, no further statement of it starts (the one running is cancelled by the caller: Database.cancel). */
+export async function runStep(database: Database, step: SqlStep, stop?: AbortSignal): Promise<void> {
+  const refuseIfStopped = () => {
+    if (stop?.aborted) throw new InterruptedError('stopped by a signal');
+  };
   if (step.transaction) {
     await database.db.transaction().execute(async (trx) => {
-      for (const statement of step.statements) await statement.query.execute(trx);
+      for (const statement of step.statements) {
+        refuseIfStopped();
+        await statement.query.execute(trx);
+      }
     });
     return;
   }
-  for (const statement of step.statements) await statement.query.execute(database.db);
+  for (const statement of step.statements) {
+    refuseIfStopped();
+    await statement.query.execute(database.db);
+  }
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
-import { TEMP } from '../clean-temp-tables.js';
+import { sessionRows, TEMP } from '../clean-temp-tables.js';
 import { pinnedTo, type ShardPin } from './shard-pin.js';
 
 /** Per batch: the delete, and what the batch did (counts, skipped groups, the dry run's sample). */
@@ -9,7 +9,7 @@ import { pinnedTo, type ShardPin } from './shard-pin.js';
 /** The delete itself, on the materialised victim ids. */
 export function deleteVictimsStatement(key: ResolvedKey, pin: ShardPin | null = null): RawBuilder<unknown> {
   return sql`delete from ${tableRef(key.table)} as l
-using ${TEMP.members} as m
+using ${sessionRows(TEMP.members)} as m
 where ${columnRef(key.table.idColumn, 'l')} = m.row_id and m.rank_in_group > 1${pinnedTo(pin, 'l')}`;
 }
 

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { ChildReference } from '../clean-model.js';
-import { TEMP } from '../clean-temp-tables.js';
+import { sessionRows, TEMP } from '../clean-temp-tables.js';
 import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin.js';
 
 /** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
@@ -161,7 +161,7 @@ export function repointStatement(reference: ChildReference, idColumn: string, pi
   const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c
 set ${sql.join(assignments)}
-from ${membersWithKeepers(reference, idColumn)} as m
+from ${sessionRows(membersWithKeepers(reference, idColumn))} as m
 where ${movedRowsCondition(reference, idColumn, false, TEMP.members, pin)}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Database } from '../../../db/database.js';
 import { toNumber } from '../../../db/database.js';
+import { requireTempTables } from '../../../db/read-only.js';
 import { rehearse } from '../../../db/transaction.js';
 import { timeoutsStatement } from '../../../sql/session-plan.js';
 import { planStatesQuery, staleSampleQuery } from '../../../sql/clean/plan-check.js';
@@ -37,6 +38,7 @@ export interface PlanCheck extends PlanApplySummary {
  */
 export async function checkPlan(database: Database, options: CleanOptions, plan: OpenedPlan): Promise<PlanCheck> {
   const started = performance.now();
+  requireTempTables(database, 'checking a plan (clean --plan without --execute)');
   const context = await loadCleanContext(database, options);
   requirePlanMergeColumns(plan, context.mergeColumns);
   const { key } = options;

@@ -6,6 +6,7 @@ import { planExportQuery, type PlanExportRow } from '../../../sql/clean/plan-exp
 import { fingerprintSettingsStatement } from '../../../sql/clean/plan-fingerprint.js';
 import packageJson from '../../../../package.json' with { type: 'json' };
 import type { ChildReference, CleanOptions, SampleGroup, SkippedGroup } from '../clean-types.js';
+import { requirePlansSupported } from './plan-match.js';
 import { describeClean, describePolicy, startDryRun, type CleanPlanWithChecks } from '../plan-clean.js';
 import { unindexedChildKeys } from '../foreign-keys.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from './plan-format.js';
@@ -33,6 +34,7 @@ export interface ExportedPlan {
  * counted from the lines themselves, and the dry run's report.
  */
 export async function exportPlan(database: Database, options: CleanOptions, onLine: (line: PlanBodyLine) => Promise<void>): Promise<ExportedPlan> {
+  requirePlansSupported(options.key.table, 'clean --plan-out');
   const started = performance.now();
   const createdAt = new Date().toISOString();
   const { context, missing, settings } = await startDryRun(database, options);

@@ -1,7 +1,7 @@
 import { qualifiedName, resolveTableByName } from '../../../db/catalog.js';
 import type { Db } from '../../../db/database.js';
 import { UsageError } from '../../../errors.js';
-import type { ResolvedKey } from '../../../keys/key-definition.js';
+import type { LeadTable, ResolvedKey } from '../../../keys/key-definition.js';
 import { describeNormalize } from '../../../keys/key-summary.js';
 import { resolveKey, resolveKeys, resolveLeadTable, type KeySettings } from '../../../keys/resolve-key.js';
 import type { MergeColumn } from '../../../sql/merge-plan.js';
@@ -46,10 +46,7 @@ export async function resolvePlanKey(db: Db, plan: OpenedPlan, identity: PlanDat
           'clean --plan',
         );
   const here = qualifiedName(table.info);
-  // A plan's batches lock its rows with one FOR UPDATE over the table, which Citus plans only for a single shard.
-  if (table.info.distribution?.kind === 'distributed') {
-    throw new UsageError(`clean --plan is not supported on a Citus distributed table (${here}) yet; use clean --key … --execute; nothing was changed`);
-  }
+  requirePlansSupported(table, 'clean --plan');
   if (here !== planned) throw new UsageError(`plan ${path} is for table ${planned}; --table names ${here}; nothing was changed`);
   if (table.idColumn !== header.table.idColumn) {
     throw new UsageError(`plan ${path} lists rows by id column ${header.table.idColumn}; --id-column names ${table.idColumn}; nothing was changed`);
@@ -139,4 +136,20 @@ export function requirePlanAge(plan: OpenedPlan, maxAgeMs: number, describeMax: 
       `plan ${plan.path} was made ${plan.header.createdAt} (${days} days ago), more than --max-plan-age ${describeMax}; make a new plan or raise --max-plan-age; nothing was changed`,
     );
   }
+}
+
+/**
+ * Plans (--plan-out, --plan-csv, --plan) are refused on a Citus distributed
+ * table, before any file is opened or statement run (exit 2): a plan's
+ * batches lock its rows with one FOR UPDATE over the table, which Citus
+ * plans only for a single shard, and writing one joins the table in ways
+ * Citus does not plan ("0A000 complex joins are only supported when all
+ * distributed tables are co-located and joined on their distribution
+ * columns").
+ */
+export function requirePlansSupported(table: LeadTable, flag: string): void {
+  if (table.info.distribution?.kind !== 'distributed') return;
+  throw new UsageError(
+    `${flag} is not supported on a Citus distributed table (${qualifiedName(table.info)}) yet; use clean --key … (its dry run, then --execute); nothing was changed`,
+  );
 }
