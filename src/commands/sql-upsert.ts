@@ -8,12 +8,20 @@ import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
+import { renderClient, CLIENTS, type Client } from '../render/sql-upsert/client.js';
+import { GO_DRIVERS, type GoDriver } from '../render/sql-upsert/go-client.js';
+import { upsertClient } from '../core/client/upsert-client.js';
+import { keyCommand } from '../keys/key-command-line.js';
+import { UsageError } from '../errors.js';
 import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
 
 interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
   onDuplicate: OnDuplicate;
   insertColumns?: string;
   updateColumns?: string;
+  client?: Client;
+  goDriver: GoDriver;
+  goPackage: string;
 }
 
 const upsertCommand: CommandSpec<UpsertFlags> = {
@@ -25,11 +33,20 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
     new Option('--on-duplicate <action>', 'skip: DO NOTHING; update: DO UPDATE SET the refreshable columns').choices(ON_DUPLICATE).makeOptionMandatory(),
     new Option('--insert-columns <a,b>', 'columns to insert, $1..$n in table order (default: all but the id and generated ones)'),
     new Option('--update-columns <a,b>', 'columns a duplicate refreshes (default: the inserted ones but key, id and created column)'),
+    new Option('--client <language>', 'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go)').choices(CLIENTS),
+    new Option(
+      '--go-driver <driver>',
+      'the Go API --client go writes for: pgx native v5/v4, or database/sql with pgx v5/v4 stdlib or lib/pq (the test imports that driver)',
+    )
+      .choices(GO_DRIVERS)
+      .default('pgx-v5'),
+    new Option('--go-package <name>', 'the Go package clause of the generated files').default('leads'),
     ...outputOptions(['sql', 'json']),
   ],
   examples: [
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
     'lead-dedupe sql upsert --key device-phone --on-duplicate update --update-columns name,email',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate skip --client go --go-driver lib-pq --output leads/upsert.go',
   ],
   run: runUpsert,
 };
@@ -45,9 +62,12 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'sql upsert');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
-  const plan = await withDatabase(settings.target, async (database) => {
+  if (flags.client !== undefined && flags.format !== 'sql') throw new UsageError('--client prints code, not a report: leave out --format');
+  if (!/^[a-z][a-z0-9_]*$/.test(flags.goPackage))
+    throw new UsageError(`--go-package ${flags.goPackage}: want a Go package name (lower-case letters, digits, _)`);
+  const { plan, client } = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'sql upsert');
-    return planUpsert(database, {
+    const plan = await planUpsert(database, {
       key,
       onDuplicate: flags.onDuplicate,
       insertColumns: splitList(flags.insertColumns),
@@ -55,9 +75,24 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       keySettings,
       commandLine: settings.commandLine,
     });
+    // the header names the command without the connection: generated code is committed, a host name need not be
+    const generatedBy = keyCommand(
+      key,
+      ['sql', 'upsert'],
+      ['--on-duplicate', flags.onDuplicate, '--client', flags.client ?? 'go', '--go-driver', flags.goDriver],
+      {
+        ...settings.commandLine,
+        connection: [],
+      },
+    );
+    return { plan, client: upsertClient({ plan, key, db: database.db, generatedBy }) };
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
-  await writeReport(renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags)), flags);
+  const text =
+    flags.client === undefined
+      ? renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags))
+      : renderClient(client, flags.client, { driver: flags.goDriver, packageName: flags.goPackage });
+  await writeReport(text, flags);
   return ExitCode.ok;
 }
 
