@@ -86,7 +86,13 @@ describe.runIf(SERVER_URL && HAVE_GO)('generated Go client (server, Debian Go to
           (error: { stdout?: string }) => error.stdout ?? String(error),
         ),
       );
-      expect(stdout.split('\n').filter((line) => /FAIL|PASS|upsert_test|race:/.test(line)).slice(0, 12).join('\n')).toContain('--- PASS: TestUpsertLeadRace');
+      expect(
+        stdout
+          .split('\n')
+          .filter((line) => /FAIL|PASS|upsert_test|race:/.test(line))
+          .slice(0, 12)
+          .join('\n'),
+      ).toContain('--- PASS: TestUpsertLeadRace');
       expect(stdout).toContain(`race: ${ROUNDS} rounds of ${CALLS} concurrent calls`);
       // the hand-written oracle: no duplicate anywhere, and the test removed the rows it made
       expect(await leadRows()).toEqual({ rows: before.rows, duplicateGroups: 0 });
