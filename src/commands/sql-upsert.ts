@@ -6,19 +6,22 @@ import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
 import { renderClient, CLIENTS, type Client } from '../render/sql-upsert/client.js';
 import { GO_DRIVERS, type GoDriver } from '../render/sql-upsert/go-client.js';
 import { upsertClient } from '../core/client/upsert-client.js';
 import { keyCommand } from '../keys/key-command-line.js';
-import { UsageError } from '../errors.js';
-import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
+import { RETRY_POLICIES, type RetryPolicy } from '../sql/upsert-plan.js';
 
 interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
-  onDuplicate: OnDuplicate;
+  onDuplicate: string;
   insertColumns?: string;
   updateColumns?: string;
+  touch?: string;
+  newerColumn?: string;
+  retryOnOtherIndex?: boolean;
+  requireIndex?: boolean;
   client?: Client;
   goDriver: GoDriver;
   goPackage: string;
@@ -30,9 +33,16 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
   options: [
     ...tableOptions(),
     ...keyOptions('the key: a preset (device-phone, …) or columns a,b,c'),
-    new Option('--on-duplicate <action>', 'skip: DO NOTHING; update: DO UPDATE SET the refreshable columns').choices(ON_DUPLICATE).makeOptionMandatory(),
+    new Option(
+      '--on-duplicate <policy>',
+      'what a retry does to the stored lead: skip (keep it), fill (only its empty columns), overwrite (non-NULL values win), touch (bump --touch columns), newer (values win when --newer-column is later); a NULL never erases',
+    ).makeOptionMandatory(),
     new Option('--insert-columns <a,b>', 'columns to insert, $1..$n in table order (default: all but the id and generated ones)'),
-    new Option('--update-columns <a,b>', 'columns a duplicate refreshes (default: the inserted ones but key, id and created column)'),
+    new Option('--update-columns <a,b>', 'fill/overwrite/newer: columns a duplicate may change (default: the inserted ones but key, id and created column)'),
+    new Option('--touch <a,b>', 'touch: timestamp columns set to now() and integer counters +1 on a duplicate, e.g. last_seen_at,submit_count'),
+    new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
+    new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
+    new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
     new Option('--client <language>', 'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go)').choices(CLIENTS),
     new Option(
       '--go-driver <driver>',
@@ -45,7 +55,8 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
   ],
   examples: [
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
-    'lead-dedupe sql upsert --key device-phone --on-duplicate update --update-columns name,email',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate touch --touch last_seen_at,submit_count',
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip --client go --go-driver lib-pq --output leads/upsert.go',
   ],
   run: runUpsert,
@@ -59,6 +70,7 @@ export const sqlCommand: CommandSpec = {
 };
 
 async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
+  const policy = parsePolicy(flags.onDuplicate);
   const keyText = oneKeyFlag(flags, 'sql upsert');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
@@ -69,22 +81,21 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'sql upsert');
     const plan = await planUpsert(database, {
       key,
-      onDuplicate: flags.onDuplicate,
+      onDuplicate: policy,
       insertColumns: splitList(flags.insertColumns),
       updateColumns: splitList(flags.updateColumns),
+      touchColumns: splitList(flags.touch),
+      newerColumn: flags.newerColumn,
+      retryOnOtherIndex: flags.retryOnOtherIndex ?? false,
+      requireIndex: flags.requireIndex ?? false,
       keySettings,
       commandLine: settings.commandLine,
     });
     // the header names the command without the connection: generated code is committed, a host name need not be
-    const generatedBy = keyCommand(
-      key,
-      ['sql', 'upsert'],
-      ['--on-duplicate', flags.onDuplicate, '--client', flags.client ?? 'go', '--go-driver', flags.goDriver],
-      {
-        ...settings.commandLine,
-        connection: [],
-      },
-    );
+    const generatedBy = keyCommand(key, ['sql', 'upsert'], [...policyWords(flags), '--client', flags.client ?? 'go', '--go-driver', flags.goDriver], {
+      ...settings.commandLine,
+      connection: [],
+    });
     return { plan, client: upsertClient({ plan, key, db: database.db, generatedBy }) };
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
@@ -94,6 +105,29 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       : renderClient(client, flags.client, { driver: flags.goDriver, packageName: flags.goPackage });
   await writeReport(text, flags);
   return ExitCode.ok;
+}
+
+/** The retry policy; `update` (which let a NULL erase a stored value) is refused with its replacements. */
+function parsePolicy(text: string): RetryPolicy {
+  const policy = RETRY_POLICIES.find((name) => name === text);
+  if (policy !== undefined) return policy;
+  if (text === 'update') {
+    throw new UsageError(
+      '--on-duplicate update is gone (a NULL in the retry erased the stored value): use fill (only empty columns) or overwrite (non-NULL values win)',
+    );
+  }
+  throw new UsageError(`--on-duplicate ${text}: unknown policy; use one of ${RETRY_POLICIES.join(', ')}`);
+}
+
+/** The flags that shaped the statement, for the generated file's header. */
+function policyWords(flags: UpsertFlags): string[] {
+  const words = ['--on-duplicate', flags.onDuplicate];
+  if (flags.insertColumns !== undefined) words.push('--insert-columns', flags.insertColumns);
+  if (flags.updateColumns !== undefined) words.push('--update-columns', flags.updateColumns);
+  if (flags.touch !== undefined) words.push('--touch', flags.touch);
+  if (flags.newerColumn !== undefined) words.push('--newer-column', flags.newerColumn);
+  if (flags.retryOnOtherIndex) words.push('--retry-on-other-index');
+  return words;
 }
 
 function splitList(text: string | undefined): string[] | undefined {

@@ -137,10 +137,11 @@ describe.skipIf(!CITUS_URL)('constraint add, status, drop and sql upsert on Citu
     const key = await keyFor(test.database, 'leads', 'device-phone');
     const plan = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: ['device_id', 'user_id', 'phone', 'niche', 'name'] });
     expect(plan.arbiters).toEqual(['leads_device_id_phone_key']);
-    expect(plan.sql).toMatch(/on conflict \("device_id", "phone"\) do nothing/i);
+    expect(plan.sql).toMatch(/on conflict \("device_id", "phone"\) do update/i);
     const values = [990_001, 5, '60129990001', 'Property', 'webhook'];
-    expect(await runPrinted(test.database, plan.sql, values)).toHaveLength(1);
-    expect(await runPrinted(test.database, plan.sql, values)).toHaveLength(0);
+    const outcome = async () => (await runPrinted<{ outcome: string }>(test.database, plan.sql, values)).map((row) => row.outcome);
+    expect(await outcome()).toEqual(['inserted']);
+    expect(await outcome()).toEqual(['existed']);
     expect((await test.query<{ n: string }>('select count(*) as n from leads where device_id = 990001'))[0]!.n).toBe('1');
   });
 

@@ -170,8 +170,9 @@ describe.skipIf(!CITUS_URL)('the webhook race on a distributed table (cluster)',
     for (let round = 1; round <= rounds; round++) {
       const deviceId = 810_000 + round;
       const outcomes = await together(async (client) => {
-        const { rows } = await client.query(upsert.sql, [deviceId, 77, '60129990000', 'Property', 'webhook']);
-        return rows.length === 1 ? 'inserted' : 'skipped';
+        const { rows } = await client.query<{ outcome: string }>(upsert.sql, [deviceId, 77, '60129990000', 'Property', 'webhook']);
+        expect(rows).toHaveLength(1);
+        return rows[0]!.outcome === 'inserted' ? 'inserted' : 'skipped';
       });
       expect(outcomes.filter((o) => o === 'inserted')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'skipped')).toHaveLength(CALLERS - 1);

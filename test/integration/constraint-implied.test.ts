@@ -52,8 +52,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('a unique index on fewer 
     const plan = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: ['device_id', 'user_id', 'phone', 'niche'] });
     expect(plan.arbiters).toEqual(['leads_device_id_phone_key']);
     expect(plan.conflictColumns).toEqual(['device_id', 'phone']);
-    expect(await runPrinted(test.database, plan.sql, [990001, 7, '60199000001', 'Property'])).toHaveLength(1);
-    expect(await runPrinted(test.database, plan.sql, [990001, 7, '60199000001', 'Property'])).toEqual([]);
+    const [first] = await runPrinted<{ id: string; outcome: string }>(test.database, plan.sql, [990001, 7, '60199000001', 'Property']);
+    expect(first).toMatchObject({ outcome: 'inserted' });
+    expect(await runPrinted(test.database, plan.sql, [990001, 8, '60199000001', 'Finance'])).toEqual([{ id: first!.id, outcome: 'existed' }]);
     expect(await test.query(`select count(*)::int as n from leads where device_id = 990001`)).toEqual([{ n: 1 }]);
   });
 });

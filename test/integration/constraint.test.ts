@@ -99,15 +99,16 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     const skip = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: columns });
     expect(skip.arbiters).toEqual(['upsert_leads_device_id_phone_key']);
     const values = [900001, 7, '60123000001', 'Property', 'first'];
-    expect(await runPrinted(test.database, skip.sql, values)).toHaveLength(1);
-    expect(await runPrinted(test.database, skip.sql, values)).toEqual([]);
+    const [inserted] = await runPrinted<{ id: unknown; outcome: string }>(test.database, skip.sql, values);
+    expect(inserted).toMatchObject({ outcome: 'inserted' });
+    expect(await runPrinted(test.database, skip.sql, values)).toEqual([{ id: inserted!.id, outcome: 'existed' }]);
 
-    const update = await planUpsert(test.database, { key, onDuplicate: 'update', insertColumns: columns });
+    const update = await planUpsert(test.database, { key, onDuplicate: 'overwrite', insertColumns: columns });
     expect(update.updateColumns).toEqual(['user_id', 'niche', 'name']);
-    const first = await runPrinted<{ id: unknown; inserted: boolean }>(test.database, update.sql, [900002, 7, '60123000002', 'Property', 'first']);
-    const second = await runPrinted<{ id: unknown; inserted: boolean }>(test.database, update.sql, [900002, 8, '60123000002', 'Finance', 'second']);
-    expect(first.map((r) => r.inserted)).toEqual([true]);
-    expect(second.map((r) => r.inserted)).toEqual([false]);
+    const first = await runPrinted<{ id: unknown; outcome: string }>(test.database, update.sql, [900002, 7, '60123000002', 'Property', 'first']);
+    const second = await runPrinted<{ id: unknown; outcome: string }>(test.database, update.sql, [900002, 8, '60123000002', 'Finance', 'second']);
+    expect(first.map((r) => r.outcome)).toEqual(['inserted']);
+    expect(second.map((r) => r.outcome)).toEqual(['updated']);
     expect(String(second[0]!.id)).toBe(String(first[0]!.id));
     expect(await test.query(`select user_id, niche, name from upsert_leads where device_id in (900001, 900002) order by device_id`)).toEqual([
       { user_id: 7, niche: 'Property', name: 'first' },
@@ -135,9 +136,10 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     expect((await addConstraint(test.database, { key })).outcome).toBe('exists');
 
     const upsert = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: ['device_id', 'user_id', 'phone'] });
-    expect(await runPrinted(test.database, upsert.sql, [900001, 1, '012-345 6789'])).toHaveLength(1);
-    expect(await runPrinted(test.database, upsert.sql, [900001, 1, '+60 12 345 6789'])).toEqual([]);
-    expect(await runPrinted(test.database, upsert.sql, [900001, 1, '0060123456789'])).toEqual([]);
+    const outcome = async (values: unknown[]) => (await runPrinted<{ outcome: string }>(test.database, upsert.sql, values)).map((row) => row.outcome);
+    expect(await outcome([900001, 1, '012-345 6789'])).toEqual(['inserted']);
+    expect(await outcome([900001, 1, '+60 12 345 6789'])).toEqual(['existed']);
+    expect(await outcome([900001, 1, '0060123456789'])).toEqual(['existed']);
     expect(await test.query(`select phone from e164_leads where device_id = 900001`)).toEqual([{ phone: '012-345 6789' }]);
   });
 

@@ -89,9 +89,10 @@ create table intl_leads (id bigint generated always as identity primary key, dev
       });
 
       const upsert = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: ['device_id', 'phone', 'created_at'] });
-      expect(await runPrinted(test.database, upsert.sql, [1, '05551234567', '2026-02-01'])).toEqual([]);
-      expect(await runPrinted(test.database, upsert.sql, [6, '٠٥٥٥١٢٣٤٥٦٩', '2026-02-01'])).toHaveLength(1);
-      expect(await runPrinted(test.database, upsert.sql, [6, '05551234569', '2026-02-01'])).toEqual([]);
+      const outcome = async (values: unknown[]) => (await runPrinted<{ outcome: string }>(test.database, upsert.sql, values)).map((row) => row.outcome);
+      expect(await outcome([1, '05551234567', '2026-02-01'])).toEqual(['existed']);
+      expect(await outcome([6, '٠٥٥٥١٢٣٤٥٦٩', '2026-02-01'])).toEqual(['inserted']);
+      expect(await outcome([6, '05551234569', '2026-02-01'])).toEqual(['existed']);
     });
   }
 });

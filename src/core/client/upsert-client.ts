@@ -30,10 +30,10 @@ export interface UpsertClient {
   /** The id column's type, for the result's id field. */
   idType: string;
   /**
-   * The policy opted in to a retry on 23505 (a unique index other than the
-   * arbiter rejected the row; the retry then finds the stored lead). Off,
-   * a 23505 reaches the caller: it means a unique index the statement does
-   * not handle.
+   * `sql upsert --retry-on-other-index` let the statement through although a
+   * unique index other than the arbiter can reject a row (plan.retryOnIndexes):
+   * the client retries that 23505 (a race with a deleted row resolves; a lasting
+   * conflict surfaces after the retries). Off, a 23505 reaches the caller.
    */
   retryUniqueViolation: boolean;
   /** Race test only: counts the rows with one lead's key values ($1..$k in `keyParameters` order); deletes one by its id ($1). */
@@ -73,16 +73,10 @@ export function upsertClient(options: UpsertClientOptions): UpsertClient {
       return { column: name, pgType: column.type, nullable: !column.notNull, inKey: keyColumns.includes(name) };
     }),
     idType: info(key.table.idColumn).type,
-    retryUniqueViolation: retriesUniqueViolation(plan),
+    retryUniqueViolation: plan.retryOnIndexes.length > 0,
     countStatement: leadCountStatement(key).compile(options.db).sql,
     deleteStatement: leadDeleteStatement(key).compile(options.db).sql,
     keyParameters: keyColumns.map((column) => plan.insertColumns.indexOf(column)),
     generatedBy: options.generatedBy,
   };
-}
-
-/** The plan's opt-in to retrying 23505, when the planner offers one (a field it may carry). */
-function retriesUniqueViolation(plan: UpsertPlan): boolean {
-  const optIn = (plan as { retryUniqueViolation?: unknown }).retryUniqueViolation;
-  return optIn === true;
 }

@@ -1,50 +1,87 @@
-import { qualifiedName, requireColumn } from '../../db/catalog.js';
+import { findColumn, qualifiedName, requireColumn, isServerFilled, type ColumnInfo } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
-import { isServerFilled } from '../../db/catalog.js';
-import { listUniqueIndexes } from '../../db/unique-indexes.js';
+import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { upsertStatement, type OnDuplicate } from '../../sql/upsert-plan.js';
-import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
+import { upsertStatement, type PolicyAction, type RetryPolicy, type UpsertOutcome } from '../../sql/upsert-plan.js';
+import { keyCommand, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
+import { partitionTree } from '../../db/partitions.js';
 import { requireDistributionColumn } from './citus-rule.js';
 import type { KeySettings } from '../../keys/resolve-key.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
+import { chooseArbiter, type ArbiterChoice } from './upsert-arbiter.js';
 
 export interface UpsertOptions {
   key: ResolvedKey;
-  onDuplicate: OnDuplicate;
+  /** The retry policy (what a duplicate does to the stored lead). */
+  onDuplicate: RetryPolicy;
   /** Default: every column but the id and those the server fills (identity, generated). */
   insertColumns?: string[];
-  /** update only. Default: the inserted columns that are neither key, id nor created column. */
+  /** fill, overwrite, newer. Default: the inserted columns that are neither key, id, created column nor a policy column. */
   updateColumns?: string[];
+  /** touch: timestamp columns (set to now(), or to the retry's value when inserted) and integer counters (+1). */
+  touchColumns?: string[];
+  /** newer: the timestamp column compared; the retry's values win only when it is later. */
+  newerColumn?: string;
+  /** Generate even when another unique index can reject a row the arbiter accepts; the client retries a 23505 on it. */
+  retryOnOtherIndex?: boolean;
+  /** Refuse (exit 2) when no unique index enforces the key yet, instead of a warning. */
+  requireIndex?: boolean;
   /** Column map, normalisation and config keys, to list the keys a Citus distributed table can enforce when `key` is refused. */
   keySettings?: KeySettings;
-  /** How the suggested `constraint add` reaches the same database; default: the same shell. */
+  /** How the suggested commands reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
 }
 
 export interface UpsertPlan {
   table: string;
   key: KeySummary;
-  onDuplicate: OnDuplicate;
+  onDuplicate: RetryPolicy;
   /** Parameter $n is insertColumns[n - 1]. */
   insertColumns: string[];
+  /** Columns a duplicate may change (fill, overwrite, newer: the values; touch: the bumped columns; skip: none). */
   updateColumns: string[];
+  /** touch: the timestamp and counter columns; newer: the compared column. */
+  touchColumns: string[];
+  newerColumn: string | null;
+  /**
+   * The statement. It always returns exactly one row, columns `id` (the
+   * lead's id) and `outcome`, one of `outcomes`.
+   */
   sql: string;
-  /** The valid unique constraints/indexes ON CONFLICT will infer as arbiter; empty: the statement fails until `constraint add` runs. */
+  /** The outcomes this policy can return ('updated' only for update policies, 'existed' for all but touch). */
+  outcomes: UpsertOutcome[];
+  /** The valid unique index ON CONFLICT … DO UPDATE arbitrates on; empty: the statement fails until `constraint add` runs. */
   arbiters: string[];
   /**
-   * Non-null when only a unique index on fewer of the key's columns protects
-   * it: ON CONFLICT must name an arbiter's own columns, so the statement
-   * targets these (that index's) columns, and a row equal to an existing one
-   * on them counts as its duplicate whatever the key's other columns hold
+   * Non-null when the arbiter is a unique index on fewer of the key's
+   * columns: ON CONFLICT names its columns, and a row equal to an existing
+   * one on them counts as its duplicate whatever the key's other columns hold
    * (the index would reject it anyway).
    */
   conflictColumns: string[] | null;
+  /** A partial arbiter's predicate, repeated in ON CONFLICT (null otherwise). */
+  predicate: string | null;
+  /** Other unique indexes whose conflicts the statement absorbs (the arbiter sees each of them too). */
+  absorbed: string[];
+  /**
+   * Unique indexes that are redundant next to the arbiter (on more of its columns, so it rejects all they do):
+   * the `constraint drop` that removes each.
+   */
+  redundant: { name: string; dropCommand: string }[];
+  /**
+   * Only with retryOnOtherIndex: unique indexes that can reject a row the arbiter accepts. A 23505 naming one
+   * of them reaches the caller; the generated client retries it (a race with a deleted row resolves; a lasting
+   * conflict with another lead under that index surfaces after the retries).
+   */
+  retryOnIndexes: string[];
   /** The `constraint add` that builds the arbiter this statement needs. */
   addCommand: string;
 }
+
+const TIMESTAMP_TYPES = /^(timestamp|date)\b/;
+const COUNTER_TYPES = /^(smallint|integer|bigint|numeric)\b/;
 
 /** The INSERT … ON CONFLICT for the webhook, checked against the catalog; runs nothing. */
 export async function planUpsert(database: Database, options: UpsertOptions): Promise<UpsertPlan> {
@@ -57,43 +94,183 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     : info.columns.filter((c) => c.name !== key.table.idColumn && !isServerFilled(c)).map((c) => c.name);
   const missing = keyColumns.filter((column) => !insertColumns.includes(column));
   if (missing.length > 0) throw new UsageError(`--insert-columns must include the key's columns; missing: ${missing.join(', ')}`);
+  const action = policyAction(key, options, insertColumns);
 
-  let updateColumns: string[] = [];
-  if (options.onDuplicate === 'update') {
-    const fixed = new Set([...keyColumns, key.table.idColumn, ...(key.table.createdColumn === null ? [] : [key.table.createdColumn])]);
-    updateColumns = options.updateColumns ? checkColumns(key, options.updateColumns, '--update-columns') : insertColumns.filter((column) => !fixed.has(column));
-    const refused = updateColumns.filter((column) => keyColumns.includes(column) || column === key.table.idColumn);
-    if (refused.length > 0) throw new UsageError(`--update-columns cannot change the key or the id: ${refused.join(', ')}`);
-    const notInserted = updateColumns.filter((column) => !insertColumns.includes(column));
-    if (notInserted.length > 0)
-      throw new UsageError(`--update-columns must be inserted too (excluded.<column> holds only inserted values): ${notInserted.join(', ')}`);
-    if (updateColumns.length === 0) throw new UsageError('nothing to update: every inserted column is part of the key; use --on-duplicate skip');
+  const indexes = await listUniqueIndexes(database, info.oid);
+  const [match] = await matchKeys(database, key.table, [key], indexes);
+  const serverFilled = info.columns
+    .filter((c) => !insertColumns.includes(c.name) && (c.name === key.table.idColumn || isServerFilled(c)))
+    .flatMap((c) => [c.name, `"${c.name.replace(/"/g, '""')}"`]);
+  const choice = chooseArbiter({ match: match!, indexes, nullsEqual: key.nullsEqual, policy: action.policy === 'skip' ? 'skip' : 'update', serverFilled });
+  const commandLine = options.commandLine;
+  const addCommand = keyCommand(key, ['constraint', 'add'], [], commandLine);
+  if (choice === null && options.requireIndex) {
+    throw new UsageError(`no valid unique index enforces key ${key.name} on ${qualifiedName(info)}; build it first: ${addCommand}`);
   }
+  if (choice !== null && choice.uncovered.length > 0 && !options.retryOnOtherIndex) throw otherIndexError(key, action.policy, choice, commandLine);
 
-  const [match] = await matchKeys(database, key.table, [key], await listUniqueIndexes(database, info.oid));
-  const smaller = match!.protecting.length === 0 ? (match!.impliedBy[0] ?? null) : null;
-  const arbiters = (smaller === null ? match!.protecting : [smaller]).map((index) => index.name);
-  // The key's columns whose index element the smaller index holds: its conflict target in the key's own SQL.
-  const target = smaller === null ? key : { ...key, columns: key.columns.filter((_, index) => smaller.elements.includes(match!.elements[index]!)) };
+  const arbiter = choice?.arbiter ?? null;
+  // The key's columns whose index element the arbiter holds: its conflict target in the key's own SQL.
+  const target = arbiter === null ? key : { ...key, columns: key.columns.filter((_, index) => arbiter.elements.includes(match!.elements[index]!)) };
+  const predicate = arbiter?.predicate ?? null;
   return {
     table: qualifiedName(info),
     key: summarizeKey(key),
-    onDuplicate: options.onDuplicate,
+    onDuplicate: action.policy,
     insertColumns,
-    updateColumns,
-    sql: upsertStatement(target, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
-    arbiters,
-    conflictColumns: smaller === null ? null : target.columns.map((column) => column.column),
-    addCommand: keyCommand(key, ['constraint', 'add'], [], options.commandLine),
+    updateColumns: changedColumns(action),
+    touchColumns: action.policy === 'touch' ? [...action.timestamps.map((t) => t.column), ...action.counters] : [],
+    newerColumn: action.policy === 'newer' ? action.column : null,
+    sql: upsertStatement(target, { action, insertColumns, predicate, xmax: (await partitionTree(database.db, info.oid)) === null }).compile(database.db).sql,
+    outcomes: outcomesOf(action.policy),
+    arbiters: arbiter === null ? [] : [arbiter.name],
+    conflictColumns: choice?.relation === 'narrower' ? target.columns.map((column) => column.column) : null,
+    predicate,
+    absorbed: choice?.covered.map((index) => index.name) ?? [],
+    redundant: (choice?.covered ?? [])
+      .filter((index) => index.kind !== 'primary key' && index.elements.length > arbiter!.elements.length)
+      .map((index) => ({ name: index.name, dropCommand: dropCommand(key, index, commandLine) })),
+    retryOnIndexes: choice?.uncovered.map((index) => index.name) ?? [],
+    addCommand,
   };
 }
 
-function checkColumns(key: ResolvedKey, columns: string[], flag: string): string[] {
-  if (columns.length === 0) throw new UsageError(`${flag} needs at least one column`);
-  if (new Set(columns).size !== columns.length) throw new UsageError(`${flag} names a column twice`);
-  return columns.map((column) => requireColumn(key.table.info, column, `${flag}: column`).name);
+function outcomesOf(policy: RetryPolicy): UpsertOutcome[] {
+  if (policy === 'skip') return ['inserted', 'existed'];
+  if (policy === 'touch') return ['inserted', 'updated'];
+  return ['inserted', 'updated', 'existed'];
 }
 
-function inTableOrder(key: ResolvedKey, columns: string[]): string[] {
-  return key.table.info.columns.map((c) => c.name).filter((name) => columns.includes(name));
+function changedColumns(action: PolicyAction): string[] {
+  switch (action.policy) {
+    case 'skip':
+      return [];
+    case 'fill':
+    case 'overwrite':
+      return action.columns;
+    case 'touch':
+      return [...action.timestamps.map((t) => t.column), ...action.counters];
+    case 'newer':
+      return [action.column, ...action.columns];
+    default:
+      return action satisfies never;
+  }
+}
+
+/** The policy's columns, checked against the catalog: they exist, have the right type and are not the key or the id. */
+function policyAction(key: ResolvedKey, options: UpsertOptions, insertColumns: string[]): PolicyAction {
+  const policy = options.onDuplicate;
+  const keyColumns = key.columns.map((c) => c.column);
+  if (options.touchColumns !== undefined && policy !== 'touch') throw new UsageError(`--touch applies to --on-duplicate touch only (not ${policy})`);
+  if (options.newerColumn !== undefined && policy !== 'newer') throw new UsageError(`--newer-column applies to --on-duplicate newer only (not ${policy})`);
+  if (options.updateColumns !== undefined && (policy === 'skip' || policy === 'touch')) {
+    throw new UsageError(`--update-columns applies to fill, overwrite and newer (${policy} changes no values)`);
+  }
+  const notKeyOrId = (columns: string[], flag: string) => {
+    const refused = columns.filter((column) => keyColumns.includes(column) || column === key.table.idColumn);
+    if (refused.length > 0) throw new UsageError(`${flag} cannot change the key or the id: ${refused.join(', ')}`);
+  };
+  const values = (exclude: string[]) => {
+    const fixed = new Set([...keyColumns, key.table.idColumn, ...(key.table.createdColumn === null ? [] : [key.table.createdColumn]), ...exclude]);
+    const columns = options.updateColumns
+      ? checkColumns(key, options.updateColumns, '--update-columns').map((c) => c.name)
+      : insertColumns.filter((column) => !fixed.has(column));
+    notKeyOrId(columns, '--update-columns');
+    const notInserted = columns.filter((column) => !insertColumns.includes(column));
+    if (notInserted.length > 0)
+      throw new UsageError(`--update-columns must be inserted too (excluded.<column> holds only inserted values): ${notInserted.join(', ')}`);
+    if (columns.length === 0) throw new UsageError(`nothing for ${policy} to update: every inserted column is part of the key; use --on-duplicate skip`);
+    return columns;
+  };
+  switch (policy) {
+    case 'skip':
+      return { policy };
+    case 'fill':
+    case 'overwrite':
+      return { policy, columns: values([]) };
+    case 'touch': {
+      if (options.touchColumns === undefined)
+        throw new UsageError(
+          '--on-duplicate touch needs --touch <columns>: timestamp columns (set to now()) and integer counters (+1), e.g. --touch last_seen_at,submit_count',
+        );
+      const columns = checkColumns(key, options.touchColumns, '--touch');
+      notKeyOrId(
+        columns.map((c) => c.name),
+        '--touch',
+      );
+      const timestamps = columns.filter((c) => TIMESTAMP_TYPES.test(c.type));
+      const counters = columns.filter((c) => COUNTER_TYPES.test(c.type));
+      const wrong = columns.filter((c) => !timestamps.includes(c) && !counters.includes(c));
+      if (wrong.length > 0) {
+        throw new UsageError(
+          `--touch: ${wrong.map((c) => `${c.name} is ${c.type}`).join(', ')}; touch takes timestamp columns (set to now()) and integer counters (+1)`,
+        );
+      }
+      return {
+        policy,
+        timestamps: timestamps.map((c) => ({ column: c.name, inserted: insertColumns.includes(c.name) })),
+        counters: counters.map((c) => c.name),
+      };
+    }
+    case 'newer': {
+      if (options.newerColumn === undefined)
+        throw new UsageError(
+          '--on-duplicate newer needs --newer-column <timestamp column>, e.g. --newer-column submitted_at (the retry wins only when it is later)',
+        );
+      const column = requireColumn(key.table.info, options.newerColumn, '--newer-column: column');
+      if (!TIMESTAMP_TYPES.test(column.type))
+        throw new UsageError(`--newer-column: ${column.name} is ${column.type}; newer compares a timestamp or date column`);
+      notKeyOrId([column.name], '--newer-column');
+      if (!insertColumns.includes(column.name)) throw new UsageError(`--newer-column ${column.name} must be inserted too (add it to --insert-columns)`);
+      return { policy, column: column.name, columns: values([column.name]) };
+    }
+    default:
+      return policy satisfies never;
+  }
+}
+
+/** One line: which index can reject a row the arbiter accepts, and the ways out. */
+function otherIndexError(key: ResolvedKey, policy: RetryPolicy, choice: ArbiterChoice, commandLine: CommandLineContext | undefined): UsageError {
+  const describe = (index: UniqueIndexInfo) => `${index.name} (${index.elements.join(', ')})${index.predicate === null ? '' : ` where ${index.predicate}`}`;
+  const others = choice.uncovered;
+  const deferrable = others.filter((index) => !index.immediate);
+  if (deferrable.length > 0) {
+    return new UsageError(
+      `sql upsert: ${deferrable.map(describe).join(', ')} is DEFERRABLE, which INSERT … ON CONFLICT cannot use; recreate it NOT DEFERRABLE or drop it (${dropCommand(key, deferrable[0]!, commandLine)})`,
+    );
+  }
+  const narrower = others.find((index) => index.elements.every((element) => choice.arbiter.elements.includes(element)));
+  const choices = [
+    ...others.map((index) => `drop it if redundant (${dropCommand(key, index, commandLine)})`),
+    ...(narrower === undefined || !narrower.elements.every((e) => findColumn(key.table.info, unquote(e)) !== undefined)
+      ? []
+      : [
+          `pick the narrower key (${tableCommand(key.table, ['sql', 'upsert'], ['--key', narrower.elements.map(unquote).join(','), '--on-duplicate', policy], commandLine)})`,
+        ]),
+    ...(policy === 'skip' ? [] : ['use --on-duplicate skip']),
+    'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
+  ];
+  return new UsageError(
+    `sql upsert --on-duplicate ${policy}: unique ${others.map(describe).join(', ')} can reject a row that ON CONFLICT on ${describe(choice.arbiter)} accepts, ` +
+      `raising 23505 in the webhook; ${choices.join('; ')}`,
+  );
+}
+
+function dropCommand(key: ResolvedKey, index: UniqueIndexInfo, commandLine: CommandLineContext | undefined): string {
+  return tableCommand(key.table, ['constraint', 'drop', index.constraint ?? index.name], ['--execute'], commandLine);
+}
+
+/** A plain column element as pg_get_indexdef prints it ("order" quoted, phone bare) → its name. */
+function unquote(element: string): string {
+  return /^".*"$/.test(element) ? element.slice(1, -1).replace(/""/g, '"') : element;
+}
+
+function checkColumns(key: ResolvedKey, columns: string[], flag: string): ColumnInfo[] {
+  if (columns.length === 0) throw new UsageError(`${flag} needs at least one column`);
+  if (new Set(columns).size !== columns.length) throw new UsageError(`${flag} names a column twice`);
+  return columns.map((column) => requireColumn(key.table.info, column, `${flag}: column`));
+}
+
+function inTableOrder(key: ResolvedKey, columns: ColumnInfo[]): string[] {
+  return key.table.info.columns.map((c) => c.name).filter((name) => columns.some((c) => c.name === name));
 }
