@@ -26,6 +26,10 @@ import { ON_DUPLICATE, type OnDuplicate } from '../sql/upsert-plan.js';
 interface RaceFlags extends TableFlags, KeyFlags, ArchiveFlags, OutputFlags<RaceFormat> {
   onDuplicate: OnDuplicate;
   insertColumns?: string;
+  updateColumns?: string;
+  touch?: string;
+  newerColumn?: string;
+  retryOnOtherIndex?: boolean;
   checkColumns: string;
   calls?: string;
   rounds?: string;
@@ -43,6 +47,13 @@ export const raceCommand: CommandSpec<RaceFlags> = {
     ...keyOptions('the key of the fix: a preset (device-phone, …) or columns a,b,c'),
     new Option('--on-duplicate <action>', 'the policy the generated statement uses, as in sql upsert').choices(ON_DUPLICATE).makeOptionMandatory(),
     new Option('--insert-columns <a,b>', 'columns each call inserts, as in sql upsert'),
+    new Option('--update-columns <a,b>', 'as in sql upsert (fill, overwrite, newer)'),
+    new Option('--touch <a,b>', 'as in sql upsert (touch)'),
+    new Option('--newer-column <column>', 'as in sql upsert (newer)'),
+    new Option(
+      '--retry-on-other-index',
+      'as in sql upsert: race the statement although another unique index can reject a row (its 23505s then show as errors)',
+    ),
     new Option('--check-columns <a,b>', "the columns the application's check selects by").default('device_id,user_id,phone,niche'),
     new Option('--calls <n>', `concurrent identical calls per round, one connection each (at most ${RACE_LIMITS.calls})`).default('50'),
     new Option('--rounds <n>', `rounds per path (at most ${RACE_LIMITS.rounds})`).default('5'),
@@ -76,7 +87,13 @@ async function runRace(flags: RaceFlags, _args: string[], { source }: RunContext
           key,
           checkColumns: splitList(flags.checkColumns),
           onDuplicate: flags.onDuplicate,
-          insertColumns: flags.insertColumns === undefined ? undefined : splitList(flags.insertColumns),
+          insertColumns: optionalList(flags.insertColumns),
+          policy: {
+            updateColumns: optionalList(flags.updateColumns),
+            touchColumns: optionalList(flags.touch),
+            newerColumn: flags.newerColumn,
+            retryOnOtherIndex: flags.retryOnOtherIndex ?? false,
+          },
           calls,
           rounds,
           timeLimitMs,
@@ -96,6 +113,10 @@ async function runRace(flags: RaceFlags, _args: string[], { source }: RunContext
   } finally {
     interrupt.dispose();
   }
+}
+
+function optionalList(text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : splitList(text);
 }
 
 function splitList(text: string): string[] {

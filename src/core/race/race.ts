@@ -17,7 +17,7 @@ import {
   type ScratchTable,
 } from '../../sql/race-plan.js';
 import type { OnDuplicate } from '../../sql/upsert-plan.js';
-import { planUpsert } from '../constraint/upsert.js';
+import { planUpsert, type UpsertOptions } from '../constraint/upsert.js';
 
 export const RACE_LIMITS = { calls: 200, rounds: 100 } as const;
 
@@ -29,6 +29,8 @@ export interface RaceOptions {
   onDuplicate: OnDuplicate;
   /** As `sql upsert --insert-columns`; default: every column but the id and server-filled ones. */
   insertColumns?: string[];
+  /** The rest of `sql upsert`'s policy options (--update-columns, --touch, --newer-column, --retry-on-other-index). */
+  policy?: Pick<UpsertOptions, 'updateColumns' | 'touchColumns' | 'newerColumn' | 'retryOnOtherIndex'>;
   /** Concurrent identical calls per round (one connection each). */
   calls: number;
   rounds: number;
@@ -96,7 +98,7 @@ export async function race(database: Database, options: RaceOptions): Promise<Ra
     const info = await resolveTableByName(db, scratch.schema, scratch.name, { command: 'race', archiveSchema: '' });
     if (info === undefined) throw new Error(`internal: ${scratch.schema}.${scratch.name} vanished`);
     const scratchKey: ResolvedKey = { ...key, table: { ...table, info } };
-    const plan = await planUpsert(database, { key: scratchKey, onDuplicate: options.onDuplicate, insertColumns: options.insertColumns });
+    const plan = await planUpsert(database, { ...options.policy, key: scratchKey, onDuplicate: options.onDuplicate, insertColumns: options.insertColumns });
     const nonNull = [...new Set([...options.checkColumns, ...key.columns.map((c) => c.column)])];
     const missing = options.checkColumns.filter((column) => !plan.insertColumns.includes(column));
     if (missing.length > 0) throw new UsageError(`--insert-columns must include the checked columns; missing: ${missing.join(', ')}`);
