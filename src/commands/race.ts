@@ -99,6 +99,7 @@ async function runRace(flags: RaceFlags, _args: string[], { source }: RunContext
           timeLimitMs,
           schema,
           stop: interrupt.stop,
+          commandLine: settings.commandLine,
         });
       },
       // one connection per call and one for the set-up; every statement bounded by the time limit

@@ -63,6 +63,7 @@ describe.runIf(SERVER_URL)('race (server)', () => {
     expect(Object.keys(statement!.errors).every((error) => error.startsWith('42P10'))).toBe(true);
     expect(statement!.rowsCreated).toBe(0);
     expect(report.proven).toBe(false);
+    expect(report.missingIndex).toEqual({ addCommand: 'lead-dedupe constraint add --key device-user-phone-niche' });
     expect(await userTable()).toEqual({ ...before, scratchTables: 0 });
   }, 120_000);
 
@@ -88,6 +89,7 @@ describe.runIf(SERVER_URL)('race (server)', () => {
     expect(statement).toMatchObject({ rounds: ROUNDS, calls: CALLS * ROUNDS, rowsCreated: ROUNDS, duplicates: 0, errors: {} });
     expect(statement.outcomes).toEqual({ inserted: ROUNDS, existed: (CALLS - 1) * ROUNDS });
     expect(report.proven).toBe(true);
+    expect(report.missingIndex).toBeNull();
     // with the unique index copied, the old path cannot duplicate either: the losers see 23505
     const check = report.paths[0]!;
     expect(check.duplicates).toBe(0);

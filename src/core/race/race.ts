@@ -5,6 +5,7 @@ import type { Database, DynamicSchema } from '../../db/database.js';
 import { requireWritable } from '../../db/read-only.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   checkLeadStatement,
   countScratchStatement,
@@ -40,6 +41,8 @@ export interface RaceOptions {
   schema: string;
   /** Stops before the next round (SIGINT); the scratch table is dropped all the same. */
   stop?: AbortSignal;
+  /** How the suggested `constraint add` reaches the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 export const RACE_PATHS = ['check-then-insert', 'generated statement'] as const;
@@ -68,6 +71,8 @@ export interface RaceReport {
   onDuplicate: OnDuplicate;
   /** The generated statement as run on the scratch table. */
   statement: string;
+  /** No unique index of the table enforces the key: the statement fails (42P10) until this `constraint add` runs. */
+  missingIndex: { addCommand: string } | null;
   callsPerRound: number;
   paths: RacePathReport[];
   elapsedMs: number;
@@ -133,6 +138,7 @@ export async function race(database: Database, options: RaceOptions): Promise<Ra
       checkColumns: options.checkColumns,
       onDuplicate: options.onDuplicate,
       statement: plan.sql,
+      missingIndex: plan.arbiters.length === 0 ? { addCommand: keyCommand(key, ['constraint', 'add'], [], options.commandLine) } : null,
       callsPerRound: options.calls,
       paths,
       elapsedMs: Date.now() - started,

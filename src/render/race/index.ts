@@ -38,5 +38,9 @@ function renderRaceTable(report: RaceReport, width: number): string {
   const verdict = report.proven
     ? 'proven: the generated statement stored one row per round, one caller per round was told inserted, no caller saw an error'
     : 'NOT proven: the generated statement created duplicates, returned other outcomes than one inserted per round, or a caller saw an error';
-  return `${head.join('\n')}${table}\n${verdict} (${(report.elapsedMs / 1000).toFixed(1)} s)\n`;
+  const missing =
+    report.missingIndex === null
+      ? ''
+      : `no unique index enforces key ${report.key} yet, so the statement fails; first run: ${report.missingIndex.addCommand}\n`;
+  return `${head.join('\n')}${table}\n${missing}${verdict} (${(report.elapsedMs / 1000).toFixed(1)} s)\n`;
 }
