@@ -101,6 +101,36 @@ describe.runIf(SERVER_URL && HAVE_GO)('generated Go client (server, Debian Go to
     }, 90_000);
   }
 
+  it('fill with --retry-on-other-index (a second unique index the arbiter does not cover), pgx v4 native: the client generated with the 23505 retry compiles and passes the race', async () => {
+    // device-phone as the arbiter, device-user-phone-niche (wider: covered) and user-phone (not covered) beside it
+    await test.query(`delete from leads l using leads k where k.device_id = l.device_id and k.phone = l.phone and k.id < l.id`);
+    await test.query(`delete from leads l using leads k where k.user_id = l.user_id and k.phone = l.phone and k.id < l.id`);
+    await test.query('create unique index leads_user_phone_key on leads (user_id, phone)');
+    const key = await keyFor(test.database, 'leads', 'device-phone');
+    await addConstraint(test.database, { key });
+    const insertColumns = ['device_id', 'user_id', 'phone', 'niche', 'name', 'email'];
+    await expect(planUpsert(test.database, { key, onDuplicate: 'fill', insertColumns })).rejects.toThrow(/leads_user_phone_key/);
+    const plan = await planUpsert(test.database, { key, onDuplicate: 'fill', insertColumns, retryOnOtherIndex: true });
+    const fill = upsertClient({ plan, key, db: test.database.db, generatedBy: 'lead-dedupe sql upsert (test)' });
+    expect(fill.retryUniqueViolation).toBe(true);
+    const source = renderGoClient(fill, { driver: 'pgx-v4', packageName: 'leads' });
+    expect(source).toContain('case "40001", "40P01", "23505":');
+    go.writePackage('leadrace/fill', { 'upsert.go': source, 'upsert_test.go': renderGoTest(fill, { driver: 'pgx-v4', packageName: 'leads' }) });
+    const binary = go.compileTest('leadrace/fill');
+    const before = await leadRows();
+    const stdout = await withManyConnections(() =>
+      run(binary, ['-test.count=1', '-test.v'], {
+        env: { ...go.env, LEAD_DEDUPE_TEST_DSN: dsn, LEAD_DEDUPE_TEST_CALLS: String(CALLS), LEAD_DEDUPE_TEST_ROUNDS: String(ROUNDS) },
+        timeout: 60_000,
+      }).then(
+        (done) => done.stdout,
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      ),
+    );
+    expect(stdout).toContain('--- PASS: TestUpsertLeadRace');
+    expect(await leadRows()).toEqual({ rows: before.rows, duplicateGroups: 0 });
+  }, 120_000);
+
   it('every generated file is gofmt-clean, pgx v5 included (not packaged here: gofmt is its only check)', () => {
     const files: Record<string, string> = {};
     for (const driver of ['pgx-v5', 'pgx-v5-stdlib', 'pgx-v4', 'pgx-v4-stdlib', 'lib-pq'] as const) {

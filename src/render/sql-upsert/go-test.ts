@@ -133,11 +133,13 @@ export function renderGoTest(client: UpsertClient, options: GoClientOptions): st
     '\t}',
     '\twarm.Wait()',
     ...(usesStart ? ['\tstart := time.Now().UTC().Truncate(time.Second)'] : []),
+    '\t// seeded: Go before 1.20 starts every process on the same sequence',
+    '\trng := rand.New(rand.NewSource(time.Now().UnixNano()))',
     '\tfor round := 1; round <= rounds; round++ {',
     '\t\t// a lead the table does not hold yet',
     '\t\tvar lead Lead',
     '\t\tfor try := 0; ; try++ {',
-    `\t\t\tlead = raceLead(rand.Intn(1_000_000_000)${usesStart ? ', start' : ''})`,
+    `\t\t\tlead = raceLead(rng.Intn(1_000_000_000)${usesStart ? ', start' : ''})`,
     '\t\t\tvar before int64',
     native
       ? `\t\t\tif err := db.QueryRow(ctx, countLeadSQL, ${keyArgs}).Scan(&before); err != nil {`
