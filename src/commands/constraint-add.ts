@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
-import { withSpinner, writeReport, renderContext } from '../cli/output.js';
+import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
 import { DEFAULT_LOCK_TIMEOUT_MS } from '../core/constraint/options.js';
@@ -10,7 +10,7 @@ import { planConstraintAdd } from '../core/constraint/plan-add.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
+import { overlapNotes, renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
 
 interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
   name?: string;
@@ -53,6 +53,8 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
         commandLine: settings.commandLine,
       });
       if (flags.printSql) return renderConstraintAddSql(plan);
+      // said before the build: the other unique index changes what the webhook's ON CONFLICT may do
+      for (const text of overlapNotes(plan)) note(text, flags);
       const result = await withSpinner(`building ${plan.name}`, flags, () => applyConstraintAdd(database, plan));
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
       // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan

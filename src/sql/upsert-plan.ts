@@ -186,3 +186,8 @@ function updateClause(
       return action satisfies never;
   }
 }
+
+/** The plan of a printed statement ($1..$n bound at execution): whether PostgreSQL infers its arbiter, without running it. */
+export function explainStatement(statement: string): string {
+  return `explain ${statement}`;
+}

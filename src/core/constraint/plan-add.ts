@@ -3,7 +3,7 @@ import type { Database } from '../../db/database.js';
 import { findNameOwner, listUniqueIndexes, type NameOwner, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
+import { keyCommand, SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   attachConstraintStatement,
   createUniqueIndexStatement,
@@ -73,7 +73,28 @@ export interface ConstraintAddPlan {
   dropSql: string;
   /** On a partitioned table built CONCURRENTLY: each partition's own index (empty otherwise). */
   partitions: PartitionIndex[];
+  /** Unique indexes this build makes redundant, or that make it redundant: what each means for the webhook's ON CONFLICT. */
+  overlapping: OverlappingIndex[];
   commandLine: CommandLineContext;
+}
+
+/**
+ * A valid unique index whose elements contain the key's (`wider`: the new
+ * index rejects all it rejects, so it becomes redundant) or are contained in
+ * them (`narrower`, built anyway with --even-if-implied: it already rejects
+ * the key's duplicates and more). Two such indexes are what issue 25 saw: a
+ * webhook's ON CONFLICT names one and gets 23505 from the other.
+ */
+export interface OverlappingIndex {
+  name: string;
+  elements: string[];
+  relation: 'wider' | 'narrower';
+  /** The key's elements the wider index adds, or the narrower one lacks. */
+  difference: string[];
+  /** Removes the redundant one of the two (the wider index, or the narrower one when the key's own index is wanted). */
+  dropCommand: string;
+  /** Regenerates the webhook's statement for the key that remains. */
+  upsertCommand: string;
 }
 
 /**
@@ -103,7 +124,8 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   const resume = kind === 'constraint' && constraint === null && ownIndex !== null;
   const existing = resume ? null : (constraint ?? protecting[0] ?? null);
   const impliedBy = existing === null && !resume && options.evenIfImplied !== true ? (match.impliedBy[0] ?? null) : null;
-  const decided = { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, resume, commandLine };
+  const overlapping = existing === null && impliedBy === null ? overlappingIndexes(key, indexes, match.elements, commandLine) : [];
+  const decided = { table: qualifiedName(table), key, name, kind, concurrently, lockTimeout, existing, impliedBy, resume, commandLine, overlapping };
   if (impliedBy !== null) return { ...decided, invalidLeftover: false, steps: [], dropSql: '', partitions: [] };
 
   let invalidLeftover = false;
@@ -149,6 +171,42 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
   }
   const dropSql = [...dropParent.statements.slice(-1), ...dropPartitionIndexStatements(database, partitions)].map((statement) => statement.sql).join('; ');
   return { ...decided, invalidLeftover, steps, dropSql, partitions };
+}
+
+function overlappingIndexes(key: ResolvedKey, indexes: UniqueIndexInfo[], elements: string[], commandLine: CommandLineContext): OverlappingIndex[] {
+  const upsertCommand = keyCommand(key, ['sql', 'upsert'], ['--on-duplicate', 'skip'], commandLine);
+  return indexes
+    .filter((index) => index.valid && index.kind !== 'primary key' && index.predicate === null)
+    .flatMap((index): OverlappingIndex[] => {
+      const dropCommand = tableCommand(key.table, ['constraint', 'drop', index.constraint ?? index.name], ['--execute'], commandLine);
+      const within = index.elements.every((element) => elements.includes(element));
+      const contains = elements.every((element) => index.elements.includes(element));
+      if (contains && index.elements.length > elements.length) {
+        return [
+          {
+            name: index.name,
+            elements: index.elements,
+            relation: 'wider',
+            difference: index.elements.filter((e) => !elements.includes(e)),
+            dropCommand,
+            upsertCommand,
+          },
+        ];
+      }
+      if (within && index.elements.length < elements.length) {
+        return [
+          {
+            name: index.name,
+            elements: index.elements,
+            relation: 'narrower',
+            difference: elements.filter((e) => !index.elements.includes(e)),
+            dropCommand,
+            upsertCommand,
+          },
+        ];
+      }
+      return [];
+    });
 }
 
 function describeOwner(owner: NameOwner, schema: string): string {

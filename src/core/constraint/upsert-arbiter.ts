@@ -33,8 +33,10 @@ export interface ArbiterInput {
   /** skip may arbitrate on whichever candidate leaves nothing uncovered; update policies stay on the key's own index. */
   policy: 'skip' | 'update';
   /**
-   * Plain columns the insert leaves to the server (identity, the id): a
-   * unique index on such columns only never rejects the insert.
+   * Plain columns the insert leaves to the server's sequence (identity, the
+   * id), as names and as pg_get_indexdef prints them: a unique index with
+   * one of them (the primary key; on Citus (device_id, id)) never rejects
+   * the insert, as the new value is unique.
    */
   serverFilled: string[];
 }
@@ -51,7 +53,7 @@ export function chooseArbiter(input: ArbiterInput): ArbiterChoice | null {
     ...match.impliedBy.map((index) => [index, 'narrower'] as [UniqueIndexInfo, 'narrower']),
   ];
   if (options.length === 0) return null;
-  const candidates = indexes.filter((index) => index.valid && !index.elements.every((element) => input.serverFilled.includes(element)));
+  const candidates = indexes.filter((index) => index.valid && !index.elements.some((element) => input.serverFilled.includes(element)));
   const choices = options.map(([arbiter, relation]) => {
     const others = candidates.filter((index) => index.name !== arbiter.name);
     return {

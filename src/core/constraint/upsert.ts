@@ -3,10 +3,12 @@ import type { Database } from '../../db/database.js';
 import { listUniqueIndexes, type UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { upsertStatement, type PolicyAction, type RetryPolicy, type UpsertOutcome } from '../../sql/upsert-plan.js';
+import { explainStatement, upsertStatement, type PolicyAction, type RetryPolicy, type UpsertOutcome } from '../../sql/upsert-plan.js';
 import { keyCommand, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import { matchKeys } from './key-protection.js';
 import { partitionTree } from '../../db/partitions.js';
+import { CompiledQuery } from 'kysely';
+import { firstLineOf, sqlStateOf } from '../../db/database-error.js';
 import { requireDistributionColumn } from './citus-rule.js';
 import type { KeySettings } from '../../keys/resolve-key.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
@@ -99,7 +101,7 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   const indexes = await listUniqueIndexes(database, info.oid);
   const [match] = await matchKeys(database, key.table, [key], indexes);
   const serverFilled = info.columns
-    .filter((c) => !insertColumns.includes(c.name) && (c.name === key.table.idColumn || isServerFilled(c)))
+    .filter((c) => !insertColumns.includes(c.name) && (c.name === key.table.idColumn || c.identity !== ''))
     .flatMap((c) => [c.name, `"${c.name.replace(/"/g, '""')}"`]);
   const choice = chooseArbiter({ match: match!, indexes, nullsEqual: key.nullsEqual, policy: action.policy === 'skip' ? 'skip' : 'update', serverFilled });
   const commandLine = options.commandLine;
@@ -113,6 +115,10 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   // The key's columns whose index element the arbiter holds: its conflict target in the key's own SQL.
   const target = arbiter === null ? key : { ...key, columns: key.columns.filter((_, index) => arbiter.elements.includes(match!.elements[index]!)) };
   const predicate = arbiter?.predicate ?? null;
+  const statement = upsertStatement(target, { action, insertColumns, predicate, xmax: (await partitionTree(database.db, info.oid)) === null }).compile(
+    database.db,
+  ).sql;
+  if (arbiter !== null && predicate !== null) await requireInferred(database, statement, insertColumns.length, arbiter);
   return {
     table: qualifiedName(info),
     key: summarizeKey(key),
@@ -121,7 +127,7 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     updateColumns: changedColumns(action),
     touchColumns: action.policy === 'touch' ? [...action.timestamps.map((t) => t.column), ...action.counters] : [],
     newerColumn: action.policy === 'newer' ? action.column : null,
-    sql: upsertStatement(target, { action, insertColumns, predicate, xmax: (await partitionTree(database.db, info.oid)) === null }).compile(database.db).sql,
+    sql: statement,
     outcomes: outcomesOf(action.policy),
     arbiters: arbiter === null ? [] : [arbiter.name],
     conflictColumns: choice?.relation === 'narrower' ? target.columns.map((column) => column.column) : null,
@@ -133,6 +139,24 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     retryOnIndexes: choice?.uncovered.map((index) => index.name) ?? [],
     addCommand,
   };
+}
+
+/**
+ * A partial arbiter is inferred only when PostgreSQL can prove the repeated
+ * predicate implies the index's: EXPLAIN (no ANALYZE: nothing runs, nothing
+ * changes) plans the statement with NULL parameters and fails with 42P10
+ * when it cannot.
+ */
+async function requireInferred(database: Database, statement: string, parameters: number, arbiter: UniqueIndexInfo): Promise<void> {
+  try {
+    await database.db.executeQuery(CompiledQuery.raw(explainStatement(statement), Array(parameters).fill(null)));
+  } catch (error) {
+    if (sqlStateOf(error) !== '42P10') throw error;
+    throw new UsageError(
+      `the partial unique index ${arbiter.name} (where ${arbiter.predicate}) cannot be named by ON CONFLICT with its predicate repeated (PostgreSQL: ${firstLineOf(error)}); ` +
+        'enforce the key with a non-partial index (constraint add) or upsert on a key whose index is not partial',
+    );
+  }
 }
 
 function outcomesOf(policy: RetryPolicy): UpsertOutcome[] {

@@ -3,6 +3,8 @@ import { formatCount, formatDuration } from '../common/format.js';
 import { indexText, keyColumnsText, keyText } from '../common/constraint-text.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
 
+export { overlapNotes } from './overlap.js';
+
 export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(result), json: () => result }, context);
 }

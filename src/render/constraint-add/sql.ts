@@ -2,6 +2,7 @@ import { keyCommand } from '../../keys/key-command-line.js';
 import type { ConstraintAddPlan, PlannedStep } from '../../core/constraint/plan-add.js';
 import { summarizeKey } from '../../keys/key-summary.js';
 import { indexText, keyText } from '../common/constraint-text.js';
+import { overlapNotes } from './overlap.js';
 
 /** --print-sql: the migration in order, with comments, for DBAs who run migrations through their own tooling. */
 export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
@@ -14,6 +15,7 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
     lines.push(`-- already protected by ${indexText(plan.impliedBy)}, on fewer columns: nothing to run (--even-if-implied builds the key's own index)`);
     return `${lines.join('\n')}\n`;
   }
+  lines.push(...overlapNotes(plan).map((text) => `-- ${text}`));
   lines.push(
     `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'], plan.commandLine)}`,
     '--   exit 3 means: clean first.',
