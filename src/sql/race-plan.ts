@@ -75,3 +75,14 @@ export function truncateScratchStatement(scratch: ScratchTable): RawBuilder<unkn
 export function dropScratchStatement(scratch: ScratchTable): RawBuilder<unknown> {
   return sql`drop table if exists ${scratchRef(scratch)}`;
 }
+
+/**
+ * Connections a new session could still open: max_connections less the
+ * superuser reserve and the client sessions already there (race opens one
+ * per call, and must not find out half-way).
+ */
+export function freeConnectionsStatement(): RawBuilder<{ free: number }> {
+  return sql<{ free: number }>`select (pg_catalog.current_setting('max_connections')::int
+  - pg_catalog.current_setting('superuser_reserved_connections')::int
+  - (select count(*) from pg_catalog.pg_stat_activity where backend_type = 'client backend'))::int as free`;
+}

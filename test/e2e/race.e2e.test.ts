@@ -74,6 +74,14 @@ describe.runIf(SERVER_URL)('race (built binary, server)', () => {
     expect(await scratchTables()).toBe(0);
   }, 60_000);
 
+  it('more calls than the server has connections free: exit 2 before anything is created (it crashed half-way, leaving the scratch table)', async () => {
+    const result = await runCli(race('--calls', '200', '--rounds', '1'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^lead-dedupe: race needs 200 more connections \(one per call\) but the server has \d+ free: lower --calls$/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(await scratchTables()).toBe(0);
+  });
+
   it('a read-only session: exit 2, nothing created', async () => {
     const result = await runCli(race('--calls', '2', '--rounds', '1'), { env: { PGOPTIONS: '-c default_transaction_read_only=on' } });
     expect(result.code).toBe(2);

@@ -3,7 +3,7 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import { qualifiedName, requireColumn, resolveTableByName } from '../../db/catalog.js';
 import type { Database, DynamicSchema } from '../../db/database.js';
 import { requireWritable } from '../../db/read-only.js';
-import { UsageError } from '../../errors.js';
+import { DatabaseError, UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
@@ -12,6 +12,7 @@ import {
   createSchemaStatement,
   createScratchStatement,
   dropScratchStatement,
+  freeConnectionsStatement,
   insertLeadStatement,
   templateLeadStatement,
   truncateScratchStatement,
@@ -94,6 +95,11 @@ export async function race(database: Database, options: RaceOptions): Promise<Ra
   const { key } = options;
   const table = key.table;
   for (const column of options.checkColumns) requireColumn(table.info, column, '--check-columns: column');
+  // the pool holds one session already; the calls need the others
+  const [capacity] = (await freeConnectionsStatement().execute(database.db)).rows;
+  if (capacity !== undefined && capacity.free < options.calls) {
+    throw new UsageError(`race needs ${options.calls} more connections (one per call) but the server has ${Math.max(0, capacity.free)} free: lower --calls`);
+  }
   const started = Date.now();
   const scratch: ScratchTable = { schema: options.schema, name: `race_${randomBytes(4).toString('hex')}` };
   const db = database.db;
@@ -211,7 +217,17 @@ async function together(database: Database, calls: number, call: (conn: Kysely<D
       }
     }),
   );
-  await everyoneReady;
+  // a session that cannot be opened (the server full after all) fails the race, after the others finish
+  const failed = new Promise<void>((resolve) => {
+    for (const call of running) call.catch(() => resolve());
+  });
+  await Promise.race([everyoneReady, failed]);
   open();
-  return Promise.all(running);
+  const settled = await Promise.allSettled(running);
+  const rejected = settled.find((result) => result.status === 'rejected');
+  if (rejected !== undefined) {
+    const { message } = rejected.reason as { message?: string };
+    throw new DatabaseError(`race could not run its ${calls} concurrent calls: ${message ?? String(rejected.reason)}`);
+  }
+  return settled.map((result) => (result as PromiseFulfilledResult<Outcome>).value);
 }
