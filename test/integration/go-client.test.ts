@@ -54,6 +54,7 @@ describe.runIf(SERVER_URL && HAVE_GO)('generated Go client (server, Debian Go to
     }
   }, 240_000);
   afterAll(async () => {
+    go?.dispose();
     await test?.close();
   });
 

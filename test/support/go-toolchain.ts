@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +21,8 @@ export interface GoWorkspace {
   compileTest(pkg: string): string;
   /** Files gofmt would change (gofmt -l). */
   gofmtList(dir: string): string[];
+  /** Removes the GOPATH, the build cache (~50 MB) and the test binaries. */
+  dispose(): void;
 }
 
 export function goWorkspace(): GoWorkspace {
@@ -51,6 +53,9 @@ export function goWorkspace(): GoWorkspace {
     },
     gofmtList(dir) {
       return execFileSync('gofmt', ['-l', dir], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
+    },
+    dispose() {
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
