@@ -55,7 +55,9 @@ async function runDiagnose(flags: Flags, _args: string[], { source }: RunContext
     settings.target,
     async (database) => {
       const key = await loadOneKey(database.db, settings, keySettings, keyText, 'diagnose');
-      return withSpinner('diagnosing', flags, () => diagnose(database, { key, settings: diagnoseSettings, columnMap: settings.columnMap }));
+      return withSpinner('diagnosing', flags, () =>
+        diagnose(database, { key, settings: diagnoseSettings, columnMap: settings.columnMap, commandLine: settings.commandLine }),
+      );
     },
     { connections: 3 },
   );

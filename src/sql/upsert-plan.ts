@@ -47,6 +47,12 @@ export interface UpsertPlanOptions {
    * conflicting row was deleted between the steps. Default true.
    */
   xmax?: boolean;
+  /**
+   * The column the no-op update of step 3 sets to its stored value; default
+   * the target's first column. Never a GENERATED ALWAYS identity column,
+   * which an UPDATE may only set to DEFAULT.
+   */
+  keep?: string;
 }
 
 /** The alias of the stored row in DO UPDATE (the table's own name could be `excluded`). */
@@ -109,9 +115,9 @@ export function upsertStatement(target: ResolvedKey, options: UpsertPlanOptions)
   returning ${sql.id(table.idColumn)} as "id"
 )`;
   // A no-op update of the stored row: the one way to read a row committed after the statement's snapshot.
-  const keep = columnRef(target.columns[0]!.column);
+  const kept = options.keep ?? target.columns[0]!.column;
   const existing = (guards: string[]) => sql`"existing" as (
-  ${insertAgain(guards)} do update set ${keep} = ${stored(target.columns[0]!.column)}
+  ${insertAgain(guards)} do update set ${columnRef(kept)} = ${stored(kept)}
   ${returning}
 )`;
   const pick = (cte: string, otherwise: UpsertOutcome) =>

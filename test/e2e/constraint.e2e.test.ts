@@ -115,8 +115,9 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     const client = new pg.Client({ connectionString: test.url! });
     await client.connect();
     try {
-      expect((await client.query(statement, [900001, 1, '60123000001'])).rowCount).toBe(1);
-      expect((await client.query(statement, [900001, 1, '60123000001'])).rowCount).toBe(0);
+      const first = await client.query(statement, [900001, 1, '60123000001']);
+      expect(first.rows).toEqual([{ id: expect.anything(), outcome: 'inserted' }]);
+      expect((await client.query(statement, [900001, 1, '60123000001'])).rows).toEqual([{ id: first.rows[0].id, outcome: 'existed' }]);
     } finally {
       await client.end();
     }

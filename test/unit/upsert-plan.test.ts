@@ -133,3 +133,12 @@ describe('upsertStatement on a partitioned table', () => {
     expect(sql).not.toContain('xmax');
   });
 });
+
+describe('upsertStatement: the no-op update of step 3', () => {
+  it('sets the column the core names (never a GENERATED ALWAYS identity, which UPDATE may only set to DEFAULT)', () => {
+    const key = fakeKey(table, ['id']);
+    expect(compileSql(upsertStatement(key, { action: { policy: 'skip' }, insertColumns: ['id', 'phone'], keep: 'phone' })).sql).toContain(
+      `on conflict ("id") do update set "phone" = "stored"."phone"`,
+    );
+  });
+});

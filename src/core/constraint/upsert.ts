@@ -115,9 +115,10 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   // The key's columns whose index element the arbiter holds: its conflict target in the key's own SQL.
   const target = arbiter === null ? key : { ...key, columns: key.columns.filter((_, index) => arbiter.elements.includes(match!.elements[index]!)) };
   const predicate = arbiter?.predicate ?? null;
-  const statement = upsertStatement(target, { action, insertColumns, predicate, xmax: (await partitionTree(database.db, info.oid)) === null }).compile(
-    database.db,
-  ).sql;
+  const writable = (name: string) => findColumn(info, name)?.identity !== 'a';
+  const keep = [...target.columns.map((c) => c.column), ...insertColumns].find(writable);
+  const xmax = (await partitionTree(database.db, info.oid)) === null;
+  const statement = upsertStatement(target, { action, insertColumns, predicate, xmax, keep }).compile(database.db).sql;
   if (arbiter !== null && predicate !== null) await requireInferred(database, statement, insertColumns.length, arbiter);
   return {
     table: qualifiedName(info),

@@ -1,4 +1,5 @@
 import type { ResolvedKey } from '../../keys/key-definition.js';
+import { keyCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import type { DiagnoseReport } from './diagnose-report.js';
 
 /** The four questions the duplicate analysis ended with, in its order. */
@@ -34,9 +35,11 @@ export function formatWindow(ms: number): string {
  * them, and every number in it is one of them. Thresholds (a fifth, a half)
  * only choose the wording, never hide a figure.
  */
-export function answerQuestions(report: Figures, key: ResolvedKey): { question: string; answer: string }[] {
+export function answerQuestions(report: Figures, key: ResolvedKey, commandLine?: CommandLineContext): { question: string; answer: string }[] {
   const answers =
-    report.surplus === 0 ? Array(4).fill(noDuplicates(report)) : [niches(report, key), devices(report, key), retries(report), concurrency(report)];
+    report.surplus === 0
+      ? Array(4).fill(noDuplicates(report))
+      : [niches(report, key), devices(report, key), retryAnswer(report, key, commandLine), concurrency(report)];
   return QUESTIONS.map((question, index) => ({ question, answer: answers[index] as string }));
 }
 
@@ -78,8 +81,19 @@ function devices(report: Figures, key: ResolvedKey): string {
   return `${figures} ${key.name} does not include the device, so it already treats a phone on another device as a duplicate.`;
 }
 
-function retries(report: Figures): string {
+/**
+ * Question 3 answered with a retry policy of `sql upsert` and the command
+ * that prints its statement: fill when later copies bring values the first
+ * lacked (it keeps them and never overwrites), skip when they bring nothing
+ * new (overwrite named for when the newest values should win).
+ */
+export function retryAnswer(
+  report: Pick<Figures, 'groups' | 'laterCopiesAddData' | 'columnsThatDiffer' | 'groupsWithAddedData' | 'groupsThatDiffer'>,
+  key: ResolvedKey,
+  commandLine?: CommandLineContext,
+): string {
   const groups = report.groups;
+  const command = (policy: string) => keyCommand(key, ['sql', 'upsert'], ['--on-duplicate', policy], commandLine);
   const filled = report.laterCopiesAddData.filter((c) => c.groups > 0).sort((a, b) => b.groups - a.groups);
   const differ = report.columnsThatDiffer.filter((c) => c.groups > 0).sort((a, b) => b.groups - a.groups);
   const list = (items: { column: string; groups: number }[]) =>
@@ -90,16 +104,17 @@ function retries(report: Figures): string {
   if (report.groupsWithAddedData > 0) {
     return (
       `In ${count(report.groupsWithAddedData)} of ${count(groups)} groups (${percent(report.groupsWithAddedData, groups)}) a later copy fills a value the first copy lacked (${list(filled)}), ` +
-      `and in ${count(report.groupsThatDiffer)} groups a later copy differs in some column. Update on retry (INSERT … ON CONFLICT … DO UPDATE, filling the empty columns) keeps that data; skip would lose it.`
+      `and in ${count(report.groupsThatDiffer)} groups a later copy differs in some column. Retry policy fill keeps that data: a retry sets only the columns the stored lead lacks, ` +
+      `and a NULL never erases a value (skip would lose it): ${command('fill')}`
     );
   }
   if (report.groupsThatDiffer > 0) {
     return (
       `No later copy fills a value the first copy lacked, but in ${count(report.groupsThatDiffer)} of ${count(groups)} groups (${percent(report.groupsThatDiffer, groups)}) a later copy differs (${list(differ)}). ` +
-      `Skip keeps the first copy's values and loses no missing data; update only if the newest values should win.`
+      `Retry policy skip keeps the first copy's values and loses no missing data: ${command('skip')}; if the newest values should win, overwrite (a NULL still never erases): ${command('overwrite')}`
     );
   }
-  return `In all ${count(groups)} groups the later copies are identical to the first: skip (INSERT … ON CONFLICT DO NOTHING) loses nothing.`;
+  return `In all ${count(groups)} groups the later copies are identical to the first: retry policy skip loses nothing: ${command('skip')}`;
 }
 
 function concurrency(report: Figures): string {

@@ -1,3 +1,4 @@
+import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { Database } from '../../db/database.js';
 import { toNumber } from '../../db/database.js';
 import { findColumn, qualifiedName, requireColumn } from '../../db/catalog.js';
@@ -21,6 +22,8 @@ export interface DiagnoseOptions {
   settings: DiagnoseSettings;
   /** logical → real column (--map / config), to find --by and the device and user columns. */
   columnMap: Record<string, string>;
+  /** How the commands the answers suggest (question 3's sql upsert) reach the same database; default: the same shell. */
+  commandLine?: CommandLineContext;
 }
 
 /**
@@ -92,7 +95,7 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
           },
         }),
   };
-  return { ...report, answers: answerQuestions(report, key), durationMs: Math.round(performance.now() - started) };
+  return { ...report, answers: answerQuestions(report, key, options.commandLine), durationMs: Math.round(performance.now() - started) };
 }
 
 function causesOf(row: Pick<DiagnoseRow | ByValueRow, 'race' | 'retry' | 'resubmission' | 'unknown'>): CauseCounts {
