@@ -43,7 +43,10 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
     new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
     new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
     new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
-    new Option('--client <language>', 'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go)').choices(CLIENTS),
+    new Option(
+      '--client <language>',
+      'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go), ts (a module for node-postgres)',
+    ).choices(CLIENTS),
     new Option(
       '--go-driver <driver>',
       'the Go API --client go writes for: pgx native v5/v4, or database/sql with pgx v5/v4 stdlib or lib/pq (the test imports that driver)',
@@ -92,7 +95,7 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       commandLine: settings.commandLine,
     });
     // the header names the command without the connection: generated code is committed, a host name need not be
-    const generatedBy = keyCommand(key, ['sql', 'upsert'], [...policyWords(flags), '--client', flags.client ?? 'go', '--go-driver', flags.goDriver], {
+    const generatedBy = keyCommand(key, ['sql', 'upsert'], [...policyWords(flags), ...clientWords(flags)], {
       ...settings.commandLine,
       connection: [],
     });
@@ -117,6 +120,11 @@ function parsePolicy(text: string): RetryPolicy {
     );
   }
   throw new UsageError(`--on-duplicate ${text}: unknown policy; use one of ${RETRY_POLICIES.join(', ')}`);
+}
+
+function clientWords(flags: UpsertFlags): string[] {
+  const client = flags.client ?? 'go';
+  return client === 'ts' ? ['--client', client] : ['--client', client, '--go-driver', flags.goDriver];
 }
 
 /** The flags that shaped the statement, for the generated file's header. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { UpsertClient } from '../../src/core/client/upsert-client.js';
 import { renderGoClient } from '../../src/render/sql-upsert/go-client.js';
 import { renderGoTest } from '../../src/render/sql-upsert/go-test.js';
+import { renderTsClient } from '../../src/render/sql-upsert/ts-client.js';
 import { goFieldNames, goString, goType } from '../../src/render/sql-upsert/go-types.js';
 import { checkLeadStatement, createScratchStatement, dropScratchStatement, insertLeadStatement, templateLeadStatement } from '../../src/sql/race-plan.js';
 import { leadCountStatement, leadDeleteStatement } from '../../src/sql/upsert-client-plan.js';
@@ -82,6 +83,21 @@ describe('Go client generation', () => {
     ).toEqual(['int16', 'int32', 'int64', 'string', 'time.Time', 'time.Time', 'bool', '[]byte', 'string', 'string']);
     expect(goString('select "a`b"')).toBe('"select \\"a`b\\""');
     expect(goString('select 1')).toBe('`select 1`');
+  });
+});
+
+describe('TypeScript client generation', () => {
+  it('typed fields (nullable as | null, odd names quoted), the statement in a template literal with ` and ${ escaped', () => {
+    const text = renderTsClient({
+      ...CLIENT,
+      statement: 'select "a`b", \'${x}\'',
+      parameters: [...CLIENT.parameters, { column: 'created at', pgType: 'timestamp with time zone', nullable: false, inKey: false }],
+    });
+    expect(text).toContain('  device_id: number;\n  user_id: number;\n  phone: string | null;\n');
+    expect(text).toContain('  "created at": Date;\n');
+    expect(text).toContain('export const UPSERT_LEAD_SQL = `select "a\\`b", \'\\${x}\'`;');
+    expect(text).toContain('values: [lead.device_id, lead.user_id, lead.phone, lead.niche, lead.name, lead["created at"]]');
+    expect(text).toContain("const RETRYABLE = new Set(['40001', '40P01']);");
   });
 });
 
