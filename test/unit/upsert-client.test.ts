@@ -90,11 +90,13 @@ describe('TypeScript client generation', () => {
   it('typed fields (nullable as | null, odd names quoted), the statement in a template literal with ` and ${ escaped', () => {
     const text = renderTsClient({
       ...CLIENT,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: SQL text that holds ${ on purpose
       statement: 'select "a`b", \'${x}\'',
       parameters: [...CLIENT.parameters, { column: 'created at', pgType: 'timestamp with time zone', nullable: false, inKey: false }],
     });
     expect(text).toContain('  device_id: number;\n  user_id: number;\n  phone: string | null;\n');
     expect(text).toContain('  "created at": Date;\n');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the escaped ${ the generator must write
     expect(text).toContain('export const UPSERT_LEAD_SQL = `select "a\\`b", \'\\${x}\'`;');
     expect(text).toContain('values: [lead.device_id, lead.user_id, lead.phone, lead.niche, lead.name, lead["created at"]]');
     expect(text).toContain("const RETRYABLE = new Set(['40001', '40P01']);");
