@@ -32,7 +32,16 @@ interface Shape {
   build(test: TestDatabase, table: string): Promise<void>;
   /** The phone as call `i` writes it (a normalised key sees them all as one). */
   phone(i: number): string;
+  /** The niche call `i` sends (default Property). */
+  niche?(i: number): string;
+  /** Policies that cannot be made safe on this shape: generation refuses them with exit 2. */
+  refused?: RetryPolicy[];
 }
+
+const overlapping = async (test: TestDatabase, table: string) => {
+  await addConstraint(test.database, { key: await keyFor(test.database, table, 'device-user-phone-niche') });
+  await addConstraint(test.database, { key: await keyFor(test.database, table, 'device-phone') });
+};
 
 const SHAPES: Shape[] = [
   {
@@ -44,11 +53,17 @@ const SHAPES: Shape[] = [
   {
     name: 'two overlapping constraints (device-user-phone-niche + device-phone), key device-phone',
     key: 'device-phone',
-    build: async (test, table) => {
-      await addConstraint(test.database, { key: await keyFor(test.database, table, 'device-user-phone-niche') });
-      await addConstraint(test.database, { key: await keyFor(test.database, table, 'device-phone') });
-    },
+    build: overlapping,
     phone: () => '60123456789',
+  },
+  {
+    // the issue's failing case: the same phone comes in two niches; (device_id, phone) rejects what the wider key accepts
+    name: 'two overlapping constraints, key device-user-phone-niche, the calls in two niches',
+    key: 'device-user-phone-niche',
+    build: overlapping,
+    phone: () => '60123456789',
+    niche: (i) => (i % 2 === 0 ? 'Property' : 'Finance'),
+    refused: ['fill', 'overwrite', 'touch', 'newer'],
   },
   {
     name: 'a partial unique index (device_id, phone) where not archived',
@@ -75,11 +90,11 @@ interface Row {
 }
 
 /** What call `i` of a round sends. In rounds with a stored copy no call carries a name: it must survive. */
-function payload(policy: RetryPolicy, i: number, stored: boolean, callers: number): Omit<Row, 'submit_count'> {
+function payload(policy: RetryPolicy, i: number, stored: boolean, callers: number, shape: Shape): Omit<Row, 'submit_count'> {
   const name = stored ? null : policy === 'newer' ? `n${i}` : 'N';
   // fill/overwrite: every non-NULL value of a column is the same, so the result does not depend on the order
   const email = policy === 'newer' ? (i % 3 === 0 || i === callers - 1 ? `e${i}` : null) : i % 3 === 0 ? 'E' : null;
-  return { user_id: 7, niche: 'Property', name, email, submitted_at: new Date(BASE_TIME + i * 1000).toISOString() };
+  return { user_id: 7, niche: shape.niche?.(i) ?? 'Property', name, email, submitted_at: new Date(BASE_TIME + i * 1000).toISOString() };
 }
 
 /** The stored copy of odd rounds; for newer every fourth round it is later than every call. */
@@ -159,7 +174,7 @@ async function runRounds(test: TestDatabase, table: string, shape: Shape, policy
       await test.query(`insert into ${table} (device_id, user_id, phone, niche, name, email, submitted_at, submit_count)
         values (${device}, 7, '${shape.phone(0)}', 'Property', 'old', null, '${base.submitted_at}', 1)`);
     }
-    const calls = Array.from({ length: callers }, (_, i) => payload(policy, i, stored, callers));
+    const calls = Array.from({ length: callers }, (_, i) => payload(policy, i, stored, callers, shape));
     const started = Date.now();
     const send = (i: number) => {
       const p = calls[i]!;
@@ -221,6 +236,14 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('retry policies × unique
       await createTable(test, table);
       await shape.build(test, table);
       const key = await keyFor(test.database, table, shape.key, shape.settings);
+      if (shape.refused?.includes(policy)) {
+        // one arbiter cannot serve this: refused at generation time, naming the other index
+        await expect(planFor(test, key, policy)).rejects.toMatchObject({
+          exitCode: 2,
+          message: expect.stringContaining(`unique ${table}_device_id_phone_key (device_id, phone) can reject a row`),
+        });
+        return;
+      }
       const plan = await planFor(test, key, policy);
       expect(plan.arbiters).toHaveLength(1);
       const started = performance.now();
