@@ -10,6 +10,7 @@ import { runsCommand } from './runs.js';
 import { scanCommand } from './scan.js';
 import { seedCommand } from './seed.js';
 import { sqlCommand } from './sql-upsert.js';
+import { raceCommand } from './race.js';
 
 /** Every command, in the order --help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   constraintCommand,
   indexCommand,
   sqlCommand,
+  raceCommand,
   cleanCommand,
   runsCommand,
   restoreCommand,

@@ -8,6 +8,10 @@ import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
+import { renderClient, CLIENTS, type Client } from '../render/sql-upsert/client.js';
+import { GO_DRIVERS, type GoDriver } from '../render/sql-upsert/go-client.js';
+import { upsertClient } from '../core/client/upsert-client.js';
+import { keyCommand } from '../keys/key-command-line.js';
 import { RETRY_POLICIES, type RetryPolicy } from '../sql/upsert-plan.js';
 
 interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
@@ -18,6 +22,9 @@ interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat>
   newerColumn?: string;
   retryOnOtherIndex?: boolean;
   requireIndex?: boolean;
+  client?: Client;
+  goDriver: GoDriver;
+  goPackage: string;
 }
 
 const upsertCommand: CommandSpec<UpsertFlags> = {
@@ -36,12 +43,24 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
     new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
     new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
     new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
+    new Option(
+      '--client <language>',
+      'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go), ts (a module for node-postgres)',
+    ).choices(CLIENTS),
+    new Option(
+      '--go-driver <driver>',
+      'the Go API --client go writes for: pgx native v5/v4, or database/sql with pgx v5/v4 stdlib or lib/pq (the test imports that driver)',
+    )
+      .choices(GO_DRIVERS)
+      .default('pgx-v5'),
+    new Option('--go-package <name>', 'the Go package clause of the generated files').default('leads'),
     ...outputOptions(['sql', 'json']),
   ],
   examples: [
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
     'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
     'lead-dedupe sql upsert --key device-phone --on-duplicate touch --touch last_seen_at,submit_count',
+    'lead-dedupe sql upsert --key device-phone --on-duplicate skip --client go --go-driver lib-pq --output leads/upsert.go',
   ],
   run: runUpsert,
 };
@@ -58,9 +77,12 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'sql upsert');
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
-  const plan = await withDatabase(settings.target, async (database) => {
+  if (flags.client !== undefined && flags.format !== 'sql') throw new UsageError('--client prints code, not a report: leave out --format');
+  if (!/^[a-z][a-z0-9_]*$/.test(flags.goPackage))
+    throw new UsageError(`--go-package ${flags.goPackage}: want a Go package name (lower-case letters, digits, _)`);
+  const { plan, client } = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, keyText, 'sql upsert');
-    return planUpsert(database, {
+    const plan = await planUpsert(database, {
       key,
       onDuplicate: policy,
       insertColumns: splitList(flags.insertColumns),
@@ -72,9 +94,19 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       keySettings,
       commandLine: settings.commandLine,
     });
+    // the header names the command without the connection: generated code is committed, a host name need not be
+    const generatedBy = keyCommand(key, ['sql', 'upsert'], [...policyWords(flags), ...clientWords(flags)], {
+      ...settings.commandLine,
+      connection: [],
+    });
+    return { plan, client: upsertClient({ plan, key, db: database.db, generatedBy }) };
   });
   if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
-  await writeReport(renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags)), flags);
+  const text =
+    flags.client === undefined
+      ? renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags))
+      : renderClient(client, flags.client, { driver: flags.goDriver, packageName: flags.goPackage });
+  await writeReport(text, flags);
   return ExitCode.ok;
 }
 
@@ -88,6 +120,22 @@ function parsePolicy(text: string): RetryPolicy {
     );
   }
   throw new UsageError(`--on-duplicate ${text}: unknown policy; use one of ${RETRY_POLICIES.join(', ')}`);
+}
+
+function clientWords(flags: UpsertFlags): string[] {
+  const client = flags.client ?? 'go';
+  return client === 'ts' ? ['--client', client] : ['--client', client, '--go-driver', flags.goDriver];
+}
+
+/** The flags that shaped the statement, for the generated file's header. */
+function policyWords(flags: UpsertFlags): string[] {
+  const words = ['--on-duplicate', flags.onDuplicate];
+  if (flags.insertColumns !== undefined) words.push('--insert-columns', flags.insertColumns);
+  if (flags.updateColumns !== undefined) words.push('--update-columns', flags.updateColumns);
+  if (flags.touch !== undefined) words.push('--touch', flags.touch);
+  if (flags.newerColumn !== undefined) words.push('--newer-column', flags.newerColumn);
+  if (flags.retryOnOtherIndex) words.push('--retry-on-other-index');
+  return words;
 }
 
 function splitList(text: string | undefined): string[] | undefined {
