@@ -50,7 +50,7 @@ order by "l"."id" for update of l`);
     expect(stage).toContain('p.keeper, p.fingerprint, b.keeper_id, b.key_values');
     expect(stage).toContain('where pg.group_id not in (select group_id from "pg_temp"."ld_plan_done")');
     const done = compileSql(markDoneGroupsStatement('lead_dedupe', 'sha256:ab', { schema: 'public', name: 'leads' }));
-    expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status <> 'restored'`);
+    expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status not in ('restored', 'restored with conflicts')`);
     expect(done.parameters).toEqual(['sha256:ab', 'public', 'leads']);
   });
 
