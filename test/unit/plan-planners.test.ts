@@ -36,9 +36,7 @@ order by "l"."id" for update of l`);
     const [skipped, stale, members] = plannedMembersStatements(3).map((statement) => compileSql(statement));
     expect(skipped!.sql).toBe('create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop');
     // a row is stale when gone, changed, or no longer carrying its group's key (checked under the lock: its fingerprint may match again)
-    expect(stale!.sql).toContain(
-      'where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)',
-    );
+    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)');
     // every batch reads its planned rows from the stage alone (through its batch_no index), not from the plan's tables
     expect(stale!.sql).not.toContain('ld_plan');
     expect(members!.sql).not.toContain('ld_plan');
