@@ -30,19 +30,24 @@ export async function attemptBatch(connection: Db, work: Db, run: RunState, batc
         run.stop(
           'interrupted',
           `interrupted during batch ${batch + 1} of ${run.batches}, which was rolled back; ${done} batches are committed and archived, rerun to continue`,
+          { batch: batch + 1, error: null },
         );
         return true;
       }
       if (!isRetryable(error, references)) throw error;
       if (hooks.signal?.aborted) {
         // asked to stop: no retry (it would wait out the backoff and another timeout)
-        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} timed out and was not retried); rerun to continue`);
+        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} timed out and was not retried); rerun to continue`, {
+          batch: batch + 1,
+          error: describeTimeout(error, options),
+        });
         return true;
       }
       if (attempt >= options.retries) {
         run.stop(
           'failed',
           `batch ${batch + 1} of ${run.batches} failed ${attempt + 1} times (${describeTimeout(error, options)}); ${done} batches are committed and archived, rerun later to continue`,
+          { batch: batch + 1, error: describeTimeout(error, options) },
         );
         return true;
       }
