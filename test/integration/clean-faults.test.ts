@@ -176,7 +176,8 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
       'select status, rows_removed, batches_done from lead_dedupe.lead_dedupe_runs',
     );
     expect(record!.status).toBe('interrupted');
-    expect(stopped.stdout).toContain(`Stopped: interrupted after ${record!.batches_done} of`);
+    expect(stopped.stdout).toContain(`Interrupted after ${record!.batches_done} of`);
+    expect(stopped.stdout).toMatch(/Left: \d+ groups in \d+ batches, not cleaned; rerun the same clean to continue\./);
     const archived = await count('select * from lead_dedupe.lead_dedupe_removed');
     expect(archived).toBe(Number(record!.rows_removed));
     expect((await count('select * from leads')) + archived).toBe(before);

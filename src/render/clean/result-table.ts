@@ -44,8 +44,8 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
     for (const group of result.skipped) lines.push(`  ${group.groupId}: ${group.reason}`);
   }
   if (result.plan !== null) newRowLines(lines, result.plan);
+  // A run that did not finish (stoppedBecause is set exactly then) says where, on what, what it did and what is left.
   if (result.stop !== null) lines.push('', ...stopLines(result, result.stop));
-  else if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
   lines.push(
     '',
