@@ -63,7 +63,7 @@ create trigger second_delete_times_out before delete on leads for each statement
 
     const text = renderClean({ kind: 'result', result }, 'table', context);
     expect(text).not.toMatch(/Nothing to clean|nothing to undo| of 0\b/);
-    expect(text).toContain(`Failed in batch 2 of ${result.batches} (rolled back): could not lock its rows within --lock-timeout 150 ms.`);
+    expect(text).toContain(`Failed in batch 2 of ${result.batches}: could not lock its rows within --lock-timeout 150 ms; the batch was rolled back.`);
     expect(text).toContain(`Done before it: 1 batches committed: ${archived} rows removed, archived under run ${result.runId}.`);
     expect(text).toContain(`Left: ${left.groups} groups in ${result.batches - 1} batches, not cleaned; rerun the same clean to continue.`);
     expect(text).toContain(`lead-dedupe restore ${result.runId} --execute`);
@@ -81,7 +81,7 @@ create trigger first_delete_times_out before delete on leads for each statement 
     expect(await sqlOracle(test, 'leads', ['device_id', 'phone'], true)).toEqual(before);
     const text = renderClean({ kind: 'result', result }, 'table', context);
     expect(text).not.toMatch(/Nothing to clean| of 0\b/);
-    expect(text).toContain(`Failed in batch 1 of ${result.batches} (rolled back): could not lock its rows within --lock-timeout 150 ms.`);
+    expect(text).toContain(`Failed in batch 1 of ${result.batches}: could not lock its rows within --lock-timeout 150 ms; the batch was rolled back.`);
     expect(text).toContain('Done before it: nothing was committed.');
     expect(text).toContain(`Left: ${before.groups} groups in ${result.batches} batches, not cleaned; rerun the same clean to continue.`);
     expect(text).toContain(`Run ${result.runId} changed nothing; nothing to undo.`);

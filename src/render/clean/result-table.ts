@@ -64,7 +64,7 @@ function stopLines(result: CleanResult, stop: CleanStop): string[] {
     ? 'while staging the duplicate groups (before any batch)'
     : stop.batch === null
       ? `after ${formatCount(result.batchesDone)} of ${formatCount(result.batches)} batches`
-      : `in batch ${formatCount(stop.batch)} of ${formatCount(result.batches)} (rolled back)`;
+      : `in batch ${formatCount(stop.batch)} of ${formatCount(result.batches)}`;
   const what = result.status === 'failed' ? 'Failed' : 'Interrupted';
   const done =
     result.batchesDone === 0
@@ -73,5 +73,6 @@ function stopLines(result: CleanResult, stop: CleanStop): string[] {
   const left = !stop.staged
     ? 'every duplicate group; rerun the same clean'
     : `${formatCount(stop.groupsLeft)} groups in ${formatCount(stop.batchesLeft)} batches, not cleaned; rerun the same clean to continue`;
-  return [`${what} ${where}${stop.error === null ? '' : `: ${stop.error}`}.`, `Done before it: ${done}.`, `Left: ${left}.`];
+  const rolledBack = stop.batch === null ? '' : '; the batch was rolled back';
+  return [`${what} ${where}${stop.error === null ? '' : `: ${stop.error}`}${rolledBack}.`, `Done before it: ${done}.`, `Left: ${left}.`];
 }
