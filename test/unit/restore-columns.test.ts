@@ -4,6 +4,8 @@ import type { ColumnInfo } from '../../src/db/catalog.js';
 import { matchArchivedColumns } from '../../src/core/clean/restore-columns.js';
 import { UsageError } from '../../src/errors.js';
 import { archivedColumnsQuery, renamedColumnNames, renamedRow } from '../../src/sql/restore-columns.js';
+import { archiveUpgradeStatements, runStatusUpgradeStatement } from '../../src/sql/archive-plan.js';
+import { markRestoredStatement } from '../../src/sql/restore-plan.js';
 import { compileSql } from '../support/compile.js';
 
 const column = (name: string, generated = false) => ({ name, generated, identity: '', type: 'text' }) as unknown as ColumnInfo;
@@ -57,5 +59,26 @@ order by 1`,
     expect(() => matchArchivedColumns(archived, table, map('email', 'digits'), 7)).toThrow('generated column');
     expect(() => matchArchivedColumns(archived, table, map('email', 'phone'), 7)).toThrow('archived both email and phone');
     expect(() => matchArchivedColumns(archived, table, { renames: [], dropColumns: ['nope'] }, 7)).toThrow('--drop-column nope: run 7 archived no column');
+  });
+
+  it('marks a run restored, or restored with conflicts with how to finish it; an older archive gets the status first', () => {
+    expect(compileSql(markRestoredStatement('lead_dedupe', 7))).toEqual({
+      sql: 'update "lead_dedupe"."lead_dedupe_runs" set status = $1, restored_at = clock_timestamp(), finished_at = coalesce(finished_at, clock_timestamp()) where id = $2',
+      parameters: ['restored', 7],
+    });
+    expect(compileSql(markRestoredStatement('lead_dedupe', 7, 'restored with conflicts', 'see --force')).parameters).toEqual([
+      'restored with conflicts',
+      'see --force',
+      7,
+    ]);
+    expect(compileSql(runStatusUpgradeStatement('lead_dedupe')).sql).toBe(
+      `alter table "lead_dedupe"."lead_dedupe_runs" drop constraint if exists lead_dedupe_runs_status_check,
+  add constraint lead_dedupe_runs_status_check check (status in ('running', 'done', 'failed', 'restored', 'interrupted', 'restored with conflicts'))`,
+    );
+    const upToDate = { runs_up_to_date: true, keepers_up_to_date: true };
+    expect(archiveUpgradeStatements('lead_dedupe', upToDate)).toHaveLength(0);
+    expect(archiveUpgradeStatements('lead_dedupe', { ...upToDate, statuses_up_to_date: false }).map((s) => compileSql(s).sql)).toEqual([
+      compileSql(runStatusUpgradeStatement('lead_dedupe')).sql,
+    ]);
   });
 });
