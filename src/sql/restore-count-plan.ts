@@ -11,6 +11,7 @@ import {
   restorableMergedColumn,
   stillMoved,
   type ConflictSummary,
+  type KeeperRestore,
   type MovedTarget,
 } from './restore-plan.js';
 
@@ -35,24 +36,11 @@ left join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${colum
 where r.run_id = ${runId}`;
 }
 
-/** What the keeper counts need to know: which merged columns restore may write, and whether the archive recorded what the merge wrote. */
-export interface KeeperRestore {
-  schema: string;
-  table: LeadTable;
-  /** The columns restore writes (restorableColumns). */
-  columns: string[];
-  runId: number;
-  hasMergedData: boolean;
-  force: boolean;
-  /** Archived columns renamed since the clean (restore --map). */
-  renames?: ColumnRename[];
-}
-
 /** The conflicts restore-plan.ts's keeperConflictsStatements materialises, as a CTE of the same name. */
 const CONFLICTS_CTE = sql.id('ld_restore_conflicts');
 
 function withConflicts(restore: KeeperRestore, query: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`with ${CONFLICTS_CTE} as materialized (${keeperConflictsQuery(restore.schema, restore.table, restore.columns, restore.runId, restore.hasMergedData, restore.renames)})
+  return sql`with ${CONFLICTS_CTE} as materialized (${keeperConflictsQuery(restore)})
 ${query}`;
 }
 
@@ -62,7 +50,7 @@ ${query}`;
  * with --force; else those still holding what the merge wrote).
  */
 export function keepersToRestoreQuery(restore: KeeperRestore): RawBuilder<{ n: string | number }> {
-  const { schema, table, runId, force } = restore;
+  const { schema, table, runId } = restore;
   const renames = restore.renames ?? [];
   return withConflicts(
     restore,
@@ -72,7 +60,7 @@ where exists (select 1
               from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
               cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`k.row_data`, renames)}) as p
               where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
-                and exists (select 1 from unnest(${renamedColumnNames(sql`k.merged_columns`, renames)}) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force, CONFLICTS_CTE)}))`,
+                and exists (select 1 from unnest(${renamedColumnNames(sql`k.merged_columns`, renames)}) as mc(name) where ${restorableMergedColumn(sql`mc.name`, restore, CONFLICTS_CTE)}))`,
   ) as RawBuilder<{ n: string | number }>;
 }
 

@@ -102,13 +102,21 @@ update leads set email = null, niche = '' where id % 5 = 0;
       /restored with conflicts.*--force/,
     );
     const rehearsal2 = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false, force: true });
-    expect({ finishing: rehearsal2.finishing, reinserted: rehearsal2.rowsReinserted }).toEqual({ finishing: true, reinserted: 0 });
-    const finished = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
-    expect({ status: finished.status, finishing: finished.finishing, reinserted: finished.rowsReinserted }).toEqual({
-      status: 'restored',
+    expect({ finishing: rehearsal2.finishing, reinserted: rehearsal2.rowsReinserted, keepers: rehearsal2.keepersRestored }).toEqual({
       finishing: true,
       reinserted: 0,
+      keepers: 1,
     });
+    const finished = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
+    // only the column left alone is put back (the others hold their archived values since the first pass)
+    expect({
+      status: finished.status,
+      finishing: finished.finishing,
+      reinserted: finished.rowsReinserted,
+      keepers: finished.keepersRestored,
+      conflicts: finished.keeperConflicts.total,
+      overwritten: finished.keeperConflicts.overwritten,
+    }).toEqual({ status: 'restored', finishing: true, reinserted: 0, keepers: 1, conflicts: 1, overwritten: true });
     // now exactly as before the clean, the application's email replaced by the archived one
     const [now] = await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from leads t`);
     expect(now!.md5).toBe(original);

@@ -199,11 +199,12 @@ async function restoreStatements(connection: Db, table: LeadTable, shape: Restor
   let keeperConflicts: KeeperConflicts = noConflicts(force);
   if (keepers > 0 && restorable.length > 0) {
     const hasMergedData = await archiveHasMergedData(connection, archiveSchema);
-    for (const statement of keeperConflictsStatements(archiveSchema, table, restorable, runId, hasMergedData, renames)) await statement.execute(connection);
+    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData, force, renames, finishing };
+    for (const statement of keeperConflictsStatements(restore)) await statement.execute(connection);
     const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
-    const [decide, update] = restoreKeepersStatements(archiveSchema, table, restorable, runId, force, renames);
+    const [decide, update] = restoreKeepersStatements(restore);
     await decide!.execute(connection);
     keepersRestored = affected(await update!.execute(connection));
   }
@@ -255,7 +256,7 @@ async function countRestore(connection: Db, table: LeadTable, shape: RestoreShap
   let keeperConflicts: KeeperConflicts = noConflicts(force);
   if (keepers > 0 && restorable.length > 0) {
     const hasMergedData = await archiveHasMergedData(connection, archiveSchema);
-    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData, force, renames };
+    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData, force, renames, finishing };
     const summary = (await keeperConflictsCountedQuery(restore).execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleCountedQuery(restore, CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
