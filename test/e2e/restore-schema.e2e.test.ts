@@ -86,6 +86,7 @@ describe(`restore through the binary (${SERVER_URL ? 'server' : 'PGlite director
     const runs = await cli('runs', '--database', database);
     expect(runs.code, runs.stderr).toBe(0);
     expect(runs.stdout.split('\n').find((line) => new RegExp(`^\\W*${id}\\s`).test(line))).toContain('restored with conflicts');
+    expect(runs.stdout).toContain(`run ${id}: 1 merged keeper column(s) left as the application changed them; restore ${id} --force --execute puts them back`);
     const again = await cli('restore', id, '--database', database, '--execute');
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(new RegExp(`^lead-dedupe: run ${id} is restored with conflicts: .*restore ${id} --force`));

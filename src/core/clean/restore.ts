@@ -225,7 +225,7 @@ async function restoreStatements(connection: Db, table: LeadTable, shape: Restor
     await runStatusUpgradeStatement(archiveSchema).execute(connection);
   }
   const message = leftAlone
-    ? `${keeperConflicts.total} merged keeper column(s) left as the application changed them; restore ${runId} --force puts them back`
+    ? `${keeperConflicts.total} merged keeper column(s) left as the application changed them; restore ${runId} --force --execute puts them back`
     : null;
   await markRestoredStatement(archiveSchema, runId, leftAlone ? RESTORED_WITH_CONFLICTS : 'restored', message).execute(connection);
   return { rowsReinserted: reinserted, keepersRestored, keeperConflicts, childRows };
