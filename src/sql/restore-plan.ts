@@ -119,14 +119,12 @@ export function keeperConflictsQuery(restore: KeeperRestore): RawBuilder<unknown
   const renames = restore.renames ?? [];
   // After a rename (restore --map) the archived names are read under the names now: row, merged values and merged column list alike.
   const merged = hasMergedData ? renamedRow(sql`k.merged_data`, renames) : sql`null::jsonb`;
-  const values = columns.map(
-    (column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text, ${columnRef(column, 'p')}::text)`,
-  );
   // Finishing a restore with conflicts: the columns the first pass put back hold their archived value; only the others are left.
-  const left = restore.finishing
-    ? sql`
-  and c.current_value is distinct from c.archived_value`
-    : sql``;
+  const finishing = restore.finishing === true;
+  const archivedValue = (column: string) => (finishing ? sql`, ${columnRef(column, 'p')}::text` : sql``);
+  const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text${archivedValue(column)})`);
+  const names = finishing ? sql`column_name, current_value, merged_value, archived_value` : sql`column_name, current_value, merged_value`;
+  const left = finishing ? sql` and c.current_value is distinct from c.archived_value` : sql``;
   // The keepers' current rows are read first (a CTE: on Citus a distributed query of its own), so the rest runs on local rows.
   const keepers = archiveRef(schema, 'lead_dedupe_keepers');
   return sql`with t as materialized (
@@ -137,7 +135,7 @@ from ${keepers} as k
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`k.row_data`, renames)}) as p
 join t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, coalesce(${merged}, '{}'::jsonb)) as w
-cross join lateral (values ${sql.join(values)}) as c(column_name, current_value, merged_value, archived_value)
+cross join lateral (values ${sql.join(values)}) as c(${names})
 where k.run_id = ${runId} and c.column_name = any(${renamedColumnNames(sql`k.merged_columns`, renames)})
   and (${merged} is null or not ${merged} ? c.column_name or c.current_value is distinct from c.merged_value)${left}`;
 }
