@@ -9,7 +9,7 @@ import type { OutputFormat } from '../render/common/render-as.js';
  */
 
 /** commander's reducer for a repeatable flag; no default, so help shows none. */
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+export const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export interface TableFlags {
   database?: string;

@@ -2,6 +2,7 @@ import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import {
   archiveOption,
+  collect,
   outputOptions,
   connectionOptions,
   timeoutOptions,
@@ -16,6 +17,7 @@ import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
 import { optionalDuration } from '../cli/parse/duration.js';
 import { parseWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
+import { parseNameValue } from '../cli/parse/name-value.js';
 import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
 import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
@@ -26,6 +28,9 @@ import { renderRestore, type RestoreFormat } from '../render/restore/index.js';
 interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<RestoreFormat> {
   execute?: boolean;
   force?: boolean;
+  /** Restore's own --map (archived=column), not the key column map of the other commands. */
+  map?: string[];
+  dropColumn?: string[];
 }
 
 export const restoreCommand: CommandSpec<RestoreFlags> = {
@@ -36,17 +41,34 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
     ...connectionOptions(),
     new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
     new Option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)'),
+    new Option(
+      '--map <archived=column>',
+      'a column renamed since the clean: restore its archived values into <column>, e.g. email=email_address (repeatable)',
+    ).argParser(collect),
+    new Option('--drop-column <name>', 'a column dropped since the clean: restore the rows without its archived values (repeatable)').argParser(collect),
     archiveOption('schema of the archive (default: lead_dedupe)'),
     ...timeoutOptions(),
     ...outputOptions(['table', 'json']),
   ],
-  examples: ['lead-dedupe restore 7          # rehearse: what would come back, and any conflict', 'lead-dedupe restore 7 --execute'],
+  examples: [
+    'lead-dedupe restore 7          # rehearse: what would come back, and any conflict',
+    'lead-dedupe restore 7 --execute',
+    'lead-dedupe restore 7 --map email=email_address --execute   # email was renamed since the clean',
+  ],
   run: runRestore,
 };
 
 async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }: RunContext): Promise<ExitCode> {
   const runId = parseWholeNumber(runIdText, 'the run id', WHOLE_RANGES.runId);
-  const settings = resolveTableSettings(flags);
+  // --map here renames archived columns; the settings must not read it as a key column map.
+  const settings = resolveTableSettings({ ...flags, map: undefined });
+  const columns = {
+    renames: (flags.map ?? []).map((pair) => {
+      const [from, to] = parseNameValue(pair, '--map', '<archived column>=<column now>, e.g. email=email_address');
+      return { from, to };
+    }),
+    dropColumns: flags.dropColumn ?? [],
+  };
   const schema = resolveArchiveSchema(flags, settings);
   // clean's grammar and defaults; every session of the restore starts with them (a database-level statement_timeout does not apply).
   const timeouts = {
@@ -60,6 +82,7 @@ async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }
     force: flags.force ?? false,
     ...timeouts,
     commandLine: settings.commandLine,
+    columns,
   };
   const result = await withDatabase(
     settings.target,

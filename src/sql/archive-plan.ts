@@ -6,6 +6,9 @@ import { TEMP } from './clean-temp-tables.js';
 import { pinnedTo, type ShardPin } from './clean/shard-pin.js';
 import { membersWithKeepers, movedColumns, movedRowValue, movedRowsCondition, movedRowsFrom } from './clean-plan.js';
 
+/** The runs' status values (clean-model.ts RunStatus), as the runs table checks them. */
+const RUN_STATUS_CHECK = sql`status in ('running', 'done', 'failed', 'restored', 'interrupted', 'restored with conflicts')`;
+
 /** The archive tables, in the tool's own schema (--archive-schema). */
 export const ARCHIVE_TABLES = ['lead_dedupe_runs', 'lead_dedupe_removed', 'lead_dedupe_keepers', 'lead_dedupe_moved', 'lead_dedupe_skipped'] as const;
 export type ArchiveTable = (typeof ARCHIVE_TABLES)[number];
@@ -27,7 +30,7 @@ export function archiveDdl(schema: string): RawBuilder<unknown>[] {
   id bigint generated always as identity primary key,
   started_at timestamptz not null default clock_timestamp(),
   finished_at timestamptz,
-  status text not null check (status in ('running', 'done', 'failed', 'restored', 'interrupted')),
+  status text not null constraint lead_dedupe_runs_status_check check (${RUN_STATUS_CHECK}),
   table_name text not null,
   table_schema text,
   table_relname text,
@@ -128,6 +131,7 @@ where o.id = r.id and r.table_schema is null`,
   if (!state.keepers_up_to_date) {
     statements.push(sql`alter table ${archiveRef(schema, 'lead_dedupe_keepers')} add column if not exists merged_data jsonb`);
   }
+  if (state.statuses_up_to_date === false) statements.push(runStatusUpgradeStatement(schema));
   return statements;
 }
 
@@ -135,6 +139,14 @@ where o.id = r.id and r.table_schema is null`,
 export interface ArchiveState {
   runs_up_to_date: boolean;
   keepers_up_to_date: boolean;
+  /** false: the runs table's status check predates 'restored with conflicts'. */
+  statuses_up_to_date?: boolean;
+}
+
+/** The status check of an archive from before 'restored with conflicts', replaced by today's. */
+export function runStatusUpgradeStatement(schema: string): RawBuilder<unknown> {
+  return sql`alter table ${archiveRef(schema, 'lead_dedupe_runs')} drop constraint if exists lead_dedupe_runs_status_check,
+  add constraint lead_dedupe_runs_status_check check (${RUN_STATUS_CHECK})`;
 }
 
 export function archiveUpToDateQuery(schema: string): RawBuilder<ArchiveState> {
@@ -146,7 +158,15 @@ export function archiveUpToDateQuery(schema: string): RawBuilder<ArchiveState> {
   where n.nspname = ${schema} and c.relname = ${table} and a.attname = ${column} and not a.attisdropped
 )`;
   return sql`select ${has('lead_dedupe_runs', 'table_relname')} as runs_up_to_date,
-       ${has('lead_dedupe_keepers', 'merged_data')} as keepers_up_to_date`;
+       ${has('lead_dedupe_keepers', 'merged_data')} as keepers_up_to_date,
+       not exists (
+  select 1
+  from pg_catalog.pg_constraint co
+  join pg_catalog.pg_class c on c.oid = co.conrelid
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  where n.nspname = ${schema} and c.relname = 'lead_dedupe_runs' and co.contype = 'c' and co.conname = 'lead_dedupe_runs_status_check'
+    and pg_catalog.strpos(pg_catalog.pg_get_constraintdef(co.oid), 'restored with conflicts') = 0
+) as statuses_up_to_date`;
 }
 
 export interface NewRun {

@@ -58,4 +58,9 @@ export interface ChildReference {
   uniqueIndexes: { name: string; columns: string[]; nullsNotDistinct: boolean }[];
 }
 
-export type RunStatus = 'running' | 'done' | 'failed' | 'restored' | 'interrupted';
+/**
+ * 'restored with conflicts': restored, except merged keeper columns the
+ * application changed since the clean, left as they are; `restore --force`
+ * puts those back and marks the run restored.
+ */
+export type RunStatus = 'running' | 'done' | 'failed' | 'restored' | 'interrupted' | 'restored with conflicts';

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import { archiveRef } from './archive-plan.js';
+import { renamedColumnNames, renamedRow, type ColumnRename } from './restore-columns.js';
 import {
   keeperConflictsCountQuery,
   keeperConflictsQuery,
@@ -10,6 +11,7 @@ import {
   restorableMergedColumn,
   stillMoved,
   type ConflictSummary,
+  type KeeperRestore,
   type MovedTarget,
 } from './restore-plan.js';
 
@@ -21,30 +23,24 @@ import {
  */
 
 /** Archived rows to put back, and how many of their ids are in the table again (the re-insert would fail on them). */
-export function reinsertCountQuery(schema: string, table: LeadTable, runId: number): RawBuilder<{ n: string | number; present: string | number }> {
+export function reinsertCountQuery(
+  schema: string,
+  table: LeadTable,
+  runId: number,
+  renames: ColumnRename[] = [],
+): RawBuilder<{ n: string | number; present: string | number }> {
   return sql`select count(*) as n, count(t.${sql.id(table.idColumn)}) as present
 from ${archiveRef(schema, 'lead_dedupe_removed')} as r
-cross join lateral jsonb_populate_record(null::${tableRef(table)}, r.row_data) as p
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`r.row_data`, renames)}) as p
 left join ${tableRef(table)} as t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
 where r.run_id = ${runId}`;
-}
-
-/** What the keeper counts need to know: which merged columns restore may write, and whether the archive recorded what the merge wrote. */
-export interface KeeperRestore {
-  schema: string;
-  table: LeadTable;
-  /** The columns restore writes (restorableColumns). */
-  columns: string[];
-  runId: number;
-  hasMergedData: boolean;
-  force: boolean;
 }
 
 /** The conflicts restore-plan.ts's keeperConflictsStatements materialises, as a CTE of the same name. */
 const CONFLICTS_CTE = sql.id('ld_restore_conflicts');
 
 function withConflicts(restore: KeeperRestore, query: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`with ${CONFLICTS_CTE} as materialized (${keeperConflictsQuery(restore.schema, restore.table, restore.columns, restore.runId, restore.hasMergedData)})
+  return sql`with ${CONFLICTS_CTE} as materialized (${keeperConflictsQuery(restore)})
 ${query}`;
 }
 
@@ -54,16 +50,17 @@ ${query}`;
  * with --force; else those still holding what the merge wrote).
  */
 export function keepersToRestoreQuery(restore: KeeperRestore): RawBuilder<{ n: string | number }> {
-  const { schema, table, runId, force } = restore;
+  const { schema, table, runId } = restore;
+  const renames = restore.renames ?? [];
   return withConflicts(
     restore,
     sql`select count(*) as n
 from ${tableRef(table)} as t
 where exists (select 1
               from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
-              cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
+              cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`k.row_data`, renames)}) as p
               where k.run_id = ${runId} and ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
-                and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force, CONFLICTS_CTE)}))`,
+                and exists (select 1 from unnest(${renamedColumnNames(sql`k.merged_columns`, renames)}) as mc(name) where ${restorableMergedColumn(sql`mc.name`, restore, CONFLICTS_CTE)}))`,
   ) as RawBuilder<{ n: string | number }>;
 }
 

@@ -3,6 +3,7 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
 import { archiveRef } from './archive-plan.js';
 import { sessionRows } from './clean-temp-tables.js';
+import { renamedColumnNames, renamedRow, type ColumnRename } from './restore-columns.js';
 
 /**
  * The statements that undo a clean run, all inside one transaction (the
@@ -31,7 +32,7 @@ export function laterRunsQuery(schema: string, runId: number): RawBuilder<{ run_
   return sql`select distinct r.run_id::text as run_id
 from ${removed} as r
 join ${archiveRef(schema, 'lead_dedupe_runs')} as u on u.id = r.run_id
-where r.run_id > ${runId} and u.status <> 'restored'
+where r.run_id > ${runId} and u.status not in ('restored', 'restored with conflicts')
   and r.row_id in (select keeper_id from ${removed} where run_id = ${runId})
 order by 1`;
 }
@@ -46,15 +47,41 @@ order by 1`;
  *   cross join lateral jsonb_populate_record(null::"public"."leads", r.row_data) as p
  *   where r.run_id = $1
  */
-export function reinsertRemovedStatement(schema: string, table: LeadTable, columns: string[], hasIdentity: boolean, runId: number): RawBuilder<unknown> {
+export function reinsertRemovedStatement(
+  schema: string,
+  table: LeadTable,
+  columns: string[],
+  hasIdentity: boolean,
+  runId: number,
+  renames: ColumnRename[] = [],
+): RawBuilder<unknown> {
   const targets = columns.map((column) => sql.id(column));
   const values = columns.map((column) => columnRef(column, 'p'));
   return sql`insert into ${tableRef(table)} (${sql.join(targets)})${hasIdentity ? sql` overriding system value` : sql``}
 select ${sql.join(values)}
 from ${archiveRef(schema, 'lead_dedupe_removed')} as r
-cross join lateral jsonb_populate_record(null::${tableRef(table)}, r.row_data) as p
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`r.row_data`, renames)}) as p
 where r.run_id = ${runId}
 order by p.${sql.id(table.idColumn)}`;
+}
+
+/** What the keeper statements need to know: which merged columns restore may write, and how. */
+export interface KeeperRestore {
+  schema: string;
+  table: LeadTable;
+  /** The columns restore writes (by their names now). */
+  columns: string[];
+  runId: number;
+  /** The archive recorded what the merge wrote (merged_data). */
+  hasMergedData: boolean;
+  force: boolean;
+  /** Archived columns renamed since the clean (restore --map). */
+  renames?: ColumnRename[];
+  /**
+   * The run was restored with conflicts before (restore --force finishes
+   * it): only columns that do not hold their archived value yet are conflicts.
+   */
+  finishing?: boolean;
 }
 
 /** The conflicts of a restore, for one session: built by keeperConflictsStatements, read by restoreKeepersStatements. */
@@ -78,19 +105,27 @@ export const CONFLICTS = sql.id('pg_temp', 'ld_restore_conflicts');
  *   where k.run_id = 7 and c.column_name = any(k.merged_columns)
  *     and (k.merged_data is null or not k.merged_data ? c.column_name or c.current_value is distinct from c.merged_value)
  */
-export function keeperConflictsStatements(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown>[] {
+export function keeperConflictsStatements(restore: KeeperRestore): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_restore_conflicts on commit drop as
-${keeperConflictsQuery(schema, table, columns, runId, hasMergedData)}`,
+${keeperConflictsQuery(restore)}`,
     sql`create index on ${CONFLICTS} (keeper_id, column_name)`,
     sql`analyze ${CONFLICTS}`,
   ];
 }
 
 /** ld_restore_conflicts' SELECT (the read-only restore dry run uses it as a CTE: restore-count-plan.ts). */
-export function keeperConflictsQuery(schema: string, table: LeadTable, columns: string[], runId: number, hasMergedData: boolean): RawBuilder<unknown> {
-  const merged = hasMergedData ? sql`k.merged_data` : sql`null::jsonb`;
-  const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text)`);
+export function keeperConflictsQuery(restore: KeeperRestore): RawBuilder<unknown> {
+  const { schema, table, columns, runId, hasMergedData } = restore;
+  const renames = restore.renames ?? [];
+  // After a rename (restore --map) the archived names are read under the names now: row, merged values and merged column list alike.
+  const merged = hasMergedData ? renamedRow(sql`k.merged_data`, renames) : sql`null::jsonb`;
+  // Finishing a restore with conflicts: the columns the first pass put back hold their archived value; only the others are left.
+  const finishing = restore.finishing === true;
+  const archivedValue = (column: string) => (finishing ? sql`, ${columnRef(column, 'p')}::text` : sql``);
+  const values = columns.map((column) => sql`(${column}::text, ${columnRef(column, 't')}::text, ${columnRef(column, 'w')}::text${archivedValue(column)})`);
+  const names = finishing ? sql`column_name, current_value, merged_value, archived_value` : sql`column_name, current_value, merged_value`;
+  const left = finishing ? sql` and c.current_value is distinct from c.archived_value` : sql``;
   // The keepers' current rows are read first (a CTE: on Citus a distributed query of its own), so the rest runs on local rows.
   const keepers = archiveRef(schema, 'lead_dedupe_keepers');
   return sql`with t as materialized (
@@ -98,12 +133,12 @@ export function keeperConflictsQuery(schema: string, table: LeadTable, columns: 
   where ${columnRef(table.idColumn, 'l')} in (select (jsonb_populate_record(null::${tableRef(table)}, a.row_data)).${sql.id(table.idColumn)} from ${keepers} as a where a.run_id = ${runId}))
 select k.row_id as keeper_id, c.column_name, c.current_value, ${merged} is null as unproven
 from ${keepers} as k
-cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`k.row_data`, renames)}) as p
 join t on ${columnRef(table.idColumn, 't')} = ${columnRef(table.idColumn, 'p')}
 cross join lateral jsonb_populate_record(null::${tableRef(table)}, coalesce(${merged}, '{}'::jsonb)) as w
-cross join lateral (values ${sql.join(values)}) as c(column_name, current_value, merged_value)
-where k.run_id = ${runId} and c.column_name = any(k.merged_columns)
-  and (${merged} is null or not ${merged} ? c.column_name or c.current_value is distinct from c.merged_value)`;
+cross join lateral (values ${sql.join(values)}) as c(${names})
+where k.run_id = ${runId} and c.column_name = any(${renamedColumnNames(sql`k.merged_columns`, renames)})
+  and (${merged} is null or not ${merged} ? c.column_name or c.current_value is distinct from c.merged_value)${left}`;
 }
 
 export interface ConflictSummary {
@@ -130,10 +165,17 @@ limit ${sql.lit(limit)}`;
 
 /**
  * A merged column of archived keeper k that restore puts back: always with
- * --force, else only while no conflict is recorded for it.
+ * --force, else only while no conflict is recorded for it. Finishing a
+ * restore with conflicts (--force), only the columns left: those recorded.
  */
-export function restorableMergedColumn(name: RawBuilder<unknown>, force: boolean, conflicts: RawBuilder<unknown> = CONFLICTS): RawBuilder<unknown> {
-  return force ? sql`true` : sql`not exists (select 1 from ${conflicts} as x where x.keeper_id = k.row_id and x.column_name = ${name})`;
+export function restorableMergedColumn(
+  name: RawBuilder<unknown>,
+  restore: Pick<KeeperRestore, 'force' | 'finishing'>,
+  conflicts: RawBuilder<unknown> = CONFLICTS,
+): RawBuilder<unknown> {
+  const recorded = sql`exists (select 1 from ${conflicts} as x where x.keeper_id = k.row_id and x.column_name = ${name})`;
+  if (restore.finishing) return recorded;
+  return restore.force ? sql`true` : sql`not ${recorded}`;
 }
 
 /**
@@ -142,10 +184,13 @@ export function restorableMergedColumn(name: RawBuilder<unknown>, force: boolean
  * merge wrote (no row in ld_restore_conflicts). Counts the keepers that got
  * at least one column back.
  */
-export function restoreKeepersStatements(schema: string, table: LeadTable, columns: string[], runId: number, force: boolean): RawBuilder<unknown>[] {
+export function restoreKeepersStatements(restore: KeeperRestore): RawBuilder<unknown>[] {
+  const { schema, table, columns, runId } = restore;
+  const renames = restore.renames ?? [];
+  const mergedColumns = renamedColumnNames(sql`k.merged_columns`, renames);
   // What to put back is decided on local rows first (a temp table); the UPDATE then only reads plain columns of it, which Citus runs on a distributed table.
   const decided = columns.flatMap((column) => [
-    sql`(${column}::text = any(k.merged_columns) and ${restorableMergedColumn(sql`${column}::text`, force)}) as ${sql.id(`back_${column}`)}`,
+    sql`(${column}::text = any(${mergedColumns}) and ${restorableMergedColumn(sql`${column}::text`, restore)}) as ${sql.id(`back_${column}`)}`,
     sql`${columnRef(column, 'p')} as ${sql.id(`old_${column}`)}`,
   ]);
   const assignments = columns.map(
@@ -155,9 +200,9 @@ export function restoreKeepersStatements(schema: string, table: LeadTable, colum
     sql`create temporary table ld_restore_keepers on commit drop as
 select ${columnRef(table.idColumn, 'p')} as ld_keeper_id, ${sql.join(decided)}
 from ${archiveRef(schema, 'lead_dedupe_keepers')} as k
-cross join lateral jsonb_populate_record(null::${tableRef(table)}, k.row_data) as p
+cross join lateral jsonb_populate_record(null::${tableRef(table)}, ${renamedRow(sql`k.row_data`, renames)}) as p
 where k.run_id = ${runId}
-  and exists (select 1 from unnest(k.merged_columns) as mc(name) where ${restorableMergedColumn(sql`mc.name`, force)})`,
+  and exists (select 1 from unnest(${mergedColumns}) as mc(name) where ${restorableMergedColumn(sql`mc.name`, restore)})`,
     sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
 from ${sessionRows(sql.id('pg_temp', 'ld_restore_keepers'))} as m
@@ -297,7 +342,15 @@ from ${sessionRows(MOVE_BACK)} as m
 where ${stillMoved(target)}`;
 }
 
-export function markRestoredStatement(schema: string, runId: number): RawBuilder<unknown> {
+/** `status`: 'restored', or 'restored with conflicts' (merged keeper columns left alone; `message` says how to finish). */
+export function markRestoredStatement(
+  schema: string,
+  runId: number,
+  status: 'restored' | 'restored with conflicts' = 'restored',
+  message: string | null = null,
+): RawBuilder<unknown> {
   // A run killed before it could record its end (SIGKILL, a lost connection) gets its finish time here at the latest.
-  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')} set status = 'restored', restored_at = clock_timestamp(), finished_at = coalesce(finished_at, clock_timestamp()) where id = ${runId}`;
+  return sql`update ${archiveRef(schema, 'lead_dedupe_runs')} set status = ${status}, restored_at = clock_timestamp(), finished_at = coalesce(finished_at, clock_timestamp())${
+    message === null ? sql`` : sql`, message = ${message}`
+  } where id = ${runId}`;
 }

@@ -176,7 +176,8 @@ describe.skipIf(!SERVER_URL)('clean faults on the server (built binary)', () => 
       'select status, rows_removed, batches_done from lead_dedupe.lead_dedupe_runs',
     );
     expect(record!.status).toBe('interrupted');
-    expect(stopped.stdout).toContain(`Stopped: interrupted after ${record!.batches_done} of`);
+    expect(stopped.stdout).toContain(`Interrupted after ${record!.batches_done} of`);
+    expect(stopped.stdout).toMatch(/Left: \d+ groups in \d+ batches, not cleaned; rerun the same clean to continue\./);
     const archived = await count('select * from lead_dedupe.lead_dedupe_removed');
     expect(archived).toBe(Number(record!.rows_removed));
     expect((await count('select * from leads')) + archived).toBe(before);
@@ -243,6 +244,53 @@ grant temp on database ${database} to ${role};
 drop role ${role};
 `);
     }
+  });
+
+  it('a run stopped by a lock another session holds says where, on what, and what is left (text and JSON), never "Nothing to clean" or "batch 1 of 0"', async () => {
+    const before = `${await checksum('leads')} ${await checksum('lead_activities')}`;
+    const [oracle] = await test.query<{ groups: string }>(
+      'select count(*) as groups from (select 1 from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g',
+    );
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // the whole table locked: the staging cannot read it
+      await holder.query('begin');
+      await holder.query('lock table leads in access exclusive mode');
+      const staging = await startCli([...clean('--lock-timeout', '200ms')]).done;
+      const stagingJson = await startCli([...clean('--lock-timeout', '200ms', '--format', 'json')]).done;
+      await holder.query('rollback');
+      expect(staging.code).toBe(1);
+      expect(staging.stdout).not.toMatch(/Nothing to clean| of 0\b/);
+      expect(staging.stdout).toMatch(
+        /Failed while staging the duplicate groups \(before any batch\): could not lock public\.leads within\s+--lock-timeout 200 ms/,
+      );
+      expect(staging.stdout).toContain('Left: every duplicate group; rerun the same clean.');
+      expect(staging.stdout).toMatch(/Run \d+ changed nothing; nothing to undo\./);
+      expect(staging.stderr).toMatch(
+        /^lead-dedupe: staging the duplicate groups failed: could not lock public\.leads within --lock-timeout 200 ms .*; nothing was changed, rerun later\n$/,
+      );
+      expect(stagingJson.code).toBe(1);
+      expect(JSON.parse(stagingJson.stdout)).toMatchObject({ status: 'failed', batchesDone: 0, stop: { staged: false, batch: null } });
+
+      // every duplicate row locked: the first batch times out
+      await holder.query('begin');
+      await holder.query(`select id from leads where (device_id, phone) in (select device_id, phone from leads group by 1, 2 having count(*) > 1) for update`);
+      const batch = await startCli([...clean('--lock-timeout', '200ms', '--retries', '0', '--format', 'json')]).done;
+      await holder.query('rollback');
+      expect(batch.code).toBe(1);
+      const result = JSON.parse(batch.stdout);
+      expect(result).toMatchObject({
+        status: 'failed',
+        batchesDone: 0,
+        rowsRemoved: 0,
+        stop: { staged: true, batch: 1, error: 'could not lock its rows within --lock-timeout 200 ms', groupsLeft: Number(oracle!.groups) },
+      });
+      expect(result.stop.batchesLeft).toBe(result.batches);
+    } finally {
+      await holder.end();
+    }
+    expect(`${await checksum('leads')} ${await checksum('lead_activities')}`).toBe(before);
   });
 
   it('a batch whose rows stay locked by a writer is retried with backoff, then the run stops cleanly; a rerun finishes', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { planCleanSettings, resolveCleanOptions, resolveCleanSettings } from '../../src/cli/clean-flags.js';
 import { writePlanFiles } from '../../src/cli/plan-file.js';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { ensureArchive } from '../../src/core/clean/archive.js';
 import type { CleanOptions, CleanResult } from '../../src/core/clean/clean-types.js';
 import { checkPlan } from '../../src/core/clean/plan/check-plan.js';
 import { planClean } from '../../src/core/clean/plan-clean.js';
@@ -233,6 +234,59 @@ insert into leads (user_id, device_id, phone, name, created_at) select user_id, 
     expect(await attempt()).toMatch(new RegExp(`line 2: id ${second!.keep} does not carry the key of group ${first!.group}`));
     expect(await checksums()).toEqual(before);
     expect(await count(`select 1 from pg_tables where schemaname = 'lead_dedupe'`)).toBe(0);
+  });
+
+  it('re-checks the key under the lock: an id added by hand whose fingerprint matches again by its batch is skipped, not removed', async () => {
+    await writePlan({ mode: 'delete', batchSize: 20 });
+    const groups = groupsOf();
+    const target = groups[groups.length - 1]!;
+    const other = groups[0]!;
+    const intruder = other.keep;
+    // hand edit: the other group is gone from the plan, its keeper (true fingerprint) added to the last group's removals
+    editPlan((lines) =>
+      lines
+        .filter((line) => !line.includes(`"group":"${other.group}"`))
+        .map((line) => {
+          if (!line.includes(`"group":"${target.group}"`)) return line;
+          const group = JSON.parse(line) as PlanGroupLine;
+          group.remove.push(intruder);
+          group.fingerprints[intruder] = other.fingerprints[intruder]!;
+          return JSON.stringify(group);
+        }),
+    );
+    // changed while the plan is loaded (so it reads as stale there, not as foreign), changed back when the first batch commits
+    // (a trigger on the run's totals: the same on PGlite, which runs no second session, as on the server), before its batch locks it
+    await ensureArchive(test.database.db, 'lead_dedupe');
+    await test.exec(`drop table if exists intruder_saved;
+create table intruder_saved as select * from leads where id = ${intruder};
+update leads set name = coalesce(name, '') || ' (edited)' where id = ${intruder};
+create or replace function change_back() returns trigger language plpgsql as $$ begin update leads as l set name = s.name from intruder_saved as s where l.id = s.id; return null; end $$;
+create trigger change_back after update of batches_done on lead_dedupe.lead_dedupe_runs for each row when (new.batches_done = 1 and old.batches_done = 0) execute function change_back();
+`);
+    const activities = await count(`select * from lead_activities where lead_id = ${intruder}`);
+    const result = await applyPlan();
+
+    // a run with skipped groups is done (exit 0); the group is skipped whole and says why
+    expect(result.status).toBe('done');
+    expect(await count(`select * from leads where id = ${intruder}`)).toBe(1);
+    expect(await count(`select * from lead_activities where lead_id = ${intruder}`)).toBe(activities);
+    const targetIds = [target.keep, ...target.remove];
+    expect(await count(`select * from leads where id in (${targetIds.join(',')})`)).toBe(targetIds.length);
+    expect(await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${result.runId} and group_id = '${target.group}'`)).toBe(0);
+    const skipped = await test.query<{ reason: string }>(
+      `select reason from lead_dedupe.lead_dedupe_skipped where run_id = ${result.runId} and group_id = '${target.group}'`,
+    );
+    expect(skipped.map((row) => row.reason)).toEqual([`stale (a row changed since the plan): id ${intruder} no longer carries the group's key`]);
+    expect(result.plan?.staleChanged).toBe(1);
+    // the intruder is back as it was: its fingerprint matched when its batch locked it
+    expect(await count(`select * from leads as l join intruder_saved as s on s.id = l.id where l.name is not distinct from s.name`)).toBe(1);
+    // every other group of the plan was applied
+    const applied = groups
+      .slice(1, -1)
+      .flatMap((group) => group.remove)
+      .sort();
+    expect(await ids(`select row_id as id from lead_dedupe.lead_dedupe_removed where run_id = ${result.runId}`)).toEqual(applied);
+    await test.exec('drop table intruder_saved;\ndrop trigger change_back on lead_dedupe.lead_dedupe_runs;\ndrop function change_back();\n');
   });
 
   it('refuses a plan made for another database, table or key, and a truncated or malformed file, naming the line', async () => {

@@ -87,10 +87,124 @@ update leads set email = null, niche = '' where id % 5 = 0;
 
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(restored.keeperConflicts.total).toBe(1);
+    expect(restored.status).toBe('restored with conflicts');
     // everything is back as before the clean, except the application's newer email
+    const original = await checksum('leads_before');
     await test.exec(`update leads_before set email = 'corrected-by-app@example.com' where id = ${id};\n`);
     expect(await checksum('leads')).toBe(await checksum('leads_before'));
+
+    // the run is not "restored": runs says what is left, a plain restore says how to finish, --force finishes it
+    const [listed] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: null, limit: 1 });
+    expect(listed).toMatchObject({ id: run.runId, status: 'restored with conflicts' });
+    const [recorded] = await test.query<{ status: string }>(`select status from lead_dedupe.lead_dedupe_runs where id = ${run.runId}`);
+    expect(recorded!.status).toBe('restored with conflicts');
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(
+      /restored with conflicts.*--force/,
+    );
+    const rehearsal2 = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false, force: true });
+    expect({ finishing: rehearsal2.finishing, reinserted: rehearsal2.rowsReinserted, keepers: rehearsal2.keepersRestored }).toEqual({
+      finishing: true,
+      reinserted: 0,
+      keepers: 1,
+    });
+    const finished = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true });
+    // only the column left alone is put back (the others hold their archived values since the first pass)
+    expect({
+      status: finished.status,
+      finishing: finished.finishing,
+      reinserted: finished.rowsReinserted,
+      keepers: finished.keepersRestored,
+      conflicts: finished.keeperConflicts.total,
+      overwritten: finished.keeperConflicts.overwritten,
+    }).toEqual({ status: 'restored', finishing: true, reinserted: 0, keepers: 1, conflicts: 1, overwritten: true });
+    // now exactly as before the clean, the application's email replaced by the archived one
+    const [now] = await test.query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from leads t`);
+    expect(now!.md5).toBe(original);
+    const [after] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: null, limit: 1 });
+    expect(after!.status).toBe('restored');
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, force: true })).rejects.toThrow('already restored');
     await test.exec('drop table leads_before;\n');
+  });
+
+  it('an archive whose status check predates "restored with conflicts" is upgraded by the restore that needs it', async () => {
+    const run = await applyClean(test.database, await options({ mode: 'merge' }));
+    await test.exec(`alter table lead_dedupe.lead_dedupe_runs drop constraint lead_dedupe_runs_status_check,
+  add constraint lead_dedupe_runs_status_check check (status in ('running', 'done', 'failed', 'restored', 'interrupted'));
+update leads set niche = 'App' where id = (select row_id::bigint from lead_dedupe.lead_dedupe_keepers where run_id = ${run.runId} and 'niche' = any(merged_columns) order by row_id::bigint limit 1);
+`);
+    await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
+    const [recorded] = await test.query<{ status: string }>(`select status from lead_dedupe.lead_dedupe_runs where id = ${run.runId}`);
+    expect(recorded!.status).toBe('restored with conflicts');
+  });
+
+  /** Every row as jsonb with email under its archived name and without the column added since: equal to the original row's. */
+  const originalShape = async () =>
+    (
+      await test.query<{
+        md5: string;
+      }>(`select md5(string_agg((to_jsonb(t) - 'note' - 'email_address' || jsonb_build_object('email', t.email_address))::text, ',' order by id)) as md5
+from leads t`)
+    )[0]!.md5;
+  const plainShape = async () => (await test.query<{ md5: string }>(`select md5(string_agg(to_jsonb(t)::text, ',' order by id)) as md5 from leads t`))[0]!.md5;
+
+  it.each(['delete', 'merge'] as const)(
+    'after a column rename and a new column (%s): exit 2 naming the column, nothing changed; --map puts every value back',
+    async (mode) => {
+      const original = await plainShape();
+      const emails = await count('select * from leads where email is not null');
+      const run = await applyClean(test.database, await options({ mode }));
+      expect(run.rowsRemoved).toBeGreaterThan(0);
+      if (mode === 'merge')
+        expect(await count(`select * from lead_dedupe.lead_dedupe_keepers where run_id = ${run.runId} and 'email' = any(merged_columns)`)).toBeGreaterThan(0);
+      await test.exec(`alter table leads rename column email to email_address;
+alter table leads add column note text default 'x';
+`);
+      const afterChange = await state();
+      for (const execute of [false, true]) {
+        const attempt = restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute });
+        await expect(attempt).rejects.toThrow(UsageError);
+        await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute })).rejects.toThrow(
+          /archived a column public\.leads no longer has: email; nothing was changed.*--map email=<column>.*--drop-column email/,
+        );
+      }
+      expect(await state()).toEqual(afterChange);
+      await expect(
+        restoreRun(test.database, {
+          runId: run.runId,
+          archiveSchema: 'lead_dedupe',
+          execute: true,
+          columns: { renames: [{ from: 'email', to: 'nope' }], dropColumns: [] },
+        }),
+      ).rejects.toThrow('--map email=nope: public.leads has no column nope');
+
+      const columns = { renames: [{ from: 'email', to: 'email_address' }], dropColumns: [] };
+      const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns });
+      expect(restored.columns).toEqual({ renamed: [{ from: 'email', to: 'email_address' }], dropped: [], added: ['note'] });
+      expect(restored.keeperConflicts.total).toBe(0);
+      expect(await originalShape()).toBe(original);
+      expect(await count('select * from leads where email_address is not null')).toBe(emails);
+      expect(await count(`select * from leads where note is distinct from 'x'`)).toBe(0);
+      expect(await count(`select * from lead_dedupe.lead_dedupe_removed where run_id = ${run.runId}`)).toBe(run.rowsRemoved);
+    },
+  );
+
+  it('--drop-column restores the rows without that column; a NOT NULL column the archive has no value for is named', async () => {
+    await test.exec('alter table leads add column extra text;\n');
+    const run = await applyClean(test.database, await options({ mode: 'delete' }));
+    await test.exec(`alter table leads drop column niche;
+update leads set extra = 'kept';
+alter table leads alter column extra set not null;
+`);
+    const afterChange = await state();
+    const dropNiche = { renames: [], dropColumns: ['niche'] };
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns: dropNiche })).rejects.toThrow(
+      /would leave column extra of leads NULL.*nothing was changed/,
+    );
+    expect(await state()).toEqual(afterChange);
+    await test.exec('alter table leads alter column extra drop not null;\n');
+    const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns: dropNiche });
+    expect(restored.rowsReinserted).toBe(run.rowsRemoved);
+    expect(await count(`select * from leads where extra is null`)).toBe(run.rowsRemoved);
   });
 
   it('--force puts the archived values back over the application’s; the dry run says so', async () => {

@@ -27,18 +27,25 @@ describe('plan planners', () => {
   });
 
   it('locks the batch of a plan with each row fingerprint, then sets aside stale groups before ranking the planned keeper first', () => {
-    expect(compileSql(lockPlannedRowsStatement(table, 3)).sql).toBe(`create temporary table ld_locked on commit drop as
-select "l"."id" as row_id, md5("l"::text) as fingerprint
+    expect(compileSql(lockPlannedRowsStatement(key, 3)).sql).toBe(`create temporary table ld_locked on commit drop as
+select "l"."id" as row_id, md5("l"::text) as fingerprint,
+       case when "l"."device_id" is not null and "l"."phone" is not null then md5(jsonb_build_array("l"."device_id", "l"."phone")::text) end as key_group
 from "public"."leads" as l
 where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
 order by "l"."id" for update of l`);
     const [skipped, stale, members] = plannedMembersStatements(3).map((statement) => compileSql(statement));
     expect(skipped!.sql).toBe('create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop');
-    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint)');
+    // a row is stale when gone, changed, or no longer carrying its group's key (checked under the lock: its fingerprint may match again)
+    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)');
     // every batch reads its planned rows from the stage alone (through its batch_no index), not from the plan's tables
     expect(stale!.sql).not.toContain('ld_plan');
     expect(members!.sql).not.toContain('ld_plan');
-    expect(stale!.parameters).toEqual(['stale (a row is gone since the plan)', 'stale (a row changed since the plan)']);
+    expect(stale!.parameters).toEqual([
+      'stale (a row is gone since the plan)',
+      'stale (a row changed since the plan)',
+      'stale (a row changed since the plan)',
+      " no longer carries the group's key",
+    ]);
     expect(members!.sql).toContain('row_number() over (partition by s.group_id order by s.keeper desc, s.row_id) as rank_in_group');
     expect(members!.sql).toContain('s.group_id not in (select group_id from "pg_temp"."ld_skipped")');
   });
@@ -50,7 +57,7 @@ order by "l"."id" for update of l`);
     expect(stage).toContain('p.keeper, p.fingerprint, b.keeper_id, b.key_values');
     expect(stage).toContain('where pg.group_id not in (select group_id from "pg_temp"."ld_plan_done")');
     const done = compileSql(markDoneGroupsStatement('lead_dedupe', 'sha256:ab', { schema: 'public', name: 'leads' }));
-    expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status <> 'restored'`);
+    expect(done.sql).toContain(`where u.options -> 'plan' ->> 'id' = $1 and u.status not in ('restored', 'restored with conflicts')`);
     expect(done.parameters).toEqual(['sha256:ab', 'public', 'leads']);
   });
 

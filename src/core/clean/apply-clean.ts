@@ -1,4 +1,5 @@
 import type { Database, Db } from '../../db/database.js';
+import { qualifiedName } from '../../db/catalog.js';
 import { toNumber } from '../../db/database.js';
 import { DatabaseError, LeadDedupeError } from '../../errors.js';
 import { dropStageStatement, duplicateGroupCountQuery, stageStatements, stageSummaryQuery } from '../../sql/clean-plan.js';
@@ -118,28 +119,53 @@ async function stageGroups(connection: Db, work: Db, run: RunState): Promise<voi
   run.totals.groupsPlanned = toNumber(stage?.groups);
   run.batches = toNumber(stage?.batches);
   await updateRunTotalsStatement(archiveSchema, run.runId, run.totals).execute(connection);
+  run.staged = true;
 }
 
 /**
  * A run that ended on an error: after the second signal it is an interrupted
- * run like any other; otherwise it is marked failed and the error says what
- * is committed and how to undo it.
+ * run like any other; otherwise it is marked failed and the error says where
+ * (staging, or which batch), what is committed and how to undo it.
  */
 async function failedRun(database: Database, connection: Db, run: RunState, error: unknown, hooks: CleanHooks): Promise<CleanResult> {
   const { archiveSchema } = run.context.options;
   const done = run.totals.batchesDone;
   if (hooks.cancel?.aborted) {
     // the second signal cancelled staging or the statement between batches
-    run.stop('interrupted', `interrupted after ${done} of ${run.batches} batches; rerun to continue`);
+    run.stop(
+      'interrupted',
+      run.staged
+        ? `interrupted after ${done} of ${run.batches} batches; rerun to continue`
+        : 'interrupted while staging the duplicate groups; nothing was changed',
+    );
     await recordRunFinish(database, connection, archiveSchema, run.runId, run.status, run.stoppedBecause);
     return run.result();
   }
-  const message = `batch ${done + 1} of ${run.batches} failed: ${firstLineOf(error)}`;
+  // Before the staging finished there is no batch yet ("batch 1 of 0"): say it was the staging.
+  const where = run.staged ? `batch ${done + 1} of ${run.batches}` : 'staging the duplicate groups';
+  const message = `${where} failed: ${stagingError(error, run)}`;
+  if (!run.staged && isTimeout(error)) {
+    // like a batch that keeps timing out: a failed run with its summary, not an exception
+    run.stop('failed', `${message}; nothing was changed, rerun later`, { batch: null, error: stagingError(error, run) });
+    await recordRunFinish(database, connection, archiveSchema, run.runId, run.status, run.stoppedBecause);
+    return run.result();
+  }
   await recordRunFinish(database, connection, archiveSchema, run.runId, 'failed', message).catch(() => undefined);
   if (error instanceof LeadDedupeError) throw error;
   const state = sqlStateOf(error);
   const undo = done > 0 ? `; undo them with: ${restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)}` : '';
-  throw new DatabaseError(
-    `clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${done} earlier batches are committed and archived${undo}`,
-  );
+  const committed = done > 0 ? `${done} earlier batches are committed and archived${undo}` : 'nothing was changed';
+  throw new DatabaseError(`clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${committed}`);
+}
+
+function isTimeout(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state === '55P03' || state === '57014';
+}
+
+/** The error's first line; a lock timeout before any batch waited on a table lock, not on rows: say whose flag bounds it. */
+function stagingError(error: unknown, run: RunState): string {
+  if (run.staged || sqlStateOf(error) !== '55P03') return firstLineOf(error);
+  const table = qualifiedName(run.context.options.key.table.info);
+  return `could not lock ${table} within --lock-timeout ${run.context.options.lockTimeoutMs} ms (another session holds a conflicting lock on it)`;
 }

@@ -38,6 +38,7 @@ export async function attemptBatch(
         run.stop(
           'interrupted',
           `interrupted during batch ${batch + 1} of ${run.batches}, which was rolled back; ${done} batches are committed and archived, rerun to continue`,
+          { batch: batch + 1, error: null },
         );
         return true;
       }
@@ -46,13 +47,17 @@ export async function attemptBatch(
         // asked to stop: no retry (it would wait out the backoff and another timeout)
         const held = locks.last();
         const why = held.length > 0 ? `was waiting for a lock held by ${describeBlockers(held)} and was rolled back` : 'timed out and was not retried';
-        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} ${why}); rerun to continue`);
+        run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches (batch ${batch + 1} ${why}); rerun to continue`, {
+          batch: batch + 1,
+          error: describeTimeout(error, options, held),
+        });
         return true;
       }
       if (attempt >= options.retries) {
         run.stop(
           'failed',
           `batch ${batch + 1} of ${run.batches} failed ${attempt + 1} times (${describeTimeout(error, options, locks.last())}); ${done} batches are committed and archived, rerun later to continue`,
+          { batch: batch + 1, error: describeTimeout(error, options, locks.last()) },
         );
         return true;
       }

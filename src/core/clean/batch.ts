@@ -66,7 +66,7 @@ export async function selectBatch(connection: Db, context: CleanContext, batch: 
   let pin: ShardPin | null = null;
   if (context.plan !== null && batch !== null) {
     await fingerprintSettingsStatement().execute(connection);
-    await lockPlannedRowsStatement(key.table, batch).execute(connection);
+    await lockPlannedRowsStatement(key, batch).execute(connection);
     for (const statement of plannedMembersStatements(batch)) await statement.execute(connection);
   } else {
     pin = lock && batch !== null ? await batchShardPin(connection, key, batch) : null;

@@ -120,6 +120,20 @@ export interface CleanProgress {
   elapsedMs: number;
 }
 
+/** Where a run that did not finish stopped, and what it left. */
+export interface CleanStop {
+  /** The batch (1-based) that failed or was rolled back; null when the run stopped between batches. */
+  batch: number | null;
+  /** What went wrong, in words (a timeout named by its flag); null for a signal. */
+  error: string | null;
+  /** false: the run stopped while staging its duplicate groups (no batch yet; nothing was changed). */
+  staged: boolean;
+  /** Staged batches not committed (the failed one included). */
+  batchesLeft: number;
+  /** Staged groups neither cleaned nor skipped: a rerun handles them. */
+  groupsLeft: number;
+}
+
 export interface CleanResult {
   runId: number;
   status: RunStatus;
@@ -147,6 +161,8 @@ export interface CleanResult {
   unindexedChildKeys: UnindexedChildKey[];
   /** Why the run stopped early (interrupted, timed out); null when it finished. */
   stoppedBecause: string | null;
+  /** A run that stopped early: where, why, and what is left; null when it finished. */
+  stop: CleanStop | null;
   durationMs: number;
   /** `clean --plan`: the plan applied and what it found (stale, already done, new rows); null for a plain clean. */
   plan: PlanApplySummary | null;

@@ -25,7 +25,9 @@ import {
   type ConflictSummary,
   type MovedTarget,
 } from '../../sql/restore-plan.js';
-import { archiveRef, archiveUpToDateQuery } from '../../sql/archive-plan.js';
+import { archiveRef, archiveUpToDateQuery, runStatusUpgradeStatement } from '../../sql/archive-plan.js';
+import { archivedColumnsQuery } from '../../sql/restore-columns.js';
+import { matchArchivedColumns, type ArchivedColumnChoices, type ColumnRename, type RestoreShape } from './restore-columns.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { RestoreConflictError } from './clean-errors.js';
 import { requireArchiveReadable, requirePrivileges } from './permissions.js';
@@ -56,7 +58,12 @@ export interface RestoreOptions {
   force?: boolean;
   /** How the commands a conflict message suggests (constraint drop, runs) reach the same database; default: the same shell. */
   commandLine?: CommandLineContext;
+  /** Archived columns the table no longer has: renamed (--map old=new) or not restored (--drop-column). */
+  columns?: ArchivedColumnChoices;
 }
+
+/** What a restore marks its run: restored, or restored except merged keeper columns it left alone. */
+export type RestoredStatus = 'restored' | 'restored with conflicts';
 
 /** A merged keeper column restore left alone (or, with --force, overwrote). */
 export interface KeeperConflict {
@@ -88,6 +95,12 @@ export interface RestoreResult {
   /** Merged keeper columns that no longer hold what the merge wrote: left as they are unless --force. */
   keeperConflicts: KeeperConflicts;
   childRows: { table: string; column: string; archived: number; movedBack: number }[];
+  /** The run's status after the restore (or, in a dry run, after --execute). */
+  status: RestoredStatus;
+  /** The run was restored with conflicts before: only its merged keeper columns were left (restore --force). */
+  finishing: boolean;
+  /** How the archived rows met a table changed since the clean. */
+  columns: { renamed: ColumnRename[]; dropped: string[]; added: string[] };
   durationMs: number;
 }
 
@@ -104,7 +117,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
   await requireArchiveReadable(database.db, archiveSchema, 'restore');
-  const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL);
+  const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL, options.force ?? false);
   const info =
     run.schema === null || run.relation === null
       ? undefined
@@ -112,7 +125,14 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   if (info === undefined) throw new UsageError(`run ${runId} cleaned ${run.table}, which no longer exists`);
   const table = resolveLeadTable(info, run.idColumn, null);
   await requireUniqueIdColumn(database.db, table, 'restore');
-  const columns = insertableColumns(table.info.columns);
+  const archived = (await archivedColumnsQuery(archiveSchema, runId).execute(database.db)).rows.map((row) => row.name);
+  const shape = matchArchivedColumns(
+    archived,
+    { name: qualifiedName(table.info), all: table.info.columns, insertable: insertableColumns(table.info.columns) },
+    options.columns ?? { renames: [], dropColumns: [] },
+    runId,
+  );
+  const finishing = run.status === RESTORED_WITH_CONFLICTS;
   const targets = (await movedTargetsQuery(archiveSchema, runId).execute(database.db)).rows;
   if (options.execute) {
     await requirePrivileges(database.db, { table, references: [], archiveSchema, mode: 'merge', restore: true });
@@ -131,9 +151,21 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
       const work = abortable(connection, hooks.cancel);
       const counts =
         dryRun === 'counted'
-          ? await countRestore(connection, table, columns, targets, options)
-          : await transaction(connection, () => restoreStatements(work, table, columns, targets, options, run.status));
-      return { runId, table: run.table, executed: options.execute, dryRun, ...counts, durationMs: Math.round(performance.now() - started) };
+          ? await countRestore(connection, table, shape, finishing ? [] : targets, options, finishing)
+          : await transaction(connection, () => restoreStatements(work, table, shape, finishing ? [] : targets, options, run.status));
+      const status: RestoredStatus = counts.keeperConflicts.total > 0 && !counts.keeperConflicts.overwritten ? RESTORED_WITH_CONFLICTS : 'restored';
+      const columns = { renamed: shape.renames, dropped: shape.dropped, added: shape.added };
+      return {
+        runId,
+        table: run.table,
+        executed: options.execute,
+        dryRun,
+        ...counts,
+        status,
+        finishing,
+        columns,
+        durationMs: Math.round(performance.now() - started),
+      };
     } catch (error) {
       throw asConflict(error, runId, table, options.commandLine ?? SAME_SHELL);
     } finally {
@@ -142,14 +174,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   });
 }
 
-async function restoreStatements(
-  connection: Db,
-  table: LeadTable,
-  columns: ColumnInfo[],
-  targets: MovedTarget[],
-  options: RestoreOptions,
-  statusBefore: string,
-) {
+async function restoreStatements(connection: Db, table: LeadTable, shape: RestoreShape, targets: MovedTarget[], options: RestoreOptions, statusBefore: string) {
   const { runId, archiveSchema } = options;
   if (distributionColumn(table.info.distribution) !== null) {
     // On a Citus distributed table the row locks are taken on the workers: send them the timeouts (session-plan.ts).
@@ -162,21 +187,25 @@ async function restoreStatements(
     throw new UsageError(`run ${runId} was restored meanwhile`);
   }
   await requireNoLaterRuns(connection, archiveSchema, runId);
-  const names = columns.map((c) => c.name);
-  const hasIdentity = columns.some((c) => c.identity !== '');
-  const reinserted = affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId).execute(connection));
+  // A run restored with conflicts has its rows and child rows back already: --force only puts back the merged keeper columns left alone.
+  const finishing = statusBefore === RESTORED_WITH_CONFLICTS;
+  const { renames } = shape;
+  const names = shape.columns.map((c) => c.name);
+  const hasIdentity = shape.columns.some((c) => c.identity !== '');
+  const reinserted = finishing ? 0 : affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId, renames).execute(connection));
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
-  const restorable = restorableColumns(table, columns);
+  const restorable = restorableColumns(table, shape.columns);
   const force = options.force ?? false;
   let keepersRestored = 0;
   let keeperConflicts: KeeperConflicts = noConflicts(force);
   if (keepers > 0 && restorable.length > 0) {
     const hasMergedData = await archiveHasMergedData(connection, archiveSchema);
-    for (const statement of keeperConflictsStatements(archiveSchema, table, restorable, runId, hasMergedData)) await statement.execute(connection);
+    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData, force, renames, finishing };
+    for (const statement of keeperConflictsStatements(restore)) await statement.execute(connection);
     const summary = (await keeperConflictsCountQuery().execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleQuery(CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
-    const [decide, update] = restoreKeepersStatements(archiveSchema, table, restorable, runId, force);
+    const [decide, update] = restoreKeepersStatements(restore);
     await decide!.execute(connection);
     keepersRestored = affected(await update!.execute(connection));
   }
@@ -191,7 +220,15 @@ async function restoreStatements(
         : affected(await moveBackStatement(target).execute(connection));
     childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
   }
-  await markRestoredStatement(archiveSchema, runId).execute(connection);
+  const leftAlone = keeperConflicts.total > 0 && !force;
+  if (leftAlone && !(await archiveState(connection, archiveSchema)).statuses_up_to_date) {
+    // An archive from before 'restored with conflicts' (the ALTER needs the archive's owner, like clean's upgrades).
+    await runStatusUpgradeStatement(archiveSchema).execute(connection);
+  }
+  const message = leftAlone
+    ? `${keeperConflicts.total} merged keeper column(s) left as the application changed them; restore ${runId} --force --execute puts them back`
+    : null;
+  await markRestoredStatement(archiveSchema, runId, leftAlone ? RESTORED_WITH_CONFLICTS : 'restored', message).execute(connection);
   return { rowsReinserted: reinserted, keepersRestored, keeperConflicts, childRows };
 }
 
@@ -202,23 +239,25 @@ async function restoreStatements(
  * is reported as the conflict the INSERT would meet; other unique indexes
  * are only checked by --execute.
  */
-async function countRestore(connection: Db, table: LeadTable, columns: ColumnInfo[], targets: MovedTarget[], options: RestoreOptions) {
+async function countRestore(connection: Db, table: LeadTable, shape: RestoreShape, targets: MovedTarget[], options: RestoreOptions, finishing: boolean) {
   const { runId, archiveSchema } = options;
+  const { renames } = shape;
   await requireNoLaterRuns(connection, archiveSchema, runId);
-  const reinsert = (await reinsertCountQuery(archiveSchema, table, runId).execute(connection)).rows[0];
+  const reinsert = finishing ? undefined : (await reinsertCountQuery(archiveSchema, table, runId, renames).execute(connection)).rows[0];
   const present = toNumber(reinsert?.present);
   if (present > 0) {
     throw new RestoreConflictError(
       `restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`,
     );
   }
-  const restorable = restorableColumns(table, columns);
+  const restorable = restorableColumns(table, shape.columns);
   const force = options.force ?? false;
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
   let keepersRestored = 0;
   let keeperConflicts: KeeperConflicts = noConflicts(force);
   if (keepers > 0 && restorable.length > 0) {
-    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData: await archiveHasMergedData(connection, archiveSchema), force };
+    const hasMergedData = await archiveHasMergedData(connection, archiveSchema);
+    const restore = { schema: archiveSchema, table, columns: restorable, runId, hasMergedData, force, renames, finishing };
     const summary = (await keeperConflictsCountedQuery(restore).execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleCountedQuery(restore, CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
@@ -259,8 +298,15 @@ const CONFLICT_SAMPLE = 100;
 
 /** An archive from before merged_data cannot prove any merged column unchanged (restore only reads; clean adds the column). */
 async function archiveHasMergedData(connection: Db, archiveSchema: string): Promise<boolean> {
-  return (await archiveUpToDateQuery(archiveSchema).execute(connection)).rows[0]?.keepers_up_to_date === true;
+  return (await archiveState(connection, archiveSchema)).keepers_up_to_date;
 }
+
+async function archiveState(connection: Db, archiveSchema: string) {
+  const state = (await archiveUpToDateQuery(archiveSchema).execute(connection)).rows[0];
+  return { keepers_up_to_date: state?.keepers_up_to_date === true, statuses_up_to_date: state?.statuses_up_to_date !== false };
+}
+
+const RESTORED_WITH_CONFLICTS = 'restored with conflicts' satisfies RestoredStatus;
 
 function noConflicts(force: boolean): KeeperConflicts {
   return { total: 0, unproven: 0, overwritten: force, sample: [] };
@@ -288,7 +334,7 @@ interface RunInfo {
   status: string;
 }
 
-async function readRun(db: Db, schema: string, runId: number, commandLine: CommandLineContext): Promise<RunInfo> {
+async function readRun(db: Db, schema: string, runId: number, commandLine: CommandLineContext, force: boolean): Promise<RunInfo> {
   // to_jsonb(r) reads the schema and name columns without failing on an archive of the previous version, which
   // lacks them; its runs are matched to the catalog by their schema.name text.
   const { rows } = await sql<{ table_name: string; table_schema: string | null; table_relname: string | null; id_column: string | null; status: string }>`
@@ -308,6 +354,12 @@ async function readRun(db: Db, schema: string, runId: number, commandLine: Comma
       `run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`,
     );
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
+  if (row.status === RESTORED_WITH_CONFLICTS && !force) {
+    throw new UsageError(
+      `run ${runId} is restored with conflicts: merged keeper columns the application changed since the clean were left as they are; ` +
+        `${tableCommand(null, ['restore', String(runId), '--force'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)} puts them back`,
+    );
+  }
   return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
 }
 
@@ -325,7 +377,14 @@ async function requireChild(db: Db, schema: string, name: string): Promise<void>
 function asConflict(error: unknown, runId: number, restored: LeadTable, commandLine: CommandLineContext): unknown {
   const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
-  const { constraint, detail, table, schema } = error as { constraint?: string; detail?: string; table?: string; schema?: string };
+  const { constraint, detail, table, schema, column } = error as { constraint?: string; detail?: string; table?: string; schema?: string; column?: string };
+  if (state === '23502') {
+    // A NOT NULL column the archive has no value for (added since the clean without a default, or NOT NULL since): name it, not the row.
+    const where = column ? `column ${column} of ${table ?? qualifiedName(restored.info)}` : 'a NOT NULL column';
+    return new RestoreConflictError(
+      `restoring run ${runId} would leave ${where} NULL, which it does not allow (added or made NOT NULL since the clean?); nothing was changed`,
+    );
+  }
   const where = constraint ? `constraint ${constraint}${table ? ` on ${table}` : ''}` : 'a constraint';
   const oneLine = detail ? detail.replace(/\s*\n\s*/g, ' ').trim() : '';
   const what = `restoring run ${runId} would violate ${where}${oneLine !== '' ? ` (${oneLine})` : `: ${firstLineOf(error)}`}; nothing was changed`;

@@ -2,7 +2,7 @@ import { qualifiedName } from '../../db/catalog.js';
 import type { RunTotals } from '../../sql/archive-plan.js';
 import type { BatchSelection } from './batch.js';
 import type { CleanContext } from './clean-context.js';
-import type { CleanProgress, CleanResult, RunStatus, SkippedGroup } from './clean-types.js';
+import type { CleanProgress, CleanResult, CleanStop, RunStatus, SkippedGroup } from './clean-types.js';
 import { unindexedChildKeys } from './foreign-keys.js';
 import type { PlanApplySummary } from './plan/plan-run.js';
 import { STALE_CHANGED, STALE_GONE } from '../../sql/clean/plan-batch.js';
@@ -22,6 +22,8 @@ export class RunState {
   totals: RunTotals = { groupsPlanned: 0, groupsDone: 0, rowsRemoved: 0, rowsMerged: 0, groupsSkipped: 0, childRowsMoved: {}, batchesDone: 0 };
   readonly skipped: SkippedGroup[] = [];
   batches = 0;
+  /** The duplicate groups are staged (cut into batches): `batches` is known. */
+  staged = false;
   /** Duplicate groups before the --max-groups cap; null when the run was not capped. */
   groupsTotal: number | null = null;
   retries = 0;
@@ -29,6 +31,8 @@ export class RunState {
   private largestBatchRows = 0;
   status: RunStatus = 'done';
   stoppedBecause: string | null = null;
+  /** Where the run stopped and on what error (stop()). */
+  private stoppedAt: { batch: number | null; error: string | null } = { batch: null, error: null };
   /** Applying a plan: its summary, counted as batches commit. */
   plan: PlanApplySummary | null = null;
 
@@ -52,9 +56,22 @@ export class RunState {
     }
   }
 
-  stop(status: RunStatus, because: string): void {
+  /** `at`: the batch (1-based) that failed or was rolled back, and the error; none for a stop between batches. */
+  stop(status: RunStatus, because: string, at: { batch: number | null; error: string | null } = { batch: null, error: null }): void {
     this.status = status;
     this.stoppedBecause = because;
+    this.stoppedAt = at;
+  }
+
+  private stopSummary(): CleanStop | null {
+    if (this.status === 'done') return null;
+    const { totals } = this;
+    return {
+      ...this.stoppedAt,
+      staged: this.staged,
+      batchesLeft: Math.max(0, this.batches - totals.batchesDone),
+      groupsLeft: Math.max(0, totals.groupsPlanned - totals.groupsDone - totals.groupsSkipped),
+    };
   }
 
   progress(batch: number): CleanProgress {
@@ -98,6 +115,7 @@ export class RunState {
       archiveSchema: options.archiveSchema,
       unindexedChildKeys: unindexedChildKeys(references),
       stoppedBecause: this.stoppedBecause,
+      stop: this.stopSummary(),
       durationMs: Math.round(performance.now() - this.started),
       plan: this.plan,
     };

@@ -1,4 +1,4 @@
-import type { CleanResult } from '../../core/clean/clean-types.js';
+import type { CleanResult, CleanStop } from '../../core/clean/clean-types.js';
 import { formatCount, formatDuration, plainTable } from '../common/format.js';
 import { newRowLines, planRows, staleRows } from './plan-check-table.js';
 import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
@@ -14,16 +14,24 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   if (result.plan !== null) planRows(summary, result.plan);
   const remaining =
     result.groupsRemaining === null ? '' : `; ${formatCount(result.groupsRemaining)} groups remain${result.groupsRemaining > 0 ? ' (rerun to continue)' : ''}`;
+  const notStaged = result.stop !== null && !result.stop.staged;
   summary.push([
     'groups cleaned',
-    `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}${result.groupsRemaining === null ? '' : ' planned'}${remaining}`,
+    notStaged
+      ? '0 (not staged)'
+      : `${formatCount(result.groups)} of ${formatCount(result.groupsPlanned)}${result.groupsRemaining === null ? '' : ' planned'}${remaining}`,
   ]);
   summary.push(['rows removed', `${formatCount(result.rowsRemoved)} (${formatCount(rate)} rows/s)`]);
   if (result.mode === 'merge') summary.push(['keepers merged into', formatCount(result.rowsMerged)]);
   for (const child of result.childRows) summary.push([`child rows moved: ${child.table}.${child.column}`, formatCount(child.rows)]);
   summary.push(['groups skipped', formatCount(result.skippedGroups)]);
   if (result.plan !== null) staleRows(summary, result.plan);
-  summary.push(['batches', `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`]);
+  summary.push([
+    'batches',
+    !notStaged
+      ? `${formatCount(result.batchesDone)} of ${formatCount(result.batches)}${result.retries > 0 ? ` (${result.retries} retried)` : ''}`
+      : 'none (not staged)',
+  ]);
   if (result.batchesDone > 0) {
     summary.push([
       'longest batch (row locks held)',
@@ -36,13 +44,35 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
     for (const group of result.skipped) lines.push(`  ${group.groupId}: ${group.reason}`);
   }
   if (result.plan !== null) newRowLines(lines, result.plan);
-  if (result.stoppedBecause !== null) lines.push('', `Stopped: ${result.stoppedBecause}`);
+  // A run that did not finish (stoppedBecause is set exactly then) says where, on what, what it did and what is left.
+  if (result.stop !== null) lines.push('', ...stopLines(result, result.stop));
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
   lines.push(
     '',
     changed
       ? `Archived in ${result.archiveSchema}; undo with (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
-      : `Nothing to clean under ${result.key}; nothing to undo.`,
+      : result.stop !== null
+        ? `Run ${result.runId} changed nothing; nothing to undo.`
+        : `Nothing to clean under ${result.key}; nothing to undo.`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** A run that did not finish: where it stopped and on what, what it did before, what is left. */
+function stopLines(result: CleanResult, stop: CleanStop): string[] {
+  const where = !stop.staged
+    ? 'while staging the duplicate groups (before any batch)'
+    : stop.batch === null
+      ? `after ${formatCount(result.batchesDone)} of ${formatCount(result.batches)} batches`
+      : `in batch ${formatCount(stop.batch)} of ${formatCount(result.batches)}`;
+  const what = result.status === 'failed' ? 'Failed' : 'Interrupted';
+  const done =
+    result.batchesDone === 0
+      ? 'nothing was committed'
+      : `${formatCount(result.batchesDone)} batches committed: ${formatCount(result.rowsRemoved)} rows removed${result.mode === 'merge' ? `, ${formatCount(result.rowsMerged)} keepers merged into` : ''}, archived under run ${result.runId}`;
+  const left = !stop.staged
+    ? 'every duplicate group; rerun the same clean'
+    : `${formatCount(stop.groupsLeft)} groups in ${formatCount(stop.batchesLeft)} batches, not cleaned; rerun the same clean to continue`;
+  const rolledBack = stop.batch === null ? '' : '; the batch was rolled back';
+  return [`${what} ${where}${stop.error === null ? '' : `: ${stop.error}`}${rolledBack}.`, `Done before it: ${done}.`, `Left: ${left}.`];
 }

@@ -4,7 +4,9 @@ import { formatCount, formatDuration, plainTable } from '../common/format.js';
 export function renderRestoreTable(result: RestoreResult, width: number): string {
   const lines = [
     result.executed
-      ? `restored run ${result.runId} on ${result.table} in ${formatDuration(result.durationMs)}`
+      ? `${result.finishing ? 'finished the restore of' : 'restored'} run ${result.runId} on ${result.table} in ${formatDuration(result.durationMs)}${
+          result.status === 'restored with conflicts' ? ' (marked restored with conflicts)' : ''
+        }`
       : result.dryRun === 'counted'
         ? `Dry run: restore of run ${result.runId} on ${result.table} (read-only server: counted with SELECTs, not rehearsed; only --execute meets unique conflicts beyond the ids)`
         : `Dry run: restore of run ${result.runId} on ${result.table} (rehearsed in a transaction that was rolled back)`,
@@ -21,6 +23,10 @@ export function renderRestoreTable(result: RestoreResult, width: number): string
       `${formatCount(conflicts.total)}${conflicts.unproven > 0 ? ` (${formatCount(conflicts.unproven)} from an archive that cannot prove them unchanged)` : ''}`,
     ]);
   }
+  const { renamed, dropped, added } = result.columns;
+  if (renamed.length > 0) summary.push(['archived columns renamed (--map)', renamed.map(({ from, to }) => `${from} → ${to}`).join(', ')]);
+  if (dropped.length > 0) summary.push(['archived columns not restored (--drop-column)', dropped.join(', ')]);
+  if (added.length > 0) summary.push(['columns added since the clean (their defaults)', added.join(', ')]);
   for (const child of result.childRows) {
     const changed = child.archived - child.movedBack;
     summary.push([
@@ -55,7 +61,7 @@ function conflictLines(result: RestoreResult, width: number): string[] {
   if (!conflicts.overwritten) {
     lines.push(
       result.executed
-        ? `Exit 1: the values from before the merge stay in the archive (lead_dedupe_keepers.row_data, run ${result.runId}) if you want any of them back.`
+        ? `Exit 1: the run is marked "restored with conflicts"; the values from before the merge stay in the archive (lead_dedupe_keepers.row_data, run ${result.runId}): restore ${result.runId} --force puts them back.`
         : 'To put back the archived values over them instead, add --force.',
     );
   }

@@ -46,8 +46,10 @@ export function renderRunsTable({ runs, notShown }: RunsPage, width: number): st
       `${run.dbUser}@${run.clientHost}`,
     ]);
   }
-  // A restored run's "interrupted … rerun to continue" no longer applies: its rows are back.
-  const messages = runs.filter((run) => run.message !== null && run.restoredAt === null).map((run) => `run ${run.id}: ${run.message}`);
+  // A restored run's "interrupted … rerun to continue" no longer applies: its rows are back. One restored with conflicts says how to finish it.
+  const messages = runs
+    .filter((run) => run.message !== null && (run.restoredAt === null || run.status === 'restored with conflicts'))
+    .map((run) => `run ${run.id}: ${run.message}`);
   for (const run of runs.filter((r) => r.plan !== null)) {
     const plan = run.plan!;
     messages.push(`run ${run.id} applied plan ${plan.file} (${plan.id}, made ${plan.createdAt})${plan.edited ? ', edited by hand after it was written' : ''}`);

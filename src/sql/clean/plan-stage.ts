@@ -19,7 +19,7 @@ export function markDoneGroupsStatement(archiveSchema: string, planId: string, t
 select distinct r.group_id
 from ${archiveRef(archiveSchema, 'lead_dedupe_removed')} as r
 where r.run_id in (select u.id from ${archiveRef(archiveSchema, 'lead_dedupe_runs')} as u
-                   where u.options -> 'plan' ->> 'id' = ${planId} and u.status <> 'restored'
+                   where u.options -> 'plan' ->> 'id' = ${planId} and u.status not in ('restored', 'restored with conflicts')
                      and u.table_schema = ${table.schema} and u.table_relname = ${table.name})
   and r.group_id in (select group_id from ${PLAN_TEMP.groups})`;
 }
