@@ -4,6 +4,7 @@ import type { Db } from './database.js';
 import { parseTableName, quotedTableName, type TableName } from './table-name.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { tableDistribution, type TableDistribution } from './distribution.js';
+import { USER_SEARCH_PATH_SETTING } from './session-pin.js';
 
 export interface ColumnInfo {
   name: string;
@@ -62,7 +63,7 @@ const RELATION_KINDS: Record<string, string> = {
 
 /**
  * Looks a table up in the catalog by name: `leads` (first match on the
- * search_path) or `schema.leads`, each part bare or double-quoted as in
+ * user's search_path, as the session had it before the tool pinned it: session-pin.ts) or `schema.leads`, each part bare or double-quoted as in
  * SQL (`"crm.v2".leads`). Names are compared as data, never pasted into
  * SQL, so `x"; drop table y` is simply a table that does not exist. System
  * schemas and the archive schema are refused (exit 2), so are views and
@@ -150,12 +151,17 @@ interface Relation {
 /** Any relation by name (tables, views, …), so a view can be named as such instead of "not found". */
 async function findRelation(db: Db, { schema, name }: TableName): Promise<Relation | undefined> {
   const { rows } = await sql<{ schema: string; name: string; oid: number; kind: string }>`
+    with user_path as (
+      select array(select pg_catalog.jsonb_array_elements_text(coalesce(
+               nullif(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING}, true), '')::jsonb,
+               pg_catalog.to_jsonb(pg_catalog.current_schemas(false))))) as path)
     select n.nspname as schema, c.relname as name, c.oid::int8 as oid, c.relkind::text as kind
     from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace, user_path u
     where c.relname = ${name}
-      and (case when ${schema}::text is null then pg_catalog.pg_table_is_visible(c.oid)
+      and (case when ${schema}::text is null then n.nspname = any(u.path)
                 else n.nspname = ${schema}::text end)
+    order by pg_catalog.array_position(u.path, n.nspname::text)
     limit 1`.execute(db);
   const row = rows[0];
   return row ? { schema: row.schema, name: row.name, oid: Number(row.oid), kind: row.kind } : undefined;

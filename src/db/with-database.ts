@@ -10,6 +10,7 @@ import { describeTarget, type DatabaseTarget, type PostgresTarget } from './data
 import { PARALLEL_WORKERS_SETTING } from './parallel-workers.js';
 import { pgpassPassword } from './pgpass.js';
 import { readOnlyState } from './read-only.js';
+import { SESSION_PIN_STATEMENTS } from './session-pin.js';
 
 export interface ConnectOptions {
   /** Pool size on a server; scans of several keys run on this many connections at once. */
@@ -64,6 +65,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
     // One session: the settings a server gets in its start-up packet are set here instead.
     for (const [name, value] of sessionSettings(options)) await sql`select pg_catalog.set_config(${name}, ${value}, false)`.execute(db);
+    for (const statement of SESSION_PIN_STATEMENTS) await sql.raw(statement).execute(db);
     const features = { driver: 'pglite' as const, serverVersionNum: await versionNum(db), maxConcurrency: 1, readOnly: await readOnlyState(db) };
     return { db, features, copyOut: null, cancel: null };
   }
@@ -78,6 +80,11 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
+  // Queued before any statement the pool's user sends on this client (kysely's, a COPY's); a client whose
+  // pin failed is ended, so nothing runs on it unpinned.
+  pool.on('connect', (client) => {
+    for (const statement of SESSION_PIN_STATEMENTS) client.query(statement).catch(() => client.end().catch(() => undefined));
+  });
   const cancel = backendCanceller(pool, clientConfig(target, options));
   const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
@@ -166,6 +173,8 @@ function sessionSettings(options: ConnectOptions): [string, string][] {
   return [
     ['statement_timeout', ms(options.statementTimeoutMs)],
     ['lock_timeout', ms(options.lockTimeoutMs)],
+    // Literals the tool writes (E'' strings from escapeLiteral, kysely's '' doubling) mean the same either way; 'on' is the standard.
+    ['standard_conforming_strings', 'on'],
     ...(options.parallelWorkers ? [[PARALLEL_WORKERS_SETTING.name, PARALLEL_WORKERS_SETTING.value] as [string, string]] : []),
   ];
 }
