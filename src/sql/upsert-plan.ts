@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
-import { indexElements } from './constraint-plan.js';
+import { indexElements, type ElementForm } from './constraint-plan.js';
 
 export const ON_DUPLICATE = ['skip', 'update'] as const;
 export type OnDuplicate = (typeof ON_DUPLICATE)[number];
@@ -12,13 +12,15 @@ export interface UpsertPlanOptions {
   insertColumns: string[];
   /** Columns a duplicate refreshes (update only). */
   updateColumns: string[];
+  /** How a normalised column is named in the conflict target (default the rule's short function); ON CONFLICT infers an index built with either. */
+  conflictForm?: ElementForm;
 }
 
 /**
  * The race-free replacement for the webhook's check-then-insert. The conflict
- * target names the key's columns, or for a normalised key the exact index
- * expressions `constraint add` builds, so PostgreSQL infers that index as
- * the arbiter.
+ * target names the key's columns, or for a normalised key the rule's short
+ * function `constraint add` indexes (`lead_dedupe.e164_60_v1("phone")`), so
+ * PostgreSQL infers that index as the arbiter.
  *
  * @example skip, device-phone:
  *   insert into "public"."leads" ("device_id", "phone") values ($1, $2)
@@ -32,7 +34,7 @@ export function upsertStatement(key: ResolvedKey, options: UpsertPlanOptions): R
   const placeholders = options.insertColumns.map((_, index) => sql.raw(`$${index + 1}`));
   const head = sql`insert into ${tableRef(table)} (${sql.join(columns)})
 values (${sql.join(placeholders)})
-on conflict (${sql.join(indexElements(key))})`;
+on conflict (${sql.join(indexElements(key, options.conflictForm))})`;
   const id = columnRef(table.idColumn);
   switch (options.onDuplicate) {
     case 'skip':

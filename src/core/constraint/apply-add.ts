@@ -70,6 +70,9 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
         await runStep(database, step);
         result.droppedInvalid = plan.name;
         break;
+      case 'create-function':
+        await runStep(database, step);
+        break;
       case 'build':
         result.buildMs = await timed(() => build(database, plan, step));
         break;

@@ -74,14 +74,19 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   const smaller = match!.protecting.length === 0 ? (match!.impliedBy[0] ?? null) : null;
   const arbiters = (smaller === null ? match!.protecting : [smaller]).map((index) => index.name);
   // The key's columns whose index element the smaller index holds: its conflict target in the key's own SQL.
-  const target = smaller === null ? key : { ...key, columns: key.columns.filter((_, index) => smaller.elements.includes(match!.elements[index]!)) };
+  const form = smaller === null ? null : (match!.forms.find((elements) => smaller.elements.every((element) => elements.includes(element))) ?? match!.elements);
+  const target = smaller === null ? key : { ...key, columns: key.columns.filter((_, index) => smaller.elements.includes(form![index]!)) };
+  // The short function form, unless an index built by an earlier version (the inline expression) is all there is
+  // and the function is not: then the statement must name the expression (ON CONFLICT infers either form).
+  const functionsReady = match!.functions.every((f) => f.state === 'same');
+  const conflictForm = functionsReady || arbiters.length === 0 ? 'function' : 'inline';
   return {
     table: qualifiedName(info),
     key: summarizeKey(key),
     onDuplicate: options.onDuplicate,
     insertColumns,
     updateColumns,
-    sql: upsertStatement(target, { onDuplicate: options.onDuplicate, insertColumns, updateColumns }).compile(database.db).sql,
+    sql: upsertStatement(target, { onDuplicate: options.onDuplicate, insertColumns, updateColumns, conflictForm }).compile(database.db).sql,
     arbiters,
     conflictColumns: smaller === null ? null : target.columns.map((column) => column.column),
     addCommand: keyCommand(key, ['constraint', 'add'], [], options.commandLine),

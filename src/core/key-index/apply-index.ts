@@ -42,7 +42,7 @@ export async function applyIndexAdd(database: Database, plan: IndexAddPlan, exec
   if (!execute || plan.existing !== null) return result;
   requireWritable(database);
   for (const step of plan.steps) {
-    if (step.purpose === 'drop-invalid') {
+    if (step.purpose === 'drop-invalid' || step.purpose === 'create-function') {
       await runStep(database, step);
       continue;
     }
