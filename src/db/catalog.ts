@@ -15,6 +15,13 @@ export interface ColumnInfo {
   identity: string;
   /** A generated (computed) column: never written. */
   generated: boolean;
+  /**
+   * The schema of the equality operator of the type's default btree operator class when it is not
+   * pg_catalog's (citext's `=` lives in the extension's schema, usually public); null otherwise.
+   * Under the pinned search_path a bare `=` would find pg_catalog's text `=` for a citext column
+   * (case-sensitive) while GROUP BY uses citext's: comparisons name this schema's operator.
+   */
+  equalitySchema?: string | null;
 }
 
 export interface TableInfo {
@@ -27,7 +34,8 @@ export interface TableInfo {
 }
 
 /** Column types that text normalisation (trim, lower, digits, e164) applies to. */
-const TEXT_TYPES = /^(text|character varying|character|citext|varchar|bpchar|name)\b/;
+// citext prints schema-qualified (public.citext) under the tool's pinned search_path.
+const TEXT_TYPES = /^(text|character varying|character|(?:.+\.)?citext|varchar|bpchar|name)\b/;
 
 export function isTextColumn(column: Pick<ColumnInfo, 'type'>): boolean {
   return TEXT_TYPES.test(column.type);
@@ -174,9 +182,17 @@ async function findTable(db: Db, schema: string, name: string) {
 }
 
 async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
-  const { rows } = await sql<{ name: string; type: string; not_null: boolean; identity: string; generated: string }>`
+  const { rows } = await sql<{ name: string; type: string; not_null: boolean; identity: string; generated: string; equality_schema: string | null }>`
     select a.attname as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
-           a.attidentity::text as identity, a.attgenerated::text as generated
+           a.attidentity::text as identity, a.attgenerated::text as generated,
+           (select n.nspname from pg_catalog.pg_type t
+              join pg_catalog.pg_opclass oc on oc.opcintype = (case when t.typtype = 'd' then t.typbasetype else t.oid end) and oc.opcdefault
+              join pg_catalog.pg_am am on am.oid = oc.opcmethod and am.amname = 'btree'
+              join pg_catalog.pg_amop ao on ao.amopfamily = oc.opcfamily and ao.amopstrategy = 3
+                                        and ao.amoplefttype = oc.opcintype and ao.amoprighttype = oc.opcintype
+              join pg_catalog.pg_operator o on o.oid = ao.amopopr
+              join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
+            where t.oid = a.atttypid and n.nspname <> 'pg_catalog' limit 1) as equality_schema
     from pg_catalog.pg_attribute a
     where a.attrelid = ${oid}::int8::oid and a.attnum > 0 and not a.attisdropped
     order by a.attnum`.execute(db);
@@ -186,6 +202,7 @@ async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
     notNull: row.not_null,
     identity: row.identity,
     generated: row.generated !== '',
+    equalitySchema: row.equality_schema,
   }));
 }
 
