@@ -126,7 +126,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     expect(await uniqueConstraintsOf(test, 'e164_leads')).toEqual([]);
     const index = (await uniqueIndexesOf(test, 'e164_leads')).find((i) => i.name === 'e164_leads_device_id_phone_e164_key')!;
     expect(index.valid).toBe(true);
-    expect(index.def).toMatch(/^CREATE UNIQUE INDEX e164_leads_device_id_phone_e164_key ON public\.e164_leads USING btree \(device_id, lead_dedupe\.e164_60_v1\(/);
+    expect(index.def).toMatch(
+      /^CREATE UNIQUE INDEX e164_leads_device_id_phone_e164_key ON public\.e164_leads USING btree \(device_id, lead_dedupe\.e164_60_v1\(/,
+    );
 
     const table = key.table;
     const plain = await keyFor(test.database, 'e164_leads', 'device-phone');

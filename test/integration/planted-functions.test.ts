@@ -57,8 +57,7 @@ insert into planted_leads select g, g % 40, case when g % 3 = 0 then ' 012-345 '
 grant insert on public.planted_calls to public;
 `);
       for (const type of types)
-        for (const name of PLANTED)
-          await test.query(`alter function public.${name}(${name === 'translate' ? `${type}, text, text` : type}) owner to ${role}`);
+        for (const name of PLANTED) await test.query(`alter function public.${name}(${name === 'translate' ? `${type}, text, text` : type}) owner to ${role}`);
     }
   });
   afterAll(async () => {
@@ -68,7 +67,9 @@ grant insert on public.planted_calls to public;
 
   it('the plants work: an ordinary session with public on its path calls them', async () => {
     await test.query('select btrim(phone), lower(email) from planted_leads limit 1');
-    expect(await calls()).toEqual(target.label === 'postgres' ? ['btrim(character varying)', 'lower(public.citext)'] : ['btrim(character varying)', 'lower(character varying)']);
+    expect(await calls()).toEqual(
+      target.label === 'postgres' ? ['btrim(character varying)', 'lower(public.citext)'] : ['btrim(character varying)', 'lower(character varying)'],
+    );
     await test.query('truncate public.planted_calls');
   });
 

@@ -33,9 +33,21 @@ returning "id", (xmax = 0) as inserted`,
     expect(compileSql(upsertStatement(key, { onDuplicate: 'skip', insertColumns: ['device_id', 'phone'], updateColumns: [] })).sql).toBe(
       `insert into "public"."leads" ("device_id", "phone")
 values ($1, $2)
-on conflict ("device_id", (${digitsSql('"phone"')})) do nothing
+on conflict ("device_id", lead_dedupe.digits_v1("phone")) do nothing
 returning "id"`,
     );
+    // an index built by an earlier version, with no function there yet: the inline expression
+    expect(
+      compileSql(upsertStatement(key, { onDuplicate: 'skip', insertColumns: ['device_id', 'phone'], updateColumns: [], conflictForm: 'inline' })).sql,
+    ).toContain(`on conflict ("device_id", (${digitsSql('"phone"')})) do nothing`);
+  });
+
+  it('the conflict target of an e164 key stays short (issue 25: it was ~1.9 KB)', () => {
+    const key = fakeKey(table, ['device_id', 'user_id', { column: 'phone', normalize: 'e164' }, 'niche'], { callingCode: '60' });
+    const text = compileSql(upsertStatement(key, { onDuplicate: 'skip', insertColumns: ['device_id', 'user_id', 'phone', 'niche'], updateColumns: [] })).sql;
+    const target = /on conflict (\(.*\)) do nothing/.exec(text)![1]!;
+    expect(target).toBe('("device_id", "user_id", lead_dedupe.e164_60_v1("phone"), "niche")');
+    expect(target.length).toBeLessThan(200);
   });
 
   it('needs nothing extra for NULLS NOT DISTINCT (the arbiter is inferred from the elements)', () => {

@@ -1,6 +1,12 @@
 import type { Database } from '../../db/database.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
-import { keyNormalizeFunctions, NORMALIZE_FUNCTION_MIN_SERVER, normalizeFunctionFor, normalizeFunctionName, type NormalizeFunction } from '../../keys/normalize-function.js';
+import {
+  keyNormalizeFunctions,
+  NORMALIZE_FUNCTION_MIN_SERVER,
+  normalizeFunctionFor,
+  normalizeFunctionName,
+  type NormalizeFunction,
+} from '../../keys/normalize-function.js';
 import { PROBE_TABLE, probeIndexElementsQuery, probeIndexStatement, probeTableStatement, quotedNamesQuery } from '../../sql/index-probe-plan.js';
 import { createNormalizeFunctionStatement, dropProbeFunctionStatement, normalizeFunctionStateQuery } from '../../sql/normalize-function-plan.js';
 
@@ -101,4 +107,3 @@ function predictedShort(key: ResolvedKey, inline: string[], quoted: Map<string, 
     return `${normalizeFunctionName(normalizeFunctionFor(column.normalize, key.callingCode))}(${type === 'text' ? name : `(${name})::text`})`;
   });
 }
-

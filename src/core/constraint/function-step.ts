@@ -35,6 +35,8 @@ export function createFunctionsStep(
   if (missing.length === 0) return null;
   return {
     transaction: true,
-    statements: [createNormalizeSchemaStatement(), ...missing.map((f) => createNormalizeFunctionStatement(f.fn))].map((query) => planStatement(database, query)),
+    statements: [createNormalizeSchemaStatement(), ...missing.map((f) => createNormalizeFunctionStatement(f.fn))].map((query) =>
+      planStatement(database, query),
+    ),
   };
 }

@@ -54,7 +54,7 @@ export function stepComment(plan: ConstraintAddPlan, step: PlannedStep): string[
     case 'create-function':
       return [
         "The normalised column's rule as a short SQL function in lead-dedupe's schema (IMMUTABLE, its body fixed when created):",
-        'the index and the webhook\'s ON CONFLICT name it instead of the long expression. The webhook\'s role needs',
+        "the index and the webhook's ON CONFLICT name it instead of the long expression. The webhook's role needs",
         'USAGE on that schema. Never replaced: a changed rule gets a new version in its name.',
       ];
     case 'attach':
