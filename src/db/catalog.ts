@@ -162,7 +162,7 @@ async function findRelation(db: Db, { schema, name }: TableName): Promise<Relati
     with user_path as (
       select array(select pg_catalog.jsonb_array_elements_text(coalesce(
                nullif(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING}, true), '')::jsonb,
-               pg_catalog.to_jsonb(pg_catalog.current_schemas(false))))) as path)
+               pg_catalog.to_jsonb(pg_catalog.current_schemas(true))))) as path)
     select n.nspname as schema, c.relname as name, c.oid::int8 as oid, c.relkind::text as kind
     from pg_catalog.pg_class c
     join pg_catalog.pg_namespace n on n.oid = c.relnamespace, user_path u

@@ -9,7 +9,7 @@
  * schema-qualified; the temporary tables it makes live in pg_temp.
  *
  * The path the user's session would have had (role, database and PGOPTIONS
- * settings, `$user` expanded) is kept first in a custom setting, so an
+ * settings, `$user` expanded, pg_catalog where it implicitly goes) is kept first in a custom setting, so an
  * unqualified `--table leads` is still looked up the way psql would find it
  * (catalog.ts).
  */
@@ -19,6 +19,7 @@ export const PINNED_SEARCH_PATH = 'pg_catalog, pg_temp';
 
 /** Run in this order, each on its own (the first must read the path before the second replaces it). */
 export const SESSION_PIN_STATEMENTS = [
-  `select pg_catalog.set_config('${USER_SEARCH_PATH_SETTING}', pg_catalog.array_to_json(pg_catalog.current_schemas(false))::text, false)`,
+  // Kept when already read: pinning a session again (copyOut does) must not record the pinned path as the user's.
+  `select pg_catalog.set_config('${USER_SEARCH_PATH_SETTING}', coalesce(nullif(pg_catalog.current_setting('${USER_SEARCH_PATH_SETTING}', true), ''), pg_catalog.array_to_json(pg_catalog.current_schemas(true))::text), false)`,
   `select pg_catalog.set_config('search_path', '${PINNED_SEARCH_PATH}', false)`,
 ] as const;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller } from './cancel.js';
@@ -80,13 +80,12 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  // Queued before any statement the pool's user sends on this client (kysely's, a COPY's); a client whose
-  // pin failed is ended, so nothing runs on it unpinned.
-  pool.on('connect', (client) => {
-    for (const statement of SESSION_PIN_STATEMENTS) client.query(statement).catch(() => client.end().catch(() => undefined));
-  });
   const cancel = backendCanceller(pool, clientConfig(target, options));
-  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
+  const onCreateConnection = async (connection: DatabaseConnection) => {
+    for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
+  };
+  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool, onCreateConnection }) });
   try {
     return {
       db,

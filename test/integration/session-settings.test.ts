@@ -38,7 +38,9 @@ insert into s_leads select g, g % 5, '0123' || (g % 7), timestamptz '2026-01-01'
       const rows = await Promise.all(
         [1, 2, 3].map(async () => {
           const { rows } = await sql<{ path: string; scs: string; pid: number }>`select pg_catalog.current_setting('search_path') as path,
-            pg_catalog.current_setting('standard_conforming_strings') as scs, pg_catalog.pg_backend_pid() as pid, pg_catalog.pg_sleep(0.05)`.execute(database.db);
+            pg_catalog.current_setting('standard_conforming_strings') as scs, pg_catalog.pg_backend_pid() as pid, pg_catalog.pg_sleep(0.05)`.execute(
+            database.db,
+          );
           return rows[0]!;
         }),
       );
@@ -59,7 +61,13 @@ insert into s_leads select g, g % 5, '0123' || (g % 7), timestamptz '2026-01-01'
         expect(admin).toEqual([{ scs: 'on' }]); // test.database is the tool's own session too
       }
       const table = await loadLeadTable(database.db, { table: 's_leads', idColumn: 'id', createdColumn: 'created_at' });
-      const settings = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [{ name: HOSTILE, columns: ['device_id', 'phone'] }] };
+      const settings = {
+        columnMap: {},
+        normalize: {},
+        defaultCountry: null,
+        nullsEqual: false,
+        customKeys: [{ name: HOSTILE, columns: ['device_id', 'phone'] }],
+      };
       const [key] = resolveKeys(table, [HOSTILE], settings).keys;
       const chunks: Buffer[] = [];
       const sink = new Writable({

@@ -103,7 +103,7 @@ export async function dropRole(role: string): Promise<void> {
  */
 export async function underUserPath<T>(database: Database, fn: (db: Database['db']) => Promise<T>): Promise<T> {
   return database.db.connection().execute(async (connection) => {
-    await sql`select pg_catalog.set_config('search_path', pg_catalog.array_to_string(array(select pg_catalog.quote_ident(s) from pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING})::jsonb) as s), ', '), false)`.execute(
+    await sql`select pg_catalog.set_config('search_path', pg_catalog.array_to_string(array(select pg_catalog.quote_ident(s) from pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING})::jsonb) as s where s <> 'pg_catalog' and s not like 'pg\\_temp%'), ', '), false)`.execute(
       connection,
     );
     try {
