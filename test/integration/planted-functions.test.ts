@@ -8,6 +8,10 @@ import { exportDetails } from '../../src/core/details.js';
 import { applyIndexAdd } from '../../src/core/key-index/apply-index.js';
 import { planIndexAdd } from '../../src/core/key-index/plan-index.js';
 import { scan } from '../../src/core/scan.js';
+import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
+import { planClean } from '../../src/core/clean/plan-clean.js';
+import { diagnose } from '../../src/core/diagnose/diagnose.js';
+import { DIAGNOSE_DEFAULTS } from '../../src/core/diagnose/diagnose-settings.js';
 import { keyFor, runPrinted } from '../support/constraint-fixtures.js';
 import { dropRole, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
@@ -73,7 +77,7 @@ grant insert on public.planted_calls to public;
     await test.query('truncate public.planted_calls');
   });
 
-  it('scan, details, constraint add, index add, status and upsert never call them, and count what a hand-written oracle counts', async () => {
+  it('scan, details, clean dry run, diagnose, constraint add, index add, status and upsert never call them, and count what a hand-written oracle counts', async () => {
     // The oracle names pg_catalog's functions itself, so it does not call the plants either.
     const [oracle] = await test.query<{ groups: string; surplus: string }>(`
       select count(*)::text as groups, (sum(n) - count(*))::text as surplus from (
@@ -87,6 +91,11 @@ grant insert on public.planted_calls to public;
     expect(report.keys[0]).toMatchObject({ groups: Number(oracle!.groups), surplus: Number(oracle!.surplus) });
     const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
     await exportDetails(test.database, [trim, e164, email], sink);
+    for (const key of [trim, e164, email]) {
+      const plan = await planClean(test.database, { ...resolveCleanOptions(key, { mergeRule: [] }), archiveSchema: 'planted_archive' });
+      if (key === trim) expect(plan.rowsToRemove).toBe(Number(oracle!.surplus));
+    }
+    await diagnose(test.database, { key: e164, settings: DIAGNOSE_DEFAULTS, columnMap: {} });
     expect(await calls()).toEqual([]);
 
     // digits and e164 differ by duplicates here: build only where none remain (the email key has its own).
