@@ -39,6 +39,17 @@ export function dropProbeFunctionStatement(fn: NormalizeFunction): RawBuilder<un
   return sql`drop function pg_temp.${sql.raw(fn.name)}(text)`;
 }
 
+/**
+ * PL/pgSQL, for a migration's DO block only: the function when it is not there yet.
+ *
+ * @example if pg_catalog.to_regprocedure('lead_dedupe.trim_v1(text)') is null then create function … end if
+ */
+export function createNormalizeFunctionIfMissingStatement(fn: NormalizeFunction): RawBuilder<unknown> {
+  return sql`if pg_catalog.to_regprocedure(${sql.lit(`${normalizeFunctionName(fn)}(text)`)}) is null then
+    ${createNormalizeFunctionStatement(fn)};
+  end if`;
+}
+
 export interface NormalizeFunctionRow {
   name: string;
   /** Functions of this name in the tool's schema (any arguments). */

@@ -2,7 +2,11 @@ import type { Database } from '../../db/database.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { NORMALIZE_FUNCTION_MIN_SERVER, normalizeFunctionName, type NormalizeFunction } from '../../keys/normalize-function.js';
-import { createNormalizeFunctionStatement, createNormalizeSchemaStatement } from '../../sql/normalize-function-plan.js';
+import {
+  createNormalizeFunctionIfMissingStatement,
+  createNormalizeFunctionStatement,
+  createNormalizeSchemaStatement,
+} from '../../sql/normalize-function-plan.js';
 import type { NormalizeFunctionState } from './deparse-key.js';
 import { planStatement, type SqlStep } from './sql-step.js';
 
@@ -16,6 +20,7 @@ export function createFunctionsStep(
   database: Database,
   key: ResolvedKey,
   functions: { fn: NormalizeFunction; state: NormalizeFunctionState }[],
+  options: { forMigration?: boolean } = {},
 ): SqlStep | null {
   if (functions.length === 0) return null;
   if (database.features.serverVersionNum < NORMALIZE_FUNCTION_MIN_SERVER) {
@@ -31,12 +36,13 @@ export function createFunctionsStep(
         `inspect it with \\df+ ${name}, and drop it (with the indexes that use it) if it is not needed; nothing was changed`,
     );
   }
-  const missing = functions.filter((f) => f.state === 'missing');
+  // A migration runs on another database, up, down and up again (down leaves the function: other indexes may use it):
+  // there each function is created only when missing, inside the step's DO block.
+  const missing = options.forMigration ? functions : functions.filter((f) => f.state === 'missing');
   if (missing.length === 0) return null;
+  const create = (fn: NormalizeFunction) => (options.forMigration ? createNormalizeFunctionIfMissingStatement(fn) : createNormalizeFunctionStatement(fn));
   return {
     transaction: true,
-    statements: [createNormalizeSchemaStatement(), ...missing.map((f) => createNormalizeFunctionStatement(f.fn))].map((query) =>
-      planStatement(database, query),
-    ),
+    statements: [createNormalizeSchemaStatement(), ...missing.map((f) => create(f.fn))].map((query) => planStatement(database, query)),
   };
 }

@@ -148,7 +148,7 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     if (invalidLeftover || forMigration) steps.push({ purpose: 'drop-invalid', ...dropParent });
     const leftovers = partitions.filter((partition) => partition.leftover);
     if (leftovers.length > 0) steps.push({ purpose: 'drop-invalid', transaction: false, statements: dropPartitionIndexStatements(database, leftovers) });
-    const functions = createFunctionsStep(database, key, match.functions);
+    const functions = createFunctionsStep(database, key, match.functions, { forMigration });
     if (functions !== null && !resume) steps.push({ purpose: 'create-function', ...functions });
     if (!resume) {
       const build = partitioned
