@@ -12,7 +12,7 @@ export function backendCanceller(pool: pg.Pool, config: pg.ClientConfig, backend
     client.on('error', () => undefined);
     try {
       await client.connect();
-      await client.query('select pg_catalog.pg_cancel_backend(pid) from unnest($1::int[]) as pid', [[...backends]]);
+      await client.query('select pg_catalog.pg_cancel_backend(pid) from pg_catalog.unnest($1::int[]) as pid', [[...backends]]);
     } catch {
       // Best effort: the statement then ends on its own (or with the process), and is rolled back either way.
     } finally {

@@ -4,6 +4,7 @@ import type { Db } from './database.js';
 import { parseTableName, quotedTableName, type TableName } from './table-name.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { tableDistribution, type TableDistribution } from './distribution.js';
+import { USER_SEARCH_PATH_SETTING } from './session-pin.js';
 
 export interface ColumnInfo {
   name: string;
@@ -14,6 +15,13 @@ export interface ColumnInfo {
   identity: string;
   /** A generated (computed) column: never written. */
   generated: boolean;
+  /**
+   * The schema of the equality operator of the type's default btree operator class when it is not
+   * pg_catalog's (citext's `=` lives in the extension's schema, usually public); null otherwise.
+   * Under the pinned search_path a bare `=` would find pg_catalog's text `=` for a citext column
+   * (case-sensitive) while GROUP BY uses citext's: comparisons name this schema's operator.
+   */
+  equalitySchema?: string | null;
 }
 
 export interface TableInfo {
@@ -26,7 +34,8 @@ export interface TableInfo {
 }
 
 /** Column types that text normalisation (trim, lower, digits, e164) applies to. */
-const TEXT_TYPES = /^(text|character varying|character|citext|varchar|bpchar|name)\b/;
+// citext prints schema-qualified (public.citext) under the tool's pinned search_path.
+const TEXT_TYPES = /^(text|character varying|character|(?:.+\.)?citext|varchar|bpchar|name)\b/;
 
 export function isTextColumn(column: Pick<ColumnInfo, 'type'>): boolean {
   return TEXT_TYPES.test(column.type);
@@ -62,7 +71,7 @@ const RELATION_KINDS: Record<string, string> = {
 
 /**
  * Looks a table up in the catalog by name: `leads` (first match on the
- * search_path) or `schema.leads`, each part bare or double-quoted as in
+ * user's search_path, as the session had it before the tool pinned it: session-pin.ts) or `schema.leads`, each part bare or double-quoted as in
  * SQL (`"crm.v2".leads`). Names are compared as data, never pasted into
  * SQL, so `x"; drop table y` is simply a table that does not exist. System
  * schemas and the archive schema are refused (exit 2), so are views and
@@ -150,12 +159,17 @@ interface Relation {
 /** Any relation by name (tables, views, …), so a view can be named as such instead of "not found". */
 async function findRelation(db: Db, { schema, name }: TableName): Promise<Relation | undefined> {
   const { rows } = await sql<{ schema: string; name: string; oid: number; kind: string }>`
+    with user_path as (
+      select array(select pg_catalog.jsonb_array_elements_text(coalesce(
+               nullif(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING}, true), '')::jsonb,
+               pg_catalog.to_jsonb(pg_catalog.current_schemas(true))))) as path)
     select n.nspname as schema, c.relname as name, c.oid::int8 as oid, c.relkind::text as kind
     from pg_catalog.pg_class c
-    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace, user_path u
     where c.relname = ${name}
-      and (case when ${schema}::text is null then pg_catalog.pg_table_is_visible(c.oid)
+      and (case when ${schema}::text is null then n.nspname = any(u.path)
                 else n.nspname = ${schema}::text end)
+    order by pg_catalog.array_position(u.path, n.nspname::text)
     limit 1`.execute(db);
   const row = rows[0];
   return row ? { schema: row.schema, name: row.name, oid: Number(row.oid), kind: row.kind } : undefined;
@@ -168,9 +182,17 @@ async function findTable(db: Db, schema: string, name: string) {
 }
 
 async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
-  const { rows } = await sql<{ name: string; type: string; not_null: boolean; identity: string; generated: string }>`
+  const { rows } = await sql<{ name: string; type: string; not_null: boolean; identity: string; generated: string; equality_schema: string | null }>`
     select a.attname as name, pg_catalog.format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
-           a.attidentity::text as identity, a.attgenerated::text as generated
+           a.attidentity::text as identity, a.attgenerated::text as generated,
+           (select n.nspname from pg_catalog.pg_type t
+              join pg_catalog.pg_opclass oc on oc.opcintype = (case when t.typtype = 'd' then t.typbasetype else t.oid end) and oc.opcdefault
+              join pg_catalog.pg_am am on am.oid = oc.opcmethod and am.amname = 'btree'
+              join pg_catalog.pg_amop ao on ao.amopfamily = oc.opcfamily and ao.amopstrategy = 3
+                                        and ao.amoplefttype = oc.opcintype and ao.amoprighttype = oc.opcintype
+              join pg_catalog.pg_operator o on o.oid = ao.amopopr
+              join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
+            where t.oid = a.atttypid and n.nspname <> 'pg_catalog' limit 1) as equality_schema
     from pg_catalog.pg_attribute a
     where a.attrelid = ${oid}::int8::oid and a.attnum > 0 and not a.attisdropped
     order by a.attnum`.execute(db);
@@ -180,6 +202,7 @@ async function listColumns(db: Db, oid: number): Promise<ColumnInfo[]> {
     notNull: row.not_null,
     identity: row.identity,
     generated: row.generated !== '',
+    equalitySchema: row.equality_schema,
   }));
 }
 

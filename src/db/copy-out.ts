@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { checkedSnapshotId } from './shared-snapshot.js';
+import { SESSION_PIN_STATEMENTS } from './session-pin.js';
 
 /**
  * Runs `COPY (…) TO STDOUT` on one pooled connection and pipes the bytes
@@ -15,6 +16,8 @@ export async function copyOut(pool: pg.Pool, copyStatement: string, destination:
   const client = await pool.connect();
   let failed = false;
   try {
+    // The client may be new to the pool, never seen by kysely's pinning: pin it here (idempotent).
+    for (const statement of SESSION_PIN_STATEMENTS) await client.query(statement);
     if (snapshotId !== null) {
       await client.query('begin transaction isolation level repeatable read read only');
       await client.query(`set transaction snapshot '${checkedSnapshotId(snapshotId)}'`);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller, trackBackends } from './cancel.js';
@@ -11,6 +11,7 @@ import { describeTarget, type DatabaseTarget, type PostgresTarget } from './data
 import { PARALLEL_WORKERS_SETTING } from './parallel-workers.js';
 import { pgpassPassword } from './pgpass.js';
 import { readOnlyState } from './read-only.js';
+import { SESSION_PIN_STATEMENTS } from './session-pin.js';
 
 export interface ConnectOptions {
   /** Pool size on a server; scans of several keys run on this many connections at once. */
@@ -65,6 +66,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
     // One session: the settings a server gets in its start-up packet are set here instead.
     for (const [name, value] of sessionSettings(options)) await sql`select pg_catalog.set_config(${name}, ${value}, false)`.execute(db);
+    for (const statement of SESSION_PIN_STATEMENTS) await sql.raw(statement).execute(db);
     const features = { driver: 'pglite' as const, serverVersionNum: await versionNum(db), maxConcurrency: 1, readOnly: await readOnlyState(db) };
     return { db, features, copyOut: null, cancel: null };
   }
@@ -82,7 +84,11 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   const backends = trackBackends(pool);
   const cancel = backendCanceller(pool, clientConfig(target, options), backends);
   const blockers = () => blockerProbe(clientConfig(target, options), () => [...backends]);
-  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool }) });
+  // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
+  const onCreateConnection = async (connection: DatabaseConnection) => {
+    for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
+  };
+  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool, onCreateConnection }) });
   try {
     return {
       db,
@@ -170,6 +176,8 @@ function sessionSettings(options: ConnectOptions): [string, string][] {
   return [
     ['statement_timeout', ms(options.statementTimeoutMs)],
     ['lock_timeout', ms(options.lockTimeoutMs)],
+    // Literals the tool writes (E'' strings from escapeLiteral, kysely's '' doubling) mean the same either way; 'on' is the standard.
+    ['standard_conforming_strings', 'on'],
     ...(options.parallelWorkers ? [[PARALLEL_WORKERS_SETTING.name, PARALLEL_WORKERS_SETTING.value] as [string, string]] : []),
   ];
 }

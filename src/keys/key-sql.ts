@@ -34,6 +34,17 @@ export function keyExpressions(key: ResolvedKey, alias?: string): RawBuilder<unk
 }
 
 /**
+ * `a = b` for the key column at `index`: a plain column whose type's equality
+ * lives outside pg_catalog (citext) names that operator, as GROUP BY uses it;
+ * the tool's sessions do not have that schema on their search_path.
+ */
+export function keyEquals(key: ResolvedKey, index: number, left: RawBuilder<unknown>, right: RawBuilder<unknown>): RawBuilder<unknown> {
+  const column = key.columns[index]!;
+  const schema = column.normalize === null ? (key.table.info.columns.find((c) => c.name === column.column)?.equalitySchema ?? null) : null;
+  return schema === null ? sql`${left} = ${right}` : sql`${left} operator(${sql.id(schema)}.=) ${right}`;
+}
+
+/**
  * Which rows can be in a group at all. With NULLs distinct (the default, what
  * a plain UNIQUE enforces) a NULL in any key column puts the row in no group.
  */
@@ -85,7 +96,7 @@ export function sameKey(key: ResolvedKey, rowAlias: string, groupAlias: string):
   const group = keyAliases(key).map((alias) => sql.id(groupAlias, alias));
   if (key.nullsEqual) return sql`jsonb_build_array(${sql.join(row)}) = jsonb_build_array(${sql.join(group)})`;
   return sql.join(
-    row.map((expression, index) => sql`${expression} = ${group[index]}`),
+    row.map((expression, index) => keyEquals(key, index, expression, group[index]!)),
     sql` and `,
   );
 }
@@ -103,7 +114,9 @@ export function sameKeyForFewGroups(key: ResolvedKey, rowAlias: string, groupAli
   const row = keyExpressions(key, rowAlias);
   const group = keyAliases(key).map((alias) => sql.id(groupAlias, alias));
   return sql.join(
-    key.columns.map((column, index) => (column.normalize === null ? sql`${row[index]} = ${group[index]}` : sql`(${row[index]} = ${group[index]}) is true`)),
+    key.columns.map((column, index) =>
+      column.normalize === null ? keyEquals(key, index, row[index]!, group[index]!) : sql`(${row[index]} = ${group[index]}) is true`,
+    ),
     sql` and `,
   );
 }

@@ -21,8 +21,12 @@ export function callingCodeFor(country: string | null | undefined): string {
 /**
  * The SQL expression a rule applies to a text column. It is built from
  * constants and the calling code only (digits from libphonenumber-js), so it
- * can also serve as a unique index expression: every function used is
- * IMMUTABLE.
+ * can also serve as a unique index expression and as the body of the rule's
+ * function (normalize-function.ts): every function used is IMMUTABLE, and
+ * every function and operator is pg_catalog's own, named so, so a look-alike
+ * planted in a schema on some session's search_path is never called.
+ * (NULLIF is syntax; its `=` is pg_catalog's under the tool's pinned
+ * search_path and is stored by OID in an index or a function's SQL body.)
  *
  * e164 with calling code 60:
  *   `+60 12-345 6789`, `0060123456789`, `012-345 6789`, `60123456789` → `+60123456789`
@@ -32,16 +36,22 @@ export function normalizeExpression(column: RawBuilder<unknown>, rule: Normalize
     case null:
       return column;
     case 'trim':
-      return sql`btrim(${column})`;
+      return sql`pg_catalog.btrim(${column})`;
     case 'lower':
-      return sql`lower(btrim(${column}))`;
+      return sql`pg_catalog.lower(pg_catalog.btrim(${column}))`;
     case 'digits':
       return sql`nullif(${onlyDigits(column)}, '')`;
     case 'e164':
-      return e164Expression(column, callingCode ?? callingCodeFor(null));
+      return e164Expression(column, checkedCallingCode(callingCode ?? callingCodeFor(null)));
     default:
       return rule satisfies never;
   }
+}
+
+/** The calling code goes into SQL text and a function's name: digits only. */
+export function checkedCallingCode(callingCode: string): string {
+  if (!/^[0-9]{1,4}$/.test(callingCode)) throw new UsageError(`invalid calling code "${callingCode}"`);
+  return callingCode;
 }
 
 /**
@@ -52,8 +62,8 @@ export function normalizeExpression(column: RawBuilder<unknown>, rule: Normalize
  * cost one length comparison more than before. All IMMUTABLE.
  */
 function onlyDigits(column: RawBuilder<unknown>): RawBuilder<unknown> {
-  const ascii = sql`(case when octet_length(${column}) = length(${column}) then ${column} else translate(${column}, ${sql.lit(UNICODE_DIGITS.from)}, ${sql.lit(UNICODE_DIGITS.to)}) end)`;
-  return sql`regexp_replace(${ascii}, '[^0-9]', '', 'g')`;
+  const ascii = sql`(case when pg_catalog.octet_length(${column}) operator(pg_catalog.=) pg_catalog.length(${column}) then ${column} else pg_catalog.translate(${column}, ${sql.lit(UNICODE_DIGITS.from)}, ${sql.lit(UNICODE_DIGITS.to)}) end)`;
+  return sql`pg_catalog.regexp_replace(${ascii}, '[^0-9]', '', 'g')`;
 }
 
 /**
@@ -63,9 +73,8 @@ function onlyDigits(column: RawBuilder<unknown>): RawBuilder<unknown> {
  *   no digits → NULL · `+` or `00` → `+` · `0` → `+<code>` · `<code>…` → `+<code>…` · else `+<code>` prepended
  */
 function e164Expression(column: RawBuilder<unknown>, callingCode: string): RawBuilder<unknown> {
-  if (!/^[0-9]{1,4}$/.test(callingCode)) throw new UsageError(`invalid calling code "${callingCode}"`);
-  const marked = sql`(case when ${column} ~ '^[[:space:]]*[+]' then 'p' else '' end) || ${onlyDigits(column)}`;
+  const marked = sql`(case when ${column} operator(pg_catalog.~) '^[[:space:]]*[+]' then 'p' else '' end) operator(pg_catalog.||) ${onlyDigits(column)}`;
   const withPrefix = sql.lit(`+${callingCode}`);
-  return sql`nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(${marked},
+  return sql`nullif(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(${marked},
  '^p?$', ''), '^(p|00)', '+'), '^0', ${withPrefix}), ${sql.lit(`^${callingCode}`)}, ${withPrefix}), '^(?=[0-9])', ${withPrefix}), '')`;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, keyExpressions, tableRef } from '../keys/key-sql.js';
+import { normalizeFunctionCall, normalizeFunctionFor } from '../keys/normalize-function.js';
 
 /**
  * Pure SQL for `constraint add` / `constraint drop`: the same key model as
@@ -13,15 +14,26 @@ import { columnRef, keyExpressions, tableRef } from '../keys/key-sql.js';
 export const MAX_IDENTIFIER_BYTES = 63;
 
 /**
- * One element per key column: the plain column, or its normalised expression
- * in parentheses (CREATE INDEX and ON CONFLICT both need them around an
- * expression). The expression is exactly keyExpressions(key), what scan groups by.
- *
- * @example device_id, phone=e164 → `"device_id"`, `((case when … end))`
+ * How a normalised column appears in an index or an ON CONFLICT target:
+ * `function`, the rule's short function (`lead_dedupe.e164_60_v1("phone")`,
+ * what `constraint add` and `index add` build, keys/normalize-function.ts);
+ * `inline`, the expression itself in parentheses, as earlier versions built
+ * it (and what scan computes: keyExpressions).
  */
-export function indexElements(key: ResolvedKey): RawBuilder<unknown>[] {
+export type ElementForm = 'function' | 'inline';
+
+/**
+ * One element per key column: the plain column, or its normalised form.
+ *
+ * @example device_id, phone=e164 → `"device_id"`, `lead_dedupe.e164_60_v1("phone")`
+ */
+export function indexElements(key: ResolvedKey, form: ElementForm = 'function'): RawBuilder<unknown>[] {
   const expressions = keyExpressions(key);
-  return key.columns.map((column, index) => (column.normalize === null ? columnRef(column.column) : sql`(${expressions[index]!})`));
+  return key.columns.map((column, index) => {
+    if (column.normalize === null) return columnRef(column.column);
+    if (form === 'inline') return sql`(${expressions[index]!})`;
+    return normalizeFunctionCall(normalizeFunctionFor(column.normalize, key.callingCode), columnRef(column.column));
+  });
 }
 
 /** true when every key column is a plain column: only then can the index back a table constraint. */

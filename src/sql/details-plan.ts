@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, groupIdOf, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
+import { textLiteral } from '../db/literal.js';
 
 /** Columns of the details export before the table's own columns. */
 export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group', 'keep'] as const;
@@ -30,7 +31,7 @@ export function detailsQuery(key: ResolvedKey): RawBuilder<Record<string, unknow
   return sql<Record<string, unknown>>`with groups as materialized (
 ${duplicateGroupsQuery(key)}
 )
-select ${sql.lit(key.name)} as key,
+select ${textLiteral(key.name)} as key,
        ${groupIdOf(groupValues)} as group_id,
        g.n::text as group_size,
        row_number() over in_group as rank_in_group,

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, keyAliases, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
+import { columnRef, keyAliases, keyEquals, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { SIZE_BUCKETS, type KeyScanRow } from './scan-plan.js';
 
 export interface IncrementalKeyScanRow extends KeyScanRow {
@@ -151,7 +151,7 @@ function lookUpKey(key: ResolvedKey, rowAlias: string, keysAlias: string): RawBu
   if (key.nullsEqual) return sameKey(key, rowAlias, keysAlias);
   const keys = keyAliases(key).map((alias) => sql.id(keysAlias, alias));
   return sql.join(
-    keyExpressions(key, rowAlias).map((expression, index) => sql`${expression} = ${keys[index]}`),
+    keyExpressions(key, rowAlias).map((expression, index) => keyEquals(key, index, expression, keys[index]!)),
     sql` and `,
   );
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { tableRef } from '../keys/key-sql.js';
-import { indexElements } from './constraint-plan.js';
+import { indexElements, type ElementForm } from './constraint-plan.js';
 
 /** The empty temporary copy of the table that key indexes are built on to read their definitions back. */
 export const PROBE_TABLE = 'lead_dedupe_probe';
@@ -11,9 +11,9 @@ export function probeTableStatement(table: LeadTable): RawBuilder<unknown> {
   return sql`create temporary table ${sql.id(PROBE_TABLE)} (like ${tableRef(table)}) on commit drop`;
 }
 
-/** The index `constraint add` would build for the key, on the probe table. */
-export function probeIndexStatement(name: string, key: ResolvedKey): RawBuilder<unknown> {
-  return sql`create index ${sql.id(name)} on pg_temp.${sql.id(PROBE_TABLE)} (${sql.join(indexElements(key))})`;
+/** The index `constraint add` would build for the key (or, `inline`, an earlier version built), on the probe table. */
+export function probeIndexStatement(name: string, key: ResolvedKey, form: ElementForm = 'function'): RawBuilder<unknown> {
+  return sql`create index ${sql.id(name)} on pg_temp.${sql.id(PROBE_TABLE)} (${sql.join(indexElements(key, form))})`;
 }
 
 /** Each probe index's elements as pg_get_indexdef prints them. */
@@ -29,11 +29,13 @@ export function probeIndexElementsQuery(): RawBuilder<{ name: string; elements: 
 /**
  * The read-only way to ask which unique indexes enforce a key: the plan of
  * INSERT … ON CONFLICT (key) names its arbiter indexes, and EXPLAIN without
- * ANALYZE writes nothing (it works on a hot standby).
+ * ANALYZE writes nothing (it works on a hot standby). The target is the
+ * inline form, which needs no function to exist: the planner inlines a
+ * rule's function, so an index built with either form is inferred.
  */
 export function arbiterPlanQuery(key: ResolvedKey): RawBuilder<{ 'QUERY PLAN': unknown }> {
   return sql<{ 'QUERY PLAN': unknown }>`explain (format json) insert into ${tableRef(key.table)} default values
-on conflict (${sql.join(indexElements(key))}) do nothing`;
+on conflict (${sql.join(indexElements(key, 'inline'))}) do nothing`;
 }
 
 /** Column names as pg_get_indexdef prints them (quote_ident), in order. */

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { columnRef, tableRef } from '../keys/key-sql.js';
-import { indexElements } from './constraint-plan.js';
+import { indexElements, type ElementForm } from './constraint-plan.js';
 
 /**
  * What a webhook retry does to the stored lead (question 3 of the duplicate
@@ -53,6 +53,8 @@ export interface UpsertPlanOptions {
    * which an UPDATE may only set to DEFAULT.
    */
   keep?: string;
+  /** How a normalised column is named in the conflict target (default the rule's short function); ON CONFLICT infers an index built with either. */
+  conflictForm?: ElementForm;
 }
 
 /** The alias of the stored row in DO UPDATE (the table's own name could be `excluded`). */
@@ -61,7 +63,9 @@ const STORED = 'stored';
 /**
  * The race-free replacement for the webhook's check-then-insert. `target` is
  * the key (or the arbiter's subset of it) whose index elements, spelled by
- * the key model, form the conflict target. One statement, one row back,
+ * the key model, form the conflict target: the key's columns, or for a
+ * normalised key the rule's short function `constraint add` indexes
+ * (`lead_dedupe.e164_60_v1("phone")`), so PostgreSQL infers that index. One statement, one row back,
  * `id` and `outcome` ('inserted' | 'updated' | 'existed'), on every path:
  *
  * 1. `inserted`: INSERT … ON CONFLICT DO NOTHING without a target, so a
@@ -97,7 +101,7 @@ export function upsertStatement(target: ResolvedKey, options: UpsertPlanOptions)
   const id = stored(table.idColumn);
   // A partial arbiter is inferred only when the statement repeats its predicate (catalog text, see UpsertPlanOptions).
   const where = options.predicate ? sql` where ${sql.raw(options.predicate)}` : sql``;
-  const conflict = sql`on conflict (${sql.join(indexElements(target))})${where}`;
+  const conflict = sql`on conflict (${sql.join(indexElements(target, options.conflictForm))})${where}`;
   const insertAgain = (guards: string[]) =>
     sql`insert into ${tableRef(table)} as ${sql.id(STORED)} (${columns})
   select ${placeholders} where ${sql.join(

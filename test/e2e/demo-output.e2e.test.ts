@@ -25,7 +25,7 @@ describe('demo output (built binary, PGlite, the default 100,000 rows)', () => {
     const oracle = await withDatabase(parseDatabaseTarget(`pglite:${demo}`), async (db) => {
       const groups = await sql<{ surplus: string; largest: string }>`
         select sum(n - 1)::text as surplus, max(n)::text as largest
-        from (select count(*) as n from leads where device_id is not null and phone is not null
+        from (select count(*) as n from public.leads where device_id is not null and phone is not null
               group by device_id, phone having count(*) > 1) g`.execute(db.db);
       return groups.rows[0]!;
     });

@@ -288,8 +288,8 @@ describe('scan metrics on an embedded database (pglite:<folder>)', () => {
       const embedded = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
       try {
         const { rows } = await sql<{ groups: string; in_groups: string; largest: string; total: string }>`
-          select count(*) as groups, coalesce(sum(n), 0) as in_groups, coalesce(max(n), 0) as largest, (select count(*) from leads) as total
-          from (select count(*) as n from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`.execute(
+          select count(*) as groups, coalesce(sum(n), 0) as in_groups, coalesce(max(n), 0) as largest, (select count(*) from public.leads) as total
+          from (select count(*) as n from public.leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1) g`.execute(
           embedded.db,
         );
         const row = rows[0]!;

@@ -19,10 +19,10 @@ describe('report --key on a schema without the preset columns (built binary, PGl
     await withDatabase(
       parseDatabaseTarget(database),
       async (db) => {
-        await sql`create table leads (id bigint generated always as identity primary key, mobile text, source text, created timestamptz not null)`.execute(
+        await sql`create table public.leads (id bigint generated always as identity primary key, mobile text, source text, created timestamptz not null)`.execute(
           db.db,
         );
-        await sql`insert into leads (mobile, source, created)
+        await sql`insert into public.leads (mobile, source, created)
                   select '60' || (g % 37), case when g % 3 = 0 then 'web' else 'ads' end, now() - g * interval '1 minute'
                   from generate_series(1, 400) g`.execute(db.db);
       },
@@ -37,7 +37,7 @@ describe('report --key on a schema without the preset columns (built binary, PGl
     expect(result.code, result.stderr).toBe(0);
     const surplus = await withDatabase(parseDatabaseTarget(database), async (db) => {
       const rows = await sql<{ surplus: string }>`
-        select sum(n - 1)::text as surplus from (select count(*) as n from leads group by mobile, source having count(*) > 1) g`.execute(db.db);
+        select sum(n - 1)::text as surplus from (select count(*) as n from public.leads group by mobile, source having count(*) > 1) g`.execute(db.db);
       return Number(rows.rows[0]!.surplus);
     });
     const html = readFileSync(output, 'utf8');

@@ -36,7 +36,7 @@ describe('report redaction (built binary, PGlite)', () => {
   const inTable = (column: 'phone' | 'email' | 'name', values: string[]) =>
     withDatabase(parseDatabaseTarget(database), async (db) => {
       const compared = column === 'phone' ? sql`regexp_replace(phone, '[^0-9]', '', 'g')` : sql.ref(column);
-      const rows = await sql<{ n: number }>`select count(*)::int as n from leads where ${compared} = any(${values})`.execute(db.db);
+      const rows = await sql<{ n: number }>`select count(*)::int as n from public.leads where ${compared} = any(${values})`.execute(db.db);
       return rows.rows[0]!.n;
     });
 

@@ -32,7 +32,7 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     expect((await runCli(['seed', '--database', database, '--rows', '4000'])).code).toBe(0);
     // A group whose key value is markup: the report must show it as text, never load or run it.
     const db = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
-    await sql`insert into leads (device_id, user_id, phone, name, created_at)
+    await sql`insert into public.leads (device_id, user_id, phone, name, created_at)
       select 1, 1, ${HOSTILE}, '<script>document.title="owned"</script>', timestamptz '2026-06-01' + n * interval '10 ms' from generate_series(1, 45) as n`.execute(
       db.db,
     );

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { withDatabase } from '../../src/db/with-database.js';
 import { assertBuilt, runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
 
 /**
  * A uuid-id table without a created column, through the binary (issue 26 item 14): clean by
@@ -22,7 +22,7 @@ describe(`uuid ids without a created column (built binary, ${SERVER_URL ? 'serve
 
   async function query<R>(text: string): Promise<R[]> {
     if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
+    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
   }
 
   beforeAll(async () => {

@@ -181,7 +181,7 @@ describe('lead-dedupe, the built binary without a server', () => {
     const embedded = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'db') });
     try {
       const { rows } = await sql<{ surplus: string }>`select sum(n - 1) as surplus
-        from (select count(*) as n from leads where phone is not null group by device_id, phone having count(*) > 1) g`.execute(embedded.db);
+        from (select count(*) as n from public.leads where phone is not null group by device_id, phone having count(*) > 1) g`.execute(embedded.db);
       expect(JSON.parse(scanned.stdout).keys[0].surplus).toBe(Number(rows[0]!.surplus));
     } finally {
       await embedded.db.destroy();

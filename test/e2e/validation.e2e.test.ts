@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { withDatabase } from '../../src/db/with-database.js';
 import { assertBuilt, runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
 
 /**
  * Numbers, names and columns the binary must refuse with exit 2 and one
@@ -21,7 +21,7 @@ describe(`validation through the binary (${SERVER_URL ? 'server' : 'PGlite direc
 
   async function query<R>(text: string): Promise<R[]> {
     if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
+    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
   }
   const checksum = async () => (await query<{ md5: string }>(`select md5(string_agg(t::text, ',' order by id)) as md5 from leads t`))[0]!.md5;
 

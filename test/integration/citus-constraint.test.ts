@@ -168,6 +168,8 @@ describe.skipIf(!CITUS_URL)('constraint add, status, drop and sql upsert on Citu
       ['leads_pkey', true],
     ]);
     expect(await shardUniqueIndexes('leads', added.name)).toEqual(Array(8).fill(1));
+    // through the rule's short function, which Citus propagated to the workers with CREATE FUNCTION (the shard builds ran it)
+    expect(indexes.find((i) => i.name === added.name)!.def).toContain('lead_dedupe.e164_60_v1(phone)');
   });
 
   it('distributed by id: every preset is refused with the explanation (none includes id)', async () => {

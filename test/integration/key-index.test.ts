@@ -48,7 +48,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('index add|drop on $label
   it('a normalised key gets an expression index; drop refuses a unique index and drops its own (dry run first)', async () => {
     const key = await keyOf({ normalize: { phone: 'digits' } });
     await applyIndexAdd(test.database, await planIndexAdd(test.database, { key }), true);
-    expect((await indexes(test)).leads_device_id_phone_digits_idx!.definition).toContain('regexp_replace(');
+    expect((await indexes(test)).leads_device_id_phone_digits_idx!.definition).toContain('lead_dedupe.digits_v1(phone)');
     const dry = await dropKeyIndex(test.database, { key, execute: false });
     expect(dry.outcome).toBe('planned');
     expect(await indexes(test)).toHaveProperty('leads_device_id_phone_digits_idx');

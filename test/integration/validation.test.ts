@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { USER_SEARCH_PATH_SETTING } from '../../src/db/session-pin.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyClean } from '../../src/core/clean/apply-clean.js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
@@ -165,15 +166,17 @@ insert into no_created select g, 1, '60123', now() - g * interval '1 day', 'x' |
       await test.exec(`alter database ${name} set search_path = "crm.v2", public;\n`);
       viaPath = await openDatabase(test.target, { connections: 2 });
     } else {
-      viaPath = test.database; // one connection: a session setting is enough
-      await sql`set search_path = "crm.v2", public`.execute(viaPath.db);
+      // One connection, opened before the path was set: the path the tool read at connect (session-pin.ts) stands for the user's.
+      viaPath = test.database;
+      await sql`select pg_catalog.set_config(${USER_SEARCH_PATH_SETTING}, '["crm.v2", "public"]', false)`.execute(viaPath.db);
     }
     try {
       const throughPath = await applyClean(viaPath, await options(viaPath, 'leads', { archiveSchema }));
       expect(throughPath.rowsRemoved).toBe(quoted.rowsRemoved);
       const [listed] = await listRuns(viaPath, { archiveSchema, table: 'leads', limit: 1 });
       expect(listed).toMatchObject({ id: throughPath.runId, table: 'crm.v2.leads' });
-      if (target.label === 'pglite') await sql`reset search_path`.execute(viaPath.db);
+      if (target.label === 'pglite')
+        await sql`select pg_catalog.set_config(${USER_SEARCH_PATH_SETTING}, '["pg_catalog", "public"]', false)`.execute(viaPath.db);
       // restore does not depend on search_path: it finds the table by its stored schema and name
       await restoreRun(test.database, { runId: throughPath.runId, archiveSchema, execute: true });
       expect(await checksum('"crm.v2".leads')).toBe(before);

@@ -6,8 +6,8 @@ import { UNICODE_DIGITS } from '../../src/keys/unicode-digits.js';
  * against \p{Nd} in test/unit/normalize.test.ts.
  */
 export function digitsOnlySql(column: string): string {
-  const ascii = `(case when octet_length(${column}) = length(${column}) then ${column} else translate(${column}, '${UNICODE_DIGITS.from}', '${UNICODE_DIGITS.to}') end)`;
-  return `regexp_replace(${ascii}, '[^0-9]', '', 'g')`;
+  const ascii = `(case when pg_catalog.octet_length(${column}) operator(pg_catalog.=) pg_catalog.length(${column}) then ${column} else pg_catalog.translate(${column}, '${UNICODE_DIGITS.from}', '${UNICODE_DIGITS.to}') end)`;
+  return `pg_catalog.regexp_replace(${ascii}, '[^0-9]', '', 'g')`;
 }
 
 export function digitsSql(column: string): string {
@@ -15,6 +15,6 @@ export function digitsSql(column: string): string {
 }
 
 export function e164Sql(column: string, code: string): string {
-  return `nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace((case when ${column} ~ '^[[:space:]]*[+]' then 'p' else '' end) || ${digitsOnlySql(column)},
+  return `nullif(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace(pg_catalog.regexp_replace((case when ${column} operator(pg_catalog.~) '^[[:space:]]*[+]' then 'p' else '' end) operator(pg_catalog.||) ${digitsOnlySql(column)},
  '^p?$', ''), '^(p|00)', '+'), '^0', '+${code}'), '^${code}', '+${code}'), '^(?=[0-9])', '+${code}'), '')`;
 }

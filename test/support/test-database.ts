@@ -4,6 +4,7 @@ import pg from 'pg';
 import { parseDatabaseTarget, type DatabaseTarget } from '../../src/db/database-target.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
+import { SESSION_PIN_STATEMENTS, USER_SEARCH_PATH_SETTING } from '../../src/db/session-pin.js';
 
 /**
  * The integration suites run the same cases on embedded PGlite (always) and
@@ -68,15 +69,14 @@ export async function openOn(target: DatabaseTarget, url: string | null, dropAft
     url,
     database,
     async query<R>(text: string) {
-      const result = await sql.raw<R>(text).execute(database.db);
-      return result.rows;
+      return underUserPath(database, async (db) => (await sql.raw<R>(text).execute(db)).rows);
     },
     async exec(script: string) {
       for (const statement of script
         .split(/;\s*\n/)
         .map((s) => s.trim())
         .filter(Boolean)) {
-        await sql.raw(statement.replace(/;$/, '')).execute(database.db);
+        await underUserPath(database, (db) => sql.raw(statement.replace(/;$/, '')).execute(db));
       }
     },
     async close() {
@@ -95,4 +95,21 @@ export async function dropRole(role: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+/**
+ * Hand-written fixtures and oracles name tables as a person would (`leads`): they run on one of the
+ * tool's sessions with the user's own search_path for the statement, then the tool's pin again.
+ */
+export async function underUserPath<T>(database: Database, fn: (db: Database['db']) => Promise<T>): Promise<T> {
+  return database.db.connection().execute(async (connection) => {
+    await sql`select pg_catalog.set_config('search_path', pg_catalog.array_to_string(array(select pg_catalog.quote_ident(s) from pg_catalog.jsonb_array_elements_text(pg_catalog.current_setting(${USER_SEARCH_PATH_SETTING})::jsonb) as s where s <> 'pg_catalog' and s not like 'pg\\_temp%'), ', '), false)`.execute(
+      connection,
+    );
+    try {
+      return await fn(connection);
+    } finally {
+      await sql.raw(SESSION_PIN_STATEMENTS[1]).execute(connection);
+    }
+  });
 }

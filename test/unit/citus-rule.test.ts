@@ -113,7 +113,7 @@ ${SHARD_STAGE_WINDOWS('"ld_group_rows"')}`);
     const key = fakeKey(tableWith(DISTRIBUTED), ['device_id', { column: 'phone', normalize: 'trim' }]);
     expect(
       compileSql(duplicateGroupRowsQuery(key)).sql,
-    ).toBe(`select * from (select "l"."id" as row_id, "l"."device_id" as "ld_k1", btrim("l"."phone") as "ld_k2", count(*) over (partition by "l"."device_id", btrim("l"."phone")) as n
+    ).toBe(`select * from (select "l"."id" as row_id, "l"."device_id" as "ld_k1", pg_catalog.btrim("l"."phone") as "ld_k2", count(*) over (partition by "l"."device_id", pg_catalog.btrim("l"."phone")) as n
 from "public"."leads" as l) as r
 where case when "ld_k1" is not null and "ld_k2" is not null then n > 1 else false end`);
   });

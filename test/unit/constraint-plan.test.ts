@@ -12,9 +12,12 @@ import {
   defaultIndexName,
   dropConstraintStatement,
   dropIndexStatement,
+  indexElements,
   indexNameFor,
   setLocalLockTimeoutStatement,
 } from '../../src/sql/constraint-plan.js';
+import { createNormalizeFunctionStatement } from '../../src/sql/normalize-function-plan.js';
+import { normalizeFunctionFor } from '../../src/keys/normalize-function.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 import { e164Sql } from '../support/normalized-sql.js';
 
@@ -38,11 +41,22 @@ describe('createUniqueIndexStatement', () => {
     );
   });
 
-  it('indexes exactly the normalised expression scan groups by, in parentheses', () => {
+  it("indexes a normalised column through its rule's short function, whose body is exactly the expression scan groups by", () => {
     expect(compileSql(createUniqueIndexStatement(e164Key, 'leads_device_id_phone_e164_key', { concurrently: true }))).toEqual({
-      sql: `create unique index concurrently "leads_device_id_phone_e164_key" on "public"."leads" ("device_id", (${E164_PHONE}))`,
+      sql: 'create unique index concurrently "leads_device_id_phone_e164_key" on "public"."leads" ("device_id", lead_dedupe.e164_60_v1("phone"))',
       parameters: [],
     });
+    expect(compileSql(createNormalizeFunctionStatement(normalizeFunctionFor('e164', '60')))).toEqual({
+      sql: `create function lead_dedupe.e164_60_v1("value" text) returns text
+language sql immutable parallel safe
+return ${E164_PHONE.replaceAll('"phone"', '"value"')}`,
+      parameters: [],
+    });
+    expect(compileSql(createNormalizeFunctionStatement(normalizeFunctionFor('trim', null), 'probe')).sql).toBe(
+      'create function pg_temp.trim_v1("value" text) returns text\nlanguage sql immutable parallel safe\nreturn pg_catalog.btrim("value")',
+    );
+    // earlier versions indexed the expression itself: still what the inline form (and scan) computes
+    expect(compileSql(indexElements(e164Key, 'inline')[1]!).sql).toBe(`(${E164_PHONE})`);
   });
 
   it('treats NULLs as equal with NULLS NOT DISTINCT', () => {
@@ -56,7 +70,7 @@ describe('createUniqueIndexStatement', () => {
     const odd = fakeTable(['id', 'order', 'x"y'], 'Sales Data', 'Leads');
     const key = fakeKey(odd, ['order', { column: 'x"y', normalize: 'lower' }]);
     expect(compileSql(createUniqueIndexStatement(key, 'Leads_order_key', { concurrently: true })).sql).toBe(
-      'create unique index concurrently "Leads_order_key" on "Sales Data"."Leads" ("order", (lower(btrim("x""y"))))',
+      'create unique index concurrently "Leads_order_key" on "Sales Data"."Leads" ("order", lead_dedupe.lower_v1("x""y"))',
     );
   });
 });

@@ -52,15 +52,15 @@ having count(*) > 1`),
     };
     const distributed = { ...table, info: { ...table.info, distribution } };
     const key = fakeKey(distributed, ['device_id', { column: 'phone', normalize: 'lower' }]);
-    expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "device_id" as "ld_k1", lower(btrim("phone")) as "ld_k2", count(*) as n
+    expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "device_id" as "ld_k1", pg_catalog.lower(pg_catalog.btrim("phone")) as "ld_k2", count(*) as n
 from "public"."leads"
 group by 1, 2
-having case when "device_id" is not null and lower(btrim("phone")) is not null then count(*) > 1 else false end`);
+having case when "device_id" is not null and pg_catalog.lower(pg_catalog.btrim("phone")) is not null then count(*) > 1 else false end`);
     expect(compileSql(duplicateGroupsQuery({ ...key, nullsEqual: true })).sql).toMatch(/\nhaving count\(\*\) > 1$/);
     // a key without the distribution column is merged across shards on the coordinator, which takes plain conditions only
     const acrossShards = fakeKey(distributed, ['user_id', { column: 'phone', normalize: 'lower' }]);
     expect(compileSql(duplicateGroupsQuery(acrossShards)).sql).toMatch(
-      /\nhaving count\(\*\) > 1 and "user_id" is not null and lower\(btrim\("phone"\)\) is not null$/,
+      /\nhaving count\(\*\) > 1 and "user_id" is not null and pg_catalog.lower\(pg_catalog.btrim\("phone"\)\) is not null$/,
     );
   });
 

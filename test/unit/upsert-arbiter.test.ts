@@ -37,7 +37,13 @@ describe('covers: every row the other index rejects, the arbiter rejects too', (
 
 describe('chooseArbiter', () => {
   const serverFilled = ['id', '"id"'];
-  const match = (protecting: UniqueIndexInfo[], impliedBy: UniqueIndexInfo[], elements: string[]) => ({ elements, protecting, impliedBy });
+  const match = (protecting: UniqueIndexInfo[], impliedBy: UniqueIndexInfo[], elements: string[]) => ({
+    elements,
+    forms: [elements],
+    protecting,
+    impliedBy,
+    functions: [],
+  });
 
   it('key device-phone beside device-user-phone-niche: its own index, the wider one covered, the primary key ignored (id is the sequence)', () => {
     expect(

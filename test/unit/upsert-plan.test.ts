@@ -91,15 +91,27 @@ ${tail}`);
     );
   });
 
-  it('a normalised key names the index expression (the key model spells it) as the conflict target; the no-op update keeps a plain column', () => {
+  it("a normalised key names the rule's short function as the conflict target; the no-op update keeps a plain column", () => {
     const key = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }]);
     expect(statement({ policy: 'skip' }, { key, columns: ['device_id', 'phone'] }).sql).toContain(
-      `on conflict ("device_id", (${digitsSql('"phone"')})) do update set "device_id" = "stored"."device_id"`,
+      `on conflict ("device_id", lead_dedupe.digits_v1("phone")) do update set "device_id" = "stored"."device_id"`,
     );
     const phoneFirst = fakeKey(table, [{ column: 'phone', normalize: 'digits' }]);
     expect(statement({ policy: 'skip' }, { key: phoneFirst, columns: ['phone'] }).sql).toContain(
-      `on conflict ((${digitsSql('"phone"')})) do update set "phone" = "stored"."phone"`,
+      `on conflict (lead_dedupe.digits_v1("phone")) do update set "phone" = "stored"."phone"`,
     );
+    // an index built by an earlier version, with no function there yet: the inline expression
+    expect(compileSql(upsertStatement(key, { action: { policy: 'skip' }, insertColumns: ['device_id', 'phone'], conflictForm: 'inline' })).sql).toContain(
+      `on conflict ("device_id", (${digitsSql('"phone"')})) do update`,
+    );
+  });
+
+  it('the conflict target of an e164 key stays short (issue 25: it was ~1.9 KB)', () => {
+    const key = fakeKey(table, ['device_id', 'user_id', { column: 'phone', normalize: 'e164' }, 'niche'], { callingCode: '60' });
+    const text = compileSql(upsertStatement(key, { action: { policy: 'skip' }, insertColumns: ['device_id', 'user_id', 'phone', 'niche'] })).sql;
+    const target = /on conflict (\(.*\)) do update/.exec(text)![1]!;
+    expect(target).toBe('("device_id", "user_id", lead_dedupe.e164_60_v1("phone"), "niche")');
+    expect(target.length).toBeLessThan(200);
   });
 
   it('quotes a column named order, an odd table and an id column of another name', () => {

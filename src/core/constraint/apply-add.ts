@@ -90,6 +90,9 @@ export async function applyConstraintAdd(database: Database, plan: ConstraintAdd
           await runStep(database, step, stop);
           result.droppedInvalid = plan.name;
           break;
+        case 'create-function':
+          await runStep(database, step, stop);
+          break;
         case 'build':
           result.buildMs = await timed(() => build(database, plan, step, stop));
           done.built = true;

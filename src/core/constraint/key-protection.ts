@@ -6,37 +6,53 @@ import { DatabaseError } from '../../errors.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { indexElements } from '../../sql/constraint-plan.js';
 import { arbiterPlanQuery, quotedNamesQuery } from '../../sql/index-probe-plan.js';
-import { deparseKeyElements } from './deparse-key.js';
+import { keyForms, type NormalizeFunctionState } from './deparse-key.js';
+import { keyNormalizeFunctions, type NormalizeFunction } from '../../keys/normalize-function.js';
+import { normalizeFunctionExistsQuery } from '../../sql/normalize-function-plan.js';
 import { impliedByIndexes, protectingIndexes } from './protection.js';
 
 export interface KeyMatch {
-  /** The key's index elements as PostgreSQL prints them (as pg_get_indexdef would). */
+  /** The key's index elements as PostgreSQL prints them (as pg_get_indexdef would), normalised columns through their rule's short function. */
   elements: string[];
+  /** Every form an index enforcing the key may have, as printed: the short functions' (when they exist) and the inline expressions' of earlier versions. */
+  forms: string[][];
   /** The valid unique constraints/indexes that enforce exactly the key, constraints first. */
   protecting: UniqueIndexInfo[];
   /** Valid unique indexes on fewer of the key's elements, which reject its duplicates too (protection.ts), smallest first. */
   impliedBy: UniqueIndexInfo[];
+  /** The rule functions the key's normalised columns need, and whether each is there. */
+  functions: { fn: NormalizeFunction; state: NormalizeFunctionState }[];
 }
 
 /**
  * Which of the table's unique indexes enforce each key. On a writable
  * connection the key's elements are deparsed by building them on an empty
- * temp copy (deparse-key.ts) and compared as text. A hot standby or a
+ * temp copy (deparse-key.ts) and compared as text, in both forms a
+ * normalised column may have been indexed in (the rule's short function, or
+ * the inline expression earlier versions built). A hot standby or a
  * read-only session cannot create even a temp table, so there the server's
  * planner decides: `EXPLAIN INSERT … ON CONFLICT (<elements>) DO NOTHING`
  * lists the arbiter indexes, which ON CONFLICT infers by comparing the
- * expressions node by node, and EXPLAIN (without ANALYZE) writes nothing
- * and is allowed in a read-only transaction. The catalog's flags (NULLS NOT
- * DISTINCT, predicate, deferrable, valid) are then checked as on a primary.
+ * expressions node by node (after inlining the rule functions), and EXPLAIN
+ * (without ANALYZE) writes nothing and is allowed in a read-only
+ * transaction. The catalog's flags (NULLS NOT DISTINCT, predicate,
+ * deferrable, valid) are then checked as on a primary.
  */
 export async function matchKeys(database: Database, table: LeadTable, keys: ResolvedKey[], indexes: UniqueIndexInfo[]): Promise<KeyMatch[]> {
   if (database.features.readOnly === null) {
-    const elements = await deparseKeyElements(database.db, table, keys);
-    return keys.map((key, index) => ({
-      elements: elements[index]!,
-      protecting: protectingIndexes(indexes, elements[index]!, key.nullsEqual),
-      impliedBy: impliedByIndexes(indexes, elements[index]!, key.nullsEqual),
-    }));
+    const forms = await keyForms(database, table, keys);
+    return keys.map((key, index) => {
+      const { elements, forms: keyForms, functions } = forms[index]!;
+      return {
+        elements,
+        forms: keyForms,
+        protecting: sortConstraintsFirst(unique(keyForms.flatMap((form) => protectingIndexes(indexes, form, key.nullsEqual)))),
+        impliedBy: unique(keyForms.flatMap((form) => impliedByIndexes(indexes, form, key.nullsEqual))).sort(
+          (a, b) => a.elements.length - b.elements.length || Number(a.constraint === null) - Number(b.constraint === null),
+        ),
+        functions,
+      };
+    });
   }
   const matches: KeyMatch[] = [];
   for (const key of keys) {
@@ -48,9 +64,26 @@ export async function matchKeys(database: Database, table: LeadTable, keys: Reso
     );
     // Read-only: a plain column's element is pg_get_indexdef's text, so a smaller index on plain columns is found; an expression only when it matched.
     const elements = await readOnlyElements(database, key, protecting);
-    matches.push({ elements, protecting, impliedBy: impliedByIndexes(indexes, elements, key.nullsEqual) });
+    const fns = keyNormalizeFunctions(key);
+    const { rows } = fns.length === 0 ? { rows: [] } : await normalizeFunctionExistsQuery(fns.map((fn) => fn.name)).execute(database.db);
+    matches.push({
+      elements,
+      forms: [elements],
+      protecting,
+      impliedBy: impliedByIndexes(indexes, elements, key.nullsEqual),
+      // Not compared with the tool's own definition here (that needs a temporary probe): named as there.
+      functions: fns.map((fn) => ({ fn, state: rows.some((row) => row.name === fn.name && row.exists) ? 'same' : 'missing' })),
+    });
   }
   return matches;
+}
+
+function unique(indexes: UniqueIndexInfo[]): UniqueIndexInfo[] {
+  return indexes.filter((index, position) => indexes.findIndex((other) => other.name === index.name) === position);
+}
+
+function sortConstraintsFirst(indexes: UniqueIndexInfo[]): UniqueIndexInfo[] {
+  return [...indexes].sort((a, b) => Number(a.constraint === null) - Number(b.constraint === null));
 }
 
 /** The unique indexes INSERT … ON CONFLICT (key) would use as arbiters: the server's own equivalence test. */

@@ -13,6 +13,7 @@ import {
   setLocalLockTimeoutStatement,
 } from '../../sql/constraint-plan.js';
 import { matchKeys } from './key-protection.js';
+import { createFunctionsStep } from './function-step.js';
 import { requireDistributionColumn, requireNoCoordinatorLeftover } from './citus-rule.js';
 import type { KeySettings } from '../../keys/resolve-key.js';
 import { checkIndexName, checkNullsEqualSupported, DEFAULT_LOCK_TIMEOUT_MS } from './options.js';
@@ -52,7 +53,8 @@ export interface ConstraintAddOptions {
  */
 export type ConstraintKind = 'constraint' | 'expression-index' | 'partitioned-index';
 
-export type StepPurpose = 'drop-invalid' | 'build' | 'attach';
+/** create-function: the rule functions a normalised key's index calls (function-step.ts). */
+export type StepPurpose = 'drop-invalid' | 'create-function' | 'build' | 'attach';
 
 export interface PlannedStep extends SqlStep {
   purpose: StepPurpose;
@@ -168,6 +170,8 @@ export async function planConstraintAdd(database: Database, options: ConstraintA
     if (invalidLeftover || forMigration) steps.push({ purpose: 'drop-invalid', ...dropParent });
     const leftovers = partitions.filter((partition) => partition.leftover);
     if (leftovers.length > 0) steps.push({ purpose: 'drop-invalid', transaction: false, statements: dropPartitionIndexStatements(database, leftovers) });
+    const functions = createFunctionsStep(database, key, match.functions, { forMigration });
+    if (functions !== null && !resume) steps.push({ purpose: 'create-function', ...functions });
     if (!resume) {
       const build = partitioned
         ? partitionedBuildStatements(database, key, name, tree, partitions)

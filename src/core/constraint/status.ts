@@ -58,12 +58,12 @@ export async function constraintStatus(database: Database, options: ConstraintSt
       impliedBy: matches[index]!.impliedBy.map((i) => i.name),
       missingDistributionColumn: missingDistributionColumn(key),
     })),
+    // Every form an index on the key may have (the short function, an earlier version's inline expression) gets the same label.
     elementLabels: Object.fromEntries(
       options.keys.flatMap((key, index) =>
-        key.columns.map((column, position) => [
-          elements[index]![position]!,
-          column.normalize === null ? column.column : `${column.normalize}(${column.column})`,
-        ]),
+        [elements[index]!, ...matches[index]!.forms].flatMap((form) =>
+          key.columns.map((column, position) => [form[position]!, column.normalize === null ? column.column : `${column.normalize}(${column.column})`]),
+        ),
       ),
     ),
     skippedKeys: options.skippedKeys ?? [],

@@ -110,13 +110,18 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   if (choice !== null && choice.uncovered.length > 0 && !options.retryOnOtherIndex) throw otherIndexError(key, action.policy, choice, commandLine);
 
   const arbiter = choice?.arbiter ?? null;
-  // The key's columns whose index element the arbiter holds: its conflict target in the key's own SQL.
-  const target = arbiter === null ? key : { ...key, columns: key.columns.filter((_, index) => arbiter.elements.includes(match!.elements[index]!)) };
+  // The key's columns whose index element the arbiter holds, in the form the arbiter was built with (the rule's short
+  // function, or an earlier version's inline expression): its conflict target in the key's own SQL.
+  const form = arbiter === null ? match!.elements : (match!.forms.find((elements) => arbiter.elements.every((e) => elements.includes(e))) ?? match!.elements);
+  const target = arbiter === null ? key : { ...key, columns: key.columns.filter((_, index) => arbiter.elements.includes(form[index]!)) };
+  // The short function form, unless an index built by an earlier version (the inline expression) is all there is
+  // and the function is not: then the statement must name the expression (ON CONFLICT infers either form).
+  const conflictForm = arbiter === null || match!.functions.every((f) => f.state === 'same') ? 'function' : 'inline';
   const predicate = arbiter?.predicate ?? null;
   const writable = (name: string) => findColumn(info, name)?.identity !== 'a';
   const keep = [...target.columns.map((c) => c.column), ...insertColumns].find(writable);
   const xmax = (await partitionTree(database.db, info.oid)) === null;
-  const statement = upsertStatement(target, { action, insertColumns, predicate, xmax, keep }).compile(database.db).sql;
+  const statement = upsertStatement(target, { action, insertColumns, predicate, xmax, keep, conflictForm }).compile(database.db).sql;
   if (arbiter !== null && predicate !== null) await requireInferred(database, statement, insertColumns.length, arbiter);
   return {
     table: qualifiedName(info),

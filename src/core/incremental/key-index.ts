@@ -3,28 +3,41 @@ import { listTableIndexes, type TableIndexInfo } from '../../db/table-indexes.js
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { indexElements } from '../../sql/constraint-plan.js';
 import { quotedNamesQuery } from '../../sql/index-probe-plan.js';
-import { deparseKeyElements } from '../constraint/deparse-key.js';
+import { keyForms, type KeyForms } from '../constraint/deparse-key.js';
 
 /**
  * The key's index elements as pg_get_indexdef prints them, so they compare
  * as text with existing indexes: a plain column is its quote_ident; a key
  * with an expression is deparsed on an empty temporary copy of the table
- * (constraint/deparse-key.ts). A read-only connection cannot make one, so
- * there an expression is our own SQL text, which may print differently
- * from the server's (the index is then not recognised: only a hint is lost).
+ * (constraint/deparse-key.ts), in each form it may have been indexed in.
+ * A read-only connection cannot make one, so there an expression is our own
+ * SQL text, which may print differently from the server's (the index is then
+ * not recognised: only a hint is lost).
  */
-export async function keyIndexElements(database: Database, table: LeadTable, keys: ResolvedKey[]): Promise<string[][]> {
+export async function keyIndexElements(database: Database, table: LeadTable, keys: ResolvedKey[]): Promise<KeyForms[]> {
+  const withExpressions = keys.filter((key) => key.columns.some((column) => column.normalize !== null));
+  if (database.features.readOnly === null && withExpressions.length > 0) {
+    const deparsed = await keyForms(database, table, withExpressions);
+    const plain = await keyIndexElementsReadOnly(database, keys);
+    return keys.map((key, index) => deparsed[withExpressions.indexOf(key)] ?? plain[index]!);
+  }
+  return keyIndexElementsReadOnly(database, keys);
+}
+
+async function keyIndexElementsReadOnly(database: Database, keys: ResolvedKey[]): Promise<KeyForms[]> {
   const names = [...new Set(keys.flatMap((key) => key.columns.map((column) => column.column)))];
   const { rows } = await quotedNamesQuery(names).execute(database.db);
   const quoted = new Map(names.map((name, index) => [name, rows[0]!.quoted[index]!]));
-  const withExpressions = keys.filter((key) => key.columns.some((column) => column.normalize !== null));
-  const deparsed = database.features.readOnly === null ? await deparseKeyElements(database.db, table, withExpressions) : null;
   return keys.map((key) => {
-    const position = withExpressions.indexOf(key);
-    if (position >= 0 && deparsed !== null) return deparsed[position]!;
     const own = indexElements(key).map((element) => element.compile(database.db).sql);
-    return key.columns.map((column, index) => (column.normalize === null ? quoted.get(column.column)! : own[index]!));
+    const elements = key.columns.map((column, index) => (column.normalize === null ? quoted.get(column.column)! : own[index]!));
+    return { elements, forms: [elements], functions: [] };
   });
+}
+
+/** servesKey for any of the forms the key may have been indexed in. */
+export function servesKeyForms(index: TableIndexInfo, key: Pick<KeyForms, 'forms'>): boolean {
+  return key.forms.some((elements) => servesKey(index, elements));
 }
 
 /** A usable index (valid, whole-table) whose leading elements are exactly the key's, in any order: it serves one lookup per key. */
@@ -48,6 +61,6 @@ export async function findWindowIndexes(database: Database, table: LeadTable, ke
   const elements = await keyIndexElements(database, table, keys);
   return {
     windowIndex: indexes.find((index) => index.valid && index.predicate === null && index.elements[0] === windowElement)?.name ?? null,
-    keyIndexes: elements.map((keyElements) => indexes.find((index) => servesKey(index, keyElements))?.name ?? null),
+    keyIndexes: elements.map((forms) => indexes.find((index) => servesKeyForms(index, forms))?.name ?? null),
   };
 }

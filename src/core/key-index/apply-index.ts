@@ -65,7 +65,7 @@ async function build(database: Database, plan: IndexAddPlan, result: IndexAddRes
   for (const step of plan.steps) {
     // After a signal (the running statement cancelled by the caller): drop what this run left invalid, say what is left.
     if (stop?.aborted) throw new InterruptedError(`the build of "${plan.name}" was stopped before it started; ${await dropIfInvalid(database, plan)}`);
-    if (step.purpose === 'drop-invalid') {
+    if (step.purpose === 'drop-invalid' || step.purpose === 'create-function') {
       await runStep(database, step, stop);
       continue;
     }

@@ -8,7 +8,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import { defaultKeyIndexName, dropIndexStatement } from '../../sql/constraint-plan.js';
 import { planStatement } from '../constraint/sql-step.js';
-import { keyIndexElements, servesKey } from '../incremental/key-index.js';
+import { keyIndexElements, servesKeyForms } from '../incremental/key-index.js';
 
 export interface IndexDropOptions {
   key: ResolvedKey;
@@ -49,7 +49,7 @@ export async function dropKeyIndex(database: Database, options: IndexDropOptions
     );
   }
   const [elements] = await keyIndexElements(database, key.table, [key]);
-  if (target.valid && !servesKey(target, elements!)) {
+  if (target.valid && !servesKeyForms(target, elements!)) {
     throw new CatalogError(`"${name}" on ${qualifiedName(table)} is not an index on key ${key.name} (${target.definition}); nothing was dropped`);
   }
   const statement = planStatement(database, dropIndexStatement(table.schema, name, { concurrently }));

@@ -8,7 +8,8 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { createKeyIndexStatement, defaultKeyIndexName, dropIndexStatement } from '../../sql/constraint-plan.js';
 import { checkIndexName } from '../constraint/options.js';
 import { planStatement, type SqlStep } from '../constraint/sql-step.js';
-import { keyIndexElements, servesKey } from '../incremental/key-index.js';
+import { keyIndexElements, servesKeyForms } from '../incremental/key-index.js';
+import { createFunctionsStep } from '../constraint/function-step.js';
 
 export interface IndexAddOptions {
   key: ResolvedKey;
@@ -17,7 +18,8 @@ export interface IndexAddOptions {
 }
 
 export interface IndexPlanStep extends SqlStep {
-  purpose: 'drop-invalid' | 'build';
+  /** create-function: the rule functions a normalised key's index calls (constraint/function-step.ts). */
+  purpose: 'drop-invalid' | 'create-function' | 'build';
 }
 
 export interface IndexAddPlan {
@@ -53,9 +55,9 @@ export async function planIndexAdd(database: Database, options: IndexAddOptions)
   }
   const name = checkIndexName(options.name ?? defaultKeyIndexName(key));
   const concurrently = database.features.driver === 'postgres';
-  const [elements] = await keyIndexElements(database, key.table, [key]);
+  const [forms] = await keyIndexElements(database, key.table, [key]);
   const indexes = await listTableIndexes(database, table.oid);
-  const existing = indexes.find((index) => servesKey(index, elements!)) ?? null;
+  const existing = indexes.find((index) => servesKeyForms(index, forms!)) ?? null;
   let invalidLeftover = false;
   if (existing === null) {
     const owner = await findNameOwner(database.db, table.schema, name, table.oid);
@@ -70,9 +72,11 @@ export async function planIndexAdd(database: Database, options: IndexAddOptions)
   const steps: IndexPlanStep[] = [];
   if (existing === null) {
     if (invalidLeftover) steps.push({ purpose: 'drop-invalid', transaction: false, statements: [drop] });
+    const functions = createFunctionsStep(database, key, forms!.functions);
+    if (functions !== null) steps.push({ purpose: 'create-function', ...functions });
     steps.push({ purpose: 'build', transaction: false, statements: [compile(createKeyIndexStatement(key, name, { concurrently }))] });
   }
-  return { table: qualifiedName(table), key, name, elements: elements!, concurrently, existing, invalidLeftover, steps, dropSql: drop.sql };
+  return { table: qualifiedName(table), key, name, elements: forms!.elements, concurrently, existing, invalidLeftover, steps, dropSql: drop.sql };
 }
 
 function describeOwner(kind: string, onTable: string | null): string {

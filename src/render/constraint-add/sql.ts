@@ -53,6 +53,12 @@ export function stepComment(plan: ConstraintAddPlan, step: PlannedStep): string[
         `${plan.dropSql}; then retry.`,
         ...(plan.kind === 'expression-index' ? ['A normalised key cannot be a table constraint: this unique expression index is the final step.'] : []),
       ];
+    case 'create-function':
+      return [
+        "The normalised column's rule as a short SQL function in lead-dedupe's schema (IMMUTABLE, its body fixed when created):",
+        "the index and the webhook's ON CONFLICT name it instead of the long expression. The webhook's role needs",
+        'USAGE on that schema. Never replaced: a changed rule gets a new version in its name.',
+      ];
     case 'attach':
       return [
         'Attach the index as the table constraint: a catalog change, but it takes a brief ACCESS EXCLUSIVE lock;',

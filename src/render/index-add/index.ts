@@ -47,6 +47,10 @@ export function renderIndexAddSql(plan: IndexAddPlan): string {
     lines.push('');
     if (step.purpose === 'drop-invalid') {
       lines.push(`-- "${plan.name}" exists but is INVALID: left by an earlier failed or interrupted build. Drop it first.`);
+    } else if (step.purpose === 'create-function') {
+      lines.push("-- The normalised column's rule as a short SQL function in lead-dedupe's schema (IMMUTABLE, never replaced); the index calls it.");
+      lines.push('begin;', ...step.statements.map((statement) => `${statement.sql};`), 'commit;');
+      continue;
     } else if (plan.concurrently) {
       lines.push(
         '-- A plain index on exactly the expressions scan groups by, built without blocking writes. Run it outside any transaction block.',
