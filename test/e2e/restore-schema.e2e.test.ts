@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { withDatabase } from '../../src/db/with-database.js';
 import { runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
 
 /**
  * `restore` through the built binary after a schema change (exit 2 naming
@@ -22,7 +22,7 @@ describe(`restore through the binary (${SERVER_URL ? 'server' : 'PGlite director
 
   async function query<R>(text: string): Promise<R[]> {
     if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), async (db) => (await sql.raw<R>(text).execute(db.db)).rows);
+    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
   }
   const checksum = async () =>
     (
