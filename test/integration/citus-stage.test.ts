@@ -81,7 +81,7 @@ describe.skipIf(!CITUS_URL)('clean stage on Citus, by shard (cluster)', () => {
       with s as (select * from jsonb_to_recordset(${JSON.stringify(staged)}::jsonb) as s(row_id bigint, batch_no int, pin_value text))
       select count(distinct batch_no)::int as batches,
              (select count(*) from (select batch_no from s group by batch_no
-                                    having count(distinct get_shard_id_for_distribution_column(${table}::regclass, pin_value::int)) > 1) x)::int as spanning
+                                    having count(distinct get_shard_id_for_distribution_column(${`public.${table}`}::regclass, pin_value::int)) > 1) x)::int as spanning
       from s`;
     const [cut] = (await cutQuery.execute(test.database.db)).rows;
     const [byHand] = await test.query<{ batches: number; shards: number }>(`${groupsByHand}

@@ -260,7 +260,7 @@ insert into leads (user_id, device_id, phone, name, created_at) select user_id, 
     await test.exec(`drop table if exists intruder_saved;
 create table intruder_saved as select * from leads where id = ${intruder};
 update leads set name = coalesce(name, '') || ' (edited)' where id = ${intruder};
-create or replace function change_back() returns trigger language plpgsql as $$ begin update leads as l set name = s.name from intruder_saved as s where l.id = s.id; return null; end $$;
+create or replace function change_back() returns trigger language plpgsql as $$ begin update public.leads as l set name = s.name from public.intruder_saved as s where l.id = s.id; return null; end $$;
 create trigger change_back after update of batches_done on lead_dedupe.lead_dedupe_runs for each row when (new.batches_done = 1 and old.batches_done = 0) execute function change_back();
 `);
     const activities = await count(`select * from lead_activities where lead_id = ${intruder}`);

@@ -41,7 +41,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('a clean run that stops, 
     const before = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
     await test.exec(`drop sequence if exists lead_deletes;
 create sequence lead_deletes;
-create or replace function second_delete_times_out() returns trigger language plpgsql as $$ begin if nextval('lead_deletes') > 1 then raise exception 'canceling statement due to lock timeout' using errcode = '55P03'; end if; return null; end $$;
+create or replace function second_delete_times_out() returns trigger language plpgsql as $$ begin if nextval('public.lead_deletes') > 1 then raise exception 'canceling statement due to lock timeout' using errcode = '55P03'; end if; return null; end $$;
 create trigger second_delete_times_out before delete on leads for each statement execute function second_delete_times_out();
 `);
     const result = await applyClean(test.database, await options());
