@@ -186,7 +186,8 @@ async function runRounds(test: TestDatabase, table: string, shape: Shape, policy
     const results = concurrent
       ? await Promise.all(calls.map((_, i) => send(i)))
       : await calls.reduce(async (done, _, i) => [...(await done), await send(i)], Promise.resolve([] as Awaited<ReturnType<Call>>[]));
-    expect(errors).toEqual([]);
+    // each surfaced error as its SQLSTATE, message, detail and constraint: the failure names what went wrong (an error object prints as […(1)])
+    expect(errors.map(describeError)).toEqual([]);
     for (const rows of results) expect(rows).toHaveLength(1);
     const outcomes = results.map((rows) => rows[0]!.outcome);
     const rows = await test.query<Row & { id: string; last_seen_at: Date | null }>(
@@ -214,6 +215,13 @@ async function runRounds(test: TestDatabase, table: string, shape: Shape, policy
     if (stored && (policy === 'fill' || policy === 'overwrite')) expect(outcomes.filter((o) => o === 'updated')).toHaveLength(1);
     if (stored && policy === 'newer' && round % 4 === 3) expect(outcomes.every((o) => o === 'existed')).toBe(true);
   }
+}
+
+/** A call's error in one line: `23505 duplicate key value … (Key …) [constraint]`, or the value itself when it is no Error. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, detail, constraint } = error as Error & { code?: string; detail?: string; constraint?: string };
+  return [code, error.message, detail, constraint === undefined ? undefined : `[${constraint}]`].filter((part) => part !== undefined).join(' ');
 }
 
 describe.each(TEST_TARGETS.filter((t) => t.available))('retry policies × unique index shapes through the generated statement, on $label', (target) => {
