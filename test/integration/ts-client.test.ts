@@ -71,6 +71,8 @@ describe.runIf(SERVER_URL)('generated TypeScript client (server)', () => {
     const generated = (await import(pathToFileURL(file).href)) as GeneratedModule;
     await withManyConnections(async () => {
       const pool = new pg.Pool({ connectionString: test.url!, max: CALLS });
+      // an idle client's error (57P01 when the suite's database is dropped with force) is not the test's
+      pool.on('error', () => undefined);
       try {
         for (let round = 1; round <= ROUNDS; round++) {
           const lead = { device_id: 900_000 + round, user_id: 7, phone: '60129990000', niche: 'Property', name: null, email: `r${round}@example.com` };
