@@ -36,6 +36,8 @@ interface Shape {
   niche?(i: number): string;
   /** Policies that cannot be made safe on this shape: generation refuses them with exit 2. */
   refused?: RetryPolicy[];
+  /** The index the refusal names, after the table's name (default the (device_id, phone) constraint). */
+  refusedBy?: string;
 }
 
 const overlapping = async (test: TestDatabase, table: string) => {
@@ -55,6 +57,9 @@ const SHAPES: Shape[] = [
     key: 'device-phone',
     build: overlapping,
     phone: () => '60123456789',
+    // the wider index is covered in theory, but updating calls surfaced 23505 from it under load: refused (upsert-arbiter.ts)
+    refused: ['fill', 'overwrite', 'touch', 'newer'],
+    refusedBy: 'device_id_user_id_phone_niche_key (device_id, user_id, phone, niche)',
   },
   {
     // the issue's failing case: the same phone comes in two niches; (device_id, phone) rejects what the wider key accepts
@@ -248,7 +253,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('retry policies × unique
         // one arbiter cannot serve this: refused at generation time, naming the other index
         await expect(planFor(test, key, policy)).rejects.toMatchObject({
           exitCode: 2,
-          message: expect.stringContaining(`unique ${table}_device_id_phone_key (device_id, phone) can reject a row`),
+          message: expect.stringContaining(`unique ${table}_${shape.refusedBy ?? 'device_id_phone_key (device_id, phone)'} can reject a row`),
         });
         return;
       }

@@ -45,14 +45,22 @@ describe('chooseArbiter', () => {
     functions: [],
   });
 
-  it('key device-phone beside device-user-phone-niche: its own index, the wider one covered, the primary key ignored (id is the sequence)', () => {
+  it('key device-phone beside device-user-phone-niche: its own index, the wider one covered for skip, uncovered for an update (refused), the primary key ignored (id is the sequence)', () => {
     expect(
-      chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy: 'update', serverFilled }),
+      chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy: 'skip', serverFilled }),
     ).toEqual({
       arbiter: narrow,
       relation: 'key',
       covered: [wide],
       uncovered: [],
+    });
+    expect(
+      chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy: 'update', serverFilled }),
+    ).toEqual({
+      arbiter: narrow,
+      relation: 'key',
+      covered: [],
+      uncovered: [wide],
     });
   });
 

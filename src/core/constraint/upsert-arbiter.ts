@@ -56,12 +56,11 @@ export function chooseArbiter(input: ArbiterInput): ArbiterChoice | null {
   const candidates = indexes.filter((index) => index.valid && !index.elements.some((element) => input.serverFilled.includes(element)));
   const choices = options.map(([arbiter, relation]) => {
     const others = candidates.filter((index) => index.name !== arbiter.name);
-    return {
-      arbiter,
-      relation,
-      covered: others.filter((index) => covers(arbiter, index)),
-      uncovered: others.filter((index) => !covers(arbiter, index)),
-    };
+    // An update policy counts no other index as covered: with a wider unique index beside the arbiter, 50
+    // concurrent updating calls surfaced 23505 from the wider index in 2 of 3 full test runs under load (never
+    // alone; the cause is not understood). Until it is, the planner refuses that shape or asks for the retry.
+    const covered = input.policy === 'update' ? [] : others.filter((index) => covers(arbiter, index));
+    return { arbiter, relation, covered, uncovered: others.filter((index) => !covered.includes(index)) };
   });
   // An update arbitrates on the key's own index whenever it has one: a narrower index would update a different lead.
   if (input.policy === 'update') return choices[0]!;
