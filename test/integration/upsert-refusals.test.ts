@@ -168,7 +168,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
     expect(fill.stderr).toMatch(/^lead-dedupe: .*two_device_id_user_id_phone_niche_key.*lead-dedupe constraint drop two_device_id_user_id_phone_niche_key /);
     const ok = await run('skip');
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain("-- Result: always exactly one row: id (the lead's id) and outcome, one of 'inserted', 'updated', 'existed'.");
+    expect(ok.stdout).toContain("-- Result: always exactly one row: id (the lead's id) and outcome, one of 'inserted', 'existed'.");
     expect(ok.stdout).toMatch(
       /\n-- two_device_id_user_id_phone_niche_key is redundant next to the arbiter; to drop it: lead-dedupe constraint drop two_device_id_user_id_phone_niche_key -d \S+ --table public\.two --execute\n/,
     );
