@@ -1,12 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseTarget } from '../../src/db/database-target.js';
-import { withDatabase } from '../../src/db/with-database.js';
 import { runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
+import { CLI_DATABASE_LABEL, type CliDatabase, openCliDatabase } from '../support/cli-database.js';
 
 /**
  * The built binary (npm run build first): stdout carries only the report,
@@ -17,16 +13,12 @@ import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../s
  */
 const cli = (...args: string[]) => runCli(args);
 
-describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
+describe(`clean, runs and restore through the binary (${CLI_DATABASE_LABEL})`, () => {
+  let db: CliDatabase;
   let dir: string;
   let database: string;
-  let server: TestDatabase | undefined;
 
-  /** Hand-written SQL on the same database, between CLI runs. */
-  async function query<R>(text: string): Promise<R[]> {
-    if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
-  }
+  const query = <R>(text: string) => db.query<R>(text);
   const state = async () =>
     (
       await query<{ leads: string; activities: string }>(`select
@@ -35,16 +27,12 @@ describe(`clean, runs and restore through the binary (${SERVER_URL ? 'server' : 
     )[0]!;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-e2e-'));
-    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
-    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    db = await openCliDatabase('lead-dedupe-e2e-');
+    ({ dir, database } = db);
     const seeded = await cli('seed', '--database', database, '--rows', '3000');
     expect(seeded.code, seeded.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.close());
 
   it('dry run, execute with export, runs, an idempotent rerun, restore: exit codes and stdout as documented', async () => {
     const before = await state();

@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_DATABASE_LABEL, type CliDatabase, openCliDatabase } from '../support/cli-database.js';
 import { assertBuilt, BIN, type CliResult } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**
  * The files every writer leaves, through the built binary under umask 022 (issue 26 item 8): lead
@@ -26,25 +25,21 @@ function cliUnderUmask(umask: string, args: string[]): Promise<CliResult> {
   });
 }
 
-describe(`output file modes and planted links (built binary, ${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
+describe(`output file modes and planted links (built binary, ${CLI_DATABASE_LABEL})`, () => {
+  let db: CliDatabase;
   let dir: string;
   let database: string;
-  let server: TestDatabase | undefined;
   const cli = (...args: string[]) => cliUnderUmask('022', args);
   const modeOf = (path: string) => statSync(path).mode & 0o7777;
 
   beforeAll(async () => {
     assertBuilt();
-    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-modes-e2e-'));
-    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
-    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    db = await openCliDatabase('lead-dedupe-modes-e2e-');
+    ({ dir, database } = db);
     const seeded = await cli('seed', '--database', database, '--rows', '1000');
     expect(seeded.code, seeded.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.close());
 
   it('every writer creates its file 0600 under umask 022, except the metrics file (0644)', async () => {
     const out = mkdtempSync(join(dir, 'out-'));

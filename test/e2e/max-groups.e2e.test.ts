@@ -1,25 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseTarget } from '../../src/db/database-target.js';
-import { withDatabase } from '../../src/db/with-database.js';
 import { runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
+import { CLI_DATABASE_LABEL, type CliDatabase, openCliDatabase } from '../support/cli-database.js';
 
 /** A run capped by --max-groups says how many duplicate groups remain, checked against a hand-written count. */
 const cli = (...args: string[]) => runCli(args, { env: { COLUMNS: '250' } });
 
-describe(`clean --max-groups through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
-  let dir: string;
+describe(`clean --max-groups through the binary (${CLI_DATABASE_LABEL})`, () => {
+  let db: CliDatabase;
   let database: string;
-  let server: TestDatabase | undefined;
 
-  async function query<R>(text: string): Promise<R[]> {
-    if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
-  }
+  const query = <R>(text: string) => db.query<R>(text);
   const duplicateGroups = async () =>
     Number(
       (
@@ -28,16 +18,12 @@ describe(`clean --max-groups through the binary (${SERVER_URL ? 'server' : 'PGli
     );
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-max-groups-e2e-'));
-    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
-    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    db = await openCliDatabase('lead-dedupe-max-groups-e2e-');
+    ({ database } = db);
     const seeded = await cli('seed', '--database', database, '--rows', '1000');
     expect(seeded.code, seeded.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.close());
 
   it('reports the groups that remain in JSON and in the table', async () => {
     const before = await duplicateGroups();

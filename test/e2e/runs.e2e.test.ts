@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDatabaseTarget } from '../../src/db/database-target.js';
-import { withDatabase } from '../../src/db/with-database.js';
 import { runCli } from '../support/cli.js';
-import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../support/test-database.js';
+import { CLI_DATABASE_LABEL, type CliDatabase, openCliDatabase } from '../support/cli-database.js';
 
 /**
  * `runs` through the built binary: the key shows its normalisation, a restored
@@ -15,27 +9,19 @@ import { SERVER_URL, TEST_TARGETS, type TestDatabase, underUserPath } from '../s
  */
 const cli = (...args: string[]) => runCli(args, { env: { COLUMNS: '250' } });
 
-describe(`runs through the binary (${SERVER_URL ? 'server' : 'PGlite directory'})`, () => {
-  let dir: string;
+describe(`runs through the binary (${CLI_DATABASE_LABEL})`, () => {
+  let db: CliDatabase;
   let database: string;
-  let server: TestDatabase | undefined;
 
-  async function query<R>(text: string): Promise<R[]> {
-    if (server) return server.query<R>(text);
-    return withDatabase(parseDatabaseTarget(database), (db) => underUserPath(db, async (connection) => (await sql.raw<R>(text).execute(connection)).rows));
-  }
+  const query = <R>(text: string) => db.query<R>(text);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-runs-e2e-'));
-    server = SERVER_URL ? await TEST_TARGETS.find((t) => t.label === 'postgres')!.open() : undefined;
-    database = server?.url ?? `pglite:${join(dir, 'db')}`;
+    db = await openCliDatabase('lead-dedupe-runs-e2e-');
+    ({ database } = db);
     const seeded = await cli('seed', '--database', database, '--rows', '1000');
     expect(seeded.code, seeded.stderr).toBe(0);
   });
-  afterAll(async () => {
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.close());
 
   it('shows normalisation, drops the footer of a restored run, refuses an unknown table, lists a dropped one', async () => {
     const first = await cli('clean', '--database', database, '--key', 'device-phone', '--execute');
