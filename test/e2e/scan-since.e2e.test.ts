@@ -122,6 +122,8 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
   const role = `lead_dedupe_reader_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-state-'));
   let readerUrl: string;
+  /** `scan --since last` on device-phone as the read-only role, plus the given flags. */
+  const readerSince = (...flags: string[]) => runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', ...flags]);
 
   beforeAll(async () => {
     assertBuilt();
@@ -142,7 +144,7 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
   });
 
   it('a read-only role is refused without --state-file (exit 2, one line, nothing created) and works with one', async () => {
-    const refused = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last']);
+    const refused = await readerSince();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
       /^lead-dedupe: scan --since last keeps its watermarks in lead_dedupe\.lead_dedupe_watermarks, but .*give --state-file <path>.*\n$/,
@@ -150,7 +152,7 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
     expect(await test.query(`select 1 from pg_namespace where nspname = 'lead_dedupe'`)).toHaveLength(0);
 
     const state = join(dir, 'watermarks.json');
-    const first = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', '--state-file', state, '--format', 'json']);
+    const first = await readerSince('--state-file', state, '--format', 'json');
     expect(first.code, first.stderr).toBe(0);
     const firstKey = JSON.parse(first.stdout).keys[0];
     const file = JSON.parse(readFileSync(state, 'utf8'));
@@ -158,21 +160,7 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
     expect(file.watermarks[0].watermark).toBe(firstKey.until);
 
     await insertBurst(test, 3, 2);
-    const second = await runCli([
-      'scan',
-      '--database',
-      readerUrl,
-      '--key',
-      'device-phone',
-      '--since',
-      'last',
-      '--state-file',
-      state,
-      '--overlap',
-      '0',
-      '--format',
-      'json',
-    ]);
+    const second = await readerSince('--state-file', state, '--overlap', '0', '--format', 'json');
     expect(second.code, second.stderr).toBe(0);
     const key = JSON.parse(second.stdout).keys[0];
     expect(key.since).toBe(firstKey.until);
@@ -182,27 +170,14 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
 
   it('a role without pg_read_all_stats is told that it cannot see the other sessions whose transactions would hold the watermark back', async () => {
     const state = join(dir, 'hidden.json');
-    const result = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', '--state-file', state, '--format', 'json']);
+    const result = await readerSince('--state-file', state, '--format', 'json');
     expect(result.code, result.stderr).toBe(0);
     // this suite's own connections (another user's) are among them
     expect(JSON.parse(result.stdout).watermark.hiddenTransactions).toBeGreaterThan(0);
     expect(result.stderr).toMatch(/^lead-dedupe: warning: \d+ other session\(s\) of this database are hidden from this role .*pg_read_all_stats/m);
 
     // --strict makes it a failure (exit 1), after the report and the watermark were written
-    const strict = await runCli([
-      'scan',
-      '--database',
-      readerUrl,
-      '--key',
-      'device-phone',
-      '--since',
-      'last',
-      '--state-file',
-      state,
-      '--format',
-      'json',
-      '--strict',
-    ]);
+    const strict = await readerSince('--state-file', state, '--format', 'json', '--strict');
     expect(strict.code, strict.stderr).toBe(1);
     expect(strict.stderr).toMatch(/^lead-dedupe: --strict: \d+ warning\(s\) above; the report and the watermarks were written$/m);
     const report = JSON.parse(strict.stdout);
@@ -246,11 +221,11 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
 
   it('a read-only session (default_transaction_read_only) is refused without --state-file and keeps its watermark in the file', async () => {
     await test.exec(`alter role ${role} set default_transaction_read_only = on`);
-    const refused = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last']);
+    const refused = await readerSince();
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^lead-dedupe: scan --since last keeps its watermarks in .*, but the session is read-only; give --state-file <path>/);
     const state = join(dir, 'read-only-session.json');
-    const first = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', '--state-file', state, '--format', 'json']);
+    const first = await readerSince('--state-file', state, '--format', 'json');
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(readFileSync(state, 'utf8')).watermarks[0].watermark).toBe(JSON.parse(first.stdout).keys[0].until);
   });
@@ -258,22 +233,12 @@ describe.skipIf(!SERVER_URL)('scan --since last where the tool may not write', (
   it('a file that is not ours is refused before the scan, and left as it was', async () => {
     const other = join(dir, 'other.json');
     writeFileSync(other, '{"important": true}\n');
-    const result = await runCli(['scan', '--database', readerUrl, '--key', 'device-phone', '--since', 'last', '--state-file', other]);
+    const result = await readerSince('--state-file', other);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^lead-dedupe: --state-file .*other\.json is not a lead-dedupe watermark file/);
     expect(readFileSync(other, 'utf8')).toBe('{"important": true}\n');
     expect(existsSync(join(dir, 'missing-folder'))).toBe(false);
-    const noFolder = await runCli([
-      'scan',
-      '--database',
-      readerUrl,
-      '--key',
-      'device-phone',
-      '--since',
-      'last',
-      '--state-file',
-      join(dir, 'missing-folder', 'w.json'),
-    ]);
+    const noFolder = await readerSince('--state-file', join(dir, 'missing-folder', 'w.json'));
     expect(noFolder.code).toBe(2);
     expect(noFolder.stderr).toMatch(/does not exist; nothing was changed\n$/);
   });

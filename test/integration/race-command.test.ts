@@ -31,18 +31,9 @@ describe.runIf(SERVER_URL)('race (server)', () => {
     await test?.close();
   });
 
-  async function userTable(): Promise<{ rows: number; checksum: string; scratchTables: number }> {
-    const [row] = await test.query<{ rows: string; checksum: string; scratch: string }>(`select
-      (select count(*) from leads) as rows,
-      (select md5(string_agg(l::text, ',' order by id)) from leads l) as checksum,
-      (select count(*) from pg_tables where schemaname = 'lead_dedupe' and tablename like 'race\\_%') as scratch`);
-    return { rows: Number(row!.rows), checksum: row!.checksum, scratchTables: Number(row!.scratch) };
-  }
-
-  it('before the constraint: check-then-insert creates duplicates, the statement fails (no arbiter), not proven; the table is untouched', async () => {
-    const before = await userTable();
-    const key = await keyFor(wide, 'leads', 'device-user-phone-niche');
-    const report = await withManyConnections(() =>
+  /** The webhook's race with the skip policy, CALLS concurrent calls per round. */
+  function raceSkip(key: Awaited<ReturnType<typeof keyFor>>) {
+    return withManyConnections(() =>
       race(wide, {
         key,
         checkColumns: CHECK,
@@ -54,6 +45,20 @@ describe.runIf(SERVER_URL)('race (server)', () => {
         schema: 'lead_dedupe',
       }),
     );
+  }
+
+  async function userTable(): Promise<{ rows: number; checksum: string; scratchTables: number }> {
+    const [row] = await test.query<{ rows: string; checksum: string; scratch: string }>(`select
+      (select count(*) from leads) as rows,
+      (select md5(string_agg(l::text, ',' order by id)) from leads l) as checksum,
+      (select count(*) from pg_tables where schemaname = 'lead_dedupe' and tablename like 'race\\_%') as scratch`);
+    return { rows: Number(row!.rows), checksum: row!.checksum, scratchTables: Number(row!.scratch) };
+  }
+
+  it('before the constraint: check-then-insert creates duplicates, the statement fails (no arbiter), not proven; the table is untouched', async () => {
+    const before = await userTable();
+    const key = await keyFor(wide, 'leads', 'device-user-phone-niche');
+    const report = await raceSkip(key);
     const [check, statement] = report.paths;
     expect(check!.rounds).toBe(ROUNDS);
     expect(check!.rowsCreated).toBeGreaterThan(ROUNDS);
@@ -73,18 +78,7 @@ describe.runIf(SERVER_URL)('race (server)', () => {
     const key = await keyFor(wide, 'leads', 'device-user-phone-niche');
     await addConstraint(wide, { key });
     const before = await userTable();
-    const report = await withManyConnections(() =>
-      race(wide, {
-        key,
-        checkColumns: CHECK,
-        onDuplicate: 'skip',
-        insertColumns: [...CHECK, 'name'],
-        calls: CALLS,
-        rounds: ROUNDS,
-        timeLimitMs: 60_000,
-        schema: 'lead_dedupe',
-      }),
-    );
+    const report = await raceSkip(key);
     const statement = report.paths[1]!;
     expect(statement).toMatchObject({ rounds: ROUNDS, calls: CALLS * ROUNDS, rowsCreated: ROUNDS, duplicates: 0, errors: {} });
     expect(statement.outcomes).toEqual({ inserted: ROUNDS, existed: (CALLS - 1) * ROUNDS });
