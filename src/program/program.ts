@@ -6,7 +6,7 @@ import { checkOutputPaths } from '../cli/atomic-file.js';
 import { applySection, checkCommandSections, sectionFor } from '../cli/command-config.js';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { loadConfigFile } from '../cli/config-file.js';
-import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
+import { examplesHelp, exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
 import { resolveOutputFormat } from '../cli/output-format.js';
 
 /**
@@ -14,12 +14,30 @@ import { resolveOutputFormat } from '../cli/output-format.js';
  * `lead-dedupe: <message>` on one line, its suggestion folded in; the help hint follows on a second.
  */
 const ONE_LINE_ERRORS = {
+  getOutHelpWidth: () => helpWidth(process.stdout),
+  getErrHelpWidth: () => helpWidth(process.stderr),
   outputError: (text: string, write: (text: string) => void) => {
     const [first = '', ...rest] = text.trim().split('\n');
     const suggestion = rest.find((line) => line.startsWith('(Did you mean'));
     write(`lead-dedupe: ${first.replace(/^error: /, '')}${suggestion === undefined ? '' : ` (d${suggestion.slice(2)}`}\n`);
   },
 };
+
+/** At most 80 columns, fewer on a narrower terminal. */
+function helpWidth(stream: NodeJS.WriteStream): number {
+  return Math.min(stream.isTTY && stream.columns > 0 ? stream.columns : HELP_WIDTH, HELP_WIDTH);
+}
+
+/** The top-level help's tour, in the order a newcomer meets the commands. */
+const TOUR = [
+  'npm run demo   # no server: seed an embedded database and scan it',
+  'lead-dedupe scan -d postgres://dba@db.internal/crm   # every preset key, side by side',
+  'lead-dedupe diagnose --key device-phone   # why: races, retries, resubmissions',
+  'lead-dedupe report --key device-phone --output report.html',
+  'lead-dedupe clean --key device-phone   # dry run; --execute applies, restore undoes',
+  'lead-dedupe constraint add --key device-phone --print-sql',
+  'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
+];
 
 /** Runs a command and hands its exit code back to main. */
 export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
@@ -31,7 +49,8 @@ export function buildProgram(run: ActionRunner): Command {
     .version(packageJson.version)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput(ONE_LINE_ERRORS)
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', `${examplesHelp(TOUR)}\nEach command's --help lists its options, examples and exit codes.\n`);
   for (const spec of COMMANDS) program.addCommand(mount(spec, [spec.name], run));
   return program;
 }
@@ -59,8 +78,8 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
         return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag });
       }),
     );
-    const examples = spec.examples?.length ? `\nExamples:\n${spec.examples.map((line) => `  $ ${line}`).join('\n')}\n` : '';
-    command.addHelpText('after', `${examples}${EXIT_CODES_HELP}`);
+    if (spec.exitCodes === undefined) throw new Error(`command ${path.join(' ')} declares no exit codes`);
+    command.addHelpText('after', `${examplesHelp(spec.examples ?? [])}${exitCodesHelp(spec.exitCodes)}`);
   }
   return command;
 }
