@@ -1,5 +1,6 @@
 import type { Argument, Option } from 'commander';
 import type { ExitCode } from '../errors.js';
+import type { CliProgram } from '../render/cli-reference/cli-tree.js';
 import type { ExitCodeMeanings } from './exit-codes-help.js';
 
 /** What a running command gets besides its flags. */
@@ -9,6 +10,8 @@ export interface RunContext {
    * `config "commands.scan.top"` when the config file supplied it.
    */
   source(flag: string): string;
+  /** The whole program as data (for what is generated from it: completion, the man page). */
+  program(): CliProgram;
 }
 
 /**

@@ -5,6 +5,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { checkOutputPaths } from '../cli/atomic-file.js';
 import { applySection, checkCommandSections, sectionFor } from '../cli/command-config.js';
 import type { CommandSpec } from '../cli/command-spec.js';
+import { cliProgram } from '../cli/cli-tree.js';
 import { loadConfigFile } from '../cli/config-file.js';
 import { examplesHelp, exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
 import { resolveOutputFormat } from '../cli/output-format.js';
@@ -39,14 +40,20 @@ const TOUR = [
   'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
 ];
 
+const HEADER = {
+  name: 'lead-dedupe',
+  version: packageJson.version,
+  description: 'Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL',
+};
+
 /** Runs a command and hands its exit code back to main. */
 export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
 
 /** The one place that turns command specs into commander commands. */
 export function buildProgram(run: ActionRunner): Command {
-  const program = new Command('lead-dedupe')
-    .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
-    .version(packageJson.version)
+  const program = new Command(HEADER.name)
+    .description(HEADER.description)
+    .version(HEADER.version)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput(ONE_LINE_ERRORS)
     .exitOverride()
@@ -75,7 +82,7 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
         // commander passes the positional arguments, then the options object, then the command
         const args = received.slice(0, spec.arguments?.length ?? 0) as string[];
         const sources = await prepare(command, spec, path);
-        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag });
+        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag, program: () => cliProgram(HEADER, COMMANDS) });
       }),
     );
     if (spec.exitCodes === undefined) throw new Error(`command ${path.join(' ')} declares no exit codes`);
