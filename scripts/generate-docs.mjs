@@ -64,7 +64,7 @@ for (const { words, help } of leaves()) {
   const file = `${words.join('-')}.md`;
   const description = help.split('\n\n')[1]?.replace(/\s+/g, ' ').trim() ?? '';
   index.push(`| [\`${name}\`](${file}) | ${description.replace(/\|/g, '\\|')} |`);
-  const guides = (GUIDES[name] ?? []).map((guide) => `[${guide.replace(/^(\.\.\/)+/, '')}](${guide})`).join(', ');
+  const guides = (GUIDES[name] ?? []).map((guide) => `[${guide.replace(/^(\.\.\/)+/, '').replace(/#.*/, '')}](${guide})`).join(', ');
   wanted.set(
     `${cliDir}${file}`,
     [

@@ -13,8 +13,8 @@ export const completionCommand: CommandSpec = {
   description: 'print the shell completion script for bash, zsh or fish (generated from the commands)',
   arguments: [new Argument('<shell>', 'the shell to complete in').choices(Object.keys(SHELLS))],
   examples: [
+    'lead-dedupe completion bash > /etc/bash_completion.d/lead-dedupe   # bash, every user',
     'source <(lead-dedupe completion bash)   # bash, this shell only',
-    'lead-dedupe completion bash > ~/.local/share/bash-completion/completions/lead-dedupe',
     'lead-dedupe completion fish > ~/.config/fish/completions/lead-dedupe.fish',
   ],
   exitCodes: { [ExitCode.ok]: COMMON_EXIT_CODES[ExitCode.ok], [ExitCode.usage]: 'not one of bash, zsh, fish' },

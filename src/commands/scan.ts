@@ -57,7 +57,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
   exitCodes: {
     ...COMMON_EXIT_CODES,
     [ExitCode.duplicatesFound]: 'a key above --max-surplus (--fail-on-duplicates: any duplicates; with --since: new surplus); the report is still written',
-    [ExitCode.lockHeld]: 'another run holds the lock of --state-file',
+    [ExitCode.lockHeld]: 'another run held the lock of --state-file: the report is written, the watermarks did not move',
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM; nothing written, no watermark moved',
   },
   run: runScan,
