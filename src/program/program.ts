@@ -7,7 +7,8 @@ import { applySection, checkCommandSections, sectionFor } from '../cli/command-c
 import type { CommandSpec } from '../cli/command-spec.js';
 import { cliProgram } from '../cli/cli-tree.js';
 import { loadConfigFile } from '../cli/config-file.js';
-import { examplesHelp, exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
+import { examplesHelp } from '../cli/examples-help.js';
+import { exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
 import { resolveOutputFormat } from '../cli/output-format.js';
 
 /**
