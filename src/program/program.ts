@@ -12,10 +12,11 @@ import { exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
 import { resolveOutputFormat } from '../cli/output-format.js';
 
 /**
- * commander's own errors (unknown command or option, a bad choice) in the tool's one format:
- * `lead-dedupe: <message>` on one line, its suggestion folded in; the help hint follows on a second.
+ * commander's output: help at most 80 columns wide, and its own errors (unknown command or option, a bad
+ * choice) in the tool's one format: `lead-dedupe: <message>` on one line, its suggestion folded in; the
+ * help hint follows on a second.
  */
-const ONE_LINE_ERRORS = {
+const OUTPUT = {
   getOutHelpWidth: () => helpWidth(process.stdout),
   getErrHelpWidth: () => helpWidth(process.stderr),
   outputError: (text: string, write: (text: string) => void) => {
@@ -56,7 +57,7 @@ export function buildProgram(run: ActionRunner): Command {
     .description(HEADER.description)
     .version(HEADER.version)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput(ONE_LINE_ERRORS)
+    .configureOutput(OUTPUT)
     .exitOverride()
     .addHelpText('after', `${examplesHelp(TOUR)}\nEach command's --help lists its options, examples and exit codes.\n`);
   for (const spec of COMMANDS) program.addCommand(mount(spec, [spec.name], run));
@@ -68,7 +69,7 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
     .description(spec.description)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput(ONE_LINE_ERRORS);
+    .configureOutput(OUTPUT);
   for (const argument of spec.arguments ?? []) command.addArgument(argument);
   for (const option of spec.options ?? []) {
     // help shows every default the same way: (default: 10), not (default: "10")
