@@ -65,11 +65,7 @@ export function buildProgram(run: ActionRunner): Command {
 }
 
 function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
-  const command = new Command(spec.name)
-    .description(spec.description)
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput(OUTPUT);
+  const command = new Command(spec.name).description(spec.description).exitOverride().showHelpAfterError('(run with --help for usage)').configureOutput(OUTPUT);
   for (const argument of spec.arguments ?? []) command.addArgument(argument);
   for (const option of spec.options ?? []) {
     // help shows every default the same way: (default: 10), not (default: "10")
