@@ -1,7 +1,7 @@
 /**
  * The layers of src/, top to bottom; an import may only point down (or stay
  * within its own folder), and nothing may form a circle. `npm run lint` runs
- * this check; README "Layout" describes the layers.
+ * this check; CONTRIBUTING.md describes the layers.
  *
  *   program  → commands → cli → render → core, seed → sql → keys → db → util → errors.ts
  */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packaging test (run by .ci/run): the tarball npm would publish installs into
 # an empty prefix, its binary starts and scans an embedded database, and it
-# ships bin + dist (+ README, LICENSE, CHANGELOG) and nothing else.
+# ships bin + dist + the man page (+ README, LICENSE, CHANGELOG) and nothing else; installing it runs no
+# install script (npm warns about any: the build is prepack, not prepare) and puts the man page in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,17 +11,23 @@ trap 'rm -rf "$work"' EXIT
 
 tarball=$(npm pack --silent --pack-destination "$work")
 listing=$(tar -tzf "$work/$tarball")
-unexpected=$(grep -vE '^package/(bin/|dist/|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)' <<<"$listing" || true)
+unexpected=$(grep -vE '^package/(bin/|dist/|man/lead-dedupe\.1$|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)' <<<"$listing" || true)
 if [ -n "$unexpected" ]; then
   echo "package: files that should not ship:" >&2
   echo "$unexpected" >&2
   exit 1
 fi
-for required in package/bin/lead-dedupe.js package/dist/lead-dedupe.mjs package/dist/index.mjs package/dist/types/src/index.d.ts package/LICENSE package/README.md package/CHANGELOG.md; do
+for required in package/bin/lead-dedupe.js package/dist/lead-dedupe.mjs package/dist/index.mjs package/dist/types/src/index.d.ts package/man/lead-dedupe.1 package/LICENSE package/README.md package/CHANGELOG.md; do
   grep -qx "$required" <<<"$listing" || { echo "package: $required is missing" >&2; exit 1; }
 done
 
-npm install --silent --no-audit --no-fund --prefix "$work/prefix" -g "$work/$tarball"
+install_log=$(npm install --no-audit --no-fund --prefix "$work/prefix" -g "$work/$tarball" 2>&1)
+if grep -qiE 'install-scripts|prepare|postinstall' <<<"$install_log"; then
+  echo "package: installing the tarball warns about an install script:" >&2
+  echo "$install_log" >&2
+  exit 1
+fi
+[ -f "$work/prefix/share/man/man1/lead-dedupe.1" ] || { echo "package: the man page was not installed (share/man/man1/lead-dedupe.1)" >&2; exit 1; }
 bin="$work/prefix/bin/lead-dedupe"
 version=$("$bin" --version)
 expected=$(node -p "require('./package.json').version")

@@ -1,6 +1,6 @@
 /**
  * Typed errors. Core code throws these; `program/main.ts` is the only place that
- * turns them into a message and an exit code (see README "Exit codes").
+ * turns them into a message and an exit code (see docs/exit-codes.md).
  */
 export const ExitCode = {
   ok: 0,

@@ -1,5 +1,7 @@
 import type { Argument, Option } from 'commander';
 import type { ExitCode } from '../errors.js';
+import type { CliProgram } from '../render/cli-reference/cli-tree.js';
+import type { ExitCodeMeanings } from './exit-codes-help.js';
 
 /** What a running command gets besides its flags. */
 export interface RunContext {
@@ -8,6 +10,8 @@ export interface RunContext {
    * `config "commands.scan.top"` when the config file supplied it.
    */
   source(flag: string): string;
+  /** The whole program as data (for what is generated from it: completion, the man page). */
+  program(): CliProgram;
 }
 
 /**
@@ -23,8 +27,10 @@ export interface CommandSpec<Flags = never> {
   options?: readonly Option[];
   /** Settings of its `commands.<name>` config section that are not flags and that the command reads itself. */
   configSettings?: readonly string[];
-  /** Shown under "Examples:" in --help, one command line each. */
+  /** Shown under "Examples:" in --help, one command line each (a trailing `# comment` is printed above it). */
   examples?: readonly string[];
+  /** The exit codes this command can return and what each means for it (required with `run`; --help lists exactly these). */
+  exitCodes?: ExitCodeMeanings;
   /** A group (constraint, sql) has subcommands and no run of its own. */
   subcommands?: readonly CommandSpec[];
   /** Flags as commander parsed them (camelCase; config defaults applied), then the positional arguments. */

@@ -1,15 +1,34 @@
+import { Help } from 'commander';
 import { ExitCode } from '../errors.js';
 
-/** The exit codes every command's --help ends with (README "Exit codes" says the same, in full). */
-const MEANINGS: Record<ExitCode, string> = {
-  [ExitCode.ok]: 'success (also: nothing to do)',
-  [ExitCode.runtime]: 'runtime or database error; a run that stopped early (committed batches stay archived)',
-  [ExitCode.usage]: 'usage or configuration error; nothing was changed',
-  [ExitCode.duplicatesFound]: 'duplicates found (scan --fail-on-duplicates, or a key above scan --max-surplus; constraint add)',
-  [ExitCode.lockHeld]: 'another run holds the table lock, or a lock timeout on the final ALTER',
-  [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM (the run is marked interrupted)',
-};
+/** What a command's exit codes mean for it: each command declares only the codes it can return. */
+export type ExitCodeMeanings = Partial<Record<ExitCode, string>>;
 
-export const EXIT_CODES_HELP = `\nExit codes:\n${Object.entries(MEANINGS)
-  .map(([code, meaning]) => `  ${code.padEnd(4)}${meaning}`)
-  .join('\n')}\n`;
+/** The codes every command can return, in the words every help page uses. */
+export const COMMON_EXIT_CODES = {
+  [ExitCode.ok]: 'success (also: nothing to do)',
+  [ExitCode.runtime]: 'runtime or database error (the message names it)',
+  [ExitCode.usage]: 'usage or configuration error; nothing was changed',
+} as const satisfies ExitCodeMeanings;
+
+/** Help is laid out for 80 columns at most (narrower on a narrower terminal), like psql's. */
+export const HELP_WIDTH = 80;
+
+const wrapper = new Help();
+const CODE_COLUMN = 7;
+
+/** The codes a declaration lists, in ascending order. */
+export function declaredExitCodes(meanings: ExitCodeMeanings): ExitCode[] {
+  return Object.keys(meanings)
+    .map(Number)
+    .sort((a, b) => a - b) as ExitCode[];
+}
+
+/** "Exit codes:" as --help ends with it: one code a line, its meaning wrapped under itself. */
+export function exitCodesHelp(meanings: ExitCodeMeanings, width = HELP_WIDTH): string {
+  const lines = declaredExitCodes(meanings).map((code) => {
+    const wrapped = wrapper.boxWrap(meanings[code] ?? '', width - CODE_COLUMN);
+    return `  ${String(code).padEnd(CODE_COLUMN - 2)}${wrapped.replace(/\n/g, `\n${' '.repeat(CODE_COLUMN)}`)}`;
+  });
+  return `\nExit codes:\n${lines.join('\n')}\n`;
+}

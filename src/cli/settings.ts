@@ -59,7 +59,7 @@ export function commandLineContext(flags: TableFlags, config: ConfigFile): Comma
 /**
  * --database/-d over DATABASE_URL over the PG* variables over the config
  * file's `database`, as psql users expect the environment to outrank a file
- * (README "Pointing it at a real database"). Whatever string wins, the PG*
+ * (docs/configuration.md). Whatever string wins, the PG*
  * variables still fill what it leaves out (libpq semantics).
  */
 export function resolveDatabaseTarget(flag: string | undefined, fromConfig: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {

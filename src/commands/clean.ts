@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import {
@@ -17,7 +18,7 @@ import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFl
 import { loadOneKey } from '../core/lead-table.js';
 import { requireAgeOrder } from '../core/clean/keeper-order.js';
 import { withDatabase } from '../db/with-database.js';
-import { type ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { CleanFormat } from '../render/clean/index.js';
 import { dryRunClean } from './clean-dry-run.js';
 import { executeClean } from './clean-execute.js';
@@ -63,6 +64,13 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     'lead-dedupe clean --plan plan.jsonl --execute   # …then apply exactly that plan',
   ],
   configSettings: ['mergeRules'],
+  exitCodes: {
+    [ExitCode.ok]: COMMON_EXIT_CODES[ExitCode.ok],
+    [ExitCode.runtime]: 'runtime or database error, or a run that stopped early (committed batches stay archived: restore undoes them)',
+    [ExitCode.usage]: COMMON_EXIT_CODES[ExitCode.usage],
+    [ExitCode.lockHeld]: 'another clean or restore holds the table (the message names it)',
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM after the batch in flight; the run is marked interrupted',
+  },
   run: runClean,
 };
 

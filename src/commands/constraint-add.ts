@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -45,6 +46,12 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     'lead-dedupe constraint add --key device-phone',
     'lead-dedupe constraint add --key device-phone --migration goose --migration-dir db/migrations',
   ],
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    [ExitCode.duplicatesFound]: 'duplicates remain: the build failed on them and was dropped; clean first',
+    [ExitCode.lockHeld]: 'the final ALTER hit --lock-timeout; the valid index is kept',
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM: the build is cancelled, its invalid index dropped',
+  },
   run: runAdd,
 };
 

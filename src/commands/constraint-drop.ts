@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { outputOptions, tableOptions, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -24,6 +25,7 @@ export const constraintDropCommand: CommandSpec<DropFlags> = {
     new Option('--lock-timeout <duration>', 'lock_timeout for ALTER TABLE … DROP CONSTRAINT, e.g. 5s (default: 5s)'),
   ],
   examples: ['lead-dedupe constraint drop leads_device_id_phone_key', 'lead-dedupe constraint drop leads_device_id_phone_key --execute'],
+  exitCodes: { ...COMMON_EXIT_CODES, [ExitCode.lockHeld]: 'the ALTER hit --lock-timeout; nothing was dropped' },
   run: runDrop,
 };
 

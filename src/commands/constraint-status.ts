@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport, renderContext } from '../cli/output.js';
@@ -17,6 +18,7 @@ export const constraintStatusCommand: CommandSpec<StatusFlags> = {
   description: 'unique constraints and indexes on the table, and which keys they protect',
   options: [...tableOptions(), ...keyOptions('keys to check (default: every preset the table can hold)'), ...outputOptions(['table', 'json'])],
   examples: ['lead-dedupe constraint status', 'lead-dedupe constraint status --key device-phone --format json'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runStatus,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option } from 'commander';
@@ -32,6 +33,7 @@ export const demoCommand: CommandSpec<DemoFlags> = {
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
   ],
   examples: ['lead-dedupe demo', 'lead-dedupe demo --dir demo-20k --rows 20000'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runDemo,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -34,6 +35,7 @@ export const diagnoseCommand: CommandSpec<Flags> = {
     ...outputOptions(),
   ],
   examples: ['lead-dedupe diagnose --key device-phone', 'lead-dedupe diagnose --key device-phone --by source --race-window 500ms --format json'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runDiagnose,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -34,6 +35,10 @@ export const indexAddCommand: CommandSpec<AddFlags> = {
     'lead-dedupe index add --key device-phone --execute',
     'lead-dedupe index add --key device-phone --print-sql',
   ],
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM: the build is cancelled, its invalid index dropped',
+  },
   run: runAdd,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -25,6 +26,7 @@ export const indexDropCommand: CommandSpec<DropFlags> = {
     ...outputOptions(['table', 'json']),
   ],
   examples: ['lead-dedupe index drop --key device-phone', 'lead-dedupe index drop --key device-phone --execute'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runDrop,
 };
 

@@ -11,6 +11,8 @@ import { scanCommand } from './scan.js';
 import { seedCommand } from './seed.js';
 import { sqlCommand } from './sql-upsert.js';
 import { raceCommand } from './race.js';
+import { completionCommand } from './completion.js';
+import { manCommand } from './man.js';
 
 /** Every command, in the order --help lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -26,4 +28,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   cleanCommand,
   runsCommand,
   restoreCommand,
+  completionCommand,
+  manCommand,
 ];

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import {
@@ -65,6 +66,11 @@ export const raceCommand: CommandSpec<RaceFlags> = {
     'lead-dedupe race --key device-user-phone-niche --on-duplicate skip',
     'lead-dedupe race --key device-phone --on-duplicate skip --calls 100 --rounds 20',
   ],
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    [ExitCode.duplicatesFound]: 'the generated statement let duplicates in (not proven)',
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM; the scratch table was dropped',
+  },
   run: runRace,
 };
 

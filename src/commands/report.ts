@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
@@ -37,6 +38,7 @@ export const reportCommand: CommandSpec<ReportFlags> = {
     'lead-dedupe report --database pglite:.lead-dedupe-demo --output report.html',
     'lead-dedupe report --database pglite:.lead-dedupe-demo --output report-raw.html --no-redact',
   ],
+  exitCodes: COMMON_EXIT_CODES,
   run: runReport,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Argument, Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import {
@@ -55,6 +56,13 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
     'lead-dedupe restore 7 --execute',
     'lead-dedupe restore 7 --map email=email_address --execute   # email was renamed since the clean',
   ],
+  exitCodes: {
+    [ExitCode.ok]: COMMON_EXIT_CODES[ExitCode.ok],
+    [ExitCode.runtime]: 'runtime or database error, a conflict (nothing changed), or merged columns left alone (listed; --force finishes)',
+    [ExitCode.usage]: COMMON_EXIT_CODES[ExitCode.usage],
+    [ExitCode.lockHeld]: 'another clean or restore holds the table (the message names it)',
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM, nothing changed (--execute: the first signal lets it finish, a second rolls it back)',
+  },
   run: runRestore,
 };
 

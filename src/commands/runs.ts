@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -23,6 +24,7 @@ export const runsCommand: CommandSpec<RunsFlags> = {
     new Option('--limit <n>', 'runs to list').default('20'),
   ],
   examples: ['lead-dedupe runs', 'lead-dedupe runs --limit 1 --format json   # the latest run'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runRuns,
 };
 

@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -53,6 +54,12 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     'lead-dedupe scan --key device-phone --fail-on-duplicates --quiet   # cron: exit 3 when any',
     'lead-dedupe scan --key device-phone --since last --max-surplus 0 --metrics-file /var/lib/prometheus/node-exporter/lead_dedupe.prom --quiet   # cron',
   ],
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    [ExitCode.duplicatesFound]: 'a key above --max-surplus (--fail-on-duplicates: any duplicates; with --since: new surplus); the report is still written',
+    [ExitCode.lockHeld]: 'another run held the lock of --state-file: the report is written, the watermarks did not move',
+    [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM; nothing written, no watermark moved',
+  },
   run: runScan,
 };
 

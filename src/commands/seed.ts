@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { formatCount } from '../render/common/format.js';
 import { Option } from 'commander';
 import type { CommandSpec, RunContext } from '../cli/command-spec.js';
@@ -33,6 +34,7 @@ export const seedCommand: CommandSpec<SeedFlags> = {
     quietOption(),
   ],
   examples: ['lead-dedupe seed --database pglite:./try --rows 100000', 'lead-dedupe seed --database postgres://postgres@127.0.0.1/scratch --replace'],
+  exitCodes: COMMON_EXIT_CODES,
   run: runSeed,
 };
 

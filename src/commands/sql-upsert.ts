@@ -1,3 +1,4 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
@@ -62,6 +63,7 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
     'lead-dedupe sql upsert --key device-phone --on-duplicate touch --touch last_seen_at,submit_count',
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip --client go --go-driver lib-pq --output leads/upsert.go',
   ],
+  exitCodes: COMMON_EXIT_CODES,
   run: runUpsert,
 };
 

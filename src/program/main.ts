@@ -5,7 +5,7 @@ import { buildProgram } from './program.js';
 
 /**
  * The one place that turns results and errors into exit codes and error
- * lines (README "Exit codes"); `process.exit` is called nowhere.
+ * lines (docs/exit-codes.md); `process.exit` is called nowhere.
  */
 export async function main(argv: string[]): Promise<ExitCode> {
   // `lead-dedupe … | head`: once the reader is gone, the rest of the report has nowhere to go; that is no error.

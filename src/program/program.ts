@@ -5,15 +5,20 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { checkOutputPaths } from '../cli/atomic-file.js';
 import { applySection, checkCommandSections, sectionFor } from '../cli/command-config.js';
 import type { CommandSpec } from '../cli/command-spec.js';
+import { cliProgram } from '../cli/cli-tree.js';
 import { loadConfigFile } from '../cli/config-file.js';
-import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
+import { examplesHelp } from '../cli/examples-help.js';
+import { exitCodesHelp, HELP_WIDTH } from '../cli/exit-codes-help.js';
 import { resolveOutputFormat } from '../cli/output-format.js';
 
 /**
- * commander's own errors (unknown command or option, a bad choice) in the tool's one format:
- * `lead-dedupe: <message>` on one line, its suggestion folded in; the help hint follows on a second.
+ * commander's output: help at most 80 columns wide, and its own errors (unknown command or option, a bad
+ * choice) in the tool's one format: `lead-dedupe: <message>` on one line, its suggestion folded in; the
+ * help hint follows on a second.
  */
-const ONE_LINE_ERRORS = {
+const OUTPUT = {
+  getOutHelpWidth: () => helpWidth(process.stdout),
+  getErrHelpWidth: () => helpWidth(process.stderr),
   outputError: (text: string, write: (text: string) => void) => {
     const [first = '', ...rest] = text.trim().split('\n');
     const suggestion = rest.find((line) => line.startsWith('(Did you mean'));
@@ -21,27 +26,46 @@ const ONE_LINE_ERRORS = {
   },
 };
 
+/** At most 80 columns, fewer on a narrower terminal. */
+function helpWidth(stream: NodeJS.WriteStream): number {
+  return Math.min(stream.isTTY && stream.columns > 0 ? stream.columns : HELP_WIDTH, HELP_WIDTH);
+}
+
+/** The top-level help's tour, in the order a newcomer meets the commands. */
+const TOUR = [
+  'npm run demo   # no server: seed an embedded database and scan it',
+  'lead-dedupe scan -d postgres://dba@db.internal/crm   # every preset key, side by side',
+  'lead-dedupe diagnose --key device-phone   # why: races, retries, resubmissions',
+  'lead-dedupe report --key device-phone --output report.html',
+  'lead-dedupe clean --key device-phone   # dry run; --execute applies, restore undoes',
+  'lead-dedupe constraint add --key device-phone --print-sql',
+  'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
+];
+
+const HEADER = {
+  name: 'lead-dedupe',
+  version: packageJson.version,
+  description: 'Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL',
+};
+
 /** Runs a command and hands its exit code back to main. */
 export type ActionRunner = (action: () => Promise<ExitCode>) => Promise<void>;
 
 /** The one place that turns command specs into commander commands. */
 export function buildProgram(run: ActionRunner): Command {
-  const program = new Command('lead-dedupe')
-    .description('Audit, clean and lock in uniqueness rules for duplicate leads in PostgreSQL')
-    .version(packageJson.version)
+  const program = new Command(HEADER.name)
+    .description(HEADER.description)
+    .version(HEADER.version)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput(ONE_LINE_ERRORS)
-    .exitOverride();
+    .configureOutput(OUTPUT)
+    .exitOverride()
+    .addHelpText('after', `${examplesHelp(TOUR)}\nEach command's --help lists its options, examples and exit codes.\n`);
   for (const spec of COMMANDS) program.addCommand(mount(spec, [spec.name], run));
   return program;
 }
 
 function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
-  const command = new Command(spec.name)
-    .description(spec.description)
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput(ONE_LINE_ERRORS);
+  const command = new Command(spec.name).description(spec.description).exitOverride().showHelpAfterError('(run with --help for usage)').configureOutput(OUTPUT);
   for (const argument of spec.arguments ?? []) command.addArgument(argument);
   for (const option of spec.options ?? []) {
     // help shows every default the same way: (default: 10), not (default: "10")
@@ -56,11 +80,11 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
         // commander passes the positional arguments, then the options object, then the command
         const args = received.slice(0, spec.arguments?.length ?? 0) as string[];
         const sources = await prepare(command, spec, path);
-        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag });
+        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag, program: () => cliProgram(HEADER, COMMANDS) });
       }),
     );
-    const examples = spec.examples?.length ? `\nExamples:\n${spec.examples.map((line) => `  $ ${line}`).join('\n')}\n` : '';
-    command.addHelpText('after', `${examples}${EXIT_CODES_HELP}`);
+    if (spec.exitCodes === undefined) throw new Error(`command ${path.join(' ')} declares no exit codes`);
+    command.addHelpText('after', `${examplesHelp(spec.examples ?? [])}${exitCodesHelp(spec.exitCodes)}`);
   }
   return command;
 }

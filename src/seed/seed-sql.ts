@@ -107,7 +107,7 @@ export const SEED_TIMELINE = { start: '2026-01-01 00:00:00+00', days: 300, spike
  * device-phone copies, phone spelling variants, sibling-device reuses and
  * NULL phones. `x` is a unique number per row that seeds its draws.
  *
- * Copies arrive as a webhook's duplicates do (README "seed"): each one a
+ * Copies arrive as a webhook's duplicates do (docs/seed-demo.md): each one a
  * gap after the previous copy of its key, 72% within 0.9 s (concurrent
  * calls, a tenth of them in the same millisecond), 16% 2 s to 10 min later
  * (retries), 12% 1 hour to 20 days later (the person submitting again). 12% of

@@ -10,7 +10,7 @@ import { countRows, tableChecksum } from '../support/table-facts.js';
  * Ctrl-C typed on a real pseudo-terminal (util-linux `script`), SIGTERM as
  * cron/systemd send it, a second signal during a batch that waits on a lock,
  * and a terminal of size 0×0. The documented code for a run stopped by a
- * signal is 130 (README "Exit codes").
+ * signal is 130 (docs/exit-codes.md).
  */
 const INTERRUPTED = 130;
 const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;

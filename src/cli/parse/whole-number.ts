@@ -9,7 +9,7 @@ export interface WholeRange {
 }
 
 /**
- * The range of every whole-number flag (README documents them). Counts that
+ * The range of every whole-number flag (docs/keys.md documents them). Counts that
  * reach SQL stay within int4; retries and jobs are capped where more would
  * only mean waiting (backoff doubles per retry) or opening idle connections.
  */

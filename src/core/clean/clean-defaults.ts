@@ -1,6 +1,6 @@
 import type { CleanMode, KeepPolicy } from './clean-types.js';
 
-/** What clean and restore do when nothing says otherwise (README "clean" documents each). */
+/** What clean and restore do when nothing says otherwise (docs/clean.md documents each). */
 export const CLEAN_DEFAULTS = {
   keep: 'oldest' as KeepPolicy,
   mode: 'merge' as CleanMode,
