@@ -16,6 +16,7 @@ const COMMANDS = [
   ['clean'],
   ['runs'],
   ['restore'],
+  ['connection'],
 ];
 
 /** Every help page as a DBA reads it: examples, the exit codes, defaults shown one way, only the flags the command uses. */

@@ -50,9 +50,7 @@ export function maskPasswordPieces(message: string, text: string): string {
   const secret = urlPasswordText(text);
   if (secret === null) return whole;
   const pieces = secret.split(/[@/?#:&=,[\]]+/).filter((piece) => piece !== '');
-  return whole.replace(/"([^"]*)"/g, (quoted, inner: string) =>
-    inner === redact(text) || !pieces.some((piece) => inner.includes(piece)) ? quoted : '"***"',
-  );
+  return whole.replace(/"([^"]*)"/g, (quoted, inner: string) => (inner === redact(text) || !pieces.some((piece) => inner.includes(piece)) ? quoted : '"***"'));
 }
 
 /**
