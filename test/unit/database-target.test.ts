@@ -51,7 +51,9 @@ describe('parseDatabaseTarget (libpq semantics)', () => {
     expect(tls('host=h dbname=d user=u', { PGSSLMODE: 'require' }).mode).toBe('require');
     // libpq: require with a root certificate file that does not exist encrypts without verifying.
     expect(tls('host=h sslmode=require sslrootcert=/nonexistent/root.crt').verifyChain).toBe(false);
-    expect(() => parseDatabaseTarget('host=h sslmode=verify-full sslrootcert=/nonexistent/root.crt', {})).toThrow(/root certificate file "\/nonexistent\/root.crt" does not exist/);
+    expect(() => parseDatabaseTarget('host=h sslmode=verify-full sslrootcert=/nonexistent/root.crt', {})).toThrow(
+      /root certificate file "\/nonexistent\/root.crt" does not exist/,
+    );
     expect(() => parseDatabaseTarget('host=h sslmode=bogus', {})).toThrow(/invalid sslmode value: "bogus"/);
   });
 

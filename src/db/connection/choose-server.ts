@@ -24,6 +24,10 @@ export type PasswordFor = (endpoint: Endpoint) => pg.ClientConfig['password'];
  */
 export async function chooseServer(target: PostgresTarget, extra: pg.ClientConfig, passwordFor: PasswordFor): Promise<ChosenServer> {
   const failures: string[] = [];
+  const fail = (text: string) => {
+    // prefer's plain-text retry often fails the same way (no password): said once.
+    if (failures.at(-1) !== text) failures.push(text);
+  };
   // One endpoint: its address is in the caller's message already.
   const label = (endpoint: Endpoint, suffix: string) => (target.endpoints.length === 1 ? '' : `${describeEndpoint(endpoint)}${suffix}: `);
   for (const requirement of sessionPasses(target.targetSessionAttrs)) {
@@ -37,14 +41,14 @@ export async function chooseServer(target: PostgresTarget, extra: pg.ClientConfi
           await client.connect();
           connected = true;
           if (await sessionMeets(client, requirement)) return { endpoint, config };
-          failures.push(`${label(endpoint, '')}session is not ${requirement}`);
+          fail(`${label(endpoint, '')}session is not ${requirement}`);
           break;
         } catch (error) {
           if (connected) {
-            failures.push(`${label(endpoint, '')}${failureText(error)}`);
+            fail(`${label(endpoint, '')}${failureText(error)}`);
             break;
           }
-          failures.push(`${label(endpoint, useTls ? ' (TLS)' : '')}${failureText(error)}`);
+          fail(`${label(endpoint, useTls ? ' (TLS)' : '')}${failureText(error)}`);
           if (!retriesWithOtherTls(target.tls.mode, useTls, error)) break;
         } finally {
           await client.end().catch(() => undefined);
