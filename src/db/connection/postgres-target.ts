@@ -61,8 +61,13 @@ export function postgresTarget(settings: ResolvedSettings, { env, home, osUser }
     if (!(allowed as readonly string[]).includes(value(keyword))) throw new ConninfoError(`invalid ${keyword} value: "${value(keyword)}"`);
   }
   const user = value('user') === '' ? osUser : value('user');
-  const timeout = value('connect_timeout') === '' ? 0 : parseLibpqInt(value('connect_timeout'), 'connect_timeout');
-  const idle = value('keepalives_idle') === '' ? null : parseLibpqInt(value('keepalives_idle'), 'keepalives_idle');
+  // As libpq: a setting that is present must be a number, even when empty (PGCONNECT_TIMEOUT="").
+  const integer = (keyword: string) => {
+    const setting = settings.get(keyword);
+    return setting === undefined ? null : parseLibpqInt(setting.value, keyword);
+  };
+  const timeout = integer('connect_timeout') ?? 0;
+  const idle = integer('keepalives_idle');
   return {
     kind: 'postgres',
     endpoints: endpoints(value('host'), value('hostaddr'), value('port')),
@@ -76,7 +81,7 @@ export function postgresTarget(settings: ResolvedSettings, { env, home, osUser }
     applicationName: value('application_name') || value('fallback_application_name') || null,
     options: startupOptions(value('options'), env),
     clientEncoding: value('client_encoding') === '' ? null : value('client_encoding'),
-    keepAlive: value('keepalives') === '' || parseLibpqInt(value('keepalives'), 'keepalives') !== 0,
+    keepAlive: integer('keepalives') !== 0,
     keepAliveIdleSeconds: idle,
     settings,
   };
