@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import pgpass from 'pgpass/lib/helper.js';
 import type { Endpoint } from './connection/endpoints.js';
 import { pgpassHost } from './connection/endpoint-client-config.js';
+import type { PasswordFor } from './connection/choose-server.js';
 import type { PostgresTarget } from './database-target.js';
 
 /**
@@ -21,4 +22,20 @@ export async function pgpassPassword(target: PostgresTarget, endpoint: Endpoint)
   return new Promise((resolve) => {
     pgpass.getPassword({ host: pgpassHost(endpoint), port: endpoint.port, database: target.database, user: target.user }, createReadStream(file), resolve);
   });
+}
+
+/**
+ * What node-postgres is given as the password at `endpoint`: the one given,
+ * else a lookup in the pgpass file made only when the server asks (as
+ * libpq's "no password supplied" when there is none).
+ */
+export function passwordFor(target: PostgresTarget): PasswordFor {
+  return (endpoint) =>
+    target.password ??
+    (async () => {
+      const password = await pgpassPassword(target, endpoint);
+      if (password === undefined)
+        throw new Error(`no password supplied for user ${target.user} (none in the connection string, PGPASSWORD or the pgpass file)`);
+      return password;
+    });
 }

@@ -9,9 +9,9 @@ import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
 import { PARALLEL_WORKERS_SETTING } from './parallel-workers.js';
-import { pgpassPassword } from './pgpass.js';
+import { passwordFor } from './pgpass.js';
 import { chooseServer, failureText, type ChosenServer } from './connection/choose-server.js';
-import { describeEndpoint, type Endpoint } from './connection/endpoints.js';
+import { describeEndpoint } from './connection/endpoints.js';
 import { readOnlyState } from './read-only.js';
 import { SESSION_PIN_STATEMENTS } from './session-pin.js';
 
@@ -75,7 +75,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   const connections = Math.max(1, options.connections ?? 2);
   let chosen: ChosenServer;
   try {
-    chosen = await chooseServer(target, sessionConfig(target, options), (endpoint) => target.password ?? (() => passwordFromPgpass(target, endpoint)));
+    chosen = await chooseServer(target, sessionConfig(target, options), passwordFor(target));
   } catch (error) {
     throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
   }
@@ -166,13 +166,6 @@ class EndingClient extends pg.Client {
     await this.end().catch(() => undefined);
     throw error;
   }
-}
-
-/** Asked for only when the server wants a password and none was given (as libpq's "no password supplied"). */
-async function passwordFromPgpass(target: PostgresTarget, endpoint: Endpoint): Promise<string> {
-  const password = await pgpassPassword(target, endpoint);
-  if (password === undefined) throw new Error(`no password supplied for user ${target.user} (none in the connection string, PGPASSWORD or the pgpass file)`);
-  return password;
 }
 
 /** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
