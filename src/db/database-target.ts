@@ -67,9 +67,12 @@ export function parseDatabaseTarget(raw: string | undefined, env: NodeJS.Process
 }
 
 /**
- * A URL whose password holds a raw @, /, ? or # parses (libpq reads the
- * rest as host, port or database) but would show a piece of the password
- * as a host name in every message: refused, asking for percent-encoding.
+ * A URL whose password holds a raw @ or / parses (libpq ends the password at
+ * the first @, the user info at the first /, and reads the rest as host, port
+ * or database) but would show a piece of the password as a host name in
+ * every message: refused, asking for percent-encoding. Told apart from a
+ * well-formed URL by a password that is not all of redact's masked text and
+ * an @ left in the host, port or database.
  */
 function refuseSplitPassword(value: string, given: Map<string, string>): void {
   const secret = urlPasswordText(value);
@@ -81,7 +84,8 @@ function refuseSplitPassword(value: string, given: Map<string, string>): void {
     decoded = null;
   }
   if (decoded !== null && given.get('password') === decoded) return;
-  throw new ConninfoError('the password holds a raw @, /, ? or # that ends it early: percent-encode them (%40, %2F, %3F, %23)');
+  if (!['host', 'port', 'dbname'].some((keyword) => given.get(keyword)?.includes('@'))) return;
+  throw new ConninfoError('the password holds a raw @ or / that ends it early: percent-encode them (%40, %2F)');
 }
 
 /** libpq's home: $HOME, else the password database's entry. */

@@ -128,6 +128,12 @@ describe('a malformed URL never shows any part of its password', () => {
     expect(shown).toMatch(/^postgres(ql)?:\/\/[^:]*:\*\*\*@[^@]*$/);
   });
 
+  it('a well-formed URL with a password and an @ in its query parses as libpq parses it', () => {
+    const target = parseDatabaseTarget('postgres://dba:s3cret@db1/crm?application_name=me@host', {}) as PostgresTarget;
+    expect([target.password, target.endpoints[0]!.host, target.database, target.applicationName]).toEqual(['s3cret', 'db1', 'crm', 'me@host']);
+    expect((parseDatabaseTarget('postgres://dba:s3cret@db1/my%40db', {}) as PostgresTarget).database).toBe('my@db');
+  });
+
   it('masks from the user to the last @, and leaves a URL without a password alone', () => {
     expect(redact('postgres://postgres:S3cret@PW@host/db')).toBe('postgres://postgres:***@host/db');
     expect(redact('postgres://u:a/b@h:5/db?sslmode=require')).toBe('postgres://u:***@h:5/db?sslmode=require');
