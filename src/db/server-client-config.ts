@@ -17,7 +17,8 @@ import { passwordFor } from './pgpass.js';
 export async function serverClientConfig(connection: string, env: NodeJS.ProcessEnv = process.env): Promise<pg.ClientConfig> {
   const target = parseDatabaseTarget(connection, env);
   if (target.kind !== 'postgres') throw new UsageError(`a server connection is needed here, not ${connection}`);
-  const { config } = await chooseServer(target, { application_name: target.applicationName ?? 'lead-dedupe' }, passwordFor(target));
+  // Not named lead-dedupe: tests find the tool's own sessions by that name.
+  const { config } = await chooseServer(target, target.applicationName === null ? {} : { application_name: target.applicationName }, passwordFor(target));
   const { connectionTimeoutMillis: _unused, ...fields } = config;
   return fields;
 }
