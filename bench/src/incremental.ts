@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { serverClientConfig } from '../../src/db/server-client-config.js';
 import { loadAverage, measure, median, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
@@ -117,7 +118,7 @@ async function oracle(url: string, since: string): Promise<Figures> {
 }
 
 async function sqlOn<R = Record<string, unknown>>(url: string, statements: string[]): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(await serverClientConfig(url));
   await client.connect();
   try {
     let rows: R[] = [];

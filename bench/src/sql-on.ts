@@ -1,8 +1,9 @@
 import pg from 'pg';
+import { serverClientConfig } from '../../src/db/server-client-config.js';
 
 /** Runs statements in order on one connection; returns each one's rows. */
 export async function sqlOn(url: string, statements: string[]): Promise<Record<string, unknown>[][]> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(await serverClientConfig(url));
   await client.connect();
   try {
     const results: Record<string, unknown>[][] = [];
@@ -15,7 +16,7 @@ export async function sqlOn(url: string, statements: string[]): Promise<Record<s
 
 /** The server settings that matter to the figures (work_mem, parallel workers, jit, shared_buffers, …), recorded with each result. */
 export async function serverSettings(url: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(await serverClientConfig(url));
   await client.connect();
   try {
     const { rows } = await client.query<{ name: string; setting: string }>(`

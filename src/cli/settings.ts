@@ -63,8 +63,11 @@ export function commandLineContext(flags: TableFlags, config: ConfigFile): Comma
  * variables still fill what it leaves out (libpq semantics).
  */
 export function resolveDatabaseTarget(flag: string | undefined, fromConfig: string | undefined, env: NodeJS.ProcessEnv): DatabaseTarget {
-  const given = [flag, env.DATABASE_URL].find((value) => value !== undefined && value.trim() !== '');
-  return parseDatabaseTarget(given ?? (environmentNamesServer(env) ? undefined : fromConfig), env);
+  const given = (value: string | undefined) => value !== undefined && value.trim() !== '';
+  if (given(flag)) return parseDatabaseTarget(flag, env, '--database');
+  if (given(env.DATABASE_URL)) return parseDatabaseTarget(env.DATABASE_URL, env, 'DATABASE_URL');
+  if (environmentNamesServer(env)) return parseDatabaseTarget(undefined, env);
+  return parseDatabaseTarget(fromConfig, env, 'config file');
 }
 
 export function resolveKeySettings(flags: KeyFlags, table: TableSettings): KeySettings {

@@ -1,5 +1,6 @@
 import type { CommandSpec } from '../cli/command-spec.js';
 import { cleanCommand } from './clean.js';
+import { connectionCommand } from './connection.js';
 import { constraintCommand } from './constraint.js';
 import { demoCommand } from './demo.js';
 import { diagnoseCommand } from './diagnose.js';
@@ -30,4 +31,5 @@ export const COMMANDS: readonly CommandSpec[] = [
   restoreCommand,
   completionCommand,
   manCommand,
+  connectionCommand,
 ];

@@ -9,7 +9,9 @@ import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
 import { PARALLEL_WORKERS_SETTING } from './parallel-workers.js';
-import { pgpassPassword } from './pgpass.js';
+import { passwordFor } from './pgpass.js';
+import { chooseServer, failureText, type ChosenServer } from './connection/choose-server.js';
+import { describeEndpoint } from './connection/endpoints.js';
 import { readOnlyState } from './read-only.js';
 import { SESSION_PIN_STATEMENTS } from './session-pin.js';
 
@@ -71,19 +73,27 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     return { db, features, copyOut: null, cancel: null };
   }
   const connections = Math.max(1, options.connections ?? 2);
+  let chosen: ChosenServer;
+  try {
+    chosen = await chooseServer(target, sessionConfig(target, options), passwordFor(target));
+  } catch (error) {
+    throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
+  }
+  const config = chosen.config;
   const pool = new pg.Pool({
-    ...clientConfig(target, options),
+    ...config,
     Client: EndingClient,
     max: connections,
     // No connectionTimeoutMillis: pg-pool applies it to waiting for a free pooled client too, so
     // queued key scans on a large table failed with "timeout exceeded when trying to connect".
     // Reaching the server is bounded below instead.
+    connectionTimeoutMillis: undefined,
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
   const backends = trackBackends(pool);
-  const cancel = backendCanceller(pool, clientConfig(target, options), backends);
-  const blockers = () => blockerProbe(clientConfig(target, options), () => [...backends]);
+  const cancel = backendCanceller(pool, config, backends);
+  const blockers = () => blockerProbe(config, () => [...backends]);
   // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
   const onCreateConnection = async (connection: DatabaseConnection) => {
     for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
@@ -104,24 +114,19 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);
-    throw new ConnectionError(`cannot connect to ${describeTarget(target)}: ${messageOf(error)}`);
+    throw new ConnectionError(`cannot connect to ${describeEndpoint(chosen.endpoint)}/${target.database}: ${messageOf(error)}`);
   }
 }
 
 /**
- * The one pg configuration of a server target: every field set here, so
- * node-postgres reads nothing from the environment or a string on its own
- * (its PGSSLMODE reading would print a SECURITY WARNING).
+ * What every session of a server target starts with, whichever endpoint
+ * is chosen: every field set here, so node-postgres reads nothing from the
+ * environment or a string on its own (its PGSSLMODE reading would print a
+ * SECURITY WARNING).
  */
-function clientConfig(target: PostgresTarget, options: ConnectOptions): pg.ClientConfig {
+function sessionConfig(target: PostgresTarget, options: ConnectOptions): pg.ClientConfig {
   return {
-    host: target.host,
-    port: target.port,
-    database: target.database,
-    user: target.user,
-    password: target.password ?? (() => passwordFromPgpass(target)),
-    ssl: target.ssl,
-    // PGAPPNAME or application_name= when given; the interrupt handler and DBAs find the sessions by this name.
+    // application_name, PGAPPNAME or fallback_application_name when given; the interrupt handler and DBAs find the sessions by this name.
     application_name: target.applicationName ?? 'lead-dedupe',
     ...(target.clientEncoding === null ? {} : { client_encoding: target.clientEncoding }),
     // bench/README.md (B1): JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
@@ -163,13 +168,6 @@ class EndingClient extends pg.Client {
   }
 }
 
-/** Asked for only when the server wants a password and none was given (as libpq's "no password supplied"). */
-async function passwordFromPgpass(target: PostgresTarget): Promise<string> {
-  const password = await pgpassPassword(target);
-  if (password === undefined) throw new Error(`no password supplied for user ${target.user} (none in the connection string, PGPASSWORD or the pgpass file)`);
-  return password;
-}
-
 /** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
 function sessionSettings(options: ConnectOptions): [string, string][] {
   const ms = (value: number | undefined) => `${Math.max(0, Math.round(value ?? 0))}ms`;
@@ -197,13 +195,4 @@ async function versionNum(db: Kysely<DynamicSchema>): Promise<number> {
   return Number(rows[0]?.v ?? 0);
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return messageOf(error.errors[0]);
-  if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
-    if (code === 'ENOTFOUND') return 'host not found';
-    return error.message || String(code ?? 'unknown error');
-  }
-  return String(error);
-}
+const messageOf = failureText;

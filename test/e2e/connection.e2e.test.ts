@@ -15,7 +15,8 @@ import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-dat
  */
 const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;
 const CLOSED = 'postgres://postgres@127.0.0.1:1/nowhere';
-const NO_PG_ENV = { PGHOST: '', PGPORT: '', PGDATABASE: '', PGUSER: '', PGSSLMODE: '', PGAPPNAME: '' };
+/** Unset for the child (node leaves undefined variables out); libpq takes an empty one as set, PGSSLMODE="" as invalid. */
+const NO_PG_ENV = { PGHOST: undefined, PGPORT: undefined, PGDATABASE: undefined, PGUSER: undefined, PGSSLMODE: undefined, PGAPPNAME: undefined };
 
 /** One line on stderr, no stack trace, no node-postgres warning. */
 function expectOneCleanLine(result: CliResult): void {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { serverClientConfig } from '../../src/db/server-client-config.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed, seedTables } from '../../src/seed/seed.js';
 import { openOn, type TestDatabase } from './test-database.js';
@@ -27,7 +28,8 @@ interface Node {
 export const FIXTURE_SHARD_COUNT = 8;
 
 async function onNode<T>(node: Node, database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ host: node.host, port: node.port, user: new URL(CITUS_URL!).username || 'postgres', database });
+  const user = new URL(CITUS_URL!).username || 'postgres';
+  const client = new pg.Client(await serverClientConfig(`host='${node.host}' port=${node.port} user='${user}' dbname='${database}'`));
   await client.connect();
   try {
     return await fn(client);
@@ -40,7 +42,7 @@ async function onNode<T>(node: Node, database: string, fn: (client: pg.Client) =
 async function clusterNodes(): Promise<{ coordinator: Node; workers: Node[] }> {
   const url = new URL(CITUS_URL!);
   const coordinator = { host: url.hostname, port: Number(url.port || 5432) };
-  const admin = new pg.Client({ connectionString: CITUS_URL });
+  const admin = new pg.Client(await serverClientConfig(CITUS_URL!));
   await admin.connect();
   try {
     const { rows } = await admin.query<{ host: string; port: number }>(

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { serverClientConfig } from '../../src/db/server-client-config.js';
 import { expect } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -37,7 +38,7 @@ export async function prepareReadOnlyFixture(url: string): Promise<void> {
 }
 
 async function query<R>(url: string, text: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client(await serverClientConfig(url));
   await client.connect();
   try {
     return (await client.query(text)).rows as R[];

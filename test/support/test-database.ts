@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { serverClientConfig } from '../../src/db/server-client-config.js';
 import { parseDatabaseTarget, type DatabaseTarget } from '../../src/db/database-target.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
@@ -47,14 +48,14 @@ if (SERVER_URL === undefined) {
 
 async function openServerDatabase(): Promise<TestDatabase> {
   const name = `lead_dedupe_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
+  const admin = new pg.Client(await serverClientConfig(SERVER_URL!));
   await admin.connect();
   await admin.query(`create database ${name}`);
   await admin.end();
   const url = new URL(SERVER_URL!);
   url.pathname = `/${name}`;
   return openOn(parseDatabaseTarget(url.toString()), url.toString(), async () => {
-    const client = new pg.Client({ connectionString: SERVER_URL });
+    const client = new pg.Client(await serverClientConfig(SERVER_URL!));
     await client.connect();
     await client.query(`drop database if exists ${name} with (force)`);
     await client.end();
@@ -88,7 +89,7 @@ export async function openOn(target: DatabaseTarget, url: string | null, dropAft
 
 /** Roles are cluster-wide: a suite that made one drops it after its database is gone. */
 export async function dropRole(role: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: SERVER_URL });
+  const admin = new pg.Client(await serverClientConfig(SERVER_URL!));
   await admin.connect();
   try {
     await admin.query(`drop role if exists ${role}`);

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { resolveDatabaseTarget } from '../../src/cli/settings.js';
-import { describeTarget, parseDatabaseTarget, redact, withoutPassword } from '../../src/db/database-target.js';
+import { describeTarget, parseDatabaseTarget, redact, withoutPassword, type PostgresTarget } from '../../src/db/database-target.js';
 import { UsageError } from '../../src/errors.js';
+
+/** A server target's first endpoint flattened, as the old single-host fields read. */
+function server(raw: string | undefined, env: NodeJS.ProcessEnv) {
+  const target = parseDatabaseTarget(raw, env) as PostgresTarget;
+  return { ...target, host: target.endpoints[0]!.host, port: target.endpoints[0]!.port };
+}
 
 /** libpq semantics of the connection: keyword strings, PG* variables, sslmode, precedence. */
 describe('parseDatabaseTarget (libpq semantics)', () => {
   it('reads a keyword string, quoted values included', () => {
-    expect(parseDatabaseTarget(`host=db.internal port=6543 dbname='my crm' user=app password='it\\'s'`, {})).toMatchObject({
+    expect(server(`host=db.internal port=6543 dbname='my crm' user=app password='it\\'s'`, {})).toMatchObject({
       kind: 'postgres',
       host: 'db.internal',
       port: 6543,
@@ -18,7 +24,7 @@ describe('parseDatabaseTarget (libpq semantics)', () => {
 
   it('fills what the string leaves out from the PG* variables, as libpq does', () => {
     const env = { PGUSER: 'ann', PGPASSWORD: 'pw', PGAPPNAME: 'nightly', PGOPTIONS: '-c work_mem=64MB', PGPORT: '6000' };
-    expect(parseDatabaseTarget('postgres://db.internal/crm', env)).toMatchObject({
+    expect(server('postgres://db.internal/crm', env)).toMatchObject({
       host: 'db.internal',
       port: 6000,
       database: 'crm',
@@ -27,41 +33,48 @@ describe('parseDatabaseTarget (libpq semantics)', () => {
       applicationName: 'nightly',
       options: '-c work_mem=64MB',
     });
-    expect(parseDatabaseTarget(undefined, { PGHOST: '127.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({
+    expect(server(undefined, { PGHOST: '127.0.0.5', PGDATABASE: 'crm', PGUSER: 'ann' })).toMatchObject({
       host: '127.0.0.5',
       port: 5432,
       database: 'crm',
     });
     // Without PGAPPNAME the pool names itself lead-dedupe; without a database name libpq uses the user's.
-    expect(parseDatabaseTarget('host=h user=ann', {})).toMatchObject({ applicationName: null, database: 'ann', password: null });
+    expect(server('host=h user=ann', {})).toMatchObject({ applicationName: null, database: 'ann', password: null });
   });
 
-  it('maps sslmode the libpq way', () => {
-    const ssl = (mode: string) => (parseDatabaseTarget(`host=h dbname=d user=u sslmode=${mode}`, {}) as { ssl: unknown }).ssl;
-    expect(ssl('disable')).toBe(false);
-    expect(ssl('allow')).toBe(false);
-    expect(ssl('require')).toEqual({ rejectUnauthorized: false });
-    expect(ssl('prefer')).toEqual({ rejectUnauthorized: false });
-    expect(ssl('verify-full')).toEqual({});
-    expect((parseDatabaseTarget('host=h dbname=d user=u', { PGSSLMODE: 'require' }) as { ssl: unknown }).ssl).toEqual({ rejectUnauthorized: false });
-    expect(() => parseDatabaseTarget('host=h sslmode=require sslrootcert=/nonexistent/root.crt', {})).toThrow(/cannot read sslrootcert/);
+  it('maps sslmode the libpq way: prefer by default, verification only with a root certificate', () => {
+    const tls = (raw: string, env: NodeJS.ProcessEnv = {}) => (parseDatabaseTarget(raw, env) as PostgresTarget).tls;
+    expect(tls('host=h dbname=d user=u').mode).toBe('prefer');
+    for (const mode of ['disable', 'allow', 'prefer', 'require'] as const) {
+      expect(tls(`host=h sslmode=${mode}`)).toMatchObject({ mode, verifyChain: false, verifyName: false, options: { rejectUnauthorized: false } });
+    }
+    expect(tls('host=h dbname=d user=u', { PGSSLMODE: 'require' }).mode).toBe('require');
+    // libpq: require with a root certificate file that does not exist encrypts without verifying.
+    expect(tls('host=h sslmode=require sslrootcert=/nonexistent/root.crt').verifyChain).toBe(false);
+    expect(() => parseDatabaseTarget('host=h sslmode=verify-full sslrootcert=/nonexistent/root.crt', {})).toThrow(
+      /root certificate file "\/nonexistent\/root.crt" does not exist/,
+    );
+    expect(() => parseDatabaseTarget('host=h sslmode=bogus', {})).toThrow(/invalid sslmode value: "bogus"/);
   });
 
   it('refuses what node-postgres cannot honour, and malformed strings, without echoing a password', () => {
-    expect(() => parseDatabaseTarget('host=a,b dbname=d', {})).toThrow(/several hosts/);
-    expect(() => parseDatabaseTarget('host=a', { PGSERVICE: 'prod' })).toThrow(/service/);
+    expect(() => parseDatabaseTarget('host=a requirepeer=postgres', {})).toThrow(/not supported by lead-dedupe: requirepeer=postgres/);
+    expect(() => parseDatabaseTarget('host=a', { PGSERVICE: 'prod', PGSERVICEFILE: '/nonexistent', PGSYSCONFDIR: '/nonexistent' })).toThrow(
+      /definition of service "prod" not found/,
+    );
     expect(() => parseDatabaseTarget('host=a dbnmae=x password=hunter2', {})).toThrow(UsageError);
     expect(() => parseDatabaseTarget('host=a dbnmae=x password=hunter2', {})).not.toThrow(/hunter2/);
-    expect(() => parseDatabaseTarget('not a target', {})).toThrow(/malformed/);
+    expect(() => parseDatabaseTarget('not a target', {})).toThrow(/malformed database URL "not a target": missing "=" after "not" in connection info string/);
     expect(redact("host=a password='hunter 2' user=u")).toBe('host=a password=*** user=u');
     expect(describeTarget(parseDatabaseTarget('postgres://u:hunter2@h:1/db', {}))).toBe('h:1/db');
+    expect(describeTarget(parseDatabaseTarget('host=a,/tmp port=1,2 dbname=db', {}))).toBe('a:1,/tmp/.s.PGSQL.2/db');
   });
 });
 
 describe('resolveDatabaseTarget: flag > DATABASE_URL > PG* > config', () => {
   const pg = { PGHOST: 'from-env', PGDATABASE: 'd' };
   const host = (flag: string | undefined, config: string | undefined, env: NodeJS.ProcessEnv) =>
-    (resolveDatabaseTarget(flag, config, env) as { host: string }).host;
+    (resolveDatabaseTarget(flag, config, env) as PostgresTarget).endpoints[0]!.host;
   it('takes the first source that is given', () => {
     expect(host('host=from-flag', 'host=from-config', { DATABASE_URL: 'host=from-url', ...pg })).toBe('from-flag');
     expect(host(undefined, 'host=from-config', { DATABASE_URL: 'host=from-url', ...pg })).toBe('from-url');
@@ -101,15 +114,24 @@ describe('a malformed URL never shows any part of its password', () => {
   it.each(cases)('%s', (url, fragments) => {
     let message = '';
     try {
-      parseDatabaseTarget(url, {});
+      const target = parseDatabaseTarget(url, {}) as PostgresTarget;
+      // libpq reads ? and # before the @ as password characters: then the whole password is the password.
+      expect(target.password).toBe(fragments.join(url.includes('?') ? '?' : '#'));
+      message = 'parsed whole';
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toMatch(/^malformed database URL|^connection /);
+    expect(message).toMatch(/^malformed database URL|^connection |^parsed whole$/);
     for (const fragment of fragments) expect(message).not.toContain(fragment);
     const shown = redact(url);
     for (const fragment of fragments) expect(shown).not.toContain(fragment);
     expect(shown).toMatch(/^postgres(ql)?:\/\/[^:]*:\*\*\*@[^@]*$/);
+  });
+
+  it('a well-formed URL with a password and an @ in its query parses as libpq parses it', () => {
+    const target = parseDatabaseTarget('postgres://dba:s3cret@db1/crm?application_name=me@host', {}) as PostgresTarget;
+    expect([target.password, target.endpoints[0]!.host, target.database, target.applicationName]).toEqual(['s3cret', 'db1', 'crm', 'me@host']);
+    expect((parseDatabaseTarget('postgres://dba:s3cret@db1/my%40db', {}) as PostgresTarget).database).toBe('my@db');
   });
 
   it('masks from the user to the last @, and leaves a URL without a password alone', () => {

@@ -12,8 +12,12 @@ import { parseNormalizeArgument } from '../../src/cli/settings.js';
 
 describe('parseDatabaseTarget', () => {
   it('reads server URLs and embedded targets', () => {
-    expect(parseDatabaseTarget('postgres://app:pw@db.internal:6543/crm')).toMatchObject({ kind: 'postgres', host: 'db.internal', port: 6543, database: 'crm' });
-    expect(parseDatabaseTarget('postgresql://localhost/x')).toMatchObject({ kind: 'postgres', port: 5432 });
+    expect(parseDatabaseTarget('postgres://app:pw@db.internal:6543/crm')).toMatchObject({
+      kind: 'postgres',
+      endpoints: [{ kind: 'name', host: 'db.internal', port: 6543 }],
+      database: 'crm',
+    });
+    expect(parseDatabaseTarget('postgresql://localhost/x')).toMatchObject({ kind: 'postgres', endpoints: [{ port: 5432 }] });
     expect(parseDatabaseTarget('pglite:memory')).toEqual({ kind: 'pglite', dataDir: null });
     expect(parseDatabaseTarget('pglite:./demo')).toEqual({ kind: 'pglite', dataDir: './demo' });
   });
