@@ -20,7 +20,7 @@ export interface RunContext {
  * import the program; `program/program.ts` is the one place that mounts them,
  * wiring commander, config defaults, output-path checks, help and exit codes.
  */
-export interface CommandSpec<Flags = never> {
+interface CommandMeta {
   name: string;
   description: string;
   arguments?: readonly Argument[];
@@ -29,10 +29,21 @@ export interface CommandSpec<Flags = never> {
   configSettings?: readonly string[];
   /** Shown under "Examples:" in --help, one command line each (a trailing `# comment` is printed above it). */
   examples?: readonly string[];
-  /** The exit codes this command can return and what each means for it (required with `run`; --help lists exactly these). */
-  exitCodes?: ExitCodeMeanings;
-  /** A group (constraint, sql) has subcommands and no run of its own. */
-  subcommands?: readonly CommandSpec[];
-  /** Flags as commander parsed them (camelCase; config defaults applied), then the positional arguments. */
-  run?(flags: Flags, args: string[], context: RunContext): Promise<ExitCode>;
 }
+
+/** A command that runs: it must say which exit codes it can return (--help lists exactly these). */
+interface RunnableSpec<Flags> extends CommandMeta {
+  exitCodes: ExitCodeMeanings;
+  subcommands?: never;
+  /** Flags as commander parsed them (camelCase; config defaults applied), then the positional arguments. */
+  run(flags: Flags, args: string[], context: RunContext): Promise<ExitCode>;
+}
+
+/** A group (constraint, sql) has subcommands and no run of its own. */
+interface GroupSpec extends CommandMeta {
+  exitCodes?: never;
+  subcommands: readonly CommandSpec[];
+  run?: never;
+}
+
+export type CommandSpec<Flags = never> = RunnableSpec<Flags> | GroupSpec;

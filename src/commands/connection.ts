@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { CommandSpec } from '../cli/command-spec.js';
 import { loadConfigFile } from '../cli/config-file.js';
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { quietOption, tableOptions, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { renderContext, writeReport } from '../cli/output.js';
 import { resolveDatabaseTarget } from '../cli/settings.js';
@@ -24,6 +25,7 @@ export const connectionCommand: CommandSpec<ConnectionFlags> = {
     'PGSERVICE=crm lead-dedupe connection --format json',
     'lead-dedupe connection -d "host=db1,db2 target_session_attrs=read-write"',
   ],
+  exitCodes: COMMON_EXIT_CODES,
   run: runConnection,
 };
 

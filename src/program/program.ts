@@ -83,7 +83,6 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
         return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag, program: () => cliProgram(HEADER, COMMANDS) });
       }),
     );
-    if (spec.exitCodes === undefined) throw new Error(`command ${path.join(' ')} declares no exit codes`);
     command.addHelpText('after', `${examplesHelp(spec.examples ?? [])}${exitCodesHelp(spec.exitCodes)}`);
   }
   return command;
