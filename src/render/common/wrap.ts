@@ -14,14 +14,18 @@ export function textWidth(text: string): number {
 }
 
 const TIMESTAMP = String.raw`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?: ?(?:[+-]\d{2}(?::?\d{2})?|Z|UTC)\b)?`;
-const SPACED_NUMBER = String.raw`\+?\(?\d[\d().-]*(?: \(?\d[\d().-]*)+`;
+/** `+60 12-345 6789`, `+1 (415) 555-0100`: groups of digits, a bracket only around a whole group. */
+const DIGIT_GROUP = String.raw`(?:\(\d+\)|\d)[\d().-]*`;
+const SPACED_NUMBER = String.raw`\+?${DIGIT_GROUP}(?: ${DIGIT_GROUP})+`;
 /**
  * A command: the program (after npx, node or a path), up to two subcommand words, then an option or a
- * number and everything to the end of its sentence or line; or the program and its words ending a line.
- * "lead-dedupe's schema" is prose.
+ * number and everything to the end of its sentence or line; or the program and a command ending a line.
+ * "lead-dedupe's schema" and "by lead-dedupe itself" are prose.
  */
+/** The tool's commands (src/commands; this layer cannot import them), for a bare `lead-dedupe runs` ending a line. */
+const COMMAND_NAMES = 'scan|diagnose|report|seed|demo|constraint|index|sql|clean|runs|restore|race';
 const PROGRAM = String.raw`(?:(?:npx|node) +)?(?:[^ ]*/)?lead-dedupe(?:\.js)?`;
-const COMMAND = String.raw`${PROGRAM} (?:[a-z]+ ){0,2}[-\d].*?(?=[.;] |[.;]?$)|${PROGRAM}(?: [a-z]+){1,2}[.;]?$`;
+const COMMAND = String.raw`${PROGRAM} (?:[a-z]+ ){0,2}[-\d].*?(?=[.;] |[.;]?$)|${PROGRAM} (?:${COMMAND_NAMES})(?: [a-z]+)?[.;]?$`;
 const UNBREAKABLE = new RegExp(`${COMMAND}|${TIMESTAMP}|${SPACED_NUMBER}`, 'g');
 
 /**
