@@ -58,7 +58,10 @@ describe(`a newcomer's own schema (built binary, ${CLI_DATABASE_LABEL})`, () => 
       const text = await cli([...command, '--map', 'phone=mobile']);
       expect(text.code, text.stderr).toBe(0);
       const lines = text.stdout.split('\n');
-      expect(lines.filter((line) => line.includes('skipped')), command.join(' ')).toEqual([expected]);
+      expect(
+        lines.filter((line) => line.includes('skipped')),
+        command.join(' '),
+      ).toEqual([expected]);
       expect(text.stdout).not.toContain('not found');
       const json = JSON.parse((await cli([...command, '--map', 'phone=mobile', '--format', 'json'])).stdout);
       expect(json.skippedKeys.map((key: { name: string }) => key.name)).toEqual(presetsWithoutPhone.map((key) => key.name));
@@ -99,7 +102,12 @@ describe(`a newcomer's own schema (built binary, ${CLI_DATABASE_LABEL})`, () => 
       expect(noDevice.phones, args.join(' ')).toMatchObject({ column: 'mobile', deviceColumn: null, phones: Number(spread!.phones) });
       expect(noDevice.answers[1].answer).toContain('public.leads has no device column (map one with --map device_id=<column>)');
       const report = JSON.parse((await cli(['diagnose', ...args, '--map', 'device_id=device', '--format', 'json'])).stdout);
-      expect(report.phones).toMatchObject({ column: 'mobile', deviceColumn: 'device', phones: Number(spread!.phones), onSeveralDevices: Number(spread!.devices) });
+      expect(report.phones).toMatchObject({
+        column: 'mobile',
+        deviceColumn: 'device',
+        phones: Number(spread!.phones),
+        onSeveralDevices: Number(spread!.devices),
+      });
       expect(report.answers[1].answer).toMatch(new RegExp(`^${spread!.devices} of the ${spread!.phones} phones in the table \\(mobile\\)`));
     }
     const noPhone = JSON.parse((await cli(['diagnose', '--key', 'source', '--format', 'json'])).stdout);

@@ -44,7 +44,12 @@ describe(`printed SQL pastes back to the same objects (built binary, ${CLI_DATAB
     const dryRun = await cli(['index', 'add', ...key]);
     expect(dryRun.code, dryRun.stderr).toBe(0);
     const lines = dryRun.stdout.split('\n');
-    const printed = lines.slice(lines.findIndex((line) => line.endsWith(' with:')) + 1, lines.findIndex((line) => line.startsWith('dry run:'))).join('\n');
+    const printed = lines
+      .slice(
+        lines.findIndex((line) => line.endsWith(' with:')) + 1,
+        lines.findIndex((line) => line.startsWith('dry run:')),
+      )
+      .join('\n');
     // the literal is there whole, Unicode digits and all (a wrap inside it would change the function)
     expect(printed).toMatch(/'[^']*٠١٢٣٤٥٦٧٨٩[^'\n]*'/);
     // each statement starts on a line of its own, two spaces in; its other lines are as the server gets them

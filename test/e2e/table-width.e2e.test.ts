@@ -85,7 +85,9 @@ describe('tables fit the width (built binary, PGlite)', () => {
     }
     // at 200 the runs table is one row per run, every column; at 80 a short card per run (what every run shares said once above)
     expect((await cli(['runs'], 200)).stdout).toMatch(/│ run │ status .*│ user@host +│/);
-    expect((await cli(['runs'], 80)).stdout).toMatch(/^the run: on public\.leads, keep oldest, mode merge, 0 groups skipped, by\s+postgres@\S+;[^]*│ run +│ 1 +│/);
+    expect((await cli(['runs'], 80)).stdout).toMatch(
+      /^the run: on public\.leads, keep oldest, mode merge, 0 groups skipped, by\s+postgres@\S+;[\s\S]*│ run +│ 1 +│/,
+    );
     // constraint add acts at once (no dry run): add at 80, drop (dry run at both, then for real) at 200, add again at 200
     for (const width of [80, 200]) {
       const added = await cli(['constraint', 'add', '--key', 'device-phone'], width);
@@ -122,7 +124,9 @@ describe('tables fit the width (built binary, PGlite)', () => {
     expect(atNarrow.split('\n').filter((line) => line.startsWith('│')).length).toBeLessThanOrEqual(9);
     // a pipe without $COLUMNS: nothing wraps, every column on the header line (as psql)
     const unwrapped = await piped(['runs']);
-    expect(unwrapped.split('\n')[1]).toMatch(/^│ run │ status │ started \(UTC\) +│ finished │ table +│ key +│ keep +│ mode +│ groups │ removed │ merged │ child rows moved +│ skipped │ user@host +│$/);
+    expect(unwrapped.split('\n')[1]).toMatch(
+      /^│ run │ status │ started \(UTC\) +│ finished │ table +│ key +│ keep +│ mode +│ groups │ removed │ merged │ child rows moved +│ skipped │ user@host +│$/,
+    );
   }, 120_000);
 
   it('a pipe without $COLUMNS wraps nothing; a terminal at 80 and 120 fits', async () => {

@@ -39,9 +39,7 @@ describe('wrapping never breaks a value a user copies', () => {
 
   it('leaves verbatim lines and table lines as they are', () => {
     const literal = `  create function f() returns text return '${'٠١٢٣٤٥٦٧٨٩'.repeat(12)}';`;
-    expect(fitLines(['a long line of prose that wraps here', verbatim(literal), ''], 20)).toBe(
-      `a long line of prose\n  that wraps here\n${literal}\n`,
-    );
+    expect(fitLines(['a long line of prose that wraps here', verbatim(literal), ''], 20)).toBe(`a long line of prose\n  that wraps here\n${literal}\n`);
     const table = `│ ${'x'.repeat(40)} │`;
     expect(fitLines(table, 20)).toBe(table);
   });
