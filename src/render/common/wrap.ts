@@ -17,14 +17,14 @@ const TIMESTAMP = String.raw`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?
 /** `+60 12-345 6789`, `+1 (415) 555-0100`: groups of digits, a bracket only around a whole group. */
 const DIGIT_GROUP = String.raw`(?:\(\d+\)|\d)[\d().-]*`;
 const SPACED_NUMBER = String.raw`\+?${DIGIT_GROUP}(?: ${DIGIT_GROUP})+`;
+/** The tool's commands (src/commands; this layer cannot import them), for a bare `lead-dedupe runs` ending a line. */
+const COMMAND_NAMES = 'scan|diagnose|report|seed|demo|constraint|index|sql|clean|runs|restore|race';
+const PROGRAM = String.raw`(?:(?:npx|node) +)?(?:[^ ]*/)?lead-dedupe(?:\.js)?`;
 /**
  * A command: the program (after npx, node or a path), up to two subcommand words, then an option or a
  * number and everything to the end of its sentence or line; or the program and a command ending a line.
  * "lead-dedupe's schema" and "by lead-dedupe itself" are prose.
  */
-/** The tool's commands (src/commands; this layer cannot import them), for a bare `lead-dedupe runs` ending a line. */
-const COMMAND_NAMES = 'scan|diagnose|report|seed|demo|constraint|index|sql|clean|runs|restore|race';
-const PROGRAM = String.raw`(?:(?:npx|node) +)?(?:[^ ]*/)?lead-dedupe(?:\.js)?`;
 const COMMAND = String.raw`${PROGRAM} (?:[a-z]+ ){0,2}[-\d].*?(?=[.;] |[.;]?$)|${PROGRAM} (?:${COMMAND_NAMES})(?: [a-z]+)?[.;]?$`;
 const UNBREAKABLE = new RegExp(`${COMMAND}|${TIMESTAMP}|${SPACED_NUMBER}`, 'g');
 
@@ -72,8 +72,7 @@ function wrapLine(line: string, width: number, indent: string): string[] {
   const lines: string[] = [];
   let current = '';
   for (const atom of atoms(line)) {
-    const prefix = lines.length === 0 ? lead : indent;
-    const candidate = current === '' ? prefix + atom : `${current} ${atom}`;
+    const candidate = current === '' ? lead + atom : `${current} ${atom}`;
     if (current === '' || textWidth(candidate) <= width) {
       current = candidate;
       continue;
