@@ -6,12 +6,12 @@ import { describeBlockers, type LockBlocker } from '../db/lock-waits.js';
 
 /** Narrower than this, no table or sentence reads well; wider is the user's choice. */
 const MIN_WIDTH = 40;
-/** Pipes, files and cron mail: wide enough for most tables, narrow enough for a mail reader. */
-const DEFAULT_WIDTH = 100;
 
 /**
- * The one place a report's width and JSON metadata are decided: $COLUMNS when set (scripts,
- * tests), else the terminal's width when the report goes to one, else 100.
+ * The one place a report's width and JSON metadata are decided. The width follows psql: $COLUMNS
+ * when set (scripts, tests, `COLUMNS=80 lead-dedupe scan | less`), else the terminal's width when
+ * the report goes to one, else none at all (Infinity: a pipe, a file or cron mail gets tables at
+ * their natural width and prose unwrapped, for `less -S` or the mail reader to lay out).
  */
 export function renderContext(target: DatabaseTarget, flags: { output?: string } = {}): RenderContext {
   return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target) };
@@ -21,7 +21,7 @@ function reportWidth(flags: { output?: string }): number {
   const fromEnv = Number(process.env.COLUMNS);
   if (Number.isInteger(fromEnv) && fromEnv > 0) return Math.max(MIN_WIDTH, fromEnv);
   const toTerminal = (flags.output === undefined || flags.output === '-') && process.stdout.isTTY && process.stdout.columns > 0;
-  return toTerminal ? Math.max(MIN_WIDTH, process.stdout.columns) : DEFAULT_WIDTH;
+  return toTerminal ? Math.max(MIN_WIDTH, process.stdout.columns) : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -6,9 +6,9 @@ import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { constraintStatus } from '../core/constraint/status.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
-import { CatalogError, ExitCode } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { LeadTable } from '../keys/key-definition.js';
-import { resolveKeys, type KeySettings } from '../keys/resolve-key.js';
+import { resolveKeys, resolveNamedKeys, type KeySettings } from '../keys/resolve-key.js';
 import { renderConstraintStatus } from '../render/constraint-status/index.js';
 
 type StatusFlags = TableFlags & KeyFlags & OutputFlags<'table' | 'json'>;
@@ -35,11 +35,10 @@ async function runStatus(flags: StatusFlags): Promise<ExitCode> {
 
 /** Without --key, a table that holds no preset still gets its indexes listed: the keys are only reported as skipped. */
 function keysToCheck(table: LeadTable, requested: string[], settings: KeySettings) {
-  try {
-    const { keys, skipped } = resolveKeys(table, requested, settings);
-    return { keys, skippedKeys: skipped };
-  } catch (error) {
-    if (requested.length > 0 || !(error instanceof CatalogError)) throw error;
-    return { keys: [], skippedKeys: [{ name: 'presets', reason: error.message }] };
+  if (requested.length === 0) {
+    const named = resolveNamedKeys(table, settings);
+    if (named.keys.length === 0) return { keys: [], skippedKeys: named.skipped };
   }
+  const { keys, skipped } = resolveKeys(table, requested, settings);
+  return { keys, skippedKeys: skipped };
 }

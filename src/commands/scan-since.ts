@@ -12,11 +12,12 @@ import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { keyCommand, type CommandLineContext } from '../keys/key-command-line.js';
 import { requireTimeColumn } from '../keys/resolve-key.js';
+import type { SkippedKey } from '../keys/skipped-keys.js';
 
 export interface IncrementalRun {
   table: LeadTable;
   keys: ResolvedKey[];
-  skippedKeys: { name: string; reason: string }[];
+  skippedKeys: SkippedKey[];
   top: number;
   settings: SinceSettings;
   commandLine: CommandLineContext;

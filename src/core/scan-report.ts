@@ -2,6 +2,7 @@ import type { TableDistribution } from '../db/distribution.js';
 import type { KeySummary } from '../keys/key-summary.js';
 import type { SurplusLimit } from './surplus-limit.js';
 import type { RowOrder } from '../keys/row-order.js';
+import type { SkippedKey } from '../keys/skipped-keys.js';
 
 /** What `scan` found; every renderer takes exactly this. */
 export interface ScanReport {
@@ -16,7 +17,7 @@ export interface ScanReport {
   rowsEstimated?: boolean;
   keys: KeyReport[];
   /** Presets this table cannot hold (a column is missing), left out of an all-presets scan. */
-  skippedKeys: { name: string; reason: string }[];
+  skippedKeys: SkippedKey[];
   /**
    * What ranks a group's rows "oldest first" (the ids listed, the default keeper): set by a full
    * scan; `arbitrary` when neither a created column nor an id that grows with time orders them.

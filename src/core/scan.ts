@@ -17,11 +17,12 @@ import {
 import { summarizeKey } from '../keys/key-summary.js';
 import { rowOrder } from '../keys/row-order.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
+import type { SkippedKey } from '../keys/skipped-keys.js';
 
 export interface ScanOptions {
   table: LeadTable;
   keys: ResolvedKey[];
-  skippedKeys?: { name: string; reason: string }[];
+  skippedKeys?: SkippedKey[];
   /** How many of the largest groups to list per key. */
   top: number;
   /**

@@ -4,6 +4,7 @@ import type { KeyDefinition, LeadTable, NormalizeRule, ResolvedKey } from './key
 import { callingCodeFor } from './normalize.js';
 import { PRESET_KEYS } from './presets.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { skippedKey, skippedKeysLine, type SkippedKey } from './skipped-keys.js';
 
 export interface KeySettings {
   /** logical name → real column, e.g. { phone: 'phone_number' } */
@@ -57,7 +58,7 @@ export function requireTimeColumn(info: TableInfo, name: string, what: string): 
 export interface ResolvedKeys {
   keys: ResolvedKey[];
   /** Presets left out of an all-presets scan because this table lacks their columns. */
-  skipped: { name: string; reason: string }[];
+  skipped: SkippedKey[];
 }
 
 /**
@@ -70,7 +71,7 @@ export function resolveKeys(table: LeadTable, requested: string[], settings: Key
       ? resolveNamedKeys(table, settings)
       : { keys: requested.map((text) => resolveKey(table, lookUpKey(table, text, namedKeys(settings), settings), settings)), skipped: [] };
   if (result.keys.length === 0) {
-    throw new CatalogError(`no key can be scanned on ${qualifiedName(table.info)}: ${result.skipped.map((s) => s.reason).join('; ')}`);
+    throw new CatalogError(`no key can be scanned; ${skippedKeysLine(result.skipped, qualifiedName(table.info))}`);
   }
   checkNormalizeTargets(result.keys, settings);
   return result;
@@ -84,7 +85,7 @@ export function resolveNamedKeys(table: LeadTable, settings: KeySettings): Resol
       result.keys.push(resolveKey(table, definition, settings));
     } catch (error) {
       if (!(error instanceof CatalogError)) throw error;
-      result.skipped.push({ name: definition.name, reason: error.message });
+      result.skipped.push(skippedKey(table.info, definition, settings.columnMap, error.message));
     }
   }
   return result;

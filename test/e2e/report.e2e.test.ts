@@ -97,10 +97,25 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('<img src="http');
   });
 
-  it('fits a phone-width screen without sideways scrolling of the page', async () => {
+  it('fits a phone-width screen without sideways scrolling of the page; chart labels read at 11px or more', async () => {
     const { page, errors } = await open(390);
     expect(errors).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // every chart label as the reader sees it: its computed font size times the chart's scale on screen, and inside its chart
+    const labels = await page.evaluate(() =>
+      [...document.querySelectorAll<SVGTextElement>('svg.chart text')].map((text) => {
+        const chart = text.ownerSVGElement!.getBoundingClientRect();
+        const box = text.getBoundingClientRect();
+        return {
+          text: text.textContent,
+          px: Number.parseFloat(getComputedStyle(text).fontSize) * text.getScreenCTM()!.a,
+          inside: box.left >= chart.left - 0.5 && box.right <= chart.right + 0.5,
+        };
+      }),
+    );
+    expect(labels.length).toBeGreaterThan(10);
+    expect(labels.filter((label) => label.px < 11)).toEqual([]);
+    expect(labels.filter((label) => !label.inside)).toEqual([]);
     await page.screenshot({ path: join(ARTIFACTS, 'report-phone.png'), fullPage: true });
   });
 });

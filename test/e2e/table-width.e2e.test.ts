@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, runCli, startInTerminal } from '../support/cli.js';
 
 /**
  * Issue 10 item 11: every report the tool prints as a table fits the width ($COLUMNS here,
  * output piped), at 80 and at 200 columns, and nothing is cut on the way: the text of every
- * cell is still there, across wrapped lines.
+ * cell is still there, across wrapped lines. Issue 28 items 8 and 12: the width follows psql
+ * (the terminal's, through a pseudo-terminal at 80 and 120 columns; $COLUMNS through a pipe;
+ * nothing wrapped through a pipe without it), and runs is a table whenever it fits.
  */
 describe('tables fit the width (built binary, PGlite)', () => {
   let dir: string;
@@ -28,8 +30,9 @@ describe('tables fit the width (built binary, PGlite)', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Every line fits, but a command to paste, which keeps a line of its own however long rather than break. */
   function expectFits(text: string, width: number): void {
-    const over = text.split('\n').filter((line) => line.length > width);
+    const over = text.split('\n').filter((line) => line.length > width && !/^ *lead-dedupe [^ ]/.test(line));
     expect(over, `lines wider than ${width}`).toEqual([]);
   }
 
@@ -77,12 +80,14 @@ describe('tables fit the width (built binary, PGlite)', () => {
     for (const width of [80, 200]) {
       const runs = await cli(['runs'], width);
       expectFits(runs.stdout, width);
-      expect(runs.stdout).toMatch(/│ postgres@\S+ +│/);
+      expect(runs.stdout).toContain('postgres@');
       expectFits((await cli(['restore', '1'], width)).stdout, width);
     }
-    // at 200 the runs table is one row per run; at 80 it turns vertical rather than wrap into fragments
+    // at 200 the runs table is one row per run, every column; at 80 a short card per run (what every run shares said once above)
     expect((await cli(['runs'], 200)).stdout).toMatch(/│ run │ status .*│ user@host +│/);
-    expect((await cli(['runs'], 80)).stdout).toMatch(/│ user@host +│ postgres@/);
+    expect((await cli(['runs'], 80)).stdout).toMatch(
+      /^the run: on public\.leads, keep oldest, mode merge, 0 groups skipped, by\s+postgres@\S+;[\s\S]*│ run +│ 1 +│/,
+    );
     // constraint add acts at once (no dry run): add at 80, drop (dry run at both, then for real) at 200, add again at 200
     for (const width of [80, 200]) {
       const added = await cli(['constraint', 'add', '--key', 'device-phone'], width);
@@ -95,4 +100,49 @@ describe('tables fit the width (built binary, PGlite)', () => {
       expectFits(dropped.stdout, width);
     }
   }, 180_000);
+  /** The report as a user at a terminal of that size sees it: no $COLUMNS, no spinner (TERM=dumb), stdout and stderr. */
+  async function onTerminal(args: string[], columns: number): Promise<string> {
+    const run = startInTerminal([...args, ...db], { rows: 50, cols: columns }, { env: { COLUMNS: undefined, TERM: 'dumb' } });
+    const done = await run.done;
+    expect(done.code, done.stdout).toBe(0);
+    return done.stdout.replace(/\r/g, '');
+  }
+  const piped = async (args: string[]) => (await runCli([...args, ...db], { env: { COLUMNS: undefined } })).stdout;
+
+  it('runs is one table on a 120-column terminal, short cards on an 80-column one, every column through a pipe', async () => {
+    const atWide = await onTerminal(['runs'], 120);
+    expectFits(atWide, 120);
+    // one row per run: the header's words and run 1 on lines of their own, as wide as the terminal allows
+    expect(atWide).toMatch(/\n│ run │ status │ started \(UTC\) +│ finished │ key +│ groups │ removed │ merged │ child rows moved │\n/);
+    expect(atWide).toMatch(/\n│ 1 {3}│ done {3}│ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(Math.max(...atWide.split('\n').map((line) => line.length))).toBeGreaterThan(100);
+    // $COLUMNS through a pipe lays it out as the terminal of that width does
+    expect((await cli(['runs'], 120)).stdout).toBe(atWide);
+    const atNarrow = await onTerminal(['runs'], 80);
+    expectFits(atNarrow, 80);
+    expect(atNarrow).toMatch(/│ run +│ 1 +│/);
+    expect(atNarrow.split('\n').filter((line) => line.startsWith('│')).length).toBeLessThanOrEqual(9);
+    // a pipe without $COLUMNS: nothing wraps, every column on the header line (as psql)
+    const unwrapped = await piped(['runs']);
+    expect(unwrapped.split('\n')[1]).toMatch(
+      /^│ run │ status │ started \(UTC\) +│ finished │ table +│ key +│ keep +│ mode +│ groups │ removed │ merged │ child rows moved +│ skipped │ user@host +│$/,
+    );
+  }, 120_000);
+
+  it('a pipe without $COLUMNS wraps nothing; a terminal at 80 and 120 fits', async () => {
+    const args = ['diagnose', '--key', 'device-phone', '--by', 'source'];
+    const answers: { answer: string }[] = JSON.parse(await piped([...args, '--format', 'json'])).answers;
+    const unwrapped = await piped(args);
+    // every answer on one line of its own, however long
+    for (const { answer } of answers) expect(unwrapped.split('\n')).toContain(`   ${answer}`);
+    expect(Math.max(...unwrapped.split('\n').map((line) => line.length))).toBeGreaterThan(120);
+    for (const columns of [80, 120]) {
+      const text = await onTerminal(args, columns);
+      expectFits(text, columns);
+      // the commands the answers suggest stay whole, each on its own line
+      for (const command of answers.flatMap(({ answer }) => answer.match(/lead-dedupe sql upsert [^;]*?--on-duplicate \w+/g) ?? [])) {
+        expect(text).toContain(command);
+      }
+    }
+  }, 120_000);
 });

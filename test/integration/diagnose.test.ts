@@ -146,7 +146,14 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('diagnose on $label', (ta
       select count(*) as phones, count(*) filter (where nd > 1) as devices, count(*) filter (where nu > 1) as users
       from (select ${DIGITS('phone_number')} as p, count(distinct dev) as nd, count(distinct usr) as nu
             from contacts where ${DIGITS('phone_number')} is not null group by 1) s`);
-    expect(report.phones).toEqual({ phones: Number(spread!.phones), onSeveralDevices: Number(spread!.devices), forSeveralUsers: Number(spread!.users) });
+    expect(report.phones).toEqual({
+      column: 'phone_number',
+      deviceColumn: 'dev',
+      userColumn: 'usr',
+      phones: Number(spread!.phones),
+      onSeveralDevices: Number(spread!.devices),
+      forSeveralUsers: Number(spread!.users),
+    });
     expect(report.phones!.onSeveralDevices).toBeGreaterThan(0);
   });
 

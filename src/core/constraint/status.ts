@@ -6,12 +6,13 @@ import { matchKeys } from './key-protection.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
 import type { TableDistribution } from '../../db/distribution.js';
 import { missingDistributionColumn } from '../../keys/distribution-rule.js';
+import type { SkippedKey } from '../../keys/skipped-keys.js';
 
 export interface ConstraintStatusOptions {
   table: LeadTable;
   /** The keys to check (the presets, with the user's --normalize / --nulls-equal). */
   keys: ResolvedKey[];
-  skippedKeys?: { name: string; reason: string }[];
+  skippedKeys?: SkippedKey[];
 }
 
 export interface KeyProtection {
@@ -37,7 +38,7 @@ export interface ConstraintStatus {
   keys: KeyProtection[];
   /** A short name for each index element a checked key uses, e.g. the e164 CASE expression → `e164(phone)`. */
   elementLabels: Record<string, string>;
-  skippedKeys: { name: string; reason: string }[];
+  skippedKeys: SkippedKey[];
 }
 
 /** Every unique constraint and index on the table, and which keys they protect. Read-only. */

@@ -69,11 +69,22 @@ function niches(report: Figures, key: ResolvedKey): string {
 
 function devices(report: Figures, key: ResolvedKey): string {
   const spread = report.phones;
-  if (spread === null) return `${key.name} has no phone column; diagnose a phone-based key (e.g. device-phone) to answer this.`;
+  if (spread === null) {
+    return (
+      `${key.name} has no phone column (a column normalised with e164, or one mapped with --map phone=<column>); ` +
+      'diagnose a key with the phone in it to answer this.'
+    );
+  }
+  const phones = `${count(spread.phones)} phones in the table${spread.column === 'phone' ? '' : ` (${spread.column})`}`;
+  if (spread.deviceColumn === null) {
+    const noDevice = `${report.table} has no device column (map one with --map device_id=<column>), so the question does not arise here`;
+    if (spread.userColumn === null) return `${noDevice}; nor a user column to compare the ${phones} across.`;
+    return `${noDevice}; ${count(spread.forSeveralUsers)} of the ${phones} (${percent(spread.forSeveralUsers, spread.phones)}) appear for more than one user.`;
+  }
   const figures =
-    `${count(spread.onSeveralDevices)} of the ${count(spread.phones)} phones in the table (${percent(spread.onSeveralDevices, spread.phones)}) appear on more than one device, ` +
+    `${count(spread.onSeveralDevices)} of the ${phones} (${percent(spread.onSeveralDevices, spread.phones)}) appear on more than one device, ` +
     `and ${count(spread.forSeveralUsers)} (${percent(spread.forSeveralUsers, spread.phones)}) for more than one user.`;
-  const perDevice = key.columns.some((c) => c.logical === 'device_id');
+  const perDevice = key.columns.some((c) => c.column === spread.deviceColumn);
   if (spread.onSeveralDevices === 0) return `${figures} No phone is shared between devices: a per-device rule and a per-phone rule agree today.`;
   if (perDevice) {
     return `${figures} Under ${key.name} these stay separate leads, one per device. If a phone should be one lead per user across devices, enforce user-phone instead (compare its surplus in scan).`;

@@ -61,6 +61,10 @@ export interface Trend {
 }
 
 export interface PhoneSpread {
+  /** The key's phone column (normalised with e164, or named phone after --map), and the device and user columns the table has. */
+  column: string;
+  deviceColumn: string | null;
+  userColumn: string | null;
   /** Distinct (normalised) phones in the table. */
   phones: number;
   onSeveralDevices: number;

@@ -4,6 +4,7 @@ import { toNumber } from '../../db/database.js';
 import { findColumn, qualifiedName, requireColumn } from '../../db/catalog.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { summarizeKey } from '../../keys/key-summary.js';
+import { phoneColumn } from '../../keys/phone-column.js';
 import {
   diagnoseQuery,
   GAP_BUCKETS_MS,
@@ -51,7 +52,7 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
       ? null
       : phoneSpreadQuery(key, spread)
           .execute(database.db)
-          .then((result) => toPhoneSpread(result.rows[0]!)),
+          .then((result) => toPhoneSpread(result.rows[0]!, spread)),
   ]);
   const duplicatesPerBucket = new Map((row.trend ?? []).map(([start, n]) => [start, toNumber(n)]));
   const trend: Trend = {
@@ -105,14 +106,21 @@ function causesOf(row: Pick<DiagnoseRow | ByValueRow, 'race' | 'retry' | 'resubm
   return { race: toNumber(row.race), retry: toNumber(row.retry), resubmission: toNumber(row.resubmission), unknown: toNumber(row.unknown) };
 }
 
-function toPhoneSpread(row: { phones: unknown; on_several_devices: unknown; for_several_users: unknown }): PhoneSpread {
-  return { phones: toNumber(row.phones), onSeveralDevices: toNumber(row.on_several_devices), forSeveralUsers: toNumber(row.for_several_users) };
+function toPhoneSpread(row: { phones: unknown; on_several_devices: unknown; for_several_users: unknown }, columns: PhoneSpreadColumns): PhoneSpread {
+  return {
+    column: columns.phone.column,
+    deviceColumn: columns.device,
+    userColumn: columns.user,
+    phones: toNumber(row.phones),
+    onSeveralDevices: toNumber(row.on_several_devices),
+    forSeveralUsers: toNumber(row.for_several_users),
+  };
 }
 
 /** A key with a phone column gets the phone spread, over the device and user columns the table has (after --map). */
 function phoneSpreadColumns(key: ResolvedKey, columnMap: Record<string, string>): PhoneSpreadColumns | null {
-  const phone = key.columns.find((c) => c.logical === 'phone' || c.column === (columnMap.phone ?? 'phone'));
-  if (phone === undefined) return null;
+  const phone = phoneColumn(key, columnMap);
+  if (phone === null) return null;
   const real = (logical: string) => findColumn(key.table.info, columnMap[logical] ?? logical)?.name ?? null;
   return { phone, device: real('device_id'), user: real('user_id') };
 }

@@ -8,6 +8,7 @@ import type { DiagnoseReport } from '../diagnose/diagnose-report.js';
 import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
 import { scan } from '../scan.js';
 import type { ScanReport } from '../scan-report.js';
+import type { SkippedKey } from '../../keys/skipped-keys.js';
 
 /** Everything the HTML report shows: the same typed results scan, diagnose, constraint status and runs return. */
 export interface ReportData {
@@ -25,7 +26,7 @@ export interface ReportOptions {
   table: LeadTable;
   /** Every preset and config key the table can hold, plus the diagnosed key. */
   scanKeys: ResolvedKey[];
-  skippedKeys: { name: string; reason: string }[];
+  skippedKeys: SkippedKey[];
   key: ResolvedKey;
   settings: DiagnoseSettings;
   columnMap: Record<string, string>;

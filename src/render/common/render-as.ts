@@ -1,11 +1,12 @@
-import { fitLines } from './table.js';
+import { fitLines, type TextLine } from './wrap.js';
 
 /**
- * What a report is rendered for, decided once in src/cli (renderers stay pure): the width tables
- * fit (the terminal's, 100 when not a terminal, $COLUMNS first), and what every JSON report
- * carries at its top: when it was generated and from which database (never a password).
+ * What a report is rendered for, decided once in src/cli/output.ts (renderers stay pure): the width
+ * tables and prose fit, and what every JSON report carries at its top: when it was generated and
+ * from which database (never a password).
  */
 export interface RenderContext {
+  /** $COLUMNS when set, else the terminal's; Infinity (no wrapping, as psql) for a pipe or a file. */
   width: number;
   generatedAt: string;
   database: string;
@@ -18,11 +19,13 @@ export type Format = 'table' | 'json' | 'csv' | 'sql' | 'html';
 export type OutputFormat = 'table' | 'json' | 'csv';
 
 /**
- * One entry per format the report offers. `json` returns the value to serialise rather than
- * text, so every JSON report is written the same way (2-space indent, trailing newline, and
+ * One entry per format the report offers. `table` may mark lines to paste (SQL) verbatim, never
+ * wrapped. `json` returns the value to serialise rather than text, so every JSON report is written the same way (2-space indent, trailing newline, and
  * `generatedAt` and `database` first); it returns an object, never a bare array.
  */
-export type FormatRenderers<F extends Format> = { [K in F]: K extends 'json' ? () => unknown : () => string };
+export type FormatRenderers<F extends Format> = {
+  [K in F]: K extends 'json' ? () => unknown : K extends 'table' ? () => string | readonly TextLine[] : () => string;
+};
 
 /**
  * The one format switch: `renderAs(format, { table: () => …, json: () => report })`.
@@ -34,5 +37,5 @@ export function renderAs<F extends Format>(format: F, renderers: FormatRenderers
   const render: () => unknown = renderers[format];
   if (format === 'json') return `${JSON.stringify({ generatedAt: context.generatedAt, database: context.database, ...(render() as object) }, null, 2)}\n`;
   // Tables fit already; a long line of prose around them wraps, so the report fits the width as a whole.
-  return format === 'table' ? fitLines(render() as string, context.width) : (render() as string);
+  return format === 'table' ? fitLines(render() as string | readonly TextLine[], context.width) : (render() as string);
 }

@@ -1,10 +1,12 @@
 import Table from 'cli-table3';
+import { widestAtom, widestLine, wrapText } from './wrap.js';
 
 /**
- * Every table the tool prints goes through here, so each one fits the terminal: columns keep
- * their natural width when the table fits, long cells wrap at spaces (a word longer than its
- * column is broken, never cut), and a table with too many columns to leave each a readable
- * width is printed vertically instead, one small label/value table per row.
+ * Every table the tool prints goes through here, so each one fits the width (src/cli/output.ts decides
+ * it; Infinity: no wrapping). Columns keep their natural width when the table fits; else the widest
+ * are narrowed and their cells wrap between values (wrap.ts), never inside one: no column gets
+ * narrower than its widest uuid, timestamp or word. A table that cannot fit so is printed vertically,
+ * one label/value table per row.
  */
 export interface TableRows {
   head?: readonly string[];
@@ -18,12 +20,7 @@ const MIN_COLUMN = 10;
 const COMPACT_ROWS = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
 export function renderTable(table: TableRows, width: number): string {
-  const columns = Math.max(table.head?.length ?? 0, ...table.rows.map((row) => row.length));
-  const all = table.head === undefined ? table.rows : [table.head, ...table.rows];
-  const natural = Array.from({ length: columns }, (_, i) => Math.max(1, ...all.map((row) => longestLine(row[i] ?? ''))));
-  // each column costs its content, one space either side and one border; plus the closing border
-  const available = width - 3 * columns - 1;
-  const widths = fitWidths(natural, available, table.head !== undefined && columns > 2 ? MIN_COLUMN : 1);
+  const widths = columnWidths(table, width);
   if (widths === null) return verticalTables(table, width);
   const box = new Table({
     chars: COMPACT_ROWS,
@@ -34,14 +31,33 @@ export function renderTable(table: TableRows, width: number): string {
   return box.toString();
 }
 
-/** Natural widths when they fit; else the widest columns are narrowed to a common cap (null: below `minimum`). */
-function fitWidths(natural: number[], available: number, minimum: number): number[] | null {
-  if (natural.reduce((a, b) => a + b, 0) <= available) return natural;
+/** True when the table fits `width` as a table, not as one card per row. */
+export function fitsAsTable(table: TableRows, width: number): boolean {
+  return columnWidths(table, width) !== null;
+}
+
+/**
+ * Each column's width: natural when the table fits; else the widest columns capped alike, none below
+ * its widest atom nor (with a head and more than two columns) below MIN_COLUMN unless its values are
+ * narrower. Null when even that does not fit; a table without a head then overflows rather than break a value.
+ */
+function columnWidths(table: TableRows, width: number): number[] | null {
+  const count = Math.max(table.head?.length ?? 0, ...table.rows.map((row) => row.length));
+  const cells = (i: number) => [...(table.head === undefined ? [] : [table.head[i] ?? '']), ...table.rows.map((row) => row[i] ?? '')];
+  const natural = Array.from({ length: count }, (_, i) => Math.max(1, ...cells(i).map(widestLine)));
+  // each column costs its content, one space either side and one border; plus the closing border
+  const available = width - 3 * count - 1;
+  if (sum(natural) <= available) return natural;
+  const readable = table.head !== undefined && count > 2 ? MIN_COLUMN : 1;
+  // a heading may wrap down to its longest word; the values below it stay readable
+  const body = (i: number) => Math.max(1, ...table.rows.map((row) => widestLine(row[i] ?? '')));
+  const least = natural.map((_, i) => Math.max(Math.min(body(i), readable), ...cells(i).map(widestAtom)));
+  if (sum(least) > available) return table.head === undefined ? least : null;
+  const capped = (cap: number) => natural.map((n, i) => Math.max(least[i]!, Math.min(n, cap)));
   let cap = Math.max(...natural);
-  while (cap > 0 && natural.reduce((sum, n) => sum + Math.min(n, cap), 0) > available) cap--;
-  if (cap < minimum) return null;
-  const widths = natural.map((n) => Math.min(n, cap));
-  let spare = available - widths.reduce((a, b) => a + b, 0);
+  while (sum(capped(cap)) > available) cap--;
+  const widths = capped(cap);
+  let spare = available - sum(widths);
   for (let i = 0; spare > 0 && i < widths.length; i++) {
     const extra = Math.min(spare, natural[i]! - widths[i]!);
     widths[i]! += extra;
@@ -50,55 +66,12 @@ function fitWidths(natural: number[], available: number, minimum: number): numbe
   return widths;
 }
 
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
 /** One label/value table per row, separated by a blank line. */
 function verticalTables(table: TableRows, width: number): string {
   const head = table.head ?? [];
   return table.rows.map((row) => renderTable({ rows: row.map((cell, i) => [head[i] ?? '', cell]) }, width)).join('\n\n');
-}
-
-function longestLine(text: string): number {
-  return Math.max(...text.split('\n').map((line) => line.length));
-}
-
-/** Wraps at spaces to `width`; a longer word is broken across lines, so nothing is ever cut. */
-export function wrapText(text: string, width: number, indent = ''): string {
-  return text
-    .split('\n')
-    .flatMap((line) => wrapLine(line, Math.max(1, width), indent))
-    .join('\n');
-}
-
-function wrapLine(line: string, width: number, indent: string): string[] {
-  if (line.length <= width) return [line];
-  const lead = /^ */.exec(line)![0];
-  const next = indent.length < width ? indent : '';
-  const lines: string[] = [];
-  let current = lead;
-  for (const word of line.slice(lead.length).split(/ +/)) {
-    const candidate = current.trim() === '' ? current + word : `${current} ${word}`;
-    if (candidate.length <= width) {
-      current = candidate;
-      continue;
-    }
-    if (current.trim() !== '') lines.push(current);
-    current = next + word;
-    while (current.length > width) {
-      lines.push(current.slice(0, width));
-      current = next + current.slice(width);
-    }
-  }
-  lines.push(current);
-  return lines;
-}
-
-/**
- * Report text made to fit: tables already do; a longer line of prose wraps with its indent plus two. A
- * command to paste (a line of its own, `  lead-dedupe …`) is never cut: the terminal's own wrapping
- * keeps it whole when it is copied.
- */
-export function fitLines(text: string, width: number): string {
-  return text
-    .split('\n')
-    .map((line) => (line.length <= width || line.startsWith('  lead-dedupe ') ? line : wrapText(line, width, `${/^ */.exec(line)![0]}  `)))
-    .join('\n');
 }

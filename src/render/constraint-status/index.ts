@@ -3,6 +3,7 @@ import { formatValue, plainTable } from '../common/format.js';
 import { keyColumnsText, shorten } from '../common/constraint-text.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
 import { distributionText } from '../common/distribution-text.js';
+import { skippedKeysLine } from '../../keys/skipped-keys.js';
 
 export function renderConstraintStatus(status: ConstraintStatus, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(status, context.width), json: () => status }, context);
@@ -32,7 +33,8 @@ function renderText(status: ConstraintStatus, width: number): string {
     keys.push([protection.key.name, keyColumnsText(protection.key), protection.key.nullsEqual ? 'equal' : 'distinct', protectedText(protection)]);
   }
   lines.push('Keys:', status.keys.length > 0 ? keys.toString() : '(no key to check on this table)');
-  for (const skipped of status.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  const skipped = skippedKeysLine(status.skippedKeys, status.table);
+  if (skipped !== null) lines.push(skipped);
   if (!status.nullsNotDistinctSupported) {
     lines.push(`this server (${formatValue(status.serverVersionNum)}) has no UNIQUE NULLS NOT DISTINCT: keys with NULLs equal cannot be protected`);
   }

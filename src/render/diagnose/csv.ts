@@ -34,7 +34,8 @@ export function renderDiagnoseCsv(report: DiagnoseReport): string {
       ['columnsThatDiffer', c.column, 'rowsDifferingOnlyHere', c.rowsDifferingOnlyHere],
     );
   for (const c of report.laterCopiesAddData) rows.push(['laterCopiesAddData', c.column, 'groups', c.groups], ['laterCopiesAddData', c.column, 'rows', c.rows]);
-  if (report.phones !== null) for (const [metric, value] of Object.entries(report.phones)) rows.push(['phones', 'phones', metric, value]);
+  if (report.phones !== null)
+    for (const metric of ['phones', 'onSeveralDevices', 'forSeveralUsers'] as const) rows.push(['phones', 'phones', metric, report.phones[metric]]);
   if (report.by !== undefined) {
     for (const v of [...report.by.values, ...(report.by.otherValues === null ? [] : [{ ...report.by.otherValues, value: '(other values)' }])]) {
       for (const metric of ['surplus', 'race', 'retry', 'resubmission', 'unknown'] as const)

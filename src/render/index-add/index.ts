@@ -4,12 +4,13 @@ import { summarizeKey } from '../../keys/key-summary.js';
 import { keyText, shorten } from '../common/constraint-text.js';
 import { formatDuration } from '../common/format.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
+import { verbatim, type TextLine } from '../common/wrap.js';
 
 export function renderIndexAdd(result: IndexAddResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(result), json: () => result }, context);
 }
 
-function renderText(result: IndexAddResult): string {
+function renderText(result: IndexAddResult): string | TextLine[] {
   const on = `${result.table} (${result.elements.map((element) => shorten(element)).join(', ')})`;
   switch (result.outcome) {
     case 'exists':
@@ -17,10 +18,10 @@ function renderText(result: IndexAddResult): string {
     case 'planned':
       return [
         `would build index "${result.name}" on ${on} for key ${keyText(result.key)} with:`,
-        ...result.sql.map((text) => `  ${text};`),
+        ...result.sql.map((text) => verbatim(`  ${text};`)),
         `dry run: nothing changed; pass --execute to build it${result.concurrently ? ' (writes keep flowing: CONCURRENTLY)' : ''}`,
         '',
-      ].join('\n');
+      ];
     case 'created':
       return [
         ...(result.droppedInvalid !== null ? [`dropped the invalid index "${result.droppedInvalid}" left by an earlier failed or interrupted build`] : []),

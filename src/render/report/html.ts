@@ -4,6 +4,7 @@ import { gapLabels } from '../common/gap-labels.js';
 import { formatCount, formatValue } from '../common/format.js';
 import { html, jsonScript, type SafeHtml } from './safe-html.js';
 import { STYLE } from './style.js';
+import { skippedKeysLine } from '../../keys/skipped-keys.js';
 import { barChart, columnChart, shareBar } from './svg-charts.js';
 
 const CAUSE_COLORS = { race: '#c0392b', retry: '#e67e22', resubmission: '#2f6db5', unknown: '#95a5a6' };
@@ -39,11 +40,11 @@ ${scan.keys.map((k) => {
       : ''
   }</td><td class="n">${formatCount(k.groups)}</td><td class="n">${formatCount(k.rowsInGroups)}</td><td class="n">${formatCount(k.surplus)}</td><td class="n">${formatCount(k.largestGroup)}</td><td>${protection === undefined || protection.protectedBy.length === 0 ? 'nothing' : protection.protectedBy.join(', ')}</td></tr>`;
 })}</tbody></table></div>
-${scan.skippedKeys.map((s) => html`<p class="note">skipped ${s.name}: ${s.reason}</p>`)}
 ${barChart(
   'Surplus rows per key',
   scan.keys.map((k) => ({ label: k.name, value: k.surplus })),
 )}
+${skippedKeysNote(scan)}
 </section>
 
 ${
@@ -96,6 +97,13 @@ ${jsonScript('report-data', { scan: data.scan, diagnose: data.diagnosis })}
 </body></html>
 `;
   return page.value;
+}
+
+/** Below the figures: one line, and each skipped key's reason folded away. */
+function skippedKeysNote(scan: ReportData['scan']): SafeHtml | '' {
+  const line = skippedKeysLine(scan.skippedKeys, scan.table);
+  if (line === null) return '';
+  return html`<details class="note"><summary>${line}</summary><ul>${scan.skippedKeys.map((s) => html`<li>${s.name}: ${s.reason}</li>`)}</ul></details>`;
 }
 
 function bySection(data: ReportData): SafeHtml {

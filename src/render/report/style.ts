@@ -12,7 +12,7 @@ code { font-size: .95em; } .meta, .note { color: #555; font-size: .9rem; }
 table { border-collapse: collapse; font-size: .9rem; min-width: 100%; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
 th { background: #f5f5f5; } td.n { text-align: right; font-variant-numeric: tabular-nums; } tr.total td { font-weight: 600; }
-svg.chart { display: block; max-width: min(100%, 680px); height: auto; margin: 8px 0; font-size: 12px; }
+svg.chart { display: block; max-width: min(100%, 532px); height: auto; margin: 8px 0; font-size: 12px; }
 svg.chart text { fill: #333; }
 @media (max-width: 600px) { body { font-size: 14px; } main { padding: 10px; } th, td { padding: 3px 5px; } }
 @media print { main { max-width: none; padding: 0; } .scroll { overflow: visible; } th, td { white-space: normal; }

@@ -3,6 +3,7 @@ import { judgedSurplus, type JudgedKey, type SurplusLimit } from '../../core/sur
 import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 import { histogram } from '../common/histogram.js';
 import { distributionText } from '../common/distribution-text.js';
+import { skippedKeysLine } from '../../keys/skipped-keys.js';
 
 /** The keys side by side, then each key's histogram and largest groups. */
 export function renderScanTable(report: ScanReport, width: number): string {
@@ -14,7 +15,8 @@ export function renderScanTable(report: ScanReport, width: number): string {
     '',
     summaryTable(report.keys, width),
   ];
-  for (const skipped of report.skippedKeys) lines.push(`skipped ${skipped.name}: ${skipped.reason}`);
+  const skipped = skippedKeysLine(report.skippedKeys, report.table);
+  if (skipped !== null) lines.push(skipped);
   const order = report.rowOrder;
   if (order?.arbitrary) {
     lines.push(`ids in arbitrary order: ${order.reason}, so "oldest first" means nothing here; name a date/time column with --created-column`);
