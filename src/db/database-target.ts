@@ -2,6 +2,7 @@ import { homedir, userInfo } from 'node:os';
 import { ConninfoError } from './connection/conninfo-error.js';
 import { describeEndpoint } from './connection/endpoints.js';
 import { parseConninfo } from './connection/parse-conninfo.js';
+import { uriPrefixLength } from './connection/parse-uri.js';
 import { percentDecode } from './connection/percent-decode.js';
 import { postgresTarget, type PostgresTarget } from './connection/postgres-target.js';
 import { resolveSettings } from './connection/resolve-settings.js';
@@ -50,7 +51,7 @@ export function parseDatabaseTarget(raw: string | undefined, env: NodeJS.Process
   const masked = (error: ConninfoError) => (value === '' ? error.message : maskPasswordPieces(error.message, value));
   let given: Map<string, string>;
   try {
-    given = value === '' ? new Map() : parseConninfo(value);
+    given = value === '' ? new Map() : databaseNameOnly(value) ? new Map([['dbname', value]]) : parseConninfo(value);
     refuseSplitPassword(value, given);
   } catch (error) {
     if (error instanceof ConninfoError) throw new UsageError(`malformed database URL ${shown}: ${masked(error)}`);
@@ -64,6 +65,16 @@ export function parseDatabaseTarget(raw: string | undefined, env: NodeJS.Process
     if (error instanceof ConninfoError) throw new UsageError(`connection ${shown}: ${masked(error)}`);
     throw error;
   }
+}
+
+/**
+ * `psql -d crm`: libpq (expand_dbname) takes a value that is neither a URI
+ * nor holds an `=` as a database name. A value with another scheme
+ * (`mysql://…`) is not: psql would fail on a database of that name, the tool
+ * says so before connecting.
+ */
+function databaseNameOnly(value: string): boolean {
+  return !value.includes('=') && uriPrefixLength(value) === 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 }
 
 /**

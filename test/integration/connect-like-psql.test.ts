@@ -168,6 +168,7 @@ describe.skipIf(!ownClustersAvailable())('connecting exactly as psql does (own c
       `root|crm||${PRIMARY}|f`,
     ],
     ['no host at all: the default socket folder', () => null, () => ({ PGPORT: `${PRIMARY}` }), `root|root||${PRIMARY}|f`],
+    ['a bare word is a database name (psql -d crm)', () => 'crm', () => ({ PGHOST: sock, PGPORT: `${PRIMARY}` }), `root|crm||${PRIMARY}|f`],
     [
       'PGSERVICE, whose file outranks the PG* variables',
       () => null,
