@@ -106,7 +106,7 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
 }
 
 /** Every duplicate group's rows, numbered into batches, in a temp table of the session (bench/README.md B4). */
-async function stageGroups(connection: Db, work: Db, run: RunState): Promise<void> {
+export async function stageGroups(connection: Db, work: Db, run: RunState): Promise<void> {
   const { key, batchSize, batchRows, maxGroups, archiveSchema } = run.context.options;
   if (run.plan !== null) {
     await stagePlan(work, run.context.options, run.plan);
