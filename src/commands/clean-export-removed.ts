@@ -1,7 +1,7 @@
 import { openCsvFile } from '../cli/csv-file.js';
 import { note } from '../cli/output.js';
-import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
-import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
+import type { CleanOptions, CleanResult } from '../clean/types.js';
+import { removedColumns, streamRemovedRows } from '../clean/restore/export-removed.js';
 import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { FileWriteError } from '../errors.js';

@@ -15,7 +15,7 @@ import { note, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues } from '../cli/clean-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
-import { requireAgeOrder } from '../core/clean/keeper-order.js';
+import { requireAgeOrder } from '../clean/keeper-order.js';
 import { withDatabase } from '../db/with-database.js';
 import { type ExitCode, UsageError } from '../errors.js';
 import type { CleanFormat } from '../render/clean/index.js';
@@ -68,7 +68,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
 
 /**
  * Checks every flag before the database opens, then takes one of four paths: with --plan, a check of the plan file
- * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean-dry-run.ts) or, with
+ * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean/sql/preview-sql.ts) or, with
  * --execute, the clean-up itself (clean-execute.ts).
  */
 async function runClean(flags: CleanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {

@@ -5,8 +5,8 @@ import { UsageError } from '../../src/errors.js';
 import { missingDistributionColumn, shardAlignedColumn } from '../../src/keys/distribution-rule.js';
 import { distributionText } from '../../src/render/common/distribution-text.js';
 import { sql } from 'kysely';
-import { pinnedTo } from '../../src/sql/clean/shard-pin.js';
-import { stageQuery, stageStatements } from '../../src/sql/clean/stage.js';
+import { pinnedTo } from '../../src/clean/sql/shard-pin-sql.js';
+import { stageQuery, stageStatements } from '../../src/clean/sql/stage-sql.js';
 import { duplicateGroupRowsQuery } from '../../src/sql/duplicate-groups.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 

@@ -1,4 +1,4 @@
-import type { RunSummary, RunsPage } from '../../core/clean/runs.js';
+import type { RunSummary, RunsPage } from '../../clean/runs/runs.js';
 import { formatCount, plainTable } from '../common/format.js';
 
 export function renderRunsTable({ runs, notShown }: RunsPage, width: number): string {

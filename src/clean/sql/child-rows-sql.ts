@@ -1,0 +1,176 @@
+import { sql, type RawBuilder } from 'kysely';
+import { columnRef, tableRef } from '../../keys/key-sql.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import type { ChildReference } from '../model.js';
+import { sessionRows, TEMP } from './temp-tables-sql.js';
+import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin-sql.js';
+
+/** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
+
+/**
+ * The child rows a batch re-points, as a condition on the child (c) and
+ * the batch's members (m): every row that references a removed lead.
+ * A self-reference (leads.parent_id → leads.id) leaves out rows that are
+ * themselves removed (they leave with their archived, original value): in
+ * --execute those of this batch (earlier batches' are gone already); in the
+ * dry run (`allBatches`), which ranks every batch at once, those of this or
+ * an earlier batch (the batch_no each member carries from the stage), so
+ * both count the same rows.
+ */
+export function movedRowsCondition(
+  reference: ChildReference,
+  idColumn: string,
+  allBatches: boolean,
+  members: RawBuilder<unknown> = TEMP.members,
+  pin: ShardPin | null = null,
+): RawBuilder<unknown> {
+  // A composite key with a NULL part references nothing (MATCH SIMPLE), so such a row stays; the id alone finds the removed lead.
+  const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}${pinnedTo(pin, 'c', childPinColumn(reference, pin))}`;
+  if (!reference.self) return moved;
+  const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
+  return sql`${moved}
+  and not exists (select 1 from ${members} as v where v.row_id = ${columnRef(idColumn, 'c')} and v.rank_in_group > 1${sameOrEarlier})`;
+}
+
+/** The moved rows of one child with their batch member: `from <child> as c join ld_members as m on …`. */
+export function movedRowsFrom(
+  reference: ChildReference,
+  idColumn: string,
+  allBatches: boolean,
+  members: RawBuilder<unknown> = TEMP.members,
+  pin: ShardPin | null = null,
+): RawBuilder<unknown> {
+  return sql`from ${sql.id(reference.schema, reference.table)} as c
+join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members, pin)}`;
+}
+
+/**
+ * The value a moved row gets: the keeper; for a self-reference, a keeper
+ * that referenced a copy of itself gets NULL instead of itself (no
+ * self-cycles; the archive keeps the old value, restore puts it back).
+ */
+export function movedRowValue(reference: ChildReference, idColumn: string): RawBuilder<unknown> {
+  return reference.self ? sql`case when ${columnRef(idColumn, 'c')} = m.keeper_id then null else m.keeper_id end` : sql`m.keeper_id`;
+}
+
+/**
+ * Every column a moved row changes, with its new value: the id column,
+ * and a composite key's columns the keeper may not share (`copied`: they
+ * take the keeper's value, carried by membersWithKeepers' `m`).
+ */
+export function movedColumns(reference: ChildReference, idColumn: string): { column: string; value: RawBuilder<unknown> }[] {
+  return [
+    { column: reference.column, value: movedRowValue(reference, idColumn) },
+    ...reference.copied.map((pair) => ({ column: pair.child, value: sql`m.${sql.id(keeperValue(pair.parent))}` })),
+  ];
+}
+
+/**
+ * The batch's members as `m`, each with its keeper's values of the columns
+ * a moved row takes from it (`m."ld_keeper_<column>"`), when there are any;
+ * else the members as they are. One subquery of session tables: Citus
+ * joins a distributed child only to such a subquery, never to two local
+ * tables directly.
+ */
+export function membersWithKeepers(reference: ChildReference, idColumn: string, members: RawBuilder<unknown> = TEMP.members): RawBuilder<unknown> {
+  if (reference.copied.length === 0) return members;
+  return members === TEMP.members ? MEMBERS_WITH_KEEPERS : keeperValuesQuery([reference], idColumn, members);
+}
+
+/** The batch's members with their keepers' values, materialised once per batch (their keepers are locked) when some child copies them. */
+export const MEMBERS_WITH_KEEPERS = sql.id('pg_temp', 'ld_members_keepers');
+
+export function membersWithKeepersStatements(key: ResolvedKey, references: ChildReference[]): RawBuilder<unknown>[] {
+  return [
+    sql`create temporary table ld_members_keepers on commit drop as
+${keeperValuesQuery(references, key.table.idColumn, TEMP.members, tableRef(key.table))}`,
+    sql`create index on ${MEMBERS_WITH_KEEPERS} (row_id)`,
+  ];
+}
+
+/** After skipped groups leave ld_members, they leave ld_members_keepers too (nothing of them moves). */
+export function dropSkippedKeepersStatement(): RawBuilder<unknown> {
+  return sql`delete from ${MEMBERS_WITH_KEEPERS} where group_id in (select group_id from ${TEMP.skipped})`;
+}
+
+function keeperValuesQuery(
+  references: ChildReference[],
+  idColumn: string,
+  members: RawBuilder<unknown>,
+  leads: RawBuilder<unknown> = sql.id(references[0]!.parent.schema, references[0]!.parent.table),
+): RawBuilder<unknown> {
+  const parents = [...new Set(references.flatMap((reference) => reference.copied.map((pair) => pair.parent)))];
+  const values = parents.map((parent) => sql`${columnRef(parent, 'k')} as ${sql.id(keeperValue(parent))}`);
+  return sql`(select m.*, ${sql.join(values)} from ${members} as m join ${leads} as k on ${columnRef(idColumn, 'k')} = m.keeper_id)`;
+}
+
+function keeperValue(parentColumn: string): string {
+  return `ld_keeper_${parentColumn}`;
+}
+
+/** Whether the move changes the child's Citus distribution column (then it moves rows by insert and delete: moveByCopyStatements). */
+export function movesAcrossShards(reference: ChildReference, idColumn: string): boolean {
+  return reference.distributionColumn !== null && movedColumns(reference, idColumn).some((moved) => moved.column === reference.distributionColumn);
+}
+
+/**
+ * The move of child rows when it can change the child's Citus distribution
+ * column, which Citus cannot update: a row whose distribution value changes
+ * goes to another shard: the original is deleted and a copy with the new
+ * values inserted, in one statement; a row whose value stays (its keeper shares it) is
+ * updated in place, in every other moved column. All in the batch's
+ * transaction (Citus commits it with two-phase commit). The copy keeps
+ * every other column, its id included (OVERRIDING SYSTEM VALUE for an
+ * identity id). Returns the move across shards and, when other columns move, the update in place.
+ */
+export function moveByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
+  const child = sql.id(reference.schema, reference.table);
+  const moved = movedColumns(reference, idColumn);
+  const distribution = reference.distributionColumn!;
+  const newDistribution = moved.find(({ column }) => column === distribution)!.value;
+  // RETURNING takes the new values as plain columns (Citus allows no non-immutable function there); the copy is built from them.
+  const newValues = moved.map(({ value }, index) => sql`${value} as ${sql.id(`ld_new_${index}`)}`);
+  const changes = moved.map(({ column }, index) => sql`${column}::text, moved.${sql.id(`ld_new_${index}`)}`);
+  const members = membersWithKeepers(reference, idColumn);
+  const crosses = sql`${columnRef(distribution, 'c')} is distinct from ${newDistribution}`;
+  const assignments = moved.filter(({ column }) => column !== distribution).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
+  // One statement: the DELETE locks each original and returns its latest version (a concurrent update is never lost), and the copy is made of it.
+  return [
+    sql`with moved as (
+  delete from ${child} as c
+  using ${members} as m
+  where ${movedRowsCondition(reference, idColumn, false, members)} and ${crosses}
+  returning c.*, ${sql.join(newValues)})
+insert into ${child} overriding system value
+select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(changes)}))).*
+from moved`,
+    ...(assignments.length === 0
+      ? []
+      : [
+          sql`update ${child} as c
+set ${sql.join(assignments)}
+from ${members} as m
+where ${movedRowsCondition(reference, idColumn, false, members)}`,
+        ]),
+  ];
+}
+
+/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-sql.ts). */
+export function repointStatement(reference: ChildReference, idColumn: string, pin: ShardPin | null = null): RawBuilder<unknown> {
+  const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
+  return sql`update ${sql.id(reference.schema, reference.table)} as c
+set ${sql.join(assignments)}
+from ${sessionRows(membersWithKeepers(reference, idColumn))} as m
+where ${movedRowsCondition(reference, idColumn, false, TEMP.members, pin)}`;
+}
+
+/** The dry run's count over every batch's members at once (`members`: its CTE): exactly the rows --execute re-points, batch by batch. */
+export function childRowsToMoveQuery(
+  reference: ChildReference,
+  idColumn: string,
+  members: RawBuilder<unknown> = TEMP.members,
+): RawBuilder<{ n: string | number }> {
+  return sql`select count(*) as n
+${movedRowsFrom(reference, idColumn, true, members)}`;
+}
