@@ -124,6 +124,11 @@ describe('golden SQL of clean --execute', () => {
     expectGolden('citus-pinned', goldenText(await cleanStatements(context(citus('device_id'), ['device_id', 'phone'], [notes, colocated]))));
   });
 
+  it('a Citus cluster, the table a reference table: locked and ranked as on one server, each change archived apart', async () => {
+    const reference: TableDistribution = { ...citus('id'), kind: 'reference', method: null, column: null, shardCount: 1 };
+    expectGolden('citus-reference', goldenText(await cleanStatements(context(reference, ['device_id', 'phone'], [notes, parent, activities]))));
+  });
+
   it("applying a plan: the batch locks the plan's rows and compares their fingerprints instead of ranking the current groups", async () => {
     const planned = context(null, ['device_id', 'phone'], [notes]);
     // only whether a plan is applied matters to the batch's statements; its contents were loaded before
