@@ -1,13 +1,14 @@
 import type { Database, Db } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
-import { toNumber } from '../db/database.js';
+import { countOf } from '../db/row-values.js';
 import { DatabaseError, LeadDedupeError } from '../errors.js';
-import { dropStageStatement, duplicateGroupCountQuery, stageStatements, stageSummaryQuery } from './sql/stage-sql.js';
+import { dropStageStatement, stageSummaryQuery } from './sql/stage-sql.js';
+import { stagingScript, type StageTally } from './script.js';
 import { markInterruptedStatement, updateRunTotalsStatement } from './sql/archive-sql.js';
 import { timeoutsStatement } from './sql/session-sql.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { ensureArchive } from './archive.js';
-import { attemptBatch } from './batch-attempt.js';
+import { attemptBatch, runScript } from './batch-runner.js';
 import { sleep, turnEventLoop } from './batch-retry.js';
 import { loadCleanContext, type CleanContext } from './context.js';
 import type { CleanHooks, CleanOptions, CleanResult } from './types.js';
@@ -107,18 +108,19 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
 
 /** Every duplicate group's rows, numbered into batches, in a temp table of the session (bench/README.md B4). */
 export async function stageGroups(connection: Db, work: Db, run: RunState): Promise<void> {
-  const { key, batchSize, batchRows, maxGroups, archiveSchema } = run.context.options;
+  const { options } = run.context;
   if (run.plan !== null) {
-    await stagePlan(work, run.context.options, run.plan);
+    await stagePlan(work, options, run.plan);
   } else {
-    // Only a capped run leaves groups behind; counted as staged, so "remain" is total - cleaned.
-    if (maxGroups !== null) run.groupsTotal = toNumber((await duplicateGroupCountQuery(key).execute(work)).rows[0]?.groups);
-    for (const statement of stageStatements(key, batchSize, batchRows, maxGroups)) await statement.execute(work);
+    const staged: StageTally = { groupsTotal: null };
+    await runScript(work, stagingScript(options), staged);
+    run.groupsTotal = staged.groupsTotal;
   }
   const stage = (await stageSummaryQuery().execute(connection)).rows[0];
-  run.totals.groupsPlanned = toNumber(stage?.groups);
-  run.batches = toNumber(stage?.batches);
-  await updateRunTotalsStatement(archiveSchema, run.runId, run.totals).execute(connection);
+  // max() over no staged row is NULL: nothing staged, no group and no batch
+  run.totals.groupsPlanned = stage?.groups === null ? 0 : countOf(stage?.groups, 'the staged groups');
+  run.batches = stage?.batches === null ? 0 : countOf(stage?.batches, 'the staged batches');
+  await updateRunTotalsStatement(options.archiveSchema, run.runId, run.totals).execute(connection);
   run.staged = true;
 }
 

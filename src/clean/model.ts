@@ -1,3 +1,5 @@
+import type { RawBuilder } from 'kysely';
+
 /**
  * The words of a clean-up that the planners build SQL from: keep policies,
  * modes, merge rules, the child foreign keys to re-point, and the run states
@@ -64,3 +66,26 @@ export interface ChildReference {
  * puts those back and marks the run restored.
  */
 export type RunStatus = 'running' | 'done' | 'failed' | 'restored' | 'interrupted' | 'restored with conflicts';
+
+/**
+ * The rows a batch's statements may touch, as a filter each statement adds
+ * to its WHERE: on a Citus table whose batches are cut by shard
+ * (placement.ts, `citus-pinned`), the batch's distribution values, so that
+ * Citus routes each statement to the one shard; for every other batch,
+ * nothing (the batch's session tables already say which rows).
+ */
+export interface BatchScope {
+  /** ` and <alias>.<distribution column> = any($values)` on the leads table, or nothing. */
+  leads(alias: string): RawBuilder<unknown>;
+  /** The same on a co-located child's column that holds the leads' distribution value, or nothing (no such column). */
+  child(reference: ChildReference, alias: string): RawBuilder<unknown>;
+  /** Whether the batch may hold a chunk of a group too large for one batch (a pinned batch knows from its stage rows). */
+  mayHoldChunks: boolean;
+}
+
+/** Where a batch's archive rows go: the archive schema, the run and the batch (0-based). */
+export interface BatchArchive {
+  schema: string;
+  runId: number;
+  batch: number;
+}

@@ -1,17 +1,12 @@
 import { qualifiedName } from '../db/catalog.js';
 import type { RunTotals } from './sql/archive-sql.js';
-import type { BatchSelection } from './batch.js';
+import type { BatchTally } from './script.js';
+import { choosePlacement, type Placement } from './placement.js';
 import type { CleanContext } from './context.js';
 import type { CleanProgress, CleanResult, CleanStop, RunStatus, SkippedGroup } from './types.js';
 import { unindexedChildKeys } from './foreign-keys.js';
 import type { PlanApplySummary } from './plan-file/plan-run.js';
 import { STALE_CHANGED, STALE_GONE } from './plan-file/plan-batch-sql.js';
-
-/** A committed batch: what it selected and the run's totals after it. */
-export interface CommittedBatch {
-  selection: BatchSelection;
-  totals: RunTotals;
-}
 
 /**
  * What one clean run has done so far, adopted batch by batch once each
@@ -36,20 +31,25 @@ export class RunState {
   /** Applying a plan: its summary, counted as batches commit. */
   plan: PlanApplySummary | null = null;
 
+  /** Where the table lives: chosen once, from its distribution, when the run starts. */
+  readonly placement: Placement;
+
   constructor(
     readonly context: CleanContext,
     readonly runId: number,
   ) {
+    this.placement = choosePlacement(context.options.key);
     for (const reference of context.references) this.totals.childRowsMoved[`${reference.schema}.${reference.table}`] = 0;
   }
 
-  committed(batch: CommittedBatch, ms: number): void {
+  /** A batch committed: its tally holds what it did and the run's totals after it. */
+  committed(batch: BatchTally, ms: number): void {
     this.longestBatchMs = Math.max(this.longestBatchMs, ms);
-    this.largestBatchRows = Math.max(this.largestBatchRows, batch.selection.locked);
+    this.largestBatchRows = Math.max(this.largestBatchRows, batch.locked);
     this.totals = batch.totals;
-    this.skipped.push(...batch.selection.skipped);
+    this.skipped.push(...batch.skipped);
     if (this.plan !== null) {
-      for (const { reason } of batch.selection.skipped) {
+      for (const { reason } of batch.skipped) {
         if (reason.startsWith(STALE_CHANGED)) this.plan.staleChanged++;
         else if (reason.startsWith(STALE_GONE)) this.plan.staleGone++;
       }

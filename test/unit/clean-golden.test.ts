@@ -7,7 +7,7 @@ import type { CleanContext } from '../../src/clean/context.js';
 import type { PlanRun } from '../../src/clean/plan-file/plan-run.js';
 import type { LockWatch } from '../../src/db/lock-waits.js';
 import { RunState } from '../../src/clean/run-state.js';
-import { attemptBatch } from '../../src/clean/batch-attempt.js';
+import { attemptBatch } from '../../src/clean/batch-runner.js';
 import { stageGroups } from '../../src/clean/apply-clean.js';
 import { cleanDryRunQuery } from '../../src/clean/sql/preview-sql.js';
 import { fakeKey, fakeTable, compileSql } from '../support/compile.js';

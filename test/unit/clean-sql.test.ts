@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { ChildReference } from '../../src/clean/types.js';
-import { childConflictStatements } from '../../src/clean/sql/group-skips-sql.js';
 import { childRowsToMoveQuery, moveByCopyStatements, repointStatement } from '../../src/clean/sql/child-rows-sql.js';
-import { chooseChunkKeepersStatement, keeperOrder, lockBatchStatement } from '../../src/clean/sql/lock-and-rank-sql.js';
-import { deleteVictimsStatement } from '../../src/clean/sql/batch-results-sql.js';
-import { stageStatements } from '../../src/clean/sql/stage-sql.js';
-import { archiveRemovedStatement, deleteArchivedStatement, moveArchivedStatement } from '../../src/clean/sql/archive-sql.js';
+import { keeperOrder, lockBatchStatement } from '../../src/clean/sql/lock-and-rank-sql.js';
+import { moveArchivedStatement } from '../../src/clean/sql/archive-sql.js';
 import { cleanDryRunQuery } from '../../src/clean/sql/preview-sql.js';
-import { donorsStatement, mergeKeepersStatement, mergeValuesStatement } from '../../src/clean/sql/merge-sql.js';
+import { donorsStatement, mergeValuesStatement } from '../../src/clean/sql/merge-sql.js';
 import { archivedMovesQuery, moveBackStatement, reinsertRemovedStatement } from '../../src/clean/restore/restore-sql.js';
 import { archiveMovedStatement } from '../../src/clean/sql/archive-sql.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/clean/restore/restore-count-sql.js';
@@ -35,58 +32,9 @@ const notes: ChildReference = {
 };
 
 describe('clean planners', () => {
-  it('stages only the duplicate groups, numbered in key order and cut into batches of groups and rows; a group over the row cap in chunks', () => {
-    const [drop, parallel, create, reset, index, rowIndex, analyze, keepers] = stageStatements(key, 1000, 10_000, 50).map(
-      (statement) => compileSql(statement).sql,
-    );
-    expect(drop).toBe('drop table if exists "pg_temp"."ld_stage", "pg_temp"."ld_chunk_keepers", "pg_temp"."ld_group_rows"');
-    // the staging alone may use parallel workers; the session's setting is back before the first batch
-    expect(parallel).toBe(`select set_config('parallel_tuple_cost', '0.01', false)`);
-    expect(reset).toBe('reset parallel_tuple_cost');
-    expect(create).toBe(`create temporary table ld_stage as
-select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
-from (select "l"."id" as row_id, b.group_no, b.group_id, b.n > 10000 as chunked, b.row_window, b.group_window, b.alone,
-             case when b.n > 10000 then (row_number() over (partition by b.group_no order by "l"."id") - 1) / 9999 else 0 end as chunk
-      from (select g.*, md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id, case when g.n > 5000 then g.group_no else 0 end as alone,
-                   coalesce(sum(case when g.n > 5000 then 0 else g.n end) over (order by g.group_no rows between unbounded preceding and 1 preceding), 0)::int8
-                     / (10000 + 1 - max(case when g.n > 5000 then 0 else g.n end) over ()) as row_window,
-                   (g.group_no - 1) / 1000 as group_window
-            from (select dg.*, row_number() over (order by "ld_k1", "ld_k2") as group_no
-                  from (select "device_id" as "ld_k1", "phone" as "ld_k2", count(*) as n
-from "public"."leads"
-where "device_id" is not null and "phone" is not null
-group by 1, 2
-having count(*) > 1) as dg
-                  order by "ld_k1", "ld_k2"
-                  limit 50) as g) as b
-      join "public"."leads" as l on "l"."device_id" = "b"."ld_k1" and "l"."phone" = "b"."ld_k2") as x`);
-    expect([index, rowIndex, analyze]).toEqual([
-      'create index on "pg_temp"."ld_stage" (batch_no)',
-      'create index on "pg_temp"."ld_stage" (row_id)',
-      'analyze "pg_temp"."ld_stage"',
-    ]);
-    expect(keepers).toBe(
-      'create temporary table ld_chunk_keepers as select row_id as keeper_id, group_no, 0::int4 as first_batch from "pg_temp"."ld_stage" limit 0',
-    );
-  });
-
-  it('locks a batch in id order with the keeper its large group already has, and re-reads its key, group id, created time and filled columns', () => {
-    expect(compileSql(lockBatchStatement(key, 3, true, 'most-complete'))).toEqual({
-      sql: `create temporary table ld_locked on commit drop as
-select "l"."id" as row_id, jsonb_build_array("l"."device_id", "l"."phone") as key_values, md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id,
-       "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled,
-       s.batch_no, s.chunked, coalesce(k.keeper_id = "l"."id", false) as forced,
-       case when k.first_batch = 3 then 'first' when k.first_batch < 3 then 'continued' end as chunk_state
-from "public"."leads" as l
-join "pg_temp"."ld_stage" as s on s.row_id = "l"."id"
-left join "pg_temp"."ld_chunk_keepers" as k on k.group_no = s.group_no
-where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3
-                union all select keeper_id from "pg_temp"."ld_chunk_keepers" where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 3))
-  and "l"."device_id" is not null and "l"."phone" is not null
-order by "l"."id" for update of l`,
-      parameters: [],
-    });
-    const dryRun = compileSql(lockBatchStatement(key, null, false, 'oldest')).sql;
+  // The statements of --execute are asserted whole by the golden files (clean-golden.test.ts); these are the dry run's forms and the rules.
+  it("the dry run's read of every staged row: no lock, no chunk keeper, no filled count unless most-complete", () => {
+    const dryRun = compileSql(lockBatchStatement(key, { batch: null, lock: false, keep: 'oldest' })).sql;
     expect(dryRun).toContain('"l"."created_at" as created, null::int8 as filled');
     expect(dryRun).toContain('s.batch_no, s.chunked, false as forced, null::text as chunk_state');
     expect(dryRun).toContain(`from "public"."leads" as l
@@ -96,29 +44,7 @@ where "l"."device_id" is not null`);
     expect(dryRun.endsWith('order by "l"."id"')).toBe(true);
   });
 
-  it('chooses the keeper of a large group over all its rows, in its first chunk only', () => {
-    expect(compileSql(chooseChunkKeepersStatement(key, 2, 'oldest')).sql).toBe(`insert into "pg_temp"."ld_chunk_keepers" (keeper_id, group_no, first_batch)
-select distinct on (group_no) row_id, group_no, 2::int4
-from (select "l"."id" as row_id, s.group_no, "l"."created_at" as created, null::int8 as filled
-      from (select * from "pg_temp"."ld_stage"
-            where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 2 and chunked)
-              and group_no not in (select group_no from "pg_temp"."ld_chunk_keepers")) as s
-      join "public"."leads" as l on "l"."id" = s.row_id
-      where md5(jsonb_build_array("l"."device_id", "l"."phone")::text) = s.group_id and "l"."device_id" is not null and "l"."phone" is not null) as r
-order by group_no, created asc nulls last, row_id asc`);
-  });
-
-  it('merges a large group from all its rows in its first chunk, from none in later chunks', () => {
-    expect(compileSql(donorsStatement(key, 2)).sql).toBe(`create temporary table ld_donors on commit drop as
-select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null
-union all
-select s.keeper_id, s.group_id, s.row_id
-from (select k.keeper_id, s.group_id, s.row_id
-      from "pg_temp"."ld_chunk_keepers" as k join "pg_temp"."ld_stage" as s on s.group_no = k.group_no
-      where k.first_batch = 2 and s.row_id <> k.keeper_id
-        and exists (select 1 from "pg_temp"."ld_members" as m where m.row_id = k.keeper_id)) as s
-join "public"."leads" as d on "d"."id" = s.row_id
-where md5(jsonb_build_array("d"."device_id", "d"."phone")::text) = s.group_id and "d"."device_id" is not null and "d"."phone" is not null`);
+  it('the dry run merges from every loser: no chunk keepers', () => {
     expect(compileSql(donorsStatement(key, null)).sql).toBe(`create temporary table ld_donors on commit drop as
 select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_group > 1 and chunk_state is null`);
   });
@@ -127,16 +53,6 @@ select keeper_id, group_id, row_id from "pg_temp"."ld_members" where rank_in_gro
     expect(compileSql(keeperOrder('oldest')).sql).toBe('created asc nulls last, row_id asc');
     expect(compileSql(keeperOrder('newest')).sql).toBe('created desc nulls last, row_id desc');
     expect(compileSql(keeperOrder('most-complete')).sql).toBe('filled desc, created asc nulls last, row_id asc');
-  });
-
-  it('deletes and re-points on the materialised ids only', () => {
-    expect(compileSql(deleteVictimsStatement(key)).sql).toBe(`delete from "public"."leads" as l
-using (select * from "pg_temp"."ld_members") as m
-where "l"."id" = m.row_id and m.rank_in_group > 1`);
-    expect(compileSql(repointStatement(notes, 'id')).sql).toBe(`update "public"."notes" as c
-set "lead_id" = m.keeper_id
-from (select * from "pg_temp"."ld_members") as m
-where "c"."lead_id" = m.row_id and m.rank_in_group > 1`);
   });
 
   it('re-points a self-reference without moving removed rows or making a keeper its own parent, and counts the same rows in the dry run', () => {
@@ -165,50 +81,9 @@ join "ld_members" as m on "c"."parent_id" = m.row_id and m.rank_in_group > 1
   and not exists (select 1 from "ld_members" as v where v.row_id = "c"."id" and v.rank_in_group > 1 and v.batch_no <= m.batch_no)`);
   });
 
-  it('finds groups whose re-point would break a child unique index, NULLs distinct', () => {
-    expect(childConflictStatements([notes]).map(compileSql)).toEqual([
-      {
-        sql: `insert into "pg_temp"."ld_skipped" (group_id, reason)
-select distinct x.group_id, $1::text
-from (select m.group_id
-      from "public"."notes" as c
-      join "pg_temp"."ld_members" as m on "c"."lead_id" = m.row_id
-      where true and "c"."kind" is not null
-      group by m.group_id, "c"."kind"
-      having count(*) > 1) as x
-where not exists (select 1 from "pg_temp"."ld_skipped" as s where s.group_id = x.group_id)`,
-        parameters: ['unique index notes_uq on public.notes (lead_id, kind)'],
-      },
-    ]);
-  });
-
-  it('archives each removed row whole, as jsonb, with run, batch, group and keeper', () => {
-    expect(compileSql(archiveRemovedStatement('lead_dedupe', table, 7, 2))).toEqual({
-      sql: `insert into "lead_dedupe"."lead_dedupe_removed" (run_id, batch_no, group_id, keeper_id, row_id, row_data)
-select $1::int8, $2::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
-from "public"."leads" as l
-join "pg_temp"."ld_members" as m on "l"."id" = m.row_id
-where m.rank_in_group > 1`,
-      parameters: [7, 2],
-    });
-  });
-
-  it('off Citus, deletes the removed rows and archives them in one statement, each as the DELETE found it', () => {
-    expect(compileSql(deleteArchivedStatement('lead_dedupe', table, 7, 2))).toEqual({
-      sql: `with removed as (
-  delete from "public"."leads" as l
-  using "pg_temp"."ld_members" as m
-  where "l"."id" = m.row_id and m.rank_in_group > 1
-  returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
-insert into "lead_dedupe"."lead_dedupe_removed" (run_id, batch_no, group_id, keeper_id, row_id, row_data)
-select $1::int8, $2::int4, group_id, keeper_id::text, row_id::text, row_data
-from removed`,
-      parameters: [7, 2],
-    });
-  });
-
   it('off Citus, re-points a child and archives each move in one statement: old value the removed id, new value and key as updated', () => {
-    const { sql: text, parameters } = compileSql(moveArchivedStatement('lead_dedupe', notes, 'id', 7, 2));
+    const archive = { schema: 'lead_dedupe', runId: 7, batch: 2 };
+    const { sql: text, parameters } = compileSql(moveArchivedStatement(archive, notes, 'id'));
     expect(text).toBe(`with moved as (
   update "public"."notes" as c
   set "lead_id" = m.keeper_id
@@ -225,11 +100,9 @@ from moved`);
     // a move that changes two columns (a composite key the keeper does not share) is archived first, then made
     expect(() =>
       moveArchivedStatement(
-        'lead_dedupe',
+        archive,
         { ...notes, shared: [{ child: 'device_id', parent: 'device_id' }], copied: [{ child: 'device_id', parent: 'device_id' }] },
         'id',
-        7,
-        2,
       ),
     ).toThrow(/moves more than one column/);
   });
@@ -238,26 +111,11 @@ from moved`);
 describe('merge planner', () => {
   const email = { name: 'email', isText: true, rule: 'newest' } as const;
 
-  it('picks the newest non-blank donor per keeper in one aggregate pass', () => {
-    expect(compileSql(mergeValuesStatement(table, [email])).sql).toBe(`create temporary table ld_merge on commit drop as
-select m.keeper_id as ld_keeper_id, m.group_id, (array_agg("d"."email" order by "d"."created_at" desc nulls last, "d"."id" desc) filter (where not ("d"."email" is null or btrim("d"."email") = '')))[1] as "ld_m1"
-from "pg_temp"."ld_donors" as m
-join "public"."leads" as d on "d"."id" = m.row_id
-group by m.keeper_id, m.group_id`);
-  });
-
   it('longest orders donors by text length, then newest; oldest by created time', () => {
     const longest = compileSql(mergeValuesStatement(table, [{ ...email, rule: 'longest' }])).sql;
     expect(longest).toContain('array_agg("d"."email" order by length("d"."email"::text) desc, "d"."created_at" desc nulls last, "d"."id" desc)');
     const oldest = compileSql(mergeValuesStatement(table, [{ name: 'device_note', isText: false, rule: 'oldest' }])).sql;
     expect(oldest).toContain('order by "d"."created_at" asc nulls last, "d"."id" asc) filter (where not ("d"."device_note" is null))');
-  });
-
-  it('fills only empty keeper columns, and only touches keepers that change', () => {
-    expect(compileSql(mergeKeepersStatement(table, [email])).sql).toBe(`update "public"."leads" as t
-set "email" = case when (("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null) then g."ld_m1" else "t"."email" end
-from (select * from "pg_temp"."ld_merge") as g
-where "t"."id" = g.ld_keeper_id and ((("t"."email" is null or btrim("t"."email") = '') and g."ld_m1" is not null))`);
   });
 });
 
@@ -314,7 +172,7 @@ set "lead_id" = m.keeper_id, "device_id" = m."ld_keeper_device_id"
 from (select * from "pg_temp"."ld_members_keepers") as m
 where "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null`);
     // one archive row per changed column, with the primary key the row has after the move
-    expect(compileSql(archiveMovedStatement('lead_dedupe', { ...activities, copied: shared }, 'id', 7, 0)).sql).toContain(
+    expect(compileSql(archiveMovedStatement({ schema: 'lead_dedupe', runId: 7, batch: 0 }, { ...activities, copied: shared }, 'id')).sql).toContain(
       `jsonb_build_array(m."ld_keeper_device_id", "c"."id"), v.old_value, v.new_value
 from "public"."activities" as c
 join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_in_group > 1 and "c"."device_id" is not null

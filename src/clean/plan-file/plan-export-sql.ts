@@ -57,7 +57,7 @@ export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>):
   const counts = references.map((reference, index) => {
     const alias = sql.id(`ld_c${index + 1}`);
     joins.push(sql`left join (select m.group_id, count(*) as n
-  ${movedRowsFrom(reference, table.idColumn, true, members)}
+  ${movedRowsFrom(reference, table.idColumn, { allBatches: true, members })}
   group by m.group_id) as ${alias} on ${alias}.group_id = m.group_id`);
     grouped.push(sql`${alias}.n`);
     return sql`coalesce(${alias}.n, 0)`;

@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
-import type { ChildReference, RunStatus } from '../model.js';
+import type { BatchArchive, BatchScope, ChildReference, RunStatus } from '../model.js';
 import { TEMP } from './temp-tables-sql.js';
-import { pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 import { membersWithKeepers, movedColumns, movedRowValue, movedRowsCondition, movedRowsFrom } from './child-rows-sql.js';
 
 /** The runs' status values (model.ts RunStatus), as the runs table checks them. */
@@ -239,12 +239,12 @@ function insertIntoMoved(schema: string): RawBuilder<unknown> {
 }
 
 /** Each removed row in full, before it goes. */
-export function archiveRemovedStatement(schema: string, table: LeadTable, runId: number, batch: number, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function archiveRemovedStatement({ schema, runId, batch }: BatchArchive, table: LeadTable, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   return sql`${insertIntoRemoved(schema)}
 select ${runId}::int8, ${batch}::int4, m.group_id, m.keeper_id::text, m.row_id::text, to_jsonb(l)
 from ${tableRef(table)} as l
 join ${TEMP.members} as m on ${columnRef(table.idColumn, 'l')} = m.row_id
-where m.rank_in_group > 1${pinnedTo(pin, 'l')}`;
+where m.rank_in_group > 1${scope.leads('l')}`;
 }
 
 /**
@@ -259,7 +259,7 @@ where m.rank_in_group > 1${pinnedTo(pin, 'l')}`;
  *                    returning m.group_id, m.keeper_id, m.row_id, to_jsonb(l) as row_data)
  *   insert into "lead_dedupe"."lead_dedupe_removed" (…) select $1, $2, group_id, keeper_id::text, row_id::text, row_data from removed
  */
-export function deleteArchivedStatement(schema: string, table: LeadTable, runId: number, batch: number): RawBuilder<unknown> {
+export function deleteArchivedStatement({ schema, runId, batch }: BatchArchive, table: LeadTable): RawBuilder<unknown> {
   return sql`with removed as (
   delete from ${tableRef(table)} as l
   using ${TEMP.members} as m
@@ -278,7 +278,7 @@ from removed`;
  * in one pass over the child rows instead of two). Not on a Citus cluster
  * (archiveMovedStatement, then the move).
  */
-export function moveArchivedStatement(schema: string, reference: ChildReference, idColumn: string, runId: number, batch: number): RawBuilder<unknown> {
+export function moveArchivedStatement({ schema, runId, batch }: BatchArchive, reference: ChildReference, idColumn: string): RawBuilder<unknown> {
   const changed = movedColumns(reference, idColumn);
   if (changed.length !== 1) throw new Error(`moveArchivedStatement: ${reference.constraint} moves more than one column`);
   const moved = changed[0]!;
@@ -288,7 +288,7 @@ export function moveArchivedStatement(schema: string, reference: ChildReference,
   update ${sql.id(reference.schema, reference.table)} as c
   set ${sql.id(moved.column)} = ${moved.value}
   from ${membersWithKeepers(reference, idColumn)} as m
-  where ${movedRowsCondition(reference, idColumn, false)}
+  where ${movedRowsCondition(reference, idColumn)}
   returning ${sql.join(pk)}, m.row_id as ld_old_value, ${columnRef(moved.column, 'c')} as ld_new_value)
 ${insertIntoMoved(schema)}
 select ${runId}::int8, ${batch}::int4, ${reference.schema}::text, ${reference.table}::text, ${reference.constraint}::text,
@@ -305,12 +305,10 @@ from moved`;
  * it; the same as before unless the key is part of the primary key).
  */
 export function archiveMovedStatement(
-  schema: string,
+  { schema, runId, batch }: BatchArchive,
   reference: ChildReference,
   idColumn: string,
-  runId: number,
-  batch: number,
-  pin: ShardPin | null = null,
+  scope: BatchScope = WHOLE_BATCH,
 ): RawBuilder<unknown> {
   const changed = movedColumns(reference, idColumn);
   const pk = reference.primaryKey.map((column) => changed.find((moved) => moved.column === column)?.value ?? columnRef(column, 'c'));
@@ -321,7 +319,7 @@ export function archiveMovedStatement(
 select ${common},
        ${reference.column}::text, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), to_jsonb(${columnRef(reference.column, 'c')}),
        coalesce(to_jsonb(${movedRowValue(reference, idColumn)}), 'null'::jsonb)
-${movedRowsFrom(reference, idColumn, false, TEMP.members, pin)}`;
+${movedRowsFrom(reference, idColumn, { scope })}`;
   }
   // unnest of three arrays, not VALUES: Citus pushes no VALUES list holding a non-immutable function (to_jsonb) down to the shards.
   const names = changed.map(({ column }) => sql`${column}::text`);
@@ -330,11 +328,11 @@ ${movedRowsFrom(reference, idColumn, false, TEMP.members, pin)}`;
   return sql`${header}
 select ${common},
        v.column_name, ${reference.primaryKey}::text[], jsonb_build_array(${sql.join(pk)}), v.old_value, v.new_value
-${movedRowsFrom(reference, idColumn, false, membersWithKeepers(reference, idColumn), pin)}
+${movedRowsFrom(reference, idColumn, { members: membersWithKeepers(reference, idColumn), scope })}
 cross join lateral unnest(array[${sql.join(names)}], array[${sql.join(olds)}], array[${sql.join(news)}]) as v(column_name, old_value, new_value)`;
 }
 
-export function archiveSkippedStatement(schema: string, runId: number, batch: number): RawBuilder<unknown> {
+export function archiveSkippedStatement({ schema, runId, batch }: BatchArchive): RawBuilder<unknown> {
   return sql`insert into ${archiveRef(schema, 'lead_dedupe_skipped')} (run_id, batch_no, group_id, reason)
 select ${runId}::int8, ${batch}::int4, group_id, reason from ${TEMP.skipped}`;
 }

@@ -2,15 +2,16 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import { sessionRows, TEMP } from './temp-tables-sql.js';
-import { pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import type { BatchScope } from '../model.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 
 /** Per batch: the delete, and what the batch did (counts, skipped groups, the dry run's sample). */
 
 /** The delete itself, on the materialised victim ids. */
-export function deleteVictimsStatement(key: ResolvedKey, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function deleteVictimsStatement(key: ResolvedKey, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   return sql`delete from ${tableRef(key.table)} as l
 using ${sessionRows(TEMP.members)} as m
-where ${columnRef(key.table.idColumn, 'l')} = m.row_id and m.rank_in_group > 1${pinnedTo(pin, 'l')}`;
+where ${columnRef(key.table.idColumn, 'l')} = m.row_id and m.rank_in_group > 1${scope.leads('l')}`;
 }
 
 /** A large group counts once, in the batch of its first chunk; `locked` is every row the batch locked (or read). */

@@ -1,11 +1,20 @@
 import { sql, type RawBuilder } from 'kysely';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import type { ChildReference } from '../model.js';
+import type { BatchScope, ChildReference } from '../model.js';
 import { sessionRows, TEMP } from './temp-tables-sql.js';
-import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 
 /** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
+
+/** Which members a child move joins: the batch's (ld_members) or another set, the dry run's every batch, a shard pin. */
+export interface MovedRows {
+  /** default ld_members */
+  members?: RawBuilder<unknown>;
+  /** The dry run, which ranks every batch at once (below). */
+  allBatches?: boolean;
+  scope?: BatchScope;
+}
 
 /**
  * The child rows a batch re-points, as a condition on the child (c) and
@@ -17,16 +26,11 @@ import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin-sql.js';
  * an earlier batch (the batch_no each member carries from the stage), so
  * both count the same rows.
  */
-export function movedRowsCondition(
-  reference: ChildReference,
-  idColumn: string,
-  allBatches: boolean,
-  members: RawBuilder<unknown> = TEMP.members,
-  pin: ShardPin | null = null,
-): RawBuilder<unknown> {
+export function movedRowsCondition(reference: ChildReference, idColumn: string, rows: MovedRows = {}): RawBuilder<unknown> {
+  const { allBatches = false, members = TEMP.members, scope = WHOLE_BATCH } = rows;
   // A composite key with a NULL part references nothing (MATCH SIMPLE), so such a row stays; the id alone finds the removed lead.
   const setParts = reference.shared.map((pair) => sql` and ${columnRef(pair.child, 'c')} is not null`);
-  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}${pinnedTo(pin, 'c', childPinColumn(reference, pin))}`;
+  const moved = sql`${columnRef(reference.column, 'c')} = m.row_id and m.rank_in_group > 1${sql.join(setParts, sql``)}${scope.child(reference, 'c')}`;
   if (!reference.self) return moved;
   const sameOrEarlier = allBatches ? sql` and v.batch_no <= m.batch_no` : sql``;
   return sql`${moved}
@@ -34,15 +38,9 @@ export function movedRowsCondition(
 }
 
 /** The moved rows of one child with their batch member: `from <child> as c join ld_members as m on …`. */
-export function movedRowsFrom(
-  reference: ChildReference,
-  idColumn: string,
-  allBatches: boolean,
-  members: RawBuilder<unknown> = TEMP.members,
-  pin: ShardPin | null = null,
-): RawBuilder<unknown> {
+export function movedRowsFrom(reference: ChildReference, idColumn: string, rows: MovedRows = {}): RawBuilder<unknown> {
   return sql`from ${sql.id(reference.schema, reference.table)} as c
-join ${members} as m on ${movedRowsCondition(reference, idColumn, allBatches, members, pin)}`;
+join ${rows.members ?? TEMP.members} as m on ${movedRowsCondition(reference, idColumn, rows)}`;
 }
 
 /**
@@ -140,7 +138,7 @@ export function moveByCopyStatements(reference: ChildReference, idColumn: string
     sql`with moved as (
   delete from ${child} as c
   using ${members} as m
-  where ${movedRowsCondition(reference, idColumn, false, members)} and ${crosses}
+  where ${movedRowsCondition(reference, idColumn, { members })} and ${crosses}
   returning c.*, ${sql.join(newValues)})
 insert into ${child} overriding system value
 select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(changes)}))).*
@@ -151,18 +149,18 @@ from moved`,
           sql`update ${child} as c
 set ${sql.join(assignments)}
 from ${members} as m
-where ${movedRowsCondition(reference, idColumn, false, members)}`,
+where ${movedRowsCondition(reference, idColumn, { members })}`,
         ]),
   ];
 }
 
 /** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-sql.ts). */
-export function repointStatement(reference: ChildReference, idColumn: string, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function repointStatement(reference: ChildReference, idColumn: string, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c
 set ${sql.join(assignments)}
 from ${sessionRows(membersWithKeepers(reference, idColumn))} as m
-where ${movedRowsCondition(reference, idColumn, false, TEMP.members, pin)}`;
+where ${movedRowsCondition(reference, idColumn, { scope })}`;
 }
 
 /** The dry run's count over every batch's members at once (`members`: its CTE): exactly the rows --execute re-points, batch by batch. */
@@ -172,5 +170,5 @@ export function childRowsToMoveQuery(
   members: RawBuilder<unknown> = TEMP.members,
 ): RawBuilder<{ n: string | number }> {
   return sql`select count(*) as n
-${movedRowsFrom(reference, idColumn, true, members)}`;
+${movedRowsFrom(reference, idColumn, { allBatches: true, members })}`;
 }

@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import { columnRef } from '../../keys/key-sql.js';
-import type { ChildReference } from '../model.js';
+import type { BatchScope, ChildReference } from '../model.js';
 import { TEMP } from './temp-tables-sql.js';
 import { membersWithKeepers, movedColumns } from './child-rows-sql.js';
-import { childPinColumn, pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 
 /** Per batch: the groups that must be skipped whole (a child unique index, a NOT NULL self-reference) and why. */
 
@@ -22,12 +22,12 @@ where not exists (select 1 from ${TEMP.skipped} as s where s.group_id = x.group_
  * groups are recorded in ld_skipped; `dropSkippedStatement` then removes
  * them from the batch, so nothing of them changes.
  */
-export function childConflictStatements(references: ChildReference[], pin: ShardPin | null = null): RawBuilder<unknown>[] {
-  return childConflictQueries(references, TEMP.members, pin).map(skipStatement);
+export function childConflictStatements(references: ChildReference[], scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown>[] {
+  return childConflictQueries(references, TEMP.members, scope).map(skipStatement);
 }
 
 /** One SELECT (group_id, reason) per child unique index, in the order the first reason wins; the rows come `from (…) as x`. */
-export function childConflictQueries(references: ChildReference[], members: RawBuilder<unknown>, pin: ShardPin | null = null): RawBuilder<unknown>[] {
+export function childConflictQueries(references: ChildReference[], members: RawBuilder<unknown>, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown>[] {
   const queries: RawBuilder<unknown>[] = [];
   for (const reference of references) {
     for (const index of reference.uniqueIndexes) {
@@ -41,7 +41,7 @@ export function childConflictQueries(references: ChildReference[], members: RawB
 from (select m.group_id
       from ${sql.id(reference.schema, reference.table)} as c
       join ${members} as m on ${columnRef(reference.column, 'c')} = m.row_id
-      where ${sql.join([sql`true`, ...setParts, ...notNull], sql` and `)}${pinnedTo(pin, 'c', childPinColumn(reference, pin))}
+      where ${sql.join([sql`true`, ...setParts, ...notNull], sql` and `)}${scope.child(reference, 'c')}
       group by ${sql.join([sql`m.group_id`, ...others.map((column) => columnRef(column, 'c'))])}
       having count(*) > 1) as x`);
     }

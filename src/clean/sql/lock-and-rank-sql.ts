@@ -1,9 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
-import type { KeepPolicy } from '../model.js';
+import type { BatchScope, KeepPolicy } from '../model.js';
 import { TEMP } from './temp-tables-sql.js';
-import { pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 
 /** Per batch: lock the batch's rows (re-read, re-keyed), rank each group, keeper first. */
 
@@ -13,7 +13,7 @@ import { pinnedTo, type ShardPin } from './shard-pin-sql.js';
  * still carry its key (read, not locked: only the chunk's rows and the
  * keeper are locked, in lockBatchStatement). Later chunks keep this keeper.
  */
-export function chooseChunkKeepersStatement(key: ResolvedKey, batch: number, keep: KeepPolicy, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function chooseChunkKeepersStatement(key: ResolvedKey, batch: number, keep: KeepPolicy, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const expressions = keyExpressions(key, 'l');
   const id = columnRef(key.table.idColumn, 'l');
   const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
@@ -24,8 +24,18 @@ from (select ${id} as row_id, s.group_no, ${created} as created, ${keep === 'mos
             where group_no in (select group_no from ${TEMP.stage} where batch_no = ${sql.lit(batch)} and chunked)
               and group_no not in (select group_no from ${TEMP.chunkKeepers})) as s
       join ${tableRef(key.table)} as l on ${id} = s.row_id
-      where ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}) as r
+      where ${groupIdOf(expressions)} = s.group_id and ${groupableRows(key, 'l')}${scope.leads('l')}) as r
 order by group_no, ${keeperOrder(keep)}`;
+}
+
+/** Which batch ld_locked reads, how, and ranked for which policy. */
+export interface LockedBatch {
+  /** The batch (0-based); null: every staged row (the dry run). */
+  batch: number | null;
+  /** FOR UPDATE (--execute) or a plain read (the dry run). */
+  lock: boolean;
+  keep: KeepPolicy;
+  scope?: BatchScope;
 }
 
 /**
@@ -52,18 +62,13 @@ order by group_no, ${keeperOrder(keep)}`;
  *   order by l."id" for update of l
  *
  * `from`: on Citus the batch's own stage rows (citusBatchStageStatement);
- * `pin`: a batch confined to one Citus shard (shard-pin-sql.ts).
+ * `scope`: a batch confined to one Citus shard (shard-pin-sql.ts).
  */
-export function lockBatchStatement(
-  key: ResolvedKey,
-  batch: number | null,
-  lock: boolean,
-  keep: KeepPolicy,
-  from: 'run stage' | 'batch stage' = 'run stage',
-  pin: ShardPin | null = null,
-): RawBuilder<unknown> {
+export function lockBatchStatement(key: ResolvedKey, batch: LockedBatch & { from?: 'run stage' | 'batch stage' }): RawBuilder<unknown> {
   const rows =
-    from === 'run stage' || batch === null ? lockedRowsQuery(key, TEMP.stage, batch, lock, keep, pin) : lockedBatchStageRowsQuery(key, batch, lock, keep, pin);
+    batch.from === 'batch stage' && batch.batch !== null
+      ? lockedBatchStageRowsQuery(key, { ...batch, batch: batch.batch })
+      : lockedRowsQuery(key, TEMP.stage, batch);
   return sql`create temporary table ld_locked on commit drop as
 ${rows}`;
 }
@@ -73,13 +78,13 @@ ${rows}`;
  * hold exactly the batch's rows and what the chunk keepers say of them
  * (citusBatchStageStatement): one session table joined.
  */
-function lockedBatchStageRowsQuery(key: ResolvedKey, batch: number, lock: boolean, keep: KeepPolicy, pin: ShardPin | null): RawBuilder<unknown> {
+function lockedBatchStageRowsQuery(key: ResolvedKey, { batch, lock, keep, scope = WHOLE_BATCH }: LockedBatch & { batch: number }): RawBuilder<unknown> {
   const id = columnRef(key.table.idColumn, 'l');
   return sql`select ${lockedColumns(key, keep)},
        s.batch_no, s.chunked, s.forced, ${chunkState(sql`s.first_batch`, batch)}
 from ${tableRef(key.table)} as l
 join ${TEMP.batchStage} as s on s.row_id = ${id}
-where ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}
+where ${groupableRows(key, 'l')}${scope.leads('l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
 }
 
@@ -102,14 +107,7 @@ function chunkState(firstBatch: RawBuilder<unknown>, batch: number): RawBuilder<
  * (ld_chunk_keepers); the dry run (`batch` null) counts a large group whole,
  * with no forced keeper.
  */
-export function lockedRowsQuery(
-  key: ResolvedKey,
-  stage: RawBuilder<unknown>,
-  batch: number | null,
-  lock: boolean,
-  keep: KeepPolicy,
-  pin: ShardPin | null = null,
-): RawBuilder<unknown> {
+export function lockedRowsQuery(key: ResolvedKey, stage: RawBuilder<unknown>, { batch, lock, keep, scope = WHOLE_BATCH }: LockedBatch): RawBuilder<unknown> {
   const id = columnRef(key.table.idColumn, 'l');
   const columns = lockedColumns(key, keep);
   if (batch === null) {
@@ -127,7 +125,7 @@ from ${tableRef(key.table)} as l
 join ${stage} as s on s.row_id = ${id}
 left join ${TEMP.chunkKeepers} as k on k.group_no = s.group_no
 where ${batchRowsCondition(id, stage, batch)}
-  and ${groupableRows(key, 'l')}${pinnedTo(pin, 'l')}
+  and ${groupableRows(key, 'l')}${scope.leads('l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
 }
 

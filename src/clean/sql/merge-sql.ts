@@ -1,9 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
-import type { MergeRule } from '../model.js';
+import type { BatchArchive, BatchScope, MergeRule } from '../model.js';
+import { archiveRef } from './archive-sql.js';
 import { sessionRows, TEMP } from './temp-tables-sql.js';
-import { pinnedTo, type ShardPin } from './shard-pin-sql.js';
+import { WHOLE_BATCH } from './shard-pin-sql.js';
 
 /** A column merge may fill, with the rule that picks the donor value. */
 export interface MergeColumn {
@@ -53,9 +54,9 @@ const mergedAlias = (index: number) => sql.id(`ld_m${index + 1}`);
  *   where k.first_batch = 3 and s.row_id <> k.keeper_id and md5(…) = s.group_id and <groupable>
  *     and exists (select 1 from pg_temp.ld_members as m where m.row_id = k.keeper_id)
  */
-export function donorsStatement(key: ResolvedKey, batch: number | null, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function donorsStatement(key: ResolvedKey, batch: number | null, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   return sql`create temporary table ld_donors on commit drop as
-${donorsQuery(key, batch, TEMP.members, pin)}`;
+${donorsQuery(key, batch, TEMP.members, scope)}`;
 }
 
 /**
@@ -63,7 +64,7 @@ ${donorsQuery(key, batch, TEMP.members, pin)}`;
  * dry run's CTE). `batch` null (the dry run) has no chunk keepers: every
  * group is ranked whole, its losers are its donors.
  */
-export function donorsQuery(key: ResolvedKey, batch: number | null, members: RawBuilder<unknown>, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function donorsQuery(key: ResolvedKey, batch: number | null, members: RawBuilder<unknown>, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const losers = sql`select keeper_id, group_id, row_id from ${members} where rank_in_group > 1 and chunk_state is null`;
   if (batch === null) return losers;
   const id = columnRef(key.table.idColumn, 'd');
@@ -76,7 +77,7 @@ from (select k.keeper_id, s.group_id, s.row_id
       where k.first_batch = ${sql.lit(batch)} and s.row_id <> k.keeper_id
         and exists (select 1 from ${members} as m where m.row_id = k.keeper_id)) as s
 join ${tableRef(key.table)} as d on ${id} = s.row_id
-where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}${pinnedTo(pin, 'd')}`;
+where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(key, 'd')}${scope.leads('d')}`;
 }
 
 /**
@@ -90,20 +91,20 @@ where ${groupIdOf(keyExpressions(key, 'd'))} = s.group_id and ${groupableRows(ke
  *   from pg_temp.ld_donors as m join "public"."leads" as d on d."id" = m.row_id
  *   group by m.keeper_id, m.group_id
  */
-export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[], pin: ShardPin | null = null): RawBuilder<unknown> {
+export function mergeValuesStatement(table: LeadTable, columns: MergeColumn[], scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   return sql`create temporary table ld_merge on commit drop as
-${mergeValuesQuery(table, columns, TEMP.donors, pin)}`;
+${mergeValuesQuery(table, columns, TEMP.donors, scope)}`;
 }
 
 /** ld_merge's SELECT over the (keeper_id, group_id, row_id) rows in `donors` (a temp table, or the dry run's CTE). */
-export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>, pin: ShardPin | null = null): RawBuilder<unknown> {
+export function mergeValuesQuery(table: LeadTable, columns: MergeColumn[], donors: RawBuilder<unknown>, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const values = columns.map(
     (column, index) =>
       sql`(array_agg(${columnRef(column.name, 'd')} order by ${donorOrder(table, column)}) filter (where not ${isEmpty(column, 'd')}))[1] as ${mergedAlias(index)}`,
   );
   return sql`select m.keeper_id as ld_keeper_id, m.group_id, ${sql.join(values)}
 from ${donors} as m
-join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id${pinnedTo(pin, 'd')}
+join ${tableRef(table)} as d on ${columnRef(table.idColumn, 'd')} = m.row_id${scope.leads('d')}
 group by m.keeper_id, m.group_id`;
 }
 
@@ -121,20 +122,18 @@ function anyFill(columns: MergeColumn[]): RawBuilder<boolean> {
  * names of the columns that will be filled (restore puts back only those).
  */
 export function archiveKeepersStatement(
+  { schema, runId, batch }: BatchArchive,
   table: LeadTable,
   columns: MergeColumn[],
-  archive: RawBuilder<unknown>,
-  runId: number,
-  batch: number,
-  pin: ShardPin | null = null,
+  scope: BatchScope = WHOLE_BATCH,
 ): RawBuilder<unknown> {
   const names = columns.map((column, index) => sql`case when ${fills(column, index)} then ${column.name}::text end`);
-  return sql`insert into ${archive} (run_id, batch_no, group_id, row_id, merged_columns, row_data)
+  return sql`insert into ${archiveRef(schema, 'lead_dedupe_keepers')} (run_id, batch_no, group_id, row_id, merged_columns, row_data)
 select ${runId}::int8, ${batch}::int4, g.group_id, ${columnRef(table.idColumn, 't')}::text,
        array_remove(array[${sql.join(names)}], null), to_jsonb(t)
 from ${tableRef(table)} as t
 join ${TEMP.merge} as g on ${columnRef(table.idColumn, 't')} = g.ld_keeper_id
-where ${anyFill(columns)}${pinnedTo(pin, 't')}`;
+where ${anyFill(columns)}${scope.leads('t')}`;
 }
 
 /**
@@ -147,19 +146,14 @@ where ${anyFill(columns)}${pinnedTo(pin, 't')}`;
  *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
  *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
  */
-export function recordMergedValuesStatements(
-  table: LeadTable,
-  archive: RawBuilder<unknown>,
-  runId: number,
-  pin: ShardPin | null = null,
-): RawBuilder<unknown>[] {
+export function recordMergedValuesStatements({ schema, runId }: BatchArchive, table: LeadTable, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown>[] {
   // The keepers are read into a temp table first: Citus updates a coordinator-local table (the archive) only from local rows.
   return [
     sql`create temporary table ld_merged_rows on commit drop as
 select g.ld_keeper_id, to_jsonb(l) as row_data
 from ${TEMP.merge} as g
-join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_id${pinnedTo(pin, 'l')}`,
-    sql`update ${archive} as k
+join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_id${scope.leads('l')}`,
+    sql`update ${archiveRef(schema, 'lead_dedupe_keepers')} as k
 set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
 from pg_temp.ld_merged_rows as t
 where k.run_id = ${runId}::int8 and k.row_id = t.ld_keeper_id::text`,
@@ -167,14 +161,14 @@ where k.run_id = ${runId}::int8 and k.row_id = t.ld_keeper_id::text`,
 }
 
 /** Fills the keepers' empty columns from the donors; key columns, id and created time are never in `columns`. */
-export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[], pin: ShardPin | null = null): RawBuilder<unknown> {
+export function mergeKeepersStatement(table: LeadTable, columns: MergeColumn[], scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const assignments = columns.map(
     (column, index) => sql`${sql.id(column.name)} = case when ${fills(column, index)} then g.${mergedAlias(index)} else ${columnRef(column.name, 't')} end`,
   );
   return sql`update ${tableRef(table)} as t
 set ${sql.join(assignments)}
 from ${sessionRows(TEMP.merge)} as g
-where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}${pinnedTo(pin, 't')}`;
+where ${columnRef(table.idColumn, 't')} = g.ld_keeper_id and ${anyFill(columns)}${scope.leads('t')}`;
 }
 
 /** The dry run's "keepers to merge into". */

@@ -101,7 +101,7 @@ export function dryRunCtes(settings: Omit<DryRunSettings, 'sampleGroups'>): RawB
 ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
   return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
-${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, null, false, keep)}),
+${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep })}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked)}),
 ${CTE.skipped} as materialized (${skipped}),
 ${CTE.members} as materialized (select * from ${CTE.ranked} where group_id not in (select group_id from ${CTE.skipped}))${merge}`;

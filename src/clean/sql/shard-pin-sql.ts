@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef } from '../../keys/key-sql.js';
-import type { ChildReference } from '../model.js';
+import type { BatchScope, ChildReference } from '../model.js';
 import { TEMP } from './temp-tables-sql.js';
 
 /**
@@ -22,8 +22,24 @@ export interface ShardPin {
   column: string;
   /** The batch's distribution values, as text (PostgreSQL reads them as the column's type). */
   values: string[];
-  /** Whether the batch holds a chunk of a group too large for one batch; unknown (undefined) counts as yes. */
-  holdsChunks?: boolean;
+  /** Whether the batch holds a chunk of a group too large for one batch. */
+  holdsChunks: boolean;
+}
+
+/** A batch not pinned to a shard: its statements add no filter. */
+export const WHOLE_BATCH: BatchScope = { leads: () => sql``, child: () => sql``, mayHoldChunks: true };
+
+/** A batch pinned to its shard: every statement filtered on the batch's distribution values. */
+export function pinnedScope(pin: ShardPin): BatchScope {
+  const filter = (column: string, alias: string) => sql` and ${columnRef(column, alias)} = any(${pin.values})`;
+  return {
+    leads: (alias) => filter(pin.column, alias),
+    child: (reference, alias) => {
+      const column = childPinColumn(reference, pin);
+      return column === null ? sql`` : filter(column, alias);
+    },
+    mayHoldChunks: pin.holdsChunks,
+  };
 }
 
 /**
@@ -42,15 +58,9 @@ export function batchPinValuesQuery(batch: number): RawBuilder<{ pin_values: str
   return sql`select array_agg(distinct pin_value) as pin_values, bool_or(chunked) as holds_chunks from ${TEMP.stage} where batch_no = ${sql.lit(batch)}`;
 }
 
-/** ` and <alias>.<column> = any($values)` for a pinned batch; nothing otherwise. */
-export function pinnedTo(pin: ShardPin | null, alias: string, column: string | null = pin?.column ?? null): RawBuilder<unknown> {
-  if (pin === null || column === null) return sql``;
-  return sql` and ${columnRef(column, alias)} = any(${pin.values})`;
-}
-
 /** A co-located child's column holding the leads' distribution value (its distribution column, paired with the leads' in the foreign key); null when it has none. */
-export function childPinColumn(reference: ChildReference, pin: ShardPin | null): string | null {
-  if (pin === null || reference.distributionColumn === null) return null;
+function childPinColumn(reference: ChildReference, pin: ShardPin): string | null {
+  if (reference.distributionColumn === null) return null;
   const paired = reference.shared.some((pair) => pair.child === reference.distributionColumn && pair.parent === pin.column);
   const copied = reference.copied.some((pair) => pair.child === reference.distributionColumn);
   return paired && !copied ? reference.distributionColumn : null;

@@ -1,14 +1,11 @@
 import type { Db } from '../db/database.js';
 import { inTransaction } from '../db/transaction.js';
-import { updateRunTotalsStatement, type RunTotals } from './sql/archive-sql.js';
-import { citusTimeoutsStatements, timeoutsStatement } from './sql/session-sql.js';
-import { distributionColumn } from '../db/distribution.js';
-import { applyBatch, selectBatch, type BatchChanges } from './batch.js';
+import type { QueryResult } from 'kysely';
+import { batchScript, emptyTally, type BatchTally, type Step } from './script.js';
 import { backoffMs, describeTimeout, isRetryable, sleep } from './batch-retry.js';
-import type { CleanContext } from './context.js';
 import type { CleanHooks } from './types.js';
 import { describeBlockers, type LockWatch } from '../db/lock-waits.js';
-import type { CommittedBatch, RunState } from './run-state.js';
+import type { RunState } from './run-state.js';
 
 /**
  * One batch in its own transaction, retried with backoff while it times out
@@ -29,7 +26,7 @@ export async function attemptBatch(
     locks.clear();
     try {
       const started = performance.now();
-      const committed = await inTransaction(connection, () => oneBatch(work, run.context, run.runId, batch, run.totals));
+      const committed = await inTransaction(connection, () => oneBatch(work, run, batch));
       run.committed(committed, performance.now() - started);
       return false;
     } catch (error) {
@@ -67,26 +64,19 @@ export async function attemptBatch(
   }
 }
 
-/** One batch, inside its transaction; the new totals are only adopted by the caller once it committed. */
-async function oneBatch(connection: Db, context: CleanContext, runId: number, batch: number, totals: RunTotals): Promise<CommittedBatch> {
-  const { options } = context;
-  await timeoutsStatement(options.lockTimeoutMs, options.statementTimeoutMs, 'transaction').execute(connection);
-  if (distributionColumn(options.key.table.info.distribution) !== null) {
-    for (const statement of citusTimeoutsStatements(options.lockTimeoutMs, options.statementTimeoutMs)) await statement.execute(connection);
+/** One batch, inside its transaction: its script, step by step; the new totals are only adopted by the caller once it committed. */
+async function oneBatch(connection: Db, run: RunState, batch: number): Promise<BatchTally> {
+  const tally = emptyTally(run.totals);
+  await runScript(connection, batchScript({ context: run.context, placement: run.placement, runId: run.runId, batch }), tally);
+  return tally;
+}
+
+/** Runs each step whose condition holds, statement by statement, and lets it read its results. */
+export async function runScript<Tally>(connection: Db, script: readonly Step<Tally>[], tally: Tally): Promise<void> {
+  for (const step of script) {
+    if (step.when !== undefined && !step.when(tally)) continue;
+    const results: QueryResult<unknown>[] = [];
+    for (const statement of step.statements(tally)) results.push(await statement.execute(connection));
+    step.read?.(results, tally);
   }
-  const selection = await selectBatch(connection, context, batch, true);
-  const nothing = selection.victims === 0 && selection.skipped.length === 0;
-  const changes: BatchChanges = nothing ? { removed: 0, merged: 0, moved: [] } : await applyBatch(connection, context, runId, batch, selection);
-  const next: RunTotals = {
-    ...totals,
-    groupsDone: totals.groupsDone + selection.groups,
-    rowsRemoved: totals.rowsRemoved + changes.removed,
-    rowsMerged: totals.rowsMerged + changes.merged,
-    groupsSkipped: totals.groupsSkipped + selection.skipped.length,
-    childRowsMoved: { ...totals.childRowsMoved },
-    batchesDone: totals.batchesDone + 1,
-  };
-  for (const moved of changes.moved) next.childRowsMoved[moved.table] = (next.childRowsMoved[moved.table] ?? 0) + moved.rows;
-  await updateRunTotalsStatement(options.archiveSchema, runId, next).execute(connection);
-  return { selection, totals: next };
 }
