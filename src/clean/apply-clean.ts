@@ -11,10 +11,10 @@ import { ensureArchive } from './archive.js';
 import { attemptBatch, runScript } from './batch-runner.js';
 import { sleep, turnEventLoop } from './batch-retry.js';
 import { loadCleanContext, type CleanContext } from './context.js';
-import type { CleanHooks, CleanOptions, CleanResult } from './types.js';
+import type { CleanHooks, CleanOptions, CleanResult, RunStatus } from './types.js';
 import { unindexedChildKeys } from './foreign-keys.js';
 import { requirePrivileges } from './permissions.js';
-import { recordRunFinish, recordRunStart } from './run-record.js';
+import { recordRunFinish, recordRunStart, type RunSession } from './run-record.js';
 import { RunState } from './run-state.js';
 import { firstLineOf, sqlStateOf } from '../db/database-error.js';
 import { requireWritable } from '../db/read-only.js';
@@ -79,6 +79,7 @@ export async function applyClean(database: Database, options: CleanOptions, hook
 /** The run: record it, stage its groups, then batch after batch until done or stopped, and record how it ended. */
 async function runBatches(database: Database, connection: Db, context: CleanContext, hooks: CleanHooks): Promise<CleanResult> {
   const { options } = context;
+  const session: RunSession = { database, connection };
   // The batches' statements stop at the second signal; BEGIN/ROLLBACK and the run record use the plain connection.
   const work = abortable(connection, hooks.cancel);
   const run = new RunState(context, await recordRunStart(connection, context));
@@ -93,14 +94,14 @@ async function runBatches(database: Database, connection: Db, context: CleanCont
         run.stop('interrupted', `interrupted after ${batch} of ${run.batches} batches; rerun to continue`);
         break;
       }
-      if (await attemptBatch(connection, work, run, batch, { hooks, locks })) break;
+      if (await attemptBatch({ connection, work }, run, batch, { hooks, locks })) break;
       hooks.onProgress?.(run.progress(batch + 1));
       if (batch + 1 < run.batches) await sleep(options.pauseMs, hooks.signal);
     }
-    await recordRunFinish(database, connection, options.archiveSchema, run.runId, run.status, run.stoppedBecause);
+    await recordRunFinish(session, finish(run));
     return run.result();
   } catch (error) {
-    return failedRun(database, connection, run, error, hooks);
+    return failedRun(session, run, error, hooks);
   } finally {
     locks.stop();
   }
@@ -129,7 +130,7 @@ export async function stageGroups(connection: Db, work: Db, run: RunState): Prom
  * run like any other; otherwise it is marked failed and the error says where
  * (staging, or which batch), what is committed and how to undo it.
  */
-async function failedRun(database: Database, connection: Db, run: RunState, error: unknown, hooks: CleanHooks): Promise<CleanResult> {
+async function failedRun(session: RunSession, run: RunState, error: unknown, hooks: CleanHooks): Promise<CleanResult> {
   const { archiveSchema } = run.context.options;
   const done = run.totals.batchesDone;
   if (hooks.cancel?.aborted) {
@@ -140,7 +141,7 @@ async function failedRun(database: Database, connection: Db, run: RunState, erro
         ? `interrupted after ${done} of ${run.batches} batches; rerun to continue`
         : 'interrupted while staging the duplicate groups; nothing was changed',
     );
-    await recordRunFinish(database, connection, archiveSchema, run.runId, run.status, run.stoppedBecause);
+    await recordRunFinish(session, finish(run));
     return run.result();
   }
   // Before the staging finished there is no batch yet ("batch 1 of 0"): say it was the staging.
@@ -149,10 +150,10 @@ async function failedRun(database: Database, connection: Db, run: RunState, erro
   if (!run.staged && isTimeout(error)) {
     // like a batch that keeps timing out: a failed run with its summary, not an exception
     run.stop('failed', `${message}; nothing was changed, rerun later`, { batch: null, error: stagingError(error, run) });
-    await recordRunFinish(database, connection, archiveSchema, run.runId, run.status, run.stoppedBecause);
+    await recordRunFinish(session, finish(run));
     return run.result();
   }
-  await recordRunFinish(database, connection, archiveSchema, run.runId, 'failed', message).catch(() => undefined);
+  await recordRunFinish(session, { ...finish(run), status: 'failed', message }).catch(() => undefined);
   if (error instanceof LeadDedupeError) throw error;
   const state = sqlStateOf(error);
   const undo = done > 0 ? `; undo them with: ${restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)}` : '';
@@ -170,4 +171,9 @@ function stagingError(error: unknown, run: RunState): string {
   if (run.staged || sqlStateOf(error) !== '55P03') return firstLineOf(error);
   const table = qualifiedName(run.context.options.key.table.info);
   return `could not lock ${table} within --lock-timeout ${run.context.options.lockTimeoutMs} ms (another session holds a conflicting lock on it)`;
+}
+
+/** How the run ended, for the run log. */
+function finish(run: RunState): { schema: string; runId: number; status: RunStatus; message: string | null } {
+  return { schema: run.context.options.archiveSchema, runId: run.runId, status: run.status, message: run.stoppedBecause };
 }

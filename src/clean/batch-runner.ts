@@ -8,15 +8,15 @@ import { describeBlockers, type LockWatch } from '../db/lock-waits.js';
 import type { RunState } from './run-state.js';
 
 /**
- * One batch in its own transaction, retried with backoff while it times out
+ * One batch in its own transaction (BEGIN/COMMIT on `connection`, its
+ * statements on `work`, which refuses them after a second signal), retried with backoff while it times out
  * (lock or statement timeout, deadlock); the run adopts it once it commits.
  * Returns false to go on, true when the run must stop here: a signal, or a
  * batch that kept timing out (the reason is recorded on the run). Any other
  * error is thrown, the batch rolled back.
  */
 export async function attemptBatch(
-  connection: Db,
-  work: Db,
+  { connection, work }: { connection: Db; work: Db },
   run: RunState,
   batch: number,
   { hooks, locks }: { hooks: CleanHooks; locks: LockWatch },

@@ -42,6 +42,12 @@ export async function recordRunStart(connection: Db, context: CleanContext): Pro
   return toNumber(rows[0]?.id);
 }
 
+/** The run's own session (temp tables, advisory lock), and the database it belongs to (another session, on a server). */
+export interface RunSession {
+  database: Database;
+  connection: Db;
+}
+
 /**
  * Marks the run finished. The cancel sent at a second signal can land on this
  * statement, or leave the session's transaction aborted: then roll back and
@@ -49,12 +55,8 @@ export async function recordRunStart(connection: Db, context: CleanContext): Pro
  * row lock on the run record is gone with the rollback or the session).
  */
 export async function recordRunFinish(
-  database: Database,
-  connection: Db,
-  schema: string,
-  runId: number,
-  status: RunStatus,
-  message: string | null,
+  { database, connection }: RunSession,
+  { schema, runId, status, message }: { schema: string; runId: number; status: RunStatus; message: string | null },
 ): Promise<void> {
   const statement = finishRunStatement(schema, runId, status, message);
   try {

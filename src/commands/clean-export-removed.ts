@@ -19,7 +19,9 @@ export async function exportRemoved(
     const csv = await openCsvFile(path, '--export-removed', removedColumns(options.key.table));
     let written: number;
     try {
-      written = await streamRemovedRows(database, options.archiveSchema, result.runId, options.key.table, (rows) => csv.write(rows));
+      written = await streamRemovedRows(database, { archiveSchema: options.archiveSchema, runId: result.runId, table: options.key.table }, (rows) =>
+        csv.write(rows),
+      );
       await csv.close();
     } catch (error) {
       throw await csv.discard(error);

@@ -94,7 +94,7 @@ async function cleanStatements(cleanContext: CleanContext): Promise<CompiledQuer
   const run = new RunState(cleanContext, 7);
   if (cleanContext.plan === null) await stageGroups(db, db, run);
   run.batches = 5;
-  const stopped = await attemptBatch(db, db, run, 3, { hooks: {}, locks: idle });
+  const stopped = await attemptBatch({ connection: db, work: db }, run, 3, { hooks: {}, locks: idle });
   expect(stopped).toBe(false);
   return sent;
 }

@@ -121,7 +121,7 @@ describe('merge planner', () => {
 
 describe('restore planner', () => {
   it('re-inserts archived rows with their ids through jsonb_populate_record', () => {
-    expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id', 'device_id'], true, 7))).toEqual({
+    expect(compileSql(reinsertRemovedStatement({ schema: 'lead_dedupe', runId: 7 }, table, { columns: ['id', 'device_id'], hasIdentity: true }))).toEqual({
       sql: `insert into "public"."leads" ("id", "device_id") overriding system value
 select "p"."id", "p"."device_id"
 from "lead_dedupe"."lead_dedupe_removed" as r
@@ -130,7 +130,9 @@ where r.run_id = $1
 order by p."id"`,
       parameters: [7],
     });
-    expect(compileSql(reinsertRemovedStatement('lead_dedupe', table, ['id'], false, 7)).sql).not.toContain('overriding');
+    expect(compileSql(reinsertRemovedStatement({ schema: 'lead_dedupe', runId: 7 }, table, { columns: ['id'], hasIdentity: false })).sql).not.toContain(
+      'overriding',
+    );
   });
 
   it('moves a child row back only while it still holds every value the move wrote, comparing typed columns', () => {
@@ -226,7 +228,9 @@ where exists (select 1
 
   it('quotes hostile identifiers instead of running them', () => {
     const hostile = fakeTable(['id', 'x"; drop table y; --'], 'we"ird', 'le"ads');
-    const sql = compileSql(reinsertRemovedStatement('arch"ive', hostile, ['id', 'x"; drop table y; --'], false, 1)).sql;
+    const sql = compileSql(
+      reinsertRemovedStatement({ schema: 'arch"ive', runId: 1 }, hostile, { columns: ['id', 'x"; drop table y; --'], hasIdentity: false }),
+    ).sql;
     expect(sql).toContain('insert into "we""ird"."le""ads" ("id", "x""; drop table y; --")');
     expect(sql).toContain('from "arch""ive"."lead_dedupe_removed" as r');
   });

@@ -16,9 +16,7 @@ export function removedColumns(table: LeadTable): string[] {
  */
 export async function streamRemovedRows(
   database: Database,
-  archiveSchema: string,
-  runId: number,
-  table: LeadTable,
+  { archiveSchema, runId, table }: { archiveSchema: string; runId: number; table: LeadTable },
   write: (rows: Record<string, unknown>[]) => Promise<void>,
 ): Promise<number> {
   const query = removedRowsQuery(

@@ -48,12 +48,9 @@ order by 1`;
  *   where r.run_id = $1
  */
 export function reinsertRemovedStatement(
-  schema: string,
+  { schema, runId }: { schema: string; runId: number },
   table: LeadTable,
-  columns: string[],
-  hasIdentity: boolean,
-  runId: number,
-  renames: ColumnRename[] = [],
+  { columns, hasIdentity, renames = [] }: { columns: string[]; hasIdentity: boolean; renames?: ColumnRename[] },
 ): RawBuilder<unknown> {
   const targets = columns.map((column) => sql.id(column));
   const values = columns.map((column) => columnRef(column, 'p'));

@@ -117,7 +117,7 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
     throw new UsageError(`no clean runs are recorded: ${archiveSchema}.lead_dedupe_runs does not exist (see --archive-schema)`);
   }
   await requireArchiveReadable(database.db, archiveSchema, 'restore');
-  const run = await readRun(database.db, archiveSchema, runId, options.commandLine ?? SAME_SHELL, options.force ?? false);
+  const run = await readRun(database.db, { schema: archiveSchema, runId, commandLine: options.commandLine ?? SAME_SHELL, force: options.force ?? false });
   const info =
     run.schema === null || run.relation === null
       ? undefined
@@ -151,8 +151,8 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
       const work = abortable(connection, hooks.cancel);
       const counts =
         dryRun === 'counted'
-          ? await countRestore(connection, table, shape, finishing ? [] : targets, options, finishing)
-          : await transaction(connection, () => restoreStatements(work, table, shape, finishing ? [] : targets, options, run.status));
+          ? await countRestore(connection, { table, shape, targets: finishing ? [] : targets, options }, finishing)
+          : await transaction(connection, () => restoreStatements(work, { table, shape, targets: finishing ? [] : targets, options }, run.status));
       const status: RestoredStatus = counts.keeperConflicts.total > 0 && !counts.keeperConflicts.overwritten ? RESTORED_WITH_CONFLICTS : 'restored';
       const columns = { renamed: shape.renames, dropped: shape.dropped, added: shape.added };
       return {
@@ -174,7 +174,15 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   });
 }
 
-async function restoreStatements(connection: Db, table: LeadTable, shape: RestoreShape, targets: MovedTarget[], options: RestoreOptions, statusBefore: string) {
+/** What a restore (or its count on a read-only server) works on: the table, the archive's shape, the moved children, the options. */
+interface RestoreWork {
+  table: LeadTable;
+  shape: RestoreShape;
+  targets: MovedTarget[];
+  options: RestoreOptions;
+}
+
+async function restoreStatements(connection: Db, { table, shape, targets, options }: RestoreWork, statusBefore: string) {
   const { runId, archiveSchema } = options;
   if (distributionColumn(table.info.distribution) !== null) {
     // On a Citus distributed table the row locks are taken on the workers: send them the timeouts (sql/session-sql.ts).
@@ -192,7 +200,9 @@ async function restoreStatements(connection: Db, table: LeadTable, shape: Restor
   const { renames } = shape;
   const names = shape.columns.map((c) => c.name);
   const hasIdentity = shape.columns.some((c) => c.identity !== '');
-  const reinserted = finishing ? 0 : affected(await reinsertRemovedStatement(archiveSchema, table, names, hasIdentity, runId, renames).execute(connection));
+  const reinserted = finishing
+    ? 0
+    : affected(await reinsertRemovedStatement({ schema: archiveSchema, runId }, table, { columns: names, hasIdentity, renames }).execute(connection));
   const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
   const restorable = restorableColumns(table, shape.columns);
   const force = options.force ?? false;
@@ -239,7 +249,7 @@ async function restoreStatements(connection: Db, table: LeadTable, shape: Restor
  * is reported as the conflict the INSERT would meet; other unique indexes
  * are only checked by --execute.
  */
-async function countRestore(connection: Db, table: LeadTable, shape: RestoreShape, targets: MovedTarget[], options: RestoreOptions, finishing: boolean) {
+async function countRestore(connection: Db, { table, shape, targets, options }: RestoreWork, finishing: boolean) {
   const { runId, archiveSchema } = options;
   const { renames } = shape;
   await requireNoLaterRuns(connection, archiveSchema, runId);
@@ -334,7 +344,10 @@ interface RunInfo {
   status: string;
 }
 
-async function readRun(db: Db, schema: string, runId: number, commandLine: CommandLineContext, force: boolean): Promise<RunInfo> {
+async function readRun(
+  db: Db,
+  { schema, runId, commandLine, force }: { schema: string; runId: number; commandLine: CommandLineContext; force: boolean },
+): Promise<RunInfo> {
   // to_jsonb(r) reads the schema and name columns without failing on an archive of the previous version, which
   // lacks them; its runs are matched to the catalog by their schema.name text.
   const { rows } = await sql<{ table_name: string; table_schema: string | null; table_relname: string | null; id_column: string | null; status: string }>`

@@ -20,32 +20,27 @@ import { shardOf } from './shard-pin-sql.js';
  * back to the table) ships every group to every shard: at 1M rows on the
  * 3-instance cluster 3.5-4.4 s against 5.4-6.2 s (bench/README.md, B16).
  */
-export function shardStageStatements(
-  key: ResolvedKey,
-  distributionAlias: string,
-  batchSize: number,
-  batchRows: number,
-  maxGroups: number | null,
-): RawBuilder<unknown>[] {
+/** How the stage cuts its batches: groups and rows per batch (--batch-size, --batch-rows), and the --max-groups cap (null: none). */
+export interface StageCut {
+  batchSize: number;
+  batchRows: number;
+  maxGroups: number | null;
+}
+
+export function shardStageStatements(key: ResolvedKey, distributionAlias: string, cut: StageCut): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_group_rows as
 ${duplicateGroupRowsQuery(key)}`,
     sql`create temporary table ld_stage as
-${shardStageFrom(key, TEMP.groupRows, distributionAlias, batchSize, batchRows, maxGroups)}`,
+${shardStageFrom(key, { rows: TEMP.groupRows, distributionAlias }, cut)}`,
     sql`drop table ${TEMP.groupRows}`,
   ];
 }
 
 /** The same stage as one query (the read-only dry run's CTE), the group rows as a materialised CTE. */
-export function shardStageQuery(
-  key: ResolvedKey,
-  distributionAlias: string,
-  batchSize: number,
-  batchRows: number,
-  maxGroups: number | null,
-): RawBuilder<unknown> {
+export function shardStageQuery(key: ResolvedKey, distributionAlias: string, cut: StageCut): RawBuilder<unknown> {
   return sql`with ld_group_rows as materialized (${duplicateGroupRowsQuery(key)})
-${shardStageFrom(key, sql.id('ld_group_rows'), distributionAlias, batchSize, batchRows, maxGroups)}`;
+${shardStageFrom(key, { rows: sql.id('ld_group_rows'), distributionAlias }, cut)}`;
 }
 
 /**
@@ -57,11 +52,8 @@ ${shardStageFrom(key, sql.id('ld_group_rows'), distributionAlias, batchSize, bat
  */
 function shardStageFrom(
   key: ResolvedKey,
-  rows: RawBuilder<unknown>,
-  distributionAlias: string,
-  batchSize: number,
-  batchRows: number,
-  maxGroups: number | null,
+  { rows, distributionAlias }: { rows: RawBuilder<unknown>; distributionAlias: string },
+  { batchSize, batchRows, maxGroups }: StageCut,
 ): RawBuilder<unknown> {
   const pinned = sql.id(distributionAlias);
   const keyOrder = sql.join(keyAliases(key).map((alias) => sql.id('r', alias)));

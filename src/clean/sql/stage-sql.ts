@@ -51,7 +51,7 @@ export function stageStatements(key: ResolvedKey, batchSize: number, batchRows: 
           sql`create temporary table ld_stage as
 ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
         ]
-      : shardStageStatements(key, distributionAlias, batchSize, batchRows, maxGroups)),
+      : shardStageStatements(key, distributionAlias, { batchSize, batchRows, maxGroups })),
     sql`reset ${sql.raw(PARALLEL_WORKERS_SETTING.name)}`,
     sql`create index on ${TEMP.stage} (batch_no)`,
     sql`create index on ${TEMP.stage} (row_id)`,
@@ -63,7 +63,7 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
 /** The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches). */
 export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown> {
   const distributionAlias = shardAlignedAlias(key);
-  if (distributionAlias !== null) return shardStageQuery(key, distributionAlias, batchSize, batchRows, maxGroups);
+  if (distributionAlias !== null) return shardStageQuery(key, distributionAlias, { batchSize, batchRows, maxGroups });
   const keyOrder = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
   const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
   const cap = sql.lit(batchRows);
