@@ -20,7 +20,7 @@ import { batchCountsQuery, deleteVictimsStatement, skippedGroupsQuery } from './
 import {
   dropSkippedKeepersStatement,
   membersWithKeepersStatements,
-  moveByCopyStatements,
+  moveToKeeperByCopyStatements,
   movedColumns,
   movesAcrossShards,
   repointStatement,
@@ -285,7 +285,7 @@ function repointStep(run: BatchRun, reference: ChildReference): Step {
     name,
     statements: (tally) => [
       archiveMovedStatement(archive, reference, idColumn, tally.scope),
-      ...(acrossShards ? moveByCopyStatements(reference, idColumn) : [repointStatement(reference, idColumn, tally.scope)]),
+      ...(acrossShards ? moveToKeeperByCopyStatements(reference, idColumn) : [repointStatement(reference, idColumn, tally.scope)]),
     ],
     // the archive's rows are not moves: only the move's statements count
     read: ([, ...moves], tally) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { ChildReference } from '../../src/clean/types.js';
-import { childRowsToMoveQuery, moveByCopyStatements, repointStatement } from '../../src/clean/sql/child-rows-sql.js';
+import { childRowsToMoveQuery, moveToKeeperByCopyStatements, repointStatement } from '../../src/clean/sql/child-rows-sql.js';
 import { keeperOrder, lockBatchStatement } from '../../src/clean/sql/lock-and-rank-sql.js';
 import { moveArchivedStatement } from '../../src/clean/sql/archive-sql.js';
 import { cleanDryRunQuery } from '../../src/clean/sql/preview-sql.js';
@@ -181,7 +181,9 @@ join "pg_temp"."ld_members_keepers" as m on "c"."lead_id" = m.row_id and m.rank_
 cross join lateral unnest(array[$7::text, $8::text], array[to_jsonb("c"."lead_id"), to_jsonb("c"."device_id")], array[coalesce(to_jsonb(m.keeper_id), 'null'::jsonb), coalesce(to_jsonb(m."ld_keeper_device_id"), 'null'::jsonb)]) as v(column_name, old_value, new_value)`,
     );
     // on Citus, a child distributed by device_id: rows that change shard are copied and deleted, the others updated in place
-    const [across, inPlace] = moveByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map((s) => compileSql(s).sql);
+    const [across, inPlace] = moveToKeeperByCopyStatements({ ...activities, copied: shared, distributionColumn: 'device_id' }, 'id').map(
+      (s) => compileSql(s).sql,
+    );
     expect(across).toBe(`with moved as (
   delete from "public"."activities" as c
   using "pg_temp"."ld_members_keepers" as m

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { moveByCopyStatements } from '../sql/move-by-copy-sql.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import { archiveRef } from '../sql/archive-sql.js';
@@ -283,38 +284,19 @@ cross join lateral jsonb_populate_record(null::${child}, m.new_values) as n`;
 export const MOVE_BACK = sql.id('pg_temp', 'ld_move_back');
 
 /**
- * The move back of rows whose Citus distribution column the clean may have
- * changed (moveByCopyStatements), only for rows that still hold what the
- * move wrote: a row whose old distribution value differs is deleted and
- * goes back as a copy with the old values; the others are updated in
- * place. Returns the move across shards and, when other columns move, the
- * update in place.
+ * Restore's move back across Citus shards (move-by-copy-sql.ts, the same
+ * move as clean's): each row that still holds what the move wrote goes back
+ * to its archived old values.
  */
 export function moveBackByCopyStatements(target: Omit<MovedTarget, 'n'>, distribution: string): RawBuilder<unknown>[] {
-  const child = sql.id(target.child_schema, target.child_table);
-  const crosses = sql`${columnRef(distribution, 'c')} is distinct from m.${sql.id(`old_${distribution}`)}`;
-  const assignments = target.columns.filter((column) => column !== distribution).map((column) => sql`${sql.id(column)} = m.${sql.id(`old_${column}`)}`);
-  // One statement: the DELETE locks each moved row and returns its latest version, and the copy is made of it (RETURNING holds plain columns only, as Citus requires).
-  const oldValues = target.columns.map((column, index) => sql`m.${sql.id(`old_${column}`)} as ${sql.id(`ld_old_${index}`)}`);
-  const back = target.columns.map((column, index) => sql`${column}::text, moved.${sql.id(`ld_old_${index}`)}`);
-  return [
-    sql`with moved as (
-  delete from ${child} as c
-  using ${MOVE_BACK} as m
-  where ${stillMoved(target)} and ${crosses}
-  returning c.*, ${sql.join(oldValues)})
-insert into ${child} overriding system value
-select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(back)}))).*
-from moved`,
-    ...(assignments.length === 0
-      ? []
-      : [
-          sql`update ${child} as c
-set ${sql.join(assignments)}
-from ${MOVE_BACK} as m
-where ${stillMoved(target)}`,
-        ]),
-  ];
+  return moveByCopyStatements({
+    child: sql.id(target.child_schema, target.child_table),
+    from: MOVE_BACK,
+    rows: stillMoved(target),
+    distribution,
+    values: target.columns.map((column) => ({ column, value: sql`m.${sql.id(`old_${column}`)}` })),
+    returnedAs: 'ld_old',
+  });
 }
 
 /** The child row (c) is the archived one (m) and still holds every value the move wrote. */

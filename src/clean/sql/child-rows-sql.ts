@@ -4,6 +4,7 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import type { BatchScope, ChildReference } from '../model.js';
 import { sessionRows, TEMP } from './temp-tables-sql.js';
 import { WHOLE_BATCH } from './shard-pin-sql.js';
+import { moveByCopyStatements } from './move-by-copy-sql.js';
 
 /** Per batch: the child rows that point at removed leads, re-pointed to their keeper. */
 
@@ -107,51 +108,22 @@ function keeperValue(parentColumn: string): string {
   return `ld_keeper_${parentColumn}`;
 }
 
-/** Whether the move changes the child's Citus distribution column (then it moves rows by insert and delete: moveByCopyStatements). */
+/** Whether the move changes the child's Citus distribution column (then it moves rows by insert and delete: move-by-copy-sql.ts). */
 export function movesAcrossShards(reference: ChildReference, idColumn: string): boolean {
   return reference.distributionColumn !== null && movedColumns(reference, idColumn).some((moved) => moved.column === reference.distributionColumn);
 }
 
-/**
- * The move of child rows when it can change the child's Citus distribution
- * column, which Citus cannot update: a row whose distribution value changes
- * goes to another shard: the original is deleted and a copy with the new
- * values inserted, in one statement; a row whose value stays (its keeper shares it) is
- * updated in place, in every other moved column. All in the batch's
- * transaction (Citus commits it with two-phase commit). The copy keeps
- * every other column, its id included (OVERRIDING SYSTEM VALUE for an
- * identity id). Returns the move across shards and, when other columns move, the update in place.
- */
-export function moveByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
-  const child = sql.id(reference.schema, reference.table);
-  const moved = movedColumns(reference, idColumn);
-  const distribution = reference.distributionColumn!;
-  const newDistribution = moved.find(({ column }) => column === distribution)!.value;
-  // RETURNING takes the new values as plain columns (Citus allows no non-immutable function there); the copy is built from them.
-  const newValues = moved.map(({ value }, index) => sql`${value} as ${sql.id(`ld_new_${index}`)}`);
-  const changes = moved.map(({ column }, index) => sql`${column}::text, moved.${sql.id(`ld_new_${index}`)}`);
+/** Clean's move across Citus shards (move-by-copy-sql.ts): each moved row to its keeper. */
+export function moveToKeeperByCopyStatements(reference: ChildReference, idColumn: string): RawBuilder<unknown>[] {
   const members = membersWithKeepers(reference, idColumn);
-  const crosses = sql`${columnRef(distribution, 'c')} is distinct from ${newDistribution}`;
-  const assignments = moved.filter(({ column }) => column !== distribution).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
-  // One statement: the DELETE locks each original and returns its latest version (a concurrent update is never lost), and the copy is made of it.
-  return [
-    sql`with moved as (
-  delete from ${child} as c
-  using ${members} as m
-  where ${movedRowsCondition(reference, idColumn, { members })} and ${crosses}
-  returning c.*, ${sql.join(newValues)})
-insert into ${child} overriding system value
-select (jsonb_populate_record(null::${child}, to_jsonb(moved) || jsonb_build_object(${sql.join(changes)}))).*
-from moved`,
-    ...(assignments.length === 0
-      ? []
-      : [
-          sql`update ${child} as c
-set ${sql.join(assignments)}
-from ${members} as m
-where ${movedRowsCondition(reference, idColumn, { members })}`,
-        ]),
-  ];
+  return moveByCopyStatements({
+    child: sql.id(reference.schema, reference.table),
+    from: members,
+    rows: movedRowsCondition(reference, idColumn, { members }),
+    distribution: reference.distributionColumn!,
+    values: movedColumns(reference, idColumn),
+    returnedAs: 'ld_new',
+  });
 }
 
 /** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-sql.ts). */
