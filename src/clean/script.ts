@@ -140,7 +140,7 @@ function selectSteps({ context, placement, batch }: BatchRun): Step[] {
             name: 'scope',
             statements: () => [scopeQuery.query],
             read: ([result], tally) => {
-              tally.scope = scopeQuery.scope(rowsOf(result)[0] as Parameters<typeof scopeQuery.scope>[0]);
+              tally.scope = scopeQuery.scope(rowsOf<{ pin_values: string[] | null; holds_chunks: boolean | null }>(result)[0]);
             },
           } satisfies Step,
         ]),
@@ -294,7 +294,7 @@ function repointStep(run: BatchRun, reference: ChildReference): Step {
   };
 }
 
-/** The run's totals with the batch counted in, written in the batch's transaction. */
+/** The run's totals with the batch counted in (known once the steps before it ran), written in the batch's transaction. */
 function runTotalsStep(run: BatchRun): Step {
   return {
     name: 'run-totals',
