@@ -73,8 +73,8 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
 
 /**
  * Checks every flag before the database opens, then takes one of four paths: with --plan, a check of the plan file
- * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean/sql/preview-sql.ts) or, with
- * --execute, the clean-up itself (clean-execute.ts).
+ * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean-dry-run.ts) or, with
+ * --execute, the clean-up itself (clean-execute.ts); --print-sql prints the run's script instead (clean/print-script.ts).
  */
 async function runClean(flags: CleanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const planFlags = resolvePlanFlags(flags, source);
