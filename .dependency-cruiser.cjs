@@ -3,9 +3,13 @@
  * within its own folder), and nothing may form a circle. `npm run lint` runs
  * this check; CONTRIBUTING.md describes the layers.
  *
- *   program  → commands → cli → render → core, seed → sql → keys → db → util → errors.ts
+ *   program  → commands → cli → render → core, seed, clean → sql → keys → db → util → errors.ts
+ *
+ * src/clean is the clean feature's one home (docs/architecture-clean.md): its
+ * statement builders (*-sql.ts) are pure, below its executor; they import
+ * only other builders, the clean vocabulary (model.ts) and the layers below.
  */
-const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed', 'sql', 'keys', 'db', 'util'];
+const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed|clean', 'sql', 'keys', 'db', 'util'];
 
 const upward = LAYERS.slice(1).map((layer, index) => ({
   name: `no-upward-from-${layer.replace('|', '-')}`,
@@ -26,6 +30,13 @@ module.exports = {
       to: { path: '^src/' },
     },
     ...upward,
+    {
+      name: 'clean-sql-is-pure',
+      comment: 'src/clean/**/*-sql.ts build statements only: no executor module of src/clean (the runner imports them, never the reverse)',
+      severity: 'error',
+      from: { path: '^src/clean/.+-sql\\.ts$' },
+      to: { path: '^src/clean/', pathNot: ['-sql\\.ts$', '^src/clean/model\\.ts$'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

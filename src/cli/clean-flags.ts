@@ -1,9 +1,9 @@
 import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
-import { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type CleanOptions, type MergeRule } from '../core/clean/clean-types.js';
+import { CLEAN_DEFAULTS } from '../clean/defaults.js';
+import { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES, type CleanOptions, type MergeRule } from '../clean/types.js';
 import { optionalDuration } from './parse/duration.js';
-import type { PlanHeader } from '../core/clean/plan/plan-format.js';
+import type { PlanHeader } from '../clean/plan-file/plan-format.js';
 import { parseNameValue } from './parse/name-value.js';
 import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
 

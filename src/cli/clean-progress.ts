@@ -1,4 +1,4 @@
-import type { CleanProgress } from '../core/clean/clean-types.js';
+import type { CleanProgress } from '../clean/types.js';
 import { formatCount, formatDuration } from '../render/common/format.js';
 import { startSpinner } from './spinner.js';
 

@@ -1,7 +1,7 @@
 import { openCsvFile } from '../cli/csv-file.js';
 import { note } from '../cli/output.js';
-import type { CleanOptions, CleanResult } from '../core/clean/clean-types.js';
-import { removedColumns, streamRemovedRows } from '../core/clean/export-removed.js';
+import type { CleanOptions, CleanResult } from '../clean/types.js';
+import { removedColumns, streamRemovedRows } from '../clean/restore/export-removed.js';
 import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { FileWriteError } from '../errors.js';
@@ -19,7 +19,9 @@ export async function exportRemoved(
     const csv = await openCsvFile(path, '--export-removed', removedColumns(options.key.table));
     let written: number;
     try {
-      written = await streamRemovedRows(database, options.archiveSchema, result.runId, options.key.table, (rows) => csv.write(rows));
+      written = await streamRemovedRows(database, { archiveSchema: options.archiveSchema, runId: result.runId, table: options.key.table }, (rows) =>
+        csv.write(rows),
+      );
       await csv.close();
     } catch (error) {
       throw await csv.discard(error);

@@ -12,20 +12,23 @@ import {
   type OutputFlags,
   type TableFlags,
 } from '../cli/options.js';
-import { note, renderContext } from '../cli/output.js';
+import { note, renderContext, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues } from '../cli/clean-flags.js';
+import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues, type PlanFlags } from '../cli/clean-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
-import { requireAgeOrder } from '../core/clean/keeper-order.js';
+import { requireAgeOrder } from '../clean/keeper-order.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CleanFormat } from '../render/clean/index.js';
 import { dryRunClean } from './clean-dry-run.js';
 import { executeClean } from './clean-execute.js';
 import { checkPlanReport, withPlan } from './clean-plan-file.js';
+import { cleanScript } from '../clean/print-script.js';
+import { renderCleanScript } from '../render/clean/sql.js';
 
 interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
   execute?: boolean;
+  printSql?: boolean;
   exportRemoved?: string;
 }
 
@@ -41,6 +44,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     ),
     new Option('--execute', 'apply the clean-up (without it: print the plan, change nothing)'),
+    new Option('--print-sql', "print the statements of the run's staging and first batch, step by step, and change nothing"),
     new Option('--batch-size <groups>', 'groups per transaction (default: 1000)'),
     new Option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)'),
     new Option('--max-groups <n>', 'clean at most this many groups in this run'),
@@ -62,6 +66,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     'lead-dedupe clean --key device-phone --mode delete --keep newest --batch-size 500 --pause 200ms --execute',
     'lead-dedupe clean --key device-phone --plan-out plan.jsonl --plan-csv plan.csv   # review, edit, sign off…',
     'lead-dedupe clean --plan plan.jsonl --execute   # …then apply exactly that plan',
+    'lead-dedupe clean --key device-phone --print-sql   # every statement a batch sends, in order',
   ],
   configSettings: ['mergeRules'],
   exitCodes: {
@@ -77,12 +82,13 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
 /**
  * Checks every flag before the database opens, then takes one of four paths: with --plan, a check of the plan file
  * (clean-plan-file.ts) or, with --execute, its application; without, the dry run (clean-dry-run.ts) or, with
- * --execute, the clean-up itself (clean-execute.ts).
+ * --execute, the clean-up itself (clean-execute.ts); --print-sql prints the run's script instead (clean/print-script.ts).
  */
 async function runClean(flags: CleanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const planFlags = resolvePlanFlags(flags, source);
   const keyText = planFlags.plan === undefined || (flags.key ?? []).length > 0 ? oneKeyFlag(flags, 'clean') : undefined;
   if (flags.exportRemoved !== undefined && !flags.execute) throw new UsageError('--export-removed needs --execute (a dry run removes nothing)');
+  if (flags.printSql) refusePrintSqlWith(flags, planFlags);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const cleanSettings = resolveCleanSettings(flags, settings.config.commands?.clean?.mergeRules, source);
@@ -110,9 +116,24 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
       if (key.table.createdFallback !== undefined && byAge) {
         note(`lead-dedupe: ${key.table.createdFallback}: oldest/newest by ${key.table.idColumn} (name a date/time column with --created-column)`, flags);
       }
+      if (flags.printSql) {
+        await writeReport(renderCleanScript(await cleanScript(database, options)), flags);
+        return ExitCode.ok;
+      }
       if (!flags.execute) return dryRunClean(database, options, planFlags, flags, settings.target);
       return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
     },
     timeouts,
   );
+}
+
+/** --print-sql prints a plain run's statements and changes nothing: with a flag that runs, applies or writes something it would mean two things. */
+function refusePrintSqlWith(flags: CleanFlags, planFlags: PlanFlags): void {
+  const other = [
+    flags.execute ? '--execute' : null,
+    planFlags.plan !== undefined ? '--plan' : null,
+    planFlags.planOut !== undefined ? '--plan-out' : null,
+    planFlags.planCsv !== undefined ? '--plan-csv' : null,
+  ].find((flag) => flag !== null);
+  if (other !== undefined) throw new UsageError(`--print-sql and ${other}: choose one (--print-sql prints the statements and changes nothing)`);
 }

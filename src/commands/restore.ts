@@ -15,11 +15,11 @@ import {
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
-import { CLEAN_DEFAULTS } from '../core/clean/clean-defaults.js';
+import { CLEAN_DEFAULTS } from '../clean/defaults.js';
 import { optionalDuration } from '../cli/parse/duration.js';
 import { parseWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { parseNameValue } from '../cli/parse/name-value.js';
-import { restoreRun, type RestoreOptions, type RestoreResult } from '../core/clean/restore.js';
+import { restoreRun, type RestoreOptions, type RestoreResult } from '../clean/restore/restore.js';
 import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';

@@ -4,7 +4,7 @@ import type { CommandSpec, RunContext } from '../cli/command-spec.js';
 import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
 import { writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
-import { listRunsPage } from '../core/clean/runs.js';
+import { listRunsPage } from '../clean/runs/runs.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';

@@ -5,7 +5,7 @@ import { distributedColumnValuesAreUnique, hasUniqueIndexOn, hasUniqueIndexOnCol
 import { UsageError } from '../errors.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { resolveKeys, resolveLeadTable, type KeySettings } from '../keys/resolve-key.js';
-import { CLEAN_DEFAULTS } from './clean/clean-defaults.js';
+import { CLEAN_DEFAULTS } from '../clean/defaults.js';
 
 export interface LeadTableSettings {
   table: string;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './database.js';
 
-/** A foreign key pointing at a table, as the catalog describes it (core/clean/foreign-keys.ts decides what clean can do with it). */
+/** A foreign key pointing at a table, as the catalog describes it (src/clean/foreign-keys.ts decides what clean can do with it). */
 export interface ForeignKeyRow {
   constraint: string;
   schema: string;

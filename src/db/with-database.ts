@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompiledQuery, type DatabaseConnection, Kysely, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller, trackBackends } from './cancel.js';
@@ -14,6 +14,7 @@ import { chooseServer, failureText, type ChosenServer } from './connection/choos
 import { describeEndpoint } from './connection/endpoints.js';
 import { readOnlyState } from './read-only.js';
 import { SESSION_PIN_STATEMENTS } from './session-pin.js';
+import { logsSql, sqlLogger } from './sql-log.js';
 
 export interface ConnectOptions {
   /** Pool size on a server; scans of several keys run on this many connections at once. */
@@ -35,6 +36,8 @@ export interface ConnectOptions {
   parallelWorkers?: boolean;
   /** pglite:<dir> only: create the database when the folder holds none (seed and demo); otherwise exit 2. */
   createPglite?: boolean;
+  /** Every statement with its duration on stderr (sql-log.ts); default: LEAD_DEDUPE_LOG_SQL=1 in the environment. */
+  logSql?: boolean;
 }
 
 /**
@@ -48,6 +51,10 @@ export async function withDatabase<T>(target: DatabaseTarget, fn: (database: Dat
   } finally {
     await database.db.destroy();
   }
+}
+
+function statementLog(options: ConnectOptions): ((event: LogEvent) => void) | undefined {
+  return (options.logSql ?? logsSql(process.env)) ? sqlLogger((text) => process.stderr.write(text)) : undefined;
 }
 
 /** For long-lived holders (test suites, the benchmark) that close with `database.db.destroy()`; commands use withDatabase. */
@@ -65,7 +72,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     } catch (error) {
       throw new ConnectionError(`cannot open embedded database ${describeTarget(target)}: ${messageOf(error)}`);
     }
-    const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client) });
+    const db = new Kysely<DynamicSchema>({ dialect: new PGliteDialect(client), log: statementLog(options) });
     // One session: the settings a server gets in its start-up packet are set here instead.
     for (const [name, value] of sessionSettings(options)) await sql`select pg_catalog.set_config(${name}, ${value}, false)`.execute(db);
     for (const statement of SESSION_PIN_STATEMENTS) await sql.raw(statement).execute(db);
@@ -98,7 +105,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   const onCreateConnection = async (connection: DatabaseConnection) => {
     for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
   };
-  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool, onCreateConnection }) });
+  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool, onCreateConnection }), log: statementLog(options) });
   try {
     return {
       db,

@@ -20,7 +20,7 @@ export function missingDistributionColumn(key: ResolvedKey): string | null {
  * hash-distributed table and a key holding that column as it is (the rule
  * of Citus' unique indexes, missingDistributionColumn); null otherwise.
  * Such a key is grouped whole on each shard, and clean cuts its batches by
- * shard (sql/clean/shard-pin.ts).
+ * shard (src/clean/sql/shard-pin-sql.ts).
  */
 export function shardAlignedColumn(key: ResolvedKey): string | null {
   const column = distributionColumn(key.table.info.distribution);

@@ -98,7 +98,7 @@ function onlyPart(inPart: RawBuilder<unknown> | null): RawBuilder<unknown> {
  * shard runs it whole (a window partitioned by that column is pushed down),
  * so the groups and their rows come back from one pass over each shard;
  * duplicateGroupsQuery and a join back to the table would take two, the
- * second shipping every group to every shard (clean's stage: shard-stage.ts).
+ * second shipping every group to every shard (clean's stage: src/clean/sql/shard-stage-sql.ts).
  * The same groups as duplicateGroupsQuery: the same rows are grouped alike.
  * A normalised key's NULL test reads the window's output, inside a CASE with
  * the count that PostgreSQL cannot move below the window: as a WHERE on the

@@ -1,12 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
-import { planClean } from '../../src/core/clean/plan-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
+import { planClean } from '../../src/clean/preview.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import type { CleanOptions } from '../../src/core/clean/clean-types.js';
-import { restoreRun } from '../../src/core/clean/restore.js';
-import { loadChildReferences } from '../../src/core/clean/foreign-keys.js';
-import { deleteVictimsStatement, repointStatement, type ShardPin } from '../../src/sql/clean-plan.js';
+import type { CleanOptions } from '../../src/clean/types.js';
+import { restoreRun } from '../../src/clean/restore/restore.js';
+import { loadChildReferences } from '../../src/clean/foreign-keys.js';
+import { deleteVictimsStatement } from '../../src/clean/sql/batch-results-sql.js';
+import { repointStatement } from '../../src/clean/sql/child-rows-sql.js';
+import { pinnedScope, WHOLE_BATCH } from '../../src/clean/sql/shard-pin-sql.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById } from '../support/citus.js';
@@ -108,7 +110,7 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
     const fixture = await seedDistributedByDevice(test, table, 600);
     const { key } = await options(table, 'device-phone');
     const [one] = await test.query<{ device_id: string }>(`select device_id::text from ${table} group by device_id order by device_id limit 1`);
-    const pin: ShardPin = { column: 'device_id', values: [one!.device_id] };
+    const pin = pinnedScope({ column: 'device_id', values: [one!.device_id], holdsChunks: false });
     const client = new pg.Client({ connectionString: test.url! });
     await client.connect();
     try {
@@ -123,7 +125,7 @@ describe.skipIf(!CITUS_URL)('clean and restore on Citus (cluster)', () => {
       const shards = Number((await test.query<{ n: string }>(`select count(*) as n from pg_dist_shard where logicalrelid = '${table}'::regclass`))[0]!.n);
       expect(shards).toBeGreaterThan(1);
       expect(await tasks(deleteVictimsStatement(key, pin))).toBe(1);
-      expect(await tasks(deleteVictimsStatement(key, null))).toBe(shards);
+      expect(await tasks(deleteVictimsStatement(key, WHOLE_BATCH))).toBe(shards);
       const references = await loadChildReferences(test.database, key.table, new Set(['device_id', 'phone']));
       const activities = references.find((reference) => `${reference.schema}.${reference.table}`.endsWith(fixture.childTable));
       expect(await tasks(repointStatement(activities!, 'id', pin))).toBe(1);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import type { ResolvedKey } from '../../src/keys/key-definition.js';
-import { stageQuery, stageStatements } from '../../src/sql/clean-plan.js';
+import { stageQuery, stageStatements } from '../../src/clean/sql/stage-sql.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice } from '../support/citus.js';
 import { compileSql } from '../support/compile.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { renderClean } from '../../src/render/clean/index.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import type { CleanOptions } from '../../src/core/clean/clean-types.js';
-import { planClean } from '../../src/core/clean/plan-clean.js';
+import type { CleanOptions } from '../../src/clean/types.js';
+import { planClean } from '../../src/clean/preview.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { scan } from '../../src/core/scan.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
-import { planClean } from '../../src/core/clean/plan-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
+import { planClean } from '../../src/clean/preview.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import type { CleanOptions } from '../../src/core/clean/clean-types.js';
-import { restoreRun } from '../../src/core/clean/restore.js';
+import type { CleanOptions } from '../../src/clean/types.js';
+import { restoreRun } from '../../src/clean/restore/restore.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';

@@ -9,7 +9,7 @@ import { loadLeadTable } from '../../src/core/lead-table.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { CatalogError, DuplicatesFoundError, UsageError } from '../../src/errors.js';
-import { PermissionError } from '../../src/core/clean/clean-errors.js';
+import { PermissionError } from '../../src/clean/errors.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import {

@@ -9,7 +9,7 @@ import { applyIndexAdd } from '../../src/core/key-index/apply-index.js';
 import { planIndexAdd } from '../../src/core/key-index/plan-index.js';
 import { scan } from '../../src/core/scan.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import { planClean } from '../../src/core/clean/plan-clean.js';
+import { planClean } from '../../src/clean/preview.js';
 import { diagnose } from '../../src/core/diagnose/diagnose.js';
 import { DIAGNOSE_DEFAULTS } from '../../src/core/diagnose/diagnose-settings.js';
 import { keyFor, runPrinted } from '../support/constraint-fixtures.js';

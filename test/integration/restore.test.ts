@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
-import { RestoreConflictError } from '../../src/core/clean/clean-errors.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
+import { RestoreConflictError } from '../../src/clean/errors.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import type { CleanOptions } from '../../src/core/clean/clean-types.js';
-import { restoreRun } from '../../src/core/clean/restore.js';
-import { listRuns } from '../../src/core/clean/runs.js';
+import type { CleanOptions } from '../../src/clean/types.js';
+import { restoreRun } from '../../src/clean/restore/restore.js';
+import { listRuns } from '../../src/clean/runs/runs.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { UsageError } from '../../src/errors.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';

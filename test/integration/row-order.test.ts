@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireAgeOrder } from '../../src/core/clean/keeper-order.js';
+import { requireAgeOrder } from '../../src/clean/keeper-order.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { scan } from '../../src/core/scan.js';
 import { UsageError } from '../../src/errors.js';

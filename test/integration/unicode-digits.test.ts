@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { planUpsert } from '../../src/core/constraint/upsert.js';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import { scan } from '../../src/core/scan.js';
 import type { NormalizeRule } from '../../src/keys/key-definition.js';

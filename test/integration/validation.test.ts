@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { USER_SEARCH_PATH_SETTING } from '../../src/db/session-pin.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyClean } from '../../src/core/clean/apply-clean.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import type { CleanOptions } from '../../src/core/clean/clean-types.js';
-import { planClean } from '../../src/core/clean/plan-clean.js';
-import { restoreRun } from '../../src/core/clean/restore.js';
-import { listRuns } from '../../src/core/clean/runs.js';
+import type { CleanOptions } from '../../src/clean/types.js';
+import { planClean } from '../../src/clean/preview.js';
+import { restoreRun } from '../../src/clean/restore/restore.js';
+import { listRuns } from '../../src/clean/runs/runs.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';

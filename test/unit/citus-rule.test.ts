@@ -5,8 +5,8 @@ import { UsageError } from '../../src/errors.js';
 import { missingDistributionColumn, shardAlignedColumn } from '../../src/keys/distribution-rule.js';
 import { distributionText } from '../../src/render/common/distribution-text.js';
 import { sql } from 'kysely';
-import { pinnedTo } from '../../src/sql/clean/shard-pin.js';
-import { stageQuery, stageStatements } from '../../src/sql/clean/stage.js';
+import { pinnedScope, WHOLE_BATCH } from '../../src/clean/sql/shard-pin-sql.js';
+import { stageQuery, stageStatements } from '../../src/clean/sql/stage-sql.js';
 import { duplicateGroupRowsQuery } from '../../src/sql/duplicate-groups.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -119,10 +119,10 @@ where case when "ld_k1" is not null and "ld_k2" is not null then n > 1 else fals
   });
 
   it('a pin adds the distribution values as one parameter; no pin adds nothing', () => {
-    const pin = { column: 'device_id', values: ['7', '9'] };
-    const pinned = compileSql(sql`select 1 from leads as l where true${pinnedTo(pin, 'l')}`);
+    const pin = pinnedScope({ column: 'device_id', values: ['7', '9'], holdsChunks: false });
+    const pinned = compileSql(sql`select 1 from leads as l where true${pin.leads('l')}`);
     expect(pinned.sql).toBe('select 1 from leads as l where true and "l"."device_id" = any($1)');
     expect(pinned.parameters).toEqual([['7', '9']]);
-    expect(compileSql(sql`select 1 from leads as l where true${pinnedTo(null, 'l')}`).sql).toBe('select 1 from leads as l where true');
+    expect(compileSql(sql`select 1 from leads as l where true${WHOLE_BATCH.leads('l')}`).sql).toBe('select 1 from leads as l where true');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detailsCopyStatement } from '../../src/sql/details-plan.js';
-import { removedRowsQuery } from '../../src/sql/removed-rows-plan.js';
+import { removedRowsQuery } from '../../src/clean/restore/removed-rows-sql.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 describe('user strings written as literals (statements that cannot bind them)', () => {

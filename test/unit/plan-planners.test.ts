@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseBodyLine, parseHeaderLine } from '../../src/core/clean/plan/plan-lines.js';
+import { parseBodyLine, parseHeaderLine } from '../../src/clean/plan-file/plan-lines.js';
 import { parseDuration } from '../../src/cli/parse/duration.js';
 import { resolvePlanFlags } from '../../src/cli/clean-flags.js';
-import { lockPlannedRowsStatement, plannedMembersStatements } from '../../src/sql/clean/plan-batch.js';
-import { fingerprintSettingsStatement, rowFingerprint } from '../../src/sql/clean/plan-fingerprint.js';
-import { foreignRowQuery, insertPlanChunkStatement } from '../../src/sql/clean/plan-load.js';
-import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../../src/sql/clean/plan-stage.js';
-import { mergeSourcesQuery } from '../../src/sql/merge-plan.js';
+import { lockPlannedRowsStatement, plannedMembersStatements } from '../../src/clean/plan-file/plan-batch-sql.js';
+import { fingerprintSettingsStatement, rowFingerprint } from '../../src/clean/plan-file/plan-fingerprint-sql.js';
+import { foreignRowQuery, insertPlanChunkStatement } from '../../src/clean/plan-file/plan-load-sql.js';
+import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../../src/clean/plan-file/plan-stage-sql.js';
+import { mergeSourcesQuery } from '../../src/clean/sql/merge-sql.js';
 import { sql } from 'kysely';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { ColumnInfo } from '../../src/db/catalog.js';
-import { matchArchivedColumns } from '../../src/core/clean/restore-columns.js';
+import { matchArchivedColumns } from '../../src/clean/restore/restore-columns.js';
 import { UsageError } from '../../src/errors.js';
-import { archivedColumnsQuery, renamedColumnNames, renamedRow } from '../../src/sql/restore-columns.js';
-import { archiveUpgradeStatements, runStatusUpgradeStatement } from '../../src/sql/archive-plan.js';
-import { markRestoredStatement } from '../../src/sql/restore-plan.js';
+import { archivedColumnsQuery, renamedColumnNames, renamedRow } from '../../src/clean/restore/restore-columns-sql.js';
+import { archiveUpgradeStatements, runStatusUpgradeStatement } from '../../src/clean/sql/archive-sql.js';
+import { markRestoredStatement } from '../../src/clean/restore/restore-sql.js';
 import { compileSql } from '../support/compile.js';
 
 const column = (name: string, generated = false) => ({ name, generated, identity: '', type: 'text' }) as unknown as ColumnInfo;

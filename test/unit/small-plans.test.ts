@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { lockHolderQuery, releaseTableLockStatement, runningRunQuery, tryTableLockQuery } from '../../src/sql/advisory-lock-plan.js';
+import { lockHolderQuery, releaseTableLockStatement, runningRunQuery, tryTableLockQuery } from '../../src/clean/sql/advisory-lock-sql.js';
 import { detailsCopyStatement, detailsQuery } from '../../src/sql/details-plan.js';
 import { arbiterPlanQuery, probeIndexElementsQuery, probeIndexStatement, probeTableStatement, quotedNamesQuery } from '../../src/sql/index-probe-plan.js';
-import { removedRowsQuery } from '../../src/sql/removed-rows-plan.js';
-import { listRunsQuery } from '../../src/sql/runs-plan.js';
+import { removedRowsQuery } from '../../src/clean/restore/removed-rows-sql.js';
+import { listRunsQuery } from '../../src/clean/runs/runs-sql.js';
 import { analyzeTablesStatement, seededCountsQuery } from '../../src/seed/seed-sql.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 

@@ -2,7 +2,7 @@ import { qualifiedName } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
 import { displayIdentifier, tableOwnership } from '../../db/privilege-catalog.js';
 import type { LeadTable } from '../../keys/key-definition.js';
-import { PermissionError } from '../clean/clean-errors.js';
+import { PermissionError } from '../../clean/errors.js';
 
 /**
  * CREATE INDEX and ALTER TABLE … ADD CONSTRAINT need the table's owner (or

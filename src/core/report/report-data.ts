@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import type { ConstraintStatus } from '../constraint/status.js';
 import { constraintStatus } from '../constraint/status.js';
-import { listRuns, type RunSummary } from '../clean/runs.js';
+import { listRuns, type RunSummary } from '../../clean/runs/runs.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import type { DiagnoseReport } from '../diagnose/diagnose-report.js';
 import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';

@@ -1,11 +1,11 @@
-import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
-import type { CleanResult } from '../../core/clean/clean-types.js';
+import type { CleanPlanWithChecks } from '../../clean/preview.js';
+import type { CleanResult } from '../../clean/types.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
 import { SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 import { renderCleanPlanTable } from './plan-table.js';
 import { renderCleanResultTable } from './result-table.js';
 import { renderPlanCheckTable } from './plan-check-table.js';
-import type { PlanCheck } from '../../core/clean/plan/check-plan.js';
+import type { PlanCheck } from '../../clean/plan-file/check-plan.js';
 
 export type CleanFormat = 'table' | 'json';
 

@@ -1,4 +1,4 @@
-import type { CleanPlanWithChecks } from '../../core/clean/plan-clean.js';
+import type { CleanPlanWithChecks } from '../../clean/preview.js';
 import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 
 /** The dry run: what --execute would do, then a sample of groups with keeper and losers. */

@@ -1,4 +1,4 @@
-import type { CleanResult, CleanStop } from '../../core/clean/clean-types.js';
+import type { CleanResult, CleanStop } from '../../clean/types.js';
 import { formatCount, formatDuration, plainTable } from '../common/format.js';
 import { newRowLines, planRows, staleRows } from './plan-check-table.js';
 import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';

@@ -1,4 +1,4 @@
-import type { UnindexedChildKey } from '../../core/clean/clean-types.js';
+import type { UnindexedChildKey } from '../../clean/types.js';
 
 /** One stderr line per child foreign key without an index; the suggested index is for the DBA to build, never built here. */
 export function unindexedChildKeyLines(keys: UnindexedChildKey[]): string[] {

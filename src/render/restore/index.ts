@@ -1,4 +1,4 @@
-import type { RestoreResult } from '../../core/clean/restore.js';
+import type { RestoreResult } from '../../clean/restore/restore.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';
 import { renderRestoreTable } from './table.js';
 

@@ -1,4 +1,4 @@
-import type { RestoreResult } from '../../core/clean/restore.js';
+import type { RestoreResult } from '../../clean/restore/restore.js';
 import { formatCount, formatDuration, plainTable } from '../common/format.js';
 
 export function renderRestoreTable(result: RestoreResult, width: number): string {

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { RunSummary } from '../../core/clean/runs.js';
+import type { RunSummary } from '../../clean/runs/runs.js';
 import { CSV_CAST } from '../common/csv-cast.js';
 
 /** One row per run, every field of the JSON report, snake_case headers like the other CSVs. */

@@ -1,4 +1,4 @@
-import type { RunsPage } from '../../core/clean/runs.js';
+import type { RunsPage } from '../../clean/runs/runs.js';
 import { renderAs, type OutputFormat, type RenderContext } from '../common/render-as.js';
 import { renderRunsCsv } from './csv.js';
 import { renderRunsTable } from './table.js';

@@ -1,4 +1,4 @@
-import type { RunSummary, RunsPage } from '../../core/clean/runs.js';
+import type { RunSummary, RunsPage } from '../../clean/runs/runs.js';
 import { formatCount } from '../common/format.js';
 import { fitsAsTable, renderTable, type TableRows } from '../common/table.js';
 

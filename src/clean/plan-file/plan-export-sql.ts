@@ -1,0 +1,80 @@
+import { sql, type RawBuilder } from 'kysely';
+import { columnRef, tableRef } from '../../keys/key-sql.js';
+import { DRY_RUN_CTE, dryRunCtes, type DryRunSettings } from '../sql/preview-sql.js';
+import { mergeSourcesQuery } from '../sql/merge-sql.js';
+import { movedRowsFrom } from '../sql/child-rows-sql.js';
+import { rowFingerprint } from './plan-fingerprint-sql.js';
+
+/** One line of the plan as PostgreSQL sends it: a group, or a group skipped at planning. */
+export interface PlanExportRow {
+  kind: 'group' | 'skipped';
+  group_id: string;
+  key_values: unknown[] | null;
+  keeper: string | null;
+  /** Keeper first, then the rows to remove, in rank order. */
+  ids: string[] | null;
+  /** Aligned with ids. */
+  fingerprints: string[] | null;
+  /** Merge mode: column → id of the row that fills it. */
+  merge: Record<string, string> | null;
+  /** Per child foreign key (in the references' order): rows re-pointed to the keeper. */
+  children: (string | number)[] | null;
+  reason: string | null;
+  /** The stage's batch count (the same on every row), as the dry run counts it. */
+  batches: number | null;
+}
+
+/**
+ * `clean --plan-out`: the dry run's own chain of CTEs (clean/sql/preview-sql.ts), so
+ * the plan holds exactly the groups, keepers and skips the dry run counts,
+ * then one row per group with every row's fingerprint (read in this same
+ * statement), the merge donors and the child rows per foreign key, and one
+ * row per skipped group. Read through a cursor: memory stays flat.
+ *
+ *   with <dry run CTEs>
+ *   select 'group' as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
+ *          array_agg(m.row_id::text order by m.rank_in_group) as ids,
+ *          array_agg(md5("l"::text) order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason
+ *   from ld_members as m join "public"."leads" as l on "l"."id" = m.row_id
+ *   left join (<merge sources>) as ms on … left join (<moved rows per group>) as c1 on …
+ *   group by …
+ *   union all
+ *   select 'skipped', group_id, …, reason from ld_skipped
+ *   order by kind, key_values, group_id
+ */
+export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>): RawBuilder<PlanExportRow> {
+  const { key, references, mergeColumns } = settings;
+  const table = key.table;
+  const members = DRY_RUN_CTE.members;
+  const joins: RawBuilder<unknown>[] = [];
+  const grouped: RawBuilder<unknown>[] = [];
+  let merge: RawBuilder<unknown> = sql`null::jsonb`;
+  if (mergeColumns.length > 0) {
+    joins.push(sql`left join (${mergeSourcesQuery(table, mergeColumns, DRY_RUN_CTE.donors)}) as ms on ms.ld_keeper_id = m.keeper_id`);
+    grouped.push(sql`ms.sources`);
+    merge = sql`ms.sources`;
+  }
+  const counts = references.map((reference, index) => {
+    const alias = sql.id(`ld_c${index + 1}`);
+    joins.push(sql`left join (select m.group_id, count(*) as n
+  ${movedRowsFrom(reference, table.idColumn, { allBatches: true, members })}
+  group by m.group_id) as ${alias} on ${alias}.group_id = m.group_id`);
+    grouped.push(sql`${alias}.n`);
+    return sql`coalesce(${alias}.n, 0)`;
+  });
+  const batches = sql`(select max(batch_no) + 1 from ${DRY_RUN_CTE.stage})`;
+  const children = counts.length === 0 ? sql`null::int8[]` : sql`array[${sql.join(counts)}]::int8[]`;
+  return sql<PlanExportRow>`${dryRunCtes(settings)}
+select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
+       array_agg(m.row_id::text order by m.rank_in_group) as ids,
+       array_agg(${rowFingerprint('l')} order by m.rank_in_group) as fingerprints,
+       ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches
+from ${members} as m
+join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = m.row_id
+${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
+group by ${sql.join([sql`m.group_id`, sql`m.key_values`, sql`m.keeper_id`, ...grouped])}
+union all
+select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason, ${batches}
+from ${DRY_RUN_CTE.skipped}
+order by kind, key_values, group_id`;
+}
