@@ -1,3 +1,5 @@
+import { join } from 'shlex';
+import { invocationWords } from './invocation.js';
 import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
@@ -14,7 +16,7 @@ const DEFAULT_WIDTH = 100;
  * tests), else the terminal's width when the report goes to one, else 100.
  */
 export function renderContext(target: DatabaseTarget, flags: { output?: string } = {}): RenderContext {
-  return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target) };
+  return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target), invocation: join(invocationWords()) };
 }
 
 function reportWidth(flags: { output?: string }): number {

@@ -7,7 +7,7 @@ import { requireUniqueIdColumn } from '../lead-table.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
-import { SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
+import { passwordNote, SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   keeperConflictsCountQuery,
   keeperConflictsSampleQuery,
@@ -396,7 +396,8 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
       : restored;
   const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
   return new RestoreConflictError(
-    `${what}; to restore anyway: ${drop}, restore again, then lead-dedupe constraint add for its key once the duplicates are resolved`,
+    `${what}; to restore anyway, drop it with the command below${passwordNote(commandLine)}, restore again, then add it again with constraint add once the duplicates are resolved`,
+    [drop],
   );
 }
 

@@ -9,6 +9,8 @@ export interface RenderContext {
   width: number;
   generatedAt: string;
   database: string;
+  /** How suggested commands start (src/cli/invocation.ts): their lines are never wrapped. */
+  invocation?: string;
 }
 
 /** Every format a report can be printed in; each command offers a subset (its --format choices). */
@@ -34,5 +36,5 @@ export function renderAs<F extends Format>(format: F, renderers: FormatRenderers
   const render: () => unknown = renderers[format];
   if (format === 'json') return `${JSON.stringify({ generatedAt: context.generatedAt, database: context.database, ...(render() as object) }, null, 2)}\n`;
   // Tables fit already; a long line of prose around them wraps, so the report fits the width as a whole.
-  return format === 'table' ? fitLines(render() as string, context.width) : (render() as string);
+  return format === 'table' ? fitLines(render() as string, context.width, context.invocation) : (render() as string);
 }

@@ -93,12 +93,14 @@ function wrapLine(line: string, width: number, indent: string): string[] {
 
 /**
  * Report text made to fit: tables already do; a longer line of prose wraps with its indent plus two. A
- * command to paste (a line of its own, `  lead-dedupe …`) is never cut: the terminal's own wrapping
- * keeps it whole when it is copied.
+ * command to paste (a line of its own, `  lead-dedupe …`, `  npx lead-dedupe …` as `invocation` says) and
+ * an indented SQL statement (ending in `;`) are never cut: the terminal's own wrapping keeps them whole
+ * when they are copied.
  */
-export function fitLines(text: string, width: number): string {
+export function fitLines(text: string, width: number, invocation = 'lead-dedupe'): string {
+  const pasted = (line: string) => line.startsWith(`  ${invocation} `) || /^ +\S.*;$/.test(line);
   return text
     .split('\n')
-    .map((line) => (line.length <= width || line.startsWith('  lead-dedupe ') ? line : wrapText(line, width, `${/^ */.exec(line)![0]}  `)))
+    .map((line) => (line.length <= width || pasted(line) ? line : wrapText(line, width, `${/^ */.exec(line)![0]}  `)))
     .join('\n');
 }
