@@ -86,7 +86,7 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
       psql(normalisedSummarySql),
     );
     // constraint add changes the table: each run gets a fresh deduplicated copy, distributed the same way (untimed).
-    await alternate('constraint', tool(['constraint', 'add', '--table', 'copy.leads', '--key', 'device-phone']), psql(...constraintSql('copy')), async () => {
+    await alternate('constraint', tool(['constraint', 'add', '--table', 'copy.leads', '--key', 'device-phone', '--execute']), psql(...constraintSql('copy')), async () => {
       await sqlOn(url, [
         'drop schema if exists copy cascade',
         'create schema copy',

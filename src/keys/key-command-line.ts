@@ -26,9 +26,9 @@ export interface CommandLineContext {
 /** A suggestion for the shell the command was typed in, adding nothing (the API's default). */
 export const SAME_SHELL: CommandLineContext = { invocation: ['lead-dedupe'], connection: [], configured: [], passwordLeftOut: false };
 
-/** Said beside a suggestion whose -d lost its password; '' otherwise. */
-export function passwordNote(context: CommandLineContext): string {
-  return context.passwordLeftOut ? ' (-d without the password given: PGPASSWORD or ~/.pgpass supplies it)' : '';
+/** Said beside a suggestion whose -d lost its password, in parentheses after `lead`; `lead` alone otherwise. */
+export function passwordNote(lead: string, context: CommandLineContext): string {
+  return context.passwordLeftOut ? `${lead} (-d without the password given: PGPASSWORD or ~/.pgpass supplies it)` : lead;
 }
 
 /**

@@ -83,9 +83,14 @@ describe('tables fit the width (built binary, PGlite)', () => {
     // at 200 the runs table is one row per run; at 80 it turns vertical rather than wrap into fragments
     expect((await cli(['runs'], 200)).stdout).toMatch(/│ run │ status .*│ user@host +│/);
     expect((await cli(['runs'], 80)).stdout).toMatch(/│ user@host +│ postgres@/);
-    // constraint add acts at once (no dry run): add at 80, drop (dry run at both, then for real) at 200, add again at 200
+    // constraint add: the dry run at both widths, then for real at 80; drop (dry run at both, then for real) at 200, add again at 200
     for (const width of [80, 200]) {
-      const added = await cli(['constraint', 'add', '--key', 'device-phone'], width);
+      for (const dryWidth of [80, 200]) {
+        // its SQL statements (a line each, ending in ;) are pasted, so never wrapped; the prose around them fits
+        const prose = (await cli(['constraint', 'add', '--key', 'device-phone'], dryWidth)).stdout.split('\n').filter((line) => !line.endsWith(';'));
+        expectFits(prose.join('\n'), dryWidth);
+      }
+      const added = await cli(['constraint', 'add', '--key', 'device-phone', '--execute'], width);
       expect(added.code).toBe(0);
       expectFits(added.stdout, width);
       expect(added.stdout).toContain('leads_device_id_phone_key');

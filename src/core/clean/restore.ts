@@ -396,7 +396,7 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
       : restored;
   const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
   return new RestoreConflictError(
-    `${what}; to restore anyway, drop it with the command below${passwordNote(commandLine)}, restore again, then add it again with constraint add once the duplicates are resolved`,
+    `${what}; to restore anyway, ${passwordNote('drop it with the command below', commandLine)}, restore again, then add it again with constraint add once the duplicates are resolved`,
     [drop],
   );
 }

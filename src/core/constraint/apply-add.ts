@@ -139,7 +139,7 @@ export function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplu
     `${formatCount(groups)} duplicate group(s) (${formatCount(surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
       'a unique index cannot be built until they are removed' +
       (cleanup.kind === 'failed' ? `; ${cleanup.text}` : '') +
-      `; review the plan with the clean dry run below${passwordNote(plan.commandLine)}, then run it with --execute`,
+      `; ${passwordNote('review the plan with the clean dry run below', plan.commandLine)}, then run it with --execute`,
     groups,
     surplus,
     clean,
