@@ -10,6 +10,7 @@ import { requirePlansSupported } from '../core/clean/plan/plan-match.js';
 import type { CleanPlanWithChecks } from '../core/clean/plan-clean.js';
 import { exportPlan, type PlanRowValues } from '../core/clean/plan/export-plan.js';
 import { planStoredColumns } from '../sql/clean/plan-export.js';
+import { createFileRedactor, type FileRedactor } from '../core/redaction.js';
 import type { PlanBodyLine, PlanGroupLine, PlanHeader } from '../core/clean/plan/plan-format.js';
 import { FileWriteError } from '../errors.js';
 import { openAtomicFile, type AtomicFile } from './atomic-file.js';
@@ -29,10 +30,15 @@ export interface WrittenPlan {
  * plan's own temporary file, renamed into place (cli/atomic-file.ts). The
  * CSV (one line per planned row) is written in the same pass.
  */
-export async function writePlanFiles(database: Database, options: CleanOptions, paths: { plan?: string; csv?: string }): Promise<WrittenPlan> {
+export async function writePlanFiles(
+  database: Database,
+  options: CleanOptions,
+  paths: { plan?: string; csv?: string; redact?: boolean },
+): Promise<WrittenPlan> {
   requirePlansSupported(options.key.table, paths.plan === undefined ? 'clean --plan-csv' : 'clean --plan-out');
   const body = paths.plan === undefined ? null : await openBody(paths.plan);
-  const columns = { key: options.key.columns.map((c) => c.column), stored: planStoredColumns(options.key) };
+  const keyColumns = options.key.columns.map((c) => c.column);
+  const columns = { key: keyColumns, stored: planStoredColumns(options.key), redactor: paths.redact ? createFileRedactor() : null };
   let csv: CsvWriter | null = null;
   try {
     csv = paths.csv === undefined ? null : await openCsvFile(paths.csv, '--plan-csv', csvColumns(columns));
@@ -41,11 +47,11 @@ export async function writePlanFiles(database: Database, options: CleanOptions, 
       database,
       options,
       async (line: PlanBodyLine, rows?: PlanRowValues) => {
-      if (body !== null) {
-        const text = `${JSON.stringify(line)}\n`;
-        hash.update(text);
-        if (!body.stream.write(text)) await once(body.stream, 'drain');
-      }
+        if (body !== null) {
+          const text = `${JSON.stringify(line)}\n`;
+          hash.update(text);
+          if (!body.stream.write(text)) await once(body.stream, 'drain');
+        }
         if (csv !== null && line.type === 'group') await csv.write(csvRows(line, columns, rows ?? {}));
       },
       { rowValues: csv !== null },
@@ -102,10 +108,11 @@ async function assemble(body: BodyFile, header: PlanHeader, planPath: string): P
   await file.commit();
 }
 
-/** The CSV's columns: the key columns (normalised, for the group) and the columns shown as stored (each row's). */
+/** The CSV's columns: the key columns (normalised, for the group) and the columns shown as stored (each row's); with --redact, what masks them. */
 interface CsvColumns {
   key: string[];
   stored: string[];
+  redactor: FileRedactor | null;
 }
 
 /**
@@ -119,10 +126,14 @@ function csvColumns(columns: CsvColumns): string[] {
 
 /** One CSV line per planned row: the keeper says which columns it takes from which row, a donor which it gives. */
 function csvRows(group: PlanGroupLine, columns: CsvColumns, rows: PlanRowValues): Record<string, unknown>[] {
-  const keyValues = Object.fromEntries(columns.key.map((column) => [`key_${column}`, group.key[column] ?? null]));
+  // --redact: the key columns' values masked (normalised and as stored), the group id (the md5 of the key) a keyed tag; ids and times as they are
+  const { redactor } = columns;
+  const mask = (column: string, value: unknown) => (redactor !== null && columns.key.includes(column) ? redactor.value(value) : value);
+  const keyValues = Object.fromEntries(columns.key.map((column) => [`key_${column}`, mask(column, group.key[column] ?? null)]));
   const merge = Object.entries(group.merge ?? {});
-  const stored = (id: string) => Object.fromEntries(columns.stored.map((column, index) => [`stored_${column}`, rows[id]?.[index] ?? null]));
-  const row = (id: string, action: string, merged: string) => ({ group_id: group.group, ...keyValues, id, action, ...stored(id), merged_columns: merged });
+  const stored = (id: string) => Object.fromEntries(columns.stored.map((column, index) => [`stored_${column}`, mask(column, rows[id]?.[index] ?? null)]));
+  const groupId = redactor === null ? group.group : redactor.derived(group.group);
+  const row = (id: string, action: string, merged: string) => ({ group_id: groupId, ...keyValues, id, action, ...stored(id), merged_columns: merged });
   return [
     row(group.keep, 'keep', merge.map(([column, donor]) => `${column} from ${donor}`).join('; ')),
     ...group.remove.map((id) =>

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
 import { assertBuilt, PRINTED_INVOCATION, runCli, startCli, startInTerminal, type Running } from '../support/cli.js';
 
-const UNDO_LINE = new RegExp(`undo with \\(without --execute it rehearses\\):\\r?\\n {2}${PRINTED_INVOCATION.replace(/[.]/g, '\\.')} restore \\d+ -d \\S+ --execute\\r?\\n`);
+const UNDO_LINE = new RegExp(
+  `undo with \\(without --execute it rehearses\\):\\r?\\n {2}${PRINTED_INVOCATION.replace(/[.]/g, '\\.')} restore \\d+ -d \\S+ --execute\\r?\\n`,
+);
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 import { countRows, tableChecksum } from '../support/table-facts.js';
 

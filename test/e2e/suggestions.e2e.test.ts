@@ -82,7 +82,9 @@ describe.skipIf(!SERVER_URL)('suggested commands are complete and pasteable; res
     expect(lines[0]).toMatch(
       /^lead-dedupe: restoring run \d+ would violate constraint people_device_id_phone_e164_key on people \(Key \(device_id, .*\)=\(\d+, \+?\d+\) already exists\.\); nothing was changed; to restore anyway, drop it with the command below, restore again, then /,
     );
-    expect(lines[1]).toBe(`  ${PRINTED_INVOCATION} constraint drop people_device_id_phone_e164_key -d ${/ -d (\S+)/.exec(undo!)![1]} --table crm.people --execute`);
+    expect(lines[1]).toBe(
+      `  ${PRINTED_INVOCATION} constraint drop people_device_id_phone_e164_key -d ${/ -d (\S+)/.exec(undo!)![1]} --table crm.people --execute`,
+    );
     expect(await test.query('select count(*)::int as n from crm.people')).toEqual([{ n: before }]);
     expect((await paste(lines[1]!.trim())).code).toBe(0);
     expect((await paste(undo!)).code).toBe(0);

@@ -144,13 +144,15 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean --plan on $label',
       'merged_columns',
     ]);
     const stored = new Map(
-      (await test.query<{ id: string; device_id: number; phone: string | null; created_at: Date }>('select id::text as id, device_id, phone, created_at from leads')).map(
-        (row) => [row.id, row],
-      ),
+      (
+        await test.query<{ id: string; device_id: number; phone: string | null; created_at: Date }>(
+          'select id::text as id, device_id, phone, created_at from leads',
+        )
+      ).map((row) => [row.id, row]),
     );
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) {
-      const oracle = stored.get(row.id)!;
+      const oracle = stored.get(row.id!)!;
       expect([row.stored_device_id, row.stored_phone, new Date(row.stored_created_at!).getTime()]).toEqual([
         String(oracle.device_id),
         oracle.phone ?? '',

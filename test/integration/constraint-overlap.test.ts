@@ -63,7 +63,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add beside an
     expect(result.stderr).toMatch(
       /^note: leads_device_id_user_id_phone_niche_key \(device_id, user_id, phone, niche\) is on more columns than leads_device_id_phone_key/,
     );
-    expect(result.stderr).toContain(`Drop it, then regenerate the statement (with your retry policy):\n  ${PRINTED_INVOCATION} constraint drop leads_device_id_user_id_phone_niche_key -d `);
+    expect(result.stderr).toContain(
+      `Drop it, then regenerate the statement (with your retry policy):\n  ${PRINTED_INVOCATION} constraint drop leads_device_id_user_id_phone_niche_key -d `,
+    );
     expect((await uniqueIndexesOf(test, 'leads')).map((index) => index.name)).toEqual([
       'leads_device_id_phone_key',
       'leads_device_id_user_id_phone_niche_key',

@@ -64,7 +64,9 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     const check = await checkConstraintAdd(test.database, plan);
     expect(check).toMatchObject({ outcome: 'planned', rowsChecked: rows, name: 'leads_device_id_phone_key' });
     expect(check.steps.map((step) => [step.purpose, step.sql])).toEqual(plan.steps.map((step) => [step.purpose, step.statements.map((st) => st.sql)]));
-    expect(check.steps[0]!.lock).toMatch(target.label === 'postgres' ? /^SHARE UPDATE EXCLUSIVE \(CONCURRENTLY\): writes keep flowing/ : /^SHARE while it builds: writes wait/);
+    expect(check.steps[0]!.lock).toMatch(
+      target.label === 'postgres' ? /^SHARE UPDATE EXCLUSIVE \(CONCURRENTLY\): writes keep flowing/ : /^SHARE while it builds: writes wait/,
+    );
     expect(check.steps[1]!.lock).toMatch(/^ACCESS EXCLUSIVE for a moment .*lock_timeout 5s/);
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
     const result = await addConstraint(test.database, { key });

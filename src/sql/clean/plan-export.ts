@@ -52,7 +52,10 @@ export function planStoredColumns(key: DryRunSettings['key']): string[] {
  *   select 'skipped', group_id, …, reason from ld_skipped
  *   order by kind, key_values, group_id
  */
-export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>, options: { rowValues: boolean } = { rowValues: false }): RawBuilder<PlanExportRow> {
+export function planExportQuery(
+  settings: Omit<DryRunSettings, 'sampleGroups'>,
+  options: { rowValues: boolean } = { rowValues: false },
+): RawBuilder<PlanExportRow> {
   const { key, references, mergeColumns } = settings;
   const table = key.table;
   // --plan-csv: what a reviewer needs to see why a row is kept (the stored spelling, the created time), read in the same statement
