@@ -350,14 +350,21 @@ async function readRun(db: Db, schema: string, runId: number, commandLine: Comma
     where r.id = ${runId}`.execute(db);
   const row = rows[0];
   if (!row)
-    throw new UsageError(
-      `run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`,
-    );
+    throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs; the command below lists its runs`, [
+      tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine),
+    ]);
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
   if (row.status === RESTORED_WITH_CONFLICTS && !force) {
     throw new UsageError(
-      `run ${runId} is restored with conflicts: merged keeper columns the application changed since the clean were left as they are; ` +
-        `${tableCommand(null, ['restore', String(runId), '--force'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)} puts them back`,
+      `run ${runId} is restored with conflicts: merged keeper columns the application changed since the clean were left as they are; restore --force (the command below) puts them back`,
+      [
+        tableCommand(
+          null,
+          ['restore', String(runId), '--force'],
+          [...(schema === 'lead_dedupe' ? [] : ['--archive-schema', schema]), '--execute'],
+          commandLine,
+        ),
+      ],
     );
   }
   return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
