@@ -15,6 +15,13 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export abstract class LeadDedupeError extends Error {
   abstract readonly exitCode: ExitCode;
+  constructor(
+    message: string,
+    /** Commands the message points to ("the … below"): printed after it, one a line, each runnable as printed. */
+    readonly commands: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** A flag, argument or config value is wrong. Nothing was touched. */

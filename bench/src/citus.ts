@@ -86,18 +86,23 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
       psql(normalisedSummarySql),
     );
     // constraint add changes the table: each run gets a fresh deduplicated copy, distributed the same way (untimed).
-    await alternate('constraint', tool(['constraint', 'add', '--table', 'copy.leads', '--key', 'device-phone']), psql(...constraintSql('copy')), async () => {
-      await sqlOn(url, [
-        'drop schema if exists copy cascade',
-        'create schema copy',
-        'create table copy.leads (like public.leads including all)',
-        `select create_distributed_table('copy.leads', 'device_id', colocate_with => 'public.leads')`,
-        'insert into copy.leads overriding system value select * from public.leads',
-        `delete from copy.leads l using (select device_id, id, row_number() over (partition by device_id, phone order by created_at, id) as rn
+    await alternate(
+      'constraint',
+      tool(['constraint', 'add', '--table', 'copy.leads', '--key', 'device-phone', '--execute']),
+      psql(...constraintSql('copy')),
+      async () => {
+        await sqlOn(url, [
+          'drop schema if exists copy cascade',
+          'create schema copy',
+          'create table copy.leads (like public.leads including all)',
+          `select create_distributed_table('copy.leads', 'device_id', colocate_with => 'public.leads')`,
+          'insert into copy.leads overriding system value select * from public.leads',
+          `delete from copy.leads l using (select device_id, id, row_number() over (partition by device_id, phone order by created_at, id) as rn
              from copy.leads where phone is not null) d where l.device_id = d.device_id and l.id = d.id and d.rn > 1`,
-        'vacuum analyze copy.leads',
-      ]);
-    });
+          'vacuum analyze copy.leads',
+        ]);
+      },
+    );
     // clean changes both tables: each run gets a fresh copy of them, distributed the same way (untimed; citus-clean.ts).
     if (wanted('clean')) {
       const loadBefore = loadAverage();

@@ -151,7 +151,9 @@ async function main(): Promise<void> {
           if (side === 'merge') continue;
           await sqlOn(copyUrl, ['vacuum analyze leads']);
           constraintRuns[side].push(
-            side === 'tool' ? await toolOn(copyUrl, ['constraint', 'add', '--key', 'device-phone'])() : await psqlOn(copyUrl, ...constraintSql('public'))(),
+            side === 'tool'
+              ? await toolOn(copyUrl, ['constraint', 'add', '--key', 'device-phone', '--execute'])()
+              : await psqlOn(copyUrl, ...constraintSql('public'))(),
           );
         }
         log(`clean round ${round + 1}: tool ${cleanRuns.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${cleanRuns.baseline.at(-1)!.seconds.toFixed(2)} s`);

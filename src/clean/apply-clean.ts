@@ -156,9 +156,11 @@ async function failedRun(session: RunSession, run: RunState, error: unknown, hoo
   await recordRunFinish(session, { ...finish(run), status: 'failed', message }).catch(() => undefined);
   if (error instanceof LeadDedupeError) throw error;
   const state = sqlStateOf(error);
-  const undo = done > 0 ? `; undo them with: ${restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)}` : '';
-  const committed = done > 0 ? `${done} earlier batches are committed and archived${undo}` : 'nothing was changed';
-  throw new DatabaseError(`clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${committed}`);
+  const committed = done > 0 ? `${done} earlier batches are committed and archived; undo them with the restore below` : 'nothing was changed';
+  throw new DatabaseError(
+    `clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${committed}`,
+    done > 0 ? [restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)] : [],
+  );
 }
 
 function isTimeout(error: unknown): boolean {

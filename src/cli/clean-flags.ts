@@ -25,6 +25,7 @@ export interface CleanFlagValues {
   planCsv?: string;
   plan?: string;
   maxPlanAge?: string;
+  redact?: boolean;
 }
 
 /** The core's options for a key, from clean's flags (the library and the tests use it as the CLI does). */
@@ -102,6 +103,8 @@ const MAX_PLAN_AGE_MS = 10 * 365 * 86_400_000;
 export interface PlanFlags {
   planOut?: string;
   planCsv?: string;
+  /** --redact: the CSV's customer values masked (docs/privacy.md); the plan file keeps them, it is applied. */
+  redact: boolean;
   plan?: string;
   maxPlanAgeMs: number;
   /** As given, for messages: "7d". */
@@ -113,6 +116,9 @@ export function resolvePlanFlags(flags: CleanFlagValues & { execute?: boolean },
   if (writes && flags.plan !== undefined) throw new UsageError('--plan applies a plan; --plan-out and --plan-csv write one: not both in one run');
   if (writes && flags.execute) {
     throw new UsageError('--plan-out and --plan-csv write the plan of a dry run; review it, then apply it with --plan <file> --execute');
+  }
+  if (flags.redact && flags.planCsv === undefined) {
+    throw new UsageError('--redact masks the customer values of --plan-csv; a plan file (--plan-out) is applied against the table and keeps them');
   }
   if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut)) {
     throw new UsageError(`--plan-out writes JSON Lines (the plan --plan applies); for the spreadsheet view use --plan-csv ${flags.planOut}`);
@@ -128,6 +134,7 @@ export function resolvePlanFlags(flags: CleanFlagValues & { execute?: boolean },
   return {
     planOut: flags.planOut,
     planCsv: flags.planCsv,
+    redact: flags.redact ?? false,
     plan: flags.plan,
     maxPlanAgeMs: optionalDuration(flags.maxPlanAge, source('--max-plan-age'), 1, 7 * 86_400_000, MAX_PLAN_AGE_MS),
     maxPlanAge,

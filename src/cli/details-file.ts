@@ -1,4 +1,5 @@
 import { exportDetails, type DetailsSummary } from '../core/details.js';
+import type { FileRedactor } from '../core/redaction.js';
 import type { Database } from '../db/database.js';
 import type { ReadSessions } from '../db/shared-snapshot.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
@@ -16,10 +17,16 @@ export interface WrittenDetails {
  * target (cli/atomic-file.ts); a failed export removes only that temporary
  * file, never what was at the path before.
  */
-export async function writeDetailsFile(database: Database, keys: ResolvedKey[], path: string, sessions: ReadSessions): Promise<WrittenDetails> {
+export async function writeDetailsFile(
+  database: Database,
+  keys: ResolvedKey[],
+  path: string,
+  sessions: ReadSessions,
+  redactor: FileRedactor | null = null,
+): Promise<WrittenDetails> {
   const file = await openAtomicFile(path, '--details');
   try {
-    const summary = await exportDetails(database, keys, file.stream, sessions);
+    const summary = await exportDetails(database, keys, file.stream, sessions, redactor);
     return { summary, commit: () => file.commit(), discard: (cause) => file.discard(cause) };
   } catch (error) {
     throw await file.discard(error);

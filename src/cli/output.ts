@@ -1,3 +1,5 @@
+import { join } from 'shlex';
+import { invocationWords } from './invocation.js';
 import { startSpinner } from './spinner.js';
 import { writeFileAtomically } from './atomic-file.js';
 import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
@@ -14,7 +16,7 @@ const MIN_WIDTH = 40;
  * their natural width and prose unwrapped, for `less -S` or the mail reader to lay out).
  */
 export function renderContext(target: DatabaseTarget, flags: { output?: string } = {}): RenderContext {
-  return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target) };
+  return { width: reportWidth(flags), generatedAt: new Date().toISOString(), database: describeTarget(target), invocation: join(invocationWords()) };
 }
 
 function reportWidth(flags: { output?: string }): number {

@@ -8,7 +8,9 @@ import type { Database } from '../db/database.js';
 import type { CleanOptions } from '../clean/types.js';
 import { requirePlansSupported } from '../clean/plan-file/plan-match.js';
 import type { CleanPlanWithChecks } from '../clean/preview.js';
-import { exportPlan } from '../clean/plan-file/export-plan.js';
+import { exportPlan, type PlanRowValues } from '../clean/plan-file/export-plan.js';
+import { planStoredColumns } from '../clean/plan-file/plan-export-sql.js';
+import { createFileRedactor, type FileRedactor } from '../core/redaction.js';
 import type { PlanBodyLine, PlanGroupLine, PlanHeader } from '../clean/plan-file/plan-format.js';
 import { FileWriteError } from '../errors.js';
 import { openAtomicFile, type AtomicFile } from './atomic-file.js';
@@ -28,22 +30,32 @@ export interface WrittenPlan {
  * plan's own temporary file, renamed into place (cli/atomic-file.ts). The
  * CSV (one line per planned row) is written in the same pass.
  */
-export async function writePlanFiles(database: Database, options: CleanOptions, paths: { plan?: string; csv?: string }): Promise<WrittenPlan> {
+export async function writePlanFiles(
+  database: Database,
+  options: CleanOptions,
+  paths: { plan?: string; csv?: string; redact?: boolean },
+): Promise<WrittenPlan> {
   requirePlansSupported(options.key.table, paths.plan === undefined ? 'clean --plan-csv' : 'clean --plan-out');
   const body = paths.plan === undefined ? null : await openBody(paths.plan);
   const keyColumns = options.key.columns.map((c) => c.column);
+  const columns = { key: keyColumns, stored: planStoredColumns(options.key), redactor: paths.redact ? createFileRedactor() : null };
   let csv: CsvWriter | null = null;
   try {
-    csv = paths.csv === undefined ? null : await openCsvFile(paths.csv, '--plan-csv', csvColumns(keyColumns));
+    csv = paths.csv === undefined ? null : await openCsvFile(paths.csv, '--plan-csv', csvColumns(columns));
     const hash = createHash('sha256');
-    const exported = await exportPlan(database, options, async (line: PlanBodyLine) => {
-      if (body !== null) {
-        const text = `${JSON.stringify(line)}\n`;
-        hash.update(text);
-        if (!body.stream.write(text)) await once(body.stream, 'drain');
-      }
-      if (csv !== null && line.type === 'group') await csv.write(csvRows(line, keyColumns));
-    });
+    const exported = await exportPlan(
+      database,
+      options,
+      async (line: PlanBodyLine, rows?: PlanRowValues) => {
+        if (body !== null) {
+          const text = `${JSON.stringify(line)}\n`;
+          hash.update(text);
+          if (!body.stream.write(text)) await once(body.stream, 'drain');
+        }
+        if (csv !== null && line.type === 'group') await csv.write(csvRows(line, columns, rows ?? {}));
+      },
+      { rowValues: csv !== null },
+    );
     const header: PlanHeader = { ...exported.header, digest: `sha256:${hash.digest('hex')}` };
     if (body !== null && paths.plan !== undefined) await assemble(body, header, paths.plan);
     if (csv !== null) await csv.close();
@@ -96,15 +108,32 @@ async function assemble(body: BodyFile, header: PlanHeader, planPath: string): P
   await file.commit();
 }
 
-function csvColumns(keyColumns: string[]): string[] {
-  return ['group_id', ...keyColumns.map((column) => `key_${column}`), 'id', 'action', 'merged_columns'];
+/** The CSV's columns: the key columns (normalised, for the group) and the columns shown as stored (each row's); with --redact, what masks them. */
+interface CsvColumns {
+  key: string[];
+  stored: string[];
+  redactor: FileRedactor | null;
+}
+
+/**
+ * The group and its normalised key, then per row: its id, keep or remove, its key columns as stored
+ * (`stored_<column>`: the spellings the normalised key merged) and its created time
+ * (`stored_<created column>`: the keeper is the oldest unless --keep says otherwise), then what a merge moves.
+ */
+function csvColumns(columns: CsvColumns): string[] {
+  return ['group_id', ...columns.key.map((column) => `key_${column}`), 'id', 'action', ...columns.stored.map((column) => `stored_${column}`), 'merged_columns'];
 }
 
 /** One CSV line per planned row: the keeper says which columns it takes from which row, a donor which it gives. */
-function csvRows(group: PlanGroupLine, keyColumns: string[]): Record<string, unknown>[] {
-  const keyValues = Object.fromEntries(keyColumns.map((column) => [`key_${column}`, group.key[column] ?? null]));
+function csvRows(group: PlanGroupLine, columns: CsvColumns, rows: PlanRowValues): Record<string, unknown>[] {
+  // --redact: the key columns' values masked (normalised and as stored), the group id (the md5 of the key) a keyed tag; ids and times as they are
+  const { redactor } = columns;
+  const mask = (column: string, value: unknown) => (redactor !== null && columns.key.includes(column) ? redactor.value(value) : value);
+  const keyValues = Object.fromEntries(columns.key.map((column) => [`key_${column}`, mask(column, group.key[column] ?? null)]));
   const merge = Object.entries(group.merge ?? {});
-  const row = (id: string, action: string, merged: string) => ({ group_id: group.group, ...keyValues, id, action, merged_columns: merged });
+  const stored = (id: string) => Object.fromEntries(columns.stored.map((column, index) => [`stored_${column}`, mask(column, rows[id]?.[index] ?? null)]));
+  const groupId = redactor === null ? group.group : redactor.derived(group.group);
+  const row = (id: string, action: string, merged: string) => ({ group_id: groupId, ...keyValues, id, action, ...stored(id), merged_columns: merged });
   return [
     row(group.keep, 'keep', merge.map(([column, donor]) => `${column} from ${donor}`).join('; ')),
     ...group.remove.map((id) =>

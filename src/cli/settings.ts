@@ -7,6 +7,7 @@ import { parseNameValue } from './parse/name-value.js';
 import { archiveSchema } from './clean-flags.js';
 import type { ArchiveFlags, KeyFlags, TableFlags } from './options.js';
 import { loadConfigFile, type ConfigFile } from './config-file.js';
+import { invocationWords } from './invocation.js';
 
 export interface TableSettings {
   target: DatabaseTarget;
@@ -38,22 +39,24 @@ export function resolveTableSettings(flags: TableFlags, env: NodeJS.ProcessEnv =
 }
 
 /**
- * What a pasted suggestion must repeat: --database (as -d, without its
- * password) and --config when they were typed. DATABASE_URL, the PG*
+ * What a pasted suggestion must repeat: how the tool was started
+ * (invocation.ts), --database (as -d, without its password: the suggestion
+ * says so) and --config when they were typed. DATABASE_URL, the PG*
  * variables and ./lead-dedupe.config.json need nothing: the pasted command
  * reads them too. The config's table settings are named explicitly, so a
  * suggestion that names the default table is not overruled by the config.
  */
 export function commandLineContext(flags: TableFlags, config: ConfigFile): CommandLineContext {
   const connection: string[] = [];
-  if (flags.database !== undefined && flags.database.trim() !== '') connection.push('-d', withoutPassword(flags.database));
+  const database = flags.database?.trim() ?? '';
+  if (database !== '') connection.push('-d', withoutPassword(database));
   if (flags.config !== undefined) connection.push('--config', flags.config);
   const configured = [
     ...(config.table !== undefined ? ['--table'] : []),
     ...(config.idColumn !== undefined ? ['--id-column'] : []),
     ...(config.createdColumn !== undefined ? ['--created-column'] : []),
   ];
-  return { connection, configured };
+  return { invocation: invocationWords(), connection, configured, passwordLeftOut: database !== '' && withoutPassword(database) !== database };
 }
 
 /**

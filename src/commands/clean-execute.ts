@@ -94,19 +94,22 @@ export async function executeClean(
     }
     if (result.stoppedBecause !== null) note(`lead-dedupe: ${result.stoppedBecause}`, {});
     const done = describeRun(result, commandLine);
-    for (const failure of failures) note(`lead-dedupe: ${done}, but ${failure}`, {});
+    for (const failure of failures) note(`lead-dedupe: ${done.text}, but ${failure}${done.undo}`, {});
     return executeExitCode(result, writeFailed);
   } finally {
     interrupt.dispose();
   }
 }
 
-/** What the run changed and how to undo it: the start of each line that reports a file not written. */
-function describeRun(result: CleanResult, commandLine: CommandLineContext): string {
+/** What the run changed, the start of each line that reports a file not written, and how to undo it: the restore on a line of its own. */
+function describeRun(result: CleanResult, commandLine: CommandLineContext): { text: string; undo: string } {
   const changed = result.rowsRemoved > 0 || result.rowsMerged > 0;
   return changed
-    ? `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows (undo with: ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)})`
-    : `clean run ${result.runId} changed nothing`;
+    ? {
+        text: `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows`,
+        undo: `; undo it with:\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`,
+      }
+    : { text: `clean run ${result.runId} changed nothing`, undo: '' };
 }
 
 /** A file not written outranks an interruption (exit 1, not 130): the data changed and a promised output is missing. */

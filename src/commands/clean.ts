@@ -55,7 +55,11 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     new Option('--export-removed <file.csv>', 'with --execute: also write the removed rows to a CSV file'),
     new Option('--sample <n>', 'groups shown in the dry run (default: 5)'),
     new Option('--plan-out <file>', 'dry run: also write the complete plan (JSON Lines) to review, edit and apply with --plan'),
-    new Option('--plan-csv <file.csv>', 'dry run: also write one CSV line per planned row (group, key, id, keep/remove, merged columns)'),
+    new Option(
+      '--plan-csv <file.csv>',
+      'dry run: also write one CSV line per planned row (group, key, id, keep/remove, key and created as stored, merged columns)',
+    ),
+    new Option('--redact', 'mask the customer values in --plan-csv (equal values keep equal tags); see docs/privacy.md'),
     new Option('--plan <file>', 'check a plan written by --plan-out against the data now; with --execute apply it, skipping groups changed since'),
     new Option('--max-plan-age <duration>', 'with --plan: refuse a plan older than this, e.g. 36h or 14d (default: 7d)'),
     ...outputOptions(['table', 'json']),
@@ -120,7 +124,7 @@ async function runClean(flags: CleanFlags, _args: string[], { source }: RunConte
         await writeReport(renderCleanScript(await cleanScript(database, options)), flags);
         return ExitCode.ok;
       }
-      if (!flags.execute) return dryRunClean(database, options, planFlags, flags, settings.target);
+      if (!flags.execute) return dryRunClean(database, options, planFlags, flags, settings.target, settings.commandLine);
       return executeClean(database, options, flags, renderContext(settings.target, flags), settings.commandLine);
     },
     timeouts,

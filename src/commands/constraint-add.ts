@@ -13,7 +13,8 @@ import { loadOneKey } from '../core/lead-table.js';
 import { requireTableOwner } from '../core/constraint/ownership.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
-import { overlapNotes, renderConstraintAdd, renderConstraintAddSql } from '../render/constraint-add/index.js';
+import { overlapNotes, renderConstraintAdd, renderConstraintAddCheck, renderConstraintAddSql } from '../render/constraint-add/index.js';
+import { checkConstraintAdd } from '../core/constraint/check-add.js';
 import { defaultMigrationName, migrationOptions, resolveMigrationFlags, type MigrationFlags, type MigrationRequest } from '../cli/migration-flags.js';
 import { checkMigrationDir, writeMigrationFiles } from '../cli/migration-files.js';
 import { planConstraintMigration } from '../core/constraint/plan-migration.js';
@@ -26,11 +27,13 @@ interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'>, 
   lockTimeout?: string;
   printSql?: boolean;
   evenIfImplied?: boolean;
+  execute?: boolean;
 }
 
 export const constraintAddCommand: CommandSpec<AddFlags> = {
   name: 'add',
-  description: 'refuse while duplicates remain; else build the unique index CONCURRENTLY and attach it as a constraint (exit 3: duplicates remain)',
+  description:
+    'refuse while duplicates remain; else build the unique index CONCURRENTLY and attach it as a constraint; dry run unless --execute (exit 3: duplicates remain)',
   options: [
     ...tableOptions(),
     ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
@@ -38,12 +41,17 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
     new Option('--even-if-implied', "build the key's own index even when a unique index on fewer of its columns already rejects its duplicates"),
     new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+    new Option('--execute', 'really build it (default: check the table, count duplicates, print what would run and its locks)').conflicts([
+      'printSql',
+      'migration',
+    ]),
     ...migrationOptions(),
     ...outputOptions(['table', 'json']),
   ],
   examples: [
-    'lead-dedupe constraint add --key device-phone --print-sql',
     'lead-dedupe constraint add --key device-phone',
+    'lead-dedupe constraint add --key device-phone --execute',
+    'lead-dedupe constraint add --key device-phone --print-sql',
     'lead-dedupe constraint add --key device-phone --migration goose --migration-dir db/migrations',
   ],
   exitCodes: {
@@ -83,13 +91,14 @@ async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext):
       if (!flags.printSql) await requireTableOwner(database, key.table, 'constraint add');
       const plan = await planConstraintAdd(database, options);
       if (flags.printSql) return renderConstraintAddSql(plan);
+      if (!flags.execute) return renderConstraintAddCheck(await checkConstraintAdd(database, plan), flags.format, renderContext(settings.target, flags));
       // said before the build: the other unique index changes what the webhook's ON CONFLICT may do
       for (const text of overlapNotes(plan)) note(text, flags);
       const result = await withSpinner(`building ${plan.name}`, flags, (status) =>
         cancellable(database, (stop) => applyConstraintAdd(database, plan, { stop, onLockWait: (blockers) => status(lockWaitStatus(blockers)) })),
       );
       return renderConstraintAdd(result, flags.format, renderContext(settings.target, flags));
-      // up to three connections: the build, then after a build that failed on duplicates scan's row count and key scan
+      // up to three connections: the build (or the dry run's count), then after a build that failed on duplicates scan's row count and key scan
     },
     { connections: 3 },
   );

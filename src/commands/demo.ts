@@ -17,6 +17,8 @@ import { resolveKeys } from '../keys/resolve-key.js';
 import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';
 import { DEMO_ROWS } from '../seed/seed-plan.js';
+import { join as shellJoin } from 'shlex';
+import { invocationWords } from '../cli/invocation.js';
 
 interface DemoFlags {
   dir: string;
@@ -67,10 +69,13 @@ async function runDemo(flags: DemoFlags): Promise<ExitCode> {
         // Files in the current folder, not the shared temporary one: they hold (made-up) phone numbers, and in a
         // folder everyone can write to, anyone could have put a file or a link at that name first.
         'Try next, on the same embedded database (the files land in this folder):',
-        `  npx lead-dedupe scan --database ${database} --key device-phone --normalize phone=e164 --default-country MY`,
-        `  npx lead-dedupe scan --database ${database} --key device-phone --details duplicates.csv --format json`,
-        `  npx lead-dedupe diagnose --database ${database} --key device-phone --by source --format json`,
-        `  npx lead-dedupe report --database ${database} --output report.html`,
+        // started as this run was (npm run demo: node bin/lead-dedupe.js), so each runs as printed
+        ...[
+          ['scan', '--database', database, '--key', 'device-phone', '--normalize', 'phone=e164', '--default-country', 'MY'],
+          ['scan', '--database', database, '--key', 'device-phone', '--details', 'duplicates.csv', '--format', 'json'],
+          ['diagnose', '--database', database, '--key', 'device-phone', '--by', 'source', '--format', 'json'],
+          ['report', '--database', database, '--output', 'report.html'],
+        ].map((words) => `  ${shellJoin([...invocationWords(), ...words])}`),
         '',
         // The diagnosis comes last: its four answers are what the demo leads to.
         'Why the device-phone duplicates arise (lead-dedupe diagnose --key device-phone):',

@@ -100,7 +100,7 @@ async function indexHints(database: Database, run: IncrementalRun, windowColumns
       hints.push(`key ${key.name} treats NULLs as equal: its groups are looked up in one pass over the table, which no index shortens`);
     } else if (found.keyIndexes[index] === null) {
       hints.push(
-        `no index on the expressions of key ${key.name}: its groups are looked up in one pass over the table; ${keyCommand(key, ['index', 'add'], ['--execute'], run.commandLine)} builds one`,
+        `no index on the expressions of key ${key.name}: its groups are looked up in one pass over the table; build one with: ${keyCommand(key, ['index', 'add'], ['--execute'], run.commandLine)}`,
       );
     }
   }

@@ -22,6 +22,8 @@ import { renderScanMetrics } from '../render/scan/prometheus.js';
 import { resolveSinceSettings, sinceOptions, type SinceFlags } from '../cli/since-flags.js';
 import { UsageError } from '../errors.js';
 import type { ScanReport } from '../core/scan-report.js';
+import { createFileRedactor } from '../core/redaction.js';
+import { redactScan } from '../core/redact-scan.js';
 import { runIncrementalScan } from './scan-since.js';
 
 interface ScanFlags extends TableFlags, KeyFlags, OutputFlags<ScanFormat>, SinceFlags {
@@ -31,6 +33,7 @@ interface ScanFlags extends TableFlags, KeyFlags, OutputFlags<ScanFormat>, Since
   maxSurplus?: string;
   metricsFile?: string;
   jobs?: string;
+  redact?: boolean;
 }
 
 export const scanCommand: CommandSpec<ScanFlags> = {
@@ -42,6 +45,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     ...outputOptions(SCAN_FORMATS),
     new Option('--top <n>', 'largest groups to list per key').default('10'),
     new Option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)'),
+    new Option('--redact', 'mask customer values in the report and the --details file (equal values keep equal tags); see docs/privacy.md'),
     new Option('--max-surplus <n>', 'exit 3 when any scanned key has more than n surplus rows; the report names those keys'),
     new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates (the same as --max-surplus 0)'),
     new Option('--metrics-file <path>', "after a successful scan, write its figures for Prometheus (node_exporter's textfile collector)"),
@@ -72,8 +76,10 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
   // Judges the limit, writes the report, then the metrics: last, so a run that failed anywhere (the report's file
   // included) leaves the previous metrics as they were. Incremental scans publish before their watermarks move.
   const judge = (scanned: ScanReport): ScanReport => (maxSurplus === null ? scanned : { ...scanned, surplusLimit: judgeSurplus(scanned.keys, maxSurplus) });
+  // One redactor for the run: a value in the report and in --details carries the same tag.
+  const redactor = flags.redact ? createFileRedactor() : null;
   const publish = async (scanned: ScanReport): Promise<void> => {
-    const judged = judge(scanned);
+    const judged = redactor === null ? judge(scanned) : redactScan(judge(scanned), redactor.value);
     const context = renderContext(settings.target, flags);
     await writeReport(await renderScan(judged, flags.format, context), flags);
     if (flags.metricsFile !== undefined) {
@@ -119,7 +125,7 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         const scanAndExport = (sessions: ReadSessions) =>
           Promise.allSettled([
             scan(database, { table, keys, skippedKeys: skipped, top, parts: keyParts }, sessions),
-            detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions),
+            detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions, redactor),
           ]);
         const [scanned, exported] = await withSpinner('scanning', flags, () =>
           detailsPath === undefined ? scanAndExport(independentSessions(database)) : withSharedSnapshot(database, scanAndExport),

@@ -96,14 +96,15 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
       keySettings,
       commandLine: settings.commandLine,
     });
-    // the header names the command without the connection: generated code is committed, a host name need not be
+    // the header names the command without the connection or this checkout's path: generated code is committed, a host name need not be
     const generatedBy = keyCommand(key, ['sql', 'upsert'], [...policyWords(flags), ...clientWords(flags)], {
       ...settings.commandLine,
+      invocation: ['lead-dedupe'],
       connection: [],
     });
     return { plan, client: upsertClient({ plan, key, db: database.db, generatedBy }) };
   });
-  if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; run ${plan.addCommand} first`, flags);
+  if (plan.arbiters.length === 0) note(`warning: nothing enforces key ${plan.key.name} yet; check and build it first with:\n  ${plan.addCommand}`, flags);
   const text =
     flags.client === undefined
       ? renderSqlUpsert(plan, flags.format, renderContext(settings.target, flags))

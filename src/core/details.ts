@@ -1,6 +1,9 @@
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
+import { customerColumns, type FileRedactor } from './redaction.js';
 import type { Database } from '../db/database.js';
 import { forEachBatch } from '../db/cursor.js';
 import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
@@ -31,15 +34,63 @@ export async function exportDetails(
   keys: ResolvedKey[],
   destination: Writable,
   sessions: ReadSessions = independentSessions(database),
+  redactor: FileRedactor | null = null,
 ): Promise<DetailsSummary> {
   const rowsPerKey: Record<string, number> = {};
+  const redacting = redactor === null || keys[0] === undefined ? null : redactCsv(destination, redactor, customerColumns(keys[0].table));
+  const into = redacting?.input ?? destination;
   for (const [index, key] of keys.entries()) {
     const header = index === 0;
     rowsPerKey[key.name] = database.copyOut
-      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, destination, sessions.snapshotId)
-      : await streamThroughCursor(database, key, header, destination);
+      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, into, sessions.snapshotId)
+      : await streamThroughCursor(database, key, header, into);
   }
+  await redacting?.finish();
   return { rowsPerKey };
+}
+
+/**
+ * --redact: the export's CSV parsed again on its way to the file (the first
+ * record is the header), each customer column's value masked and tagged and
+ * the group id (the md5 of the key) replaced by its keyed tag; the rest
+ * (key name, sizes, ranks, the id and created columns, times) as it was.
+ * The statements stay as they are, so a redacted export counts and orders
+ * exactly what the raw one does.
+ */
+function redactCsv(destination: Writable, redactor: FileRedactor, masked: Set<string>): { input: Writable; finish(): Promise<void> } {
+  const parser = parse({ relax_column_count: false });
+  const output = stringify();
+  let header: string[] | null = null;
+  const redact = new Transform({
+    objectMode: true,
+    transform(record: string[], _encoding, done) {
+      if (header === null) {
+        header = record;
+        done(null, record);
+        return;
+      }
+      const names = header;
+      done(
+        null,
+        record.map((value, index) => {
+          const name = names[index]!;
+          if (name === 'group_id') return redactor.derived(value);
+          return masked.has(name) ? redactor.value(value) : value;
+        }),
+      );
+    },
+  });
+  // Every byte is in `destination` once `output` has ended (it pipes there, leaving it open for the caller to commit).
+  const flushed = Promise.all([pipeline(parser, redact, output), once(output, 'end')]);
+  flushed.catch(() => undefined);
+  output.pipe(destination, { end: false });
+  return {
+    input: parser,
+    async finish() {
+      parser.end();
+      await flushed;
+    },
+  };
 }
 
 async function streamThroughCursor(database: Database, key: ResolvedKey, header: boolean, destination: Writable): Promise<number> {

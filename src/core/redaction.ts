@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { LeadTable } from '../keys/key-definition.js';
 
 /** Masks one value that may identify a customer; non-text values (ids, counts, device numbers) pass through. */
 export type Redactor = (value: unknown) => unknown;
@@ -16,11 +17,44 @@ const TAG_HEX = 6;
  * says nothing about the value and nothing links two files.
  */
 export function createRedactor(key: Buffer = randomBytes(32)): Redactor {
-  return (value) => {
-    if (typeof value !== 'string') return value;
-    const tag = createHmac('sha256', key).update(value).digest('hex').slice(0, TAG_HEX);
-    return `${maskText(value)} #${tag}`;
+  return (value) => (typeof value === 'string' ? `${maskText(value)} #${keyedTag(key, value, TAG_HEX)}` : value);
+}
+
+/**
+ * The redaction of one exported file (scan --details, clean --plan-csv): the
+ * same masks and tags as the report, under one key for the whole file.
+ * `value` masks any value but NULL, numbers included (a phone kept in a
+ * bigint column is still a phone); `derived` replaces a value computed from
+ * customer values (a group id is the md5 of its key: phones are few enough
+ * to enumerate) with its keyed tag alone, equal ids keeping equal tags.
+ */
+export interface FileRedactor {
+  value(value: unknown): string | null;
+  derived(value: string): string;
+}
+
+export function createFileRedactor(key: Buffer = randomBytes(32)): FileRedactor {
+  const text = createRedactor(key);
+  return {
+    value: (value) => (value === null || value === undefined || value === '' ? null : (text(String(value)) as string)),
+    derived: (value) => `#${keyedTag(key, value, 2 * TAG_HEX)}`,
   };
+}
+
+function keyedTag(key: Buffer, value: string, hexDigits: number): string {
+  return createHmac('sha256', key).update(value).digest('hex').slice(0, hexDigits);
+}
+
+/** Column types that hold no customer value: shown as they are in a redacted export (with the id and created columns). */
+const NOT_CUSTOMER_TYPES = /^(boolean|date|time|timestamp|interval)\b/;
+
+/** The table's columns whose values a redacted export masks: all but the id column, the created column and times, dates and booleans. */
+export function customerColumns(table: LeadTable): Set<string> {
+  return new Set(
+    table.info.columns
+      .filter((column) => column.name !== table.idColumn && column.name !== table.createdColumn && !NOT_CUSTOMER_TYPES.test(column.type))
+      .map((column) => column.name),
+  );
 }
 
 /** The visible part of a masked value: no more than a reader needs to tell two values apart at a glance. */

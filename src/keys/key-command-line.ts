@@ -1,3 +1,4 @@
+import { join } from 'shlex';
 import type { LeadTable, ResolvedKey } from './key-definition.js';
 
 /**
@@ -7,6 +8,8 @@ import type { LeadTable, ResolvedKey } from './key-definition.js';
  * pasted suggestion runs against what this run used.
  */
 export interface CommandLineContext {
+  /** How this run was started, e.g. `lead-dedupe`, `npx lead-dedupe`, `node bin/lead-dedupe.js` (src/cli/invocation.ts). */
+  invocation: string[];
   /**
    * Words to repeat, e.g. `-d postgres://dba@db1/crm` (the password dropped:
    * PGPASSWORD or ~/.pgpass supplies it) and `--config prod.json`. Empty when
@@ -14,12 +17,19 @@ export interface CommandLineContext {
    * them: a pasted command in the same shell and folder reads those too.
    */
   connection: string[];
+  /** The -d given held a password, left out of the suggestions: they say so (passwordNote). */
+  passwordLeftOut: boolean;
   /** Flags whose value the config file sets (--table, --id-column, --created-column): named even at their defaults, as the pasted command reads the config too. */
   configured: string[];
 }
 
 /** A suggestion for the shell the command was typed in, adding nothing (the API's default). */
-export const SAME_SHELL: CommandLineContext = { connection: [], configured: [] };
+export const SAME_SHELL: CommandLineContext = { invocation: ['lead-dedupe'], connection: [], configured: [], passwordLeftOut: false };
+
+/** Said beside a suggestion whose -d lost its password, in parentheses after `lead`; `lead` alone otherwise. */
+export function passwordNote(lead: string, context: CommandLineContext): string {
+  return context.passwordLeftOut ? `${lead} (-d without the password given: PGPASSWORD or ~/.pgpass supplies it)` : lead;
+}
 
 /**
  * The `lead-dedupe clean` dry run that shows what removing the duplicates
@@ -36,7 +46,7 @@ export function cleanCommandFor(key: ResolvedKey, context: CommandLineContext = 
 /** `lead-dedupe <subcommand>` for the same key, table, settings and connection, e.g. the scan that checks it. */
 export function keyCommand(key: ResolvedKey, subcommand: string[], extra: string[], context: CommandLineContext = SAME_SHELL): string {
   const table = key.table;
-  const args = ['lead-dedupe', ...subcommand, ...context.connection, '--key', key.name, ...tableWords(table, context)];
+  const args = [...context.invocation, ...subcommand, ...context.connection, '--key', key.name, ...tableWords(table, context)];
   if (table.idColumn !== 'id' || context.configured.includes('--id-column')) args.push('--id-column', table.idColumn);
   if (table.createdColumn !== null && (table.createdColumn !== 'created_at' || context.configured.includes('--created-column'))) {
     args.push('--created-column', table.createdColumn);
@@ -50,23 +60,18 @@ export function keyCommand(key: ResolvedKey, subcommand: string[], extra: string
   if (key.defaultCountry !== null) args.push('--default-country', key.defaultCountry);
   if (key.nullsEqual) args.push('--nulls-equal');
   args.push(...extra);
-  return args.map(shellWord).join(' ');
+  return join(args);
 }
 
 /** `lead-dedupe <subcommand> <arguments>` on the same table and connection (constraint drop, restore, runs). */
 export function tableCommand(table: LeadTable | null, subcommand: string[], extra: string[], context: CommandLineContext = SAME_SHELL): string {
-  return ['lead-dedupe', ...subcommand, ...context.connection, ...(table === null ? [] : tableWords(table, context)), ...extra].map(shellWord).join(' ');
+  return join([...context.invocation, ...subcommand, ...context.connection, ...(table === null ? [] : tableWords(table, context)), ...extra]);
 }
 
 /** --table when not the default public.leads, or when the config file names a table the flag must outrank. */
 function tableWords(table: LeadTable, context: CommandLineContext): string[] {
   const isDefault = table.info.schema === 'public' && table.info.name === 'leads';
   return isDefault && !context.configured.includes('--table') ? [] : ['--table', `${table.info.schema}.${table.info.name}`];
-}
-
-/** Quotes a word for a POSIX shell only when it needs it. */
-export function shellWord(word: string): string {
-  return /^[A-Za-z0-9_.,=:+/@-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The `lead-dedupe restore <run>` that undoes a clean run (a rehearsal unless `execute`), on the same connection and archive. */

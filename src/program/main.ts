@@ -31,6 +31,8 @@ function reportError(error: unknown): ExitCode {
   }
   if (process.env.LEAD_DEDUPE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   process.stderr.write(`lead-dedupe: ${describeError(error)}\n`);
+  // A suggested command on a line of its own, so that it is copied (and run) exactly as printed.
+  if (error instanceof LeadDedupeError) for (const command of error.commands) process.stderr.write(`  ${command}\n`);
   return error instanceof LeadDedupeError ? error.exitCode : ExitCode.runtime;
 }
 

@@ -54,7 +54,7 @@ describe.skipIf(!CITUS_URL)('Citus: scan, clean, constraint add and restore thro
     expect(after.keys[0]).toMatchObject({ groups: 0, surplus: 0 });
     expect(await sqlOracle(test, 'leads', ['device_id', 'phone'], true)).toMatchObject({ groups: 0, surplus: 0 });
 
-    const added = await runCli(['constraint', 'add', '--database', url, '--key', 'device-phone']);
+    const added = await runCli(['constraint', 'add', '--database', url, '--key', 'device-phone', '--execute']);
     expect(added.code, added.stderr).toBe(0);
     const [constraint] = await test.query<{ conname: string }>(
       `select conname from pg_constraint where conrelid = 'leads'::regclass and contype = 'u' and pg_get_constraintdef(oid) like '%(device_id, phone)%'`,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { PRINTED_INVOCATION, runCli } from '../support/cli.js';
 import { CLI_DATABASE_LABEL, type CliDatabase, openCliDatabase } from '../support/cli-database.js';
 
 /**
@@ -158,7 +158,10 @@ describe(`clean, runs and restore through the binary (${CLI_DATABASE_LABEL})`, (
         ['clean', '--key', 'device-phone', '--merge-rule', 'phone=newest', '--execute'],
         'lead-dedupe: --merge-rule phone: merge never changes the id, the created time, key columns, identity, generated or array columns\n',
       ],
-      [['restore', '99'], `lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs (see lead-dedupe runs -d ${database})\n`],
+      [
+        ['restore', '99'],
+        `lead-dedupe: run 99 not found in lead_dedupe.lead_dedupe_runs; the command below lists its runs\n  ${PRINTED_INVOCATION} runs -d ${database}\n`,
+      ],
     ];
     for (const [args, stderr] of cases) {
       const result = await cli(...args, '--database', database);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
 import { dedupeDevicePhone, uniqueConstraintsOf, uniqueIndexesOf } from '../support/constraint-fixtures.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli } from '../support/cli.js';
 import { sqlOracle } from '../support/oracle.js';
 import { dropRole, SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
@@ -25,15 +25,18 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     await dropRole(role);
   });
 
-  it('exit 3 while duplicates remain: one line on stderr with the count and the clean command, nothing on stdout', async () => {
+  it('exit 3 while duplicates remain, dry run or --execute: the count on one line, the clean command on its own, nothing on stdout', async () => {
     const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
-    expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db])).toEqual({
-      code: 3,
-      stdout: '',
-      stderr:
-        `lead-dedupe: ${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
-        `a unique index cannot be built until they are removed: review the plan with lead-dedupe clean -d ${test.url!} --key device-phone, then run it with --execute\n`,
-    });
+    for (const execute of [[], ['--execute']]) {
+      expect(await cli(['constraint', 'add', '--key', 'device-phone', ...execute, ...db])).toEqual({
+        code: 3,
+        stdout: '',
+        stderr:
+          `lead-dedupe: ${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
+          'a unique index cannot be built until they are removed; review the plan with the clean dry run below, then run it with --execute\n' +
+          `  ${PRINTED_INVOCATION} clean -d ${test.url!} --key device-phone\n`,
+      });
+    }
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 
@@ -71,6 +74,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
       if (grant !== null) await test.query(grant);
       for (const args of [
         ['constraint', 'add', '--key', 'device-phone'],
+        ['constraint', 'add', '--key', 'device-phone', '--execute'],
         ['index', 'add', '--key', 'device-phone', '--execute'],
       ]) {
         const run = await cli([...args, '--database', url.toString()]);
@@ -96,10 +100,35 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 
-  it('exit 0 after a dedupe: creates the constraint, status shows device-phone protected, a second add is a no-op', async () => {
+  it('after a dedupe, the dry run: the rows it counted, each step with its lock, the statements --print-sql prints; nothing built', async () => {
     await dedupeDevicePhone(test, 'leads');
+    const [{ n: rows }] = (await test.query<{ n: number }>('select count(*)::int as n from leads')) as [{ n: number }];
+    const run = await cli(['constraint', 'add', '--key', 'device-phone', ...db], { COLUMNS: '80' });
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    const lines = run.stdout.split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      'would add unique constraint "leads_device_id_phone_key" on public.leads for key',
+      '  device-phone (device_id, phone; NULLs distinct)',
+    ]);
+    expect(lines).toContain(`no duplicates under the key now: scan's count found 0 groups in ${rows.toLocaleString('en-US')} rows`);
+    expect(lines.filter((line) => line.startsWith('   lock: '))).toHaveLength(2);
+    expect(lines.at(-2)).toBe('dry run: nothing changed; pass --execute to run these statements');
+    // the statements, each whole on its line even at 80 columns: what --print-sql prints and --execute runs
+    expect(lines.filter((line) => /^ {3}\S.*;$/.test(line) && !line.startsWith('   lock: ')).map((line) => line.trim())).toEqual([
+      'create unique index concurrently "leads_device_id_phone_key" on "public"."leads" ("device_id", "phone");',
+      'begin;',
+      "set local lock_timeout = '5s';",
+      'alter table "public"."leads" add constraint "leads_device_id_phone_key" unique using index "leads_device_id_phone_key";',
+      'commit;',
+    ]);
+    expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
+    const json = JSON.parse((await cli(['constraint', 'add', '--key', 'device-phone', '--format', 'json', ...db])).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ outcome: 'planned', rowsChecked: rows, name: 'leads_device_id_phone_key' });
+  });
+
+  it('exit 0 with --execute: creates the constraint, status shows device-phone protected, a second add is a no-op', async () => {
     // 200 columns: the first line whole (at the default 100 it wraps)
-    const added = await cli(['constraint', 'add', '--key', 'device-phone', ...db], { COLUMNS: '200' });
+    const added = await cli(['constraint', 'add', '--key', 'device-phone', '--execute', ...db], { COLUMNS: '200' });
     expect(added).toMatchObject({ code: 0, stderr: '' });
     expect(added.stdout.split('\n')[0]).toBe(
       'created unique constraint "leads_device_id_phone_key" on public.leads for key device-phone (device_id, phone; NULLs distinct)',
@@ -111,7 +140,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe constraint, the built binary (server)'
     const report = JSON.parse(status.stdout) as { keys: { key: { name: string }; protectedBy: string[] }[] };
     expect(report.keys.find((k) => k.key.name === 'device-phone')?.protectedBy).toEqual(['leads_device_id_phone_key']);
 
-    expect(await cli(['constraint', 'add', '--key', 'device-phone', ...db], { COLUMNS: '200' })).toEqual({
+    expect(await cli(['constraint', 'add', '--key', 'device-phone', '--execute', ...db], { COLUMNS: '200' })).toEqual({
       code: 0,
       stdout:
         'already protected: unique constraint "leads_device_id_phone_key" on public.leads enforces key device-phone (device_id, phone; NULLs distinct); nothing to do\n',

@@ -55,13 +55,13 @@ describe.skipIf(!SERVER_URL)('the demo data end to end (server)', () => {
     expect(await checksums()).toEqual(before);
 
     expect((await json(['clean', '--key', 'device-phone', '--execute'])).rowsRemoved).toBe(8069);
-    const added = await runCli(['constraint', 'add', '--key', 'device-phone', ...db]);
+    const added = await runCli(['constraint', 'add', '--key', 'device-phone', '--execute', ...db]);
     expect(added.code, added.stderr).toBe(0);
     const status = await json(['constraint', 'status']);
     const protection = Object.fromEntries(status.keys.map((k: { key: { name: string }; protectedBy: string[] }) => [k.key.name, k.protectedBy]));
     expect(protection['device-phone']).toEqual(['leads_device_id_phone_key']);
     expect(protection['device-phone-niche']).toEqual([]);
-    const again = await runCli(['constraint', 'add', '--key', 'device-phone', ...db]);
+    const again = await runCli(['constraint', 'add', '--key', 'device-phone', '--execute', ...db]);
     expect([again.code, again.stdout]).toEqual([0, expect.stringMatching(/^already protected: /)]);
   });
 });

@@ -54,8 +54,8 @@ describe.skipIf(!SERVER_URL)('a signal during an index build (built binary, serv
   }
 
   it.each([
-    ['SIGTERM', 'constraint', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied'], 'leads_id_phone_key'],
-    ['SIGINT', 'constraint', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied'], 'leads_id_phone_key'],
+    ['SIGTERM', 'constraint', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--execute'], 'leads_id_phone_key'],
+    ['SIGINT', 'constraint', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--execute'], 'leads_id_phone_key'],
     ['SIGTERM', 'index', ['index', 'add', '--key', 'device-phone', '--execute'], 'leads_device_id_phone_idx'],
     ['SIGINT', 'index', ['index', 'add', '--key', 'device-phone', '--execute'], 'leads_device_id_phone_idx'],
   ] as const)(
@@ -94,7 +94,7 @@ describe.skipIf(!SERVER_URL)('a signal during an index build (built binary, serv
       // a reader keeps its ACCESS SHARE lock: the build does not wait for it, the final ALTER TABLE does
       const blocker = await holder('select 1 from leads limit 1');
       try {
-        const run = startCli(['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '60s', '--database', url]);
+        const run = startCli(['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '60s', '--execute', '--database', url]);
         await waitFor('the ALTER TABLE to wait', () => waitingIn('alter table'), run);
         run.child.kill(signal);
         const finished = await run.done;

@@ -66,7 +66,7 @@ describe.skipIf(!SERVER_URL)('lock waits (built binary, server)', () => {
   it("constraint add: the final ALTER's lock timeout names the holder (exit 4)", async () => {
     try {
       const pid = await hold('select 1 from leads limit 1');
-      const run = await runCli(['constraint', 'add', '--database', url, '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '3s']);
+      const run = await runCli(['constraint', 'add', '--database', url, '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '3s', '--execute']);
       expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 4, stdout: '' });
       expect(run.stderr).toBe(
         `lead-dedupe: ALTER TABLE could not lock public.leads within lock_timeout 3s (held by pid ${pid} (application "lock holder", idle in transaction: "select 1 from leads limit 1")); ` +
@@ -80,7 +80,7 @@ describe.skipIf(!SERVER_URL)('lock waits (built binary, server)', () => {
 
   it.each([
     ['clean --execute', ['clean', '--key', 'device-phone', '--execute', '--lock-timeout', '60s'], 'lock table leads in exclusive mode'],
-    ['constraint add', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '60s'], 'select 1 from leads limit 1'],
+    ['constraint add', ['constraint', 'add', '--key', 'id,phone', '--even-if-implied', '--lock-timeout', '60s', '--execute'], 'select 1 from leads limit 1'],
     // CREATE INDEX CONCURRENTLY waits for every transaction writing the table
     ['index add', ['index', 'add', '--key', 'device-phone', '--execute'], 'update leads set name = name where id = 1'],
   ] as const)('%s on a terminal: the spinner names the holder while it waits; Ctrl-C then exits 130 at once', async (_name, args, statement) => {

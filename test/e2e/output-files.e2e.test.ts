@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
-import { assertBuilt, runCli, startCli, type CliResult } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli, startCli, type CliResult } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 import { countRows, tableChecksum } from '../support/table-facts.js';
 
@@ -234,9 +234,10 @@ describe.skipIf(!SERVER_URL)('output files (built binary, server)', () => {
     expect(Number(record!.rows_removed)).toBe(leadsBefore - (await count('select * from leads')));
     expect(done.code, done.stderr).toBe(1);
     expect(done.stdout).toContain(`clean run ${record!.id} on public.leads by device-phone (keep oldest, mode merge): done`);
-    expect(done.stdout).toContain(`undo with (without --execute it rehearses):\n  lead-dedupe restore ${record!.id} -d ${url} --execute\n`);
+    expect(done.stdout).toContain(`undo with (without --execute it rehearses):\n  ${PRINTED_INVOCATION} restore ${record!.id} -d ${url} --execute\n`);
     expect(done.stderr).toBe(
-      `lead-dedupe: clean run ${record!.id} removed ${record!.rows_removed} rows (undo with: lead-dedupe restore ${record!.id} -d ${url} --execute), but cannot write ${flag} ${folder}/${name}: folder ${folder} does not exist\n`,
+      `lead-dedupe: clean run ${record!.id} removed ${record!.rows_removed} rows, but cannot write ${flag} ${folder}/${name}: folder ${folder} does not exist; undo it with:\n` +
+        `  ${PRINTED_INVOCATION} restore ${record!.id} -d ${url} --execute\n`,
     );
   });
 });

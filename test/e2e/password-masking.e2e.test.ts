@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
-import { assertBuilt, runCli, type CliResult } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli, type CliResult } from '../support/cli.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -87,7 +87,9 @@ describe.skipIf(!SERVER_URL)('a password in an accepted URL (built binary, serve
     expectNoFragment(scanned, fragments);
     const cleaned = await runCli(['clean', '--database', withPassword(), '--key', 'device-phone', '--execute'], { env: { ...NO_PG_ENV, COLUMNS: '250' } });
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    expect(cleaned.stdout).toContain(`lead-dedupe restore 1 -d postgres://postgres@${host} --execute`);
+    expect(cleaned.stdout).toContain(
+      `undo with (-d without the password given: PGPASSWORD or ~/.pgpass supplies it) (without --execute it rehearses):\n  ${PRINTED_INVOCATION} restore 1 -d postgres://postgres@${host} --execute`,
+    );
     expectNoFragment(cleaned, fragments);
   });
 

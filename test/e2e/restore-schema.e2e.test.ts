@@ -75,7 +75,11 @@ describe(`restore through the binary (${CLI_DATABASE_LABEL})`, () => {
     expect(runs.stdout).toContain(`run ${id}: 1 merged keeper column(s) left as the application changed them; restore ${id} --force --execute puts them back`);
     const again = await cli('restore', id, '--database', database, '--execute');
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(new RegExp(`^lead-dedupe: run ${id} is restored with conflicts: .*restore ${id} --force`));
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `^lead-dedupe: run ${id} is restored with conflicts: .*restore --force \\(the command below\\) puts them back\n {2}.* restore ${id} --force -d \\S+ --execute\n$`,
+      ),
+    );
     const forced = await cli('restore', id, '--database', database, '--force', '--execute');
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain(`finished the restore of run ${id}`);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli } from '../support/cli.js';
 import { dropRole, SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 const server = TEST_TARGETS.find((t) => t.label === 'postgres')!;
@@ -54,7 +54,7 @@ describe.skipIf(!SERVER_URL)('lead-dedupe scan --since, the built binary against
     expect(firstKey.newSurplus).toBe(firstKey.surplus);
     // the hint names the index that would make it fast, on stderr only
     expect(first.stderr).toContain('lead-dedupe: hint: no index on the expressions of key device-phone');
-    expect(first.stderr).toContain('lead-dedupe index add');
+    expect(first.stderr).toContain(`build one with: ${PRINTED_INVOCATION} index add `);
     const stored = await watermarks();
     expect(stored).toHaveLength(1);
     expect(new Date(stored[0]!.watermark).toISOString()).toBe(firstKey.until);

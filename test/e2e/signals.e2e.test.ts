@@ -1,7 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seed } from '../../src/seed/seed.js';
-import { assertBuilt, runCli, startCli, startInTerminal, type Running } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli, startCli, startInTerminal, type Running } from '../support/cli.js';
+
+const UNDO_LINE = new RegExp(
+  `undo with \\(without --execute it rehearses\\):\\r?\\n {2}${PRINTED_INVOCATION.replace(/[.]/g, '\\.')} restore \\d+ -d \\S+ --execute\\r?\\n`,
+);
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 import { countRows, tableChecksum } from '../support/table-facts.js';
 
@@ -89,7 +93,7 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     expect(stopped.seconds).toBeLessThan(5);
     expect(stopped.stdout).toContain('stopping after the current batch');
     expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
-    expect(stopped.stdout).toMatch(/undo with \(without --execute it rehearses\):\r?\n {2}lead-dedupe restore \d+ -d \S+ --execute\r?\n/);
+    expect(stopped.stdout).toMatch(UNDO_LINE);
     const record = await expectInterruptedAndRestorable(before, leadsBefore);
     expect(record.batches_done).toBeGreaterThanOrEqual(2);
   });
@@ -103,7 +107,7 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     expect(stopped.code, stopped.stderr).toBe(INTERRUPTED);
     expect(stopped.seconds).toBeLessThan(5);
     expect(stopped.stdout).toMatch(/clean run \d+ on public\.leads by device-phone \(keep oldest, mode merge\): interrupted/);
-    expect(stopped.stdout).toMatch(/undo with \(without --execute it rehearses\):\r?\n {2}lead-dedupe restore \d+ -d \S+ --execute\r?\n/);
+    expect(stopped.stdout).toMatch(UNDO_LINE);
     expect(stopped.stderr).not.toMatch(/\n\s+at /);
     await expectInterruptedAndRestorable(before, leadsBefore);
   });

@@ -136,7 +136,7 @@ describe.runIf(SERVER_URL)('a database whose statement_timeout is 100 ms', () =>
   it('constraint add builds its index with no statement timeout', async () => {
     const cleaned = await cli('clean', '--key', 'device-phone', '--execute', '--mode', 'delete');
     expect(cleaned.code, cleaned.stderr).toBe(0);
-    const added = await cli('constraint', 'add', '--key', 'device-phone');
+    const added = await cli('constraint', 'add', '--key', 'device-phone', '--execute');
     expect(added.code, added.stderr).toBe(0);
     const [index] = await query<{ valid: boolean }>(
       `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'leads_device_id_phone_key'`,

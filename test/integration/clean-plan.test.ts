@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { planCleanSettings, resolveCleanOptions, resolveCleanSettings } from '../../src/cli/clean-flags.js';
 import { writePlanFiles } from '../../src/cli/plan-file.js';
@@ -123,6 +124,50 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean --plan on $label',
       ),
     ).toEqual(directKeepers);
     expect(directKeepers.length).toBeGreaterThan(0);
+  });
+
+  it('--plan-csv shows each row, kept and removed, as stored: its key columns and created time beside the normalised key (oracle: the rows by id)', async () => {
+    const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const [key] = resolveKeys(table, ['device-phone'], { ...PLAIN_KEY_SETTINGS, normalize: { phone: 'e164' }, defaultCountry: 'MY' }).keys;
+    const csvPath = join(folder, 'plan.csv');
+    await writePlanFiles(test.database, { ...resolveCleanOptions(key!, { mergeRule: [] }), batchSize: 40 }, { csv: csvPath });
+    const rows = parse(readFileSync(csvPath), { columns: true }) as Record<string, string>[];
+    expect(Object.keys(rows[0]!)).toEqual([
+      'group_id',
+      'key_device_id',
+      'key_phone',
+      'id',
+      'action',
+      'stored_device_id',
+      'stored_phone',
+      'stored_created_at',
+      'merged_columns',
+    ]);
+    const stored = new Map(
+      (
+        await test.query<{ id: string; device_id: number; phone: string | null; created_at: Date }>(
+          'select id::text as id, device_id, phone, created_at from leads',
+        )
+      ).map((row) => [row.id, row]),
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      const oracle = stored.get(row.id!)!;
+      expect([row.stored_device_id, row.stored_phone, new Date(row.stored_created_at!).getTime()]).toEqual([
+        String(oracle.device_id),
+        oracle.phone ?? '',
+        new Date(oracle.created_at).getTime(),
+      ]);
+    }
+    // the normalised key merged different spellings: the CSV shows them, and each group's keeper is its oldest row
+    const groups = new Map<string, Record<string, string>[]>();
+    for (const row of rows) groups.set(row.group_id!, [...(groups.get(row.group_id!) ?? []), row]);
+    expect([...groups.values()].some((group) => new Set(group.map((row) => row.stored_phone)).size > 1)).toBe(true);
+    for (const group of groups.values()) {
+      const [keeper, ...removed] = group;
+      expect(keeper!.action).toBe('keep');
+      for (const row of removed) expect(new Date(row.stored_created_at!).getTime()).toBeGreaterThanOrEqual(new Date(keeper!.stored_created_at!).getTime());
+    }
   });
 
   it('the report of a dry run that writes a plan, counted from the plan, is the dry run report', async () => {

@@ -3,7 +3,7 @@ import { planConstraintAdd } from '../../src/core/constraint/plan-add.js';
 import { overlapNotes } from '../../src/render/constraint-add/index.js';
 import { renderConstraintAddSql } from '../../src/render/constraint-add/sql.js';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli } from '../support/cli.js';
 import { keyFor, uniqueIndexesOf } from '../support/constraint-fixtures.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
@@ -35,9 +35,11 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add beside an
     expect(note).toBe(
       'note: leads_device_id_user_id_phone_niche_key (device_id, user_id, phone, niche) is on more columns than leads_device_id_phone_key: once built, leads_device_id_phone_key rejects every row leads_device_id_user_id_phone_niche_key rejects, so leads_device_id_user_id_phone_niche_key is redundant. ' +
         "A webhook whose ON CONFLICT names leads_device_id_user_id_phone_niche_key's columns would get 23505 from leads_device_id_phone_key for a row that differs only in user_id, niche, and when two calls race. " +
-        'Drop it: lead-dedupe constraint drop leads_device_id_user_id_phone_niche_key --execute; then regenerate the statement (with your retry policy): lead-dedupe sql upsert --key device-phone --on-duplicate skip',
+        'Drop it, then regenerate the statement (with your retry policy):\n' +
+        '  lead-dedupe constraint drop leads_device_id_user_id_phone_niche_key --execute\n' +
+        '  lead-dedupe sql upsert --key device-phone --on-duplicate skip',
     );
-    expect(renderConstraintAddSql(plan)).toContain(`\n-- ${note}\n`);
+    expect(renderConstraintAddSql(plan)).toContain(`\n${note!.replace(/^/gm, '-- ')}\n`);
   });
 
   it('--even-if-implied under a narrower index: the note says the new index adds nothing while the narrower one exists', async () => {
@@ -50,18 +52,20 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add beside an
     const plan = await planConstraintAdd(test.database, { key, evenIfImplied: true });
     expect(plan.overlapping).toMatchObject([{ name: 'narrow_device_id_phone_key', relation: 'narrower', difference: ['niche'] }]);
     expect(overlapNotes(plan)[0]).toMatch(
-      /^note: narrow_device_id_phone_key \(device_id, phone\) already rejects every duplicate of this key and more .* drop it: lead-dedupe constraint drop narrow_device_id_phone_key --table public\.narrow --execute; then regenerate the statement \(with your retry policy\): lead-dedupe sql upsert --key device-phone-niche --table public\.narrow --on-duplicate skip$/,
+      /^note: narrow_device_id_phone_key \(device_id, phone\) already rejects every duplicate of this key and more .* drop it, then regenerate the statement \(with your retry policy\):\n {2}lead-dedupe constraint drop narrow_device_id_phone_key --table public\.narrow --execute\n {2}lead-dedupe sql upsert --key device-phone-niche --table public\.narrow --on-duplicate skip$/,
     );
   });
 
   it.runIf(target.label === 'postgres')('through the binary: the note is on stderr before the build, the report on stdout', async () => {
     assertBuilt();
-    const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--database', test.url!]);
+    const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--execute', '--database', test.url!]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(
       /^note: leads_device_id_user_id_phone_niche_key \(device_id, user_id, phone, niche\) is on more columns than leads_device_id_phone_key/,
     );
-    expect(result.stderr).toContain('Drop it: lead-dedupe constraint drop leads_device_id_user_id_phone_niche_key -d ');
+    expect(result.stderr).toContain(
+      `Drop it, then regenerate the statement (with your retry policy):\n  ${PRINTED_INVOCATION} constraint drop leads_device_id_user_id_phone_niche_key -d `,
+    );
     expect((await uniqueIndexesOf(test, 'leads')).map((index) => index.name)).toEqual([
       'leads_device_id_phone_key',
       'leads_device_id_user_id_phone_niche_key',

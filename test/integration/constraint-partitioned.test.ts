@@ -134,7 +134,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
     it('through the binary: the refusal is one line and exit 2', async () => {
       assertBuilt();
       await partitionedLeads('leads');
-      const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--database', test.url!]);
+      const result = await runCli(['constraint', 'add', '--key', 'device-phone', '--execute', '--database', test.url!]);
       expect(result).toEqual({
         code: 2,
         stdout: '',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
+import { checkConstraintAdd } from '../../src/core/constraint/check-add.js';
 import { dropConstraint } from '../../src/core/constraint/drop.js';
 import { planConstraintAdd } from '../../src/core/constraint/plan-add.js';
 import { constraintStatus } from '../../src/core/constraint/status.js';
@@ -39,20 +40,35 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
     expect(oracle.groups).toBeGreaterThan(0);
     const key = await keyFor(test.database, 'leads', 'device-phone');
-    const error = await addConstraint(test.database, { key }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DuplicatesFoundError);
-    expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus, exitCode: 3 });
-    expect((error as Error).message).toBe(
-      `${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
-        'a unique index cannot be built until they are removed: review the plan with lead-dedupe clean --key device-phone, then run it with --execute',
-    );
-    expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
+    // the dry run (checkConstraintAdd) refuses as the build does, with the same figures, having built nothing
+    const plan = await planConstraintAdd(test.database, { key });
+    for (const attempt of [() => checkConstraintAdd(test.database, plan), () => addConstraint(test.database, { key })]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicatesFoundError);
+      expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus, exitCode: 3, commands: ['lead-dedupe clean --key device-phone'] });
+      expect((error as Error).message).toBe(
+        `${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
+          'a unique index cannot be built until they are removed; review the plan with the clean dry run below, then run it with --execute',
+      );
+      expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
+    }
   });
 
   it('after a dedupe: builds the constraint, status shows it protecting device-phone, a second add is a no-op', async () => {
     await seeded('leads');
     await dedupeDevicePhone(test, 'leads');
     const key = await keyFor(test.database, 'leads', 'device-phone');
+    // the dry run first: the rows it counted (oracle: count(*)), the statements the build runs, each with its lock; nothing built
+    const plan = await planConstraintAdd(test.database, { key });
+    const [{ n: rows }] = (await test.query<{ n: number }>('select count(*)::int as n from leads')) as [{ n: number }];
+    const check = await checkConstraintAdd(test.database, plan);
+    expect(check).toMatchObject({ outcome: 'planned', rowsChecked: rows, name: 'leads_device_id_phone_key' });
+    expect(check.steps.map((step) => [step.purpose, step.sql])).toEqual(plan.steps.map((step) => [step.purpose, step.statements.map((st) => st.sql)]));
+    expect(check.steps[0]!.lock).toMatch(
+      target.label === 'postgres' ? /^SHARE UPDATE EXCLUSIVE \(CONCURRENTLY\): writes keep flowing/ : /^SHARE while it builds: writes wait/,
+    );
+    expect(check.steps[1]!.lock).toMatch(/^ACCESS EXCLUSIVE for a moment .*lock_timeout 5s/);
+    expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
     const result = await addConstraint(test.database, { key });
     expect(result).toMatchObject({
       outcome: 'created',

@@ -1,3 +1,4 @@
+import { SAME_SHELL } from '../../src/keys/key-command-line.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,7 +172,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan --since on $label',
           skippedKeys: [],
           top: 5,
           settings: { since: { kind: 'last', overlapMs }, changedColumn: null, stateFile: null, archiveSchema: schema, strict: false },
-          commandLine: { connection: [], configured: [] },
+          commandLine: SAME_SHELL,
           quiet: true,
         },
         publish,
@@ -298,7 +299,7 @@ async function sinceLast(test: TestDatabase, tableName: string, options: { overl
         archiveSchema: options.schema ?? 'lead_dedupe',
         strict: false,
       },
-      commandLine: { connection: [], configured: [] },
+      commandLine: SAME_SHELL,
       quiet: true,
     },
     async () => undefined,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { planUpsert, type UpsertOptions } from '../../src/core/constraint/upsert.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli } from '../support/cli.js';
 import { keyFor, runPrinted } from '../support/constraint-fixtures.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
@@ -31,7 +31,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
   });
   afterAll(async () => test?.close());
 
-  async function refusal(key: string, options: Partial<UpsertOptions>, table = 'two'): Promise<{ exitCode: number; message: string }> {
+  async function refusal(key: string, options: Partial<UpsertOptions>, table = 'two'): Promise<{ exitCode: number; message: string; commands?: string[] }> {
     const before = await catalog();
     const error = await planUpsert(test.database, {
       key: await keyFor(test.database, table, key),
@@ -41,7 +41,8 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
     }).catch((e: unknown) => e);
     expect(await catalog()).toEqual(before);
     expect(error).toBeInstanceOf(Error);
-    return { exitCode: (error as { exitCode: number }).exitCode, message: (error as Error).message };
+    const { exitCode, commands } = error as { exitCode: number; commands: string[] };
+    return { exitCode, message: (error as Error).message, ...(commands.length > 0 ? { commands } : {}) };
   }
 
   it('an update policy on device-user-phone-niche beside a (device_id, phone) constraint: exit 2 naming both, the drop command and the other ways out', async () => {
@@ -49,9 +50,12 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
       exitCode: 2,
       message:
         'sql upsert --on-duplicate fill: unique two_device_id_phone_key (device_id, phone) can reject a row that ON CONFLICT on two_device_id_user_id_phone_niche_key (device_id, user_id, phone, niche) accepts, raising 23505 in the webhook; ' +
-        'drop it if redundant (lead-dedupe constraint drop two_device_id_phone_key --table public.two --execute); ' +
-        'pick the narrower key (lead-dedupe sql upsert --table public.two --key device_id,phone --on-duplicate fill); use --on-duplicate skip; ' +
+        'drop it if redundant or pick the narrower key (the commands below); use --on-duplicate skip; ' +
         'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
+      commands: [
+        'lead-dedupe constraint drop two_device_id_phone_key --table public.two --execute',
+        'lead-dedupe sql upsert --table public.two --key device_id,phone --on-duplicate fill',
+      ],
     });
   });
 
@@ -165,12 +169,16 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
     // an update policy beside the wider constraint is refused (see upsert-arbiter.ts), naming the command that drops it
     const fill = await run('fill');
     expect(fill.code).toBe(2);
-    expect(fill.stderr).toMatch(/^lead-dedupe: .*two_device_id_user_id_phone_niche_key.*lead-dedupe constraint drop two_device_id_user_id_phone_niche_key /);
+    const [refusal, drop] = fill.stderr.split('\n');
+    expect(refusal).toMatch(
+      /^lead-dedupe: .*two_device_id_user_id_phone_niche_key.*; drop it if redundant \(the command below\); use --on-duplicate skip; or opt in/,
+    );
+    expect(drop).toBe(`  ${PRINTED_INVOCATION} constraint drop two_device_id_user_id_phone_niche_key -d ${test.url!} --table public.two --execute`);
     const ok = await run('skip');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("-- Result: always exactly one row: id (the lead's id) and outcome, one of 'inserted', 'existed'.");
-    expect(ok.stdout).toMatch(
-      /\n-- two_device_id_user_id_phone_niche_key is redundant next to the arbiter; to drop it: lead-dedupe constraint drop two_device_id_user_id_phone_niche_key -d \S+ --table public\.two --execute\n/,
+    expect(ok.stdout).toContain(
+      `\n-- two_device_id_user_id_phone_niche_key is redundant next to the arbiter; to drop it: ${PRINTED_INVOCATION} constraint drop two_device_id_user_id_phone_niche_key -d ${test.url!} --table public.two --execute\n`,
     );
   });
 });

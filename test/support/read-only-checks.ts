@@ -22,7 +22,7 @@ export async function prepareReadOnlyFixture(url: string): Promise<void> {
   for (const args of [
     ['seed', '--rows', '2000'],
     ['clean', '--key', 'device-phone', '--execute', '--max-groups', '60', '--batch-size', '4'],
-    ['constraint', 'add', '--key', 'user_id,id', '--even-if-implied'], // the primary key (id) already implies the key: build it anyway
+    ['constraint', 'add', '--key', 'user_id,id', '--even-if-implied', '--execute'], // the primary key (id) already implies the key: build it anyway
   ]) {
     const result = await runCli([...args, '--database', url]);
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
@@ -192,7 +192,8 @@ export async function expectWritingCommandsRefused(url: string, line: RegExp): P
   for (const args of [
     ['clean', '--key', 'device-phone', '--execute'],
     ['restore', '1', '--execute'],
-    ['constraint', 'add', '--key', 'device-phone'],
+    ['constraint', 'add', '--key', 'device-phone'], // the dry run checks the server is writable, as --execute does
+    ['constraint', 'add', '--key', 'device-phone', '--execute'],
     ['constraint', 'drop', FIXTURE_CONSTRAINT, '--execute'],
     ['index', 'add', '--key', 'device-phone', '--execute'],
     ['seed', '--rows', '100', '--replace'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanCommandFor } from '../../src/keys/key-command-line.js';
+import { cleanCommandFor, SAME_SHELL } from '../../src/keys/key-command-line.js';
 import { checkIndexName, checkNullsEqualSupported } from '../../src/core/constraint/options.js';
 import { parseDuration } from '../../src/cli/parse/duration.js';
 import { pgDuration } from '../../src/sql/pg-duration.js';
@@ -148,7 +148,7 @@ describe('cleanCommandFor', () => {
   });
 
   it('repeats the connection words, and names the table the config file would otherwise change', () => {
-    const context = { connection: ['-d', 'host=db1 dbname=crm', '--config', 'prod.json'], configured: ['--table', '--id-column'] };
+    const context = { ...SAME_SHELL, connection: ['-d', 'host=db1 dbname=crm', '--config', 'prod.json'], configured: ['--table', '--id-column'] };
     expect(cleanCommandFor(devicePhone, context)).toBe(
       "lead-dedupe clean -d 'host=db1 dbname=crm' --config prod.json --key device-phone --table public.leads --id-column id",
     );

@@ -64,7 +64,9 @@ describe('parseDatabaseTarget (libpq semantics)', () => {
     );
     expect(() => parseDatabaseTarget('host=a dbnmae=x password=hunter2', {})).toThrow(UsageError);
     expect(() => parseDatabaseTarget('host=a dbnmae=x password=hunter2', {})).not.toThrow(/hunter2/);
-    expect(() => parseDatabaseTarget('mysql://x/y', {})).toThrow(/malformed database URL "mysql:\/\/x\/y": missing "=" after "mysql:\/\/x\/y" in connection info string/);
+    expect(() => parseDatabaseTarget('mysql://x/y', {})).toThrow(
+      /malformed database URL "mysql:\/\/x\/y": missing "=" after "mysql:\/\/x\/y" in connection info string/,
+    );
     // psql -d crm: neither a URI nor an "=", so a database name (libpq's expand_dbname)
     expect(parseDatabaseTarget('crm', { PGHOST: 'h', PGUSER: 'u' })).toMatchObject({ database: 'crm', user: 'u' });
     expect(redact("host=a password='hunter 2' user=u")).toBe('host=a password=*** user=u');

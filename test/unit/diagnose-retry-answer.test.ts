@@ -1,3 +1,4 @@
+import { SAME_SHELL } from '../../src/keys/key-command-line.js';
 import { describe, expect, it } from 'vitest';
 import { retryAnswer } from '../../src/core/diagnose/answers.js';
 import { fakeKey, fakeTable } from '../support/compile.js';
@@ -24,7 +25,7 @@ describe('retryAnswer', () => {
 
   it('later copies differ but add nothing: skip, and overwrite for when the newest should win', () => {
     const report = { ...none, columnsThatDiffer: [{ column: 'name', groups: 3, rows: 3, rowsDifferingOnlyHere: 3 }], groupsThatDiffer: 3 };
-    expect(retryAnswer(report, key, { connection: ['-d', 'postgres://dba@db1/crm'], configured: [] })).toBe(
+    expect(retryAnswer(report, key, { ...SAME_SHELL, connection: ['-d', 'postgres://dba@db1/crm'] })).toBe(
       "No later copy fills a value the first copy lacked, but in 3 of 10 groups (30%) a later copy differs (name in 3). Retry policy skip keeps the first copy's values and loses no missing data: " +
         'lead-dedupe sql upsert -d postgres://dba@db1/crm --key device-phone --on-duplicate skip; if the newest values should win, overwrite (a NULL still never erases): ' +
         'lead-dedupe sql upsert -d postgres://dba@db1/crm --key device-phone --on-duplicate overwrite',

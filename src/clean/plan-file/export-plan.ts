@@ -33,7 +33,12 @@ export interface ExportedPlan {
  * line into `onLine`, from one snapshot; returns the header, its totals
  * counted from the lines themselves, and the dry run's report.
  */
-export async function exportPlan(database: Database, options: CleanOptions, onLine: (line: PlanBodyLine) => Promise<void>): Promise<ExportedPlan> {
+export async function exportPlan(
+  database: Database,
+  options: CleanOptions,
+  onLine: (line: PlanBodyLine, rows?: PlanRowValues) => Promise<void>,
+  { rowValues = false }: { rowValues?: boolean } = {},
+): Promise<ExportedPlan> {
   requirePlansSupported(options.key.table, 'clean --plan-out');
   const started = performance.now();
   const createdAt = new Date().toISOString();
@@ -42,7 +47,7 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
   const identity = await readDatabaseIdentity(database.db);
   const report = new ReportTally(options.sampleGroups);
   const totals = { groups: 0, rowsToRemove: 0, skippedGroups: 0, childRows: Object.fromEntries(context.references.map((r) => [childName(r), 0])) };
-  const query = planExportQuery(settings);
+  const query = planExportQuery(settings, { rowValues });
   let lines = 0;
   await forEachBatch(
     database.db,
@@ -65,7 +70,7 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
           totals.groups++;
           totals.rowsToRemove += group.remove.length;
           for (const [child, n] of Object.entries(group.children ?? {})) totals.childRows[child] = (totals.childRows[child] ?? 0) + n;
-          await onLine(group);
+          await onLine(group, rowValues ? rowValuesOf(row) : undefined);
         }
         lines++;
       }
@@ -123,6 +128,13 @@ export async function exportPlan(database: Database, options: CleanOptions, onLi
       durationMs: Math.round(performance.now() - started),
     },
   };
+}
+
+/** For a reviewer (--plan-csv), by id: the row's values of planStoredColumns (its key columns as stored, its created time). */
+export type PlanRowValues = Record<string, unknown[]>;
+
+function rowValuesOf(row: PlanExportRow): PlanRowValues {
+  return Object.fromEntries((row.ids ?? []).map((id, index) => [id, row.row_values?.[index] ?? []]));
 }
 
 /**

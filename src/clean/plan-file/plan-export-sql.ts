@@ -22,6 +22,15 @@ export interface PlanExportRow {
   reason: string | null;
   /** The stage's batch count (the same on every row), as the dry run counts it. */
   batches: number | null;
+  /** With `rowValues`, aligned with ids: each row's values of planStoredColumns, as JSON. */
+  row_values: unknown[][] | null;
+}
+
+/** What --plan-csv shows of each row, for a reviewer to see why it is kept: the key columns as stored, then the created column (when the table has one). */
+export function planStoredColumns(key: DryRunSettings['key']): string[] {
+  const columns = key.columns.map((column) => column.column);
+  const created = key.table.createdColumn;
+  return created === null || columns.includes(created) ? columns : [...columns, created];
 }
 
 /**
@@ -34,7 +43,8 @@ export interface PlanExportRow {
  *   with <dry run CTEs>
  *   select 'group' as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
  *          array_agg(m.row_id::text order by m.rank_in_group) as ids,
- *          array_agg(md5("l"::text) order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason
+ *          array_agg(md5("l"::text) order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason,
+ *          jsonb_agg(jsonb_build_array(l.device_id, l.phone, l.created_at) order by m.rank_in_group) as row_values   -- only for --plan-csv
  *   from ld_members as m join "public"."leads" as l on "l"."id" = m.row_id
  *   left join (<merge sources>) as ms on … left join (<moved rows per group>) as c1 on …
  *   group by …
@@ -42,9 +52,16 @@ export interface PlanExportRow {
  *   select 'skipped', group_id, …, reason from ld_skipped
  *   order by kind, key_values, group_id
  */
-export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>): RawBuilder<PlanExportRow> {
+export function planExportQuery(
+  settings: Omit<DryRunSettings, 'sampleGroups'>,
+  options: { rowValues: boolean } = { rowValues: false },
+): RawBuilder<PlanExportRow> {
   const { key, references, mergeColumns } = settings;
   const table = key.table;
+  // --plan-csv: what a reviewer needs to see why a row is kept (the stored spelling, the created time), read in the same statement
+  const rowValues = options.rowValues
+    ? sql`jsonb_agg(jsonb_build_array(${sql.join(planStoredColumns(key).map((column) => columnRef(column, 'l')))}) order by m.rank_in_group)`
+    : sql`null::jsonb`;
   const members = DRY_RUN_CTE.members;
   const joins: RawBuilder<unknown>[] = [];
   const grouped: RawBuilder<unknown>[] = [];
@@ -68,13 +85,13 @@ export function planExportQuery(settings: Omit<DryRunSettings, 'sampleGroups'>):
 select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
        array_agg(m.row_id::text order by m.rank_in_group) as ids,
        array_agg(${rowFingerprint('l')} order by m.rank_in_group) as fingerprints,
-       ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches
+       ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches, ${rowValues} as row_values
 from ${members} as m
 join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = m.row_id
 ${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
 group by ${sql.join([sql`m.group_id`, sql`m.key_values`, sql`m.keeper_id`, ...grouped])}
 union all
-select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason, ${batches}
+select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason, ${batches}, null::jsonb
 from ${DRY_RUN_CTE.skipped}
 order by kind, key_values, group_id`;
 }

@@ -7,7 +7,7 @@ import { requireUniqueIdColumn } from '../../core/lead-table.js';
 import { UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
-import { SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
+import { passwordNote, SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
 import {
   keeperConflictsCountQuery,
   keeperConflictsSampleQuery,
@@ -363,14 +363,21 @@ async function readRun(
     where r.id = ${runId}`.execute(db);
   const row = rows[0];
   if (!row)
-    throw new UsageError(
-      `run ${runId} not found in ${schema}.lead_dedupe_runs (see ${tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)})`,
-    );
+    throw new UsageError(`run ${runId} not found in ${schema}.lead_dedupe_runs; the command below lists its runs`, [
+      tableCommand(null, ['runs'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine),
+    ]);
   if (row.status === 'restored') throw new UsageError(`run ${runId} is already restored`);
   if (row.status === RESTORED_WITH_CONFLICTS && !force) {
     throw new UsageError(
-      `run ${runId} is restored with conflicts: merged keeper columns the application changed since the clean were left as they are; ` +
-        `${tableCommand(null, ['restore', String(runId), '--force'], schema === 'lead_dedupe' ? [] : ['--archive-schema', schema], commandLine)} puts them back`,
+      `run ${runId} is restored with conflicts: merged keeper columns the application changed since the clean were left as they are; restore --force (the command below) puts them back`,
+      [
+        tableCommand(
+          null,
+          ['restore', String(runId), '--force'],
+          [...(schema === 'lead_dedupe' ? [] : ['--archive-schema', schema]), '--execute'],
+          commandLine,
+        ),
+      ],
     );
   }
   return { table: row.table_name, schema: row.table_schema, relation: row.table_relname, idColumn: row.id_column ?? 'id', status: row.status };
@@ -409,7 +416,8 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
       : restored;
   const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
   return new RestoreConflictError(
-    `${what}; to restore anyway: ${drop}, restore again, then lead-dedupe constraint add for its key once the duplicates are resolved`,
+    `${what}; to restore anyway, ${passwordNote('drop it with the command below', commandLine)}, restore again, then add it again with constraint add once the duplicates are resolved`,
+    [drop],
   );
 }
 

@@ -5,7 +5,7 @@ import { formatCount } from '../../util/format-count.js';
 import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { dropPartitionIndexStatements } from './plan-partitions.js';
 import { scan } from '../scan.js';
-import { cleanCommandFor } from '../../keys/key-command-line.js';
+import { cleanCommandFor, passwordNote } from '../../keys/key-command-line.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';
 import { planStatement, runStep } from './sql-step.js';
@@ -132,13 +132,14 @@ async function stoppedDuring(database: Database, plan: ConstraintAddPlan, built:
   return new InterruptedError(`the build of "${plan.name}" was cancelled; ${left}`);
 }
 
-/** The refusal when duplicates remain, with the figures scan shows (exit 3). */
-function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplus: number, cleanup: CleanupOutcome): DuplicatesBlockConstraintError {
+/** The refusal when duplicates remain, with the figures scan shows (exit 3); the clean dry run is printed on a line of its own. */
+export function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplus: number, cleanup: CleanupOutcome): DuplicatesBlockConstraintError {
   const clean = cleanCommandFor(plan.key, plan.commandLine);
   return new DuplicatesBlockConstraintError(
     `${formatCount(groups)} duplicate group(s) (${formatCount(surplus)} surplus row(s)) under key ${plan.key.name} on ${plan.table}; ` +
-      `a unique index cannot be built until they are removed: review the plan with ${clean}, then run it with --execute` +
-      (cleanup.kind === 'failed' ? `; ${cleanup.text}` : ''),
+      'a unique index cannot be built until they are removed' +
+      (cleanup.kind === 'failed' ? `; ${cleanup.text}` : '') +
+      `; ${passwordNote('review the plan with the clean dry run below', plan.commandLine)}, then run it with --execute`,
     groups,
     surplus,
     clean,
@@ -160,7 +161,7 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
       const clean = cleanCommandFor(plan.key, plan.commandLine);
       throw new DuplicatesBlockConstraintError(
         `a duplicate under key ${plan.key.name} was written while "${plan.name}" was being built and is gone again (${describeDatabaseError(error)}); ` +
-          `${cleanup.kind === 'none' ? '' : `${cleanup.text}; `}retry (if it recurs, check the plan with ${clean})`,
+          `${cleanup.kind === 'none' ? '' : `${cleanup.text}; `}retry; if it recurs, check the plan with the clean dry run below`,
         0,
         0,
         clean,
@@ -176,7 +177,7 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
 }
 
 /** What became of a failed build's invalid index; `text` goes into the error message. */
-type CleanupOutcome = { kind: 'none'; text: '' } | { kind: 'dropped' | 'failed'; text: string };
+export type CleanupOutcome = { kind: 'none'; text: '' } | { kind: 'dropped' | 'failed'; text: string };
 
 /**
  * After a failed CREATE INDEX CONCURRENTLY the server keeps the index,

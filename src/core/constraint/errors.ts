@@ -8,6 +8,6 @@ export class DuplicatesBlockConstraintError extends DuplicatesFoundError {
     readonly surplus: number,
     readonly cleanCommand: string,
   ) {
-    super(message);
+    super(message, [cleanCommand]);
   }
 }

@@ -163,30 +163,31 @@ async function requireInferred(database: Database, statement: string, parameters
   }
 }
 
-/** One line: which index can reject a row the arbiter accepts, and the ways out. */
+/** One line: which index can reject a row the arbiter accepts, and the ways out; the commands that take them follow on lines of their own. */
 function otherIndexError(key: ResolvedKey, policy: RetryPolicy, choice: ArbiterChoice, commandLine: CommandLineContext | undefined): UsageError {
   const describe = (index: UniqueIndexInfo) => `${index.name} (${index.elements.join(', ')})${index.predicate === null ? '' : ` where ${index.predicate}`}`;
   const others = choice.uncovered;
   const deferrable = others.filter((index) => !index.immediate);
   if (deferrable.length > 0) {
     return new UsageError(
-      `sql upsert: ${deferrable.map(describe).join(', ')} is DEFERRABLE, which INSERT … ON CONFLICT cannot use; recreate it NOT DEFERRABLE or drop it (${dropCommand(key, deferrable[0]!, commandLine)})`,
+      `sql upsert: ${deferrable.map(describe).join(', ')} is DEFERRABLE, which INSERT … ON CONFLICT cannot use; recreate it NOT DEFERRABLE or drop it with the command below`,
+      [dropCommand(key, deferrable[0]!, commandLine)],
     );
   }
   const narrower = others.find((index) => index.elements.every((element) => choice.arbiter.elements.includes(element)));
+  const narrowerCommand =
+    narrower === undefined || !narrower.elements.every((e) => findColumn(key.table.info, unquote(e)) !== undefined)
+      ? null
+      : tableCommand(key.table, ['sql', 'upsert'], ['--key', narrower.elements.map(unquote).join(','), '--on-duplicate', policy], commandLine);
   const choices = [
-    ...others.map((index) => `drop it if redundant (${dropCommand(key, index, commandLine)})`),
-    ...(narrower === undefined || !narrower.elements.every((e) => findColumn(key.table.info, unquote(e)) !== undefined)
-      ? []
-      : [
-          `pick the narrower key (${tableCommand(key.table, ['sql', 'upsert'], ['--key', narrower.elements.map(unquote).join(','), '--on-duplicate', policy], commandLine)})`,
-        ]),
+    narrowerCommand === null ? 'drop it if redundant (the command below)' : 'drop it if redundant or pick the narrower key (the commands below)',
     ...(policy === 'skip' ? [] : ['use --on-duplicate skip']),
     'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
   ];
   return new UsageError(
     `sql upsert --on-duplicate ${policy}: unique ${others.map(describe).join(', ')} can reject a row that ON CONFLICT on ${describe(choice.arbiter)} accepts, ` +
       `raising 23505 in the webhook; ${choices.join('; ')}`,
+    [...others.map((index) => dropCommand(key, index, commandLine)), ...(narrowerCommand === null ? [] : [narrowerCommand])],
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Redactor } from '../redaction.js';
+import { redactScan } from '../redact-scan.js';
 import type { ReportData } from './report-data.js';
 
 /**
@@ -11,13 +12,7 @@ export function redactReport(data: ReportData, redact: Redactor): ReportData {
   return {
     ...data,
     redacted: true,
-    scan: {
-      ...data.scan,
-      keys: data.scan.keys.map((key) => ({
-        ...key,
-        top: key.top.map((group) => ({ ...group, key: Object.fromEntries(Object.entries(group.key).map(([column, value]) => [column, redact(value)])) })),
-      })),
-    },
+    scan: redactScan(data.scan, redact),
     diagnosis:
       by === undefined
         ? data.diagnosis

@@ -1,7 +1,7 @@
 import type { CleanResult, CleanStop } from '../../clean/types.js';
 import { formatCount, formatDuration, plainTable } from '../common/format.js';
 import { newRowLines, planRows, staleRows } from './plan-check-table.js';
-import { restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
+import { passwordNote, restoreCommandFor, SAME_SHELL, type CommandLineContext } from '../../keys/key-command-line.js';
 
 /** The summary after --execute (also after a stop): what was done, and how to undo it. */
 export function renderCleanResultTable(result: CleanResult, width: number, commandLine: CommandLineContext = SAME_SHELL): string {
@@ -50,7 +50,7 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   lines.push(
     '',
     changed
-      ? `Archived in ${result.archiveSchema}; undo with (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
+      ? `Archived in ${result.archiveSchema}; ${passwordNote('undo with', commandLine)} (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
       : result.stop !== null
         ? `Run ${result.runId} changed nothing; nothing to undo.`
         : `Nothing to clean under ${result.key}; nothing to undo.`,

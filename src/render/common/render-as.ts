@@ -10,6 +10,8 @@ export interface RenderContext {
   width: number;
   generatedAt: string;
   database: string;
+  /** How suggested commands start (src/cli/invocation.ts): their lines are never wrapped. */
+  invocation?: string;
 }
 
 /** Every format a report can be printed in; each command offers a subset (its --format choices). */

@@ -4,6 +4,7 @@ import { indexText, keyColumnsText, keyText } from '../common/constraint-text.js
 import { renderAs, type RenderContext } from '../common/render-as.js';
 
 export { overlapNotes } from './overlap.js';
+export { renderConstraintAddCheck } from './dry-run.js';
 
 export function renderConstraintAdd(result: ConstraintAddResult, format: 'table' | 'json', context: RenderContext): string {
   return renderAs(format, { table: () => renderText(result), json: () => result }, context);

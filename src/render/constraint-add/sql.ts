@@ -15,7 +15,7 @@ export function renderConstraintAddSql(plan: ConstraintAddPlan): string {
     lines.push(`-- already protected by ${indexText(plan.impliedBy)}, on fewer columns: nothing to run (--even-if-implied builds the key's own index)`);
     return `${lines.join('\n')}\n`;
   }
-  lines.push(...overlapNotes(plan).map((text) => `-- ${text}`));
+  lines.push(...overlapNotes(plan).flatMap((text) => text.split('\n').map((line) => `-- ${line}`)));
   lines.push(
     `-- Pre-flight (the build fails while duplicates remain): ${keyCommand(plan.key, ['scan'], ['--fail-on-duplicates'], plan.commandLine)}`,
     '--   exit 3 means: clean first.',

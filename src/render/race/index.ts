@@ -41,6 +41,6 @@ function renderRaceTable(report: RaceReport, width: number): string {
   const missing =
     report.missingIndex === null
       ? ''
-      : `no unique index enforces key ${report.key} yet, so the statement fails; first run: ${report.missingIndex.addCommand}\n`;
+      : `no unique index enforces key ${report.key} yet, so the statement fails; first check and build it with:\n  ${report.missingIndex.addCommand}\n`;
   return `${head.join('\n')}${table}\n${missing}${verdict} (${(report.elapsedMs / 1000).toFixed(1)} s)\n`;
 }
