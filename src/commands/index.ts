@@ -9,6 +9,7 @@ import { restoreCommand } from './restore.js';
 import { runsCommand } from './runs.js';
 import { scanCommand } from './scan.js';
 import { seedCommand } from './seed.js';
+import { suspectsCommand } from './suspects.js';
 import { sqlCommand } from './sql-upsert.js';
 import { raceCommand } from './race.js';
 
@@ -16,6 +17,7 @@ import { raceCommand } from './race.js';
 export const COMMANDS: readonly CommandSpec[] = [
   scanCommand,
   diagnoseCommand,
+  suspectsCommand,
   reportCommand,
   seedCommand,
   demoCommand,
