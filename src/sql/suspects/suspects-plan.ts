@@ -186,3 +186,13 @@ export function truthPairsQuery(model: SuspectsModel, truthColumn: string): RawB
 select coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from t group by t) as people), 0)
      - coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from t where g is not null group by t, g) as caught), 0) as pairs`;
 }
+
+/**
+ * For the transaction suspects reads in (SET LOCAL works on a standby too):
+ * no JIT (the statement is hundreds of expressions; compiling them cost
+ * more than running them at 100k rows) and room to hash the pairs in
+ * memory instead of sorting them on disk.
+ */
+export function suspectsSettingsStatements(): RawBuilder<unknown>[] {
+  return [sql`set local jit = off`, sql`set local work_mem = '64MB'`];
+}
