@@ -9,6 +9,8 @@ import { loadOneKey } from '../core/lead-table.js';
 import { createRedactor } from '../core/redaction.js';
 import { redactSuspects } from '../core/suspects/redact-suspects.js';
 import { suspects, type BlockCount } from '../core/suspects/suspects.js';
+import { suspectsPlan } from '../core/suspects/suspects-plan.js';
+import { writeFileAtomically } from '../cli/atomic-file.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../render/common/format.js';
@@ -19,6 +21,7 @@ interface SuspectsFlags extends TableFlags, KeyFlags, OutputFlags<SuspectsFormat
   truthColumn?: string;
   top?: string;
   redact?: boolean;
+  planOut?: string;
 }
 
 export const suspectsCommand: CommandSpec<SuspectsFlags> = {
@@ -30,6 +33,7 @@ export const suspectsCommand: CommandSpec<SuspectsFlags> = {
     new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default('50000000'),
     new Option('--truth-column <column>', 'a ground truth (rows of one person share its value): report precision, recall and F1'),
     new Option('--top <n>', 'groups the table lists').default('20'),
+    new Option('--plan-out <file>', 'also write the groups as a clean plan, each "needs review": accept groups, then clean --plan <file> --execute'),
     new Option('--redact', 'mask customer values (phones, e-mails, names) in the report, as report does'),
     ...outputOptions(SUSPECTS_FORMATS),
   ],
@@ -47,6 +51,8 @@ async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: Ru
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);
   const config = readSuspectsConfig(settings.config.suspects);
+  if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut))
+    throw new UsageError(`--plan-out writes JSON Lines (the plan clean --plan applies), not CSV: ${flags.planOut}`);
   if ((flags.key ?? []).length > 1) throw new UsageError('suspects takes one --key, the exact key, e.g. --key device-phone');
   const report = await withDatabase(settings.target, async (database) => {
     const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
@@ -60,7 +66,12 @@ async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: Ru
     };
     const printCounts = (counts: BlockCount[]) =>
       note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags);
-    return withSpinner('comparing', flags, () => suspects(database, options, printCounts));
+    const found = await withSpinner('comparing', flags, () => suspects(database, options, printCounts));
+    if (flags.planOut !== undefined) {
+      await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, found.groups), '--plan-out');
+      note(`plan: ${formatCount(found.groups.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
+    }
+    return found;
   });
   const shown = flags.redact ? redactSuspects(report, createRedactor()) : report;
   await writeReport(renderSuspects(shown, flags.format, renderContext(settings.target, flags), top), flags);

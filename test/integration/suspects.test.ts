@@ -38,7 +38,14 @@ where not (x.device_id = y.device_id and x.phone = y.phone) or x.phone is null o
        count(*) filter (where x.device_id = y.device_id and x.phone = y.phone) as caught, count(*) as n
 from unnest(${as}, ${bs}) as p (a, b) join leads as x on x.id = p.a join leads as y on y.id = p.b`);
   const same = Number(hits[0]!.same);
-  return { truth: Number(truth[0]!.n), same, caught: Number(hits[0]!.caught), joined: Number(hits[0]!.n), precision: same / report.pairs.length, recall: same / Number(truth[0]!.n) };
+  return {
+    truth: Number(truth[0]!.n),
+    same,
+    caught: Number(hits[0]!.caught),
+    joined: Number(hits[0]!.n),
+    precision: same / report.pairs.length,
+    recall: same / Number(truth[0]!.n),
+  };
 }
 
 function expectAgreement(report: SuspectsReport, measured: Awaited<ReturnType<typeof oracle>>) {
@@ -57,29 +64,25 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects on $label', (ta
 
   const server = target.label === 'postgres';
 
-  it(
-    server
-      ? 'the default configuration at 100k labelled rows: pair precision ≥ 0.98, recall ≥ 0.95 (built-in similarity, no extension)'
-      : 'the default configuration at 5k labelled rows (random state 2): precision ≥ 0.98, recall ≥ 0.95',
-    async () => {
-      await seed(test.database, { table: 'leads', rows: server ? 100_000 : 5_000, scenario: 'near-duplicates', randomState: server ? 0 : 2, replace: true });
-      const report = await run(test);
-      const measured = await oracle(test, report);
-      expectAgreement(report, measured);
-      expect(report.functions.nameSimilarity).toBe('built-in trigram similarity');
-      expect(measured.precision).toBeGreaterThanOrEqual(0.98);
-      expect(measured.recall).toBeGreaterThanOrEqual(0.95);
-      // every reported pair says why, and its rows are in one group
-      const groupOf = new Map(report.groups.flatMap((g) => g.ids.map((id) => [id, g.group] as const)));
-      for (const pair of report.pairs) {
-        expect(pair.score).toBeGreaterThanOrEqual(DEFAULT_SUSPECTS.threshold);
-        expect(pair.reasons).not.toBe('');
-        expect(groupOf.get(pair.a)).toBe(pair.group);
-        expect(groupOf.get(pair.b)).toBe(pair.group);
-      }
-    },
-    900_000,
-  );
+  it(server
+    ? 'the default configuration at 100k labelled rows: pair precision ≥ 0.98, recall ≥ 0.95 (built-in similarity, no extension)'
+    : 'the default configuration at 5k labelled rows (random state 2): precision ≥ 0.98, recall ≥ 0.95', async () => {
+    await seed(test.database, { table: 'leads', rows: server ? 100_000 : 5_000, scenario: 'near-duplicates', randomState: server ? 0 : 2, replace: true });
+    const report = await run(test);
+    const measured = await oracle(test, report);
+    expectAgreement(report, measured);
+    expect(report.functions.nameSimilarity).toBe('built-in trigram similarity');
+    expect(measured.precision).toBeGreaterThanOrEqual(0.98);
+    expect(measured.recall).toBeGreaterThanOrEqual(0.95);
+    // every reported pair says why, and its rows are in one group
+    const groupOf = new Map(report.groups.flatMap((g) => g.ids.map((id) => [id, g.group] as const)));
+    for (const pair of report.pairs) {
+      expect(pair.score).toBeGreaterThanOrEqual(DEFAULT_SUSPECTS.threshold);
+      expect(pair.reasons).not.toBe('');
+      expect(groupOf.get(pair.a)).toBe(pair.group);
+      expect(groupOf.get(pair.b)).toBe(pair.group);
+    }
+  }, 900_000);
 
   it('refuses above --max-pairs with the counts, before comparing', async () => {
     const key = await loadOneKey(test.database.db, TABLE, KEY_SETTINGS, 'device-phone', 'suspects');

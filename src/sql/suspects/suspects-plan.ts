@@ -196,3 +196,24 @@ select coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n
 export function suspectsSettingsStatements(): RawBuilder<unknown>[] {
   return [sql`set local jit = off`, sql`set local work_mem = '64MB'`];
 }
+
+/**
+ * For `suspects --plan-out`: the rows of the suspect groups (group number,
+ * id, as parallel arrays) with their fingerprint and whether each is its
+ * group's keeper (the oldest: created time, then the lowest id, as clean
+ * --keep oldest). Runs after fingerprintSettingsStatement, in its transaction.
+ */
+export function suspectPlanRowsQuery(
+  model: Pick<SuspectsModel, 'table'>,
+  groupNos: number[],
+  ids: string[],
+): RawBuilder<{ group_no: number; id: string; fingerprint: string; keeper: boolean }> {
+  const { table } = model;
+  const id = columnRef(table.idColumn, 'l');
+  const created = table.createdColumn === null ? sql`` : sql`${columnRef(table.createdColumn, 'l')} asc nulls last, `;
+  return sql`select g.group_no, ${id}::text as id, md5(l::text) as fingerprint,
+       row_number() over (partition by g.group_no order by ${created}${id}) = 1 as keeper
+from unnest(${sql.val(groupNos)}::int4[], ${sql.val(ids)}::text[]) as g (group_no, id)
+join ${tableRef(table)} as l on ${id}::text = g.id
+order by g.group_no, ${id}`;
+}
