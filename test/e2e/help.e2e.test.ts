@@ -4,6 +4,7 @@ import { assertBuilt, runCli } from '../support/cli.js';
 const COMMANDS = [
   ['scan'],
   ['diagnose'],
+  ['suspects'],
   ['report'],
   ['seed'],
   ['demo'],
