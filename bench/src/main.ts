@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     const diagnosed = cases.find((c) => c.name === 'diagnose');
     if (scanOne && diagnosed) diagnosed.vsScanOneKey = diagnosed.toolSeconds / scanOne.toolSeconds;
     // suspects (default blocks and comparators) against the tool's own one-key scan in the same rounds (target: ≤ 3×, peak RSS < 300 MB)
-    await alternate('suspects', tool(['suspects', '--format', 'json', '--quiet']), tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']));
+    await alternate('suspects', tool(['suspects', '--format', 'json']), tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']));
     const suspected = cases.find((c) => c.name === 'suspects');
     if (suspected) suspected.vsScanOneKey = suspected.toolSeconds / suspected.baselineSeconds;
     await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
