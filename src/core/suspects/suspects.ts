@@ -1,10 +1,8 @@
-import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { toNumber, type Database, type Db } from '../../db/database.js';
 import { requireColumn, qualifiedName } from '../../db/catalog.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { candidateCountsQuery, suspectPairsQuery, suspectsSettingsStatements, truthPairsQuery } from '../../sql/suspects/suspects-plan.js';
-import type { Db } from '../../db/database.js';
 import type { SuspectsConfig, SuspectsModel } from '../../sql/suspects/suspects-model.js';
 import { evaluate, type EvaluatedRow, type Evaluation } from './evaluate.js';
 import { describeFunctions, resolveSuspectsModel } from './resolve-suspects.js';
