@@ -15,7 +15,7 @@ import { incrementalCases } from './incremental.js';
 import { serverSettings, sqlOn, withDatabaseName } from './sql-on.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,suspects,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
  * (`--cases` is the same as `--only`; `--out <file.json>` writes the result elsewhere than bench/results/<rows>.json)
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
@@ -117,6 +117,10 @@ async function main(): Promise<void> {
     const scanOne = cases.find((c) => c.name === 'scan one key');
     const diagnosed = cases.find((c) => c.name === 'diagnose');
     if (scanOne && diagnosed) diagnosed.vsScanOneKey = diagnosed.toolSeconds / scanOne.toolSeconds;
+    // suspects (default blocks and comparators) against the tool's own one-key scan in the same rounds (target: ≤ 3×, peak RSS < 300 MB)
+    await alternate('suspects', tool(['suspects', '--format', 'json']), tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']));
+    const suspected = cases.find((c) => c.name === 'suspects');
+    if (suspected) suspected.vsScanOneKey = suspected.toolSeconds / suspected.baselineSeconds;
     await alternate('scan all presets', tool(['scan', '--format', 'json']), psql(...PRESET_COLUMNS.map((c) => summarySql(c))));
     await alternate(
       'scan normalised',

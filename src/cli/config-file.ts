@@ -19,6 +19,8 @@ export interface ConfigFile {
   defaultCountry?: string;
   nullsEqual?: boolean;
   keys?: KeyDefinition[];
+  /** `suspects`: blocks, comparators, threshold; checked when suspects runs (cli/suspects-config.ts). */
+  suspects?: Record<string, unknown>;
   /** Options of individual commands, e.g. { "clean": { "batchSize": 500 } }; read by those commands. */
   commands?: Record<string, Record<string, unknown>>;
 }
@@ -26,7 +28,7 @@ export interface ConfigFile {
 /** What a named key in `keys` may hold. */
 const KEY_FIELDS = ['columns', 'normalize', 'nullsEqual'];
 
-const FIELDS = ['database', 'table', 'idColumn', 'createdColumn', 'columns', 'normalize', 'defaultCountry', 'nullsEqual', 'keys', 'commands'];
+const FIELDS = ['database', 'table', 'idColumn', 'createdColumn', 'columns', 'normalize', 'defaultCountry', 'nullsEqual', 'keys', 'suspects', 'commands'];
 
 /** Reads `--config <file>`, or `lead-dedupe.config.json` in the working directory when present. */
 export function loadConfigFile(explicitPath: string | undefined, cwd = process.cwd()): ConfigFile {
@@ -56,6 +58,10 @@ export function validateConfig(raw: unknown, source: string): ConfigFile {
   if (raw.columns !== undefined) config.columns = asStringMap(raw.columns, where('columns'));
   if (raw.normalize !== undefined) config.normalize = asRuleMap(raw.normalize, where('normalize'));
   if (raw.keys !== undefined) config.keys = asKeys(raw.keys, where('keys'));
+  if (raw.suspects !== undefined) {
+    if (!isObject(raw.suspects)) throw new UsageError(`${where('suspects')} must be an object (blocks, comparators, threshold, …)`);
+    config.suspects = raw.suspects;
+  }
   if (raw.commands !== undefined) {
     if (!isObject(raw.commands) || !Object.values(raw.commands).every(isObject)) {
       throw new UsageError(`${where('commands')} must map command names to objects`);

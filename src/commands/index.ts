@@ -10,6 +10,7 @@ import { restoreCommand } from './restore.js';
 import { runsCommand } from './runs.js';
 import { scanCommand } from './scan.js';
 import { seedCommand } from './seed.js';
+import { suspectsCommand } from './suspects.js';
 import { sqlCommand } from './sql-upsert.js';
 import { raceCommand } from './race.js';
 import { completionCommand } from './completion.js';
@@ -19,6 +20,7 @@ import { manCommand } from './man.js';
 export const COMMANDS: readonly CommandSpec[] = [
   scanCommand,
   diagnoseCommand,
+  suspectsCommand,
   reportCommand,
   seedCommand,
   demoCommand,

@@ -15,6 +15,7 @@ import { DEMO_ROWS, SEED_SCENARIOS, type SeedScenario } from '../seed/seed-plan.
 interface SeedFlags extends TableFlags {
   rows?: string;
   scenario: SeedScenario;
+  randomState?: string;
   replace?: boolean;
   format: 'table' | 'json';
   quiet?: boolean;
@@ -26,9 +27,13 @@ export const seedCommand: CommandSpec<SeedFlags> = {
   options: [
     ...connectionOptions(),
     new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
-    new Option('--scenario <name>', 'production: the finding from production; webhook-race: identical race copies')
+    new Option(
+      '--scenario <name>',
+      'production: the finding from production; webhook-race: identical race copies; near-duplicates: production plus resubmissions with typos, labelled (true_person_id)',
+    )
       .choices(SEED_SCENARIOS)
       .default('production'),
+    new Option('--random-state <n>', 'vary every draw: another table of the same shape').default('0'),
     new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),
     new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'),
     quietOption(),
@@ -40,12 +45,13 @@ export const seedCommand: CommandSpec<SeedFlags> = {
 
 async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);
+  const randomState = optionalWholeNumber(flags.randomState, source('--random-state'), WHOLE_RANGES.randomState, 0);
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(
     settings.target,
     (database) =>
       withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
-        seed(database, { table: settings.table, rows, scenario: flags.scenario, replace: flags.replace ?? false }),
+        seed(database, { table: settings.table, rows, scenario: flags.scenario, randomState, replace: flags.replace ?? false }),
       ),
     { createPglite: true },
   );

@@ -2,8 +2,8 @@
  * How many rows of each kind a seeded table gets. Pure arithmetic, so the
  * figures the demo shows are known before a row is written.
  */
-export type SeedScenario = 'production' | 'webhook-race';
-export const SEED_SCENARIOS: readonly SeedScenario[] = ['production', 'webhook-race'];
+export type SeedScenario = 'production' | 'webhook-race' | 'near-duplicates';
+export const SEED_SCENARIOS: readonly SeedScenario[] = ['production', 'webhook-race', 'near-duplicates'];
 
 export interface SeedPlan {
   rows: number;
@@ -24,6 +24,16 @@ export interface SeedPlan {
   siblingReuses: number;
   /** Rows with a NULL phone, in pairs per device: duplicates only with --nulls-equal. */
   nullPhones: number;
+  /**
+   * near-duplicates only: resubmissions of a person with typos (phone one edit
+   * or two digits swapped, email case/spaces/+tag/Gmail dots, name spelling,
+   * accents or token order), hours to days later, that no exact key catches.
+   */
+  nearDuplicates: number;
+  /** near-duplicates only: another person of the household (same phone and surname, another device): a hard negative. */
+  relatives: number;
+  /** Varies every draw: two states give two different tables of the same shape (0: the documented seed). */
+  randomState: number;
 }
 
 /** The production finding: 100,000 rows carry 8,069 surplus rows, the largest group has 39. */
@@ -31,13 +41,21 @@ export const DEMO_ROWS = 100_000;
 const PRODUCTION_SURPLUS_RATE = 8_069 / DEMO_ROWS;
 const LARGEST_GROUP = 39;
 
-export function planSeed(rows: number, scenario: SeedScenario = 'production'): SeedPlan {
+/** Resubmissions with typos, per row (near-duplicates): about a third of the exact key's surplus again. */
+const NEAR_DUPLICATE_RATE = 0.03;
+const RELATIVE_RATE = 0.005;
+
+export function planSeed(rows: number, scenario: SeedScenario = 'production', randomState = 0): SeedPlan {
   if (!Number.isInteger(rows) || rows < 100) throw new RangeError('rows must be an integer of at least 100');
+  if (!Number.isInteger(randomState) || randomState < 0) throw new RangeError('randomState must be a whole number');
   const surplus = Math.round(rows * PRODUCTION_SURPLUS_RATE);
-  const extras = scenario === 'production' ? Math.round(rows * 0.01) : 0;
-  const nullPhones = scenario === 'production' ? 2 * Math.round(rows * 0.001) : 0;
+  const production = scenario !== 'webhook-race';
+  const extras = production ? Math.round(rows * 0.01) : 0;
+  const nullPhones = production ? 2 * Math.round(rows * 0.001) : 0;
+  const nearDuplicates = scenario === 'near-duplicates' ? Math.round(rows * NEAR_DUPLICATE_RATE) : 0;
+  const relatives = scenario === 'near-duplicates' ? Math.round(rows * RELATIVE_RATE) : 0;
   const groupSizes = planGroupSizes(surplus, Math.min(LARGEST_GROUP, surplus + 1));
-  const baseKeys = rows - surplus - 2 * extras - nullPhones;
+  const baseKeys = rows - surplus - 2 * extras - nullPhones - nearDuplicates - relatives;
   const devices = Math.max(8, Math.round(rows / 50));
   return {
     rows,
@@ -51,6 +69,9 @@ export function planSeed(rows: number, scenario: SeedScenario = 'production'): S
     formatVariants: extras,
     siblingReuses: extras,
     nullPhones,
+    nearDuplicates,
+    relatives,
+    randomState,
   };
 }
 

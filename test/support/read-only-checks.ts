@@ -98,6 +98,15 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
     expect(next.code, next.stderr).toBe(0);
     expect(Date.parse(JSON.parse(next.stdout).keys[0].since)).toBe(Date.parse(firstKey.until) - 300_000);
 
+    // suspects reads in one transaction of plain SELECTs (CTEs, no temporary table) and SET LOCAL
+    const suspected = await cli(url, 'suspects', '--key', 'device-phone', '--format', 'json');
+    expect(suspected.code, suspected.stderr).toBe(0);
+    expect(JSON.parse(suspected.stdout).blockCounts.map((c: { block: string }) => c.block)).toEqual([
+      'same e-mail',
+      'phone within one edit',
+      'same name on a device',
+    ]);
+
     const runs = await cli(url, 'runs', '--format', 'json');
     expect(runs.code, runs.stderr).toBe(0);
     const runIds = (await query<{ id: string }>(url, 'select id::text as id from lead_dedupe.lead_dedupe_runs order by id')).map((r) => Number(r.id));

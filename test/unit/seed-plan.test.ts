@@ -87,3 +87,18 @@ order by c.relname <> $5`,
     });
   });
 });
+
+describe('planSeed near-duplicates', () => {
+  it('adds 3% resubmissions with typos and 0.5% relatives, every row still accounted for', () => {
+    const plan = planSeed(100_000, 'near-duplicates');
+    expect(plan.nearDuplicates).toBe(3_000);
+    expect(plan.relatives).toBe(500);
+    expect(plan.surplus).toBe(8_069);
+    expect(plan.baseKeys + plan.surplus + plan.formatVariants + plan.siblingReuses + plan.nullPhones + plan.nearDuplicates + plan.relatives).toBe(100_000);
+  });
+
+  it('production has no near-duplicates; a random state is a whole number', () => {
+    expect(planSeed(1000).nearDuplicates + planSeed(1000).relatives).toBe(0);
+    expect(() => planSeed(1000, 'near-duplicates', -1)).toThrow(RangeError);
+  });
+});

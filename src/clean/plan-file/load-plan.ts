@@ -22,6 +22,8 @@ export interface LoadedPlan {
   rows: number;
   /** Groups the plan lists as skipped at planning (child conflicts): informational, nothing is done with them. */
   skippedAtPlanning: number;
+  /** Groups whose review status is "needs review" or "rejected": not loaded, left untouched. */
+  notAccepted: number;
   /** sha256 of the plan's lines as read. */
   digest: string;
   /** The digest differs from the header's: the plan was edited after it was written. */
@@ -34,6 +36,8 @@ interface GroupRecord {
   group_id: string;
   key_values: unknown[];
   keeper_id: string;
+  /** The group carries a review status: its rows need not share the key. */
+  reviewed: boolean;
 }
 
 interface RowRecord {
@@ -55,7 +59,7 @@ export async function loadPlan(connection: Db, key: ResolvedKey, plan: OpenedPla
   const columns = key.columns.map((c) => c.column);
   let groups: GroupRecord[] = [];
   let rows: RowRecord[] = [];
-  const counts = { groups: 0, rows: 0, skipped: 0 };
+  const counts = { groups: 0, rows: 0, skipped: 0, notAccepted: 0 };
   const flush = async () => {
     if (groups.length > 0) await insertChunk(connection, 'groups', groups, plan.path);
     if (rows.length > 0) await insertChunk(connection, 'rows', rows, plan.path);
@@ -65,8 +69,19 @@ export async function loadPlan(connection: Db, key: ResolvedKey, plan: OpenedPla
   for await (const { line, entry } of plan.lines()) {
     if (entry.type === 'skipped') counts.skipped++;
     if (entry.type !== 'group') continue;
+    if (entry.review !== undefined && entry.review !== 'accepted') {
+      counts.notAccepted++;
+      continue;
+    }
     const groupNo = ++counts.groups;
-    groups.push({ group_no: groupNo, line_no: line, group_id: entry.group, key_values: columns.map((c) => entry.key[c] ?? null), keeper_id: entry.keep });
+    groups.push({
+      group_no: groupNo,
+      line_no: line,
+      group_id: entry.group,
+      key_values: columns.map((c) => entry.key[c] ?? null),
+      keeper_id: entry.keep,
+      reviewed: entry.review !== undefined,
+    });
     for (const id of [entry.keep, ...entry.remove]) {
       rows.push({ group_no: groupNo, line_no: line, row_id: id, keeper: id === entry.keep, fingerprint: entry.fingerprints[id]! });
     }
@@ -77,7 +92,14 @@ export async function loadPlan(connection: Db, key: ResolvedKey, plan: OpenedPla
   for (const statement of indexPlanTablesStatements()) await statement.execute(connection);
   await refuseInconsistencies(connection, key, plan.path);
   const digest = plan.digest();
-  return { groups: counts.groups, rows: counts.rows, skippedAtPlanning: counts.skipped, digest, edited: digest !== plan.header.digest };
+  return {
+    groups: counts.groups,
+    rows: counts.rows,
+    skippedAtPlanning: counts.skipped,
+    notAccepted: counts.notAccepted,
+    digest,
+    edited: digest !== plan.header.digest,
+  };
 }
 
 async function insertChunk(connection: Db, target: 'groups' | 'rows', records: (GroupRecord | RowRecord)[], path: string): Promise<void> {

@@ -62,8 +62,8 @@ select distinct on (s.group_id) s.group_id,
        coalesce(${staleReason('k', 's')}, ${STALE_CHANGED} || ': id ' || s.row_id::text || ${STALE_KEY_SUFFIX})
 from ${TEMP.stage} as s
 left join ${TEMP.locked} as k on k.row_id = s.row_id
-where s.batch_no = ${sql.lit(batch)} and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)
-order by s.group_id, (k.row_id is null) desc, (k.key_group is distinct from s.group_id) desc, s.row_id`,
+where s.batch_no = ${sql.lit(batch)} and (k.row_id is null or k.fingerprint <> s.fingerprint or (k.key_group is distinct from s.group_id and not s.reviewed))
+order by s.group_id, (k.row_id is null) desc, (k.key_group is distinct from s.group_id and not s.reviewed) desc, s.row_id`,
     sql`create temporary table ld_members on commit drop as
 select s.row_id, s.group_id, s.key_values, s.batch_no, null::text as chunk_state, s.keeper_id,
        row_number() over (partition by s.group_id order by s.keeper desc, s.row_id) as rank_in_group

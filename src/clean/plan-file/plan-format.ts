@@ -60,6 +60,15 @@ export interface PlanHeader {
   digest: string;
 }
 
+/**
+ * A group's review status. Absent: accepted (every plan clean --plan-out
+ * writes, and plans written before statuses existed). `suspects --plan-out`
+ * writes every group as "needs review"; clean --plan --execute applies only
+ * accepted ones and leaves the others untouched.
+ */
+export const REVIEW_STATUSES = ['needs review', 'accepted', 'rejected'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
 export interface PlanGroupLine {
   type: 'group';
   group: string;
@@ -73,6 +82,11 @@ export interface PlanGroupLine {
   merge?: Record<string, string>;
   /** "schema.table.column" → child rows re-pointed to the keeper. */
   children?: Record<string, number>;
+  /**
+   * Present: the group was put together for review (suspects), not by the key,
+   * so its rows need not carry one key; only their fingerprints are checked.
+   */
+  review?: ReviewStatus;
 }
 
 export interface PlanSkippedLine {

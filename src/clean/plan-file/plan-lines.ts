@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { UsageError } from '../../errors.js';
 import { NORMALIZE_RULES } from '../../keys/key-definition.js';
 import { CLEAN_MODES, KEEP_POLICIES, MERGE_RULES } from '../model.js';
-import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanHeader } from './plan-format.js';
+import { PLAN_FORMAT, PLAN_FORMAT_VERSION, REVIEW_STATUSES, type PlanBodyLine, type PlanHeader } from './plan-format.js';
 
 /**
  * The shape of each line of a plan (zod schemas), checked as the file is
@@ -50,6 +50,7 @@ const groupSchema = z
     fingerprints: z.record(z.string(), md5),
     merge: z.record(z.string(), id).optional(),
     children: z.record(z.string(), count).optional(),
+    review: z.enum(REVIEW_STATUSES).optional(),
   })
   .superRefine((group, context) => {
     const seen = new Set<string>([group.keep]);

@@ -21,7 +21,7 @@ export function createPlanTablesStatements(table: LeadTable): RawBuilder<unknown
   return [
     dropPlanTablesStatement(),
     sql`create temporary table ld_plan_groups as
-select 0::int4 as group_no, 0::int4 as line_no, ''::text as group_id, null::jsonb as key_values, ${id} as keeper_id from ${tableRef(table)} as l limit 0`,
+select 0::int4 as group_no, 0::int4 as line_no, ''::text as group_id, null::jsonb as key_values, ${id} as keeper_id, false as reviewed from ${tableRef(table)} as l limit 0`,
     sql`create temporary table ld_plan as
 select 0::int4 as group_no, 0::int4 as line_no, ${id} as row_id, false as keeper, ''::text as fingerprint from ${tableRef(table)} as l limit 0`,
     sql`create temporary table ld_plan_done (group_id text primary key)`,
@@ -91,7 +91,7 @@ join lateral (select l as whole_row, ${groupableRows(key, 'l')} as groupable, ${
               from ${tableRef(table)} as l
               where ${id} = p.row_id
               offset 0) as k on true
-where case when k.groupable and k.key_group = g.group_id then false else ${rowFingerprint(sql`k.whole_row`)} = p.fingerprint end
+where not g.reviewed and case when k.groupable and k.key_group = g.group_id then false else ${rowFingerprint(sql`k.whole_row`)} = p.fingerprint end
 order by p.line_no
 limit 1`;
 }

@@ -21,6 +21,8 @@ export interface PlanApplySummary {
   edited: boolean;
   createdAt: string;
   groupsInPlan: number;
+  /** Groups left untouched because their review status is "needs review" or "rejected". */
+  notAccepted: number;
   /** Cleaned by an earlier run of this plan (e.g. one that was killed): not applied again. */
   alreadyDone: number;
   /** Skipped whole: a planned row changed since the plan. */
@@ -49,6 +51,7 @@ export function emptySummary(source: OpenedPlan, loaded: LoadedPlan): PlanApplyS
     edited: loaded.edited,
     createdAt: source.header.createdAt,
     groupsInPlan: loaded.groups,
+    notAccepted: loaded.notAccepted,
     alreadyDone: 0,
     staleChanged: 0,
     staleGone: 0,

@@ -40,13 +40,13 @@ export function planStageStatements(batchSize: number, batchRows: number): RawBu
     sql`drop table if exists ${TEMP.stage}, ${TEMP.chunkKeepers}`,
     sql`create temporary table ld_stage as
 select p.row_id, b.group_no, b.group_id, false as chunked, (dense_rank() over (order by b.row_window, b.group_window, b.alone) - 1)::int4 as batch_no,
-       p.keeper, p.fingerprint, b.keeper_id, b.key_values
+       p.keeper, p.fingerprint, b.keeper_id, b.key_values, b.reviewed
 from (select g.*, ${batchWindowColumns(batchSize, batchRows)}
-      from (select row_number() over (order by pg.group_no) as group_no, pg.group_no as plan_group_no, pg.group_id, pg.keeper_id, pg.key_values, count(*) as n
+      from (select row_number() over (order by pg.group_no) as group_no, pg.group_no as plan_group_no, pg.group_id, pg.keeper_id, pg.key_values, pg.reviewed, count(*) as n
             from ${PLAN_TEMP.groups} as pg
             join ${PLAN_TEMP.rows} as r on r.group_no = pg.group_no
             where pg.group_id not in (select group_id from ${PLAN_TEMP.done})
-            group by pg.group_no, pg.group_id, pg.keeper_id, pg.key_values) as g) as b
+            group by pg.group_no, pg.group_id, pg.keeper_id, pg.key_values, pg.reviewed) as g) as b
 join ${PLAN_TEMP.rows} as p on p.group_no = b.plan_group_no`,
     sql`create index on ${TEMP.stage} (batch_no)`,
     sql`create index on ${TEMP.stage} (row_id)`,

@@ -24,6 +24,10 @@ export const WHOLE_RANGES = {
   retries: { min: 0, max: 100 },
   jobs: { min: 1, max: 100 },
   seedRows: { min: 100, max: 100_000_000 },
+  /** seed --random-state: folded into every draw's salt (×1000), which stays far inside int8. */
+  randomState: { min: 0, max: 1_000_000 },
+  /** suspects --max-pairs: candidate pairs counted before comparing. */
+  maxPairs: { min: 1, max: Number.MAX_SAFE_INTEGER },
   /** diagnose's trend: at most a century of days. */
   days: { min: 1, max: 36_500 },
   /** scan --max-surplus: any count of rows a table can hold. */

@@ -31,6 +31,7 @@ export function planRows(table: PlainTable, plan: PlanApplySummary): void {
   table.push(['plan', `${plan.file}, made ${plan.createdAt}, ${plan.id}`]);
   if (plan.edited) table.push(['plan edited', `yes: its lines differ from its header's digest (now ${plan.digest})`]);
   table.push(['groups in the plan', formatCount(plan.groupsInPlan)]);
+  if (plan.notAccepted > 0) table.push(['groups not accepted in review (left untouched)', formatCount(plan.notAccepted)]);
   if (plan.alreadyDone > 0) table.push(['groups already done by an earlier run of this plan', formatCount(plan.alreadyDone)]);
 }
 

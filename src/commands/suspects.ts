@@ -1,0 +1,84 @@
+import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
+import { Option } from 'commander';
+import type { CommandSpec, RunContext } from '../cli/command-spec.js';
+import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { note, renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
+import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
+import { readSuspectsConfig } from '../cli/suspects-config.js';
+import { loadOneKey } from '../core/lead-table.js';
+import { createRedactor } from '../core/redaction.js';
+import { redactSuspects } from '../core/suspects/redact-suspects.js';
+import { suspects, type BlockCount } from '../core/suspects/suspects.js';
+import { suspectsPlan } from '../core/suspects/suspects-plan.js';
+import { writeFileAtomically } from '../cli/atomic-file.js';
+import { withDatabase } from '../db/with-database.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { formatCount } from '../render/common/format.js';
+import { renderSuspects, SUSPECTS_FORMATS, type SuspectsFormat } from '../render/suspects/index.js';
+
+interface SuspectsFlags extends TableFlags, KeyFlags, OutputFlags<SuspectsFormat> {
+  maxPairs?: string;
+  truthColumn?: string;
+  top?: string;
+  redact?: boolean;
+  planOut?: string;
+}
+
+export const suspectsCommand: CommandSpec<SuspectsFlags> = {
+  name: 'suspects',
+  description: 'near-duplicates the exact key misses: candidate pairs from blocks, compared, scored and explained, grouped (read-only)',
+  options: [
+    ...tableOptions(),
+    ...keyOptions('the exact key: pairs it already groups are not suspects (default: device-phone)'),
+    new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default('50000000'),
+    new Option('--truth-column <column>', 'a ground truth (rows of one person share its value): report precision, recall and F1'),
+    new Option('--top <n>', 'groups the table lists').default('20'),
+    new Option('--plan-out <file>', 'also write the groups as a clean plan, each "needs review": accept groups, then clean --plan <file> --execute'),
+    new Option('--redact', 'mask customer values (phones, e-mails, names) in the report, as report does'),
+    ...outputOptions(SUSPECTS_FORMATS),
+  ],
+  examples: [
+    'lead-dedupe suspects --key device-phone --default-country MY',
+    'lead-dedupe suspects --format csv --output suspects.csv --redact',
+    'lead-dedupe seed --scenario near-duplicates --replace && lead-dedupe suspects --truth-column true_person_id',
+  ],
+  exitCodes: {
+    ...COMMON_EXIT_CODES,
+    [ExitCode.usage]: 'usage or configuration error, or more candidate pairs than --max-pairs; nothing compared',
+  },
+  run: runSuspects,
+};
+
+async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
+  const maxPairs = optionalWholeNumber(flags.maxPairs, source('--max-pairs'), WHOLE_RANGES.maxPairs, 50_000_000);
+  const top = optionalWholeNumber(flags.top, source('--top'), WHOLE_RANGES.top, 20);
+  const settings = resolveTableSettings(flags);
+  const keySettings = resolveKeySettings(flags, settings);
+  const config = readSuspectsConfig(settings.config.suspects);
+  if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut))
+    throw new UsageError(`--plan-out writes JSON Lines (the plan clean --plan applies), not CSV: ${flags.planOut}`);
+  if ((flags.key ?? []).length > 1) throw new UsageError('suspects takes one --key, the exact key, e.g. --key device-phone');
+  const report = await withDatabase(settings.target, async (database) => {
+    const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
+    const options = {
+      key,
+      config,
+      columnMap: settings.columnMap,
+      defaultCountry: keySettings.defaultCountry,
+      maxPairs,
+      truthColumn: flags.truthColumn ?? null,
+    };
+    const printCounts = (counts: BlockCount[]) =>
+      note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags);
+    const found = await withSpinner('comparing', flags, () => suspects(database, options, printCounts));
+    if (flags.planOut !== undefined) {
+      await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, found.groups), '--plan-out');
+      note(`plan: ${formatCount(found.groups.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
+    }
+    return found;
+  });
+  const shown = flags.redact ? redactSuspects(report, createRedactor()) : report;
+  await writeReport(renderSuspects(shown, flags.format, renderContext(settings.target, flags), top), flags);
+  return ExitCode.ok;
+}

@@ -1,0 +1,28 @@
+import type { Redactor } from '../redaction.js';
+import type { SuspectsReport } from './suspects.js';
+
+/**
+ * The report with customer values masked (as report's): every stored text
+ * value, and in each reason the values it quotes (after "): " or ": ").
+ * Ids, scores, numbers and times stay.
+ */
+export function redactSuspects(report: SuspectsReport, redact: Redactor): SuspectsReport {
+  const rows = Object.fromEntries(
+    Object.entries(report.rows).map(([id, row]) => [id, Object.fromEntries(Object.entries(row).map(([column, value]) => [column, redact(value)]))]),
+  );
+  const reasons = (text: string) =>
+    text
+      .split('; ')
+      .map((reason) => {
+        const at = reason.indexOf(': ');
+        return at === -1
+          ? reason
+          : `${reason.slice(0, at + 2)}${reason
+              .slice(at + 2)
+              .split(' / ')
+              .map((value) => redact(value))
+              .join(' / ')}`;
+      })
+      .join('; ');
+  return { ...report, rows, pairs: report.pairs.map((pair) => ({ ...pair, reasons: reasons(pair.reasons) })) };
+}

@@ -1,0 +1,109 @@
+import { sql, type RawBuilder } from 'kysely';
+import { normalizeExpression } from '../../keys/normalize.js';
+import type { ComparatorKind, SuspectFunctions } from './suspects-model.js';
+
+/**
+ * The form in which a comparator (and a block on its column) reads a value:
+ * phones as e164 (or their digits without a default country), e-mails
+ * trimmed, lower-cased, without a +tag and, at Gmail, without dots; names
+ * trimmed, lower-cased, accents folded, spaces collapsed (nameKey also
+ * sorts the words). Functions of extensions are called schema-qualified.
+ */
+
+/** Latin letters with diacritics → the base letter, from Unicode's own decomposition (NFD), plus the few that do not decompose. */
+const FOLD = (() => {
+  const from: string[] = [];
+  const to: string[] = [];
+  const ranges: [number, number][] = [
+    [0xc0, 0x24f],
+    [0x1e00, 0x1eff],
+  ];
+  for (const [start, end] of ranges) {
+    for (let code = start; code <= end; code++) {
+      const char = String.fromCodePoint(code);
+      const base = char.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+      if (base.length === 1 && /[A-Za-z]/.test(base) && base !== char) {
+        from.push(char);
+        to.push(base);
+      }
+    }
+  }
+  for (const [char, base] of [
+    ['ł', 'l'],
+    ['Ł', 'L'],
+    ['ø', 'o'],
+    ['Ø', 'O'],
+    ['đ', 'd'],
+    ['Đ', 'D'],
+    ['ß', 's'],
+    ['æ', 'a'],
+    ['Æ', 'A'],
+    ['œ', 'o'],
+    ['Œ', 'O'],
+  ] as const) {
+    from.push(char);
+    to.push(base);
+  }
+  return { from: from.join(''), to: to.join('') };
+})();
+
+/** unaccent() when the extension is installed, else translate() over FOLD. */
+export function foldAccents(value: RawBuilder<unknown>, functions: SuspectFunctions): RawBuilder<string> {
+  if (functions.unaccent !== null) return sql<string>`${sql.id(functions.unaccent, 'unaccent')}(${value})`;
+  // translate() scans its map for every character: only for values with a non-ASCII character (more bytes than characters)
+  return sql<string>`(case when pg_catalog.octet_length(${value}) = pg_catalog.length(${value}) then ${value}
+             else pg_catalog.translate(${value}, ${sql.lit(FOLD.from)}, ${sql.lit(FOLD.to)}) end)`;
+}
+
+export function phoneForm(value: RawBuilder<unknown>, callingCode: string | null): RawBuilder<string> {
+  return normalizeExpression(value, callingCode === null ? 'digits' : 'e164', callingCode) as RawBuilder<string>;
+}
+
+/** `Jo.Se+promo@GoogleMail.com ` → `jose@gmail.com`. */
+export function emailForm(value: RawBuilder<unknown>): RawBuilder<string> {
+  const trimmed = sql`pg_catalog.lower(pg_catalog.btrim(${value}))`;
+  const local = sql`pg_catalog.regexp_replace(pg_catalog.split_part(${trimmed}, '@', 1), '[+].*$', '')`;
+  const domain = sql`pg_catalog.split_part(${trimmed}, '@', 2)`;
+  return sql<string>`nullif(case when ${domain} in ('gmail.com', 'googlemail.com') then pg_catalog.replace(${local}, '.', '') || '@gmail.com'
+            else ${local} || '@' || ${domain} end, '@')`;
+}
+
+/** `  José   GARCÍA` → `jose garcia`. */
+export function nameForm(value: RawBuilder<unknown>, functions: SuspectFunctions): RawBuilder<string> {
+  return sql<string>`nullif(pg_catalog.regexp_replace(pg_catalog.lower(${foldAccents(sql`pg_catalog.btrim(${value})`, functions)}), '[[:space:]]+', ' ', 'g'), '')`;
+}
+
+/**
+ * A name form with its first three words sorted (`garcia jose` for `José
+ * García` and `García José`), further words after them as they come. With
+ * least/greatest, not a subquery that sorts: that cost 0.1 ms a row.
+ */
+export function nameKey(form: RawBuilder<unknown>): RawBuilder<string> {
+  const [t1, t2, t3] = [1, 2, 3].map((n) => sql`pg_catalog.split_part(${form}, ' ', ${sql.lit(n)})`);
+  const middle = sql`greatest(least(${t1}, ${t2}), least(greatest(${t1}, ${t2}), ${t3}))`;
+  const rest = sql`pg_catalog.substr(${form}, pg_catalog.length(${t1}) + pg_catalog.length(${t2}) + pg_catalog.length(${t3}) + 4)`;
+  return sql<string>`pg_catalog.btrim(least(${t1}, ${t2}, ${t3}) || ' ' || ${middle} || ' ' || greatest(${t1}, ${t2}, ${t3}) || ' ' || ${rest})`;
+}
+
+/** The form a column is compared (and blocked) in: by its comparator's kind; a column no comparator reads is taken as it is. */
+export function comparedForm(
+  value: RawBuilder<unknown>,
+  kind: ComparatorKind | null,
+  callingCode: string | null,
+  functions: SuspectFunctions,
+): RawBuilder<unknown> {
+  switch (kind) {
+    case 'phone':
+      return phoneForm(value, callingCode);
+    case 'email':
+      return emailForm(value);
+    case 'name':
+      return nameForm(value, functions);
+    case 'equal':
+    case 'time':
+    case null:
+      return value;
+    default:
+      return kind satisfies never;
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planCleanSettings, resolveCleanSettings } from '../../src/cli/clean-flags.js';
+import { applyClean } from '../../src/clean/apply-clean.js';
+import { readDatabaseIdentity } from '../../src/clean/plan-file/plan-identity.js';
+import { resolvePlanKey } from '../../src/clean/plan-file/plan-match.js';
+import { openPlan } from '../../src/clean/plan-file/read-plan.js';
+import { restoreRun } from '../../src/clean/restore/restore.js';
+import { loadOneKey } from '../../src/core/lead-table.js';
+import { suspects } from '../../src/core/suspects/suspects.js';
+import { suspectsPlan } from '../../src/core/suspects/suspects-plan.js';
+import { seed } from '../../src/seed/seed.js';
+import { DEFAULT_SUSPECTS } from '../../src/sql/suspects/suspects-model.js';
+import { PLAIN_KEY_SETTINGS, tableChecksum } from '../support/table-facts.js';
+import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The review path: suspects --plan-out writes every group "needs review"; a
+ * reviewer accepts one and rejects another by editing the file; clean --plan
+ * --execute removes the accepted group's non-keepers only (through clean's
+ * batches and archive), and restore puts the table back byte for byte.
+ */
+describe.each(TEST_TARGETS.filter((t) => t.available))('suspects review on $label', (target) => {
+  let test: TestDatabase;
+  let folder: string;
+  beforeAll(async () => {
+    test = await target.open();
+    folder = mkdtempSync(join(tmpdir(), 'lead-dedupe-suspects-'));
+  });
+  afterAll(async () => {
+    await test?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('applies only the accepted group; rejected and unreviewed groups stay; restore is byte-identical', async () => {
+    await seed(test.database, { table: 'leads', rows: 3000, scenario: 'near-duplicates', replace: true });
+    await test.exec('drop schema if exists lead_dedupe cascade;\n');
+    const key = await loadOneKey(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: null }, PLAIN_KEY_SETTINGS, 'device-phone', 'suspects');
+    const report = await suspects(test.database, { key, config: DEFAULT_SUSPECTS, columnMap: {}, defaultCountry: null, maxPairs: null, truthColumn: null });
+    expect(report.groups.length).toBeGreaterThan(3);
+
+    const path = join(folder, 'suspects.jsonl');
+    const lines = (await suspectsPlan(test.database, key, report.groups)).trimEnd().split('\n');
+    const groups = lines.slice(1, -1).map((line) => JSON.parse(line) as { group: string; keep: string; remove: string[]; review: string });
+    expect(groups.every((g) => g.review === 'needs review')).toBe(true);
+    expect(groups).toHaveLength(report.groups.length);
+    // the reviewer's edit: accept the first group, reject the second, leave the rest unreviewed
+    const [accepted, rejected] = [groups[0]!, groups[1]!];
+    lines[1] = lines[1]!.replace('"review":"needs review"', '"review":"accepted"');
+    lines[2] = lines[2]!.replace('"review":"needs review"', '"review":"rejected"');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    expect(readFileSync(path, 'utf8')).toContain('"review":"accepted"');
+
+    const before = { leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') };
+    const ids = async () => (await test.query<{ id: string }>('select id::text as id from leads')).map((row) => row.id);
+    const present = new Set(await ids());
+    const plan = await openPlan(path);
+    const result = await (async () => {
+      try {
+        const identity = await readDatabaseIdentity(test.database.db);
+        const planKey = await resolvePlanKey(test.database.db, plan, identity, { keySettings: PLAIN_KEY_SETTINGS, archiveSchema: 'lead_dedupe' });
+        return await applyClean(test.database, { key: planKey, ...planCleanSettings(plan.header, {}, resolveCleanSettings({})) }, {}, plan);
+      } finally {
+        plan.close();
+      }
+    })();
+    expect(result.plan?.notAccepted).toBe(groups.length - 1);
+    const after = new Set(await ids());
+    // hand-checked: exactly the accepted group's removed rows are gone
+    expect([...present].filter((id) => !after.has(id)).sort()).toEqual([...accepted.remove].sort());
+    expect(after.has(accepted.keep)).toBe(true);
+    for (const group of groups.slice(1)) for (const id of [group.keep, ...group.remove]) expect(after.has(id)).toBe(true);
+    expect(rejected.remove.every((id) => after.has(id))).toBe(true);
+
+    await restoreRun(test.database, { runId: result.runId, archiveSchema: 'lead_dedupe', execute: true });
+    expect({ leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') }).toEqual(before);
+  });
+});
