@@ -37,7 +37,7 @@ describe.runIf(HAVE.bash)(`lead-dedupe completion bash (sourced in bash, driven 
   });
 
   it("completes subcommands, a group's subcommands and an argument's choices", () => {
-    expect(complete('bash', ['lead-dedupe', 's'])).toEqual(['scan', 'seed', 'sql']);
+    expect(complete('bash', ['lead-dedupe', 's'])).toEqual(['scan', 'suspects', 'seed', 'sql']);
     expect(complete('bash', ['lead-dedupe', 'constraint', ''])).toEqual(['add', 'status', 'drop', '--help', '-h']);
     expect(complete('bash', ['lead-dedupe', 'completion', ''])).toEqual(['bash', 'zsh', 'fish', '--help', '-h']);
   });

@@ -19,7 +19,7 @@ describe('demo output (built binary, PGlite, the default 100,000 rows)', () => {
 
   it('prints the presets table with the surplus and largest group that hand-written SQL counts', async () => {
     const demo = join(dir, 'demo');
-    const result = await runCli(['demo', '--dir', demo], { env: { COLUMNS: '100' } });
+    const result = await runCli(['demo', '--dir', demo], { env: { COLUMNS: '200' } });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).not.toContain('[object');
     const oracle = await withDatabase(parseDatabaseTarget(`pglite:${demo}`), async (db) => {

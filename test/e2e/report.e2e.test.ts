@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/with-database.js';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { assertBuilt, PRINTED_INVOCATION, runCli } from '../support/cli.js';
 
 /**
  * The HTML report in a real browser: Debian's chromium, driven by
@@ -69,8 +69,9 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     expect(text).toContain(`${count(diagnoseJson.surplus)} surplus rows`);
     for (const cause of ['race', 'retry', 'resubmission'] as const) expect(text).toContain(count(diagnoseJson.cause[cause]!));
     // the answers name the server clock's time, which moved between the report and the diagnose run
-    // and diagnose's suggested commands name the database it was given; the report, made to be mailed, does not
-    const withoutTimes = (s: string) => s.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').replaceAll(` -d ${database}`, '');
+    // and diagnose's suggested commands name the database it was given and start as it was started; the report, made to be mailed, names neither
+    const asMailed = (s: string) => s.replaceAll(` -d ${database}`, '').replaceAll(`${PRINTED_INVOCATION} `, 'lead-dedupe ');
+    const withoutTimes = (s: string) => asMailed(s.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>'));
     for (const answer of diagnoseJson.answers) expect(withoutTimes(text)).toContain(withoutTimes(answer.answer));
     // The embedded data is the scan and diagnose JSON of the same database (minus timings).
     const embedded = JSON.parse((await page.locator('#report-data').textContent())!);
@@ -79,8 +80,7 @@ describe('lead-dedupe report, rendered in headless Chromium', () => {
     expect(withoutTiming(embedded.scan)).toEqual(withoutTiming(scanJson));
     // the server clock's time (trend.serverNow, and in the answers) moved between the report and the diagnose run
     const serverNow = (o: Record<string, unknown>) => (o.trend as { serverNow: string }).serverNow;
-    const withoutClock = (o: Record<string, unknown>) =>
-      JSON.parse(JSON.stringify(withoutTiming(o)).replaceAll(serverNow(o), '<time>').replaceAll(` -d ${database}`, ''));
+    const withoutClock = (o: Record<string, unknown>) => JSON.parse(asMailed(JSON.stringify(withoutTiming(o)).replaceAll(serverNow(o), '<time>')));
     expect(withoutClock(embedded.diagnose)).toEqual(withoutClock(diagnoseJson as unknown as Record<string, unknown>));
     await page.screenshot({ path: join(ARTIFACTS, 'report-desktop.png'), fullPage: true });
     await page.pdf({ path: join(ARTIFACTS, 'report.pdf'), format: 'A4' });
