@@ -35,8 +35,10 @@ where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3)
 order by "l"."id" for update of l`);
     const [skipped, stale, members] = plannedMembersStatements(3).map((statement) => compileSql(statement));
     expect(skipped!.sql).toBe('create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop');
-    // a row is stale when gone, changed, or no longer carrying its group's key (checked under the lock: its fingerprint may match again)
-    expect(stale!.sql).toContain('where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)');
+    // a row is stale when gone, changed, or no longer carrying its group's key unless a reviewer accepted the group (checked under the lock: its fingerprint may match again)
+    expect(stale!.sql).toContain(
+      'where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or (k.key_group is distinct from s.group_id and not s.reviewed))',
+    );
     // every batch reads its planned rows from the stage alone (through its batch_no index), not from the plan's tables
     expect(stale!.sql).not.toContain('ld_plan');
     expect(members!.sql).not.toContain('ld_plan');
@@ -70,7 +72,9 @@ order by "l"."id" for update of l`);
     const foreign = compileSql(foreignRowQuery(key)).sql;
     expect(foreign).toContain('"l"."device_id" is not null and "l"."phone" is not null as groupable');
     expect(foreign).toContain('where "l"."id" = p.row_id\n              offset 0) as k on true');
-    expect(foreign).toContain('where case when k.groupable and k.key_group = g.group_id then false else md5(k.whole_row::text) = p.fingerprint end');
+    expect(foreign).toContain(
+      'where not g.reviewed and case when k.groupable and k.key_group = g.group_id then false else md5(k.whole_row::text) = p.fingerprint end',
+    );
   });
 
   it('names the donor row of each column the merge fills', () => {

@@ -16,6 +16,20 @@ import { readDatabaseIdentity } from './plan-identity.js';
 const FETCH_GROUPS = 1000;
 
 /** How a child foreign key is named in a plan: schema.table.column. */
+/** The header's `table` and `key`: what a plan is checked against before it is applied (clean's and suspects' plans alike). */
+export function planTableAndKey(key: CleanOptions['key']): Pick<PlanHeader, 'table' | 'key'> {
+  return {
+    table: { schema: key.table.info.schema, name: key.table.info.name, idColumn: key.table.idColumn, createdColumn: key.table.createdColumn },
+    key: {
+      name: key.name,
+      columns: key.columns.map((c) => c.column),
+      normalize: describeNormalize(key),
+      nullsEqual: key.nullsEqual,
+      defaultCountry: key.defaultCountry,
+    },
+  };
+}
+
 export function childName(reference: Pick<ChildReference, 'schema' | 'table' | 'column'>): string {
   return `${reference.schema}.${reference.table}.${reference.column}`;
 }
@@ -95,14 +109,7 @@ export async function exportPlan(
     toolVersion: packageJson.version,
     createdAt,
     database: identity,
-    table: { schema: key.table.info.schema, name: key.table.info.name, idColumn: key.table.idColumn, createdColumn: key.table.createdColumn },
-    key: {
-      name: key.name,
-      columns: key.columns.map((c) => c.column),
-      normalize: describeNormalize(key),
-      nullsEqual: key.nullsEqual,
-      defaultCountry: key.defaultCountry,
-    },
+    ...planTableAndKey(key),
     ...describePolicy(options, context),
     totals,
   };

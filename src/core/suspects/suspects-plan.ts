@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import packageJson from '../../../package.json' with { type: 'json' };
 import type { Database } from '../../db/database.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { describeNormalize } from '../../keys/key-summary.js';
+import { planTableAndKey } from '../../clean/plan-file/export-plan.js';
 import { fingerprintSettingsStatement } from '../../clean/plan-file/plan-fingerprint-sql.js';
 import { suspectPlanRowsQuery } from '../../sql/suspects/suspects-plan.js';
 import { CLEAN_DEFAULTS } from '../../clean/defaults.js';
@@ -60,14 +60,7 @@ export async function suspectsPlan(database: Database, key: ResolvedKey, groups:
     toolVersion: packageJson.version,
     createdAt: new Date().toISOString(),
     database: await readDatabaseIdentity(database.db),
-    table: { schema: key.table.info.schema, name: key.table.info.name, idColumn: key.table.idColumn, createdColumn: key.table.createdColumn },
-    key: {
-      name: key.name,
-      columns: key.columns.map((c) => c.column),
-      normalize: describeNormalize(key),
-      nullsEqual: key.nullsEqual,
-      defaultCountry: key.defaultCountry,
-    },
+    ...planTableAndKey(key),
     keep: 'oldest',
     keeperOrder: describeKeeperOrder('oldest', key.table),
     mode: 'delete',

@@ -27,8 +27,8 @@ select distinct on (s.group_id) s.group_id,
             when "k"."fingerprint" <> "s"."fingerprint" then $2 || ': id ' || "s"."row_id"::text end, $3 || ': id ' || s.row_id::text || $4)
 from "pg_temp"."ld_stage" as s
 left join "pg_temp"."ld_locked" as k on k.row_id = s.row_id
-where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or k.key_group is distinct from s.group_id)
-order by s.group_id, (k.row_id is null) desc, (k.key_group is distinct from s.group_id) desc, s.row_id;
+where s.batch_no = 3 and (k.row_id is null or k.fingerprint <> s.fingerprint or (k.key_group is distinct from s.group_id and not s.reviewed))
+order by s.group_id, (k.row_id is null) desc, (k.key_group is distinct from s.group_id and not s.reviewed) desc, s.row_id;
 -- parameters: ["stale (a row is gone since the plan)","stale (a row changed since the plan)","stale (a row changed since the plan)"," no longer carries the group's key"]
 
 -- statement 7
