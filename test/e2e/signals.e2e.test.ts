@@ -123,11 +123,14 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       await writer.query(`select id from leads where (device_id, phone) = (select device_id, phone from leads where phone is not null
         group by 1, 2 having count(*) > 1 order by 1, 2 offset 12 limit 1) for update`);
       const run = startCli(clean('--batch-size', '5', '--lock-timeout', '60s'));
+      // a row lock shows as a wait on the writer's transaction (or the tuple); not an advisory wait, which a run
+      // still ending from the test before can cause while the tool has not started a batch
       await waitFor(
         'the clean to wait for the locked row',
         async () =>
-          (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) >
-          0,
+          (await count(
+            `select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple')`,
+          )) > 0,
         run,
       );
       run.child.kill('SIGINT');
