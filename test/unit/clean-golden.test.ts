@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CompiledQuery } from 'kysely';
 import type { TableDistribution } from '../../src/db/distribution.js';
+import { notesReference as notes } from '../support/clean-fixtures.js';
 import type { ChildReference, CleanOptions } from '../../src/clean/types.js';
 import type { CleanContext } from '../../src/clean/context.js';
 import type { PlanRun } from '../../src/clean/plan-file/plan-run.js';
@@ -32,22 +33,6 @@ const ANSWERS: CannedAnswer[] = [
   { match: /as batches from "pg_temp"."ld_stage"$/, rows: [{ groups: 4, rows: 9, batches: 5 }] },
 ];
 
-const notes: ChildReference = {
-  constraint: 'notes_fk',
-  schema: 'public',
-  table: 'notes',
-  column: 'lead_id',
-  parent: { schema: 'public', table: 'leads' },
-  shared: [],
-  copied: [],
-  distributionColumn: null,
-  primaryKey: ['id'],
-  onDelete: 'restrict',
-  self: false,
-  notNull: true,
-  indexed: true,
-  uniqueIndexes: [{ name: 'notes_uq', columns: ['lead_id', 'kind'], nullsNotDistinct: false }],
-};
 const parent: ChildReference = { ...notes, table: 'leads', column: 'parent_id', constraint: 'leads_parent_fk', self: true, notNull: true, uniqueIndexes: [] };
 const deviceId = [{ child: 'device_id', parent: 'device_id' }];
 /** A composite key (device_id, lead_id): the keeper's device_id is copied when the duplicate key does not hold it. */

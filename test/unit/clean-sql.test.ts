@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import { notesReference as notes } from '../support/clean-fixtures.js';
 import type { ChildReference } from '../../src/clean/types.js';
 import { childRowsToMoveQuery, moveToKeeperByCopyStatements, repointStatement } from '../../src/clean/sql/child-rows-sql.js';
 import { keeperOrder, lockBatchStatement } from '../../src/clean/sql/lock-and-rank-sql.js';
@@ -14,22 +15,6 @@ import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'email', 'created_at']);
 const key = fakeKey(table, ['device_id', 'phone']);
-const notes: ChildReference = {
-  constraint: 'notes_fk',
-  schema: 'public',
-  table: 'notes',
-  column: 'lead_id',
-  parent: { schema: 'public', table: 'leads' },
-  shared: [],
-  copied: [],
-  distributionColumn: null,
-  primaryKey: ['id'],
-  onDelete: 'restrict',
-  self: false,
-  notNull: true,
-  indexed: true,
-  uniqueIndexes: [{ name: 'notes_uq', columns: ['lead_id', 'kind'], nullsNotDistinct: false }],
-};
 
 describe('clean planners', () => {
   // The statements of --execute are asserted whole by the golden files (clean-golden.test.ts); these are the dry run's forms and the rules.

@@ -28,7 +28,7 @@ const LIBPQ_URI_TABLE: [uri: string, expected: string | { error: string }][] = [
   ['postgresql://host', "host='host' (inet)"],
   ['postgresql://', '(local)'],
   ['postgresql://?hostaddr=127.0.0.1', "hostaddr='127.0.0.1' (inet)"],
-  ['postgresql://example.com?hostaddr=63.1.2.4', "host='example.com' hostaddr='63.1.2.4' (inet)"],
+  ['postgresql://example.com?hostaddr=127.1.2.4', "host='example.com' hostaddr='127.1.2.4' (inet)"],
   ['postgresql://%68ost/', "host='host' (inet)"],
   ['postgresql://host/db?user=uri-user', "user='uri-user' dbname='db' host='host' (inet)"],
   ['postgresql://host/db?user=uri-user&port=12345', "user='uri-user' dbname='db' host='host' port='12345' (inet)"],
