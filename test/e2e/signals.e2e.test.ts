@@ -112,29 +112,29 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     await expectInterruptedAndRestorable(before, leadsBefore);
   });
 
-  it('a second signal rolls back the batch in flight (stuck on a row lock) and exits at once, the run marked interrupted', async () => {
+  it('a second signal rolls back the batch in flight (busy in a statement) and exits at once, the run marked interrupted', async () => {
     const before = await checksum();
     const leadsBefore = await count('select * from leads');
-    // A writer holds a row of the third batch (groups 11-15 in key order) and does not let go.
-    const writer = new pg.Client({ connectionString: url });
-    await writer.connect();
+    // The third batch (groups 11-15 in key order) stays busy in its DELETE: a trigger sleeps on one group's rows. Not a
+    // lock wait on purpose: a first signal while a batch waits on a lock rolls it back at once (lock-waits.e2e), so only
+    // a batch that is working shows the first signal waiting for it.
+    const [slow] = await test.query<{ device_id: string; phone: string }>(`select device_id::text as device_id, phone from leads
+      where phone is not null group by device_id, phone having count(*) > 1 order by device_id, phone offset 12 limit 1`);
+    await test.query(`create function slow_delete() returns trigger language plpgsql as $$ begin
+        if (old.device_id::text, old.phone) = ('${slow!.device_id}', '${slow!.phone}') then perform pg_sleep(60); end if; return old; end $$`);
+    await test.query('create trigger slow_delete before delete on leads for each row execute function slow_delete()');
     try {
-      await writer.query('begin');
-      await writer.query(`select id from leads where (device_id, phone) = (select device_id, phone from leads where phone is not null
-        group by 1, 2 having count(*) > 1 order by 1, 2 offset 12 limit 1) for update`);
-      const run = startCli(clean('--batch-size', '5', '--lock-timeout', '60s'));
-      // a row lock shows as a wait on the writer's transaction (or the tuple); not an advisory wait, which a run
-      // still ending from the test before can cause while the tool has not started a batch
+      const run = startCli(clean('--batch-size', '5'));
       await waitFor(
-        'the clean to wait for the locked row',
+        'the third batch to sleep in its DELETE',
         async () =>
           (await count(
-            `select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple')`,
+            `select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event = 'PgSleep'`,
           )) > 0,
         run,
       );
       run.child.kill('SIGINT');
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // past the lock-wait probe's first looks: it finds no lock
       expect(run.child.exitCode).toBeNull(); // the first signal waits for the batch
       const stopped = await exitAfter(run, () => run.child.kill('SIGTERM'));
       expect(stopped.code, stopped.stderr).toBe(INTERRUPTED);
@@ -142,19 +142,19 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       expect(stopped.stdout).toMatch(/: interrupted in /);
       expect(stopped.stdout).toContain('was rolled back');
       expect(stopped.stderr).not.toMatch(/\n\s+at /);
-      // the batch's transaction and the run's advisory lock are gone: nothing waits on the writer's lock any more
+      // the batch's statement, its transaction and the run's advisory lock are gone
       await waitFor(
         'the tool to let go',
         async () =>
           (await count(
             `select 1 from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`,
-          )) === 0 && (await count(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)) === 0,
+          )) === 0 && (await count(`select 1 from pg_stat_activity where datname = current_database() and state <> 'idle' and pid <> pg_backend_pid()`)) === 0,
       );
       const record = await runRecord();
       expect(record.batches_done).toBe(2);
     } finally {
-      await writer.query('rollback');
-      await writer.end();
+      await test.query('drop trigger slow_delete on leads');
+      await test.query('drop function slow_delete()');
     }
     await expectInterruptedAndRestorable(before, leadsBefore);
   });
