@@ -128,9 +128,8 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
       await waitFor(
         'the third batch to sleep in its DELETE',
         async () =>
-          (await count(
-            `select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event = 'PgSleep'`,
-          )) > 0,
+          (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event = 'PgSleep'`)) >
+          0,
         run,
       );
       run.child.kill('SIGINT');
