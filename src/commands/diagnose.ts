@@ -8,6 +8,7 @@ import { diagnose } from '../core/diagnose/diagnose.js';
 import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../cli/diagnose-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
+import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderDiagnose } from '../render/diagnose/index.js';
 
@@ -55,12 +56,13 @@ async function runDiagnose(flags: Flags, _args: string[], { source }: RunContext
   const keyText = diagnosedKey(flags, settings);
   const report = await withDatabase(
     settings.target,
-    async (database) => {
-      const key = await loadOneKey(database.db, settings, keySettings, keyText, 'diagnose');
-      return withSpinner('diagnosing', flags, () =>
-        diagnose(database, { key, settings: diagnoseSettings, columnMap: settings.columnMap, commandLine: settings.commandLine }),
-      );
-    },
+    (opened) =>
+      stoppable(opened, 'nothing was written', async (database) => {
+        const key = await loadOneKey(database.db, settings, keySettings, keyText, 'diagnose');
+        return withSpinner('diagnosing', flags, () =>
+          diagnose(database, { key, settings: diagnoseSettings, columnMap: settings.columnMap, commandLine: settings.commandLine }),
+        );
+      }),
     { connections: 3 },
   );
   await writeReport(renderDiagnose(report, flags.format, renderContext(settings.target, flags)), flags);

@@ -10,6 +10,7 @@ import { collectReport } from '../core/report/report-data.js';
 import { redactReport } from '../core/report/redact-report.js';
 import { createRedactor } from '../core/redaction.js';
 import { withDatabase } from '../db/with-database.js';
+import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys, resolveNamedKeys } from '../keys/resolve-key.js';
 import { renderReport } from '../render/report/index.js';
@@ -51,24 +52,25 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
   const keyText = diagnosedKey(flags, settings);
   const data = await withDatabase(
     settings.target,
-    async (database) => {
-      const table = await loadLeadTable(database.db, settings, 'report');
-      const [key] = resolveKeys(table, [keyText], keySettings).keys;
-      // Every preset and config key, with the same normalisation and NULL rule as scan; the diagnosed key too if it is not one of them.
-      const all = resolveNamedKeys(table, keySettings);
-      const scanKeys = all.keys.some((k) => k.name === key!.name) ? all.keys.map((k) => (k.name === key!.name ? key! : k)) : [...all.keys, key!];
-      return withSpinner('building the report', flags, () =>
-        collectReport(database, {
-          table,
-          scanKeys,
-          skippedKeys: all.skipped,
-          key: key!,
-          settings: diagnoseSettings,
-          columnMap: settings.columnMap,
-          archiveSchema: archive,
-        }),
-      );
-    },
+    (opened) =>
+      stoppable(opened, 'nothing was written', async (database) => {
+        const table = await loadLeadTable(database.db, settings, 'report');
+        const [key] = resolveKeys(table, [keyText], keySettings).keys;
+        // Every preset and config key, with the same normalisation and NULL rule as scan; the diagnosed key too if it is not one of them.
+        const all = resolveNamedKeys(table, keySettings);
+        const scanKeys = all.keys.some((k) => k.name === key!.name) ? all.keys.map((k) => (k.name === key!.name ? key! : k)) : [...all.keys, key!];
+        return withSpinner('building the report', flags, () =>
+          collectReport(database, {
+            table,
+            scanKeys,
+            skippedKeys: all.skipped,
+            key: key!,
+            settings: diagnoseSettings,
+            columnMap: settings.columnMap,
+            archiveSchema: archive,
+          }),
+        );
+      }),
     { connections: 3 },
   );
   const shown = flags.redact ? redactReport(data, createRedactor()) : data;

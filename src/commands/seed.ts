@@ -6,6 +6,7 @@ import { quietOption, connectionOptions, type TableFlags } from '../cli/options.
 import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
+import { stoppable } from '../cli/interrupt.js';
 import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { renderSeed } from '../render/seed/index.js';
@@ -49,9 +50,12 @@ async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext
   const settings = resolveTableSettings(flags);
   const result = await withDatabase(
     settings.target,
-    (database) =>
-      withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
-        seed(database, { table: settings.table, rows, scenario: flags.scenario, randomState, replace: flags.replace ?? false }),
+    (opened) =>
+      // one transaction: a signal rolls all of it back
+      stoppable(opened, 'nothing was written', (database) =>
+        withSpinner(`seeding ${formatCount(rows)} rows`, flags, () =>
+          seed(database, { table: settings.table, rows, scenario: flags.scenario, randomState, replace: flags.replace ?? false }),
+        ),
       ),
     { createPglite: true },
   );
