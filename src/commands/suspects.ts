@@ -13,6 +13,7 @@ import { suspects, type BlockCount } from '../core/suspects/suspects.js';
 import { suspectsPlan } from '../core/suspects/suspects-plan.js';
 import { writeFileAtomically } from '../cli/atomic-file.js';
 import { withDatabase } from '../db/with-database.js';
+import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../render/common/format.js';
 import { renderSuspects, SUSPECTS_FORMATS, type SuspectsFormat } from '../render/suspects/index.js';
@@ -59,25 +60,27 @@ async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: Ru
   if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut))
     throw new UsageError(`--plan-out writes JSON Lines (the plan clean --plan applies), not CSV: ${flags.planOut}`);
   if ((flags.key ?? []).length > 1) throw new UsageError('suspects takes one --key, the exact key, e.g. --key device-phone');
-  const report = await withDatabase(settings.target, async (database) => {
-    const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
-    const options = {
-      key,
-      config,
-      columnMap: settings.columnMap,
-      defaultCountry: keySettings.defaultCountry,
-      maxPairs,
-      truthColumn: flags.truthColumn ?? null,
-    };
-    const printCounts = (counts: BlockCount[]) =>
-      note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags);
-    const found = await withSpinner('comparing', flags, () => suspects(database, options, printCounts));
-    if (flags.planOut !== undefined) {
-      await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, found.groups), '--plan-out');
-      note(`plan: ${formatCount(found.groups.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
-    }
-    return found;
-  });
+  const report = await withDatabase(settings.target, (opened) =>
+    stoppable(opened, 'nothing was written', async (database) => {
+      const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
+      const options = {
+        key,
+        config,
+        columnMap: settings.columnMap,
+        defaultCountry: keySettings.defaultCountry,
+        maxPairs,
+        truthColumn: flags.truthColumn ?? null,
+      };
+      const printCounts = (counts: BlockCount[]) =>
+        note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags);
+      const found = await withSpinner('comparing', flags, () => suspects(database, options, printCounts));
+      if (flags.planOut !== undefined) {
+        await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, found.groups), '--plan-out');
+        note(`plan: ${formatCount(found.groups.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
+      }
+      return found;
+    }),
+  );
   const shown = flags.redact ? redactSuspects(report, createRedactor()) : report;
   await writeReport(renderSuspects(shown, flags.format, renderContext(settings.target, flags), top), flags);
   return ExitCode.ok;
