@@ -3,6 +3,8 @@ import { abortable } from '../db/abortable.js';
 import { InterruptedError } from '../errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** How often an interrupted read-only task cancels its sessions' statements again. */
+const RECANCEL_MS = 250;
 type StopSignal = (typeof SIGNALS)[number];
 
 /**
@@ -49,7 +51,15 @@ export function watchSignals(handlers: { first?: (signal: StopSignal) => void; s
  * exits 130 with one line saying `outcome`.
  */
 export async function stoppable<T>(database: Database, outcome: string, task: (database: Database) => Promise<T>): Promise<T> {
-  const interrupt = watchSignals({ first: () => void database.cancel?.() });
+  // Statements built before the signal may still be queued for a pooled session and start after one cancel, and
+  // parallel ones outlive the first to fail (report's scans, waiting on a table lock, kept the pool from closing):
+  // cancel again until the process ends (the timer does not keep it alive).
+  const interrupt = watchSignals({
+    first: () => {
+      void database.cancel?.();
+      setInterval(() => void database.cancel?.(), RECANCEL_MS).unref();
+    },
+  });
   try {
     return await task({ ...database, db: abortable(database.db, interrupt.stop) });
   } catch (error) {
