@@ -4,6 +4,7 @@ import { qualifiedName } from '../db/catalog.js';
 import { independentSessions, withOneConnection, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { hashPartColumn } from '../sql/hash-part.js';
+import { keysInIndexOrder } from './key-order-index.js';
 import {
   keyPartScanQuery,
   keyScanQuery,
@@ -46,48 +47,63 @@ export interface ScanOptions {
  */
 export async function scan(database: Database, options: ScanOptions, sessions: ReadSessions = independentSessions(database)): Promise<ScanReport> {
   const started = performance.now();
-  const parts = partsFor(database, options);
+  const inIndexOrder = await indexOrderedKeys(database, options);
+  const splits = (key: ResolvedKey) => hashPartColumn(key) !== null && !inIndexOrder[options.keys.indexOf(key)];
+  const parts = partsFor(database, options, splits);
   // The parts, the row count and the top groups' details read one snapshot, as the whole statement would.
-  if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scan(database, options, shared));
+  if (parts > 1 && sessions.snapshotId === null) return withSharedSnapshot(database, (shared) => scanIn(shared));
   // On Citus the statements follow each other on one connection, which keeps its worker connections between them (B17).
-  if (distributed(options) && sessions.kind === 'independent') return withOneConnection(database, (one) => scan(database, options, one));
-  // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
-  const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
-  const scanKeys = (keys = options.keys) =>
-    Promise.all(
-      keys.map(async (key) => {
-        if (parts > 1 && hashPartColumn(key) !== null) return toKeyReport(key, await scanKeyInParts(sessions, key, options.top, parts));
-        const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
-        return toKeyReport(key, result.rows[0]!);
-      }),
-    );
-  const rowsAndKeys = async (): Promise<readonly [number, KeyReport[]]> => {
-    if (!distributed(options)) return Promise.all([countRows(), scanKeys()]);
-    if (options.top === 0 && options.keys.length > 0) {
-      // The first key's statement counts the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
-      // shards are not read once more for the count; the other keys follow it on the same connection.
-      const [first, ...others] = options.keys as [ResolvedKey, ...ResolvedKey[]];
-      const [counted, reports] = await Promise.all([
-        sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
-        scanKeys(others),
-      ]);
-      return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
-    }
-    // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
-    const keys = await scanKeys();
-    return [await countRows(), keys];
-  };
-  const [rows, keys] = await rowsAndKeys();
-  return {
-    table: qualifiedName(options.table.info),
-    mode: 'full',
-    rows,
-    distribution: options.table.info.distribution,
-    keys,
-    skippedKeys: options.skippedKeys ?? [],
-    rowOrder: rowOrder(options.table),
-    durationMs: Math.round(performance.now() - started),
-  };
+  if (distributed(options) && sessions.kind === 'independent') return withOneConnection(database, (one) => scanIn(one));
+  return scanIn(sessions);
+
+  async function scanIn(sessions: ReadSessions): Promise<ScanReport> {
+    // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
+    const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
+    const scanKeys = (keys = options.keys) =>
+      Promise.all(
+        keys.map(async (key) => {
+          if (parts > 1 && splits(key)) return toKeyReport(key, await scanKeyInParts(sessions, key, options.top, parts));
+          const result = await sessions.run((db) => keyScanQuery(key, options.top).execute(db));
+          return toKeyReport(key, result.rows[0]!);
+        }),
+      );
+    const rowsAndKeys = async (): Promise<readonly [number, KeyReport[]]> => {
+      if (!distributed(options)) return Promise.all([countRows(), scanKeys()]);
+      if (options.top === 0 && options.keys.length > 0) {
+        // The first key's statement counts the table's rows in its own pass (keyScanWithRowCountQuery, B15), so the
+        // shards are not read once more for the count; the other keys follow it on the same connection.
+        const [first, ...others] = options.keys as [ResolvedKey, ...ResolvedKey[]];
+        const [counted, reports] = await Promise.all([
+          sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
+          scanKeys(others),
+        ]);
+        return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
+      }
+      // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
+      const keys = await scanKeys();
+      return [await countRows(), keys];
+    };
+    const [rows, keys] = await rowsAndKeys();
+    return {
+      table: qualifiedName(options.table.info),
+      mode: 'full',
+      rows,
+      distribution: options.table.info.distribution,
+      keys,
+      skippedKeys: options.skippedKeys ?? [],
+      rowOrder: rowOrder(options.table),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+}
+
+/**
+ * Which keys an index reads in key order (key-order-index.ts): such a key
+ * runs whole, not in hash parts. Looked up only where parts could be used.
+ */
+async function indexOrderedKeys(database: Database, options: ScanOptions): Promise<boolean[]> {
+  if ((options.parts ?? 1) < 2 || database.features.driver === 'pglite' || distributed(options)) return options.keys.map(() => false);
+  return keysInIndexOrder(database, options.table, options.keys);
 }
 
 function distributed(options: ScanOptions): boolean {
@@ -95,8 +111,8 @@ function distributed(options: ScanOptions): boolean {
 }
 
 /** The parts a pool can run at once beside the snapshot's holder and the row count; 1 where splitting would not help. */
-function partsFor(database: Database, options: ScanOptions): number {
-  const splittable = database.features.driver !== 'pglite' && !distributed(options) && options.keys.some((key) => hashPartColumn(key) !== null);
+function partsFor(database: Database, options: ScanOptions, splits: (key: ResolvedKey) => boolean): number {
+  const splittable = database.features.driver !== 'pglite' && !distributed(options) && options.keys.some(splits);
   const parts = Math.min(options.parts ?? 1, database.features.maxConcurrency - 2);
   return splittable && parts > 1 ? parts : 1;
 }

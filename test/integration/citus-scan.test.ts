@@ -78,6 +78,23 @@ describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () 
     }
   });
 
+  it.each(TABLES)('%s: an index led by the key (index add) changes no figure, top groups and ties included, whole or in parts', async (table) => {
+    // Parts (and so the whole run of a key the index reads in key order) apply off the distributed tables only
+    const scanKey = async (top: number, parts: number) => {
+      const resolved = await keysOn(table, ['device-phone']);
+      return { ...(await scan(test.database, { table: resolved.leadTable, keys: resolved.keys, top, parts })), durationMs: 0 };
+    };
+    const without = [await scanKey(0, 1), await scanKey(25, 1)];
+    for (const parts of [1, 2]) expect([await scanKey(0, parts), await scanKey(25, parts)], `${parts} parts, no index`).toEqual(without);
+    await test.exec(`create index ${table}_ld_key_idx on ${table} (device_id, phone);`);
+    try {
+      await test.exec(`analyze ${table};`);
+      for (const parts of [1, 2]) expect([await scanKey(0, parts), await scanKey(25, parts)], `${parts} parts, with the index`).toEqual(without);
+    } finally {
+      await test.exec(`drop index ${table}_ld_key_idx;`);
+    }
+  });
+
   it('e164 on the distributed tables matches libphonenumber-js on every preset, NULLs distinct and equal', async () => {
     for (const table of ['leads', 'leads_by_id']) {
       for (const nullsEqual of [false, true]) {

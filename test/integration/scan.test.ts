@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { scan, scanKeyParts, scanUsesParallelWorkers } from '../../src/core/scan.js';
+import { keysInIndexOrder } from '../../src/core/key-order-index.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { keyScanQuery } from '../../src/sql/scan-plan.js';
@@ -86,6 +87,22 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan on $label', (target
       key!.top.map((group) => ({ key: group.key, count: group.count, ids: group.ids.map(String) })),
       'every top group: its key, size and oldest ids (the second read filters on the top keys)',
     ).toEqual(largest.map((row) => ({ key: { device_id: row.device_id, phone: row.phone }, count: Number(row.n), ids: row.ids.map(String) })));
+  });
+
+  it('an index led by the key (what index add builds) changes no figure, top groups and ties included', async () => {
+    const leadTable = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+    const scanKey = async (top: number) => {
+      const report = await scan(test.database, { table: leadTable, keys: resolveKeys(leadTable, ['device-phone'], plain).keys, top, parts: 2 });
+      return { ...report, durationMs: 0 };
+    };
+    const without = [await scanKey(0), await scanKey(40)];
+    await test.exec(`create index ld_key_idx on leads (device_id, phone);
+      analyze leads;`);
+    try {
+      expect([await scanKey(0), await scanKey(40)]).toEqual(without);
+    } finally {
+      await test.exec('drop index ld_key_idx;');
+    }
   });
 
   it('custom keys, trim/lower/digits, mapped and quoted names in a schema-qualified table', async () => {
@@ -235,6 +252,51 @@ describe.runIf(SERVER_URL)('scan of one key in hash parts on the server', () => 
         top: key.top.map((group) => ({ ...group, key: { ...group.key, phone: String(group.key.phone).toLowerCase() } })),
       }));
     expect(comparable(inParts)).toEqual(comparable(whole));
+  });
+
+  it('runs a key an index reads in key order whole, over the index, with the report of the parts and a hand-written oracle', async () => {
+    const cases: [Partial<KeySettings>, number][] = [
+      [{}, 0],
+      [{}, 3],
+      [{}, 25],
+      [{ nullsEqual: true }, 25],
+    ];
+    const before = await Promise.all(cases.map(([settings, top]) => scanKey('device-phone', settings, top, 2)));
+    await test.exec(`create index ld_test_key_idx on leads (device_id, phone);
+      vacuum analyze leads;`);
+    try {
+      const table = await loadLeadTable(database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+      const keyOf = (name: string, settings: Partial<KeySettings> = {}) => resolveKeys(table, [name], { ...plain, ...settings }).keys;
+      // Led by the key's columns in its order; not in another order, nor for a normalised key or one of other columns
+      expect(
+        await keysInIndexOrder(database, table, [
+          ...keyOf('device-phone'),
+          ...keyOf('user-phone'),
+          ...keyOf('device-phone', { normalize: { phone: 'digits' } }),
+        ]),
+      ).toEqual([true, false, false]);
+      for (const [index, [settings, top]] of cases.entries()) {
+        expect(await scanKey('device-phone', settings, top, 2), `${JSON.stringify(settings)} top ${top}`).toEqual(before[index]);
+      }
+      const [key] = (await scanKey('device-phone', {}, 25, 2)).keys;
+      expect(figuresOf(key!)).toEqual(await sqlOracle(test, 'leads', ['device_id', 'phone'], true));
+      const largest = await test.query<{ n: string; ids: string[] }>(`
+        select count(*) as n, (array_agg(id::text order by created_at, id))[1:5] as ids
+        from leads where phone is not null group by device_id, phone order by count(*) desc, device_id, phone limit 25`);
+      expect(key!.top.map((group) => ({ count: group.count, ids: group.ids.map(String) }))).toEqual(
+        largest.map((row) => ({ count: Number(row.n), ids: row.ids })),
+      );
+      for (const [definition, why] of [
+        ['(phone, device_id)', 'another order'],
+        ['(device_id, phone) where niche is not null', 'a partial index'],
+      ] as const) {
+        await test.exec(`drop index ld_test_key_idx;
+          create index ld_test_key_idx on leads ${definition};`);
+        expect(await keysInIndexOrder(database, table, keyOf('device-phone')), why).toEqual([false]);
+      }
+    } finally {
+      await test.exec('drop index if exists ld_test_key_idx;');
+    }
   });
 
   it('reads one snapshot while a writer grows the largest group: its listed size is the largest size, every time', async () => {

@@ -93,12 +93,20 @@ select (select total from bounds) as rows,
         left join buckets as b on b.start = s.start) as points`);
   });
 
-  it('spreads phones over devices with one hash aggregate (min <> max, no count(distinct))', () => {
+  it('spreads phones over devices with one hash aggregate (min <> max, no count(distinct)), integers and texts as they are', () => {
+    // Any other type is compared by its text (numeric: 1.0 = 1.00, but two texts)
+    const numericDevice: typeof key = {
+      ...key,
+      table: { ...table, info: { ...table.info, columns: table.info.columns.map((c) => (c.name === 'device_id' ? { ...c, type: 'numeric' } : c)) } },
+    };
+    expect(compileSql(phoneSpreadQuery(numericDevice, { phone: key.columns[1]!, device: 'device_id', user: null })).sql).toContain(
+      `"device_id"::text as ld_device`,
+    );
     expect(compileSql(phoneSpreadQuery(key, { phone: key.columns[1]!, device: 'device_id', user: null })).sql).toBe(`select count(*) as phones,
        count(*) filter (where several_devices) as on_several_devices,
        count(*) filter (where several_users) as for_several_users
 from (select min("ld_device") <> max("ld_device") as several_devices, false as several_users
-      from (select "phone" as ld_phone, "device_id"::text as ld_device, null::text as ld_user
+      from (select "phone" as ld_phone, "device_id" as ld_device, null::text as ld_user
             from "public"."leads" offset 0) as keyed
       where ld_phone is not null
       group by ld_phone) as spread`);
