@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One bundled file (npm run build): start-up is about half of loading ~400 modules one by one.
-import { main } from '../dist/lead-dedupe.mjs';
+// One bundled file (npm run build), compiled from V8's code cache when it matches this Node (load-cli.js).
+import { loadCli } from './load-cli.js';
 
-process.exitCode = await main(process.argv);
+process.exitCode = await loadCli().exports.main(process.argv);

@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-if (!existsSync(fileURLToPath(new URL('../dist/lead-dedupe.mjs', import.meta.url)))) {
+if (!existsSync(fileURLToPath(new URL('../dist/lead-dedupe.cjs', import.meta.url)))) {
   console.error('building lead-dedupe once (npm run build)…');
   execSync('npm run --silent build', { stdio: 'inherit', cwd: fileURLToPath(new URL('..', import.meta.url)) });
 }

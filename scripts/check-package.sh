@@ -17,7 +17,7 @@ if [ -n "$unexpected" ]; then
   echo "$unexpected" >&2
   exit 1
 fi
-for required in package/bin/lead-dedupe.js package/dist/lead-dedupe.mjs package/dist/index.mjs package/dist/types/src/index.d.ts package/man/lead-dedupe.1 package/LICENSE package/README.md package/CHANGELOG.md; do
+for required in package/bin/lead-dedupe.js package/dist/lead-dedupe.cjs package/dist/lead-dedupe.cjs.cache package/dist/index.mjs package/dist/types/src/index.d.ts package/man/lead-dedupe.1 package/LICENSE package/README.md package/CHANGELOG.md; do
   grep -qx "$required" <<<"$listing" || { echo "package: $required is missing" >&2; exit 1; }
 done
 

@@ -12,10 +12,11 @@ import { loadAverage, longestBatchMs, measure, summarise, type Measured } from '
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
+import { startupCase } from './startup.js';
 import { serverSettings, sqlOn, withDatabaseName } from './sql-on.js';
 
 /**
- * `npm run bench -- --rows 1000000 [--rounds 3] [--only scan-one-key,diagnose,suspects,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
+ * `npm run bench -- --rows 1000000 [--rounds 3] [--only startup,scan-one-key,diagnose,suspects,details-export,clean,clean-merge,constraint,scan-since] [--citus]`
  * (`--cases` is the same as `--only`; `--out <file.json>` writes the result elsewhere than bench/results/<rows>.json)
  *
  * Seeds a fresh database on BENCH_DATABASE_URL's server, then measures each
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
       cases.push({ ...summarise(name, toolRuns, baselineRuns), loadBefore });
     };
 
+    // Process start to the first statement, against Node's own start (node -e 0).
+    if (wanted('startup')) cases.push(await startupCase(url, BIN, options.rounds, loadAverage()));
     await alternate('scan one key', tool(['scan', '--key', 'device-phone', '--format', 'json']), psql(summarySql('device_id, phone')));
     await alternate('scan one key top 0', tool(['scan', '--key', 'device-phone', '--top', '0', '--format', 'json']), psql(summarySql('device_id, phone')));
     // The same scan on a copy of the table with the key's index (`index add`), against the hand-written summary on the

@@ -45,7 +45,7 @@ export function renderMarkdown(result: BenchResult): string {
     '|---|---|---|---|---|---|',
     ...result.cases.map(
       (c) =>
-        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Math.round(c.toolPeakRssMb)} MB |`,
+        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Number.isNaN(c.toolPeakRssMb) ? '–' : `${Math.round(c.toolPeakRssMb)} MB`} |`,
     ),
     '',
     ...result.cases
@@ -58,6 +58,12 @@ export function renderMarkdown(result: BenchResult): string {
           `${c.name}: query ${c.queryMs!.tool} ms against ${c.queryMs!.fullScan} ms for the full scan (${(c.queryMs!.ratio * 100).toFixed(1)}%; target ≤ 2% with the key index, ≤ 40% without), process ${c.toolSeconds.toFixed(2)} s (target ≤ 0.6 s); figures equal the oracle ${JSON.stringify(c.oracle)}`,
       ),
     ...result.cases.filter((c) => c.longestBatchMs !== undefined).map((c) => `${c.name}: longest batch transaction (row locks held) ${c.longestBatchMs} ms`),
+    ...result.cases
+      .filter((c) => c.name === 'startup')
+      .map(
+        (c) =>
+          `startup: first statement ${Math.round(c.toolSeconds * 1000)} ms after spawn (target ≤ 60 ms), node -e 0 ${Math.round(c.baselineSeconds * 1000)} ms to its exit`,
+      ),
     ...result.cases.filter((c) => c.name === 'clean merge').map((c) => `clean merge: ${c.ratio.toFixed(2)}× the tool's delete mode (target ≤ 1.3)`),
     '',
   ];

@@ -318,8 +318,12 @@ describe.skipIf(!SERVER_URL)('constraint add as a user without rights (server)',
     }
   }
 
-  it('no privileges: a permission error (exit 1), nothing built', async () => {
-    expect(await addAsRole()).toMatchObject({ code: '42501' });
+  // The plan of a plain key reads only the catalog (no probe on a temporary copy of the table, which raised 42501 here):
+  // the owner check refuses, as the CLI did before planning and as it does with SELECT only.
+  it('no privileges: refused before the build (not the owner: exit 2), nothing built', async () => {
+    const error = await addAsRole();
+    expect(error).toBeInstanceOf(PermissionError);
+    expect((error as PermissionError).exitCode).toBe(2);
     expect((await uniqueIndexesOf(test, 'leads')).map((i) => i.name)).toEqual(['leads_pkey']);
   });
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const BIN = fileURLToPath(new URL('../../bin/lead-dedupe.js', import.meta.url));
 /** How the binary's suggested commands start when runCli runs it from the suites' folder (src/cli/invocation.ts): `node bin/lead-dedupe.js`. */
 export const PRINTED_INVOCATION = `node ${relative(process.cwd(), BIN)}`;
-const BUNDLE = fileURLToPath(new URL('../../dist/lead-dedupe.mjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/lead-dedupe.cjs', import.meta.url));
 
 /** End-to-end suites test the built bundle; fail clearly when it is missing. */
 export function assertBuilt(): void {

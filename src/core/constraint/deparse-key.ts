@@ -8,6 +8,7 @@ import {
   type NormalizeFunction,
 } from '../../keys/normalize-function.js';
 import { PROBE_TABLE, probeIndexElementsQuery, probeIndexStatement, probeTableStatement, quotedNamesQuery } from '../../sql/index-probe-plan.js';
+import { isPlainKey } from '../../sql/constraint-plan.js';
 import { createNormalizeFunctionStatement, dropProbeFunctionStatement, normalizeFunctionStateQuery } from '../../sql/normalize-function-plan.js';
 
 /** missing: nothing by that name; same: exactly the tool's function; different: something else holds the name (never replaced). */
@@ -73,12 +74,22 @@ export interface KeyForms {
   functions: { fn: NormalizeFunction; state: NormalizeFunctionState }[];
 }
 
-/** deparseKeyElements, shaped for matching: the elements to show and every form to compare with. */
+/**
+ * deparseKeyElements, shaped for matching: the elements to show and every form to compare with. A key of plain
+ * columns skips the probe (a temporary table, an index per form, six round trips): pg_get_indexdef prints a plain
+ * column as quote_identifier does, which is quote_ident's text, and it has no function to compare.
+ */
 export async function keyForms(database: Database, table: LeadTable, keys: ResolvedKey[]): Promise<KeyForms[]> {
-  const deparsed = await deparseKeyElements(database, table, keys);
+  const withExpressions = keys.filter((key) => !isPlainKey(key));
+  const deparsed = await deparseKeyElements(database, table, withExpressions);
   const quoted = await quotedColumns(database, keys);
-  return keys.map((key, index) => {
-    const { short, inline } = deparsed.keys[index]!;
+  return keys.map((key) => {
+    const position = withExpressions.indexOf(key);
+    if (position === -1) {
+      const elements = key.columns.map((column) => quoted.get(column.column)!);
+      return { elements, forms: [elements], functions: [] };
+    }
+    const { short, inline } = deparsed.keys[position]!;
     return {
       elements: short ?? predictedShort(key, inline, quoted),
       forms: short === null ? [inline] : [short, inline],
