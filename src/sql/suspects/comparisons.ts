@@ -57,19 +57,21 @@ export function similarity(a: RawBuilder<unknown>, b: RawBuilder<unknown>, funct
           from (select t, count(*) as n from (${trigrams(a)} union all ${trigrams(b)}) as both_sides group by t) as shared)`;
 }
 
-function nameOutcome(
-  a: RawBuilder<unknown>,
-  b: RawBuilder<unknown>,
-  keyA: RawBuilder<unknown>,
-  keyB: RawBuilder<unknown>,
-  threshold: number,
-  functions: SuspectFunctions,
-) {
+/**
+ * A name comparator's outcome without its similarity: NULL, `same`, or
+ * `unsettled` (the keys differ: `similar` or `different`, which only the
+ * similarity tells). The similarity is computed later, for the pairs whose
+ * best possible score reaches the threshold (settledOutcomeOf): built in,
+ * it costs about a millisecond a pair, most of the comparison's time.
+ */
+function nameOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, keyA: RawBuilder<unknown>, keyB: RawBuilder<unknown>) {
   return sql<string | null>`case when ${a} is null or ${b} is null then null
        when ${keyA} = ${keyB} then 'same'
-       when ${similarity(a, b, functions)} >= ${sql.lit(threshold)} then 'similar'
-       else 'different' end`;
+       else ${sql.lit(UNSETTLED)} end`;
 }
+
+/** The outcome of a name comparator whose words differ, before its similarity is known. */
+export const UNSETTLED = 'unsettled';
 
 /** The smallest bucket the gap fits, else NULL (no points). */
 function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: TimeBucket[]): RawBuilder<string | null> {
@@ -81,8 +83,8 @@ function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: Ti
   )} end`;
 }
 
-/** The outcome of comparator i on the pair (a, b). */
-export function outcomeOf(comparator: ResolvedComparator, index: number, threshold: number, functions: SuspectFunctions): RawBuilder<string | null> {
+/** The outcome of comparator i on the pair (a, b); for names it may be `unsettled` (settledOutcomeOf settles it). */
+export function outcomeOf(comparator: ResolvedComparator, index: number): RawBuilder<string | null> {
   const a = ref('a', `f${index}`);
   const b = ref('b', `f${index}`);
   switch (comparator.kind) {
@@ -92,7 +94,7 @@ export function outcomeOf(comparator: ResolvedComparator, index: number, thresho
     case 'equal':
       return sql<string | null>`case when ${a} is null or ${b} is null then null when ${a} = ${b} then 'same' else 'different' end`;
     case 'name':
-      return nameOutcome(a, b, ref('a', `k${index}`), ref('b', `k${index}`), threshold, functions);
+      return nameOutcome(a, b, ref('a', `k${index}`), ref('b', `k${index}`));
     case 'time':
       return timeOutcome(a, b, comparator.buckets);
     default:
@@ -108,6 +110,26 @@ export function pointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unk
     entries.map(([outcome, weight]) => sql`when ${sql.lit(outcome)} then ${sql.lit(weight)}::float8`),
     sql` `,
   )} end, 0)`;
+}
+
+/**
+ * The most points an outcome can still give: an unsettled name outcome's
+ * better of `similar` and `different`, else its points. A pair whose best
+ * possible score misses the threshold needs no similarity.
+ */
+export function bestPointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unknown>): RawBuilder<number> {
+  if (comparator.kind !== 'name') return pointsOf(comparator, outcome);
+  const best = Math.max(comparator.weights.similar ?? 0, comparator.weights.different ?? 0);
+  return sql<number>`case when ${outcome} = ${sql.lit(UNSETTLED)} then ${sql.lit(best)}::float8 else ${pointsOf(comparator, outcome)} end`;
+}
+
+/** Comparator i's final outcome from its first one (column `o<i>` of alias `c`): an unsettled name becomes `similar` or `different`. */
+export function settledOutcomeOf(comparator: ResolvedComparator, index: number, threshold: number, functions: SuspectFunctions): RawBuilder<string | null> {
+  const outcome = sql.ref(`c.o${index}`);
+  if (comparator.kind !== 'name') return outcome as RawBuilder<string | null>;
+  return sql<string | null>`case when ${outcome} = ${sql.lit(UNSETTLED)}
+            then case when ${similarity(ref('a', `f${index}`), ref('b', `f${index}`), functions)} >= ${sql.lit(threshold)} then 'similar' else 'different' end
+            else ${outcome} end`;
 }
 
 /** `…` and the tail of a value from just before where two values part. */
