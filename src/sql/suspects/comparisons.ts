@@ -58,20 +58,30 @@ export function similarity(a: RawBuilder<unknown>, b: RawBuilder<unknown>, funct
 }
 
 /**
- * A name comparator's outcome without its similarity: NULL, `same`, or
- * `unsettled` (the keys differ: `similar` or `different`, which only the
- * similarity tells). The similarity is computed later, for the pairs whose
- * best possible score reaches the threshold (settledOutcomeOf): built in,
- * it costs about a millisecond a pair, most of the comparison's time.
+ * The first, cheap stage of the phone and name comparators: NULL, `same`,
+ * or `unsettled` when the forms (the name's sorted words) differ. Which of
+ * the open outcomes it is (a phone's `oneEdit`, `swapped` or `different`
+ * needs a loop over its digits; a name's `similar` or `different` its
+ * similarity, about a millisecond a pair when built in) is decided later,
+ * only for pairs whose best possible score reaches the threshold
+ * (bestPointsOf, settledOutcomeOf). At 1M rows most candidate pairs are
+ * random phones one digit apart with nothing else in common: they are
+ * dropped without that work.
  */
-function nameOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, keyA: RawBuilder<unknown>, keyB: RawBuilder<unknown>) {
+function firstStage(a: RawBuilder<unknown>, b: RawBuilder<unknown>, keyA: RawBuilder<unknown>, keyB: RawBuilder<unknown>) {
   return sql<string | null>`case when ${a} is null or ${b} is null then null
        when ${keyA} = ${keyB} then 'same'
        else ${sql.lit(UNSETTLED)} end`;
 }
 
-/** The outcome of a name comparator whose words differ, before its similarity is known. */
+/** The outcome of a phone or name comparator whose forms differ, before the open outcomes are decided. */
 export const UNSETTLED = 'unsettled';
+
+/** The outcomes an unsettled first stage leaves open, per kind. */
+const OPEN_OUTCOMES: Partial<Record<ResolvedComparator['kind'], readonly string[]>> = {
+  phone: ['oneEdit', 'swapped', 'different'],
+  name: ['similar', 'different'],
+};
 
 /** The smallest bucket the gap fits, else NULL (no points). */
 function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: TimeBucket[]): RawBuilder<string | null> {
@@ -83,18 +93,18 @@ function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: Ti
   )} end`;
 }
 
-/** The outcome of comparator i on the pair (a, b); for names it may be `unsettled` (settledOutcomeOf settles it). */
+/** The outcome of comparator i on the pair (a, b); for phones and names it may be `unsettled` (settledOutcomeOf settles it). */
 export function outcomeOf(comparator: ResolvedComparator, index: number): RawBuilder<string | null> {
   const a = ref('a', `f${index}`);
   const b = ref('b', `f${index}`);
   switch (comparator.kind) {
     case 'phone':
-      return phoneOutcome(a, b);
+      return firstStage(a, b, a, b);
     case 'email':
     case 'equal':
       return sql<string | null>`case when ${a} is null or ${b} is null then null when ${a} = ${b} then 'same' else 'different' end`;
     case 'name':
-      return nameOutcome(a, b, ref('a', `k${index}`), ref('b', `k${index}`));
+      return firstStage(a, b, ref('a', `k${index}`), ref('b', `k${index}`));
     case 'time':
       return timeOutcome(a, b, comparator.buckets);
     default:
@@ -113,23 +123,29 @@ export function pointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unk
 }
 
 /**
- * The most points an outcome can still give: an unsettled name outcome's
- * better of `similar` and `different`, else its points. A pair whose best
- * possible score misses the threshold needs no similarity.
+ * The most points an outcome can still give: for an unsettled one the best
+ * of its open outcomes' points, else its points. A pair whose best possible
+ * score misses the threshold is dropped before its open outcomes are decided.
  */
 export function bestPointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unknown>): RawBuilder<number> {
-  if (comparator.kind !== 'name') return pointsOf(comparator, outcome);
-  const best = Math.max(comparator.weights.similar ?? 0, comparator.weights.different ?? 0);
+  const open = OPEN_OUTCOMES[comparator.kind];
+  if (open === undefined) return pointsOf(comparator, outcome);
+  const best = Math.max(...open.map((o) => comparator.weights[o] ?? 0));
   return sql<number>`case when ${outcome} = ${sql.lit(UNSETTLED)} then ${sql.lit(best)}::float8 else ${pointsOf(comparator, outcome)} end`;
 }
 
-/** Comparator i's final outcome from its first one (column `o<i>` of alias `c`): an unsettled name becomes `similar` or `different`. */
+/** Comparator i's final outcome from its first stage (column `o<i>` of alias `c`): an unsettled phone or name gets its open outcome decided. */
 export function settledOutcomeOf(comparator: ResolvedComparator, index: number, threshold: number, functions: SuspectFunctions): RawBuilder<string | null> {
   const outcome = sql.ref(`c.o${index}`);
-  if (comparator.kind !== 'name') return outcome as RawBuilder<string | null>;
-  return sql<string | null>`case when ${outcome} = ${sql.lit(UNSETTLED)}
-            then case when ${similarity(ref('a', `f${index}`), ref('b', `f${index}`), functions)} >= ${sql.lit(threshold)} then 'similar' else 'different' end
-            else ${outcome} end`;
+  const [a, b] = [ref('a', `f${index}`), ref('b', `f${index}`)];
+  const decided =
+    comparator.kind === 'phone'
+      ? phoneOutcome(a, b)
+      : comparator.kind === 'name'
+        ? sql`case when ${similarity(a, b, functions)} >= ${sql.lit(threshold)} then 'similar' else 'different' end`
+        : null;
+  if (decided === null) return outcome as RawBuilder<string | null>;
+  return sql<string | null>`case when ${outcome} = ${sql.lit(UNSETTLED)} then ${decided} else ${outcome} end`;
 }
 
 /** `…` and the tail of a value from just before where two values part. */
