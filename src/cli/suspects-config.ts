@@ -10,6 +10,9 @@ import {
 import { didYouMean } from '../util/did-you-mean.js';
 import { parseDuration } from './parse/duration.js';
 
+/** --max-pairs when not given (report --suspects uses it too). */
+export const SUSPECTS_MAX_PAIRS = 50_000_000;
+
 /** A time bucket may reach a year back. */
 const MAX_BUCKET_MS = 366 * 86_400_000;
 const FIELDS = ['blocks', 'comparators', 'threshold', 'distinguishing', 'nameSimilarity'];

@@ -11,6 +11,7 @@ import { runsCommand } from './runs.js';
 import { scanCommand } from './scan.js';
 import { seedCommand } from './seed.js';
 import { suspectsCommand } from './suspects.js';
+import { reviewCommand } from './review.js';
 import { sqlCommand } from './sql-upsert.js';
 import { raceCommand } from './race.js';
 import { completionCommand } from './completion.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   scanCommand,
   diagnoseCommand,
   suspectsCommand,
+  reviewCommand,
   reportCommand,
   seedCommand,
   demoCommand,

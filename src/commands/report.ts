@@ -7,6 +7,7 @@ import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '
 import { resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { collectReport } from '../core/report/report-data.js';
+import { readSuspectsConfig, SUSPECTS_MAX_PAIRS } from '../cli/suspects-config.js';
 import { redactReport } from '../core/report/redact-report.js';
 import { createRedactor } from '../core/redaction.js';
 import { withDatabase } from '../db/with-database.js';
@@ -20,6 +21,7 @@ interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {
   output?: string;
   /** false with --no-redact */
   redact: boolean;
+  suspects?: boolean;
   quiet?: boolean;
 }
 
@@ -31,6 +33,10 @@ export const reportCommand: CommandSpec<ReportFlags> = {
     ...keyOptions('the key to diagnose (default: device-phone, or the config default key); every preset is scanned'),
     ...diagnoseOptions(),
     new Option('--output <file.html>', 'the HTML file to write (required)'),
+    new Option(
+      '--suspects',
+      "add near-duplicates the diagnosed key misses (as suspects finds them, with the config's suspects section; minutes on a million rows)",
+    ),
     new Option('--no-redact', 'show customer values (phones, e-mails, names) in full; by default every text key value is masked and tagged'),
     archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),
     quietOption(),
@@ -68,6 +74,14 @@ async function runReport(flags: ReportFlags, _args: string[], { source }: RunCon
             settings: diagnoseSettings,
             columnMap: settings.columnMap,
             archiveSchema: archive,
+            suspects: flags.suspects
+              ? {
+                  config: readSuspectsConfig(settings.config.suspects),
+                  columnMap: settings.columnMap,
+                  defaultCountry: keySettings.defaultCountry,
+                  maxPairs: SUSPECTS_MAX_PAIRS,
+                }
+              : null,
           }),
         );
       }),

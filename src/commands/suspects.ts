@@ -5,7 +5,7 @@ import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlag
 import { note, renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { readSuspectsConfig } from '../cli/suspects-config.js';
+import { readSuspectsConfig, SUSPECTS_MAX_PAIRS } from '../cli/suspects-config.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { createRedactor } from '../core/redaction.js';
 import { redactSuspects } from '../core/suspects/redact-suspects.js';
@@ -32,7 +32,7 @@ export const suspectsCommand: CommandSpec<SuspectsFlags> = {
   options: [
     ...tableOptions(),
     ...keyOptions('the exact key: pairs it already groups are not suspects (default: device-phone)'),
-    new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default('50000000'),
+    new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default(String(SUSPECTS_MAX_PAIRS)),
     new Option('--truth-column <column>', 'a ground truth (rows of one person share its value): report precision, recall and F1'),
     new Option('--top <n>', 'groups the table lists').default('20'),
     new Option('--plan-out <file>', 'also write the groups as a clean plan, each "needs review": accept groups, then clean --plan <file> --execute'),
@@ -52,7 +52,7 @@ export const suspectsCommand: CommandSpec<SuspectsFlags> = {
 };
 
 async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
-  const maxPairs = optionalWholeNumber(flags.maxPairs, source('--max-pairs'), WHOLE_RANGES.maxPairs, 50_000_000);
+  const maxPairs = optionalWholeNumber(flags.maxPairs, source('--max-pairs'), WHOLE_RANGES.maxPairs, SUSPECTS_MAX_PAIRS);
   const top = optionalWholeNumber(flags.top, source('--top'), WHOLE_RANGES.top, 20);
   const settings = resolveTableSettings(flags);
   const keySettings = resolveKeySettings(flags, settings);

@@ -11,6 +11,7 @@ import { restoreRun } from '../../src/clean/restore/restore.js';
 import { loadOneKey } from '../../src/core/lead-table.js';
 import { suspects } from '../../src/core/suspects/suspects.js';
 import { suspectsPlan } from '../../src/core/suspects/suspects-plan.js';
+import { reviewPlan } from '../../src/core/suspects/review-plan.js';
 import { seed } from '../../src/seed/seed.js';
 import { DEFAULT_SUSPECTS } from '../../src/sql/suspects/suspects-model.js';
 import { PLAIN_KEY_SETTINGS, tableChecksum } from '../support/table-facts.js';
@@ -46,12 +47,17 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects review on $labe
     const groups = lines.slice(1, -1).map((line) => JSON.parse(line) as { group: string; keep: string; remove: string[]; review: string });
     expect(groups.every((g) => g.review === 'needs review')).toBe(true);
     expect(groups).toHaveLength(report.groups.length);
-    // the reviewer's edit: accept the first group, reject the second, leave the rest unreviewed
+    // the reviewer (review's core): accept the first group by its smallest id, reject the second by its keeper, leave the rest unreviewed
     const [accepted, rejected] = [groups[0]!, groups[1]!];
-    lines[1] = lines[1]!.replace('"review":"needs review"', '"review":"accepted"');
-    lines[2] = lines[2]!.replace('"review":"needs review"', '"review":"rejected"');
-    writeFileSync(path, `${lines.join('\n')}\n`);
-    expect(readFileSync(path, 'utf8')).toContain('"review":"accepted"');
+    const smallest = [accepted.keep, ...accepted.remove].sort((x, y) => Number(x) - Number(y))[0]!;
+    const reviewed = reviewPlan(`${lines.join('\n')}\n`, { accept: [smallest], reject: [rejected.keep] }, path);
+    expect([reviewed.accepted, reviewed.rejected, reviewed.needsReview]).toEqual([1, 1, groups.length - 2]);
+    writeFileSync(path, reviewed.text);
+    const written = readFileSync(path, 'utf8').split('\n');
+    // only the two statuses changed, every other byte as suspects wrote it
+    expect(written[1]).toBe(lines[1]!.replace('"review":"needs review"', '"review":"accepted"'));
+    expect(written[2]).toBe(lines[2]!.replace('"review":"needs review"', '"review":"rejected"'));
+    expect(written.filter((line, i) => line !== (lines[i] ?? ''))).toHaveLength(2);
 
     const before = { leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') };
     const ids = async () => (await test.query<{ id: string }>('select id::text as id from leads')).map((row) => row.id);

@@ -106,6 +106,15 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
       'phone within one edit',
       'same name on a device',
     ]);
+    // the report with its suspects section: the same read-only statements, the same pairs
+    const reportFile = join(dir, 'report.html');
+    const reported = await cli(url, 'report', '--key', 'device-phone', '--suspects', '--output', reportFile, '--quiet');
+    expect(reported.code, reported.stderr).toBe(0);
+    const reportHtml = readFileSync(reportFile, 'utf8');
+    expect(reportHtml).toContain('<h2>Probably the same lead, not caught by the key</h2>');
+    const reportData = JSON.parse(reportHtml.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!);
+    const pairIds = (pairs: { a: string; b: string }[]) => pairs.map((p) => `${p.a}-${p.b}`);
+    expect(pairIds(reportData.suspects.pairs)).toEqual(pairIds(JSON.parse(suspected.stdout).pairs));
 
     const runs = await cli(url, 'runs', '--format', 'json');
     expect(runs.code, runs.stderr).toBe(0);

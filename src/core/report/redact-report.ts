@@ -1,10 +1,12 @@
 import type { Redactor } from '../redaction.js';
 import { redactScan } from '../redact-scan.js';
+import { redactSuspects } from '../suspects/redact-suspects.js';
 import type { ReportData } from './report-data.js';
 
 /**
- * The report with every customer value masked: the top groups' key values
- * and the values diagnose splits the surplus by. Counts, ids, column names,
+ * The report with every customer value masked: the top groups' key values,
+ * the values diagnose splits the surplus by, and the suspects' stored values
+ * and the values their reasons quote. Counts, ids, column names,
  * times and run records stay as they are (they identify no customer).
  */
 export function redactReport(data: ReportData, redact: Redactor): ReportData {
@@ -13,6 +15,7 @@ export function redactReport(data: ReportData, redact: Redactor): ReportData {
     ...data,
     redacted: true,
     scan: redactScan(data.scan, redact),
+    suspects: data.suspects === null ? null : redactSuspects(data.suspects, redact),
     diagnosis:
       by === undefined
         ? data.diagnosis

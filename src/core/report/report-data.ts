@@ -9,6 +9,7 @@ import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
 import { scan } from '../scan.js';
 import type { ScanReport } from '../scan-report.js';
 import type { SkippedKey } from '../../keys/skipped-keys.js';
+import { suspects, type SuspectsOptions, type SuspectsReport } from '../suspects/suspects.js';
 
 /** Everything the HTML report shows: the same typed results scan, diagnose, constraint status and runs return. */
 export interface ReportData {
@@ -18,6 +19,8 @@ export interface ReportData {
   constraints: ConstraintStatus;
   /** The last clean-up runs on this table; empty when there is no archive. */
   runs: RunSummary[];
+  /** Near-duplicates the diagnosed key misses (report --suspects); null when not asked for. */
+  suspects: SuspectsReport | null;
   /** true once redactReport masked the customer values. */
   redacted: boolean;
 }
@@ -31,6 +34,8 @@ export interface ReportOptions {
   settings: DiagnoseSettings;
   columnMap: Record<string, string>;
   archiveSchema: string;
+  /** Also look for near-duplicates the key misses (suspects, with its options); null: not. */
+  suspects: Omit<SuspectsOptions, 'key' | 'truthColumn'> | null;
 }
 
 /** Read-only, one result after the other (each already runs its statements side by side). */
@@ -39,5 +44,6 @@ export async function collectReport(database: Database, options: ReportOptions):
   const diagnosis = await diagnose(database, { key: options.key, settings: options.settings, columnMap: options.columnMap });
   const constraints = await constraintStatus(database, { table: options.table, keys: options.scanKeys, skippedKeys: options.skippedKeys });
   const runs = await listRuns(database, { archiveSchema: options.archiveSchema, table: scanned.table, limit: 10 });
-  return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs, redacted: false };
+  const suspected = options.suspects === null ? null : await suspects(database, { ...options.suspects, key: options.key, truthColumn: null });
+  return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs, suspects: suspected, redacted: false };
 }

@@ -80,6 +80,6 @@ export function describeFunctions(functions: SuspectFunctions): { nameSimilarity
   return {
     nameSimilarity:
       functions.pgTrgm !== null ? 'pg_trgm similarity()' : functions.fuzzystrmatch !== null ? 'fuzzystrmatch levenshtein()' : 'built-in trigram similarity',
-    accents: functions.unaccent !== null ? 'unaccent()' : 'built-in translate()',
+    accents: functions.unaccent !== null ? 'unaccent()' : 'built-in normalize()',
   };
 }

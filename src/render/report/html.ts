@@ -87,13 +87,15 @@ ${d.columnsThatDiffer.map((c, i) => html`<tr><td>${c.column}</td><td class="n">$
 ${d.phones === null ? '' : html`<p>${formatCount(d.phones.phones)} phones; ${formatCount(d.phones.onSeveralDevices)} on more than one device, ${formatCount(d.phones.forSeveralUsers)} for more than one user.</p>`}
 ${d.by === undefined ? '' : bySection(data)}</section>
 
+${data.suspects === null ? '' : suspectsSection(data.suspects)}
+
 <section id="constraints"><h2>Unique constraints and indexes on ${data.constraints.table}</h2>
 ${data.constraints.indexes.length === 0 ? html`<p>None.</p>` : html`<div class="scroll"><table><thead><tr><th>name</th><th>kind</th><th>columns</th><th>valid</th></tr></thead><tbody>${data.constraints.indexes.map((i) => html`<tr><td>${i.name}</td><td>${i.kind}</td><td>${i.elements.join(', ')}</td><td>${i.valid ? 'yes' : 'NO'}</td></tr>`)}</tbody></table></div>`}</section>
 
 <section id="runs"><h2>Last clean-up runs</h2>
 ${data.runs.length === 0 ? html`<p>No clean-up run recorded for this table.</p>` : html`<div class="scroll"><table><thead><tr><th>run</th><th>status</th><th>started</th><th>key</th><th>mode</th><th>groups</th><th>rows removed</th><th>rows merged</th></tr></thead><tbody>${data.runs.map((r) => html`<tr><td class="n">${r.id}</td><td>${r.status}</td><td>${r.startedAt}</td><td>${r.key}</td><td>${r.mode}</td><td class="n">${formatCount(r.groups)}</td><td class="n">${formatCount(r.rowsRemoved)}</td><td class="n">${formatCount(r.rowsMerged)}</td></tr>`)}</tbody></table></div>`}</section>
 </main>
-${jsonScript('report-data', { scan: data.scan, diagnose: data.diagnosis })}
+${jsonScript('report-data', { scan: data.scan, diagnose: data.diagnosis, ...(data.suspects === null ? {} : { suspects: data.suspects }) })}
 </body></html>
 `;
   return page.value;
@@ -114,4 +116,26 @@ function bySection(data: ReportData): SafeHtml {
   ];
   return html`<h3>Surplus by ${by.column}</h3><div class="scroll"><table><thead><tr><th>${by.column}</th><th>surplus</th><th>race</th><th>retry</th><th>resubmission</th><th>unknown</th></tr></thead><tbody>
 ${rows.map((r) => html`<tr><td>${r.label}</td>${[r.surplus, r.race, r.retry, r.resubmission, r.unknown].map((n) => html`<td class="n">${formatCount(n)}</td>`)}</tr>`)}</tbody></table></div>`;
+}
+
+/** The groups shown in full; the JSON below the page holds them all. */
+const SUSPECT_GROUPS_SHOWN = 20;
+
+/** Near-duplicates the key misses: the counts, then the largest groups with each pair's score and reasons. */
+function suspectsSection(report: NonNullable<ReportData['suspects']>): SafeHtml {
+  const largest = [...report.groups].sort((x, y) => y.ids.length - x.ids.length || Number(x.group) - Number(y.group)).slice(0, SUSPECT_GROUPS_SHOWN);
+  const pairsOf = (group: string) => report.pairs.filter((pair) => pair.group === group);
+  return html`<section id="suspects"><h2>Probably the same lead, not caught by the key</h2>
+<p>${formatCount(report.groups.length)} groups of ${formatCount(report.pairs.length)} pairs scoring ${report.threshold} or more, out of ${formatCount(report.compared)} candidate pairs the key ${report.key} does not group (${report.blockCounts.map((c) => `${c.block}: ${formatCount(c.pairs)}`).join(', ')}). Names compared by ${report.functions.nameSimilarity}, accents folded by ${report.functions.accents}. Nothing is changed: suspects --plan-out writes them for review.</p>
+${
+  largest.length === 0
+    ? html`<p>None.</p>`
+    : html`<div class="scroll"><table><thead><tr><th>group</th><th>rows</th><th>pair</th><th>score</th><th>why</th></tr></thead><tbody>
+${largest.map((group) =>
+  pairsOf(group.group).map(
+    (pair, i) =>
+      html`<tr>${i === 0 ? html`<td>${group.group}</td><td>${group.ids.join(', ')}</td>` : html`<td></td><td></td>`}<td>${pair.a} – ${pair.b}</td><td class="n">${pair.score.toFixed(1)}</td><td>${pair.reasons}</td></tr>`,
+  ),
+)}</tbody></table></div>${report.groups.length > largest.length ? html`<p class="note">The ${SUSPECT_GROUPS_SHOWN} largest of ${formatCount(report.groups.length)} groups; all are in the data below the page.</p>` : ''}`
+}</section>`;
 }

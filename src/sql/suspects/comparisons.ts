@@ -57,19 +57,31 @@ export function similarity(a: RawBuilder<unknown>, b: RawBuilder<unknown>, funct
           from (select t, count(*) as n from (${trigrams(a)} union all ${trigrams(b)}) as both_sides group by t) as shared)`;
 }
 
-function nameOutcome(
-  a: RawBuilder<unknown>,
-  b: RawBuilder<unknown>,
-  keyA: RawBuilder<unknown>,
-  keyB: RawBuilder<unknown>,
-  threshold: number,
-  functions: SuspectFunctions,
-) {
+/**
+ * The first, cheap stage of the phone and name comparators: NULL, `same`,
+ * or `unsettled` when the forms (the name's sorted words) differ. Which of
+ * the open outcomes it is (a phone's `oneEdit`, `swapped` or `different`
+ * needs a loop over its digits; a name's `similar` or `different` its
+ * similarity, about a millisecond a pair when built in) is decided later,
+ * only for pairs whose best possible score reaches the threshold
+ * (bestPointsOf, settledOutcomeOf). At 1M rows most candidate pairs are
+ * random phones one digit apart with nothing else in common: they are
+ * dropped without that work.
+ */
+function firstStage(a: RawBuilder<unknown>, b: RawBuilder<unknown>, keyA: RawBuilder<unknown>, keyB: RawBuilder<unknown>) {
   return sql<string | null>`case when ${a} is null or ${b} is null then null
        when ${keyA} = ${keyB} then 'same'
-       when ${similarity(a, b, functions)} >= ${sql.lit(threshold)} then 'similar'
-       else 'different' end`;
+       else ${sql.lit(UNSETTLED)} end`;
 }
+
+/** The outcome of a phone or name comparator whose forms differ, before the open outcomes are decided. */
+export const UNSETTLED = 'unsettled';
+
+/** The outcomes an unsettled first stage leaves open, per kind. */
+const OPEN_OUTCOMES: Partial<Record<ResolvedComparator['kind'], readonly string[]>> = {
+  phone: ['oneEdit', 'swapped', 'different'],
+  name: ['similar', 'different'],
+};
 
 /** The smallest bucket the gap fits, else NULL (no points). */
 function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: TimeBucket[]): RawBuilder<string | null> {
@@ -81,18 +93,18 @@ function timeOutcome(a: RawBuilder<unknown>, b: RawBuilder<unknown>, buckets: Ti
   )} end`;
 }
 
-/** The outcome of comparator i on the pair (a, b). */
-export function outcomeOf(comparator: ResolvedComparator, index: number, threshold: number, functions: SuspectFunctions): RawBuilder<string | null> {
+/** The outcome of comparator i on the pair (a, b); for phones and names it may be `unsettled` (settledOutcomeOf settles it). */
+export function outcomeOf(comparator: ResolvedComparator, index: number): RawBuilder<string | null> {
   const a = ref('a', `f${index}`);
   const b = ref('b', `f${index}`);
   switch (comparator.kind) {
     case 'phone':
-      return phoneOutcome(a, b);
+      return firstStage(a, b, a, b);
     case 'email':
     case 'equal':
       return sql<string | null>`case when ${a} is null or ${b} is null then null when ${a} = ${b} then 'same' else 'different' end`;
     case 'name':
-      return nameOutcome(a, b, ref('a', `k${index}`), ref('b', `k${index}`), threshold, functions);
+      return firstStage(a, b, ref('a', `k${index}`), ref('b', `k${index}`));
     case 'time':
       return timeOutcome(a, b, comparator.buckets);
     default:
@@ -108,6 +120,32 @@ export function pointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unk
     entries.map(([outcome, weight]) => sql`when ${sql.lit(outcome)} then ${sql.lit(weight)}::float8`),
     sql` `,
   )} end, 0)`;
+}
+
+/**
+ * The most points an outcome can still give: for an unsettled one the best
+ * of its open outcomes' points, else its points. A pair whose best possible
+ * score misses the threshold is dropped before its open outcomes are decided.
+ */
+export function bestPointsOf(comparator: ResolvedComparator, outcome: RawBuilder<unknown>): RawBuilder<number> {
+  const open = OPEN_OUTCOMES[comparator.kind];
+  if (open === undefined) return pointsOf(comparator, outcome);
+  const best = Math.max(...open.map((o) => comparator.weights[o] ?? 0));
+  return sql<number>`case when ${outcome} = ${sql.lit(UNSETTLED)} then ${sql.lit(best)}::float8 else ${pointsOf(comparator, outcome)} end`;
+}
+
+/** Comparator i's final outcome from its first stage (column `o<i>` of alias `c`): an unsettled phone or name gets its open outcome decided. */
+export function settledOutcomeOf(comparator: ResolvedComparator, index: number, threshold: number, functions: SuspectFunctions): RawBuilder<string | null> {
+  const outcome = sql.ref(`c.o${index}`);
+  const [a, b] = [ref('a', `f${index}`), ref('b', `f${index}`)];
+  const decided =
+    comparator.kind === 'phone'
+      ? phoneOutcome(a, b)
+      : comparator.kind === 'name'
+        ? sql`case when ${similarity(a, b, functions)} >= ${sql.lit(threshold)} then 'similar' else 'different' end`
+        : null;
+  if (decided === null) return outcome as RawBuilder<string | null>;
+  return sql<string | null>`case when ${outcome} = ${sql.lit(UNSETTLED)} then ${decided} else ${outcome} end`;
 }
 
 /** `…` and the tail of a value from just before where two values part. */
