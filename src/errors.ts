@@ -49,14 +49,41 @@ export class DatabaseError extends LeadDedupeError {
   readonly exitCode = ExitCode.runtime;
 }
 
+/** A result row lacks a value the statement must give (a NULL where a number must be): a bug, or a table changed under the run. */
+export class UnexpectedRowError extends DatabaseError {
+  constructor(
+    message: string,
+    readonly fields: { readonly column: string },
+  ) {
+    super(message);
+  }
+}
+
 /** Duplicates exist where the caller asked for none (--fail-on-duplicates, --max-surplus, a constraint build that failed on them). */
 export class DuplicatesFoundError extends LeadDedupeError {
   readonly exitCode = ExitCode.duplicatesFound;
 }
 
-/** Another run holds the per-table advisory lock. */
+/**
+ * What a lock that could not be had was on: a table another run holds (clean, restore: the run and the session
+ * holding it, null when this user cannot see them), a table an ALTER could not lock within lock_timeout, or an
+ * output file another run is writing.
+ */
+export type LockHeldFields =
+  | { readonly table: string; readonly runId: number | null; readonly pid: number | null }
+  | { readonly table: string; readonly lockTimeout: string }
+  | { readonly file: string };
+
+/** Another run holds the per-table advisory lock, an ALTER hit lock_timeout, or another run writes the output file. */
 export class LockHeldError extends LeadDedupeError {
   readonly exitCode = ExitCode.lockHeld;
+  constructor(
+    message: string,
+    readonly fields: LockHeldFields,
+    commands: readonly string[] = [],
+  ) {
+    super(message, commands);
+  }
 }
 
 /** An output file could not be written after the checks passed (disk full, folder removed meanwhile). */

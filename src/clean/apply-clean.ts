@@ -4,7 +4,7 @@ import { countOf } from '../db/row-values.js';
 import { DatabaseError, LeadDedupeError } from '../errors.js';
 import { dropStageStatement, stageSummaryQuery } from './sql/stage-sql.js';
 import { stagingScript, type StageTally } from './script.js';
-import { markInterruptedStatement, updateRunTotalsStatement } from './sql/archive-sql.js';
+import { markInterruptedStatement, updateRunTotalsStatement } from './sql/run-log-sql.js';
 import { timeoutsStatement } from './sql/session-sql.js';
 import { acquireTableLock, releaseTableLock } from './advisory-lock.js';
 import { ensureArchive } from './archive.js';
@@ -159,7 +159,7 @@ async function failedRun(session: RunSession, run: RunState, error: unknown, hoo
   const committed = done > 0 ? `${done} earlier batches are committed and archived; undo them with the restore below` : 'nothing was changed';
   throw new DatabaseError(
     `clean run ${run.runId}: ${state ? `database error ${state} in ` : ''}${message}; it was rolled back, ${committed}`,
-    done > 0 ? [restoreCommandFor(run.runId, archiveSchema, true, hooks.commandLine)] : [],
+    done > 0 ? [restoreCommandFor(run.runId, archiveSchema, { execute: true }, hooks.commandLine)] : [],
   );
 }
 

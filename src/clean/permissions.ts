@@ -61,7 +61,8 @@ export async function missingPrivileges(db: Db, needs: Needs): Promise<string[]>
 export async function requirePrivileges(db: Db, needs: Needs): Promise<void> {
   const problems = await missingPrivileges(db, needs);
   if (problems.length === 0) return;
-  throw new PermissionError(`database user ${await currentUser(db)} lacks ${problems.join(', ')}; nothing was changed`);
+  const user = await currentUser(db);
+  throw new PermissionError(`database user ${user} lacks ${problems.join(', ')}; nothing was changed`, { user, missing: problems });
 }
 
 /**
@@ -88,5 +89,6 @@ export async function requireArchiveReadable(db: Db, archiveSchema: string, comm
   ];
   throw new PermissionError(
     `database user ${user} lacks ${problems.join(', ')}, which ${command} reads first; as the archive's owner run: ${grants.join('; ')}; nothing was changed`,
+    { user, missing: problems },
   );
 }

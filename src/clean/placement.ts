@@ -53,9 +53,9 @@ export interface ScopeQuery {
 
 export function choosePlacement(key: ResolvedKey): Placement {
   const distribution = key.table.info.distribution;
-  if (distribution === null) return onOneServer('single-server', key, true);
+  if (distribution === null) return onOneServer('single-server', key, { archivesWithChange: true });
   const column = distributionColumn(distribution);
-  if (column === null) return onOneServer('citus-undistributed', key, false);
+  if (column === null) return onOneServer('citus-undistributed', key, { archivesWithChange: false });
   const pinColumn = shardAlignedColumn(key);
   return pinColumn === null ? citusLockedByShard(key, column) : citusPinned(key, pinColumn);
 }
@@ -66,7 +66,7 @@ export function placeholderScope(key: ResolvedKey): BatchScope {
   return column === null ? WHOLE_BATCH : pinnedScope({ column, values: ["<the batch's distribution values>"], holdsChunks: true });
 }
 
-function onOneServer(kind: PlacementKind, key: ResolvedKey, archivesWithChange: boolean): Placement {
+function onOneServer(kind: PlacementKind, key: ResolvedKey, { archivesWithChange }: { archivesWithChange: boolean }): Placement {
   return {
     kind,
     archivesWithChange,
@@ -109,7 +109,7 @@ function onCitus(): Omit<Placement, 'kind' | 'lock'> {
     archivesWithChange: false,
     timeouts: (limits) => [batchTimeouts(limits), ...citusTimeoutsStatements(limits.lockTimeoutMs, limits.statementTimeoutMs)],
     scopeQuery: () => null,
-    rank: (keep) => rankStatements(keep, false),
+    rank: (keep) => rankStatements(keep, { indexed: false }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { toNumber } from '../db/database.js';
+import { rowNumber } from '../db/row-numbers.js';
 import { qualifiedName } from '../db/catalog.js';
 import { describeNormalize } from '../keys/key-summary.js';
 import { loadCleanContext, type CleanContext } from './context.js';
@@ -32,17 +32,17 @@ export async function planClean(database: Database, options: CleanOptions): Prom
     table: `${reference.schema}.${reference.table}`,
     constraint: reference.constraint,
     column: reference.column,
-    rows: toNumber(row.child_rows[index]),
+    rows: rowNumber(row.child_rows[index], 'child_rows'),
   }));
   return {
     ...describeClean(options, context),
-    groups: toNumber(row.groups),
-    rowsToRemove: toNumber(row.victims),
-    keepersToMerge: toNumber(row.keepers_to_merge),
+    groups: rowNumber(row.groups, 'groups'),
+    rowsToRemove: rowNumber(row.victims, 'victims'),
+    keepersToMerge: rowNumber(row.keepers_to_merge, 'keepers_to_merge'),
     childRows,
-    skippedGroups: toNumber(row.skipped_groups),
+    skippedGroups: rowNumber(row.skipped_groups, 'skipped_groups'),
     skipped: row.skipped,
-    batches: toNumber(row.batches),
+    batches: rowNumber(row.batches, 'batches'),
     sample: row.sample.map((group) => ({
       groupId: group.group_id,
       key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key_values[index] ?? null])),

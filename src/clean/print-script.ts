@@ -3,7 +3,7 @@ import { qualifiedName } from '../db/catalog.js';
 import { loadCleanContext } from './context.js';
 import { choosePlacement, placeholderScope, type PlacementKind } from './placement.js';
 import { batchScript, emptyTally, stagingScript, type Step } from './script.js';
-import type { RunTotals } from './sql/archive-sql.js';
+import type { RunTotals } from './sql/run-log-sql.js';
 import { stageSummaryQuery } from './sql/stage-sql.js';
 import type { CleanOptions } from './types.js';
 

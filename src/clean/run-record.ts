@@ -1,9 +1,9 @@
 import type { Database, Db } from '../db/database.js';
-import { toNumber } from '../db/database.js';
+import { rowNumber } from '../db/row-numbers.js';
 import { qualifiedName } from '../db/catalog.js';
 import { rollback } from '../db/transaction.js';
 import { describeNormalize } from '../keys/key-summary.js';
-import { finishRunStatement, insertRunStatement } from './sql/archive-sql.js';
+import { finishRunStatement, insertRunStatement } from './sql/run-log-sql.js';
 import type { CleanContext } from './context.js';
 import type { RunStatus } from './types.js';
 import { planRecord } from './plan-file/plan-run.js';
@@ -39,7 +39,7 @@ export async function recordRunStart(connection: Db, context: CleanContext): Pro
       ...(plan?.loaded ? { plan: planRecord(plan.source, plan.loaded) } : {}),
     },
   }).execute(connection);
-  return toNumber(rows[0]?.id);
+  return rowNumber(rows[0]?.id, 'id');
 }
 
 /** The run's own session (temp tables, advisory lock), and the database it belongs to (another session, on a server). */

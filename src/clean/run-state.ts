@@ -1,5 +1,5 @@
 import { qualifiedName } from '../db/catalog.js';
-import type { RunTotals } from './sql/archive-sql.js';
+import type { RunTotals } from './sql/run-log-sql.js';
 import type { BatchTally } from './script.js';
 import { choosePlacement, type Placement } from './placement.js';
 import type { CleanContext } from './context.js';

@@ -13,9 +13,8 @@ import {
   archiveSkippedStatement,
   deleteArchivedStatement,
   moveArchivedStatement,
-  updateRunTotalsStatement,
-  type RunTotals,
-} from './sql/archive-sql.js';
+} from './sql/archive-batch-sql.js';
+import { updateRunTotalsStatement, type RunTotals } from './sql/run-log-sql.js';
 import { batchCountsQuery, deleteVictimsStatement, skippedGroupsQuery } from './sql/batch-results-sql.js';
 import {
   dropSkippedKeepersStatement,

@@ -1,3 +1,4 @@
+import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { CLEAN_DEFAULTS } from '../clean/defaults.js';
@@ -6,27 +7,50 @@ import { optionalDuration } from './parse/duration.js';
 import type { PlanHeader } from '../clean/plan-file/plan-format.js';
 import { parseNameValue } from './parse/name-value.js';
 import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
+import { archiveOption, collect, timeoutOptions } from './options.js';
+import type { FlagsOf } from './flags-of.js';
 
-/** clean's flags as commander hands them over (strings; undefined when not given). */
-export interface CleanFlagValues {
-  keep?: string;
-  mode?: string;
-  mergeRule?: string[];
-  batchSize?: string;
-  batchRows?: string;
-  maxGroups?: string;
-  pause?: string;
-  lockTimeout?: string;
-  statementTimeout?: string;
-  archiveSchema?: string;
-  retries?: string;
-  sample?: string;
-  planOut?: string;
-  planCsv?: string;
-  plan?: string;
-  maxPlanAge?: string;
-  redact?: boolean;
+/** What clean keeps and how it fills the keeper. */
+export function cleanPolicyOptions() {
+  return [
+    new Option('--keep <policy>', 'row kept per group: oldest, newest, most-complete (default: oldest)').choices(KEEP_POLICIES),
+    new Option('--mode <mode>', "merge: fill the keeper's empty columns first; delete: keep it as is (default: merge)").choices(CLEAN_MODES),
+    new Option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)').argParser(collect),
+  ] as const;
 }
+
+/** How clean's batches run: their size, count, pace, limits, retries and archive. */
+export function cleanBatchOptions() {
+  return [
+    new Option('--batch-size <groups>', 'groups per transaction (default: 1000)'),
+    new Option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)'),
+    new Option('--max-groups <n>', 'clean at most this many groups in this run'),
+    new Option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)'),
+    ...timeoutOptions(),
+    new Option('--retries <n>', 'retries of a timed-out batch, with backoff, before the run stops (default: 3)'),
+    archiveOption('schema of the archive and run log, created on first use (default: lead_dedupe)'),
+  ] as const;
+}
+
+/** The dry run's sample and the reviewable plan file: write one, or apply one. */
+export function cleanPlanOptions() {
+  return [
+    new Option('--sample <n>', 'groups shown in the dry run (default: 5)'),
+    new Option('--plan-out <file>', 'dry run: also write the complete plan (JSON Lines) to review, edit and apply with --plan'),
+    new Option(
+      '--plan-csv <file.csv>',
+      'dry run: also write one CSV line per planned row (group, key, id, keep/remove, key and created as stored, merged columns)',
+    ),
+    new Option('--redact', 'mask the customer values in --plan-csv (equal values keep equal tags); see docs/privacy.md'),
+    new Option('--plan <file>', 'check a plan written by --plan-out against the data now; with --execute apply it, skipping groups changed since'),
+    new Option('--max-plan-age <duration>', 'with --plan: refuse a plan older than this, e.g. 36h or 14d (default: 7d)'),
+  ] as const;
+}
+
+/** clean's own flags as commander hands them over (strings; undefined when not given), derived from their declarations. */
+export type CleanFlagValues = FlagsOf<
+  [...ReturnType<typeof cleanPolicyOptions>, ...ReturnType<typeof cleanBatchOptions>, ...ReturnType<typeof cleanPlanOptions>]
+>;
 
 /** The core's options for a key, from clean's flags (the library and the tests use it as the CLI does). */
 export function resolveCleanOptions(key: ResolvedKey, flags: CleanFlagValues, mergeRulesSetting?: unknown): CleanOptions {

@@ -36,6 +36,7 @@ export async function withFileLock<T>(path: string, flag: string, task: () => Pr
     if (Date.now() >= deadline) {
       throw new LockHeldError(
         `${flag} ${path} is locked by another run (${lockPath}: ${holder?.trim() || 'unreadable'}); try again, or remove ${lockPath} if no run is left`,
+        { file: path },
       );
     }
     await sleep(pause);

@@ -1,15 +1,10 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
 import { MIGRATION_FORMATS, type MigrationFormat } from '../render/constraint-migration/files.js';
+import type { FlagsOf } from './flags-of.js';
 
 /** The --migration flags of constraint add, as commander parsed them. */
-export interface MigrationFlags {
-  migration?: MigrationFormat;
-  migrationDir?: string;
-  migrationName?: string;
-  migrationVersion?: string;
-  overwrite?: boolean;
-}
+export type MigrationFlags = FlagsOf<ReturnType<typeof migrationOptions>>;
 
 export interface MigrationRequest {
   format: MigrationFormat;
@@ -20,7 +15,7 @@ export interface MigrationRequest {
   overwrite: boolean;
 }
 
-export function migrationOptions(): Option[] {
+export function migrationOptions() {
   return [
     new Option(
       '--migration <format>',
@@ -30,7 +25,7 @@ export function migrationOptions(): Option[] {
     new Option('--migration-name <name>', 'file and change name, letters, digits and _ (default: add_<constraint name>)'),
     new Option('--migration-version <n>', 'version for goose, golang-migrate (first of consecutive ones) and Flyway (default: UTC yyyymmddHHMMSS)'),
     new Option('--overwrite', 'with --migration: replace migration files that exist already (default: refuse, exit 2)'),
-  ];
+  ] as const;
 }
 
 /** null without --migration; the checks of the flags themselves (exit 2), before anything is opened. */

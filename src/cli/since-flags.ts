@@ -1,24 +1,18 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
 import { DEFAULT_OVERLAP_MS, type SinceSpec } from '../core/incremental/since.js';
 import { archiveSchema } from './clean-flags.js';
 import { optionalDuration } from './parse/duration.js';
 import { parseSince } from './parse/since.js';
+import type { FlagsOf } from './flags-of.js';
 
 /** scan's incremental flags as commander hands them over. */
-export interface SinceFlags {
-  since?: string;
-  changedColumn?: string;
-  overlap?: string;
-  stateFile?: string;
-  archiveSchema?: string;
-  strict?: boolean;
-}
+export type SinceFlags = FlagsOf<ReturnType<typeof sinceOptions>>;
 
 /** An overlap of more than a day would make every run rescan a day of rows. */
 const MAX_OVERLAP_MS = 86_400_000;
 
-export function sinceOptions(): Option[] {
+export function sinceOptions() {
   return [
     new Option('--since <when>', 'only groups with a row created since: ISO timestamp (UTC unless it has an offset), 15m/2h/7d back, or last (the watermark)'),
     new Option('--changed-column <name>', 'with --since: rows whose <name> (e.g. updated_at) is at or after it count too, besides the created ones'),
@@ -26,7 +20,7 @@ export function sinceOptions(): Option[] {
     new Option('--state-file <path>', 'with --since last: keep the watermarks in this JSON file, not the database (read-only role, standby)'),
     new Option('--archive-schema <name>', 'with --since last: schema of the lead_dedupe_watermarks table (default: lead_dedupe)'),
     new Option('--strict', 'with --since: exit 1 when the run warned of rows or sessions it could not place or see (report and watermarks still written)'),
-  ];
+  ] as const;
 }
 
 export interface SinceSettings {

@@ -107,7 +107,7 @@ function describeRun(result: CleanResult, commandLine: CommandLineContext): { te
   return changed
     ? {
         text: `clean run ${result.runId} removed ${formatCount(result.rowsRemoved)} rows`,
-        undo: `; undo it with:\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`,
+        undo: `; undo it with:\n  ${restoreCommandFor(result.runId, result.archiveSchema, { execute: true }, commandLine)}`,
       }
     : { text: `clean run ${result.runId} changed nothing`, undo: '' };
 }

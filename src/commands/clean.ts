@@ -1,69 +1,47 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import {
-  archiveOption,
-  keyOptions,
-  oneKeyFlag,
-  outputOptions,
-  tableOptions,
-  timeoutOptions,
-  type KeyFlags,
-  type OutputFlags,
-  type TableFlags,
-} from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions } from '../cli/options.js';
 import { note, renderContext, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
-import { planCleanSettings, resolveCleanSettings, resolvePlanFlags, type CleanFlagValues, type PlanFlags } from '../cli/clean-flags.js';
+import {
+  cleanBatchOptions,
+  cleanPlanOptions,
+  cleanPolicyOptions,
+  planCleanSettings,
+  resolveCleanSettings,
+  resolvePlanFlags,
+  type PlanFlags,
+} from '../cli/clean-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { requireAgeOrder } from '../clean/keeper-order.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
-import type { CleanFormat } from '../render/clean/index.js';
 import { dryRunClean } from './clean-dry-run.js';
 import { executeClean } from './clean-execute.js';
 import { checkPlanReport, withPlan } from './clean-plan-file.js';
 import { cleanScript } from '../clean/print-script.js';
 import { renderCleanScript } from '../render/clean/sql.js';
 
-interface CleanFlags extends TableFlags, KeyFlags, CleanFlagValues, OutputFlags<CleanFormat> {
-  execute?: boolean;
-  printSql?: boolean;
-  exportRemoved?: string;
-}
+const CLEAN_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the one key to clean: a preset (e.g. device-phone) or columns a,b,c'),
+  ...cleanPolicyOptions(),
+  new Option('--execute', 'apply the clean-up (without it: print the plan, change nothing)'),
+  new Option('--print-sql', "print the statements of the run's staging and first batch, step by step, and change nothing"),
+  ...cleanBatchOptions(),
+  new Option('--export-removed <file.csv>', 'with --execute: also write the removed rows to a CSV file'),
+  ...cleanPlanOptions(),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const cleanCommand: CommandSpec<CleanFlags> = {
+type CleanFlags = FlagsOf<typeof CLEAN_OPTIONS>;
+
+export const cleanCommand = defineCommand({
   name: 'clean',
   description: 'remove or merge duplicates under one key, in archived batches (dry run unless --execute)',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the one key to clean: a preset (e.g. device-phone) or columns a,b,c'),
-    new Option('--keep <policy>', 'row kept per group: oldest, newest, most-complete (default: oldest)').choices(['oldest', 'newest', 'most-complete']),
-    new Option('--mode <mode>', "merge: fill the keeper's empty columns first; delete: keep it as is (default: merge)").choices(['merge', 'delete']),
-    new Option('--merge-rule <column=rule>', 'donor per column: newest, oldest, keeper (never fill), longest (repeatable)').argParser(
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    ),
-    new Option('--execute', 'apply the clean-up (without it: print the plan, change nothing)'),
-    new Option('--print-sql', "print the statements of the run's staging and first batch, step by step, and change nothing"),
-    new Option('--batch-size <groups>', 'groups per transaction (default: 1000)'),
-    new Option('--batch-rows <rows>', 'rows per transaction, the row locks it holds; a larger group is removed in chunks (default: 10000)'),
-    new Option('--max-groups <n>', 'clean at most this many groups in this run'),
-    new Option('--pause <duration>', 'pause between batches, e.g. 200ms (default: 0)'),
-    ...timeoutOptions(),
-    new Option('--retries <n>', 'retries of a timed-out batch, with backoff, before the run stops (default: 3)'),
-    archiveOption('schema of the archive and run log, created on first use (default: lead_dedupe)'),
-    new Option('--export-removed <file.csv>', 'with --execute: also write the removed rows to a CSV file'),
-    new Option('--sample <n>', 'groups shown in the dry run (default: 5)'),
-    new Option('--plan-out <file>', 'dry run: also write the complete plan (JSON Lines) to review, edit and apply with --plan'),
-    new Option(
-      '--plan-csv <file.csv>',
-      'dry run: also write one CSV line per planned row (group, key, id, keep/remove, key and created as stored, merged columns)',
-    ),
-    new Option('--redact', 'mask the customer values in --plan-csv (equal values keep equal tags); see docs/privacy.md'),
-    new Option('--plan <file>', 'check a plan written by --plan-out against the data now; with --execute apply it, skipping groups changed since'),
-    new Option('--max-plan-age <duration>', 'with --plan: refuse a plan older than this, e.g. 36h or 14d (default: 7d)'),
-    ...outputOptions(['table', 'json']),
-  ],
+  options: CLEAN_OPTIONS,
   examples: [
     'lead-dedupe clean --key device-phone   # the plan: what would be removed and merged',
     'lead-dedupe clean --key device-phone --execute --export-removed removed.csv',
@@ -81,7 +59,7 @@ export const cleanCommand: CommandSpec<CleanFlags> = {
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM after the batch in flight; the run is marked interrupted',
   },
   run: runClean,
-};
+});
 
 /**
  * Checks every flag before the database opens, then takes one of four paths: with --plan, a check of the plan file

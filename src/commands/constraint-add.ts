@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions } from '../cli/options.js';
 import { lockWaitStatus, note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { applyConstraintAdd } from '../core/constraint/apply-add.js';
@@ -15,39 +16,35 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { overlapNotes, renderConstraintAdd, renderConstraintAddCheck, renderConstraintAddSql } from '../render/constraint-add/index.js';
 import { checkConstraintAdd } from '../core/constraint/check-add.js';
-import { defaultMigrationName, migrationOptions, resolveMigrationFlags, type MigrationFlags, type MigrationRequest } from '../cli/migration-flags.js';
+import { defaultMigrationName, migrationOptions, resolveMigrationFlags, type MigrationRequest } from '../cli/migration-flags.js';
 import { checkMigrationDir, writeMigrationFiles } from '../cli/migration-files.js';
 import { planConstraintMigration } from '../core/constraint/plan-migration.js';
 import { renderMigrationFiles, renderMigrationWritten } from '../render/constraint-migration/index.js';
 import type { ConstraintAddOptions } from '../core/constraint/plan-add.js';
 import type { Database } from '../db/database.js';
 
-interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'>, MigrationFlags {
-  name?: string;
-  lockTimeout?: string;
-  printSql?: boolean;
-  evenIfImplied?: boolean;
-  execute?: boolean;
-}
+const CONSTRAINT_ADD_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
+  new Option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)'),
+  new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
+  new Option('--even-if-implied', "build the key's own index even when a unique index on fewer of its columns already rejects its duplicates"),
+  new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+  new Option('--execute', 'really build it (default: check the table, count duplicates, print what would run and its locks)').conflicts([
+    'printSql',
+    'migration',
+  ]),
+  ...migrationOptions(),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const constraintAddCommand: CommandSpec<AddFlags> = {
+type AddFlags = FlagsOf<typeof CONSTRAINT_ADD_OPTIONS>;
+
+export const constraintAddCommand = defineCommand({
   name: 'add',
   description:
     'refuse while duplicates remain; else build the unique index CONCURRENTLY and attach it as a constraint; dry run unless --execute (exit 3: duplicates remain)',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the one key to lock in: a preset (device-phone, …) or columns a,b,c'),
-    new Option('--name <name>', 'constraint/index name (default: <table>_<columns>_key, e.g. leads_device_id_phone_key)'),
-    new Option('--lock-timeout <duration>', 'lock_timeout for the final ALTER TABLE, e.g. 5s, 500ms (default: 5s)'),
-    new Option('--even-if-implied', "build the key's own index even when a unique index on fewer of its columns already rejects its duplicates"),
-    new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
-    new Option('--execute', 'really build it (default: check the table, count duplicates, print what would run and its locks)').conflicts([
-      'printSql',
-      'migration',
-    ]),
-    ...migrationOptions(),
-    ...outputOptions(['table', 'json']),
-  ],
+  options: CONSTRAINT_ADD_OPTIONS,
   examples: [
     'lead-dedupe constraint add --key device-phone',
     'lead-dedupe constraint add --key device-phone --execute',
@@ -61,7 +58,7 @@ export const constraintAddCommand: CommandSpec<AddFlags> = {
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM: the build is cancelled, its invalid index dropped',
   },
   run: runAdd,
-};
+});
 
 async function runAdd(flags: AddFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const lockTimeoutMs = optionalDuration(flags.lockTimeout, source('--lock-timeout'), 1, DEFAULT_LOCK_TIMEOUT_MS);

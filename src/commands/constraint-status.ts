@@ -1,6 +1,7 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import type { CommandSpec } from '../cli/command-spec.js';
-import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { defineCommand } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, outputOptions, tableOptions } from '../cli/options.js';
 import { writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { constraintStatus } from '../core/constraint/status.js';
@@ -11,16 +12,22 @@ import type { LeadTable } from '../keys/key-definition.js';
 import { resolveKeys, resolveNamedKeys, type KeySettings } from '../keys/resolve-key.js';
 import { renderConstraintStatus } from '../render/constraint-status/index.js';
 
-type StatusFlags = TableFlags & KeyFlags & OutputFlags<'table' | 'json'>;
+const CONSTRAINT_STATUS_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('keys to check (default: every preset the table can hold)'),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const constraintStatusCommand: CommandSpec<StatusFlags> = {
+type StatusFlags = FlagsOf<typeof CONSTRAINT_STATUS_OPTIONS>;
+
+export const constraintStatusCommand = defineCommand({
   name: 'status',
   description: 'unique constraints and indexes on the table, and which keys they protect',
-  options: [...tableOptions(), ...keyOptions('keys to check (default: every preset the table can hold)'), ...outputOptions(['table', 'json'])],
+  options: CONSTRAINT_STATUS_OPTIONS,
   examples: ['lead-dedupe constraint status', 'lead-dedupe constraint status --key device-phone --format json'],
   exitCodes: COMMON_EXIT_CODES,
   run: runStatus,
-};
+});
 
 async function runStatus(flags: StatusFlags): Promise<ExitCode> {
   const settings = resolveTableSettings(flags);

@@ -1,8 +1,9 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
 import { renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan } from '../core/scan.js';
@@ -20,24 +21,21 @@ import { DEMO_ROWS } from '../seed/seed-plan.js';
 import { join as shellJoin } from 'shlex';
 import { invocationWords } from '../cli/invocation.js';
 
-interface DemoFlags {
-  dir: string;
-  rows?: string;
-}
+const DEMO_OPTIONS = [
+  new Option('--dir <dir>', 'folder for the embedded database, recreated whole (only a folder demo made, or a new or empty one)').default('.lead-dedupe-demo'),
+  new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
+] as const;
 
-export const demoCommand: CommandSpec<DemoFlags> = {
+type DemoFlags = FlagsOf<typeof DEMO_OPTIONS>;
+
+export const demoCommand = defineCommand({
   name: 'demo',
   description: 'seed an embedded database (PGlite, no server needed) and scan it with every preset key',
-  options: [
-    new Option('--dir <dir>', 'folder for the embedded database, recreated whole (only a folder demo made, or a new or empty one)').default(
-      '.lead-dedupe-demo',
-    ),
-    new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
-  ],
+  options: DEMO_OPTIONS,
   examples: ['lead-dedupe demo', 'lead-dedupe demo --dir demo-20k --rows 20000'],
   exitCodes: COMMON_EXIT_CODES,
   run: runDemo,
-};
+});
 
 async function runDemo(flags: DemoFlags): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, '--rows', WHOLE_RANGES.seedRows, DEMO_ROWS);

@@ -1,44 +1,34 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, outputOptions, REPORT_FORMATS, tableOptions, type KeyFlags } from '../cli/options.js';
 import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings, type TableSettings } from '../cli/settings.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
-import { resolveDiagnoseSettings, type DiagnoseFlagValues } from '../cli/diagnose-flags.js';
+import { diagnoseOptions, resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { renderDiagnose } from '../render/diagnose/index.js';
 
-export interface DiagnoseCommandFlags extends TableFlags, KeyFlags, DiagnoseFlagValues {}
-type Flags = DiagnoseCommandFlags & OutputFlags;
+const DIAGNOSE_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the key to diagnose: a preset or columns a,b,c (default: device-phone, or the config default key)'),
+  ...diagnoseOptions(),
+  ...outputOptions(REPORT_FORMATS),
+] as const;
 
-/** diagnose's own flags; `report` takes them too. */
-export function diagnoseOptions(): Option[] {
-  return [
-    new Option('--race-window <duration>', 'a copy this soon after the previous one is a concurrent call (500ms, 2s, 1m)').default('1s'),
-    new Option('--retry-window <duration>', 'a copy this soon after the previous one is a retry; later ones are resubmissions').default('10m'),
-    new Option('--days <n>', 'days of trend, counted back from the newest created time').default('30'),
-    new Option('--interval <interval>', 'trend per day or week (UTC)').choices(['day', 'week']).default('day'),
-    new Option('--by <column>', 'split the surplus and its causes by this column (top 20 values), e.g. source'),
-  ];
-}
+type Flags = FlagsOf<typeof DIAGNOSE_OPTIONS>;
 
-export const diagnoseCommand: CommandSpec<Flags> = {
+export const diagnoseCommand = defineCommand({
   name: 'diagnose',
   description: 'why duplicates arise under one key: timing, trend, what copies change, and four answers',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the key to diagnose: a preset or columns a,b,c (default: device-phone, or the config default key)'),
-    ...diagnoseOptions(),
-    ...outputOptions(),
-  ],
+  options: DIAGNOSE_OPTIONS,
   examples: ['lead-dedupe diagnose --key device-phone', 'lead-dedupe diagnose --key device-phone --by source --race-window 500ms --format json'],
   exitCodes: COMMON_EXIT_CODES,
   run: runDiagnose,
-};
+});
 
 /** The one key diagnose and report look at: --key, the config's `commands.diagnose.key`, or device-phone. */
 export function diagnosedKey(flags: KeyFlags, settings: TableSettings): string {

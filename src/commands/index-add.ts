@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
-import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions } from '../cli/options.js';
 import { lockWaitStatus, renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { cancellable } from '../cli/interrupt.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -13,23 +14,21 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderIndexAdd, renderIndexAddSql } from '../render/index-add/index.js';
 
-interface AddFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
-  name?: string;
-  printSql?: boolean;
-  execute?: boolean;
-}
+const INDEX_ADD_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the one key to index: a preset (device-phone, …) or columns a,b,c'),
+  new Option('--name <name>', 'index name (default: <table>_<columns>_idx, e.g. leads_device_id_phone_idx)'),
+  new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
+  new Option('--execute', 'really build it (default: print what would run)'),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const indexAddCommand: CommandSpec<AddFlags> = {
+type AddFlags = FlagsOf<typeof INDEX_ADD_OPTIONS>;
+
+export const indexAddCommand = defineCommand({
   name: 'add',
   description: "build a plain index on exactly the key's expressions (CREATE INDEX CONCURRENTLY), for scan --since; dry run unless --execute",
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the one key to index: a preset (device-phone, …) or columns a,b,c'),
-    new Option('--name <name>', 'index name (default: <table>_<columns>_idx, e.g. leads_device_id_phone_idx)'),
-    new Option('--print-sql', 'print the migration (statements in order, with comments) and change nothing'),
-    new Option('--execute', 'really build it (default: print what would run)'),
-    ...outputOptions(['table', 'json']),
-  ],
+  options: INDEX_ADD_OPTIONS,
   examples: [
     'lead-dedupe index add --key device-phone',
     'lead-dedupe index add --key device-phone --execute',
@@ -40,7 +39,7 @@ export const indexAddCommand: CommandSpec<AddFlags> = {
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM: the build is cancelled, its invalid index dropped',
   },
   run: runAdd,
-};
+});
 
 async function runAdd(flags: AddFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'index add');

@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
-import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions } from '../cli/options.js';
 import { renderContext, writeReport } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { dropKeyIndex } from '../core/key-index/drop-index.js';
@@ -10,25 +11,24 @@ import { withDatabase } from '../db/with-database.js';
 import { ExitCode } from '../errors.js';
 import { renderIndexDrop } from '../render/index-drop/index.js';
 
-interface DropFlags extends TableFlags, KeyFlags, OutputFlags<'table' | 'json'> {
-  name?: string;
-  execute?: boolean;
-}
+const INDEX_DROP_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the key whose index to drop: a preset (device-phone, …) or columns a,b,c'),
+  new Option('--name <name>', 'index name (default: <table>_<columns>_idx, as index add names it)'),
+  new Option('--execute', 'really drop it (default: print what would run)'),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const indexDropCommand: CommandSpec<DropFlags> = {
+type DropFlags = FlagsOf<typeof INDEX_DROP_OPTIONS>;
+
+export const indexDropCommand = defineCommand({
   name: 'drop',
   description: 'drop the plain index index add built for the key (CONCURRENTLY); never a unique one; dry run unless --execute',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the key whose index to drop: a preset (device-phone, …) or columns a,b,c'),
-    new Option('--name <name>', 'index name (default: <table>_<columns>_idx, as index add names it)'),
-    new Option('--execute', 'really drop it (default: print what would run)'),
-    ...outputOptions(['table', 'json']),
-  ],
+  options: INDEX_DROP_OPTIONS,
   examples: ['lead-dedupe index drop --key device-phone', 'lead-dedupe index drop --key device-phone --execute'],
   exitCodes: COMMON_EXIT_CODES,
   run: runDrop,
-};
+});
 
 async function runDrop(flags: DropFlags): Promise<ExitCode> {
   const keyText = oneKeyFlag(flags, 'index drop');

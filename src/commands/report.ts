@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, keyOptions, quietOption, tableOptions, type ArchiveFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { archiveOption, keyOptions, quietOption, tableOptions } from '../cli/options.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { resolveDiagnoseSettings } from '../cli/diagnose-flags.js';
@@ -15,39 +16,36 @@ import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { resolveKeys, resolveNamedKeys } from '../keys/resolve-key.js';
 import { renderReport } from '../render/report/index.js';
-import { diagnoseOptions, diagnosedKey, type DiagnoseCommandFlags } from './diagnose.js';
+import { diagnosedKey } from './diagnose.js';
+import { diagnoseOptions } from '../cli/diagnose-flags.js';
 
-interface ReportFlags extends DiagnoseCommandFlags, ArchiveFlags {
-  output?: string;
-  /** false with --no-redact */
-  redact: boolean;
-  suspects?: boolean;
-  quiet?: boolean;
-}
+const REPORT_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the key to diagnose (default: device-phone, or the config default key); every preset is scanned'),
+  ...diagnoseOptions(),
+  new Option('--output <file.html>', 'the HTML file to write (required)'),
+  new Option(
+    '--suspects',
+    "add near-duplicates the diagnosed key misses (as suspects finds them, with the config's suspects section; minutes on a million rows)",
+  ),
+  new Option('--no-redact', 'show customer values (phones, e-mails, names) in full; by default every text key value is masked and tagged'),
+  archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),
+  quietOption(),
+] as const;
 
-export const reportCommand: CommandSpec<ReportFlags> = {
+type ReportFlags = FlagsOf<typeof REPORT_OPTIONS>;
+
+export const reportCommand = defineCommand({
   name: 'report',
   description: 'one self-contained HTML file: every rule side by side, the diagnosis, constraints and clean-up runs',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the key to diagnose (default: device-phone, or the config default key); every preset is scanned'),
-    ...diagnoseOptions(),
-    new Option('--output <file.html>', 'the HTML file to write (required)'),
-    new Option(
-      '--suspects',
-      "add near-duplicates the diagnosed key misses (as suspects finds them, with the config's suspects section; minutes on a million rows)",
-    ),
-    new Option('--no-redact', 'show customer values (phones, e-mails, names) in full; by default every text key value is masked and tagged'),
-    archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),
-    quietOption(),
-  ],
+  options: REPORT_OPTIONS,
   examples: [
     'lead-dedupe report --database pglite:.lead-dedupe-demo --output report.html',
     'lead-dedupe report --database pglite:.lead-dedupe-demo --output report-raw.html --no-redact',
   ],
   exitCodes: COMMON_EXIT_CODES,
   run: runReport,
-};
+});
 
 async function runReport(flags: ReportFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   if (flags.output === undefined) throw new UsageError('report needs --output <file.html>');

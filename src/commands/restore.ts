@@ -1,17 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Argument, Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import {
-  archiveOption,
-  collect,
-  outputOptions,
-  connectionOptions,
-  timeoutOptions,
-  type ArchiveFlags,
-  type OutputFlags,
-  type TableFlags,
-  type TimeoutFlags,
-} from '../cli/options.js';
+import { Argument, Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { archiveOption, collect, outputOptions, connectionOptions, timeoutOptions } from '../cli/options.js';
 import { stoppable, watchSignals } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
@@ -24,33 +15,29 @@ import type { Database } from '../db/database.js';
 import { firstLineOf } from '../db/database-error.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, FileWriteError, InterruptedError } from '../errors.js';
-import { renderRestore, type RestoreFormat } from '../render/restore/index.js';
+import { renderRestore } from '../render/restore/index.js';
 
-interface RestoreFlags extends TableFlags, ArchiveFlags, TimeoutFlags, OutputFlags<RestoreFormat> {
-  execute?: boolean;
-  force?: boolean;
-  /** Restore's own --map (archived=column), not the key column map of the other commands. */
-  map?: string[];
-  dropColumn?: string[];
-}
+const RESTORE_OPTIONS = [
+  ...connectionOptions(),
+  new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
+  new Option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)'),
+  new Option(
+    '--map <archived=column>',
+    'a column renamed since the clean: restore its archived values into <column>, e.g. email=email_address (repeatable)',
+  ).argParser(collect),
+  new Option('--drop-column <name>', 'a column dropped since the clean: restore the rows without its archived values (repeatable)').argParser(collect),
+  archiveOption('schema of the archive (default: lead_dedupe)'),
+  ...timeoutOptions(),
+  ...outputOptions(['table', 'json']),
+] as const;
 
-export const restoreCommand: CommandSpec<RestoreFlags> = {
+type RestoreFlags = FlagsOf<typeof RESTORE_OPTIONS>;
+
+export const restoreCommand = defineCommand({
   name: 'restore',
   description: 'undo a clean run: removed rows back with their ids, merged keepers and child rows back (dry run unless --execute)',
   arguments: [new Argument('<run-id>', 'the run to undo (see lead-dedupe runs)')],
-  options: [
-    ...connectionOptions(),
-    new Option('--execute', 'apply the restore (without it: rehearse it in a transaction that is rolled back)'),
-    new Option('--force', 'also put back merged keeper columns the application changed since the clean (default: leave them and report them)'),
-    new Option(
-      '--map <archived=column>',
-      'a column renamed since the clean: restore its archived values into <column>, e.g. email=email_address (repeatable)',
-    ).argParser(collect),
-    new Option('--drop-column <name>', 'a column dropped since the clean: restore the rows without its archived values (repeatable)').argParser(collect),
-    archiveOption('schema of the archive (default: lead_dedupe)'),
-    ...timeoutOptions(),
-    ...outputOptions(['table', 'json']),
-  ],
+  options: RESTORE_OPTIONS,
   examples: [
     'lead-dedupe restore 7          # rehearse: what would come back, and any conflict',
     'lead-dedupe restore 7 --execute',
@@ -64,7 +51,7 @@ export const restoreCommand: CommandSpec<RestoreFlags> = {
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM, nothing changed (--execute: the first signal lets it finish, a second rolls it back)',
   },
   run: runRestore,
-};
+});
 
 async function runRestore(flags: RestoreFlags, [runIdText]: string[], { source }: RunContext): Promise<ExitCode> {
   const runId = parseWholeNumber(runIdText, 'the run id', WHOLE_RANGES.runId);

@@ -1,35 +1,28 @@
 import { readFile } from 'node:fs/promises';
-import { Argument, Option } from 'commander';
+import { Argument, Option } from '@commander-js/extra-typings';
 import { writeFileAtomically } from '../cli/atomic-file.js';
-import type { CommandSpec } from '../cli/command-spec.js';
+import { defineCommand } from '../cli/command-spec.js';
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { collect, quietOption } from '../cli/options.js';
 import { note } from '../cli/output.js';
 import { reviewPlan } from '../core/suspects/review-plan.js';
 import { ExitCode, UsageError } from '../errors.js';
 
-interface ReviewFlags {
-  accept?: string[];
-  reject?: string[];
-  acceptAll?: boolean;
-  rejectAll?: boolean;
-  quiet?: boolean;
-}
+const REVIEW_OPTIONS = [
+  new Option('--accept <ids>', 'accept the groups holding these row ids (comma-separated; the report names a group by its smallest id; repeatable)').argParser(
+    collect,
+  ),
+  new Option('--reject <ids>', 'reject the groups holding these row ids (comma-separated; repeatable)').argParser(collect),
+  new Option('--accept-all', 'accept every group still "needs review" (one named by --reject is rejected)'),
+  new Option('--reject-all', 'reject every group still "needs review" (one named by --accept is accepted)'),
+  quietOption(),
+] as const;
 
-export const reviewCommand: CommandSpec<ReviewFlags> = {
+export const reviewCommand = defineCommand({
   name: 'review',
   description: 'accept or reject groups of a suspects plan (--plan-out) before clean --plan applies the accepted ones (changes only the file)',
   arguments: [new Argument('<plan>', 'the plan file suspects --plan-out wrote')],
-  options: [
-    new Option(
-      '--accept <ids>',
-      'accept the groups holding these row ids (comma-separated; the report names a group by its smallest id; repeatable)',
-    ).argParser(collect),
-    new Option('--reject <ids>', 'reject the groups holding these row ids (comma-separated; repeatable)').argParser(collect),
-    new Option('--accept-all', 'accept every group still "needs review" (one named by --reject is rejected)'),
-    new Option('--reject-all', 'reject every group still "needs review" (one named by --accept is accepted)'),
-    quietOption(),
-  ],
+  options: REVIEW_OPTIONS,
   examples: [
     'lead-dedupe review suspects.jsonl --accept 35,1207 --reject 88',
     'lead-dedupe review suspects.jsonl --accept-all --reject 88',
@@ -60,4 +53,4 @@ export const reviewCommand: CommandSpec<ReviewFlags> = {
     );
     return ExitCode.ok;
   },
-};
+});

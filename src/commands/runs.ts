@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { archiveOption, outputOptions, connectionOptions, type ArchiveFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { archiveOption, outputOptions, REPORT_FORMATS, connectionOptions } from '../cli/options.js';
 import { writeReport, renderContext } from '../cli/output.js';
 import { resolveArchiveSchema, resolveTableSettings } from '../cli/settings.js';
 import { listRunsPage } from '../clean/runs/runs.js';
@@ -10,23 +11,23 @@ import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { renderRuns } from '../render/runs/index.js';
 
-interface RunsFlags extends TableFlags, OutputFlags, ArchiveFlags {
-  limit?: string;
-}
+const RUNS_OPTIONS = [
+  ...connectionOptions(),
+  ...outputOptions(REPORT_FORMATS),
+  archiveOption('schema of the archive (default: lead_dedupe)'),
+  new Option('--limit <n>', 'runs to list').default('20'),
+] as const;
 
-export const runsCommand: CommandSpec<RunsFlags> = {
+type RunsFlags = FlagsOf<typeof RUNS_OPTIONS>;
+
+export const runsCommand = defineCommand({
   name: 'runs',
   description: 'list past clean runs, newest first',
-  options: [
-    ...connectionOptions(),
-    ...outputOptions(),
-    archiveOption('schema of the archive (default: lead_dedupe)'),
-    new Option('--limit <n>', 'runs to list').default('20'),
-  ],
+  options: RUNS_OPTIONS,
   examples: ['lead-dedupe runs', 'lead-dedupe runs --limit 1 --format json   # the latest run'],
   exitCodes: COMMON_EXIT_CODES,
   run: runRuns,
-};
+});
 
 /** Every table's runs, unless --table (or the config's table) names one. */
 async function runRuns(flags: RunsFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {

@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, outputOptions, tableOptions } from '../cli/options.js';
 import { stoppable } from '../cli/interrupt.js';
 import { note, withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { writeFileAtomically } from '../cli/atomic-file.js';
@@ -17,41 +18,35 @@ import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeys } from '../keys/resolve-key.js';
 import { formatCount } from '../render/common/format.js';
-import { renderScan, SCAN_FORMATS, type ScanFormat } from '../render/scan/index.js';
+import { renderScan, SCAN_FORMATS } from '../render/scan/index.js';
 import { renderScanMetrics } from '../render/scan/prometheus.js';
-import { resolveSinceSettings, sinceOptions, type SinceFlags } from '../cli/since-flags.js';
+import { resolveSinceSettings, sinceOptions } from '../cli/since-flags.js';
 import { UsageError } from '../errors.js';
 import type { ScanReport } from '../core/scan-report.js';
 import { createFileRedactor } from '../core/redaction.js';
 import { redactScan } from '../core/redact-scan.js';
 import { runIncrementalScan } from './scan-since.js';
 
-interface ScanFlags extends TableFlags, KeyFlags, OutputFlags<ScanFormat>, SinceFlags {
-  top?: string;
-  details?: string;
-  failOnDuplicates?: boolean;
-  maxSurplus?: string;
-  metricsFile?: string;
-  jobs?: string;
-  redact?: boolean;
-}
+const SCAN_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)'),
+  ...outputOptions(SCAN_FORMATS),
+  new Option('--top <n>', 'largest groups to list per key').default('10'),
+  new Option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)'),
+  new Option('--redact', 'mask customer values in the report and the --details file (equal values keep equal tags); see docs/privacy.md'),
+  new Option('--max-surplus <n>', 'exit 3 when any scanned key has more than n surplus rows; the report names those keys'),
+  new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates (the same as --max-surplus 0)'),
+  new Option('--metrics-file <path>', "after a successful scan, write its figures for Prometheus (node_exporter's textfile collector)"),
+  new Option('--jobs <n>', 'server connections scanning keys, or the parts of one key, in parallel').default('2'),
+  ...sinceOptions(),
+] as const;
 
-export const scanCommand: CommandSpec<ScanFlags> = {
+type ScanFlags = FlagsOf<typeof SCAN_OPTIONS>;
+
+export const scanCommand = defineCommand({
   name: 'scan',
   description: 'count duplicates under each candidate key (all presets when no --key)',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('preset (device-phone, device-phone-niche, device-user-phone-niche, user-phone, phone) or columns a,b,c (repeatable)'),
-    ...outputOptions(SCAN_FORMATS),
-    new Option('--top <n>', 'largest groups to list per key').default('10'),
-    new Option('--details <file.csv>', 'also write every row in a duplicate group to a CSV file (streamed)'),
-    new Option('--redact', 'mask customer values in the report and the --details file (equal values keep equal tags); see docs/privacy.md'),
-    new Option('--max-surplus <n>', 'exit 3 when any scanned key has more than n surplus rows; the report names those keys'),
-    new Option('--fail-on-duplicates', 'exit 3 when any scanned key has duplicates (the same as --max-surplus 0)'),
-    new Option('--metrics-file <path>', "after a successful scan, write its figures for Prometheus (node_exporter's textfile collector)"),
-    new Option('--jobs <n>', 'server connections scanning keys, or the parts of one key, in parallel').default('2'),
-    ...sinceOptions(),
-  ],
+  options: SCAN_OPTIONS,
   examples: [
     'lead-dedupe scan --database postgres://dba@127.0.0.1/crm',
     'lead-dedupe scan --key device-phone --normalize phone=e164 --default-country MY --details groups.csv',
@@ -65,7 +60,7 @@ export const scanCommand: CommandSpec<ScanFlags> = {
     [ExitCode.interrupted]: 'stopped by SIGINT/SIGTERM; nothing written, no watermark moved',
   },
   run: runScan,
-};
+});
 
 async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const top = optionalWholeNumber(flags.top, source('--top'), WHOLE_RANGES.top, 10);

@@ -1,8 +1,9 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { formatCount } from '../render/common/format.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { quietOption, connectionOptions, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { quietOption, connectionOptions } from '../cli/options.js';
 import { withSpinner, writeReport, renderContext } from '../cli/output.js';
 import { resolveTableSettings } from '../cli/settings.js';
 import { withDatabase } from '../db/with-database.js';
@@ -11,38 +12,33 @@ import { ExitCode } from '../errors.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { renderSeed } from '../render/seed/index.js';
 import { seed } from '../seed/seed.js';
-import { DEMO_ROWS, SEED_SCENARIOS, type SeedScenario } from '../seed/seed-plan.js';
+import { DEMO_ROWS, SEED_SCENARIOS } from '../seed/seed-plan.js';
 
-interface SeedFlags extends TableFlags {
-  rows?: string;
-  scenario: SeedScenario;
-  randomState?: string;
-  replace?: boolean;
-  format: 'table' | 'json';
-  quiet?: boolean;
-}
+const SEED_OPTIONS = [
+  ...connectionOptions(),
+  new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
+  new Option(
+    '--scenario <name>',
+    'production: the finding from production; webhook-race: identical race copies; near-duplicates: production plus resubmissions with typos, labelled (true_person_id)',
+  )
+    .choices(SEED_SCENARIOS)
+    .default('production'),
+  new Option('--random-state <n>', 'vary every draw: another table of the same shape').default('0'),
+  new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),
+  new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'),
+  quietOption(),
+] as const;
 
-export const seedCommand: CommandSpec<SeedFlags> = {
+type SeedFlags = FlagsOf<typeof SEED_OPTIONS>;
+
+export const seedCommand = defineCommand({
   name: 'seed',
   description: 'create and fill a realistic leads table (and lead_activities) for trying the tool',
-  options: [
-    ...connectionOptions(),
-    new Option('--rows <n>', 'leads to generate').default(String(DEMO_ROWS)),
-    new Option(
-      '--scenario <name>',
-      'production: the finding from production; webhook-race: identical race copies; near-duplicates: production plus resubmissions with typos, labelled (true_person_id)',
-    )
-      .choices(SEED_SCENARIOS)
-      .default('production'),
-    new Option('--random-state <n>', 'vary every draw: another table of the same shape').default('0'),
-    new Option('--replace', 'drop and recreate the tables if they exist (only tables seed created)'),
-    new Option('--format <format>', 'report format').choices(['table', 'json']).default('table'),
-    quietOption(),
-  ],
+  options: SEED_OPTIONS,
   examples: ['lead-dedupe seed --database pglite:./try --rows 100000', 'lead-dedupe seed --database postgres://postgres@127.0.0.1/scratch --replace'],
   exitCodes: COMMON_EXIT_CODES,
   run: runSeed,
-};
+});
 
 async function runSeed(flags: SeedFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const rows = optionalWholeNumber(flags.rows, source('--rows'), WHOLE_RANGES.seedRows, DEMO_ROWS);

@@ -1,62 +1,54 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec } from '../cli/command-spec.js';
-import { keyOptions, oneKeyFlag, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type CommandSpec } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, oneKeyFlag, outputOptions, tableOptions } from '../cli/options.js';
 import { note, writeReport, renderContext } from '../cli/output.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { planUpsert } from '../core/constraint/upsert.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { withDatabase } from '../db/with-database.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { renderSqlUpsert, type SqlUpsertFormat } from '../render/sql-upsert/index.js';
-import { renderClient, CLIENTS, type Client } from '../render/sql-upsert/client.js';
-import { GO_DRIVERS, type GoDriver } from '../render/sql-upsert/go-client.js';
+import { renderSqlUpsert } from '../render/sql-upsert/index.js';
+import { renderClient, CLIENTS } from '../render/sql-upsert/client.js';
+import { GO_DRIVERS } from '../render/sql-upsert/go-client.js';
 import { upsertClient } from '../core/client/upsert-client.js';
 import { keyCommand } from '../keys/key-command-line.js';
 import { RETRY_POLICIES, type RetryPolicy } from '../sql/upsert-plan.js';
 
-interface UpsertFlags extends TableFlags, KeyFlags, OutputFlags<SqlUpsertFormat> {
-  onDuplicate: string;
-  insertColumns?: string;
-  updateColumns?: string;
-  touch?: string;
-  newerColumn?: string;
-  retryOnOtherIndex?: boolean;
-  requireIndex?: boolean;
-  client?: Client;
-  goDriver: GoDriver;
-  goPackage: string;
-}
+const UPSERT_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the key: a preset (device-phone, …) or columns a,b,c'),
+  new Option(
+    '--on-duplicate <policy>',
+    'what a retry does to the stored lead: skip (keep it), fill (only its empty columns), overwrite (non-NULL values win), touch (bump --touch columns), newer (values win when --newer-column is later); a NULL never erases',
+  ).makeOptionMandatory(),
+  new Option('--insert-columns <a,b>', 'columns to insert, $1..$n in table order (default: all but the id and generated ones)'),
+  new Option('--update-columns <a,b>', 'fill/overwrite/newer: columns a duplicate may change (default: the inserted ones but key, id and created column)'),
+  new Option('--touch <a,b>', 'touch: timestamp columns set to now() and integer counters +1 on a duplicate, e.g. last_seen_at,submit_count'),
+  new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
+  new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
+  new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
+  new Option(
+    '--client <language>',
+    'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go), ts (a module for node-postgres)',
+  ).choices(CLIENTS),
+  new Option(
+    '--go-driver <driver>',
+    'the Go API --client go writes for: pgx native v5/v4, or database/sql with pgx v5/v4 stdlib or lib/pq (the test imports that driver)',
+  )
+    .choices(GO_DRIVERS)
+    .default('pgx-v5'),
+  new Option('--go-package <name>', 'the Go package clause of the generated files').default('leads'),
+  ...outputOptions(['sql', 'json']),
+] as const;
 
-const upsertCommand: CommandSpec<UpsertFlags> = {
+type UpsertFlags = FlagsOf<typeof UPSERT_OPTIONS>;
+
+const upsertCommand = defineCommand({
   name: 'upsert',
   description: 'print the race-free INSERT … ON CONFLICT for a key (matches the index constraint add builds)',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the key: a preset (device-phone, …) or columns a,b,c'),
-    new Option(
-      '--on-duplicate <policy>',
-      'what a retry does to the stored lead: skip (keep it), fill (only its empty columns), overwrite (non-NULL values win), touch (bump --touch columns), newer (values win when --newer-column is later); a NULL never erases',
-    ).makeOptionMandatory(),
-    new Option('--insert-columns <a,b>', 'columns to insert, $1..$n in table order (default: all but the id and generated ones)'),
-    new Option('--update-columns <a,b>', 'fill/overwrite/newer: columns a duplicate may change (default: the inserted ones but key, id and created column)'),
-    new Option('--touch <a,b>', 'touch: timestamp columns set to now() and integer counters +1 on a duplicate, e.g. last_seen_at,submit_count'),
-    new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
-    new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
-    new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
-    new Option(
-      '--client <language>',
-      'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go), ts (a module for node-postgres)',
-    ).choices(CLIENTS),
-    new Option(
-      '--go-driver <driver>',
-      'the Go API --client go writes for: pgx native v5/v4, or database/sql with pgx v5/v4 stdlib or lib/pq (the test imports that driver)',
-    )
-      .choices(GO_DRIVERS)
-      .default('pgx-v5'),
-    new Option('--go-package <name>', 'the Go package clause of the generated files').default('leads'),
-    ...outputOptions(['sql', 'json']),
-  ],
+  options: UPSERT_OPTIONS,
   examples: [
     'lead-dedupe sql upsert --key device-phone --on-duplicate skip',
     'lead-dedupe sql upsert --key device-phone --on-duplicate fill',
@@ -65,7 +57,7 @@ const upsertCommand: CommandSpec<UpsertFlags> = {
   ],
   exitCodes: COMMON_EXIT_CODES,
   run: runUpsert,
-};
+});
 
 /** `lead-dedupe sql …`: SQL for the application side. */
 export const sqlCommand: CommandSpec = {

@@ -1,7 +1,8 @@
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
-import { Option } from 'commander';
-import type { CommandSpec, RunContext } from '../cli/command-spec.js';
-import { keyOptions, outputOptions, tableOptions, type KeyFlags, type OutputFlags, type TableFlags } from '../cli/options.js';
+import { Option } from '@commander-js/extra-typings';
+import { defineCommand, type RunContext } from '../cli/command-spec.js';
+import type { FlagsOf } from '../cli/flags-of.js';
+import { keyOptions, outputOptions, tableOptions } from '../cli/options.js';
 import { note, renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
@@ -16,29 +17,25 @@ import { withDatabase } from '../db/with-database.js';
 import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../render/common/format.js';
-import { renderSuspects, SUSPECTS_FORMATS, type SuspectsFormat } from '../render/suspects/index.js';
+import { renderSuspects, SUSPECTS_FORMATS } from '../render/suspects/index.js';
 
-interface SuspectsFlags extends TableFlags, KeyFlags, OutputFlags<SuspectsFormat> {
-  maxPairs?: string;
-  truthColumn?: string;
-  top?: string;
-  redact?: boolean;
-  planOut?: string;
-}
+const SUSPECTS_OPTIONS = [
+  ...tableOptions(),
+  ...keyOptions('the exact key: pairs it already groups are not suspects (default: device-phone)'),
+  new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default(String(SUSPECTS_MAX_PAIRS)),
+  new Option('--truth-column <column>', 'a ground truth (rows of one person share its value): report precision, recall and F1'),
+  new Option('--top <n>', 'groups the table lists').default('20'),
+  new Option('--plan-out <file>', 'also write the groups as a clean plan, each "needs review": accept groups, then clean --plan <file> --execute'),
+  new Option('--redact', 'mask customer values (phones, e-mails, names) in the report, as report does'),
+  ...outputOptions(SUSPECTS_FORMATS),
+] as const;
 
-export const suspectsCommand: CommandSpec<SuspectsFlags> = {
+type SuspectsFlags = FlagsOf<typeof SUSPECTS_OPTIONS>;
+
+export const suspectsCommand = defineCommand({
   name: 'suspects',
   description: 'near-duplicates the exact key misses: candidate pairs from blocks, compared, scored and explained, grouped (read-only)',
-  options: [
-    ...tableOptions(),
-    ...keyOptions('the exact key: pairs it already groups are not suspects (default: device-phone)'),
-    new Option('--max-pairs <n>', 'refuse (exit 2, nothing compared) when the blocks give more candidate pairs than this').default(String(SUSPECTS_MAX_PAIRS)),
-    new Option('--truth-column <column>', 'a ground truth (rows of one person share its value): report precision, recall and F1'),
-    new Option('--top <n>', 'groups the table lists').default('20'),
-    new Option('--plan-out <file>', 'also write the groups as a clean plan, each "needs review": accept groups, then clean --plan <file> --execute'),
-    new Option('--redact', 'mask customer values (phones, e-mails, names) in the report, as report does'),
-    ...outputOptions(SUSPECTS_FORMATS),
-  ],
+  options: SUSPECTS_OPTIONS,
   examples: [
     'lead-dedupe suspects --key device-phone --default-country MY',
     'lead-dedupe suspects --format csv --output suspects.csv --redact',
@@ -49,7 +46,7 @@ export const suspectsCommand: CommandSpec<SuspectsFlags> = {
     [ExitCode.usage]: 'usage or configuration error, or more candidate pairs than --max-pairs; nothing compared',
   },
   run: runSuspects,
-};
+});
 
 async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: RunContext): Promise<ExitCode> {
   const maxPairs = optionalWholeNumber(flags.maxPairs, source('--max-pairs'), WHOLE_RANGES.maxPairs, SUSPECTS_MAX_PAIRS);

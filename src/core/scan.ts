@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { toNumber } from '../db/database.js';
+import { nullableNumber, rowNumber } from '../db/row-numbers.js';
 import { qualifiedName } from '../db/catalog.js';
 import { independentSessions, withOneConnection, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
@@ -58,7 +58,7 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
 
   async function scanIn(sessions: ReadSessions): Promise<ScanReport> {
     // Serially: a parallel count took the cores the key's aggregate beside it was using (bench/README.md, B12).
-    const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => toNumber(result.rows[0]?.n));
+    const countRows = () => sessions.runSerially((db) => rowCountQuery(options).execute(db)).then((result) => rowNumber(result.rows[0]?.n, 'n'));
     const scanKeys = (keys = options.keys) =>
       Promise.all(
         keys.map(async (key) => {
@@ -77,7 +77,7 @@ export async function scan(database: Database, options: ScanOptions, sessions: R
           sessions.run((db) => keyScanWithRowCountQuery(first).execute(db)).then((result) => result.rows[0]!),
           scanKeys(others),
         ]);
-        return [toNumber(counted.table_rows), [toKeyReport(first, counted), ...reports]];
+        return [rowNumber(counted.table_rows, 'table_rows'), [toKeyReport(first, counted), ...reports]];
       }
       // On Citus each statement already runs on every shard at once; a count beside the keys only competes with them (B14).
       const keys = await scanKeys();
@@ -134,13 +134,25 @@ async function scanKeyInParts(sessions: ReadSessions, key: ResolvedKey, top: num
 }
 
 function addedUp(parts: KeyPartScanRow[]): Omit<KeyScanRow, 'top'> {
-  const sum = (values: (string | number)[]) => values.reduce<number>((total, value) => total + toNumber(value), 0);
-  const largest = parts.map((part) => part.largest).filter((value): value is number => value !== null);
+  const sum = (column: string, values: (string | number)[]) => values.reduce<number>((total, value) => total + rowNumber(value, column), 0);
+  // a part without groups has no largest one (max over no rows is NULL)
+  const largest = parts.map((part) => nullableNumber(part.largest, 'largest')).filter((value) => value !== null);
   return {
-    groups: sum(parts.map((part) => part.groups)),
-    rows_in_groups: sum(parts.map((part) => part.rows_in_groups)),
-    largest: largest.length === 0 ? null : Math.max(...largest.map(toNumber)),
-    buckets: SIZE_BUCKETS.map((_, index) => sum(parts.map((part) => part.buckets[index]!))),
+    groups: sum(
+      'groups',
+      parts.map((part) => part.groups),
+    ),
+    rows_in_groups: sum(
+      'rows_in_groups',
+      parts.map((part) => part.rows_in_groups),
+    ),
+    largest: largest.length === 0 ? null : Math.max(...largest),
+    buckets: SIZE_BUCKETS.map((_, index) =>
+      sum(
+        'buckets',
+        parts.map((part) => part.buckets[index]!),
+      ),
+    ),
   };
 }
 
@@ -168,18 +180,19 @@ export function scanKeyParts(keysNamed: number, details: boolean, jobs: number):
 }
 
 export function toKeyReport(key: ResolvedKey, row: KeyScanRow): KeyReport {
-  const groups = toNumber(row.groups);
-  const rowsInGroups = toNumber(row.rows_in_groups);
+  const groups = rowNumber(row.groups, 'groups');
+  const rowsInGroups = rowNumber(row.rows_in_groups, 'rows_in_groups');
   return {
     ...summarizeKey(key),
     groups,
     rowsInGroups,
     surplus: rowsInGroups - groups,
-    largestGroup: toNumber(row.largest),
-    sizes: SIZE_BUCKETS.map((bucket, index) => ({ size: bucket.label, groups: toNumber(row.buckets[index]) })),
+    // max() over no groups is NULL: the report says 0, as for the counts (its JSON field is a number)
+    largestGroup: nullableNumber(row.largest, 'largest') ?? 0,
+    sizes: SIZE_BUCKETS.map((bucket, index) => ({ size: bucket.label, groups: rowNumber(row.buckets[index], 'buckets') })),
     top: (row.top ?? []).map((group) => ({
       key: Object.fromEntries(key.columns.map((c, index) => [c.column, group.key[index]])),
-      count: toNumber(group.n),
+      count: rowNumber(group.n, 'n'),
       firstCreated: group.first_at,
       lastCreated: group.last_at,
       ids: group.ids,

@@ -45,12 +45,6 @@ export interface Database {
   blockers?: (() => BlockerProbe) | null;
 }
 
-/** int8 comes back as a string from pg and as number/bigint from PGlite. */
-export function toNumber(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  return Number(value);
-}
-
 /**
  * Why the connection cannot write: a hot standby (recovery), or a session
  * that is read-only (default_transaction_read_only, e.g. set on the database

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './database.js';
-import { toNumber } from './database.js';
+import { nullableNumber, rowNumber } from './row-numbers.js';
 
 /** One relation of a partitioned table's tree (the root included). */
 export interface PartitionNode {
@@ -46,10 +46,10 @@ export async function partitionTree(db: Db, tableOid: number): Promise<Partition
     order by t.level, n.nspname, c.relname`.execute(db);
   if (rows[0]?.relkind !== 'p') return null;
   return rows.map((row) => ({
-    oid: toNumber(row.oid),
+    oid: rowNumber(row.oid, 'oid'),
     schema: row.schema,
     name: row.name,
-    parentOid: row.parent === null ? null : toNumber(row.parent),
+    parentOid: nullableNumber(row.parent, 'parent'),
     relkind: row.relkind,
     keyColumns: row.key_columns ?? [],
     keyDefinition: row.key_definition,

@@ -75,7 +75,12 @@ function tableWords(table: LeadTable, context: CommandLineContext): string[] {
 }
 
 /** The `lead-dedupe restore <run>` that undoes a clean run (a rehearsal unless `execute`), on the same connection and archive. */
-export function restoreCommandFor(runId: number | string, archiveSchema: string, execute: boolean, context: CommandLineContext = SAME_SHELL): string {
+export function restoreCommandFor(
+  runId: number | string,
+  archiveSchema: string,
+  { execute }: { execute: boolean },
+  context: CommandLineContext = SAME_SHELL,
+): string {
   const archive = archiveSchema === 'lead_dedupe' ? [] : ['--archive-schema', archiveSchema];
   return tableCommand(null, ['restore', String(runId)], [...archive, ...(execute ? ['--execute'] : [])], context);
 }

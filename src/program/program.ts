@@ -80,7 +80,7 @@ function mount(spec: CommandSpec, path: string[], run: ActionRunner): Command {
         // commander passes the positional arguments, then the options object, then the command
         const args = received.slice(0, spec.arguments?.length ?? 0) as string[];
         const sources = await prepare(command, spec, path);
-        return action(command.opts() as never, args, { source: (flag) => sources.get(flag) ?? flag, program: () => cliProgram(HEADER, COMMANDS) });
+        return action(command.opts(), args, { source: (flag) => sources.get(flag) ?? flag, program: () => cliProgram(HEADER, COMMANDS) });
       }),
     );
     command.addHelpText('after', `${examplesHelp(spec.examples ?? [])}${exitCodesHelp(spec.exitCodes)}`);

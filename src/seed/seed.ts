@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js';
-import { toNumber } from '../db/database.js';
+import { rowNumber } from '../db/row-numbers.js';
 import { UsageError } from '../errors.js';
 import { parseTableName } from '../db/table-name.js';
 import { requireWritable } from '../db/read-only.js';
@@ -78,8 +78,8 @@ export async function seed(database: Database, options: SeedOptions): Promise<Se
   return {
     table: `${tables.schema}.${tables.leads}`,
     childTable: `${tables.schema}.${tables.activities}`,
-    rows: toNumber(counts.rows[0]?.leads),
-    activities: toNumber(counts.rows[0]?.activities),
+    rows: rowNumber(counts.rows[0]?.leads, 'leads'),
+    activities: rowNumber(counts.rows[0]?.activities, 'activities'),
     plan,
     durationMs: Math.round(performance.now() - started),
   };

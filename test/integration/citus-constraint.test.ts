@@ -92,7 +92,9 @@ describe.skipIf(!CITUS_URL)('constraint add, status, drop and sql upsert on Citu
     const oracle = await sqlOracle(test, 'leads', ['device_id', 'phone'], true);
     const error = await addConstraint(test.database, { key }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicatesBlockConstraintError);
-    expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus });
+    expect(error).toMatchObject({
+      fields: { table: 'public.leads', key: 'device-phone', index: 'leads_device_id_phone_key', groups: oracle.groups, surplus: oracle.surplus },
+    });
     expect(oracle.groups).toBeGreaterThan(0);
     expect(await uniqueIndexesOf(test, 'leads')).toEqual([expect.objectContaining({ name: 'leads_pkey' })]);
     expect(await indexesOnWorkers('leads_device_id_phone_key')).toBe(0);

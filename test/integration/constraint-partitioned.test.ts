@@ -125,7 +125,10 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint add on a part
     const key = await keyFor(test.database, 'leads', 'device_id,phone,niche');
     const error = await addConstraint(test.database, { key }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DuplicatesBlockConstraintError);
-    expect(error).toMatchObject({ groups: 1, surplus: 1, exitCode: 3 });
+    expect(error).toMatchObject({
+      fields: { table: 'public.leads', key: 'device_id,phone,niche', index: 'leads_device_id_phone_niche_key', groups: 1, surplus: 1 },
+      exitCode: 3,
+    });
     expect(await indexCount()).toBe(before);
   });
 

@@ -45,7 +45,11 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     for (const attempt of [() => checkConstraintAdd(test.database, plan), () => addConstraint(test.database, { key })]) {
       const error = await attempt().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DuplicatesFoundError);
-      expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus, exitCode: 3, commands: ['lead-dedupe clean --key device-phone'] });
+      expect(error).toMatchObject({
+        fields: { table: 'public.leads', key: 'device-phone', index: 'leads_device_id_phone_key', groups: oracle.groups, surplus: oracle.surplus },
+        exitCode: 3,
+        commands: ['lead-dedupe clean --key device-phone'],
+      });
       expect((error as Error).message).toBe(
         `${oracle.groups} duplicate group(s) (${oracle.surplus} surplus row(s)) under key device-phone on public.leads; ` +
           'a unique index cannot be built until they are removed; review the plan with the clean dry run below, then run it with --execute',
@@ -137,7 +141,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     await seeded('e164_leads');
     const key = await keyFor(test.database, 'e164_leads', 'device-phone', e164Settings);
     const oracle = await e164Oracle(test, 'e164_leads', ['device_id', 'phone'], 'phone', 'MY', true);
-    await expect(addConstraint(test.database, { key })).rejects.toMatchObject({ groups: oracle.groups, surplus: oracle.surplus });
+    await expect(addConstraint(test.database, { key })).rejects.toMatchObject({ fields: { groups: oracle.groups, surplus: oracle.surplus } });
     await dedupeDeviceE164(test, 'e164_leads');
     const result = await addConstraint(test.database, { key });
     expect(result).toMatchObject({ outcome: 'created', kind: 'expression-index', name: 'e164_leads_device_id_phone_e164_key', attachMs: null });
@@ -169,7 +173,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('constraint on $label', (
     const key = await keyFor(test.database, 'null_leads', 'device-phone', { nullsEqual: true });
     const oracle = await sqlOracle(test, 'null_leads', ['device_id', 'phone'], false);
     expect(oracle.groups).toBeGreaterThan(0); // only NULL-phone groups are left
-    await expect(addConstraint(test.database, { key })).rejects.toMatchObject({ groups: oracle.groups });
+    await expect(addConstraint(test.database, { key })).rejects.toMatchObject({ fields: { groups: oracle.groups } });
     await dedupeDevicePhone(test, 'null_leads', true);
     expect((await addConstraint(test.database, { key })).outcome).toBe('created');
     expect(await uniqueConstraintsOf(test, 'null_leads')).toEqual([

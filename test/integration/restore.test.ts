@@ -200,6 +200,9 @@ alter table leads alter column extra set not null;
     await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns: dropNiche })).rejects.toThrow(
       /would leave column extra of leads NULL.*nothing was changed/,
     );
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns: dropNiche })).rejects.toMatchObject({
+      fields: { runId: run.runId, table: 'public.leads', column: 'extra' },
+    });
     expect(await state()).toEqual(afterChange);
     await test.exec('alter table leads alter column extra drop not null;\n');
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true, columns: dropNiche });
@@ -276,6 +279,9 @@ alter table leads alter column extra set not null;
     await test.exec('alter table leads add constraint leads_device_phone_key unique (device_id, phone);\n');
     const afterClean = await state();
     await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(RestoreConflictError);
+    await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toMatchObject({
+      fields: { runId: run.runId, table: 'public.leads', constraint: 'leads_device_phone_key' },
+    });
     await expect(restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(
       /leads_device_phone_key.*nothing was changed/,
     );

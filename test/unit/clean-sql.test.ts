@@ -4,13 +4,13 @@ import { notesReference as notes } from '../support/clean-fixtures.js';
 import type { ChildReference } from '../../src/clean/types.js';
 import { childRowsToMoveQuery, moveToKeeperByCopyStatements, repointStatement } from '../../src/clean/sql/child-rows-sql.js';
 import { keeperOrder, lockBatchStatement } from '../../src/clean/sql/lock-and-rank-sql.js';
-import { moveArchivedStatement } from '../../src/clean/sql/archive-sql.js';
+import { moveArchivedStatement } from '../../src/clean/sql/archive-batch-sql.js';
 import { cleanDryRunQuery } from '../../src/clean/sql/preview-sql.js';
 import { donorsStatement, mergeValuesStatement } from '../../src/clean/sql/merge-sql.js';
 import { archivedMovesQuery, moveBackStatement, reinsertRemovedStatement } from '../../src/clean/restore/restore-sql.js';
-import { archiveMovedStatement } from '../../src/clean/sql/archive-sql.js';
+import { archiveMovedStatement } from '../../src/clean/sql/archive-batch-sql.js';
 import { keeperConflictsCountedQuery, keepersToRestoreQuery } from '../../src/clean/restore/restore-count-sql.js';
-import { resolveCleanSettings } from '../../src/cli/clean-flags.js';
+import { resolveCleanSettings, type CleanFlagValues } from '../../src/cli/clean-flags.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'email', 'created_at']);
@@ -225,7 +225,15 @@ where exists (select 1
 
 describe('clean settings', () => {
   it("reads clean's flags (config values arrive as flags) and the config's mergeRules map, flags winning", () => {
-    const flags = { mergeRule: ['email=keeper'], batchSize: '25', batchRows: '4000', keep: 'newest', pause: '1.5s', lockTimeout: '2s', archiveSchema: 'audit' };
+    const flags: CleanFlagValues = {
+      mergeRule: ['email=keeper'],
+      batchSize: '25',
+      batchRows: '4000',
+      keep: 'newest',
+      pause: '1.5s',
+      lockTimeout: '2s',
+      archiveSchema: 'audit',
+    };
     expect(resolveCleanSettings(flags, { email: 'oldest', name: 'longest' })).toEqual({
       keep: 'newest',
       mode: 'merge',
@@ -248,7 +256,9 @@ describe('clean settings', () => {
       'config "commands.clean.batchSize" takes a whole number from 1 to 2147483647; got "lots"',
     );
     expect(() => resolveCleanSettings({}, { email: 'best' })).toThrow('config "commands.clean.mergeRules.email" takes <column>=newest|oldest|keeper|longest');
-    expect(() => resolveCleanSettings({ mergeRule: [], mode: 'purge' })).toThrow('--mode takes merge|delete; got "purge"');
+    // commander and the config file check --mode's choices; a JavaScript caller of the library is checked here
+    const fromJavaScript: Parameters<typeof resolveCleanSettings>[0] = JSON.parse('{ "mergeRule": [], "mode": "purge" }');
+    expect(() => resolveCleanSettings(fromJavaScript)).toThrow('--mode takes merge|delete; got "purge"');
     expect(() => resolveCleanSettings({ mergeRule: [], batchRows: '1' })).toThrow('--batch-rows takes a whole number from 2 to 2147483647; got "1"');
     expect(resolveCleanSettings({ mergeRule: [] }).batchRows).toBe(10_000);
     expect(() => resolveCleanSettings({ mergeRule: ['email=first'] })).toThrow('--merge-rule takes <column>=newest|oldest|keeper|longest');

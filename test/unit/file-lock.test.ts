@@ -53,7 +53,7 @@ describe('withFileLock', () => {
     const attempt = withFileLock(file, '--state-file', async () => 'ran', { waitMs: 300, staleMs: 60_000 });
     await expect(attempt).rejects.toThrow(LockHeldError);
     await expect(attempt).rejects.toThrow(`--state-file ${file} is locked by another run (${file}.lock: ${holder.trim()})`);
-    expect(new LockHeldError('x').exitCode).toBe(ExitCode.lockHeld);
+    expect(new LockHeldError('x', { file: 'x' }).exitCode).toBe(ExitCode.lockHeld);
     expect(readFileSync(`${file}.lock`, 'utf8')).toBe(holder);
   });
 });

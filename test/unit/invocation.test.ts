@@ -54,6 +54,8 @@ describe('suggested commands: the invocation first, every word quoted for a POSI
     expect(keyCommand(key, ['clean'], ['--execute'], context)).toBe(
       `node '/src/my tools/bin/lead-dedupe.js' clean -d postgres://dba@db1/crm --key phone --table 'Sales Data.O'"'"'Leads' --map 'phone=mobile no' --execute`,
     );
-    expect(restoreCommandFor(7, 'lead_dedupe', true, { ...SAME_SHELL, invocation: ['npx', 'lead-dedupe'] })).toBe('npx lead-dedupe restore 7 --execute');
+    expect(restoreCommandFor(7, 'lead_dedupe', { execute: true }, { ...SAME_SHELL, invocation: ['npx', 'lead-dedupe'] })).toBe(
+      'npx lead-dedupe restore 7 --execute',
+    );
   });
 });

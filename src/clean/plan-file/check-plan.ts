@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { requireTempTables } from '../../db/read-only.js';
 import { rehearse } from '../../db/transaction.js';
 import { timeoutsStatement } from '../sql/session-sql.js';
@@ -55,16 +55,16 @@ export async function checkPlan(database: Database, options: CleanOptions, plan:
         const stale = (await staleSampleQuery(key.table).execute(connection)).rows;
         return { states, stale };
       });
-      summary.staleChanged = toNumber(states?.changed);
-      summary.staleGone = toNumber(states?.gone);
+      summary.staleChanged = rowNumber(states?.changed, 'changed');
+      summary.staleGone = rowNumber(states?.gone, 'gone');
       return {
         ...summary,
         table: `${key.table.info.schema}.${key.table.info.name}`,
         key: key.name,
         keep: options.keep,
         mode: options.mode,
-        unchanged: toNumber(states?.unchanged),
-        rowsToRemove: toNumber(states?.rows_to_remove),
+        unchanged: rowNumber(states?.unchanged, 'unchanged'),
+        rowsToRemove: rowNumber(states?.rows_to_remove, 'rows_to_remove'),
         staleSample: stale.map((row) => ({ groupId: row.group_id, reason: row.reason })),
         durationMs: Math.round(performance.now() - started),
       };

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { forEachBatch } from '../../db/cursor.js';
 import { describeNormalize } from '../../keys/key-summary.js';
 import { planExportQuery, type PlanExportRow } from './plan-export-sql.js';
@@ -69,7 +69,7 @@ export async function exportPlan(
     FETCH_GROUPS,
     async (rows) => {
       for (const row of rows) {
-        report.batches = toNumber(row.batches);
+        report.batches = rowNumber(row.batches, 'batches');
         if (row.kind === 'skipped') {
           totals.skippedGroups++;
           if (report.skipped.length < 20) report.skipped.push({ groupId: row.group_id, reason: row.reason ?? '' });
@@ -189,7 +189,9 @@ function groupLine(row: PlanExportRow, columns: string[], references: ChildRefer
   };
   if (row.merge !== null && Object.keys(row.merge).length > 0) line.merge = row.merge;
   const children = Object.fromEntries(
-    references.map((reference, index) => [childName(reference), toNumber(row.children?.[index])] as const).filter(([, n]) => n > 0),
+    references
+      .map((reference, index) => [childName(reference), row.children === null ? 0 : rowNumber(row.children[index], 'children')] as const)
+      .filter(([, n]) => n > 0),
   );
   if (Object.keys(children).length > 0) line.children = children;
   return line;

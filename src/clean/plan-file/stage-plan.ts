@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { tableExists } from '../../db/catalog.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { doneGroupsCountQuery, markDoneGroupsStatement, newRowsQuery, planStageStatements } from './plan-stage-sql.js';
@@ -22,14 +22,16 @@ export async function stagePlan(connection: Db, options: CleanOptions, summary: 
 export async function markDoneGroups(connection: Db, options: CleanOptions, summary: PlanApplySummary): Promise<void> {
   if (!(await tableExists(connection, options.archiveSchema, 'lead_dedupe_runs'))) return;
   await markDoneGroupsStatement(options.archiveSchema, summary.id, options.key.table.info).execute(connection);
-  summary.alreadyDone = toNumber((await doneGroupsCountQuery().execute(connection)).rows[0]?.n);
+  summary.alreadyDone = rowNumber((await doneGroupsCountQuery().execute(connection)).rows[0]?.n, 'n');
 }
 
 export async function findNewRows(connection: Db, key: ResolvedKey): Promise<NewRows> {
   const { rows } = await newRowsQuery(key).execute(connection);
+  // one row per sampled group, each carrying the totals; none when no group has new rows
+  const first = rows[0];
   return {
-    groups: toNumber(rows[0]?.groups),
-    rows: toNumber(rows[0]?.rows),
-    sample: rows.map((row) => ({ groupId: row.group_id, rows: toNumber(row.n) })),
+    groups: first === undefined ? 0 : rowNumber(first.groups, 'groups'),
+    rows: first === undefined ? 0 : rowNumber(first.rows, 'rows'),
+    sample: rows.map((row) => ({ groupId: row.group_id, rows: rowNumber(row.n, 'n') })),
   };
 }

@@ -1,7 +1,7 @@
 import { distributionColumn, distributionColumnOf } from '../../db/distribution.js';
 import { sql } from 'kysely';
 import type { Database, Db } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { qualifiedName, resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { requireUniqueIdColumn } from '../../core/lead-table.js';
 import { UsageError } from '../../errors.js';
@@ -203,7 +203,7 @@ async function restoreStatements(connection: Db, { table, shape, targets, option
   const reinserted = finishing
     ? 0
     : affected(await reinsertRemovedStatement({ schema: archiveSchema, runId }, table, { columns: names, hasIdentity, renames }).execute(connection));
-  const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
+  const keepers = rowNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n, 'n');
   const restorable = restorableColumns(table, shape.columns);
   const force = options.force ?? false;
   let keepersRestored = 0;
@@ -228,7 +228,7 @@ async function restoreStatements(connection: Db, { table, shape, targets, option
       distribution !== null && target.columns.includes(distribution)
         ? await moveBackByCopy(connection, target, distribution)
         : affected(await moveBackStatement(target).execute(connection));
-    childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
+    childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: rowNumber(target.n, 'n'), movedBack });
   }
   const leftAlone = keeperConflicts.total > 0 && !force;
   if (leftAlone && !(await archiveState(connection, archiveSchema)).statuses_up_to_date) {
@@ -254,15 +254,17 @@ async function countRestore(connection: Db, { table, shape, targets, options }: 
   const { renames } = shape;
   await requireNoLaterRuns(connection, archiveSchema, runId);
   const reinsert = finishing ? undefined : (await reinsertCountQuery(archiveSchema, table, runId, renames).execute(connection)).rows[0];
-  const present = toNumber(reinsert?.present);
+  // finishing an interrupted restore re-inserts nothing: its rows are in already
+  const present = reinsert === undefined ? 0 : rowNumber(reinsert.present, 'present');
   if (present > 0) {
     throw new RestoreConflictError(
       `restoring run ${runId} would re-insert ${present} row(s) whose ${table.idColumn} is in ${qualifiedName(table.info)} again; nothing was changed`,
+      { runId, table: qualifiedName(table.info), rows: present },
     );
   }
   const restorable = restorableColumns(table, shape.columns);
   const force = options.force ?? false;
-  const keepers = toNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n);
+  const keepers = rowNumber((await keepersCountQuery(archiveSchema, runId).execute(connection)).rows[0]?.n, 'n');
   let keepersRestored = 0;
   let keeperConflicts: KeeperConflicts = noConflicts(force);
   if (keepers > 0 && restorable.length > 0) {
@@ -271,15 +273,15 @@ async function countRestore(connection: Db, { table, shape, targets, options }: 
     const summary = (await keeperConflictsCountedQuery(restore).execute(connection)).rows[0];
     const sample = (await keeperConflictsSampleCountedQuery(restore, CONFLICT_SAMPLE).execute(connection)).rows;
     keeperConflicts = conflictsOf(summary, sample, force);
-    keepersRestored = toNumber((await keepersToRestoreQuery(restore).execute(connection)).rows[0]?.n);
+    keepersRestored = rowNumber((await keepersToRestoreQuery(restore).execute(connection)).rows[0]?.n, 'n');
   }
   const childRows: RestoreResult['childRows'] = [];
   for (const target of targets) {
     await requireChild(connection, target.child_schema, target.child_table);
-    const movedBack = toNumber((await moveBackCountQuery(archiveSchema, target, runId).execute(connection)).rows[0]?.n);
-    childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: toNumber(target.n), movedBack });
+    const movedBack = rowNumber((await moveBackCountQuery(archiveSchema, target, runId).execute(connection)).rows[0]?.n, 'n');
+    childRows.push({ table: `${target.child_schema}.${target.child_table}`, column: target.column_name, archived: rowNumber(target.n, 'n'), movedBack });
   }
-  return { rowsReinserted: toNumber(reinsert?.n), keepersRestored, keeperConflicts, childRows };
+  return { rowsReinserted: reinsert === undefined ? 0 : rowNumber(reinsert.n, 'n'), keepersRestored, keeperConflicts, childRows };
 }
 
 async function requireNoLaterRuns(connection: Db, archiveSchema: string, runId: number): Promise<void> {
@@ -328,8 +330,8 @@ function conflictsOf(
   force: boolean,
 ): KeeperConflicts {
   return {
-    total: toNumber(summary?.total),
-    unproven: toNumber(summary?.unproven),
+    total: rowNumber(summary?.total, 'total'),
+    unproven: rowNumber(summary?.unproven, 'unproven'),
     overwritten: force,
     sample: sample.map((row) => ({ keeperId: row.keeper_id, column: row.column_name, current: row.current_value, unproven: row.unproven })),
   };
@@ -384,7 +386,9 @@ async function readRun(
 }
 
 async function requireChild(db: Db, schema: string, name: string): Promise<void> {
-  if (!(await tableExists(db, schema, name))) throw new RestoreConflictError(`child table ${schema}.${name} no longer exists; nothing was changed`);
+  if (!(await tableExists(db, schema, name))) {
+    throw new RestoreConflictError(`child table ${schema}.${name} no longer exists; nothing was changed`, { runId: null, table: `${schema}.${name}` });
+  }
 }
 
 /** Integrity errors become one line naming the constraint; the transaction is already rolled back. */
@@ -398,18 +402,21 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
   const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
   const { constraint, detail, table, schema, column } = error as { constraint?: string; detail?: string; table?: string; schema?: string; column?: string };
+  const conflictTable = schema && table ? `${schema}.${table}` : (table ?? qualifiedName(restored.info));
   if (state === '23502') {
     // A NOT NULL column the archive has no value for (added since the clean without a default, or NOT NULL since): name it, not the row.
     const where = column ? `column ${column} of ${table ?? qualifiedName(restored.info)}` : 'a NOT NULL column';
     return new RestoreConflictError(
       `restoring run ${runId} would leave ${where} NULL, which it does not allow (added or made NOT NULL since the clean?); nothing was changed`,
+      { runId, table: conflictTable, column: column ?? null },
     );
   }
   const where = constraint ? `constraint ${constraint}${table ? ` on ${table}` : ''}` : 'a constraint';
   const oneLine = detail ? detail.replace(/\s*\n\s*/g, ' ').trim() : '';
   const what = `restoring run ${runId} would violate ${where}${oneLine !== '' ? ` (${oneLine})` : `: ${firstLineOf(error)}`}; nothing was changed`;
   const onId = oneLine.startsWith(`Key (${restored.idColumn})=`);
-  if (state !== '23505' || !constraint || onId) return new RestoreConflictError(what);
+  const fields = { runId, table: conflictTable, constraint: constraint ?? null };
+  if (state !== '23505' || !constraint || onId) return new RestoreConflictError(what, fields);
   const onTable: LeadTable =
     schema && table && (schema !== restored.info.schema || table !== restored.info.name)
       ? { ...restored, info: { ...restored.info, schema, name: table } }
@@ -417,6 +424,7 @@ function asConflict(error: unknown, runId: number, restored: LeadTable, commandL
   const drop = tableCommand(onTable, ['constraint', 'drop', constraint], ['--execute'], commandLine);
   return new RestoreConflictError(
     `${what}; to restore anyway, ${passwordNote('drop it with the command below', commandLine)}, restore again, then add it again with constraint add once the duplicates are resolved`,
+    fields,
     [drop],
   );
 }

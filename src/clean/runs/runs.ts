@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { findTableName, qualifiedName, resolveTable, tableExists } from '../../db/catalog.js';
 import { listRunsQuery, type RunsTableFilter } from './runs-sql.js';
 import type { RunStatus } from '../types.js';
@@ -73,7 +73,7 @@ export async function listRunsPage(database: Database, options: RunsOptions): Pr
   if (rows.length === 0 && options.table !== null && filter !== null && 'typed' in filter)
     await refuseUnknownTable(database, options.table, options.archiveSchema);
   // No row: nothing matches (the limit is at least 1).
-  const notShown = rows.length === 0 ? 0 : toNumber(rows[0]!.matching) - rows.length;
+  const notShown = rows.length === 0 ? 0 : rowNumber(rows[0]!.matching, 'matching') - rows.length;
   const runs = rows.map((row) => ({
     id: Number(row.id),
     status: row.status,
@@ -87,11 +87,11 @@ export async function listRunsPage(database: Database, options: RunsOptions): Pr
     nullsEqual: row.nulls_equal,
     keep: row.keep,
     mode: row.mode,
-    groupsPlanned: toNumber(row.groups_planned),
-    groups: toNumber(row.groups_done),
-    rowsRemoved: toNumber(row.rows_removed),
-    rowsMerged: toNumber(row.rows_merged),
-    groupsSkipped: toNumber(row.groups_skipped),
+    groupsPlanned: rowNumber(row.groups_planned, 'groups_planned'),
+    groups: rowNumber(row.groups_done, 'groups_done'),
+    rowsRemoved: rowNumber(row.rows_removed, 'rows_removed'),
+    rowsMerged: rowNumber(row.rows_merged, 'rows_merged'),
+    groupsSkipped: rowNumber(row.groups_skipped, 'groups_skipped'),
     childRowsMoved: row.child_rows_moved,
     batchesDone: row.batches_done,
     dbUser: row.db_user,

@@ -126,7 +126,7 @@ export function moveToKeeperByCopyStatements(reference: ChildReference, idColumn
   });
 }
 
-/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-sql.ts). */
+/** Re-points one child table's rows from the removed leads to their keeper (archive first: archive-batch-sql.ts). */
 export function repointStatement(reference: ChildReference, idColumn: string, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown> {
   const assignments = movedColumns(reference, idColumn).map(({ column, value }) => sql`${sql.id(column)} = ${value}`);
   return sql`update ${sql.id(reference.schema, reference.table)} as c

@@ -162,7 +162,7 @@ export function keeperOrder(keep: KeepPolicy): RawBuilder<unknown> {
  * ld_members with the table reads it whole and ships it to the worker, so an
  * index and statistics on it would go unused (5 ms a batch at 1M rows).
  */
-export function rankStatements(keep: KeepPolicy, indexed = true): RawBuilder<unknown>[] {
+export function rankStatements(keep: KeepPolicy, { indexed }: { indexed: boolean } = { indexed: true }): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_members on commit drop as
 ${rankedMembersQuery(keep, TEMP.locked)}`,

@@ -140,8 +140,7 @@ export function duplicatesRemain(plan: ConstraintAddPlan, groups: number, surplu
       'a unique index cannot be built until they are removed' +
       (cleanup.kind === 'failed' ? `; ${cleanup.text}` : '') +
       `; ${passwordNote('review the plan with the clean dry run below', plan.commandLine)}, then run it with --execute`,
-    groups,
-    surplus,
+    { table: plan.table, key: plan.key.name, index: plan.name, groups, surplus },
     clean,
   );
 }
@@ -162,8 +161,7 @@ async function build(database: Database, plan: ConstraintAddPlan, step: PlannedS
       throw new DuplicatesBlockConstraintError(
         `a duplicate under key ${plan.key.name} was written while "${plan.name}" was being built and is gone again (${describeDatabaseError(error)}); ` +
           `${cleanup.kind === 'none' ? '' : `${cleanup.text}; `}retry; if it recurs, check the plan with the clean dry run below`,
-        0,
-        0,
+        { table: plan.table, key: plan.key.name, index: plan.name, groups: 0, surplus: 0 },
         clean,
       );
     }
@@ -220,7 +218,10 @@ async function attach(database: Database, plan: ConstraintAddPlan, step: Planned
     if (sqlStateOf(error) === '55P03') {
       const held = watch.last();
       const holder = held.length > 0 ? `held by ${describeBlockers(held)}` : 'a long transaction holds it';
-      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (${holder}); ${kept}`);
+      throw new LockHeldError(`ALTER TABLE could not lock ${plan.table} within lock_timeout ${plan.lockTimeout} (${holder}); ${kept}`, {
+        table: plan.table,
+        lockTimeout: plan.lockTimeout,
+      });
     }
     throw new DatabaseError(`attaching "${plan.name}" as a constraint failed: ${describeDatabaseError(error)}; ${kept}`);
   }

@@ -96,7 +96,12 @@ export async function dropConstraint(database: Database, options: ConstraintDrop
   try {
     await runStep(database, step);
   } catch (error) {
-    if (sqlStateOf(error) === '55P03') throw new LockHeldError(`could not lock ${plan.table} within lock_timeout ${plan.lockTimeout}; nothing was dropped`);
+    if (sqlStateOf(error) === '55P03') {
+      throw new LockHeldError(`could not lock ${plan.table} within lock_timeout ${plan.lockTimeout}; nothing was dropped`, {
+        table: plan.table,
+        lockTimeout: plan.lockTimeout,
+      });
+    }
     throw new DatabaseError(`dropping "${plan.name}" failed: ${describeDatabaseError(error)}`);
   }
   return { plan: summary, executed: true, durationMs: Math.round(performance.now() - started) };

@@ -22,5 +22,6 @@ export async function requireTableOwner(database: Database, table: LeadTable, co
   throw new PermissionError(
     `database user ${user} does not own ${name}: ${command} builds an index on it, which needs its owner (${owner}) or a member of that role; ` +
       `run it as ${owner}, or as ${owner}: ${remedy}; nothing was changed`,
+    { user, missing: [`ownership of ${name}`] },
   );
 }

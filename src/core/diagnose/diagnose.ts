@@ -1,6 +1,6 @@
 import type { CommandLineContext } from '../../keys/key-command-line.js';
 import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { findColumn, qualifiedName, requireColumn } from '../../db/catalog.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { summarizeKey } from '../../keys/key-summary.js';
@@ -54,48 +54,52 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
           .execute(database.db)
           .then((result) => toPhoneSpread(result.rows[0]!, spread)),
   ]);
-  const duplicatesPerBucket = new Map((row.trend ?? []).map(([start, n]) => [start, toNumber(n)]));
+  const duplicatesPerBucket = new Map((row.trend ?? []).map(([start, n]) => [start, rowNumber(n, 'n')]));
   const trend: Trend = {
     interval: settings.interval,
     days: settings.days,
     newestCreatedAt: timeline.newest,
-    points: (timeline.points ?? []).map(([start, leads]) => ({ start, leads: toNumber(leads), duplicates: duplicatesPerBucket.get(start) ?? 0 })),
+    points: (timeline.points ?? []).map(([start, leads]) => ({ start, leads: rowNumber(leads, 'leads'), duplicates: duplicatesPerBucket.get(start) ?? 0 })),
     lastDuplicateAt: row.last_duplicate_at,
-    last24h: toNumber(row.last24h),
-    last7d: toNumber(row.last7d),
+    last24h: rowNumber(row.last24h, 'last24h'),
+    last7d: rowNumber(row.last7d, 'last7d'),
     serverNow: row.server_now,
-    last24hBeforeNow: toNumber(row.before_now_24h),
-    last7dBeforeNow: toNumber(row.before_now_7d),
+    last24hBeforeNow: rowNumber(row.before_now_24h, 'before_now_24h'),
+    last7dBeforeNow: rowNumber(row.before_now_7d, 'before_now_7d'),
   };
   const report: Omit<DiagnoseReport, 'answers' | 'durationMs'> = {
     table: qualifiedName(table.info),
-    rows: toNumber(timeline.rows),
+    rows: rowNumber(timeline.rows, 'rows'),
     key: summarizeKey(key),
-    groups: toNumber(row.groups),
-    rowsInGroups: toNumber(row.rows_in_groups),
-    surplus: toNumber(row.surplus),
-    gaps: GAP_BUCKETS_MS.map((upToMs, index) => ({ upToMs, duplicates: toNumber(row.gaps[index]) })),
-    gapsUnknown: toNumber(row.gaps_unknown),
+    groups: rowNumber(row.groups, 'groups'),
+    rowsInGroups: rowNumber(row.rows_in_groups, 'rows_in_groups'),
+    surplus: rowNumber(row.surplus, 'surplus'),
+    gaps: GAP_BUCKETS_MS.map((upToMs, index) => ({ upToMs, duplicates: rowNumber(row.gaps[index], 'gaps') })),
+    gapsUnknown: rowNumber(row.gaps_unknown, 'gaps_unknown'),
     cause: { ...causesOf(row), raceWindowMs: settings.raceWindowMs, retryWindowMs: settings.retryWindowMs },
     trend,
     columnsThatDiffer: compared.map((column, index) => ({
       column,
-      groups: toNumber(row.diff_groups[index]),
-      rows: toNumber(row.diff_rows[index]),
-      rowsDifferingOnlyHere: toNumber(row.only_rows[index]),
+      groups: rowNumber(row.diff_groups[index], 'diff_groups'),
+      rows: rowNumber(row.diff_rows[index], 'diff_rows'),
+      rowsDifferingOnlyHere: rowNumber(row.only_rows[index], 'only_rows'),
     })),
-    groupsThatDiffer: toNumber(row.any_diff_groups),
-    laterCopiesAddData: compared.map((column, index) => ({ column, groups: toNumber(row.fill_groups[index]), rows: toNumber(row.fill_rows[index]) })),
-    groupsWithAddedData: toNumber(row.any_fill_groups),
+    groupsThatDiffer: rowNumber(row.any_diff_groups, 'any_diff_groups'),
+    laterCopiesAddData: compared.map((column, index) => ({
+      column,
+      groups: rowNumber(row.fill_groups[index], 'fill_groups'),
+      rows: rowNumber(row.fill_rows[index], 'fill_rows'),
+    })),
+    groupsWithAddedData: rowNumber(row.any_fill_groups, 'any_fill_groups'),
     phones,
     ...(by === null
       ? {}
       : {
           by: {
             column: by,
-            distinctValues: toNumber(row.by_values),
-            values: (row.by_top ?? []).map((value) => ({ value: value.value, surplus: toNumber(value.surplus), ...causesOf(value) })),
-            otherValues: row.by_rest === null ? null : { surplus: toNumber(row.by_rest.surplus), ...causesOf(row.by_rest) },
+            distinctValues: rowNumber(row.by_values, 'by_values'),
+            values: (row.by_top ?? []).map((value) => ({ value: value.value, surplus: rowNumber(value.surplus, 'surplus'), ...causesOf(value) })),
+            otherValues: row.by_rest === null ? null : { surplus: rowNumber(row.by_rest.surplus, 'surplus'), ...causesOf(row.by_rest) },
           },
         }),
   };
@@ -103,7 +107,12 @@ export async function diagnose(database: Database, options: DiagnoseOptions): Pr
 }
 
 function causesOf(row: Pick<DiagnoseRow | ByValueRow, 'race' | 'retry' | 'resubmission' | 'unknown'>): CauseCounts {
-  return { race: toNumber(row.race), retry: toNumber(row.retry), resubmission: toNumber(row.resubmission), unknown: toNumber(row.unknown) };
+  return {
+    race: rowNumber(row.race, 'race'),
+    retry: rowNumber(row.retry, 'retry'),
+    resubmission: rowNumber(row.resubmission, 'resubmission'),
+    unknown: rowNumber(row.unknown, 'unknown'),
+  };
 }
 
 function toPhoneSpread(row: { phones: unknown; on_several_devices: unknown; for_several_users: unknown }, columns: PhoneSpreadColumns): PhoneSpread {
@@ -111,9 +120,9 @@ function toPhoneSpread(row: { phones: unknown; on_several_devices: unknown; for_
     column: columns.phone.column,
     deviceColumn: columns.device,
     userColumn: columns.user,
-    phones: toNumber(row.phones),
-    onSeveralDevices: toNumber(row.on_several_devices),
-    forSeveralUsers: toNumber(row.for_several_users),
+    phones: rowNumber(row.phones, 'phones'),
+    onSeveralDevices: rowNumber(row.on_several_devices, 'on_several_devices'),
+    forSeveralUsers: rowNumber(row.for_several_users, 'for_several_users'),
   };
 }
 

@@ -9,7 +9,7 @@ import {
   watermarkTableStateQuery,
   writeWatermarksStatement,
 } from '../../sql/watermark-plan.js';
-import { toNumber } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { decodeStateDetails, encodeStateDetails, watermarkId, type WatermarkKey, type WatermarkState, type WatermarkStore } from './watermark-key.js';
 
 /**
@@ -63,7 +63,7 @@ export async function openDatabaseWatermarks(database: Database, schema: string)
         for (const row of rows) {
           result.set(
             watermarkId({ table, keyName: '', definition: row.key_definition }),
-            decodeStateDetails(new Date(toNumber(row.watermark_ms)), row.details),
+            decodeStateDetails(new Date(rowNumber(row.watermark_ms, 'watermark_ms')), row.details),
           );
         }
       }

@@ -1,6 +1,6 @@
 import { findColumn, qualifiedName } from '../../db/catalog.js';
 import type { Database } from '../../db/database.js';
-import { toNumber } from '../../db/database.js';
+import { nullableNumber, rowNumber } from '../../db/row-numbers.js';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
 import {
   incrementalKeyScanQuery,
@@ -71,7 +71,7 @@ export async function scanSince(database: Database, options: IncrementalScanOpti
   const started = performance.now();
   const last = options.since.kind === 'last';
   const start = (await scanStartQuery(options.table.info.oid).execute(database.db)).rows[0]!;
-  const clock = await readClock(database, options, new Date(toNumber(start.now_ms)));
+  const clock = await readClock(database, options, new Date(rowNumber(start.now_ms, 'now_ms')));
   const windows = options.keys.map((key) => keyWindow(options, key, clock));
   // The exact count only when a key is scanned whole anyway (or the catalog has no estimate yet).
   const exact = windows.some((window) => window.window === null) || start.estimated_rows === null;
@@ -79,7 +79,7 @@ export async function scanSince(database: Database, options: IncrementalScanOpti
     exact ? rowCountQuery(options).execute(database.db) : null,
     Promise.all(windows.map((window) => scanKey(database, options, window, clock))),
   ]);
-  const rows = { n: toNumber(counted === null ? start.estimated_rows : counted.rows[0]?.n), estimated: counted === null };
+  const rows = { n: rowNumber(counted === null ? start.estimated_rows : counted.rows[0]?.n, 'n'), estimated: counted === null };
   const warnings = runWarnings(options, clock, scanned);
   const report: ScanReport = {
     table: qualifiedName(options.table.info),
@@ -100,15 +100,19 @@ async function readClock(database: Database, options: IncrementalScanOptions, no
   const clock: RunClock = { now, until: now, heldBack: null, hiddenTransactions: 0, wallMarks: {} };
   if (options.since.kind !== 'last') return clock;
   const open = (await openTransactionsQuery().execute(database.db)).rows[0]!;
-  clock.hiddenTransactions = toNumber(open.hidden);
-  if (open.oldest_ms !== null && toNumber(open.oldest_ms) < now.getTime()) {
-    clock.until = new Date(toNumber(open.oldest_ms));
+  clock.hiddenTransactions = rowNumber(open.hidden, 'hidden');
+  // null: no transaction open
+  const oldestMs = nullableNumber(open.oldest_ms, 'oldest_ms');
+  if (oldestMs !== null && oldestMs < now.getTime()) {
+    clock.until = new Date(oldestMs);
     clock.heldBack = { pid: open.oldest_pid!, application: open.oldest_application ?? '', since: clock.until.toISOString() };
   }
   const cap = new Date(now.getTime() + LATEST_ZONE_OFFSET_MS);
   for (const column of options.windowColumns.filter((c) => isZoneless(options.table, c))) {
     const { rows } = await wallMarkQuery(options.table, column, cap).execute(database.db);
-    clock.wallMarks[column] = rows[0]?.mark_ms === null || rows[0] === undefined ? null : new Date(toNumber(rows[0].mark_ms));
+    // null: no row with a value in the column
+    const markMs = nullableNumber(rows[0]?.mark_ms, 'mark_ms');
+    clock.wallMarks[column] = markMs === null ? null : new Date(markMs);
   }
   return clock;
 }
@@ -216,8 +220,8 @@ async function scanKey(database: Database, options: IncrementalScanOptions, plan
       newSurplus: report.surplus,
       reportedBefore: 0,
       groupsTouched: report.groups,
-      undatedRows: toNumber(row.undated_rows),
-      futureRows: toNumber(row.future_rows),
+      undatedRows: rowNumber(row.undated_rows, 'undated_rows'),
+      futureRows: rowNumber(row.future_rows, 'future_rows'),
     });
   }
   const { rows } = await incrementalKeyScanQuery(key, window, options.top).execute(database.db);
@@ -227,12 +231,12 @@ async function scanKey(database: Database, options: IncrementalScanOptions, plan
     ...report,
     since: planned.since!.toISOString(),
     until,
-    newRows: toNumber(row.new_rows),
-    newSurplus: toNumber(row.new_surplus),
-    reportedBefore: toNumber(row.reported_before),
+    newRows: rowNumber(row.new_rows, 'new_rows'),
+    newSurplus: rowNumber(row.new_surplus, 'new_surplus'),
+    reportedBefore: rowNumber(row.reported_before, 'reported_before'),
     groupsTouched: report.groups,
-    undatedRows: toNumber(row.undated_rows),
-    futureRows: toNumber(row.future_rows),
+    undatedRows: rowNumber(row.undated_rows, 'undated_rows'),
+    futureRows: rowNumber(row.future_rows, 'future_rows'),
   });
 }
 

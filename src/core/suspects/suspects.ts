@@ -1,4 +1,5 @@
-import { toNumber, type Database, type Db } from '../../db/database.js';
+import type { Database, Db } from '../../db/database.js';
+import { rowNumber } from '../../db/row-numbers.js';
 import { requireColumn, qualifiedName } from '../../db/catalog.js';
 import { UsageError } from '../../errors.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
@@ -71,7 +72,7 @@ export async function suspects(
   const truthColumn = options.truthColumn === null ? null : requireColumn(key.table.info, options.truthColumn, 'truth column').name;
   return database.db.transaction().execute(async (db) => {
     for (const statement of suspectsSettingsStatements()) await statement.execute(db);
-    const blockCounts = (await candidateCountsQuery(model).execute(db)).rows.map((row) => ({ block: row.block, pairs: toNumber(row.pairs) }));
+    const blockCounts = (await candidateCountsQuery(model).execute(db)).rows.map((row) => ({ block: row.block, pairs: rowNumber(row.pairs, 'pairs') }));
     onCounts(blockCounts);
     const total = blockCounts.reduce((sum, count) => sum + count.pairs, 0);
     if (options.maxPairs !== null && total > options.maxPairs) {
@@ -105,8 +106,8 @@ export async function suspects(
       threshold: model.threshold,
       functions: describeFunctions(model.functions),
       blockCounts,
-      candidates: toNumber(rows[0]?.candidates),
-      compared: toNumber(rows[0]?.compared),
+      candidates: rowNumber(rows[0]?.candidates, 'candidates'),
+      compared: rowNumber(rows[0]?.compared, 'compared'),
       pairs,
       groups,
       rows: stored,
@@ -117,7 +118,7 @@ export async function suspects(
 }
 
 async function countTruthPairs(db: Db, model: SuspectsModel, truthColumn: string): Promise<number> {
-  return toNumber((await truthPairsQuery(model, truthColumn).execute(db)).rows[0]?.pairs);
+  return rowNumber((await truthPairsQuery(model, truthColumn).execute(db)).rows[0]?.pairs, 'pairs');
 }
 
 /** Numeric ids in numeric order, others as text. */

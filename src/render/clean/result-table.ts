@@ -50,7 +50,7 @@ export function renderCleanResultTable(result: CleanResult, width: number, comma
   lines.push(
     '',
     changed
-      ? `Archived in ${result.archiveSchema}; ${passwordNote('undo with', commandLine)} (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, true, commandLine)}`
+      ? `Archived in ${result.archiveSchema}; ${passwordNote('undo with', commandLine)} (without --execute it rehearses):\n  ${restoreCommandFor(result.runId, result.archiveSchema, { execute: true }, commandLine)}`
       : result.stop !== null
         ? `Run ${result.runId} changed nothing; nothing to undo.`
         : `Nothing to clean under ${result.key}; nothing to undo.`,
