@@ -1,4 +1,4 @@
-import type { CleanMode, KeepPolicy } from './types.js';
+import type { CleanMode, KeepPolicy } from './model.js';
 
 /** What clean and restore do when nothing says otherwise (docs/clean.md documents each). */
 export const CLEAN_DEFAULTS = {

@@ -7,7 +7,7 @@ import { optionalDuration } from './parse/duration.js';
 import type { PlanHeader } from '../clean/plan-file/plan-format.js';
 import { parseNameValue } from './parse/name-value.js';
 import { optionalWholeNumber, parseWholeNumber, WHOLE_RANGES } from './parse/whole-number.js';
-import { archiveOption, collect, timeoutOptions } from './options.js';
+import { archiveOption, archiveSchema, collect, timeoutOptions } from './options.js';
 import type { FlagsOf } from './flags-of.js';
 
 /** What clean keeps and how it fills the keeper. */
@@ -85,13 +85,6 @@ export function resolveCleanSettings(
     retries: optionalWholeNumber(flags.retries, source('--retries'), WHOLE_RANGES.retries, CLEAN_DEFAULTS.retries),
     sampleGroups: optionalWholeNumber(flags.sample, source('--sample'), WHOLE_RANGES.sample, CLEAN_DEFAULTS.sampleGroups),
   };
-}
-
-/** `--archive-schema`: a name PostgreSQL keeps whole (63 bytes), else the default. */
-export function archiveSchema(value: string | undefined): string {
-  if (value === undefined) return CLEAN_DEFAULTS.archiveSchema;
-  if (value.trim() === '' || value.length > 63) throw new UsageError(`--archive-schema must be 1 to 63 characters; got "${value}"`);
-  return value;
 }
 
 /** `email=newest`: the donor rule of one column. */

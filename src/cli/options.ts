@@ -1,4 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
+import { CLEAN_DEFAULTS } from '../clean/defaults.js';
 import { UsageError } from '../errors.js';
 import type { OutputFormat } from '../render/common/render-as.js';
 import type { FlagsOf } from './flags-of.js';
@@ -75,6 +76,13 @@ export type ArchiveFlags = FlagsOf<readonly [ReturnType<typeof archiveOption>]>;
 
 export function archiveOption(help = 'schema of the archive and run log (default: lead_dedupe)') {
   return new Option('--archive-schema <name>', help);
+}
+
+/** `--archive-schema`: a name PostgreSQL keeps whole (63 bytes), else the default. */
+export function archiveSchema(value: string | undefined): string {
+  if (value === undefined) return CLEAN_DEFAULTS.archiveSchema;
+  if (value.trim() === '' || value.length > 63) throw new UsageError(`--archive-schema must be 1 to 63 characters; got "${value}"`);
+  return value;
 }
 
 export type TimeoutFlags = FlagsOf<ReturnType<typeof timeoutOptions>>;

@@ -4,8 +4,7 @@ import type { KeySettings } from '../keys/resolve-key.js';
 import type { NormalizeRule } from '../keys/key-definition.js';
 import { parseNormalizeRule } from '../keys/normalize.js';
 import { parseNameValue } from './parse/name-value.js';
-import { archiveSchema } from './clean-flags.js';
-import type { ArchiveFlags, KeyFlags, TableFlags } from './options.js';
+import { archiveSchema, type ArchiveFlags, type KeyFlags, type TableFlags } from './options.js';
 import { loadConfigFile, type ConfigFile } from './config-file.js';
 import { invocationWords } from './invocation.js';
 

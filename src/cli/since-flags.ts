@@ -1,7 +1,7 @@
 import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
 import { DEFAULT_OVERLAP_MS, type SinceSpec } from '../core/incremental/since.js';
-import { archiveSchema } from './clean-flags.js';
+import { archiveSchema } from './options.js';
 import { optionalDuration } from './parse/duration.js';
 import { parseSince } from './parse/since.js';
 import type { FlagsOf } from './flags-of.js';
