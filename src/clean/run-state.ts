@@ -5,7 +5,7 @@ import { choosePlacement, type Placement } from './placement.js';
 import type { CleanContext } from './context.js';
 import type { CleanProgress, CleanResult, CleanStop, RunStatus, SkippedGroup } from './types.js';
 import { unindexedChildKeys } from './foreign-keys.js';
-import type { PlanApplySummary } from './plan-file/plan-run.js';
+import type { PlanApplySummary } from './types.js';
 import { STALE_CHANGED, STALE_GONE } from './plan-file/plan-batch-sql.js';
 
 /**

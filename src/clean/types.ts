@@ -1,7 +1,6 @@
 import type { ResolvedKey } from '../keys/key-definition.js';
 import type { CommandLineContext } from '../keys/key-command-line.js';
 import type { CleanMode, KeepPolicy, MergeRule, RunStatus } from './model.js';
-import type { PlanApplySummary } from './plan-file/plan-run.js';
 import type { LockBlocker } from '../db/lock-waits.js';
 
 export {
@@ -166,4 +165,34 @@ export interface CleanResult {
   durationMs: number;
   /** `clean --plan`: the plan applied and what it found (stale, already done, new rows); null for a plain clean. */
   plan: PlanApplySummary | null;
+}
+
+/** Rows that carry a planned group's key but are not in the plan: left in place, reported. */
+export interface NewRows {
+  groups: number;
+  rows: number;
+  /** The first 20 groups (by id) and their new rows. */
+  sample: { groupId: string; rows: number }[];
+}
+
+/** What applying (or checking) a plan found besides clean's own counts. */
+export interface PlanApplySummary {
+  file: string;
+  /** The digest in the plan's header: the plan's id in the run log. */
+  id: string;
+  /** The digest of the plan as read. */
+  digest: string;
+  /** id ≠ digest: the plan was edited by hand after it was written. */
+  edited: boolean;
+  createdAt: string;
+  groupsInPlan: number;
+  /** Groups left untouched because their review status is "needs review" or "rejected". */
+  notAccepted: number;
+  /** Cleaned by an earlier run of this plan (e.g. one that was killed): not applied again. */
+  alreadyDone: number;
+  /** Skipped whole: a planned row changed since the plan. */
+  staleChanged: number;
+  /** Skipped whole: a planned row is gone since the plan. */
+  staleGone: number;
+  newRows: NewRows;
 }

@@ -10,7 +10,8 @@ import { loadCleanContext } from '../context.js';
 import type { CleanOptions, SkippedGroup } from '../types.js';
 import { loadPlan } from './load-plan.js';
 import { requirePlanMergeColumns } from './plan-match.js';
-import { emptySummary, type PlanApplySummary } from './plan-run.js';
+import type { PlanApplySummary } from '../types.js';
+import { emptySummary } from './plan-run.js';
 import type { OpenedPlan } from './read-plan.js';
 import { findNewRows, markDoneGroups } from './stage-plan.js';
 

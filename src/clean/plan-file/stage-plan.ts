@@ -4,7 +4,7 @@ import { tableExists } from '../../db/catalog.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { doneGroupsCountQuery, markDoneGroupsStatement, newRowsQuery, planStageStatements } from './plan-stage-sql.js';
 import type { CleanOptions } from '../types.js';
-import type { NewRows, PlanApplySummary } from './plan-run.js';
+import type { NewRows, PlanApplySummary } from '../types.js';
 
 /**
  * The stage of a run that applies a plan: the groups an earlier run of the

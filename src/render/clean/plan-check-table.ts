@@ -1,5 +1,5 @@
 import type { PlanCheck } from '../../clean/plan-file/check-plan.js';
-import type { PlanApplySummary } from '../../clean/plan-file/plan-run.js';
+import type { PlanApplySummary } from '../../clean/types.js';
 import { formatCount, formatDuration, plainTable, type PlainTable } from '../common/format.js';
 
 /** `clean --plan <file>` without --execute: how much of the plan still holds. */
