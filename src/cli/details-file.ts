@@ -1,4 +1,4 @@
-import { exportDetails, type DetailsSummary } from '../core/details.js';
+import { exportDetails, type DetailsSummary } from '../scan/details.js';
 import type { FileRedactor } from '../core/redaction.js';
 import type { Database } from '../db/database.js';
 import type { ReadSessions } from '../db/shared-snapshot.js';

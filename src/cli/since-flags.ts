@@ -1,6 +1,6 @@
 import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../errors.js';
-import { DEFAULT_OVERLAP_MS, type SinceSpec } from '../core/incremental/since.js';
+import { DEFAULT_OVERLAP_MS, type SinceSpec } from '../scan/since/since.js';
 import { archiveSchema } from './options.js';
 import { optionalDuration } from './parse/duration.js';
 import { parseSince } from './parse/since.js';

@@ -7,7 +7,7 @@ import {
   type WatermarkKey,
   type WatermarkState,
   type WatermarkStore,
-} from '../core/incremental/watermark-key.js';
+} from '../scan/since/watermark-key.js';
 import { checkOutputPath, writeFileAtomically } from './atomic-file.js';
 import { withFileLock } from './file-lock.js';
 

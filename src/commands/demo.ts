@@ -6,7 +6,7 @@ import { defineCommand } from '../cli/command-spec.js';
 import type { FlagsOf } from '../cli/flags-of.js';
 import { renderContext, withSpinner, writeReport } from '../cli/output.js';
 import { loadLeadTable } from '../core/lead-table.js';
-import { scan } from '../core/scan.js';
+import { scan } from '../scan/scan.js';
 import { diagnose } from '../core/diagnose/diagnose.js';
 import { DIAGNOSE_DEFAULTS } from '../core/diagnose/diagnose-settings.js';
 import { renderDiagnose } from '../render/diagnose/index.js';

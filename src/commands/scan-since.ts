@@ -1,11 +1,11 @@
 import { note, withSpinner } from '../cli/output.js';
 import type { SinceSettings } from '../cli/since-flags.js';
 import { openWatermarkFile } from '../cli/watermark-file.js';
-import { openDatabaseWatermarks } from '../core/incremental/database-watermarks.js';
+import { openDatabaseWatermarks } from '../scan/since/database-watermarks.js';
 import { findWindowIndexes, type WindowIndexes } from '../core/incremental/key-index.js';
-import { scanSince } from '../core/incremental/scan-since.js';
-import { watermarkKeyOf, type WatermarkStore } from '../core/incremental/watermark-key.js';
-import type { ScanReport } from '../core/scan-report.js';
+import { scanSince } from '../scan/since/scan-since.js';
+import { watermarkKeyOf, type WatermarkStore } from '../scan/since/watermark-key.js';
+import type { ScanReport } from '../scan/scan-report.js';
 import type { Database } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
 import { UsageError } from '../errors.js';

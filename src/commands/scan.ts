@@ -10,7 +10,7 @@ import { surplusLimitFlag } from '../cli/surplus-limit-flag.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
-import { scan, scanKeyParts, scanUsesParallelWorkers } from '../core/scan.js';
+import { scan, scanKeyParts, scanUsesParallelWorkers } from '../scan/scan.js';
 import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
 import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
@@ -22,9 +22,9 @@ import { renderScan, SCAN_FORMATS } from '../render/scan/index.js';
 import { renderScanMetrics } from '../render/scan/prometheus.js';
 import { resolveSinceSettings, sinceOptions } from '../cli/since-flags.js';
 import { UsageError } from '../errors.js';
-import type { ScanReport } from '../core/scan-report.js';
+import type { ScanReport } from '../scan/scan-report.js';
 import { createFileRedactor } from '../core/redaction.js';
-import { redactScan } from '../core/redact-scan.js';
+import { redactScan } from '../scan/redact-scan.js';
 import { runIncrementalScan } from './scan-since.js';
 
 const SCAN_OPTIONS = [

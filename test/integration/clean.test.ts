@@ -4,7 +4,7 @@ import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
 import type { CleanOptions } from '../../src/clean/types.js';
 import { planClean } from '../../src/clean/preview.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan } from '../../src/core/scan.js';
+import { scan } from '../../src/scan/scan.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';

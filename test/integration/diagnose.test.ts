@@ -3,7 +3,7 @@ import { diagnose } from '../../src/core/diagnose/diagnose.js';
 import type { DiagnoseReport } from '../../src/core/diagnose/diagnose-report.js';
 import { DIAGNOSE_DEFAULTS, type DiagnoseSettings } from '../../src/core/diagnose/diagnose-settings.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan } from '../../src/core/scan.js';
+import { scan } from '../../src/scan/scan.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { seed } from '../../src/seed/seed.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireAgeOrder } from '../../src/clean/keeper-order.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan } from '../../src/core/scan.js';
+import { scan } from '../../src/scan/scan.js';
 import { UsageError } from '../../src/errors.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { renderScanTable } from '../../src/render/scan/table.js';

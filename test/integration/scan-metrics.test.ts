@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan } from '../../src/core/scan.js';
+import { scan } from '../../src/scan/scan.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { renderScanMetrics } from '../../src/render/scan/prometheus.js';
 import { seed } from '../../src/seed/seed.js';

@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { scan, scanKeyParts, scanUsesParallelWorkers } from '../../src/core/scan.js';
+import { scan, scanKeyParts, scanUsesParallelWorkers } from '../../src/scan/scan.js';
 import { keysInIndexOrder } from '../../src/core/key-order-index.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
-import { keyScanQuery } from '../../src/sql/scan-plan.js';
+import { keyScanQuery } from '../../src/scan/sql/scan-sql.js';
 import { compileSql } from '../support/compile.js';
-import type { KeyReport } from '../../src/core/scan-report.js';
+import type { KeyReport } from '../../src/scan/scan-report.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { seed } from '../../src/seed/seed.js';

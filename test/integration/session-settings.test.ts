@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportDetails } from '../../src/core/details.js';
+import { exportDetails } from '../../src/scan/details.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { openDatabase } from '../../src/db/with-database.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';

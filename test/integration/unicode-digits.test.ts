@@ -4,7 +4,7 @@ import { addConstraint } from '../../src/core/constraint/apply-add.js';
 import { planUpsert } from '../../src/core/constraint/upsert.js';
 import { applyClean } from '../../src/clean/apply-clean.js';
 import { resolveCleanOptions } from '../../src/cli/clean-flags.js';
-import { scan } from '../../src/core/scan.js';
+import { scan } from '../../src/scan/scan.js';
 import type { NormalizeRule } from '../../src/keys/key-definition.js';
 import { keyFor, runPrinted, uniqueIndexesOf } from '../support/constraint-fixtures.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
 import { hashPartColumn, hashPartFilter } from '../../src/sql/hash-part.js';
-import { keyPartScanQuery, topGroupsQuery } from '../../src/sql/scan-plan.js';
+import { keyPartScanQuery, topGroupsQuery } from '../../src/scan/sql/scan-sql.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'niche', 'created_at']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detailsCopyStatement } from '../../src/sql/details-plan.js';
+import { detailsCopyStatement } from '../../src/scan/sql/details-sql.js';
 import { removedRowsQuery } from '../../src/clean/restore/removed-rows-sql.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 

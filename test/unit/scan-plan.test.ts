@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
-import { keyScanQuery, keyScanWithRowCountQuery } from '../../src/sql/scan-plan.js';
-import { detailsQuery } from '../../src/sql/details-plan.js';
+import { keyScanQuery, keyScanWithRowCountQuery } from '../../src/scan/sql/scan-sql.js';
+import { detailsQuery } from '../../src/scan/sql/details-sql.js';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 import { digitsSql, e164Sql } from '../support/normalized-sql.js';
 

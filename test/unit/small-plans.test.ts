@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lockHolderQuery, releaseTableLockStatement, runningRunQuery, tryTableLockQuery } from '../../src/clean/sql/advisory-lock-sql.js';
-import { detailsCopyStatement, detailsQuery } from '../../src/sql/details-plan.js';
+import { detailsCopyStatement, detailsQuery } from '../../src/scan/sql/details-sql.js';
 import { arbiterPlanQuery, probeIndexElementsQuery, probeIndexStatement, probeTableStatement, quotedNamesQuery } from '../../src/sql/index-probe-plan.js';
 import { removedRowsQuery } from '../../src/clean/restore/removed-rows-sql.js';
 import { listRunsQuery } from '../../src/clean/runs/runs-sql.js';

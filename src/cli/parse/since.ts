@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import type { SinceSpec } from '../../core/incremental/since.js';
+import type { SinceSpec } from '../../scan/since/since.js';
 import { looksLikeDuration, parseDuration } from './duration.js';
 import { shown } from './whole-number.js';
 

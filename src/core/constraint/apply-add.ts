@@ -4,7 +4,7 @@ import { DatabaseError, InterruptedError, LockHeldError } from '../../errors.js'
 import { formatCount } from '../../util/format-count.js';
 import { dropIndexStatement, setLocalLockTimeoutStatement } from '../../sql/constraint-plan.js';
 import { dropPartitionIndexStatements } from './plan-partitions.js';
-import { scan } from '../scan.js';
+import { scan } from '../../scan/scan.js';
 import { cleanCommandFor, passwordNote } from '../../keys/key-command-line.js';
 import { describeDatabaseError, sqlStateOf } from '../../db/database-error.js';
 import { DuplicatesBlockConstraintError } from './errors.js';

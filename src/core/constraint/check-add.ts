@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js';
 import type { UniqueIndexInfo } from '../../db/unique-indexes.js';
 import { requireWritable } from '../../db/read-only.js';
 import { summarizeKey, type KeySummary } from '../../keys/key-summary.js';
-import { scan } from '../scan.js';
+import { scan } from '../../scan/scan.js';
 import { duplicatesRemain } from './apply-add.js';
 import { requireTableOwner } from './ownership.js';
 import type { ConstraintAddPlan, ConstraintKind, OverlappingIndex, PlannedStep, StepPurpose } from './plan-add.js';

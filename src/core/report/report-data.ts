@@ -6,8 +6,8 @@ import { listRuns, type RunSummary } from '../../clean/runs/runs.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import type { DiagnoseReport } from '../diagnose/diagnose-report.js';
 import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
-import { scan } from '../scan.js';
-import type { ScanReport } from '../scan-report.js';
+import { scan } from '../../scan/scan.js';
+import type { ScanReport } from '../../scan/scan-report.js';
 import type { SkippedKey } from '../../keys/skipped-keys.js';
 import { suspects, type SuspectsOptions, type SuspectsReport } from '../suspects/suspects.js';
 

@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import type { ScanReport } from '../../core/scan-report.js';
+import type { ScanReport } from '../../scan/scan-report.js';
 import { CSV_CAST } from '../common/csv-cast.js';
 
 /** One row per key with the same figures as the JSON report (an incremental scan adds since … groups_touched at the end). */

@@ -1,4 +1,4 @@
-import type { ScanReport } from '../../core/scan-report.js';
+import type { ScanReport } from '../../scan/scan-report.js';
 import { renderAs, type OutputFormat, type RenderContext } from '../common/render-as.js';
 import { renderScanCsv } from './csv.js';
 import { renderScanMetrics } from './prometheus.js';

@@ -1,4 +1,4 @@
-import type { KeyReport, ScanReport } from '../../core/scan-report.js';
+import type { KeyReport, ScanReport } from '../../scan/scan-report.js';
 import { judgedSurplus, type JudgedKey, type SurplusLimit } from '../../core/surplus-limit.js';
 import { formatCount, formatDuration, formatValue, plainTable } from '../common/format.js';
 import { histogram } from '../common/histogram.js';

@@ -1,8 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, groupIdOf, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
-import { duplicateGroupsQuery } from './duplicate-groups.js';
-import { textLiteral } from '../db/literal.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import { columnRef, groupIdOf, keyAliases, oldestFirst, sameKey, tableRef } from '../../keys/key-sql.js';
+import { duplicateGroupsQuery } from '../../sql/duplicate-groups.js';
+import { textLiteral } from '../../db/literal.js';
 
 /** Columns of the details export before the table's own columns. */
 export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group', 'keep'] as const;

@@ -3,12 +3,12 @@ import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { customerColumns, type FileRedactor } from './redaction.js';
+import { customerColumns, type FileRedactor } from '../core/redaction.js';
 import type { Database } from '../db/database.js';
 import { forEachBatch } from '../db/cursor.js';
 import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { DETAIL_COLUMNS, detailsCopyStatement, detailsQuery } from '../sql/details-plan.js';
+import { DETAIL_COLUMNS, detailsCopyStatement, detailsQuery } from './sql/details-sql.js';
 
 export interface DetailsSummary {
   /** Rows written per key name. */

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, keyAliases, keyEquals, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
-import { SIZE_BUCKETS, type KeyScanRow } from './scan-plan.js';
+import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
+import { columnRef, keyAliases, keyEquals, keyExpressions, oldestFirst, sameKey, tableRef } from '../../keys/key-sql.js';
+import { SIZE_BUCKETS, type KeyScanRow } from './scan-sql.js';
 
 export interface IncrementalKeyScanRow extends KeyScanRow {
   /** Rows in the window (their created or changed time at or after its start, or no created time at all). */

@@ -1,8 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ResolvedKey } from '../keys/key-definition.js';
-import { columnRef, groupedValuesSet, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../keys/key-sql.js';
-import { duplicateGroupsQuery, everyGroupQuery } from './duplicate-groups.js';
-import type { HashPart } from './hash-part.js';
+import type { ResolvedKey } from '../../keys/key-definition.js';
+import { columnRef, groupedValuesSet, keyAliases, keyExpressions, oldestFirst, sameKeyForFewGroups, tableRef } from '../../keys/key-sql.js';
+import { duplicateGroupsQuery, everyGroupQuery } from '../../sql/duplicate-groups.js';
+import type { HashPart } from '../../sql/hash-part.js';
 
 /** Group-size buckets of the histogram; `max` null means open-ended. */
 export const SIZE_BUCKETS = [

@@ -8,7 +8,7 @@ import {
   watermarkDdl,
   watermarkTableStateQuery,
   writeWatermarksStatement,
-} from '../../sql/watermark-plan.js';
+} from '../sql/watermark-sql.js';
 import { rowNumber } from '../../db/row-numbers.js';
 import { decodeStateDetails, encodeStateDetails, watermarkId, type WatermarkKey, type WatermarkState, type WatermarkStore } from './watermark-key.js';
 

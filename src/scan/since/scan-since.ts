@@ -11,8 +11,8 @@ import {
   type IncrementalKeyScanRow,
   type IncrementalWindow,
   type WindowBound,
-} from '../../sql/incremental-scan-plan.js';
-import { keyScanQuery, rowCountQuery } from '../../sql/scan-plan.js';
+} from '../sql/since-sql.js';
+import { keyScanQuery, rowCountQuery } from '../sql/scan-sql.js';
 import { toKeyReport, type ScanOptions } from '../scan.js';
 import type { KeyReport, ScanReport, SinceWatermarkReport } from '../scan-report.js';
 import { DEFAULT_OVERLAP_MS, type SinceSpec } from './since.js';
@@ -58,7 +58,7 @@ interface RunClock {
  * `scan --since`: per key, the duplicate groups holding a row of the window
  * (created, or changed with --changed-column, at or after the key's
  * `since`; or with no created time at all), judged against the whole table
- * (incremental-scan-plan.ts). `until`, the next watermark, is the server's
+ * (sql/since-sql.ts). `until`, the next watermark, is the server's
  * clock read before any statement starts, held back to the start of the
  * oldest transaction another session has open in this database (whose rows
  * may carry that start as their created time and commit later). A key with

@@ -1,4 +1,4 @@
-import type { Redactor } from './redaction.js';
+import type { Redactor } from '../core/redaction.js';
 import type { ScanReport } from './scan-report.js';
 
 /** The scan's report with its top groups' key values masked (scan --redact, and the report's copy of the scan); counts, ids and times as they are. */

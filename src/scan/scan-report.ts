@@ -1,6 +1,6 @@
 import type { TableDistribution } from '../db/distribution.js';
 import type { KeySummary } from '../keys/key-summary.js';
-import type { SurplusLimit } from './surplus-limit.js';
+import type { SurplusLimit } from '../core/surplus-limit.js';
 import type { RowOrder } from '../keys/row-order.js';
 import type { SkippedKey } from '../keys/skipped-keys.js';
 

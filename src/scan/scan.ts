@@ -4,7 +4,7 @@ import { qualifiedName } from '../db/catalog.js';
 import { independentSessions, withOneConnection, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
 import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 import { hashPartColumn } from '../sql/hash-part.js';
-import { keysInIndexOrder } from './key-order-index.js';
+import { keysInIndexOrder } from '../core/key-order-index.js';
 import {
   keyPartScanQuery,
   keyScanQuery,
@@ -14,7 +14,7 @@ import {
   topGroupsQuery,
   type KeyPartScanRow,
   type KeyScanRow,
-} from '../sql/scan-plan.js';
+} from './sql/scan-sql.js';
 import { summarizeKey } from '../keys/key-summary.js';
 import { rowOrder } from '../keys/row-order.js';
 import type { KeyReport, ScanReport } from './scan-report.js';
