@@ -3,14 +3,14 @@
  * within its own folder), and nothing may form a circle. `npm run lint` runs
  * this check; CONTRIBUTING.md describes the layers.
  *
- *   program  → commands → cli → render → core, seed, clean, scan → sql → keys → db → util → errors.ts
+ *   program  → commands → cli → render → core, seed, clean, scan, suspects → sql → keys → db → util → errors.ts
  *
- * src/clean and src/scan are their features' homes (docs/architecture-clean.md,
- * docs/architecture-scan.md): their statement builders (*-sql.ts) are pure,
- * below their executors; they import only other builders, clean's vocabulary
- * (model.ts) and the layers below.
+ * src/clean, src/scan and src/suspects are their features' homes
+ * (docs/architecture-clean.md, docs/architecture-scan.md): their statement
+ * builders (*-sql.ts) are pure, below their executors; they import only other
+ * builders, their feature's vocabulary (model.ts) and the layers below.
  */
-const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed|clean|scan', 'sql', 'keys', 'db', 'util'];
+const LAYERS = ['program', 'commands', 'cli', 'render', 'core|seed|clean|scan|suspects', 'sql', 'keys', 'db', 'util'];
 
 const upward = LAYERS.slice(1).map((layer, index) => ({
   name: `no-upward-from-${layer.replace('|', '-')}`,
@@ -33,10 +33,10 @@ module.exports = {
     ...upward,
     {
       name: 'feature-sql-is-pure',
-      comment: 'src/clean/**/*-sql.ts and src/scan/**/*-sql.ts build statements only: no executor module of their feature (the runner imports them, never the reverse)',
+      comment: 'src/{clean,scan,suspects}/**/*-sql.ts build statements only: no executor module of their feature (the runner imports them, never the reverse)',
       severity: 'error',
-      from: { path: '^src/(clean|scan)/.+-sql\\.ts$' },
-      to: { path: '^src/$1/', pathNot: ['-sql\\.ts$', '^src/clean/model\\.ts$'] },
+      from: { path: '^src/(clean|scan|suspects)/.+-sql\\.ts$' },
+      to: { path: '^src/$1/', pathNot: ['-sql\\.ts$', '^src/(clean|suspects)/model\\.ts$'] },
     },
   ],
   options: {

@@ -1,12 +1,5 @@
 import { UsageError } from '../errors.js';
-import {
-  COMPARATOR_KINDS,
-  DEFAULT_SUSPECTS,
-  type BlockRule,
-  type ComparatorKind,
-  type ComparatorRule,
-  type SuspectsConfig,
-} from '../sql/suspects/suspects-model.js';
+import { COMPARATOR_KINDS, DEFAULT_SUSPECTS, type BlockRule, type ComparatorKind, type ComparatorRule, type SuspectsConfig } from '../suspects/model.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { parseDuration } from './parse/duration.js';
 

@@ -5,7 +5,7 @@ import { defineCommand } from '../cli/command-spec.js';
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { collect, quietOption } from '../cli/options.js';
 import { note } from '../cli/output.js';
-import { reviewPlan } from '../core/suspects/review-plan.js';
+import { reviewPlan } from '../suspects/review-plan.js';
 import { ExitCode, UsageError } from '../errors.js';
 
 const REVIEW_OPTIONS = [

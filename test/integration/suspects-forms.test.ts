@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameForm } from '../../src/sql/suspects/normal-forms.js';
-import type { SuspectFunctions } from '../../src/sql/suspects/suspects-model.js';
+import { nameForm } from '../../src/suspects/sql/normal-forms-sql.js';
+import type { SuspectFunctions } from '../../src/suspects/model.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**

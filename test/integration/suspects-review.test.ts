@@ -9,11 +9,11 @@ import { resolvePlanKey } from '../../src/clean/plan-file/plan-match.js';
 import { openPlan } from '../../src/clean/plan-file/read-plan.js';
 import { restoreRun } from '../../src/clean/restore/restore.js';
 import { loadOneKey } from '../../src/core/lead-table.js';
-import { suspects } from '../../src/core/suspects/suspects.js';
-import { suspectsPlan } from '../../src/core/suspects/suspects-plan.js';
-import { reviewPlan } from '../../src/core/suspects/review-plan.js';
+import { suspects } from '../../src/suspects/suspects.js';
+import { suspectsPlan } from '../../src/suspects/suspects-plan.js';
+import { reviewPlan } from '../../src/suspects/review-plan.js';
 import { seed } from '../../src/seed/seed.js';
-import { DEFAULT_SUSPECTS } from '../../src/sql/suspects/suspects-model.js';
+import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
 import { PLAIN_KEY_SETTINGS, tableChecksum } from '../support/table-facts.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOneKey } from '../../src/core/lead-table.js';
-import { suspects, type SuspectsReport } from '../../src/core/suspects/suspects.js';
+import { suspects, type SuspectsReport } from '../../src/suspects/suspects.js';
 import { UsageError } from '../../src/errors.js';
 import { seed } from '../../src/seed/seed.js';
-import { DEFAULT_SUSPECTS } from '../../src/sql/suspects/suspects-model.js';
+import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /**

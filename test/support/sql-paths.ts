@@ -12,13 +12,9 @@ import { fileURLToPath } from 'node:url';
  * included. `hops` is the longest of those shortest paths, in imports.
  */
 
-/**
- * A statement builder: a `*-sql.ts` anywhere in src/, or a planner in src/sql/.
- * A `*-model.ts` there holds types and defaults, no SQL (the suspects model sits
- * in src/sql so that sql never imports core): reaching it is not reaching SQL.
- */
+/** A statement builder: a `*-sql.ts` anywhere in src/, or a planner in src/sql/. */
 export function isSqlBuilder(path: string): boolean {
-  return path.endsWith('-sql.ts') || (path.startsWith('src/sql/') && !path.endsWith('-model.ts'));
+  return path.endsWith('-sql.ts') || path.startsWith('src/sql/');
 }
 
 export interface ImportGraph {

@@ -22,7 +22,7 @@ describe('the measure', () => {
     'src/commands/a.ts': ['src/core/a.ts', 'src/cli/flags.ts'],
     'src/core/a.ts': ['src/sql/a-plan.ts', 'src/core/b.ts', 'src/db/x.ts'],
     'src/core/b.ts': ['src/feature/b-sql.ts', 'src/sql/a-plan.ts'],
-    'src/cli/flags.ts': ['src/util/words.ts', 'src/sql/a-model.ts'],
+    'src/cli/flags.ts': ['src/util/words.ts', 'src/feature/model.ts'],
     'src/sql/a-plan.ts': ['src/sql/shared-plan.ts', 'src/keys/key.ts'],
     'src/feature/b-sql.ts': [],
   };
@@ -35,10 +35,10 @@ describe('the measure', () => {
     });
   });
 
-  it('does not walk through a builder, nor count files that lead to none (a model is no builder)', () => {
+  it('does not walk through a builder, nor count files that lead to none', () => {
     const { builders, files } = sqlPathOf(graph, 'src/commands/a.ts');
     expect(builders).not.toContain('src/sql/shared-plan.ts');
-    expect(builders).not.toContain('src/sql/a-model.ts');
+    expect(builders).not.toContain('src/feature/model.ts');
     expect(files).not.toContain('src/cli/flags.ts');
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readSuspectsConfig } from '../../src/cli/suspects-config.js';
-import { evaluate } from '../../src/core/suspects/evaluate.js';
+import { evaluate } from '../../src/suspects/evaluate.js';
 import { UsageError } from '../../src/errors.js';
-import { DEFAULT_SUSPECTS } from '../../src/sql/suspects/suspects-model.js';
+import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
 
 describe('readSuspectsConfig', () => {
   it('gives the lead defaults without a section, and replaces each setting given whole', () => {

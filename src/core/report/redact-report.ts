@@ -1,6 +1,6 @@
 import type { Redactor } from '../redaction.js';
 import { redactScan } from '../../scan/redact-scan.js';
-import { redactSuspects } from '../suspects/redact-suspects.js';
+import { redactSuspects } from '../../suspects/redact-suspects.js';
 import type { ReportData } from './report-data.js';
 
 /**

@@ -9,7 +9,7 @@ import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
 import { scan } from '../../scan/scan.js';
 import type { ScanReport } from '../../scan/scan-report.js';
 import type { SkippedKey } from '../../keys/skipped-keys.js';
-import { suspects, type SuspectsOptions, type SuspectsReport } from '../suspects/suspects.js';
+import { suspects, type SuspectsOptions, type SuspectsReport } from '../../suspects/suspects.js';
 
 /** Everything the HTML report shows: the same typed results scan, diagnose, constraint status and runs return. */
 export interface ReportData {

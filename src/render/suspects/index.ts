@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { SuspectsReport } from '../../core/suspects/suspects.js';
-import type { Scores } from '../../core/suspects/evaluate.js';
+import type { SuspectsReport } from '../../suspects/suspects.js';
+import type { Scores } from '../../suspects/evaluate.js';
 import { CSV_CAST } from '../common/csv-cast.js';
 import { formatCount, formatDuration, formatValue } from '../common/format.js';
 import { renderAs, type RenderContext } from '../common/render-as.js';

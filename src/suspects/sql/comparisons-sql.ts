@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ResolvedComparator, SuspectFunctions, TimeBucket } from './suspects-model.js';
+import type { ResolvedComparator, SuspectFunctions, TimeBucket } from '../model.js';
 
 /**
  * Per comparator, for a candidate pair whose rows are `a` and `b` (their

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { normalizeExpression } from '../../keys/normalize.js';
-import type { ComparatorKind, SuspectFunctions } from './suspects-model.js';
+import type { ComparatorKind, SuspectFunctions } from '../model.js';
 
 /**
  * The form in which a comparator (and a block on its column) reads a value:

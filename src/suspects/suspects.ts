@@ -1,10 +1,10 @@
-import type { Database, Db } from '../../db/database.js';
-import { rowNumber } from '../../db/row-numbers.js';
-import { requireColumn, qualifiedName } from '../../db/catalog.js';
-import { UsageError } from '../../errors.js';
-import type { ResolvedKey } from '../../keys/key-definition.js';
-import { candidateCountsQuery, suspectPairsQuery, suspectsSettingsStatements, truthPairsQuery } from '../../sql/suspects/suspects-plan.js';
-import type { SuspectsConfig, SuspectsModel } from '../../sql/suspects/suspects-model.js';
+import type { Database, Db } from '../db/database.js';
+import { rowNumber } from '../db/row-numbers.js';
+import { requireColumn, qualifiedName } from '../db/catalog.js';
+import { UsageError } from '../errors.js';
+import type { ResolvedKey } from '../keys/key-definition.js';
+import { candidateCountsQuery, suspectPairsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
+import type { SuspectsConfig, SuspectsModel } from './model.js';
 import { evaluate, type EvaluatedRow, type Evaluation } from './evaluate.js';
 import { describeFunctions, resolveSuspectsModel } from './resolve-suspects.js';
 

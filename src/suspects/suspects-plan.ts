@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import packageJson from '../../../package.json' with { type: 'json' };
-import type { Database } from '../../db/database.js';
-import type { ResolvedKey } from '../../keys/key-definition.js';
-import { planTableAndKey } from '../../clean/plan-file/export-plan.js';
-import { fingerprintSettingsStatement } from '../../clean/plan-file/plan-fingerprint-sql.js';
-import { suspectPlanRowsQuery } from '../../sql/suspects/suspects-plan.js';
-import { CLEAN_DEFAULTS } from '../../clean/defaults.js';
-import { describeKeeperOrder } from '../../clean/keeper-order.js';
-import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from '../../clean/plan-file/plan-format.js';
-import { readDatabaseIdentity } from '../../clean/plan-file/plan-identity.js';
+import packageJson from '../../package.json' with { type: 'json' };
+import type { Database } from '../db/database.js';
+import type { ResolvedKey } from '../keys/key-definition.js';
+import { planTableAndKey } from '../clean/plan-file/export-plan.js';
+import { fingerprintSettingsStatement } from '../clean/plan-file/plan-fingerprint-sql.js';
+import { suspectPlanRowsQuery } from './sql/suspects-sql.js';
+import { CLEAN_DEFAULTS } from '../clean/defaults.js';
+import { describeKeeperOrder } from '../clean/keeper-order.js';
+import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from '../clean/plan-file/plan-format.js';
+import { readDatabaseIdentity } from '../clean/plan-file/plan-identity.js';
 import type { SuspectGroup } from './suspects.js';
 
 /**

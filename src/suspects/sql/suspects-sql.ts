@@ -1,8 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import { columnRef, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
-import { bestPointsOf, outcomeOf, pointsOf, reasonOf, settledOutcomeOf } from './comparisons.js';
-import { comparedForm, nameKey } from './normal-forms.js';
-import type { ResolvedBlock, SuspectsModel } from './suspects-model.js';
+import { bestPointsOf, outcomeOf, pointsOf, reasonOf, settledOutcomeOf } from './comparisons-sql.js';
+import { comparedForm, nameKey } from './normal-forms-sql.js';
+import type { ResolvedBlock, SuspectsModel } from '../model.js';
 
 /**
  * The statements of `suspects`, each one read-only statement (CTEs, no temp

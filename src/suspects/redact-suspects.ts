@@ -1,4 +1,4 @@
-import type { Redactor } from '../redaction.js';
+import type { Redactor } from '../core/redaction.js';
 import type { SuspectsReport } from './suspects.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
+import type { LeadTable, ResolvedKey } from '../keys/key-definition.js';
 
 /**
  * What `suspects` compares, as the user configures it (config file

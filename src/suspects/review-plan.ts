@@ -1,5 +1,5 @@
-import { UsageError } from '../../errors.js';
-import type { PlanGroupLine, ReviewStatus } from '../../clean/plan-file/plan-format.js';
+import { UsageError } from '../errors.js';
+import type { PlanGroupLine, ReviewStatus } from '../clean/plan-file/plan-format.js';
 
 /**
  * A reviewer's decisions on a plan's groups: a group is named by any of its

@@ -1,10 +1,10 @@
-import { isTextColumn, requireColumn } from '../../db/catalog.js';
-import type { Db } from '../../db/database.js';
-import { installedExtensions } from '../../db/extensions.js';
-import { UsageError } from '../../errors.js';
-import type { ResolvedKey } from '../../keys/key-definition.js';
-import { requireTimeColumn } from '../../keys/resolve-key.js';
-import { callingCodeFor } from '../../keys/normalize.js';
+import { isTextColumn, requireColumn } from '../db/catalog.js';
+import type { Db } from '../db/database.js';
+import { installedExtensions } from '../db/extensions.js';
+import { UsageError } from '../errors.js';
+import type { ResolvedKey } from '../keys/key-definition.js';
+import { requireTimeColumn } from '../keys/resolve-key.js';
+import { callingCodeFor } from '../keys/normalize.js';
 import {
   OUTCOMES,
   type ComparatorKind,
@@ -13,7 +13,7 @@ import {
   type SuspectFunctions,
   type SuspectsConfig,
   type SuspectsModel,
-} from '../../sql/suspects/suspects-model.js';
+} from './model.js';
 
 /** Text comparators need text columns (their forms are text functions). */
 const TEXT_KINDS: readonly ComparatorKind[] = ['phone', 'email', 'name'];
