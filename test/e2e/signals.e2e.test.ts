@@ -188,39 +188,35 @@ describe.skipIf(!SERVER_URL)('signals and terminals (built binary, server)', () 
     ['clean --plan-out', (dir) => ['clean', '--database', url, '--key', 'device-phone', '--plan-out', join(dir, 'plan.jsonl')], 'changed'],
     ['seed --replace', () => ['seed', '--database', url, '--rows', '100', '--replace']],
   ];
-  it.each(waitingReaders)(
-    'a signal during %s exits 130 promptly with one line, no stack trace, nothing written',
-    async (_name, args, nothingWas = 'written') => {
-      const before = await checksum();
-      const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-signal-'));
-      const holder = new pg.Client({ connectionString: url });
-      await holder.connect();
-      try {
-        // the command waits on the table lock until it is interrupted
-        await holder.query('begin');
-        await holder.query('lock table leads in access exclusive mode');
-        const run = startCli(args(dir));
-        await waitFor(
-          'the command to wait for the table lock',
-          async () =>
-            (await count(
-              `select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`,
-            )) > 0,
-          run,
-        );
-        const stopped = await exitAfter(run, () => run.child.kill('SIGINT'));
-        expect({ code: stopped.code, stdout: stopped.stdout }).toEqual({ code: INTERRUPTED, stdout: '' });
-        expect(stopped.stderr).toBe(`lead-dedupe: interrupted by SIGINT; nothing was ${nothingWas}\n`);
-        expect(stopped.seconds).toBeLessThan(3);
-        expect(readdirSync(dir)).toEqual([]);
-      } finally {
-        await holder.query('rollback');
-        await holder.end();
-        rmSync(dir, { recursive: true, force: true });
-      }
-      expect(await checksum()).toEqual(before);
-    },
-  );
+  it.each(waitingReaders)('a signal during %s exits 130 promptly with one line, no stack trace, nothing written', async (_name, args, was = 'written') => {
+    const before = await checksum();
+    const dir = mkdtempSync(join(tmpdir(), 'lead-dedupe-signal-'));
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // the command waits on the table lock until it is interrupted
+      await holder.query('begin');
+      await holder.query('lock table leads in access exclusive mode');
+      const run = startCli(args(dir));
+      await waitFor(
+        'the command to wait for the table lock',
+        async () =>
+          (await count(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'lead-dedupe' and wait_event_type = 'Lock'`)) >
+          0,
+        run,
+      );
+      const stopped = await exitAfter(run, () => run.child.kill('SIGINT'));
+      expect({ code: stopped.code, stdout: stopped.stdout }).toEqual({ code: INTERRUPTED, stdout: '' });
+      expect(stopped.stderr).toBe(`lead-dedupe: interrupted by SIGINT; nothing was ${was}\n`);
+      expect(stopped.seconds).toBeLessThan(3);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(await checksum()).toEqual(before);
+  });
 
   it('a 0×0 terminal (CI runners, script): no runaway spinner; the command ends and writes little', async () => {
     const scan = startInTerminal(['scan', '--database', url, '--key', 'device-phone', '--top', '1'], { rows: 0, cols: 0 });
