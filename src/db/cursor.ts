@@ -5,7 +5,8 @@ import { inTransaction } from './transaction.js';
 /**
  * Streams a query's rows in batches through a server-side cursor
  * (DECLARE … FETCH), so memory stays flat however many rows there are. The
- * same SQL works on a server and on PGlite. Runs in one read-only
+ * same SQL works on a server and on PGlite. One FETCH is always ahead:
+ * the connection queues it while `onBatch` handles the batch before. Runs in one read-only
  * REPEATABLE READ transaction: every batch comes from one snapshot. `setup`
  * runs first in that transaction (SET LOCAL settings the query relies on).
  */
@@ -22,9 +23,18 @@ export async function forEachBatch<R>(
       async () => {
         for (const statement of setup) await statement.execute(connection);
         await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
+        const fetchNext = () => {
+          const next = sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
+          // awaited below unless onBatch throws first; the transaction's rollback then reports what failed
+          next.catch(() => undefined);
+          return next;
+        };
+        let pending = fetchNext();
         for (;;) {
-          const { rows } = await sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
+          const { rows } = await pending;
           if (rows.length === 0) break;
+          // the next batch is read and sent while this one is handled: the server and the client work at once
+          pending = fetchNext();
           await onBatch(rows);
         }
       },

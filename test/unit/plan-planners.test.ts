@@ -7,6 +7,8 @@ import { fingerprintSettingsStatement, rowFingerprint } from '../../src/clean/pl
 import { foreignRowQuery, insertPlanChunkStatement } from '../../src/clean/plan-file/plan-load-sql.js';
 import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../../src/clean/plan-file/plan-stage-sql.js';
 import { mergeSourcesQuery } from '../../src/clean/sql/merge-sql.js';
+import { planExportQuery } from '../../src/clean/plan-file/plan-export-sql.js';
+import { cleanDryRunQuery, type DryRunSettings } from '../../src/clean/sql/preview-sql.js';
 import { sql } from 'kysely';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -75,6 +77,30 @@ order by "l"."id" for update of l`);
     expect(foreign).toContain(
       'where not g.reviewed and case when k.groupable and k.key_group = g.group_id then false else md5(k.whole_row::text) = p.fingerprint end',
     );
+  });
+
+  it("fingerprints each row where the dry run's chain reads it, and reads the table again only for --plan-csv's stored values", () => {
+    const settings: Omit<DryRunSettings, 'sampleGroups'> = {
+      key,
+      keep: 'oldest',
+      batchSize: 1000,
+      batchRows: 10_000,
+      maxGroups: null,
+      references: [],
+      mergeColumns: [],
+    };
+    const plan = compileSql(planExportQuery(settings)).sql;
+    expect(plan).toContain('"l"."created_at" as created, null::int8 as filled, md5("l"::text) as fingerprint,\n       s.batch_no');
+    expect(plan).toContain('"ld_ranked" as materialized (select row_id, group_id, key_values, batch_no, chunk_state, fingerprint,\n');
+    expect(plan).toContain(
+      'json_agg(m.row_id::text order by m.rank_in_group) as ids,\n       json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,',
+    );
+    expect(plan).not.toMatch(/join "[^"]+"\."[^"]+" as l on "l"\."id" = m\.row_id/);
+    expect(compileSql(planExportQuery(settings, { rowValues: true })).sql).toMatch(
+      /\nfrom "ld_members" as m\njoin "[^"]+"\."[^"]+" as l on "l"\."id" = m\.row_id\n/,
+    );
+    // the dry run itself computes no fingerprint
+    expect(compileSql(cleanDryRunQuery({ ...settings, sampleGroups: 5 })).sql).not.toContain('fingerprint');
   });
 
   it('names the donor row of each column the merge fills', () => {

@@ -37,15 +37,17 @@ export function planStoredColumns(key: DryRunSettings['key']): string[] {
  * `clean --plan-out`: the dry run's own chain of CTEs (clean/sql/preview-sql.ts), so
  * the plan holds exactly the groups, keepers and skips the dry run counts,
  * then one row per group with every row's fingerprint (read in this same
- * statement), the merge donors and the child rows per foreign key, and one
- * row per skipped group. Read through a cursor: memory stays flat.
+ * statement, where ld_locked reads the row), the merge donors and the child
+ * rows per foreign key, and one row per skipped group. Read through a cursor:
+ * memory stays flat.
  *
- *   with <dry run CTEs>
+ *   with <dry run CTEs, ld_locked and ld_members with md5("l"::text) as fingerprint>
  *   select 'group' as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
- *          array_agg(m.row_id::text order by m.rank_in_group) as ids,
- *          array_agg(md5("l"::text) order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason,
+ *          json_agg(m.row_id::text order by m.rank_in_group) as ids,
+ *          json_agg(m.fingerprint order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason,
  *          jsonb_agg(jsonb_build_array(l.device_id, l.phone, l.created_at) order by m.rank_in_group) as row_values   -- only for --plan-csv
- *   from ld_members as m join "public"."leads" as l on "l"."id" = m.row_id
+ *   from ld_members as m
+ *   join "public"."leads" as l on "l"."id" = m.row_id   -- only for --plan-csv
  *   left join (<merge sources>) as ms on … left join (<moved rows per group>) as c1 on …
  *   group by …
  *   union all
@@ -81,17 +83,19 @@ export function planExportQuery(
   });
   const batches = sql`(select max(batch_no) + 1 from ${DRY_RUN_CTE.stage})`;
   const children = counts.length === 0 ? sql`null::int8[]` : sql`array[${sql.join(counts)}]::int8[]`;
-  return sql<PlanExportRow>`${dryRunCtes(settings)}
+  // the stored values are read again by id only for --plan-csv; the fingerprint comes with the member (dryRunCtes)
+  const stored = options.rowValues ? sql`join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = m.row_id\n` : sql``;
+  // json, not text[]: the client parses a json array natively, a text[] character by character
+  return sql<PlanExportRow>`${dryRunCtes(settings, { fingerprint: rowFingerprint('l') })}
 select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
-       array_agg(m.row_id::text order by m.rank_in_group) as ids,
-       array_agg(${rowFingerprint('l')} order by m.rank_in_group) as fingerprints,
+       json_agg(m.row_id::text order by m.rank_in_group) as ids,
+       json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,
        ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches, ${rowValues} as row_values
 from ${members} as m
-join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = m.row_id
-${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
+${stored}${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
 group by ${sql.join([sql`m.group_id`, sql`m.key_values`, sql`m.keeper_id`, ...grouped])}
 union all
-select 'skipped'::text, group_id, null::jsonb, null::text, null::text[], null::text[], null::jsonb, null::int8[], reason, ${batches}, null::jsonb
+select 'skipped'::text, group_id, null::jsonb, null::text, null::json, null::json, null::jsonb, null::int8[], reason, ${batches}, null::jsonb
 from ${DRY_RUN_CTE.skipped}
 order by kind, key_values, group_id`;
 }

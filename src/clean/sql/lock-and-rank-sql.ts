@@ -36,6 +36,12 @@ export interface LockedBatch {
   lock: boolean;
   keep: KeepPolicy;
   scope?: BatchScope;
+  /**
+   * The dry run only: a per-row expression over `l` kept as ld_locked's
+   * `fingerprint` (clean --plan-out's md5 of the row), computed while the
+   * row is read here rather than by joining every member back to the table.
+   */
+  fingerprint?: RawBuilder<string>;
 }
 
 /**
@@ -107,11 +113,15 @@ function chunkState(firstBatch: RawBuilder<unknown>, batch: number): RawBuilder<
  * (ld_chunk_keepers); the dry run (`batch` null) counts a large group whole,
  * with no forced keeper.
  */
-export function lockedRowsQuery(key: ResolvedKey, stage: RawBuilder<unknown>, { batch, lock, keep, scope = WHOLE_BATCH }: LockedBatch): RawBuilder<unknown> {
+export function lockedRowsQuery(
+  key: ResolvedKey,
+  stage: RawBuilder<unknown>,
+  { batch, lock, keep, scope = WHOLE_BATCH, fingerprint }: LockedBatch,
+): RawBuilder<unknown> {
   const id = columnRef(key.table.idColumn, 'l');
   const columns = lockedColumns(key, keep);
   if (batch === null) {
-    return sql`select ${columns},
+    return sql`select ${columns},${fingerprint === undefined ? sql`` : sql` ${fingerprint} as fingerprint,`}
        s.batch_no, s.chunked, false as forced, null::text as chunk_state
 from ${tableRef(key.table)} as l
 join ${stage} as s on s.row_id = ${id}
@@ -175,10 +185,15 @@ ${rankedMembersQuery(keep, TEMP.locked)}`,
  * ld_members' SELECT: the rows of `locked` ranked in their current groups.
  * A chunk of a large group ranks the keeper its first chunk chose first;
  * if that keeper no longer carries the group's key (changed or removed
- * meanwhile), the chunk is left alone for the next run.
+ * meanwhile), the chunk is left alone for the next run. `fingerprint`:
+ * carry `locked`'s fingerprint column (the dry run of clean --plan-out).
  */
-export function rankedMembersQuery(keep: KeepPolicy, locked: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`select row_id, group_id, key_values, batch_no, chunk_state,
+export function rankedMembersQuery(
+  keep: KeepPolicy,
+  locked: RawBuilder<unknown>,
+  { fingerprint = false }: { fingerprint?: boolean } = {},
+): RawBuilder<unknown> {
+  return sql`select row_id, group_id, key_values, batch_no, chunk_state,${fingerprint ? sql` fingerprint,` : sql``}
        first_value(row_id) over w as keeper_id,
        row_number() over w as rank_in_group
 from (select *, count(*) over (partition by group_id) as group_size,
