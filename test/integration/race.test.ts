@@ -253,7 +253,7 @@ describe.skipIf(!SERVER_URL)('the webhook race and the concurrent build (server)
       console.log(`duplicate written during the build (phase "${phaseSeen}"): ${(error as Error).message}`);
       expect(phaseSeen).not.toBe('');
       expect(error).toBeInstanceOf(DuplicatesFoundError);
-      expect(error).toMatchObject({ groups: oracle.groups, surplus: oracle.surplus });
+      expect(error).toMatchObject({ fields: { groups: oracle.groups, surplus: oracle.surplus } });
       expect(oracle).toEqual({ groups: 1, rowsInGroups: 2, surplus: 1, largestGroup: 2 });
       // The build's 23505 is what finds it; the count after it gives scan's figures, and no invalid index is left.
       expect((error as Error).message).toMatch(/a unique index cannot be built until they are removed/);
