@@ -8,6 +8,7 @@ import { optionalDuration } from '../cli/parse/duration.js';
 import { optionalWholeNumber } from '../cli/parse/whole-number.js';
 import { resolveArchiveSchema, resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { watchSignals } from '../cli/interrupt.js';
+import { commaList, optionalCommaList } from '../cli/parse/comma-list.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { race, RACE_LIMITS } from '../core/race/race.js';
 import { withDatabase } from '../db/with-database.js';
@@ -70,12 +71,12 @@ async function runRace(flags: RaceFlags, _args: string[], { source }: RunContext
         const key = await loadOneKey(database.db, settings, keySettings, keyText, 'race');
         return race(database, {
           key,
-          checkColumns: splitList(flags.checkColumns),
+          checkColumns: commaList(flags.checkColumns),
           onDuplicate: flags.onDuplicate,
-          insertColumns: optionalList(flags.insertColumns),
+          insertColumns: optionalCommaList(flags.insertColumns),
           policy: {
-            updateColumns: optionalList(flags.updateColumns),
-            touchColumns: optionalList(flags.touch),
+            updateColumns: optionalCommaList(flags.updateColumns),
+            touchColumns: optionalCommaList(flags.touch),
             newerColumn: flags.newerColumn,
             retryOnOtherIndex: flags.retryOnOtherIndex ?? false,
           },
@@ -99,15 +100,4 @@ async function runRace(flags: RaceFlags, _args: string[], { source }: RunContext
   } finally {
     interrupt.dispose();
   }
-}
-
-function optionalList(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : splitList(text);
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
 }

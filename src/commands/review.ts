@@ -4,6 +4,7 @@ import { writeFileAtomically } from '../cli/atomic-file.js';
 import { defineCommand } from '../cli/command-spec.js';
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { collect, quietOption } from '../cli/options.js';
+import { commaList } from '../cli/parse/comma-list.js';
 import { note } from '../cli/output.js';
 import { reviewPlan } from '../suspects/review-plan.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -34,11 +35,7 @@ export const reviewCommand = defineCommand({
     [ExitCode.usage]: 'an id in no group waiting for review, a group both accepted and rejected, or no readable plan; nothing was changed',
   },
   run: async (flags, [path]) => {
-    const ids = (values: string[] | undefined) =>
-      (values ?? [])
-        .flatMap((value) => value.split(','))
-        .map((id) => id.trim())
-        .filter((id) => id !== '');
+    const ids = (values: string[] | undefined) => (values ?? []).flatMap(commaList);
     const accept = flags.acceptAll ? 'all' : ids(flags.accept);
     const reject = flags.rejectAll ? 'all' : ids(flags.reject);
     if (accept.length === 0 && reject.length === 0) throw new UsageError('review needs --accept <ids>, --reject <ids>, --accept-all or --reject-all');

@@ -1,3 +1,4 @@
+import { optionalCommaList } from '../cli/parse/comma-list.js';
 import { COMMON_EXIT_CODES } from '../cli/exit-codes-help.js';
 import { Option } from '@commander-js/extra-typings';
 import { defineCommand, type CommandSpec } from '../cli/command-spec.js';
@@ -79,9 +80,9 @@ async function runUpsert(flags: UpsertFlags): Promise<ExitCode> {
     const plan = await planUpsert(database, {
       key,
       onDuplicate: policy,
-      insertColumns: splitList(flags.insertColumns),
-      updateColumns: splitList(flags.updateColumns),
-      touchColumns: splitList(flags.touch),
+      insertColumns: optionalCommaList(flags.insertColumns),
+      updateColumns: optionalCommaList(flags.updateColumns),
+      touchColumns: optionalCommaList(flags.touch),
       newerColumn: flags.newerColumn,
       retryOnOtherIndex: flags.retryOnOtherIndex ?? false,
       requireIndex: flags.requireIndex ?? false,
@@ -131,13 +132,4 @@ function policyWords(flags: UpsertFlags): string[] {
   if (flags.newerColumn !== undefined) words.push('--newer-column', flags.newerColumn);
   if (flags.retryOnOtherIndex) words.push('--retry-on-other-index');
   return words;
-}
-
-function splitList(text: string | undefined): string[] | undefined {
-  return text === undefined
-    ? undefined
-    : text
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean);
 }
