@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { serverClientConfig } from '../../src/db/server-client-config.js';
-import { loadAverage, measure, median, type Measured } from './measure.js';
+import { loadAverage, measure, median, serverTempMb, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
 /**
@@ -14,7 +14,7 @@ import type { CaseResult } from './report.js';
  * report's durationMs) and the whole process time.
  */
 export async function incrementalCases(url: string, bin: string, rounds: number, log: (text: string) => void): Promise<CaseResult[]> {
-  const run = (args: string[]) => () => measure(process.execPath, [bin, ...args, '--database', url]);
+  const run = (args: string[]) => () => measure(process.execPath, [bin, ...args, '--database', url], {}, url);
   await sqlOn(url, ['create index if not exists leads_created_at_idx on leads (created_at)']);
   const [row] = await sqlOn<{ before: string }>(url, [`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as before`]);
   const before = row!.before;
@@ -62,6 +62,7 @@ export async function incrementalCases(url: string, bin: string, rounds: number,
       toolRuns: tool.map((m) => Math.round(m.seconds * 1000) / 1000),
       baselineRuns: baseline.map((m) => Math.round(m.seconds * 1000) / 1000),
       toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
+      ...serverTempMb(tool, baseline),
       loadBefore,
       queryMs: { tool: toolQueryMs, fullScan: fullQueryMs, ratio: toolQueryMs / fullQueryMs },
       oracle: expected,

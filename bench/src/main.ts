@@ -7,6 +7,7 @@ import { openDatabase } from '../../src/db/with-database.js';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { planCases } from './plan-cases.js';
+import { constraintOnlyCase } from './constraint-case.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { loadAverage, longestBatchMs, measure, summarise, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
@@ -90,11 +91,11 @@ async function main(): Promise<void> {
 
   const cases: CaseResult[] = [];
   const measureCases = async () => {
-    const toolOn = (databaseUrl: string, args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', databaseUrl]);
+    const toolOn = (databaseUrl: string, args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', databaseUrl], {}, databaseUrl);
     const psqlOn =
       (databaseUrl: string, ...commands: string[]) =>
       () =>
-        measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', databaseUrl, ...commands.flatMap((c) => ['-c', c])]);
+        measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', databaseUrl, ...commands.flatMap((c) => ['-c', c])], {}, databaseUrl);
     const tool = (args: string[]) => toolOn(url, args);
     const psql = (...commands: string[]) => psqlOn(url, ...commands);
     const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));
@@ -159,7 +160,9 @@ async function main(): Promise<void> {
     // clean and constraint change the table: each run gets a fresh identical copy of the database (untimed). Per
     // round: the tool's delete-mode clean and the hand-written one, each followed by its constraint, and the tool's
     // merge-mode clean.
-    if (wanted('clean') || wanted('constraint') || wanted('clean-merge')) {
+    if (wanted('constraint') && !wanted('clean') && !wanted('clean-merge')) {
+      cases.push(await constraintOnlyCase({ bin: BIN, rounds: options.rounds, log, freshCopy: () => freshCopy(serverUrl, benchDb, `${benchDb}_tool`) }));
+    } else if (wanted('clean') || wanted('constraint') || wanted('clean-merge')) {
       const cleanRuns = { tool: [] as Measured[], baseline: [] as Measured[], merge: [] as Measured[] };
       const constraintRuns = { tool: [] as Measured[], baseline: [] as Measured[] };
       const loadBefore = loadAverage();

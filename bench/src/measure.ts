@@ -1,12 +1,15 @@
 import { loadavg } from 'node:os';
 import type { CaseResult } from './report.js';
 import { spawn } from 'node:child_process';
+import { sqlOn } from './sql-on.js';
 
 export interface Measured {
   seconds: number;
   /** Peak resident set size of the process, from /usr/bin/time. */
   peakRssMb: number;
   stdout: string;
+  /** Bytes of temporary files the server wrote for the run's database (pg_stat_database.temp_bytes, after minus before). */
+  serverTempBytes?: number;
 }
 
 /**
@@ -14,7 +17,21 @@ export interface Measured {
  * exit, as a DBA would see it) and its peak RSS. A non-zero exit is an error:
  * a benchmark of a failing command measures nothing.
  */
-export function measure(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+export async function measure(command: string, args: string[], env: NodeJS.ProcessEnv = {}, tempBytesOf?: string): Promise<Measured> {
+  if (tempBytesOf === undefined) return run(command, args, env);
+  const before = await serverTempBytes(tempBytesOf);
+  const measured = await run(command, args, env);
+  // The run's backends report their temporary files when they exit, just after the client does.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { ...measured, serverTempBytes: (await serverTempBytes(tempBytesOf)) - before };
+}
+
+async function serverTempBytes(url: string): Promise<number> {
+  const [rows] = await sqlOn(url, ['select temp_bytes from pg_stat_database where datname = current_database()']);
+  return Number(rows![0]!.temp_bytes);
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-f', 'peak-rss-kb=%M', command, ...args], {
@@ -67,7 +84,15 @@ export function summarise(name: string, tool: Measured[], baseline: Measured[]):
     toolRuns: tool.map((m) => round3(m.seconds)),
     baselineRuns: baseline.map((m) => round3(m.seconds)),
     toolPeakRssMb: Math.max(...tool.map((m) => m.peakRssMb)),
+    ...serverTempMb(tool, baseline),
   };
+}
+
+/** The most temporary-file megabytes the server wrote in any run of each side, where the runs measured it. */
+export function serverTempMb(tool: Measured[], baseline: Measured[]): Pick<CaseResult, 'serverTempMb'> {
+  const most = (runs: Measured[]) => Math.max(...runs.map((m) => (m.serverTempBytes ?? Number.NaN) / 1024 / 1024));
+  const figures = { tool: most(tool), baseline: most(baseline) };
+  return Number.isNaN(figures.tool) && Number.isNaN(figures.baseline) ? {} : { serverTempMb: figures };
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

@@ -12,6 +12,8 @@ export interface CaseResult {
   toolRuns: number[];
   baselineRuns: number[];
   toolPeakRssMb: number;
+  /** The most temporary-file megabytes the server wrote for one run of each side (NaN: that side's runs did not measure it). */
+  serverTempMb?: { tool: number; baseline: number };
   /** clean and clean merge: the longest batch transaction of any run (row locks held). */
   longestBatchMs?: number;
   /** diagnose only: its tool time over scan one key's tool time (target ≤ 2.5). */
@@ -41,11 +43,11 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     `Server: ${settings}. Seconds as median (min–max); load = 1-minute load average before the case.`,
     '',
-    '| case | tool s | baseline s | ratio | load | tool peak RSS |',
-    '|---|---|---|---|---|---|',
+    '| case | tool s | baseline s | ratio | load | tool peak RSS | server temp files, tool / baseline |',
+    '|---|---|---|---|---|---|---|',
     ...result.cases.map(
       (c) =>
-        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Number.isNaN(c.toolPeakRssMb) ? '–' : `${Math.round(c.toolPeakRssMb)} MB`} |`,
+        `| ${c.name} | ${spread(c.toolSeconds, c.toolRuns)} | ${spread(c.baselineSeconds, c.baselineRuns)} | ${c.ratio.toFixed(2)} | ${c.loadBefore?.[0]?.toFixed(2) ?? '?'} | ${Number.isNaN(c.toolPeakRssMb) ? '–' : `${Math.round(c.toolPeakRssMb)} MB`} | ${tempFiles(c)} |`,
     ),
     '',
     ...result.cases
@@ -69,3 +71,8 @@ export function renderMarkdown(result: BenchResult): string {
   ];
   return `${lines.join('\n')}\n`;
 }
+
+const tempFiles = (c: CaseResult) =>
+  c.serverTempMb === undefined
+    ? '–'
+    : [c.serverTempMb.tool, c.serverTempMb.baseline].map((mb) => (Number.isNaN(mb) ? '–' : `${Math.round(mb)} MB`)).join(' / ');

@@ -1,0 +1,48 @@
+import { cleanSql, constraintSql } from './baseline-sql.js';
+import { loadAverage, measure, summarise, type Measured } from './measure.js';
+import type { CaseResult } from './report.js';
+import { sqlOn } from './sql-on.js';
+
+interface ConstraintCaseContext {
+  bin: string;
+  rounds: number;
+  log: (line: string) => void;
+  /** A fresh file copy of the seeded database; returns its URL. */
+  freshCopy: () => Promise<string>;
+}
+
+/**
+ * `--only constraint` without a clean case (the 50M run): one copy cleaned by the hand-written
+ * transaction (untimed), then `constraint add --execute` and the two hand-written statements
+ * alternately on it, the constraint dropped (untimed) after each run. At 50M rows a clean per run
+ * and side, as the clean case does, would cost more than every other case together.
+ */
+export async function constraintOnlyCase(context: ConstraintCaseContext): Promise<CaseResult> {
+  const { bin, rounds, log } = context;
+  const copyUrl = await context.freshCopy();
+  const started = performance.now();
+  await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', copyUrl, '-c', cleanSql('public')]);
+  await sqlOn(copyUrl, ['vacuum analyze leads', 'checkpoint']);
+  log(`constraint: the copy cleaned by hand in ${((performance.now() - started) / 1000).toFixed(1)} s (untimed)`);
+  const dropUniqueConstraint = () =>
+    sqlOn(copyUrl, [
+      `do $$ declare c text; begin
+         select conname into c from pg_constraint where conrelid = 'public.leads'::regclass and contype = 'u';
+         execute format('alter table public.leads drop constraint %I', c);
+       end $$`,
+    ]);
+  const loadBefore = loadAverage();
+  const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const)) {
+      runs[side].push(
+        side === 'tool'
+          ? await measure(process.execPath, [bin, 'constraint', 'add', '--key', 'device-phone', '--execute', '--database', copyUrl], {}, copyUrl)
+          : await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', copyUrl, ...constraintSql('public').flatMap((c) => ['-c', c])], {}, copyUrl),
+      );
+      await dropUniqueConstraint();
+    }
+    log(`constraint round ${round + 1}: tool ${runs.tool.at(-1)!.seconds.toFixed(2)} s, baseline ${runs.baseline.at(-1)!.seconds.toFixed(2)} s`);
+  }
+  return { ...summarise('constraint', runs.tool, runs.baseline), loadBefore };
+}
