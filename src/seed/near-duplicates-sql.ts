@@ -175,7 +175,7 @@ export function nearDuplicateRows(plan: SeedPlan, d: Draw): RawBuilder<unknown> 
   const domain = sql`split_part(${email}, '@', 2)`;
   const name = personName('p', 0);
   const letter = sql`(2 + floor(${d(x, 52)} * greatest(length(${name}) - 2, 1))::int)`;
-  return sql`select ${sql.lit(firstBlock(plan))} * 64 + j * 64 + 1 as x,
+  return sql`select ${sql.lit(firstBlock(plan))}::int8 * 64 + j * 64 + 1 as x,
        case when phone_kind = 'same' or ${d(x, 40)} < 0.2 then ${siblingDevice(plan)} else p.device_id end,
        p.user_id,
        case phone_kind
@@ -197,7 +197,7 @@ export function nearDuplicateRows(plan: SeedPlan, d: Draw): RawBuilder<unknown> 
             when ${d(x, 60)} < 0.58 then null
             else ${email} end,
        'new', 'form', p.created_at + interval '1 hour' * 240 ^ ${d(x, 44)}, null::timestamptz, p.k
-from (select j, ${sql.lit(firstBlock(plan))} * 64 + j * 64 + 1 as x from generate_series(1, ${sql.lit(plan.nearDuplicates)}) as j) as numbered
+from (select j, ${sql.lit(firstBlock(plan))}::int8 * 64 + j * 64 + 1 as x from generate_series(1, ${sql.lit(plan.nearDuplicates)}) as j) as numbered
 join keys as p on p.k = 1 + (numbered.j * 7919 + ${sql.lit(plan.randomState)}) % ${sql.lit(plan.baseKeys)},
 lateral (select case when ${d(x, 41)} < 0.30 then 'replace' when ${d(x, 41)} < 0.42 then 'insert' when ${d(x, 41)} < 0.54 then 'drop'
                      when ${d(x, 41)} < 0.74 then 'swap' else 'same' end as phone_kind) as kind`;
@@ -211,6 +211,6 @@ export function relativeRows(plan: SeedPlan, d: Draw): RawBuilder<unknown> {
        (${names(FIRST_NAMES, 0)})[${first}] || ' ' || (${names(LAST_NAMES, 0)})[p.last_no],
        lower(replace((${names(FIRST_NAMES, 1)})[${first}], ' ', '') || '.' || (${names(LAST_NAMES, 1)})[p.last_no]) || p.k || 'r@gmail.com',
        'new', 'form', p.created_at + interval '1 day' * (1 + 29 * ${d(x, 70)}), null::timestamptz, 10000000000 + r
-from (select r, ${sql.lit(firstBlock(plan) + plan.nearDuplicates)} * 64 + r * 64 + 1 as x from generate_series(1, ${sql.lit(plan.relatives)}) as r) as numbered
+from (select r, ${sql.lit(firstBlock(plan) + plan.nearDuplicates)}::int8 * 64 + r * 64 + 1 as x from generate_series(1, ${sql.lit(plan.relatives)}) as r) as numbered
 join keys as p on p.k = 1 + (numbered.r * 104729 + ${sql.lit(plan.randomState)}) % ${sql.lit(plan.baseKeys)}`;
 }

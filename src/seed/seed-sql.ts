@@ -155,12 +155,13 @@ with keys as (
          case when spike then ${start} + interval ${sql.lit(`${SEED_TIMELINE.spikeDay} days`)} + ${d(k, 4)} * interval '7 days'
               else ${start} + ${d(k, 4)} * interval ${sql.lit(`${SEED_TIMELINE.days} days`)} end as created_at,
          spike
+  -- k is int8: rows are numbered k * 64 + copy, past int4 beyond 33.5M keys (a 50M-row seed)
   from (select k,
                1 + floor(${sql.lit(plan.devices)} * ${d(k, 1)} ^ 2)::int as device_id,
                ${phoneOf(sql`((k * 7368787::int8 + ${sql.lit(plan.randomState * 104729)}) % 90000000)`)} as phone,
                case when ${d(k, 2)} < 0.1 then null else ${pk(NICHES, k, 3)} end as niche,
                ${sql.lit(!race)} and k <= ${sql.lit(plan.groupSizes.length)} and ${d(k, 16)} < 0.12 as spike
-        from generate_series(1, ${sql.lit(plan.baseKeys)}) as k) as drawn,
+        from generate_series(1, ${sql.lit(plan.baseKeys)}::int8) as k) as drawn,
        lateral ${
          labelled
            ? sql`(select person.first_no, person.last_no, ${personName('person', 0)} as full_name, ${personEmail('person', sql`k`)} as full_email
@@ -212,7 +213,7 @@ with keys as (
   select (${sql.lit(plan.baseKeys + 2 * plan.formatVariants)} + p) * 64 + copy, 1 + (p * 37) % ${sql.lit(plan.devices)},
          1 + (p * 37) % ${sql.lit(plan.devices)} % ${sql.lit(plan.users)}, null, null, 'No phone ' || p, null, 'new', 'webhook',
          ${start} + p * interval '1 hour' + copy * interval '1 second', null, 20000000000 + p
-  from generate_series(1, ${sql.lit(plan.nullPhones / 2)}) as p, generate_series(1, 2) as copy
+  from generate_series(1, ${sql.lit(plan.nullPhones / 2)}::int8) as p, generate_series(1, 2) as copy
   ${
     labelled
       ? sql`union all
