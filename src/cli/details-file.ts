@@ -1,4 +1,5 @@
 import { exportDetails, type DetailsSummary } from '../scan/details.js';
+import type { GroupFigures } from '../scan/group-figures.js';
 import type { FileRedactor } from '../core/redaction.js';
 import type { Database } from '../db/database.js';
 import type { ReadSessions } from '../db/shared-snapshot.js';
@@ -23,10 +24,11 @@ export async function writeDetailsFile(
   path: string,
   sessions: ReadSessions,
   redactor: FileRedactor | null = null,
+  figures: readonly GroupFigures[] | null = null,
 ): Promise<WrittenDetails> {
   const file = await openAtomicFile(path, '--details');
   try {
-    const summary = await exportDetails(database, keys, file.stream, sessions, redactor);
+    const summary = await exportDetails(database, keys, file.stream, sessions, redactor, figures);
     return { summary, commit: () => file.commit(), discard: (cause) => file.discard(cause) };
   } catch (error) {
     throw await file.discard(error);

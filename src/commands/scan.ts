@@ -11,6 +11,7 @@ import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { writeDetailsFile } from '../cli/details-file.js';
 import { loadLeadTable } from '../core/lead-table.js';
 import { scan, scanKeyParts, scanUsesParallelWorkers } from '../scan/scan.js';
+import { canScanFromExport, scanFromExport } from '../scan/scan-from-export.js';
 import { judgeSurplus } from '../core/surplus-limit.js';
 import { withDatabase } from '../db/with-database.js';
 import { independentSessions, withSharedSnapshot, type ReadSessions } from '../db/shared-snapshot.js';
@@ -117,11 +118,16 @@ async function runScan(flags: ScanFlags, _args: string[], { source }: RunContext
         // The details export runs beside the scan, on a connection of its own, reading the scan's snapshot (so the
         // CSV counts what the report counts); its file goes into place only if both succeed.
         const detailsPath = flags.details;
+        const options = { table, keys, skippedKeys: skipped, top, parts: keyParts };
+        // Where it can, the report's figures come from the export's own rows: one aggregate per key, not two.
+        const fromExport = detailsPath !== undefined && (await canScanFromExport(database, options));
         const scanAndExport = (sessions: ReadSessions) =>
-          Promise.allSettled([
-            scan(database, { table, keys, skippedKeys: skipped, top, parts: keyParts }, sessions),
-            detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions, redactor),
-          ]);
+          fromExport
+            ? scanFromExport(options, sessions, (figures) => writeDetailsFile(database, keys, detailsPath, sessions, redactor, figures))
+            : Promise.allSettled([
+                scan(database, options, sessions),
+                detailsPath === undefined ? null : writeDetailsFile(database, keys, detailsPath, sessions, redactor),
+              ]);
         const [scanned, exported] = await withSpinner('scanning', flags, () =>
           detailsPath === undefined ? scanAndExport(independentSessions(database)) : withSharedSnapshot(database, scanAndExport),
         );

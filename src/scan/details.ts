@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { customerColumns, type FileRedactor } from '../core/redaction.js';
@@ -9,6 +9,8 @@ import { forEachBatch } from '../db/cursor.js';
 import { independentSessions, type ReadSessions } from '../db/shared-snapshot.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import { DETAIL_COLUMNS, detailsCopyStatement, detailsQuery } from './sql/details-sql.js';
+import { CsvFieldReader } from './csv-fields.js';
+import type { GroupFigures } from './group-figures.js';
 
 export interface DetailsSummary {
   /** Rows written per key name. */
@@ -28,6 +30,8 @@ export function detailColumns(keys: ResolvedKey[]): string[] {
  * paths stream, and the query casts every value to text so they agree.
  * With `sessions` sharing a snapshot (db/shared-snapshot.ts) the COPY reads
  * that snapshot, so the export agrees with a scan run in the same sessions.
+ * With `figures` (one per key), each key's rows also feed its scan figures
+ * as they are written (scan/scan-from-export.ts), before any redaction.
  */
 export async function exportDetails(
   database: Database,
@@ -35,15 +39,23 @@ export async function exportDetails(
   destination: Writable,
   sessions: ReadSessions = independentSessions(database),
   redactor: FileRedactor | null = null,
+  figures: readonly GroupFigures[] | null = null,
 ): Promise<DetailsSummary> {
   const rowsPerKey: Record<string, number> = {};
   const redacting = redactor === null || keys[0] === undefined ? null : redactCsv(destination, redactor, customerColumns(keys[0].table));
   const into = redacting?.input ?? destination;
   for (const [index, key] of keys.entries()) {
     const header = index === 0;
+    const counted = figures?.[index] ?? null;
     rowsPerKey[key.name] = database.copyOut
-      ? await database.copyOut(detailsCopyStatement(key, header).compile(database.db).sql, into, sessions.snapshotId)
-      : await streamThroughCursor(database, key, header, into);
+      ? await copyKey(
+          database.copyOut,
+          detailsCopyStatement(key, header).compile(database.db).sql,
+          into,
+          sessions.snapshotId,
+          counted && figuresReader(key, counted, header),
+        )
+      : await streamThroughCursor(database, key, header, into, counted);
   }
   await redacting?.finish();
   return { rowsPerKey };
@@ -93,13 +105,54 @@ function redactCsv(destination: Writable, redactor: FileRedactor, masked: Set<st
   };
 }
 
-async function streamThroughCursor(database: Database, key: ResolvedKey, header: boolean, destination: Writable): Promise<number> {
+type CopyOut = NonNullable<Database['copyOut']>;
+
+/** One key's COPY into `destination`; with `reader`, every byte also goes through it on the way. */
+async function copyKey(copyOut: CopyOut, statement: string, destination: Writable, snapshotId: string | null, reader: CsvFieldReader | null): Promise<number> {
+  if (reader === null) return copyOut(statement, destination, snapshotId);
+  const tap = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      reader.write(chunk);
+      if (destination.write(chunk)) done();
+      else destination.once('drain', () => done());
+    },
+  });
+  const failed = (error: Error) => tap.destroy(error);
+  destination.once('error', failed);
+  try {
+    const rows = await copyOut(statement, tap, snapshotId);
+    tap.end();
+    await finished(tap);
+    return rows;
+  } finally {
+    destination.off('error', failed);
+  }
+}
+
+/** The CSV's group size, rank and id fields into `figures`. */
+function figuresReader(key: ResolvedKey, figures: GroupFigures, header: boolean): CsvFieldReader {
+  const size = DETAIL_COLUMNS.indexOf('group_size');
+  const rank = DETAIL_COLUMNS.indexOf('rank_in_group');
+  const id = detailColumns([key]).indexOf(key.table.idColumn, DETAIL_COLUMNS.length);
+  return new CsvFieldReader([size, rank, id], ([n, r, value]) => figures.addRow(Number(n), Number(r), value!), { header });
+}
+
+async function streamThroughCursor(
+  database: Database,
+  key: ResolvedKey,
+  header: boolean,
+  destination: Writable,
+  figures: GroupFigures | null,
+): Promise<number> {
   const csv = stringify({ header, columns: detailColumns([key]) });
   csv.pipe(destination, { end: false });
   let rows = 0;
   await forEachBatch(database.db, detailsQuery(key), 5000, async (batch) => {
     rows += batch.length;
-    for (const row of batch) if (!csv.write(row)) await once(csv, 'drain');
+    for (const row of batch) {
+      figures?.addRow(Number(row.group_size), Number(row.rank_in_group), String(row[key.table.idColumn]));
+      if (!csv.write(row)) await once(csv, 'drain');
+    }
   });
   csv.end();
   await once(csv, 'end');

@@ -184,6 +184,33 @@ insert into lead_badges (lead_id, badge) select id, 'gold' from leads where devi
     expect(dryRun.keepersToMerge).toBeGreaterThan(0);
   });
 
+  it('writes the groups in key order, then the skipped groups by id, as a hand-written ordering of the same groups does', async () => {
+    await test.exec(`create table lead_badges (id serial primary key, lead_id bigint not null references leads (id), badge text not null, unique (lead_id, badge));
+insert into lead_badges (lead_id, badge) select id, 'gold' from leads where device_id is not null and phone is not null and id % 7 = 0;
+`);
+    await writePlan({ mode: 'delete' });
+    await test.exec('drop table lead_badges;\n');
+    const lines = readFileSync(planPath, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => JSON.parse(line) as { type: string; group?: string });
+    const kinds = lines.map((line) => line.type).filter((type) => type === 'group' || type === 'skipped');
+    const firstSkipped = kinds.indexOf('skipped');
+    expect(firstSkipped).toBeGreaterThan(0);
+    expect(kinds.slice(firstSkipped).every((type) => type === 'skipped')).toBe(true);
+    const written = (type: string) => lines.filter((line) => line.type === type).map((line) => line.group!);
+    // every duplicate group by hand, ordered by its key values as jsonb (the plan's order), then by its id
+    const byKey = await test.query<{ group_id: string }>(`select md5(jsonb_build_array(device_id, phone)::text) as group_id
+      from leads where device_id is not null and phone is not null group by device_id, phone having count(*) > 1
+      order by jsonb_build_array(device_id, phone), 1`);
+    const planned = new Set(written('group'));
+    expect(written('group')).toEqual(byKey.map((row) => row.group_id).filter((id) => planned.has(id)));
+    const skipped = written('skipped');
+    expect(skipped).toEqual([...skipped].sort());
+    expect(new Set([...planned, ...skipped])).toEqual(new Set(byKey.map((row) => row.group_id)));
+  });
+
   it('skips whole and names as stale a group with an updated loser, an updated keeper or a deleted row; leaves a copy inserted since in place', async () => {
     await writePlan({ mode: 'delete' });
     const [changedLoser, changedKeeper, deletedRow, grown, ...others] = groupsOf();

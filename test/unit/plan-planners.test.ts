@@ -96,6 +96,9 @@ order by "l"."id" for update of l`);
       'json_agg(m.row_id::text order by m.rank_in_group) as ids,\n       json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,',
     );
     expect(plan).not.toMatch(/join "[^"]+"\."[^"]+" as l on "l"\."id" = m\.row_id/);
+    // one sort of the members, by key then group, serves the aggregate and the lines' order (no final sort by kind)
+    expect(plan).toContain('group by m.key_values, m.group_id, m.keeper_id\nunion all\n');
+    expect(plan).toMatch(/\nfrom "ld_skipped"\norder by key_values, group_id$/);
     expect(compileSql(planExportQuery(settings, { rowValues: true })).sql).toMatch(
       /\nfrom "ld_members" as m\njoin "[^"]+"\."[^"]+" as l on "l"\."id" = m\.row_id\n/,
     );

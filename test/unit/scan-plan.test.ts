@@ -129,10 +129,29 @@ describe('detailsQuery', () => {
   it('ranks rows oldest first inside each group, names the group by its md5, and sorts once', () => {
     const { sql } = compileSql(detailsQuery(fakeKey(table, ['device_id', 'phone'])));
     expect(sql.startsWith('with groups as materialized (\nselect "device_id" as "ld_k1"')).toBe(true);
-    expect(sql).toContain('md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id');
+    expect(sql).toContain('md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id');
+    expect(sql).toContain('(count(*) over in_key)::text as group_size');
     expect(sql).toContain('(row_number() over in_group = 1)::text as keep');
     expect(sql).toContain('"l"."phone"::text as "phone"');
-    expect(sql).toContain('window in_group as (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc)');
+    expect(sql).toContain(
+      'window in_key as (partition by "l"."device_id", "l"."phone"),\n       in_group as (in_key order by "l"."created_at" asc nulls last, "l"."id" asc)',
+    );
+    expect(sql).toMatch(/order by "l"."device_id", "l"."phone", "l"."created_at" asc nulls last, "l"."id" asc$/);
+  });
+
+  it('picks the rows with a semi-join, so the groups are hashed rather than the table', () => {
+    const { sql } = compileSql(detailsQuery(fakeKey(table, ['device_id', 'phone'])));
+    expect(sql).toContain('where exists (select from groups as g where "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2")');
+    expect(sql).not.toContain('join groups');
+  });
+
+  it('keeps the join to the groups on a Citus distributed table', () => {
+    const distributed = fakeTable(['id', 'device_id', 'phone', 'created_at']);
+    distributed.info.distribution = { kind: 'distributed', column: 'device_id' } as never;
+    const { sql } = compileSql(detailsQuery(fakeKey(distributed, ['device_id', 'phone'])));
+    expect(sql).toContain('md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id');
+    expect(sql).toContain('g.n::text as group_size');
+    expect(sql).toContain('join groups as g on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"');
     expect(sql).toMatch(/order by "g"."ld_k1", "g"."ld_k2", "l"."created_at" asc nulls last, "l"."id" asc$/);
   });
 

@@ -49,10 +49,19 @@ export function planStoredColumns(key: DryRunSettings['key']): string[] {
  *   from ld_members as m
  *   join "public"."leads" as l on "l"."id" = m.row_id   -- only for --plan-csv
  *   left join (<merge sources>) as ms on … left join (<moved rows per group>) as c1 on …
- *   group by …
+ *   group by m.key_values, m.group_id, …
  *   union all
- *   select 'skipped', group_id, …, reason from ld_skipped
- *   order by kind, key_values, group_id
+ *   select 'skipped', group_id, null as key_values, …, reason from ld_skipped
+ *   order by key_values, group_id
+ *
+ * The groups come first, by key, then the skipped groups by id, as `order by
+ * kind, key_values, group_id` would put them: a group's key_values is never
+ * NULL, a skipped line's always is, and NULLs sort last. Grouping by
+ * key_values first makes the aggregate's one sort of the members (by key,
+ * then group) also the order the lines leave in, so a Merge Append streams
+ * them to the cursor as the groups are built: no second sort of the members
+ * by group, no final sort of the lines, and the first FETCH returns before
+ * the last group is aggregated (bench/README.md, round 8).
  */
 export function planExportQuery(
   settings: Omit<DryRunSettings, 'sampleGroups'>,
@@ -93,9 +102,9 @@ select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as kee
        ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches, ${rowValues} as row_values
 from ${members} as m
 ${stored}${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
-group by ${sql.join([sql`m.group_id`, sql`m.key_values`, sql`m.keeper_id`, ...grouped])}
+group by ${sql.join([sql`m.key_values`, sql`m.group_id`, sql`m.keeper_id`, ...grouped])}
 union all
 select 'skipped'::text, group_id, null::jsonb, null::text, null::json, null::json, null::jsonb, null::int8[], reason, ${batches}, null::jsonb
 from ${DRY_RUN_CTE.skipped}
-order by kind, key_values, group_id`;
+order by key_values, group_id`;
 }

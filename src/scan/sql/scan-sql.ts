@@ -63,7 +63,7 @@ from groups`;
 }
 
 /** A top group's first and last created time and its five oldest ids, aggregated over its rows (alias `l`). */
-function topGroupDetails(key: ResolvedKey): RawBuilder<unknown> {
+export function topGroupDetails(key: ResolvedKey): RawBuilder<unknown> {
   const created = key.table.createdColumn;
   const createdExpr = created === null ? sql`null::text` : columnRef(created, 'l');
   return sql`min(${createdExpr})::text as first_at, max(${createdExpr})::text as last_at,
@@ -71,7 +71,7 @@ function topGroupDetails(key: ResolvedKey): RawBuilder<unknown> {
 }
 
 /** The top groups (`keys`, n and topGroupDetails' columns) as the report's JSON array, largest first, then by key. */
-function topGroupsJson(keys: RawBuilder<unknown>[]): RawBuilder<unknown> {
+export function topGroupsJson(keys: RawBuilder<unknown>[]): RawBuilder<unknown> {
   return sql`json_agg(json_build_object('key', json_build_array(${sql.join(keys)}), 'n', n,
                                  'first_at', first_at, 'last_at', last_at, 'ids', ids)
                 order by n desc, ${sql.join(keys)})`;
