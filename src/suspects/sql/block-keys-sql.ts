@@ -76,8 +76,8 @@ export function blockCount(block: ResolvedBlock, j: number): RawBuilder<unknown>
   const s = sql.id(`s${j}`);
   const same = sql`(select coalesce(sum(n * (n - 1) / 2), 0) from ${s})`;
   if (!block.oneEdit) return sql`select ${sql.lit(block.name)} as block, ${sql.lit(j)} as no, ${same} as pairs`;
-  return sql`select ${sql.lit(block.name)}, ${sql.lit(j)}, ${same} + (select coalesce(sum((t * t - sq) / 2), 0)
-    from (select sum(n) as t, sum(n * n) as sq from (${neighbourhood(j)}) as keys group by nk having count(*) > 1) as shared)`;
+  return sql`select ${sql.lit(block.name)} as block, ${sql.lit(j)} as no, ${same} + (select coalesce(sum((t * t - sq) / 2), 0)
+    from (select sum(n) as t, sum(n * n) as sq from (${neighbourhood(j)}) as keys group by nk having count(*) > 1) as shared) as pairs`;
 }
 
 /**

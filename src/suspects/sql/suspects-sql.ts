@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { columnRef, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
 import { bestPointsOf, outcomeOf, pointsOf, reasonOf, settledOutcomeOf } from './comparisons-sql.js';
-import { comparedForm, nameKey } from './normal-forms-sql.js';
+import { comparedForm, emailFormOfLowered, emailLowered, nameFormOfLowered, nameKey, nameLowered } from './normal-forms-sql.js';
 import { blockCount, blockKeys, blockPairs, blockRows, sharedKeys } from './block-keys-sql.js';
 import type { ResolvedBlock, SuspectsModel } from '../model.js';
 
@@ -17,26 +17,42 @@ import type { ResolvedBlock, SuspectsModel } from '../model.js';
  * One row per candidate row (`ids`): id, the exact key's group id (NULL
  * when the key cannot group it), per comparator i the compared form f<i>
  * (and for names the word-sorted key k<i>) and the stored value r<i>, and
- * the distinguishing columns d<i>. The forms are computed once, in a fenced
- * subquery (OFFSET 0): inlined, the name key repeated the name's form
- * (accent folding) fifteen times a row.
+ * the distinguishing columns d<i>. In three fenced subqueries (OFFSET 0),
+ * as the block keys: each stage of a form computed once a row (inlined, the
+ * name key repeated the name's form, accent folding included, fifteen times).
  */
 function features(model: SuspectsModel): RawBuilder<unknown> {
   const { table, key, callingCode, functions, comparators } = model;
   const l = (column: string) => columnRef(column, 'l');
-  const inner: RawBuilder<unknown>[] = [
+  const first: RawBuilder<unknown>[] = [
     sql`${l(table.idColumn)} as id`,
     sql`case when ${groupableRows(key, 'l')} then row(${sql.join(keyExpressions(key, 'l'))})::text end as ld_key`,
   ];
-  const outer: RawBuilder<unknown>[] = [sql`s.*`];
+  const passed = ['id', 'ld_key'];
+  const second: RawBuilder<unknown>[] = [];
+  const third: RawBuilder<unknown>[] = [];
   comparators.forEach((c, i) => {
-    inner.push(sql`${comparedForm(l(c.column), c.kind, callingCode, functions)} as ${sql.id(`f${i}`)}`, sql`${l(c.column)} as ${sql.id(`r${i}`)}`);
-    if (c.kind === 'name') outer.push(sql`${nameKey(sql.ref(`s.f${i}`))} as ${sql.id(`k${i}`)}`);
+    const [f, r, k] = [`f${i}`, `r${i}`, `k${i}`];
+    const v = sql.ref(`v.${f}`);
+    const [stage1, stage2] =
+      c.kind === 'email'
+        ? [emailLowered(l(c.column)), emailFormOfLowered(v)]
+        : c.kind === 'name'
+          ? [nameLowered(l(c.column), functions), nameFormOfLowered(v)]
+          : [comparedForm(l(c.column), c.kind, callingCode, functions), v];
+    first.push(sql`${stage1} as ${sql.id(f)}`, sql`${l(c.column)} as ${sql.id(r)}`);
+    second.push(sql`${stage2} as ${sql.id(f)}`);
+    passed.push(r);
+    if (c.kind === 'name') third.push(sql`${nameKey(sql.ref(`w.${f}`))} as ${sql.id(k)}`);
   });
   model.distinguishing.forEach((column, i) => {
-    inner.push(sql`${l(column)} as ${sql.id(`d${i}`)}`);
+    first.push(sql`${l(column)} as ${sql.id(`d${i}`)}`);
+    passed.push(`d${i}`);
   });
-  return sql`select ${sql.join(outer)} from (select ${sql.join(inner)} from ${tableRef(table)} as l where ${l(table.idColumn)} in (select id from ids) offset 0) as s`;
+  second.unshift(...passed.map((column) => sql.ref(`v.${column}`)));
+  third.unshift(sql`w.*`);
+  const rows = sql`select ${sql.join(first)} from ${tableRef(table)} as l where ${l(table.idColumn)} in (select id from ids) offset 0`;
+  return sql`select ${sql.join(third)} from (select ${sql.join(second)} from (${rows}) as v offset 0) as w`;
 }
 
 /** A row of the suspects statement: a block's count (block set), else a pair (or, when no pair is a suspect, the totals alone: a NULL). */
@@ -56,6 +72,13 @@ export interface SuspectsRow {
   b_row: Record<string, unknown>;
   candidates: string | number;
   compared: string | number;
+}
+
+/** A pair's block bits (bit j: block j paired it) as the blocks' names, in order of name. */
+function blockNames(blocks: ResolvedBlock[], bits: RawBuilder<unknown>): RawBuilder<string[]> {
+  const names = sql`array[${sql.join(blocks.map((block) => sql.lit(block.name)))}]::text[]`;
+  return sql<string[]>`array(select name from pg_catalog.unnest(${names}) with ordinality as b (name, j)
+    where ${bits} & (1::int8 << (j - 1)::int4) <> 0 order by name)`;
 }
 
 /**
@@ -96,10 +119,11 @@ counts as (${sql.join(
     sql` union all `,
   )}),
 blocked as (${sql.join(
-    blocks.map((block, j) => sql`select a, b, ${sql.lit(block.name)} as block from (${blockPairs(block, j)}) as p${sql.raw(String(j))}`),
+    blocks.map((block, j) => sql`select a, b, ${sql.lit(2 ** j)}::int8 as bit from (${blockPairs(block, j)}) as p${sql.raw(String(j))}`),
     sql` union all `,
   )}),
-candidates as (select a, b, array_agg(distinct block order by block) as blocks from blocked group by a, b),
+-- the blocks of a pair as bits: a hash aggregate (an array of names needs its 800k rows sorted at 1M rows)
+candidates as (select a, b, bit_or(bit) as blocks from blocked group by a, b),
 ids as (select a as id from candidates union select b from candidates),
 f as (${features(model)}),
 compared as (
@@ -135,7 +159,7 @@ union all
 select * from (
   select null::text, null::numeric, p.a::text, p.b::text, p.score::float8, p.reasons, p.blocks::text[], p.group_id, p.a_key, p.b_key, p.a_row, p.b_row, totals.candidates, totals.compared
   from totals
-  left join (select acc.a, acc.b, acc.score, acc.reasons, acc.blocks, acc.a_key, acc.b_key, g.label::text as group_id, pg_catalog.to_jsonb(ta) as a_row, pg_catalog.to_jsonb(tb) as b_row, g.label
+  left join (select acc.a, acc.b, acc.score, acc.reasons, ${blockNames(blocks, sql.ref('acc.blocks'))} as blocks, acc.a_key, acc.b_key, g.label::text as group_id, pg_catalog.to_jsonb(ta) as a_row, pg_catalog.to_jsonb(tb) as b_row, g.label
              from accepted as acc
              join labels as g on g.n = acc.a
              join ${tableRef(table)} as ta on ${id('ta')} = acc.a
