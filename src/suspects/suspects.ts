@@ -1,10 +1,10 @@
-import { sql } from 'kysely';
 import type { Database, Db } from '../db/database.js';
 import { rowNumber } from '../db/row-numbers.js';
 import { requireColumn, qualifiedName } from '../db/catalog.js';
 import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { suspectsQuery, suspectsSettingsStatements, truthPairsQuery, type SuspectsRow } from './sql/suspects-sql.js';
+import { suspectsBeginStatement, suspectsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
+import { openCursor } from '../db/cursor.js';
 import { inTransaction } from '../db/transaction.js';
 import type { SuspectsConfig, SuspectsModel } from './model.js';
 import { evaluate, type EvaluatedRow, type Evaluation } from './evaluate.js';
@@ -82,11 +82,9 @@ export async function suspects(
       db,
       async () => {
         for (const statement of suspectsSettingsStatements()) await statement.execute(db);
-        await sql`declare lead_dedupe_suspects no scroll cursor for ${suspectsQuery(model)}`.execute(db);
-        const fetch = async (count: number | 'all') =>
-          (await sql<SuspectsRow>`fetch forward ${count === 'all' ? sql`all` : sql.lit(count)} from lead_dedupe_suspects`.execute(db)).rows;
+        const cursor = await openCursor(db, 'lead_dedupe_suspects', suspectsQuery(model));
         // the first rows are the blocks' counts: fetching them runs the blocking pass alone, nothing is compared yet
-        const blockCounts = (await fetch(model.blocks.length)).map((row) => ({ block: row.block ?? '', pairs: rowNumber(row.block_pairs, 'pairs') }));
+        const blockCounts = (await cursor.fetch(model.blocks.length)).map((row) => ({ block: row.block ?? '', pairs: rowNumber(row.block_pairs, 'pairs') }));
         onCounts(blockCounts);
         const total = blockCounts.reduce((sum, count) => sum + count.pairs, 0);
         if (options.maxPairs !== null && total > options.maxPairs) {
@@ -94,8 +92,8 @@ export async function suspects(
             `the blocks give ${total} candidate pairs (${blockCounts.map((c) => `${c.block}: ${c.pairs}`).join(', ')}), more than --max-pairs ${options.maxPairs}; narrow the blocks or raise --max-pairs; nothing was compared`,
           );
         }
-        const rows = await fetch('all');
-        await sql`close lead_dedupe_suspects`.execute(db);
+        const rows = await cursor.fetch('all');
+        await cursor.close();
         const pairs: SuspectPair[] = [];
         const members = new Map<string, Set<string>>();
         const stored: Record<string, Record<string, unknown>> = {};
@@ -130,8 +128,7 @@ export async function suspects(
           durationMs: Math.round(performance.now() - started),
         };
       },
-      // one snapshot for the counts, the pairs and the truth totals
-      sql`begin transaction isolation level repeatable read read only`,
+      suspectsBeginStatement(),
     ),
   );
 }
