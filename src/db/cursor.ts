@@ -42,3 +42,25 @@ export async function forEachBatch<R>(
     );
   });
 }
+
+export interface OpenCursor<R> {
+  /** The next `count` rows (all the rest with 'all'); the query runs only as far as the rows fetched need. */
+  fetch(count: number | 'all'): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Declares a cursor for `query` on a pinned connection, inside the
+ * transaction the caller opened (a cursor lives as long as it): its rows
+ * come in the steps the caller asks for, so work the query puts after its
+ * first rows is done only if the caller fetches further.
+ */
+export async function openCursor<R>(connection: Db, name: string, query: RawBuilder<R>): Promise<OpenCursor<R>> {
+  await sql`declare ${sql.id(name)} no scroll cursor for ${query}`.execute(connection);
+  return {
+    fetch: async (count) => (await sql<R>`fetch forward ${count === 'all' ? sql`all` : sql.lit(count)} from ${sql.id(name)}`.execute(connection)).rows,
+    close: async () => {
+      await sql`close ${sql.id(name)}`.execute(connection);
+    },
+  };
+}

@@ -56,6 +56,8 @@ export async function resolveSuspectsModel(
     return { name: block.name, columns, oneEdit: block.oneEdit ?? false };
   });
   if (blocks.length === 0) throw new UsageError('suspects needs at least one block: without one no pair is a candidate');
+  // a pair's blocks travel as the bits of an int8
+  if (blocks.length > 62) throw new UsageError(`suspects takes at most 62 blocks; the config has ${blocks.length}`);
   const installed = await installedExtensions(db, ['pg_trgm', 'fuzzystrmatch', 'unaccent']);
   const functions: SuspectFunctions = {
     pgTrgm: installed.get('pg_trgm') ?? null,

@@ -3,7 +3,9 @@ import { rowNumber } from '../db/row-numbers.js';
 import { requireColumn, qualifiedName } from '../db/catalog.js';
 import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { candidateCountsQuery, suspectPairsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
+import { suspectsBeginStatement, suspectsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
+import { openCursor } from '../db/cursor.js';
+import { inTransaction } from '../db/transaction.js';
 import type { SuspectsConfig, SuspectsModel } from './model.js';
 import { evaluate, type EvaluatedRow, type Evaluation } from './evaluate.js';
 import { describeFunctions, resolveSuspectsModel } from './resolve-suspects.js';
@@ -60,7 +62,12 @@ export interface SuspectsReport {
   durationMs: number;
 }
 
-/** Counts the candidate pairs per block (told to `onCounts` first), refuses above maxPairs, then compares, scores and groups. */
+/**
+ * Counts the candidate pairs per block (told to `onCounts` first), refuses
+ * above maxPairs, then compares, scores and groups: one statement read
+ * through a cursor, its first rows the counts, so the blocking pass runs
+ * once and the comparison only when the counts pass.
+ */
 export async function suspects(
   database: Database,
   options: SuspectsOptions,
@@ -70,51 +77,60 @@ export async function suspects(
   const { key } = options;
   const model = await resolveSuspectsModel(database.db, key, options.config, options);
   const truthColumn = options.truthColumn === null ? null : requireColumn(key.table.info, options.truthColumn, 'truth column').name;
-  return database.db.transaction().execute(async (db) => {
-    for (const statement of suspectsSettingsStatements()) await statement.execute(db);
-    const blockCounts = (await candidateCountsQuery(model).execute(db)).rows.map((row) => ({ block: row.block, pairs: rowNumber(row.pairs, 'pairs') }));
-    onCounts(blockCounts);
-    const total = blockCounts.reduce((sum, count) => sum + count.pairs, 0);
-    if (options.maxPairs !== null && total > options.maxPairs) {
-      throw new UsageError(
-        `the blocks give ${total} candidate pairs (${blockCounts.map((c) => `${c.block}: ${c.pairs}`).join(', ')}), more than --max-pairs ${options.maxPairs}; narrow the blocks or raise --max-pairs; nothing was compared`,
-      );
-    }
-    const rows = (await suspectPairsQuery(model).execute(db)).rows;
-    const pairs: SuspectPair[] = [];
-    const members = new Map<string, Set<string>>();
-    const stored: Record<string, Record<string, unknown>> = {};
-    const evaluated = new Map<string, EvaluatedRow>();
-    for (const row of rows) {
-      if (row.a === null) continue;
-      pairs.push({ a: row.a, b: row.b, score: Number(row.score), reasons: row.reasons, blocks: row.blocks, group: row.group_id });
-      const group = members.get(row.group_id) ?? new Set<string>();
-      group.add(row.a).add(row.b);
-      members.set(row.group_id, group);
-      stored[row.a] = row.a_row;
-      stored[row.b] = row.b_row;
-      if (truthColumn !== null) {
-        evaluated.set(row.a, { truth: row.a_row[truthColumn] ?? null, key: row.a_key });
-        evaluated.set(row.b, { truth: row.b_row[truthColumn] ?? null, key: row.b_key });
-      }
-    }
-    const groups = [...members].map(([group, ids]) => ({ group, ids: [...ids].sort(byId) }));
-    const evaluation = truthColumn === null ? null : evaluate(truthColumn, pairs, groups, evaluated, await countTruthPairs(db, model, truthColumn));
-    return {
-      table: qualifiedName(key.table.info),
-      key: key.name,
-      threshold: model.threshold,
-      functions: describeFunctions(model.functions),
-      blockCounts,
-      candidates: rowNumber(rows[0]?.candidates, 'candidates'),
-      compared: rowNumber(rows[0]?.compared, 'compared'),
-      pairs,
-      groups,
-      rows: stored,
-      evaluation,
-      durationMs: Math.round(performance.now() - started),
-    };
-  });
+  return database.db.connection().execute((db) =>
+    inTransaction(
+      db,
+      async () => {
+        for (const statement of suspectsSettingsStatements()) await statement.execute(db);
+        const cursor = await openCursor(db, 'lead_dedupe_suspects', suspectsQuery(model));
+        // the first rows are the blocks' counts: fetching them runs the blocking pass alone, nothing is compared yet
+        const blockCounts = (await cursor.fetch(model.blocks.length)).map((row) => ({ block: row.block ?? '', pairs: rowNumber(row.block_pairs, 'pairs') }));
+        onCounts(blockCounts);
+        const total = blockCounts.reduce((sum, count) => sum + count.pairs, 0);
+        if (options.maxPairs !== null && total > options.maxPairs) {
+          throw new UsageError(
+            `the blocks give ${total} candidate pairs (${blockCounts.map((c) => `${c.block}: ${c.pairs}`).join(', ')}), more than --max-pairs ${options.maxPairs}; narrow the blocks or raise --max-pairs; nothing was compared`,
+          );
+        }
+        const rows = await cursor.fetch('all');
+        await cursor.close();
+        const pairs: SuspectPair[] = [];
+        const members = new Map<string, Set<string>>();
+        const stored: Record<string, Record<string, unknown>> = {};
+        const evaluated = new Map<string, EvaluatedRow>();
+        for (const row of rows) {
+          if (row.a === null) continue;
+          pairs.push({ a: row.a, b: row.b, score: Number(row.score), reasons: row.reasons, blocks: row.blocks, group: row.group_id });
+          const group = members.get(row.group_id) ?? new Set<string>();
+          group.add(row.a).add(row.b);
+          members.set(row.group_id, group);
+          stored[row.a] = row.a_row;
+          stored[row.b] = row.b_row;
+          if (truthColumn !== null) {
+            evaluated.set(row.a, { truth: row.a_row[truthColumn] ?? null, key: row.a_key });
+            evaluated.set(row.b, { truth: row.b_row[truthColumn] ?? null, key: row.b_key });
+          }
+        }
+        const groups = [...members].map(([group, ids]) => ({ group, ids: [...ids].sort(byId) }));
+        const evaluation = truthColumn === null ? null : evaluate(truthColumn, pairs, groups, evaluated, await countTruthPairs(db, model, truthColumn));
+        return {
+          table: qualifiedName(key.table.info),
+          key: key.name,
+          threshold: model.threshold,
+          functions: describeFunctions(model.functions),
+          blockCounts,
+          candidates: rowNumber(rows[0]?.candidates, 'candidates'),
+          compared: rowNumber(rows[0]?.compared, 'compared'),
+          pairs,
+          groups,
+          rows: stored,
+          evaluation,
+          durationMs: Math.round(performance.now() - started),
+        };
+      },
+      suspectsBeginStatement(),
+    ),
+  );
 }
 
 async function countTruthPairs(db: Db, model: SuspectsModel, truthColumn: string): Promise<number> {

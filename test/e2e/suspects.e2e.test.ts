@@ -22,7 +22,7 @@ describe('suspects (built binary, PGlite)', () => {
     const plan = join(folder, 'suspects.jsonl');
     const result = await runCli(['suspects', '--database', database, '--format', 'csv', '--plan-out', plan]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/^candidate pairs per block: same e-mail [0-9,]+, phone within one edit [0-9,]+, same name on a device [0-9,]+\n/);
+    expect(result.stderr).toMatch(/^candidate pairs per block: same e-mail [0-9,]+, same phone [0-9,]+, same name on a device [0-9,]+\n/);
     const rows = parse(result.stdout, { columns: true }) as Record<string, string>[];
     expect(rows.length).toBeGreaterThan(10);
     for (const row of rows) {

@@ -35,8 +35,18 @@ export function phoneForm(value: RawBuilder<unknown>, callingCode: string | null
 
 /** `Jo.Se+promo@GoogleMail.com ` → `jose@gmail.com`. */
 export function emailForm(value: RawBuilder<unknown>): RawBuilder<string> {
-  const trimmed = sql`pg_catalog.lower(pg_catalog.btrim(${value}))`;
-  const local = sql`pg_catalog.regexp_replace(pg_catalog.split_part(${trimmed}, '@', 1), '[+].*$', '')`;
+  return emailFormOfLowered(emailLowered(value));
+}
+
+/** The e-mail form's first stage: trimmed, lower case. */
+export function emailLowered(value: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`pg_catalog.lower(pg_catalog.btrim(${value}))`;
+}
+
+/** The e-mail form from its first stage (which it reads six times: over every row, computed once in a fenced subquery). */
+export function emailFormOfLowered(trimmed: RawBuilder<unknown>): RawBuilder<string> {
+  // split_part, not a regular expression: the same cut (from the first +), a third of the cost over every row
+  const local = sql`pg_catalog.split_part(pg_catalog.split_part(${trimmed}, '@', 1), '+', 1)`;
   const domain = sql`pg_catalog.split_part(${trimmed}, '@', 2)`;
   return sql<string>`nullif(case when ${domain} in ('gmail.com', 'googlemail.com') then pg_catalog.replace(${local}, '.', '') || '@gmail.com'
             else ${local} || '@' || ${domain} end, '@')`;
@@ -44,7 +54,23 @@ export function emailForm(value: RawBuilder<unknown>): RawBuilder<string> {
 
 /** `  José   GARCÍA` → `jose garcia`. */
 export function nameForm(value: RawBuilder<unknown>, functions: SuspectFunctions): RawBuilder<string> {
-  return sql<string>`nullif(pg_catalog.regexp_replace(pg_catalog.lower(${foldAccents(sql`pg_catalog.btrim(${value})`, functions)}), '[[:space:]]+', ' ', 'g'), '')`;
+  return sql<string>`nullif(pg_catalog.regexp_replace(${nameLowered(value, functions)}, '[[:space:]]+', ' ', 'g'), '')`;
+}
+
+/** The name form's first stage: trimmed, accents folded, lower case. */
+export function nameLowered(value: RawBuilder<unknown>, functions: SuspectFunctions): RawBuilder<string> {
+  return sql<string>`pg_catalog.lower(${foldAccents(sql`pg_catalog.btrim(${value})`, functions)})`;
+}
+
+/**
+ * nameForm from its first stage, the regular expression skipped when it
+ * would change nothing (ASCII, no two spaces in a row, no tab or line
+ * break): over every row, most of the name form's cost.
+ */
+export function nameFormOfLowered(lowered: RawBuilder<unknown>): RawBuilder<string> {
+  const plain = sql`pg_catalog.octet_length(${lowered}) = pg_catalog.length(${lowered}) and pg_catalog.strpos(${lowered}, '  ') = 0
+    and pg_catalog.translate(${lowered}, ${sql.lit('\t\n\v\f\r')}, '') = ${lowered}`;
+  return sql<string>`nullif(case when ${plain} then ${lowered} else pg_catalog.regexp_replace(${lowered}, '[[:space:]]+', ' ', 'g') end, '')`;
 }
 
 /**

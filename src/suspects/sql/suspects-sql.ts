@@ -1,124 +1,65 @@
 import { sql, type RawBuilder } from 'kysely';
 import { columnRef, groupableRows, keyExpressions, tableRef } from '../../keys/key-sql.js';
 import { bestPointsOf, outcomeOf, pointsOf, reasonOf, settledOutcomeOf } from './comparisons-sql.js';
-import { comparedForm, nameKey } from './normal-forms-sql.js';
+import { comparedForm, emailFormOfLowered, emailLowered, nameFormOfLowered, nameKey, nameLowered } from './normal-forms-sql.js';
+import { blockCount, blockKeys, blockPairs, blockRows, sharedKeys } from './block-keys-sql.js';
 import type { ResolvedBlock, SuspectsModel } from '../model.js';
 
 /**
- * The statements of `suspects`, each one read-only statement (CTEs, no temp
- * table: they run on a hot standby): the candidate pairs each block would
- * give, counted before anything is compared; then the pairs compared,
- * scored, explained and grouped; then, with a ground truth, its totals.
+ * The statement of `suspects` (one read-only statement, CTEs, no temp
+ * table: it runs on a hot standby), read through a cursor: first one row
+ * per block with its candidate pairs (the block keys' pass alone), then,
+ * fetched only when the counts pass --max-pairs, the pairs compared,
+ * scored, explained and grouped. With a ground truth, its totals after.
  */
 
 /**
- * One row per table row: id, the exact key's group id (NULL when the key
- * cannot group it), per comparator i the compared form f<i> (and for names
- * the word-sorted key k<i>) and the stored value r<i>, per block column its
- * form b<j>_<c> (its comparator's form, else the stored value), and the
- * distinguishing columns d<i>. The forms are computed once, in a fenced
- * subquery (OFFSET 0): inlined, the name key repeated the name's form
- * (accent folding) fifteen times a row.
+ * One row per candidate row (`ids`): id, the exact key's group id (NULL
+ * when the key cannot group it), per comparator i the compared form f<i>
+ * (and for names the word-sorted key k<i>) and the stored value r<i>, and
+ * the distinguishing columns d<i>. In three fenced subqueries (OFFSET 0),
+ * as the block keys: each stage of a form computed once a row (inlined, the
+ * name key repeated the name's form, accent folding included, fifteen times).
  */
-function features(model: SuspectsModel, blocks: ResolvedBlock[]): RawBuilder<unknown> {
+function features(model: SuspectsModel): RawBuilder<unknown> {
   const { table, key, callingCode, functions, comparators } = model;
   const l = (column: string) => columnRef(column, 'l');
-  const inner: RawBuilder<unknown>[] = [
+  const first: RawBuilder<unknown>[] = [
     sql`${l(table.idColumn)} as id`,
     sql`case when ${groupableRows(key, 'l')} then row(${sql.join(keyExpressions(key, 'l'))})::text end as ld_key`,
   ];
-  const outer: RawBuilder<unknown>[] = [sql`s.*`];
+  const passed = ['id', 'ld_key'];
+  const second: RawBuilder<unknown>[] = [];
+  const third: RawBuilder<unknown>[] = [];
   comparators.forEach((c, i) => {
-    inner.push(sql`${comparedForm(l(c.column), c.kind, callingCode, functions)} as ${sql.id(`f${i}`)}`, sql`${l(c.column)} as ${sql.id(`r${i}`)}`);
-    if (c.kind === 'name') outer.push(sql`${nameKey(sql.ref(`s.f${i}`))} as ${sql.id(`k${i}`)}`);
-  });
-  blocks.forEach((block, j) => {
-    block.columns.forEach(({ column, kind }, c) => {
-      const compared = comparators.findIndex((comparator) => comparator.column === column && comparator.kind === kind);
-      const alias = sql.id(`b${j}_${c}`);
-      if (compared === -1) {
-        inner.push(sql`${comparedForm(l(column), kind, callingCode, functions)} as ${sql.id(`v${j}_${c}`)}`);
-        outer.push(sql`${kind === 'name' ? nameKey(sql.ref(`s.v${j}_${c}`)) : sql.ref(`s.v${j}_${c}`)} as ${alias}`);
-      } else outer.push(sql`${kind === 'name' ? nameKey(sql.ref(`s.f${compared}`)) : sql.ref(`s.f${compared}`)} as ${alias}`);
-    });
+    const [f, r, k] = [`f${i}`, `r${i}`, `k${i}`];
+    const v = sql.ref(`v.${f}`);
+    const [stage1, stage2] =
+      c.kind === 'email'
+        ? [emailLowered(l(c.column)), emailFormOfLowered(v)]
+        : c.kind === 'name'
+          ? [nameLowered(l(c.column), functions), nameFormOfLowered(v)]
+          : [comparedForm(l(c.column), c.kind, callingCode, functions), v];
+    first.push(sql`${stage1} as ${sql.id(f)}`, sql`${l(c.column)} as ${sql.id(r)}`);
+    second.push(sql`${stage2} as ${sql.id(f)}`);
+    passed.push(r);
+    if (c.kind === 'name') third.push(sql`${nameKey(sql.ref(`w.${f}`))} as ${sql.id(k)}`);
   });
   model.distinguishing.forEach((column, i) => {
-    inner.push(sql`${l(column)} as ${sql.id(`d${i}`)}`);
+    first.push(sql`${l(column)} as ${sql.id(`d${i}`)}`);
+    passed.push(`d${i}`);
   });
-  return sql`select ${sql.join(outer)} from (select ${sql.join(inner)} from ${tableRef(table)} as l offset 0) as s`;
+  second.unshift(...passed.map((column) => sql.ref(`v.${column}`)));
+  third.unshift(sql`w.*`);
+  const rows = sql`select ${sql.join(first)} from ${tableRef(table)} as l where ${l(table.idColumn)} in (select id from ids) offset 0`;
+  return sql`select ${sql.join(third)} from (select ${sql.join(second)} from (${rows}) as v offset 0) as w`;
 }
 
-function blockColumn(alias: string, block: number, column: number): RawBuilder<unknown> {
-  return sql.ref(`${alias}.b${block}_${column}`);
-}
-
-/** For a one-edit block: each distinct value with its row count, and every key it files under (itself, then itself with one character dropped). */
-function neighbourhood(block: number): RawBuilder<unknown> {
-  const v = blockColumn('f', block, 0);
-  return sql`select v, n, case when i = 0 then v else overlay(v placing '' from i for 1) end as k
-from (select ${v} as v, count(*) as n from f where ${v} is not null group by ${v}) as vals,
-     pg_catalog.generate_series(0, pg_catalog.length(v)) as i`;
-}
-
-/**
- * The pairs of distinct values (p < q) sharing a neighbourhood key: one
- * aggregation over the keys, then the few keys that two values share
- * unnested. (A self-join of the keys hashed or sorted them twice: at 100k
- * rows, 1.1M keys a side and most of the block's time.)
- */
-function nearValues(block: number): RawBuilder<unknown> {
-  return sql`select distinct x as p, y as q
-from (select pg_catalog.array_agg(v) as vs from (${neighbourhood(block)}) as keys group by k having count(*) > 1) as shared,
-     pg_catalog.unnest(vs) as x, pg_catalog.unnest(vs) as y
-where x < y`;
-}
-
-/**
- * The candidate pairs a block gives, (a, b) with a < b. An equality block is
- * a self-join on its columns; a one-edit block pairs the distinct values
- * sharing a neighbourhood key (so "one edit apart" is an equi-join a hash
- * aggregate serves), then the rows carrying them, plus the rows with equal values.
- */
-function blockPairs(block: ResolvedBlock, j: number): RawBuilder<unknown> {
-  if (!block.oneEdit) {
-    const equal = block.columns.map((_, c) => sql`${blockColumn('a', j, c)} = ${blockColumn('b', j, c)}`);
-    return sql`select a.id as a, b.id as b from f as a join f as b on ${sql.join(equal, sql` and `)} and a.id < b.id`;
-  }
-  return sql`select a.id as a, b.id as b from f as a join f as b on ${blockColumn('a', j, 0)} = ${blockColumn('b', j, 0)} and a.id < b.id
-  union all
-  select least(a.id, b.id), greatest(a.id, b.id)
-  from (${nearValues(j)}) as near
-  join f as a on ${blockColumn('a', j, 0)} = near.p
-  join f as b on ${blockColumn('b', j, 0)} = near.q`;
-}
-
-/**
- * Candidate pairs per block, counted without making them: Σ n(n−1)/2 over
- * the block's keys; for a one-edit block, over its neighbourhood keys on
- * distinct values (pairs of values two keys apart, a swap, count twice: an
- * upper bound).
- */
-export function candidateCountsQuery(model: SuspectsModel): RawBuilder<{ block: string; pairs: string | number | null }> {
-  const counts = model.blocks.map((block, j) => {
-    if (!block.oneEdit) {
-      const columns = block.columns.map((_, c) => blockColumn('f', j, c));
-      const set = sql.join(
-        columns.map((column) => sql`${column} is not null`),
-        sql` and `,
-      );
-      return sql`select ${sql.lit(block.name)} as block, ${sql.lit(j)} as no, (select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from f where ${set} group by ${sql.join(columns)}) as g) as pairs`;
-    }
-    return sql`select ${sql.lit(block.name)}, ${sql.lit(j)}, (select sum(s) from (
-        select sum(n * (n - 1) / 2) as s from (select count(*)::numeric as n from f where ${blockColumn('f', j, 0)} is not null group by ${blockColumn('f', j, 0)}) as same_value
-        union all
-        select sum((t * t - sq) / 2) from (select sum(n)::numeric as t, sum(n::numeric * n) as sq from (${neighbourhood(j)}) as keys group by k having count(*) > 1) as shared) as both_kinds)`;
-  });
-  return sql`with f as (${features({ ...model, comparators: [] }, model.blocks)})
-select block, coalesce(pairs, 0) as pairs from (${sql.join(counts, sql` union all `)}) as c order by no`;
-}
-
-export interface SuspectPairRow {
-  a: string;
+/** A row of the suspects statement: a block's count (block set), else a pair (or, when no pair is a suspect, the totals alone: a NULL). */
+export interface SuspectsRow {
+  block: string | null;
+  block_pairs: string | number | null;
+  a: string | null;
   b: string;
   score: number;
   reasons: string;
@@ -133,18 +74,30 @@ export interface SuspectPairRow {
   compared: string | number;
 }
 
+/** A pair's block bits (bit j: block j paired it) as the blocks' names, in order of name. */
+function blockNames(blocks: ResolvedBlock[], bits: RawBuilder<unknown>): RawBuilder<string[]> {
+  const names = sql`array[${sql.join(blocks.map((block) => sql.lit(block.name)))}]::text[]`;
+  return sql<string[]>`array(select name from pg_catalog.unnest(${names}) with ordinality as b (name, j)
+    where ${bits} & (1::int8 << (j - 1)::int4) <> 0 order by name)`;
+}
+
 /**
- * The suspects in one statement: candidate pairs from every block (a pair
- * once, with the blocks that gave it), less those the exact key already
- * groups; each comparator's outcome (o<i>), the score (Σ points) and the
- * reasons; the pairs at or above the threshold whose rows agree on every
- * distinguishing column; groups as connected components of those pairs
- * (a recursive CTE: every row reaches every row of its component, the group
- * is named by its smallest id); each row's stored values as JSON. The first
- * row carries the totals even when no pair is a suspect (then its a is NULL).
+ * The suspects in one statement. First the block keys of every row (`k`),
+ * each block's shared keys (`s<j>`) and their candidate counts, one row per
+ * block, before anything else (the Append runs its branches in order: read
+ * through a cursor, the comparison starts only when its rows are fetched).
+ * Then the candidate pairs from every block (a pair once, with the blocks
+ * that gave it), less those the exact key already groups; the candidate
+ * rows' forms (`f`); each comparator's outcome (o<i>), the score (Σ points)
+ * and the reasons; the pairs at or above the threshold whose rows agree on
+ * every distinguishing column; groups as connected components of those
+ * pairs (a recursive CTE: every row reaches every row of its component, the
+ * group is named by its smallest id); each row's stored values as JSON. The
+ * first pair row carries the totals even when no pair is a suspect (then
+ * its a is NULL).
  */
-export function suspectPairsQuery(model: SuspectsModel): RawBuilder<SuspectPairRow> {
-  const { comparators, functions, table } = model;
+export function suspectsQuery(model: SuspectsModel): RawBuilder<SuspectsRow> {
+  const { comparators, functions, table, blocks } = model;
   const outcomes = comparators.map((c, i) => sql`${outcomeOf(c, i)} as ${sql.id(`o${i}`)}`);
   const settled = comparators.map((c, i) => sql`${settledOutcomeOf(c, i, model.nameSimilarity, functions)} as ${sql.id(`o${i}`)}`);
   const best = comparators.map((c, i) => bestPointsOf(c, sql.ref(`c.o${i}`)));
@@ -153,12 +106,26 @@ export function suspectPairsQuery(model: SuspectsModel): RawBuilder<SuspectPairR
   const vetoes = model.distinguishing.map((_, i) => sql`a.${sql.id(`d${i}`)} is distinct from b.${sql.id(`d${i}`)}`);
   const outcomeColumns = comparators.map((_, i) => sql.id(`o${i}`));
   const id = (alias: string) => columnRef(table.idColumn, alias);
-  return sql<SuspectPairRow>`with recursive f as (${features(model, model.blocks)}),
-blocked as (${sql.join(
-    model.blocks.map((block, j) => sql`select a, b, ${sql.lit(block.name)} as block from (${blockPairs(block, j)}) as p${sql.raw(String(j))}`),
+  const perBlock = (cte: string, of: (block: ResolvedBlock, j: number) => RawBuilder<unknown>) =>
+    sql.join(
+      blocks.map((block, j) => sql`${sql.id(`${cte}${j}`)} as (${of(block, j)})`),
+      sql`,\n`,
+    );
+  return sql<SuspectsRow>`with recursive k as materialized (${blockKeys(model)}),
+${perBlock('s', sharedKeys)},
+${perBlock('r', blockRows)},
+counts as (${sql.join(
+    blocks.map((block, j) => blockCount(block, j)),
     sql` union all `,
   )}),
-candidates as (select a, b, array_agg(distinct block order by block) as blocks from blocked group by a, b),
+blocked as (${sql.join(
+    blocks.map((block, j) => sql`select a, b, ${sql.lit(2 ** j)}::int8 as bit from (${blockPairs(block, j)}) as p${sql.raw(String(j))}`),
+    sql` union all `,
+  )}),
+-- the blocks of a pair as bits: a hash aggregate (an array of names needs its 800k rows sorted at 1M rows)
+candidates as (select a, b, bit_or(bit) as blocks from blocked group by a, b),
+ids as (select a as id from candidates union select b from candidates),
+f as (${features(model)}),
 compared as (
   select c.a, c.b, c.blocks, ${vetoes.length === 0 ? sql`false` : sql.join(vetoes, sql` or `)} as vetoed, a.ld_key as a_key, b.ld_key as b_key, ${sql.join(outcomes)}
   from candidates as c
@@ -185,14 +152,19 @@ edges as (select a as n, b as m from accepted union all select b, a from accepte
 reach (n, m) as (select n, m from edges union select r.n, e.m from reach as r join edges as e on e.n = r.m),
 labels as (select n, least(n, min(m)) as label from reach group by n),
 totals as (select (select count(*) from candidates) as candidates, (select count(*) from compared) as compared)
-select p.a::text as a, p.b::text as b, p.score, p.reasons, p.blocks, p.group_id, p.a_key, p.b_key, p.a_row, p.b_row, totals.candidates, totals.compared
-from totals
-left join (select acc.a, acc.b, acc.score, acc.reasons, acc.blocks, acc.a_key, acc.b_key, g.label::text as group_id, pg_catalog.to_jsonb(ta) as a_row, pg_catalog.to_jsonb(tb) as b_row, g.label
-           from accepted as acc
-           join labels as g on g.n = acc.a
-           join ${tableRef(table)} as ta on ${id('ta')} = acc.a
-           join ${tableRef(table)} as tb on ${id('tb')} = acc.b) as p on true
-order by p.label, p.a, p.b`;
+select block, pairs as block_pairs, null::text as a, null::text as b, null::float8 as score, null::text as reasons, null::text[] as blocks,
+       null::text as group_id, null::text as a_key, null::text as b_key, null::jsonb as a_row, null::jsonb as b_row, null::int8 as candidates, null::int8 as compared
+from (select block, pairs from counts order by no offset 0) as c
+union all
+select * from (
+  select null::text, null::numeric, p.a::text, p.b::text, p.score::float8, p.reasons, p.blocks::text[], p.group_id, p.a_key, p.b_key, p.a_row, p.b_row, totals.candidates, totals.compared
+  from totals
+  left join (select acc.a, acc.b, acc.score, acc.reasons, ${blockNames(blocks, sql.ref('acc.blocks'))} as blocks, acc.a_key, acc.b_key, g.label::text as group_id, pg_catalog.to_jsonb(ta) as a_row, pg_catalog.to_jsonb(tb) as b_row, g.label
+             from accepted as acc
+             join labels as g on g.n = acc.a
+             join ${tableRef(table)} as ta on ${id('ta')} = acc.a
+             join ${tableRef(table)} as tb on ${id('tb')} = acc.b) as p on true
+  order by p.label, p.a, p.b offset 0) as pairs`;
 }
 
 /**
@@ -207,6 +179,11 @@ export function truthPairsQuery(model: SuspectsModel, truthColumn: string): RawB
            from ${tableRef(table)} as l where ${truth} is not null offset 0)
 select coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from t group by t) as people), 0)
      - coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from t where g is not null group by t, g) as caught), 0) as pairs`;
+}
+
+/** Its transaction: read-only, one snapshot for the counts, the pairs and the truth totals (READ COMMITTED took one a statement). */
+export function suspectsBeginStatement(): RawBuilder<unknown> {
+  return sql`begin transaction isolation level repeatable read read only`;
 }
 
 /**
