@@ -1,4 +1,4 @@
-import { cleanSql, constraintSql } from './baseline-sql.js';
+import { constraintSql } from './baseline-sql.js';
 import { loadAverage, measure, summarise, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 import { sqlOn } from './sql-on.js';
@@ -12,8 +12,8 @@ interface ConstraintCaseContext {
 }
 
 /**
- * `--only constraint` without a clean case (the 50M run): one copy cleaned by the hand-written
- * transaction (untimed), then `constraint add --execute` and the two hand-written statements
+ * `--only constraint` without a clean case (the 50M run): one copy rid of its duplicates by one
+ * DELETE (untimed), then `constraint add --execute` and the two hand-written statements
  * alternately on it, the constraint dropped (untimed) after each run. At 50M rows a clean per run
  * and side, as the clean case does, would cost more than every other case together.
  */
@@ -21,9 +21,16 @@ export async function constraintOnlyCase(context: ConstraintCaseContext): Promis
   const { bin, rounds, log } = context;
   const copyUrl = await context.freshCopy();
   const started = performance.now();
-  await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', copyUrl, '-c', cleanSql('public')]);
-  await sqlOn(copyUrl, ['vacuum analyze leads', 'checkpoint']);
-  log(`constraint: the copy cleaned by hand in ${((performance.now() - started) / 1000).toFixed(1)} s (untimed)`);
+  // Not clean's hand-written transaction: at 50M rows it ran for more than 30 minutes (archive and
+  // re-point included). Only the duplicates must go, so the copy loses its foreign key and the surplus rows.
+  await sqlOn(copyUrl, [
+    'alter table lead_activities drop constraint lead_activities_lead_id_fkey',
+    `delete from leads where id in (select id from (select id, row_number() over (partition by device_id, phone order by created_at, id) as rn
+       from leads where device_id is not null and phone is not null) as ranked where rn > 1)`,
+    'vacuum analyze leads',
+    'checkpoint',
+  ]);
+  log(`constraint: the copy's duplicates deleted in ${((performance.now() - started) / 1000).toFixed(1)} s (untimed)`);
   const dropUniqueConstraint = () =>
     sqlOn(copyUrl, [
       `do $$ declare c text; begin

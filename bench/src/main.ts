@@ -38,14 +38,16 @@ interface Options {
   out: string | null;
   /** --tag: appended to the bench's database names, so two runs on one server (say, two people's) do not drop each other's. */
   tag: string | null;
+  /** --reuse: measure on the database an earlier run with the same --rows and --tag seeded and left (a stopped run leaves it), instead of seeding again. */
+  reuse: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rows: 1_000_000, rounds: 3, only: null, citus: false, out: null, tag: null };
+  const options: Options = { rows: 1_000_000, rounds: 3, only: null, citus: false, out: null, tag: null, reuse: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--citus') {
-      options.citus = true;
+    if (flag === '--citus' || flag === '--reuse') {
+      options[flag === '--citus' ? 'citus' : 'reuse'] = true;
       continue;
     }
     if (flag === '--rows') options.rows = Number(value);
@@ -53,7 +55,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--only' || flag === '--cases') options.only = String(value).split(',');
     else if (flag === '--out') options.out = String(value);
     else if (flag === '--tag') options.tag = String(value);
-    else throw new Error(`unknown argument ${flag}; use --rows <n> --rounds <n> --only <case,...> --out <file.json> --tag <name>`);
+    else throw new Error(`unknown argument ${flag}; use --rows <n> --rounds <n> --only <case,...> --out <file.json> --tag <name> --reuse`);
     i++;
   }
   if (!Number.isInteger(options.rows) || options.rows < 1000) throw new Error('--rows takes a whole number ≥ 1000');
@@ -78,16 +80,19 @@ async function main(): Promise<void> {
   const outDir = join(root, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
 
-  log(`creating ${benchDb} and seeding ${options.rows.toLocaleString('en-US')} rows`);
-  await sqlOn(serverUrl, [`drop database if exists ${benchDb} with (force)`, `create database ${benchDb}`]);
-  const database = await openDatabase(parseDatabaseTarget(url));
-  try {
-    const seeded = await seed(database, { table: 'leads', rows: options.rows, scenario: 'production', replace: false });
-    log(`seeded in ${(seeded.durationMs / 1000).toFixed(1)} s: ${seeded.rows} leads, ${seeded.activities} activities`);
-  } finally {
-    await database.db.destroy();
+  if (options.reuse) await checkReusable(url, options.rows);
+  else {
+    log(`creating ${benchDb} and seeding ${options.rows.toLocaleString('en-US')} rows`);
+    await sqlOn(serverUrl, [`drop database if exists ${benchDb} with (force)`, `create database ${benchDb}`]);
+    const database = await openDatabase(parseDatabaseTarget(url));
+    try {
+      const seeded = await seed(database, { table: 'leads', rows: options.rows, scenario: 'production', replace: false });
+      log(`seeded in ${(seeded.durationMs / 1000).toFixed(1)} s: ${seeded.rows} leads, ${seeded.activities} activities`);
+    } finally {
+      await database.db.destroy();
+    }
+    await sqlOn(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
   }
-  await sqlOn(url, ['vacuum analyze leads', 'vacuum analyze lead_activities']);
 
   const cases: CaseResult[] = [];
   const measureCases = async () => {
@@ -260,6 +265,19 @@ async function main(): Promise<void> {
  * by PostgreSQL's file copy of the whole database: at 10M rows an INSERT … SELECT copy with its
  * indexes took longer than the cases it prepared. Returns the copy's URL; its tables are in public.
  */
+/** --reuse: the database must hold the seeded table untouched (the scan since case, last, adds rows: a run that reached it cannot be reused). */
+async function checkReusable(url: string, rows: number): Promise<void> {
+  const [[table]] = (await sqlOn(url, ['select reltuples::bigint as estimate from pg_class where oid = to_regclass($$public.leads$$)'])) as [
+    [{ estimate: string } | undefined],
+  ];
+  const estimate = Number(table?.estimate ?? 0);
+  if (Math.abs(estimate - rows) > rows * 0.01) throw new Error(`--reuse: ${url} does not hold a seeded table of ${rows} rows (estimate ${estimate})`);
+  const [[indexed]] = (await sqlOn(url, ['select count(*)::int as n from pg_indexes where tablename = $$leads$$ and indexdef like $$%(created_at)%$$'])) as [
+    [{ n: number }],
+  ];
+  if (indexed.n > 0) throw new Error('--reuse: the table already went through the scan since case (it has its created_at index and new rows)');
+}
+
 async function freshCopy(serverUrl: string, template: string, name: string): Promise<string> {
   await sqlOn(serverUrl, [`drop database if exists ${name} with (force)`, `create database ${name} template ${template} strategy file_copy`]);
   return withDatabaseName(serverUrl, name);
