@@ -5,7 +5,7 @@ import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import { seed } from '../../src/seed/seed.js';
 import { constraintSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
 import { measureCitusClean } from './citus-clean.js';
-import { loadAverage, measure, summarise, type Measured } from './measure.js';
+import { loadAverage, measurePsql, measureTool, summarise, type Measured } from './measure.js';
 import type { BenchResult, CaseResult } from './report.js';
 import { serverSettings, sqlOn, withDatabaseName } from './sql-on.js';
 
@@ -55,11 +55,11 @@ export async function runCitusBench(options: CitusBenchOptions, { bin, log }: Ci
       'vacuum analyze leads',
       'vacuum analyze lead_activities',
     ]);
-    const tool = (args: string[]) => () => measure(process.execPath, [bin, ...args, '--database', url]);
+    const tool = (args: string[]) => () => measureTool(bin, url, args, { serverTemp: false });
     const psql =
       (...commands: string[]) =>
       () =>
-        measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])]);
+        measurePsql(url, commands, { serverTemp: false });
     const wanted = (caseName: string) => options.only === null || options.only.includes(caseName.replace(/ /g, '-'));
     const cases: CaseResult[] = [];
     const alternate = async (caseName: string, toolRun: () => Promise<Measured>, baselineRun: () => Promise<Measured>, prepare?: () => Promise<void>) => {

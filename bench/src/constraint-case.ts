@@ -1,5 +1,5 @@
 import { constraintSql } from './baseline-sql.js';
-import { loadAverage, measure, summarise, type Measured } from './measure.js';
+import { loadAverage, measurePsql, measureTool, summarise, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 import { sqlOn } from './sql-on.js';
 
@@ -44,8 +44,8 @@ export async function constraintOnlyCase(context: ConstraintCaseContext): Promis
     for (const side of round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const)) {
       runs[side].push(
         side === 'tool'
-          ? await measure(process.execPath, [bin, 'constraint', 'add', '--key', 'device-phone', '--execute', '--database', copyUrl], {}, copyUrl)
-          : await measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', copyUrl, ...constraintSql('public').flatMap((c) => ['-c', c])], {}, copyUrl),
+          ? await measureTool(bin, copyUrl, ['constraint', 'add', '--key', 'device-phone', '--execute'])
+          : await measurePsql(copyUrl, constraintSql('public')),
       );
       await dropUniqueConstraint();
     }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { serverClientConfig } from '../../src/db/server-client-config.js';
-import { loadAverage, measure, median, serverTempMb, type Measured } from './measure.js';
+import { loadAverage, measureTool, median, serverTempMb, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
 /**
@@ -14,7 +14,7 @@ import type { CaseResult } from './report.js';
  * report's durationMs) and the whole process time.
  */
 export async function incrementalCases(url: string, bin: string, rounds: number, log: (text: string) => void): Promise<CaseResult[]> {
-  const run = (args: string[]) => () => measure(process.execPath, [bin, ...args, '--database', url], {}, url);
+  const run = (args: string[]) => () => measureTool(bin, url, args);
   await sqlOn(url, ['create index if not exists leads_created_at_idx on leads (created_at)']);
   const [row] = await sqlOn<{ before: string }>(url, [`select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as before`]);
   const before = row!.before;
@@ -27,16 +27,7 @@ export async function incrementalCases(url: string, bin: string, rounds: number,
 
   const cases: CaseResult[] = [];
   for (const variant of ['key index', 'no key index'] as const) {
-    const index = await measure(process.execPath, [
-      bin,
-      'index',
-      variant === 'key index' ? 'add' : 'drop',
-      '--key',
-      'device-phone',
-      '--execute',
-      '--database',
-      url,
-    ]);
+    const index = await measureTool(bin, url, ['index', variant === 'key index' ? 'add' : 'drop', '--key', 'device-phone', '--execute'], { serverTemp: false });
     log(index.stdout.trim().split('\n')[0]!);
     const got = figuresOf(await incremental());
     if (JSON.stringify(got) !== JSON.stringify(expected))

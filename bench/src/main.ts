@@ -9,7 +9,7 @@ import { seed } from '../../src/seed/seed.js';
 import { planCases } from './plan-cases.js';
 import { constraintOnlyCase } from './constraint-case.js';
 import { cleanSql, constraintSql, detailsCopy, diagnoseSql, normalisedSummarySql, PRESET_COLUMNS, summarySql } from './baseline-sql.js';
-import { loadAverage, longestBatchMs, measure, summarise, type Measured } from './measure.js';
+import { loadAverage, longestBatchMs, measurePsql, measureTool, summarise, type Measured } from './measure.js';
 import { renderMarkdown, type CaseResult, type BenchResult } from './report.js';
 import { CITUS_RESULT_FILE, runCitusBench } from './citus.js';
 import { incrementalCases } from './incremental.js';
@@ -96,11 +96,11 @@ async function main(): Promise<void> {
 
   const cases: CaseResult[] = [];
   const measureCases = async () => {
-    const toolOn = (databaseUrl: string, args: string[]) => () => measure(process.execPath, [BIN, ...args, '--database', databaseUrl], {}, databaseUrl);
+    const toolOn = (databaseUrl: string, args: string[]) => () => measureTool(BIN, databaseUrl, args);
     const psqlOn =
       (databaseUrl: string, ...commands: string[]) =>
       () =>
-        measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', databaseUrl, ...commands.flatMap((c) => ['-c', c])], {}, databaseUrl);
+        measurePsql(databaseUrl, commands);
     const tool = (args: string[]) => toolOn(url, args);
     const psql = (...commands: string[]) => psqlOn(url, ...commands);
     const wanted = (name: string) => options.only === null || options.only.includes(name.replace(/ /g, '-'));

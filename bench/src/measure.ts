@@ -26,6 +26,16 @@ export async function measure(command: string, args: string[], env: NodeJS.Proce
   return { ...measured, serverTempBytes: (await serverTempBytes(tempBytesOf)) - before };
 }
 
+/**
+ * The tool (`bin`) on the database at `url`, and psql running `commands` there: each measured with
+ * the server's temporary files for that database unless `serverTemp` is false (Citus: its workers
+ * spill on their own nodes).
+ */
+export const measureTool = (bin: string, url: string, args: string[], { serverTemp = true } = {}) =>
+  measure(process.execPath, [bin, ...args, '--database', url], {}, serverTemp ? url : undefined);
+export const measurePsql = (url: string, commands: string[], { serverTemp = true } = {}) =>
+  measure('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, ...commands.flatMap((c) => ['-c', c])], {}, serverTemp ? url : undefined);
+
 async function serverTempBytes(url: string): Promise<number> {
   const [rows] = await sqlOn(url, ['select temp_bytes from pg_stat_database where datname = current_database()']);
   return Number(rows![0]!.temp_bytes);

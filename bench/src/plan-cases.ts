@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAverage, measure, type Measured } from './measure.js';
+import { loadAverage, measureTool, type Measured } from './measure.js';
 import type { CaseResult } from './report.js';
 
 export interface PlanCaseContext {
@@ -23,7 +23,7 @@ export interface PlanCaseContext {
  */
 export async function planCases(context: PlanCaseContext): Promise<CaseResult[]> {
   const { url, bin, outDir, rounds, wanted, log } = context;
-  const tool = (args: string[]) => measure(process.execPath, [bin, ...args, '--database', url], {}, url);
+  const tool = (args: string[]) => measureTool(bin, url, args);
   const planFile = join(outDir, 'plan.jsonl');
   const cases: CaseResult[] = [];
   if (wanted('plan out')) {
@@ -40,7 +40,7 @@ export async function planCases(context: PlanCaseContext): Promise<CaseResult[]>
   if (wanted('plan apply')) {
     const loadBefore = loadAverage();
     const runs = { tool: [] as Measured[], baseline: [] as Measured[] };
-    const toolOn = (databaseUrl: string, args: string[]) => measure(process.execPath, [bin, ...args, '--database', databaseUrl], {}, databaseUrl);
+    const toolOn = (databaseUrl: string, args: string[]) => measureTool(bin, databaseUrl, args);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? (['tool', 'baseline'] as const) : (['baseline', 'tool'] as const);
       for (const side of order) {

@@ -22,16 +22,16 @@ export async function forEachBatch<R>(
       connection,
       async () => {
         for (const statement of setup) await statement.execute(connection);
-        await sql`declare lead_dedupe_stream no scroll cursor for ${query}`.execute(connection);
+        const cursor = await openCursor(connection, 'lead_dedupe_stream', query);
         const fetchNext = () => {
-          const next = sql<R>`fetch forward ${sql.lit(batchSize)} from lead_dedupe_stream`.execute(connection);
+          const next = cursor.fetch(batchSize);
           // awaited below unless onBatch throws first; the transaction's rollback then reports what failed
           next.catch(() => undefined);
           return next;
         };
         let pending = fetchNext();
         for (;;) {
-          const { rows } = await pending;
+          const rows = await pending;
           if (rows.length === 0) break;
           // the next batch is read and sent while this one is handled: the server and the client work at once
           pending = fetchNext();
