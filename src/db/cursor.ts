@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
-import { inTransaction } from './transaction.js';
+import { BEGIN_READ_ONLY_SNAPSHOT, inTransaction } from './transaction.js';
 
 /**
  * Streams a query's rows in batches through a server-side cursor
@@ -38,7 +38,7 @@ export async function forEachBatch<R>(
           await onBatch(rows);
         }
       },
-      sql`begin transaction isolation level repeatable read read only`,
+      BEGIN_READ_ONLY_SNAPSHOT,
     );
   });
 }

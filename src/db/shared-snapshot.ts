@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Database, Db } from './database.js';
-import { inTransaction } from './transaction.js';
+import { BEGIN_READ_ONLY_SNAPSHOT, inTransaction } from './transaction.js';
 
 /** Where statements that must agree with each other run. */
 export interface ReadSessions {
@@ -37,7 +37,6 @@ async function withoutParallelWorkers<T>(connection: Db, work: (db: Db) => Promi
   return work(connection);
 }
 
-const READ_ONLY_REPEATABLE = sql`begin transaction isolation level repeatable read read only`;
 /** What pg_export_snapshot() returns (e.g. 00000003-0000001B-1); checked before it is written into SET TRANSACTION SNAPSHOT. */
 const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
 
@@ -68,7 +67,7 @@ export async function withSharedSnapshot<T>(database: Database, work: (sessions:
                 await setTransactionSnapshot(snapshotId).execute(connection);
                 return inner(connection);
               },
-              READ_ONLY_REPEATABLE,
+              BEGIN_READ_ONLY_SNAPSHOT,
             ),
           );
         return work({
@@ -78,7 +77,7 @@ export async function withSharedSnapshot<T>(database: Database, work: (sessions:
           kind: 'shared snapshot',
         });
       },
-      READ_ONLY_REPEATABLE,
+      BEGIN_READ_ONLY_SNAPSHOT,
     ),
   );
 }
@@ -109,7 +108,7 @@ export async function withOneConnection<T>(database: Database, work: (sessions: 
         };
         return work({ run, runSerially: run, snapshotId: null, kind: 'one connection' });
       },
-      READ_ONLY_REPEATABLE,
+      BEGIN_READ_ONLY_SNAPSHOT,
     ),
   );
 }

@@ -1,6 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from './database.js';
 
+/** BEGIN of a read-only transaction that reads one snapshot from its first statement to its end. */
+export const BEGIN_READ_ONLY_SNAPSHOT = sql`begin transaction isolation level repeatable read read only`;
+
 /**
  * BEGIN (or the given begin statement), run, COMMIT; ROLLBACK and rethrow on
  * any error. On a connection pinned with `db.connection()`: temp tables,

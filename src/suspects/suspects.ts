@@ -3,9 +3,9 @@ import { rowNumber } from '../db/row-numbers.js';
 import { requireColumn, qualifiedName } from '../db/catalog.js';
 import { UsageError } from '../errors.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
-import { suspectsBeginStatement, suspectsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
+import { suspectsQuery, suspectsSettingsStatements, truthPairsQuery } from './sql/suspects-sql.js';
 import { openCursor } from '../db/cursor.js';
-import { inTransaction } from '../db/transaction.js';
+import { BEGIN_READ_ONLY_SNAPSHOT, inTransaction } from '../db/transaction.js';
 import type { SuspectsConfig, SuspectsModel } from './model.js';
 import { evaluate, type EvaluatedRow, type Evaluation } from './evaluate.js';
 import { describeFunctions, resolveSuspectsModel } from './resolve-suspects.js';
@@ -128,7 +128,8 @@ export async function suspects(
           durationMs: Math.round(performance.now() - started),
         };
       },
-      suspectsBeginStatement(),
+      // one snapshot for the counts, the pairs and the truth totals (READ COMMITTED took one a statement)
+      BEGIN_READ_ONLY_SNAPSHOT,
     ),
   );
 }

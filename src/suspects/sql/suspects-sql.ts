@@ -181,11 +181,6 @@ select coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n
      - coalesce((select sum(n * (n - 1) / 2) from (select count(*)::numeric as n from t where g is not null group by t, g) as caught), 0) as pairs`;
 }
 
-/** Its transaction: read-only, one snapshot for the counts, the pairs and the truth totals (READ COMMITTED took one a statement). */
-export function suspectsBeginStatement(): RawBuilder<unknown> {
-  return sql`begin transaction isolation level repeatable read read only`;
-}
-
 /**
  * For the transaction suspects reads in (SET LOCAL, gone at its end; works
  * on a standby too): no JIT. The statement is hundreds of expressions;
