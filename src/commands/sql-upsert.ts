@@ -29,7 +29,10 @@ const UPSERT_OPTIONS = [
   new Option('--touch <a,b>', 'touch: timestamp columns set to now() and integer counters +1 on a duplicate, e.g. last_seen_at,submit_count'),
   new Option('--newer-column <column>', "newer: the timestamp column compared; a duplicate's values win only when it is later"),
   new Option('--require-index', 'exit 2 when no unique index enforces the key yet (default: a warning)'),
-  new Option('--retry-on-other-index', 'generate even when another unique index can reject a row the arbiter accepts (the client retries that 23505)'),
+  new Option(
+    '--retry-on-other-index',
+    'generate even when the table has another unique index besides the arbiter, which can raise 23505 (the client retries it)',
+  ),
   new Option(
     '--client <language>',
     'print client code for the statement instead: go (the client), go-test (its race test, <file>_test.go), ts (a module for node-postgres)',

@@ -50,8 +50,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
       exitCode: 2,
       message:
         'sql upsert --on-duplicate fill: unique two_device_id_phone_key (device_id, phone) can reject a row that ON CONFLICT on two_device_id_user_id_phone_niche_key (device_id, user_id, phone, niche) accepts, raising 23505 in the webhook; ' +
-        'drop it if redundant or pick the narrower key (the commands below); use --on-duplicate skip; ' +
-        'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
+        'drop it if redundant or pick the narrower key (the commands below); or opt in with --retry-on-other-index (the client retries a 23505 on it)',
       commands: [
         'lead-dedupe constraint drop two_device_id_phone_key --table public.two --execute',
         'lead-dedupe sql upsert --table public.two --key device_id,phone --on-duplicate fill',
@@ -70,20 +69,27 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
     await test.query('delete from two where device_id = 5');
   });
 
-  it('skip on the same key arbitrates on the narrower constraint, absorbs the other and names it redundant', async () => {
+  it('skip on the same key: the narrower constraint would arbitrate and covers the other, whose 23505 a race can still raise: refused, or generated with the retry', async () => {
+    expect(await refusal('device-user-phone-niche', { onDuplicate: 'skip' })).toEqual({
+      exitCode: 2,
+      message:
+        'sql upsert --on-duplicate skip: unique two_device_id_user_id_phone_niche_key (device_id, user_id, phone, niche) rejects no row that ON CONFLICT on two_device_id_phone_key (device_id, phone) accepts, ' +
+        'yet raises 23505 in the webhook when a concurrent update moves the stored row while ON CONFLICT looks for it; drop it, it is redundant (the command below), ' +
+        'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
+      commands: ['lead-dedupe constraint drop two_device_id_user_id_phone_niche_key --table public.two --execute'],
+    });
     const key = await keyFor(test.database, 'two', 'device-user-phone-niche');
-    const plan = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: INSERT });
+    const plan = await planUpsert(test.database, { key, onDuplicate: 'skip', insertColumns: INSERT, retryOnOtherIndex: true });
     expect(plan).toMatchObject({
       arbiters: ['two_device_id_phone_key'],
       conflictColumns: ['device_id', 'phone'],
-      absorbed: ['two_device_id_user_id_phone_niche_key'],
       redundant: [
         {
           name: 'two_device_id_user_id_phone_niche_key',
           dropCommand: 'lead-dedupe constraint drop two_device_id_user_id_phone_niche_key --table public.two --execute',
         },
       ],
-      retryOnIndexes: [],
+      retryOnIndexes: ['two_device_id_user_id_phone_niche_key'],
     });
     const [first] = await runPrinted<{ id: string; outcome: string }>(test.database, plan.sql, [6, 1, '601', 'Property', null, null, null]);
     expect(await runPrinted(test.database, plan.sql, [6, 2, '601', 'Finance', null, null, null])).toEqual([{ id: first!.id, outcome: 'existed' }]);
@@ -154,7 +160,8 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
 
   it.runIf(target.label === 'postgres')('through the binary: an unknown policy and the old update are one line, exit 2', async () => {
     assertBuilt();
-    const run = (policy: string) => runCli(['sql', 'upsert', '--key', 'device-phone', '--table', 'two', '--on-duplicate', policy, '--database', test.url!]);
+    const run = (policy: string, ...more: string[]) =>
+      runCli(['sql', 'upsert', '--key', 'device-phone', '--table', 'two', '--on-duplicate', policy, ...more, '--database', test.url!]);
     expect(await run('merge')).toEqual({
       code: 2,
       stdout: '',
@@ -166,15 +173,21 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('sql upsert refusals, on 
       stderr:
         'lead-dedupe: --on-duplicate update is gone (a NULL in the retry erased the stored value): use fill (only empty columns) or overwrite (non-NULL values win)\n',
     });
-    // an update policy beside the wider constraint is refused (see upsert-arbiter.ts), naming the command that drops it
+    // beside the wider constraint every policy is refused (a race can raise its 23505, see upsert-arbiter.ts), naming the command that drops it
     const fill = await run('fill');
     expect(fill.code).toBe(2);
     const [refusal, drop] = fill.stderr.split('\n');
     expect(refusal).toMatch(
-      /^lead-dedupe: .*two_device_id_user_id_phone_niche_key.*; drop it if redundant \(the command below\); use --on-duplicate skip; or opt in/,
+      /^lead-dedupe: sql upsert --on-duplicate fill: unique two_device_id_user_id_phone_niche_key .* yet raises 23505 in the webhook .*; drop it, it is redundant \(the command below\), or opt in/,
     );
     expect(drop).toBe(`  ${PRINTED_INVOCATION} constraint drop two_device_id_user_id_phone_niche_key -d ${test.url!} --table public.two --execute`);
-    const ok = await run('skip');
+    // skip too; the retry opt-in lets it through
+    const skip = await run('skip');
+    expect(skip.code).toBe(2);
+    expect(skip.stderr).toMatch(
+      /^lead-dedupe: sql upsert --on-duplicate skip: unique two_device_id_user_id_phone_niche_key .* yet raises 23505 in the webhook/,
+    );
+    const ok = await run('skip', '--retry-on-other-index');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("-- Result: always exactly one row: id (the lead's id) and outcome, one of 'inserted', 'existed'.");
     expect(ok.stdout).toContain(

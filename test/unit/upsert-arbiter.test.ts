@@ -45,26 +45,18 @@ describe('chooseArbiter', () => {
     functions: [],
   });
 
-  it('key device-phone beside device-user-phone-niche: its own index, the wider one covered for skip, uncovered for an update (refused), the primary key ignored (id is the sequence)', () => {
-    expect(
-      chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy: 'skip', serverFilled }),
-    ).toEqual({
-      arbiter: narrow,
-      relation: 'key',
-      covered: [wide],
-      uncovered: [],
-    });
-    expect(
-      chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy: 'update', serverFilled }),
-    ).toEqual({
-      arbiter: narrow,
-      relation: 'key',
-      covered: [],
-      uncovered: [wide],
-    });
+  it('key device-phone beside device-user-phone-niche: its own index for every policy, the wider one covered (23505 only in a race), the primary key ignored (id is the sequence)', () => {
+    for (const policy of ['skip', 'update'] as const) {
+      expect(chooseArbiter({ match: match([narrow], [], narrow.elements), indexes: [pkey, wide, narrow], nullsEqual: false, policy, serverFilled })).toEqual({
+        arbiter: narrow,
+        relation: 'key',
+        covered: [wide],
+        uncovered: [],
+      });
+    }
   });
 
-  it('key device-user-phone-niche beside device-phone: skip moves to the narrower index; an update policy stays and sees it uncovered', () => {
+  it('key device-user-phone-niche beside device-phone: skip moves to the narrower index (the wider one covered); an update policy stays and sees it uncovered', () => {
     const input = { match: match([wide], [narrow], wide.elements), indexes: [pkey, wide, narrow], nullsEqual: false, serverFilled };
     expect(chooseArbiter({ ...input, policy: 'skip' })).toEqual({ arbiter: narrow, relation: 'narrower', covered: [wide], uncovered: [] });
     expect(chooseArbiter({ ...input, policy: 'update' })).toEqual({ arbiter: wide, relation: 'key', covered: [], uncovered: [narrow] });

@@ -8,21 +8,29 @@ import type { KeyMatch } from './key-protection.js';
  *
  * The statement's first step (INSERT … ON CONFLICT DO NOTHING, no target)
  * absorbs a conflict on every unique index. Its second step (ON CONFLICT
- * (<arbiter>) DO UPDATE) finds the stored row only through the arbiter: an
- * index J is `covered` when every row it rejects is rejected by the arbiter
- * too (the arbiter's elements are a subset of J's, the arbiter is not
- * partial or has J's predicate, and NULLs conflict in J only if they do in
- * the arbiter); then the second step always finds the row the first step
- * bumped into. An `uncovered` index can reject a row the arbiter accepts:
- * the second step would insert it and raise 23505 on that index.
+ * (<arbiter>) DO UPDATE) absorbs conflicts on the arbiter only: every other
+ * unique index gets PostgreSQL's plain unique check, which raises 23505.
+ * - `covered`: an index that rejects only rows the arbiter rejects too (the
+ *   arbiter's elements are a subset of its, the arbiter is not partial or has
+ *   its predicate, and NULLs conflict in it only if they do in the arbiter).
+ *   It can still raise, but only in a race: ON CONFLICT looks for the stored
+ *   row with an index scan that does not hold the arbiter's page while it
+ *   reads the heap, so a concurrent UPDATE that moves the row to a new index
+ *   entry (any non-HOT update, the statement's own no-op one included) can
+ *   hide it; the insert then reaches the covered index, whose check waits for
+ *   that update and raises. Reproduced: 50 callers × 1,000 leads under CPU
+ *   load, 12 and 19 such errors in two runs of three; none with fillfactor 30,
+ *   where every update stayed HOT. A retry finds the row.
+ * - `uncovered`: an index that can reject a row the arbiter accepts: a lasting
+ *   conflict with another lead, which a retry does not resolve.
  */
 export interface ArbiterChoice {
   arbiter: UniqueIndexInfo;
   /** How the arbiter relates to the key: its own index, a partial index on exactly its elements, or one on fewer of them. */
   relation: 'key' | 'partial' | 'narrower';
-  /** Other unique indexes that can reject an inserted row, every conflict on which the arbiter sees too. */
+  /** Other unique indexes that reject only rows the arbiter rejects too: 23505 from them only in a race. */
   covered: UniqueIndexInfo[];
-  /** Other unique indexes that can reject a row the arbiter accepts. */
+  /** Other unique indexes that can reject a row the arbiter accepts: a lasting conflict. */
   uncovered: UniqueIndexInfo[];
 }
 
@@ -30,7 +38,7 @@ export interface ArbiterInput {
   match: KeyMatch;
   indexes: UniqueIndexInfo[];
   nullsEqual: boolean;
-  /** skip may arbitrate on whichever candidate leaves nothing uncovered; update policies stay on the key's own index. */
+  /** skip may arbitrate on whichever candidate leaves nothing uncovered; update policies stay on the key's own index (a narrower one would update another lead). */
   policy: 'skip' | 'update';
   /**
    * Plain columns the insert leaves to the server's sequence (identity, the
@@ -56,10 +64,7 @@ export function chooseArbiter(input: ArbiterInput): ArbiterChoice | null {
   const candidates = indexes.filter((index) => index.valid && !index.elements.some((element) => input.serverFilled.includes(element)));
   const choices = options.map(([arbiter, relation]) => {
     const others = candidates.filter((index) => index.name !== arbiter.name);
-    // An update policy counts no other index as covered: with a wider unique index beside the arbiter, 50
-    // concurrent updating calls surfaced 23505 from the wider index in 2 of 3 full test runs under load (never
-    // alone; the cause is not understood). Until it is, the planner refuses that shape or asks for the retry.
-    const covered = input.policy === 'update' ? [] : others.filter((index) => covers(arbiter, index));
+    const covered = others.filter((index) => covers(arbiter, index));
     return { arbiter, relation, covered, uncovered: others.filter((index) => !covered.includes(index)) };
   });
   // An update arbitrates on the key's own index whenever it has one: a narrower index would update a different lead.

@@ -66,17 +66,15 @@ export interface UpsertPlan {
   conflictColumns: string[] | null;
   /** A partial arbiter's predicate, repeated in ON CONFLICT (null otherwise). */
   predicate: string | null;
-  /** Other unique indexes whose conflicts the statement absorbs (the arbiter sees each of them too). */
-  absorbed: string[];
   /**
    * Unique indexes that are redundant next to the arbiter (on more of its columns, so it rejects all they do):
    * the `constraint drop` that removes each.
    */
   redundant: { name: string; dropCommand: string }[];
   /**
-   * Only with retryOnOtherIndex: unique indexes that can reject a row the arbiter accepts. A 23505 naming one
-   * of them reaches the caller; the generated client retries it (a race with a deleted row resolves; a lasting
-   * conflict with another lead under that index surfaces after the retries).
+   * Only with retryOnOtherIndex: the unique indexes other than the arbiter, whose 23505 reaches the caller; the
+   * generated client retries it. A race resolves (a row moved by a concurrent update, or deleted); a lasting
+   * conflict with another lead under an index that can reject a row the arbiter accepts surfaces after the retries.
    */
   retryOnIndexes: string[];
   /** The `constraint add` that builds the arbiter this statement needs. */
@@ -107,7 +105,8 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
   if (choice === null && options.requireIndex) {
     throw new UsageError(`no valid unique index enforces key ${key.name} on ${qualifiedName(info)}; build it first: ${addCommand}`);
   }
-  if (choice !== null && choice.uncovered.length > 0 && !options.retryOnOtherIndex) throw otherIndexError(key, action.policy, choice, commandLine);
+  const others = choice === null ? [] : [...choice.uncovered, ...choice.covered];
+  if (choice !== null && others.length > 0 && !options.retryOnOtherIndex) throw otherIndexError(key, action.policy, choice, commandLine);
 
   const arbiter = choice?.arbiter ?? null;
   // The key's columns whose index element the arbiter holds, in the form the arbiter was built with (the rule's short
@@ -136,11 +135,10 @@ export async function planUpsert(database: Database, options: UpsertOptions): Pr
     arbiters: arbiter === null ? [] : [arbiter.name],
     conflictColumns: choice?.relation === 'narrower' ? target.columns.map((column) => column.column) : null,
     predicate,
-    absorbed: choice?.covered.map((index) => index.name) ?? [],
     redundant: (choice?.covered ?? [])
       .filter((index) => index.kind !== 'primary key' && index.elements.length > arbiter!.elements.length)
       .map((index) => ({ name: index.name, dropCommand: dropCommand(key, index, commandLine) })),
-    retryOnIndexes: choice?.uncovered.map((index) => index.name) ?? [],
+    retryOnIndexes: others.map((index) => index.name),
     addCommand,
   };
 }
@@ -163,31 +161,41 @@ async function requireInferred(database: Database, statement: string, parameters
   }
 }
 
-/** One line: which index can reject a row the arbiter accepts, and the ways out; the commands that take them follow on lines of their own. */
+/**
+ * One line: which other unique index can raise 23505 in the webhook, why, and the ways out; the commands that take
+ * them follow on lines of their own. An uncovered index is a lasting conflict; a covered one only a race.
+ */
 function otherIndexError(key: ResolvedKey, policy: RetryPolicy, choice: ArbiterChoice, commandLine: CommandLineContext | undefined): UsageError {
   const describe = (index: UniqueIndexInfo) => `${index.name} (${index.elements.join(', ')})${index.predicate === null ? '' : ` where ${index.predicate}`}`;
-  const others = choice.uncovered;
-  const deferrable = others.filter((index) => !index.immediate);
+  const { uncovered, covered, arbiter } = choice;
+  const deferrable = uncovered.filter((index) => !index.immediate);
   if (deferrable.length > 0) {
     return new UsageError(
       `sql upsert: ${deferrable.map(describe).join(', ')} is DEFERRABLE, which INSERT … ON CONFLICT cannot use; recreate it NOT DEFERRABLE or drop it with the command below`,
       [dropCommand(key, deferrable[0]!, commandLine)],
     );
   }
-  const narrower = others.find((index) => index.elements.every((element) => choice.arbiter.elements.includes(element)));
+  const optIn = 'or opt in with --retry-on-other-index (the client retries a 23505 on it)';
+  if (uncovered.length === 0) {
+    return new UsageError(
+      `sql upsert --on-duplicate ${policy}: unique ${covered.map(describe).join(', ')} rejects no row that ON CONFLICT on ${describe(arbiter)} accepts, ` +
+        `yet raises 23505 in the webhook when a concurrent update moves the stored row while ON CONFLICT looks for it; drop it, it is redundant (the command below), ${optIn}`,
+      covered.map((index) => dropCommand(key, index, commandLine)),
+    );
+  }
+  const narrower = uncovered.find((index) => index.elements.every((element) => arbiter.elements.includes(element)));
   const narrowerCommand =
     narrower === undefined || !narrower.elements.every((e) => findColumn(key.table.info, unquote(e)) !== undefined)
       ? null
       : tableCommand(key.table, ['sql', 'upsert'], ['--key', narrower.elements.map(unquote).join(','), '--on-duplicate', policy], commandLine);
   const choices = [
     narrowerCommand === null ? 'drop it if redundant (the command below)' : 'drop it if redundant or pick the narrower key (the commands below)',
-    ...(policy === 'skip' ? [] : ['use --on-duplicate skip']),
-    'or opt in with --retry-on-other-index (the client retries a 23505 on it)',
+    optIn,
   ];
   return new UsageError(
-    `sql upsert --on-duplicate ${policy}: unique ${others.map(describe).join(', ')} can reject a row that ON CONFLICT on ${describe(choice.arbiter)} accepts, ` +
+    `sql upsert --on-duplicate ${policy}: unique ${uncovered.map(describe).join(', ')} can reject a row that ON CONFLICT on ${describe(arbiter)} accepts, ` +
       `raising 23505 in the webhook; ${choices.join('; ')}`,
-    [...others.map((index) => dropCommand(key, index, commandLine)), ...(narrowerCommand === null ? [] : [narrowerCommand])],
+    [...uncovered.map((index) => dropCommand(key, index, commandLine)), ...(narrowerCommand === null ? [] : [narrowerCommand])],
   );
 }
 

@@ -21,12 +21,12 @@ function renderSql(plan: UpsertPlan): string {
         '-- a row equal to an existing one on them is its duplicate (the index would reject it anyway).',
       );
     }
-    if (plan.absorbed.length > 0) lines.push(`-- Conflicts on ${plan.absorbed.join(', ')} are absorbed too: the arbiter rejects every row they reject.`);
     for (const index of plan.redundant) lines.push(`-- ${index.name} is redundant next to the arbiter; to drop it: ${index.dropCommand}`);
     if (plan.retryOnIndexes.length > 0) {
       lines.push(
-        `-- --retry-on-other-index: a 23505 on ${plan.retryOnIndexes.join(', ')} reaches the caller (a row the arbiter accepts but that index rejects);`,
-        '-- retry it a bounded number of times, then treat it as a conflict with another lead.',
+        `-- --retry-on-other-index: a 23505 on ${plan.retryOnIndexes.join(', ')} reaches the caller (a row the arbiter accepts but that index rejects,`,
+        '-- or a stored row a concurrent update moved while ON CONFLICT looked for it); retry it a bounded number of times,',
+        '-- then treat it as a conflict with another lead.',
       );
     }
   } else {
