@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey, ResolvedKeyColumn } from '../keys/key-definition.js';
-import { columnRef, expressionFence, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
+import { columnRef, expressionFence, keyAliases, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { normalizeExpression } from '../keys/normalize.js';
 import { duplicateGroupsQuery } from './duplicate-groups.js';
 
@@ -103,8 +103,13 @@ function int8Array(items: RawBuilder<unknown>[]): RawBuilder<unknown> {
 export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
   const { key } = plan;
   const table = key.table;
-  const groupKeys = sql.join(keyAliases(key).map((alias) => sql.id('g', alias)));
-  const memberKeys = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
+  // A Citus distributed table keeps the join to the groups, the form its planner was tested with; elsewhere the
+  // rows are picked with EXISTS, so the ~40k groups are hashed, not the table (as the details export does).
+  const distributed = table.info.distribution?.kind === 'distributed';
+  const aliases = keyAliases(key);
+  const rowKeys = distributed ? aliases.map((alias) => sql.id('g', alias)) : keyExpressions(key, 'l');
+  const groupKeys = sql.join(rowKeys.map((value, index) => sql`${value} as ${sql.id(aliases[index]!)}`));
+  const memberKeys = sql.join(aliases.map((alias) => sql.id(alias)));
   const created = createdAt(table, 'l');
   const n = plan.compared.map((_, index) => index + 1);
   const d = (i: number) => sql.id(`ld_d${i}`);
@@ -154,8 +159,12 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
 ${duplicateGroupsQuery(key)}
 ), members as materialized (
   select ${sql.join(memberColumns, sql`,\n         `)}
-  from groups as g join ${tableRef(table)} as l on ${sameKey(key, 'l', 'g')}
-  window w as (partition by ${groupKeys} order by ${oldestFirst(table, 'l')})
+  from ${
+    distributed
+      ? sql`groups as g join ${tableRef(table)} as l on ${sameKey(key, 'l', 'g')}`
+      : sql`${tableRef(table)} as l where exists (select from groups as g where ${sameKey(key, 'l', 'g')})`
+  }
+  window w as (partition by ${sql.join(rowKeys)} order by ${oldestFirst(table, 'l')})
 ), dups as (
   select *,
          case when ld_gap_ms is null then 'unknown'

@@ -1,3 +1,4 @@
+import type { TableDistribution } from '../../src/db/distribution.js';
 import { describe, expect, it } from 'vitest';
 import { resolveDiagnoseSettings } from '../../src/cli/diagnose-flags.js';
 import { formatWindow, percent } from '../../src/core/diagnose/answers.js';
@@ -16,15 +17,15 @@ describe('diagnoseQuery', () => {
     const { sql, parameters } = compileSql(diagnoseQuery(plan));
     expect(parameters).toEqual([]);
     expect(sql).toContain(`), members as materialized (
-  select "g"."ld_k1", "g"."ld_k2",
+  select "l"."device_id" as "ld_k1", "l"."phone" as "ld_k2",
          "l"."created_at"::timestamptz as ld_created,
          row_number() over w as ld_pos,
          extract(epoch from "l"."created_at"::timestamptz - lag("l"."created_at"::timestamptz) over w) * 1000 as ld_gap_ms,
          "l"."niche"::text as ld_by,
          "l"."niche"::text is distinct from first_value("l"."niche"::text) over w as "ld_d1",
          nullif(btrim("l"."niche"::text), '') is not null and first_value(nullif(btrim("l"."niche"::text), '')) over w is null as "ld_f1"
-  from groups as g join "public"."leads" as l on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"
-  window w as (partition by "g"."ld_k1", "g"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc)
+  from "public"."leads" as l where exists (select from groups as g where "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2")
+  window w as (partition by "l"."device_id", "l"."phone" order by "l"."created_at" asc nulls last, "l"."id" asc)
 ), dups as (
   select *,
          case when ld_gap_ms is null then 'unknown'
@@ -64,10 +65,28 @@ having count(*) > 1
     expect(sql).toContain('where false\n  group by ld_by');
   });
 
-  it('groups NULLs together with NULLs equal and joins on the normalised key', () => {
+  it('groups NULLs together with NULLs equal and picks the rows by the normalised key', () => {
     const normalised = fakeKey(table, ['device_id', { column: 'phone', normalize: 'digits' }], { nullsEqual: true });
     const { sql } = compileSql(diagnoseQuery({ ...plan, key: normalised }));
-    expect(sql).toContain(`on jsonb_build_array("l"."device_id", ${digitsSql('"l"."phone"')}) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`);
+    expect(sql).toContain(`where jsonb_build_array("l"."device_id", ${digitsSql('"l"."phone"')}) = jsonb_build_array("g"."ld_k1", "g"."ld_k2")`);
+    expect(sql).toContain(`window w as (partition by "l"."device_id", ${digitsSql('"l"."phone"')} order by`);
+  });
+
+  it('on a Citus distributed table joins the groups (the form its planner was tested with)', () => {
+    const distribution: TableDistribution = {
+      citusVersion: '13.2',
+      kind: 'distributed',
+      method: 'hash',
+      column: 'device_id',
+      shardCount: 32,
+      colocatedChildren: [],
+      coordinatorLeftoverBytes: 0,
+    };
+    const distributed = { ...table, info: { ...table.info, distribution } };
+    const { sql } = compileSql(diagnoseQuery({ ...plan, key: fakeKey(distributed, ['device_id', 'phone']) }));
+    expect(sql).toContain(`  select "g"."ld_k1" as "ld_k1", "g"."ld_k2" as "ld_k2",`);
+    expect(sql).toContain(`  from groups as g join "public"."leads" as l on "l"."device_id" = "g"."ld_k1" and "l"."phone" = "g"."ld_k2"
+  window w as (partition by "g"."ld_k1", "g"."ld_k2" order by`);
   });
 
   it('quotes column names as identifiers', () => {
