@@ -23,7 +23,7 @@ function wider(name: string, index: OverlappingIndex): string {
 function narrower(name: string, index: OverlappingIndex): string {
   return (
     `note: ${index.name} (${index.elements.join(', ')}) already rejects every duplicate of this key and more (a row equal on ${index.elements.join(', ')} whatever its ${index.difference.join(', ')}), ` +
-    `so ${name} adds no protection while it exists, and an update policy's ON CONFLICT on this key would get 23505 from ${index.name} (sql upsert refuses it). ` +
+    `so ${name} adds no protection while it exists, and the webhook's ON CONFLICT on this key would get 23505 from one index or the other (sql upsert refuses it). ` +
     'If one lead per value of this key is meant, drop it, then regenerate the statement (with your retry policy):'
   );
 }
