@@ -12,20 +12,20 @@ join ${PLAN_TEMP.rows} as p on p.group_no = g.group_no
 left join lateral ${currentVersion(table)} as k on true`;
 }
 
-/** Groups by state: done by an earlier run of the plan, stale (a row gone, else a row changed), or as planned. */
+/** Groups by state: done by an earlier run of the plan, stale (a row gone, else a row changed), or as planned; every count 0 when no group is loaded (none accepted, or every one done). */
 export function planStatesQuery(table: LeadTable): RawBuilder<{
   groups: string | number;
   done: string | number;
   gone: string | number;
   changed: string | number;
   unchanged: string | number;
-  rows_to_remove: string | number | null;
+  rows_to_remove: string | number;
 }> {
   return sql`select count(*) as groups, count(*) filter (where done) as done,
        count(*) filter (where not done and gone > 0) as gone,
        count(*) filter (where not done and gone = 0 and changed > 0) as changed,
        count(*) filter (where not done and gone = 0 and changed = 0) as unchanged,
-       sum(removes) filter (where not done and gone = 0 and changed = 0) as rows_to_remove
+       coalesce(sum(removes) filter (where not done and gone = 0 and changed = 0), 0) as rows_to_remove
 from (select g.group_id, g.group_id in (select group_id from ${PLAN_TEMP.done}) as done,
              count(*) filter (where k.row_id is null) as gone,
              count(*) filter (where k.fingerprint <> p.fingerprint) as changed,
