@@ -182,8 +182,10 @@ export interface PlanApplySummary {
   id: string;
   /** The digest of the plan as read. */
   digest: string;
-  /** id ≠ digest: the plan was edited by hand after it was written. */
+  /** id ≠ digest, and not as `review` left it: the plan was edited by hand after it was written. */
   edited: boolean;
+  /** When `review` set its statuses, if the plan is as the review left it; null otherwise. */
+  reviewedAt: string | null;
   createdAt: string;
   groupsInPlan: number;
   /** Groups left untouched because their review status is "needs review" or "rejected". */

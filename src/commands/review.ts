@@ -42,8 +42,14 @@ export const reviewCommand = defineCommand({
     const text = await readFile(path!, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read the plan ${path}: ${error.code ?? error.message}`);
     });
-    const reviewed = reviewPlan(text, { accept, reject }, path!);
+    const reviewed = reviewPlan(text, { accept, reject }, path!, new Date().toISOString());
     await writeFileAtomically(path!, reviewed.text, 'review');
+    if (reviewed.editedBefore) {
+      note(
+        `review: ${path} was edited by hand before this review (its lines match neither its digest nor an earlier review's); clean will report it as edited`,
+        flags,
+      );
+    }
     note(
       `review: ${reviewed.accepted} accepted, ${reviewed.rejected} rejected, ${reviewed.needsReview} still need review, written to ${path}; clean --plan ${path} --execute applies the accepted ones`,
       flags,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { PlanGroupLine, ReviewStatus } from '../clean/plan-file/plan-format.js';
 
@@ -17,18 +18,22 @@ export interface ReviewedPlan {
   accepted: number;
   rejected: number;
   needsReview: number;
+  /** The lines matched neither the header's digest nor an earlier review's: edited by hand, and clean will say so. */
+  editedBefore: boolean;
 }
 
 /**
  * Sets the review status of the chosen groups in a plan's text (JSON Lines).
  * Checked before anything changes: every id named belongs to a group that
  * carries a review status, no id is both accepted and rejected, and "all"
- * is not given for both. The header (and its digest) is left as it is: clean
- * reports a reviewed plan as edited, as for any change made by hand.
+ * is not given for both. The header keeps its digest (the plan's id) and
+ * records the digest of the reviewed lines (`reviewed`), so clean tells a
+ * reviewed plan from one edited by hand. `now`: the review's time (ISO).
  */
-export function reviewPlan(text: string, decisions: ReviewDecisions, path: string): ReviewedPlan {
+export function reviewPlan(text: string, decisions: ReviewDecisions, path: string, now: string): ReviewedPlan {
   if (decisions.accept === 'all' && decisions.reject === 'all') throw new UsageError('--accept-all and --reject-all together decide nothing; give one');
   const lines = text.split('\n');
+  const body = lines.slice(1).join('\n');
   const groupOf = new Map<string, number>();
   const groups = new Map<number, PlanGroupLine>();
   lines.forEach((line, index) => {
@@ -67,8 +72,41 @@ export function reviewPlan(text: string, decisions: ReviewDecisions, path: strin
       : JSON.stringify({ ...group, review: status });
     group.review = status;
   }
+  const header = reviewedHeader(lines[0]!, { before: body, after: lines.slice(1).join('\n') }, now, path);
+  lines[0] = header.line;
   const count = (status: ReviewStatus) => [...groups.values()].filter((group) => group.review === status).length;
-  return { text: lines.join('\n'), accepted: count('accepted'), rejected: count('rejected'), needsReview: count('needs review') };
+  return {
+    text: lines.join('\n'),
+    accepted: count('accepted'),
+    rejected: count('rejected'),
+    needsReview: count('needs review'),
+    editedBefore: header.editedBefore,
+  };
+}
+
+/**
+ * The header line with `reviewed` set to the digest of the reviewed lines, when the lines before the review were
+ * the plan as written or as an earlier review left them; a plan edited by hand keeps its header, so clean still
+ * reports it as edited.
+ */
+function reviewedHeader(headerLine: string, body: { before: string; after: string }, at: string, path: string): { line: string; editedBefore: boolean } {
+  const header = parseLine(headerLine, 0, path) as { type: string; digest?: unknown; reviewed?: { digest?: unknown } };
+  if (header.type !== 'header') throw new UsageError(`${path} line 1 is not a plan header (suspects --plan-out writes one); nothing was changed`);
+  const before = bodyDigest(body.before);
+  if (before !== header.digest && before !== header.reviewed?.digest) return { line: headerLine, editedBefore: true };
+  return { line: JSON.stringify({ ...header, reviewed: { digest: bodyDigest(body.after), at } }), editedBefore: false };
+}
+
+/**
+ * sha256 of a plan's lines after its header as openPlan hashes them: each line as readline splits them (at \n,
+ * \r\n or \r) followed by \n; a final line break ends the last line rather than starting an empty one.
+ */
+function bodyDigest(body: string): string {
+  const lines = body.split(/\r\n|\r|\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(`${line}\n`);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 function parseLine(line: string, index: number, path: string): PlanGroupLine | { type: string } {

@@ -50,14 +50,14 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects review on $labe
     // the reviewer (review's core): accept the first group by its smallest id, reject the second by its keeper, leave the rest unreviewed
     const [accepted, rejected] = [groups[0]!, groups[1]!];
     const smallest = [accepted.keep, ...accepted.remove].sort((x, y) => Number(x) - Number(y))[0]!;
-    const reviewed = reviewPlan(`${lines.join('\n')}\n`, { accept: [smallest], reject: [rejected.keep] }, path);
+    const reviewed = reviewPlan(`${lines.join('\n')}\n`, { accept: [smallest], reject: [rejected.keep] }, path, '2026-12-07T10:00:00.000Z');
     expect([reviewed.accepted, reviewed.rejected, reviewed.needsReview]).toEqual([1, 1, groups.length - 2]);
     writeFileSync(path, reviewed.text);
     const written = readFileSync(path, 'utf8').split('\n');
-    // only the two statuses changed, every other byte as suspects wrote it
+    // only the two statuses changed, and the header records the review; every other byte as suspects wrote it
     expect(written[1]).toBe(lines[1]!.replace('"review":"needs review"', '"review":"accepted"'));
     expect(written[2]).toBe(lines[2]!.replace('"review":"needs review"', '"review":"rejected"'));
-    expect(written.filter((line, i) => line !== (lines[i] ?? ''))).toHaveLength(2);
+    expect(written.filter((line, i) => line !== (lines[i] ?? ''))).toHaveLength(3);
 
     const before = { leads: await tableChecksum(test, 'leads'), activities: await tableChecksum(test, 'lead_activities') };
     const ids = async () => (await test.query<{ id: string }>('select id::text as id from leads')).map((row) => row.id);
@@ -73,6 +73,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects review on $labe
       }
     })();
     expect(result.plan?.notAccepted).toBe(groups.length - 1);
+    expect(result.plan).toMatchObject({ edited: false, reviewedAt: '2026-12-07T10:00:00.000Z' });
     const after = new Set(await ids());
     // hand-checked: exactly the accepted group's removed rows are gone
     expect([...present].filter((id) => !after.has(id)).sort()).toEqual([...accepted.remove].sort());

@@ -26,8 +26,10 @@ export interface LoadedPlan {
   notAccepted: number;
   /** sha256 of the plan's lines as read. */
   digest: string;
-  /** The digest differs from the header's: the plan was edited after it was written. */
+  /** The digest differs from the header's and from the one `review` recorded: the plan was edited by hand. */
   edited: boolean;
+  /** The lines are as `review` left them (its statuses changed since the plan was written). */
+  reviewed: boolean;
 }
 
 interface GroupRecord {
@@ -98,7 +100,8 @@ export async function loadPlan(connection: Db, key: ResolvedKey, plan: OpenedPla
     skippedAtPlanning: counts.skipped,
     notAccepted: counts.notAccepted,
     digest,
-    edited: digest !== plan.header.digest,
+    edited: digest !== plan.header.digest && digest !== plan.header.reviewed?.digest,
+    reviewed: digest !== plan.header.digest && digest === plan.header.reviewed?.digest,
   };
 }
 

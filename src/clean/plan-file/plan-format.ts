@@ -58,6 +58,11 @@ export interface PlanHeader {
   totals: PlanTotals;
   /** sha256 of every line after this one, as written ("sha256:<hex>"); also the plan's id in the run log. */
   digest: string;
+  /**
+   * Set by `review`: the sha256 of the lines after this one as the review left them (its statuses changed) and
+   * when. A plan whose lines match it is reviewed, not edited; the plan's id stays `digest`.
+   */
+  reviewed?: { digest: string; at: string };
 }
 
 /**

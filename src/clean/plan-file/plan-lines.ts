@@ -13,6 +13,7 @@ import { PLAN_FORMAT, PLAN_FORMAT_VERSION, REVIEW_STATUSES, type PlanBodyLine, t
 const id = z.union([z.string().min(1), z.number().int().transform(String)]);
 const md5 = z.string().regex(/^[0-9a-f]{32}$/, 'must be an md5 (32 hex digits)');
 const count = z.number().int().min(0);
+const sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>');
 
 const headerSchema = z.object({
   type: z.literal('header'),
@@ -37,7 +38,8 @@ const headerSchema = z.object({
   batchSize: count.min(1),
   batchRows: count.min(1),
   totals: z.object({ groups: count, rowsToRemove: count, skippedGroups: count, childRows: z.record(z.string(), count) }),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>'),
+  digest: sha256,
+  reviewed: z.object({ digest: sha256, at: z.iso.datetime() }).optional(),
 });
 
 const groupSchema = z

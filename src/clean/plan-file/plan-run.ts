@@ -20,6 +20,7 @@ export function emptySummary(source: OpenedPlan, loaded: LoadedPlan): PlanApplyS
     id: source.header.digest,
     digest: loaded.digest,
     edited: loaded.edited,
+    reviewedAt: loaded.reviewed ? source.header.reviewed!.at : null,
     createdAt: source.header.createdAt,
     groupsInPlan: loaded.groups,
     notAccepted: loaded.notAccepted,

@@ -29,7 +29,8 @@ export function renderPlanCheckTable(check: PlanCheck, width: number): string {
 /** Which plan, and whether it was edited: shared by the check and the run's summary. */
 export function planRows(table: PlainTable, plan: PlanApplySummary): void {
   table.push(['plan', `${plan.file}, made ${plan.createdAt}, ${plan.id}`]);
-  if (plan.edited) table.push(['plan edited', `yes: its lines differ from its header's digest (now ${plan.digest})`]);
+  if (plan.reviewedAt !== null) table.push(['plan reviewed', `with lead-dedupe review, ${plan.reviewedAt}`]);
+  if (plan.edited) table.push(['plan edited', `yes: its lines differ from its header's digest and from its review's (now ${plan.digest})`]);
   table.push(['groups in the plan', formatCount(plan.groupsInPlan)]);
   if (plan.notAccepted > 0) table.push(['groups not accepted in review (left untouched)', formatCount(plan.notAccepted)]);
   if (plan.alreadyDone > 0) table.push(['groups already done by an earlier run of this plan', formatCount(plan.alreadyDone)]);
