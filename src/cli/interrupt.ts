@@ -73,8 +73,8 @@ export async function stoppable<T>(database: Database, outcome: string, task: (d
 
 /**
  * A schema change (an index build) that the first SIGINT or SIGTERM stops:
- * the running statement is cancelled from a session of its own
- * (Database.cancel: pg_cancel_backend), and the task, told through `stop`,
+ * the running statement is cancelled by the server's cancel request, which
+ * needs no session slot (Database.cancel), and the task, told through `stop`,
  * drops what it left invalid and throws an InterruptedError saying what is
  * left; the command exits 130 with that one line, the signal named. Without
  * it SIGTERM ended the process at once (exit 143, no message) and left the

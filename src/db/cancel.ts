@@ -1,33 +1,50 @@
-import pg from 'pg';
+import { connect } from 'node:net';
+import type pg from 'pg';
+import { serialize } from 'pg-protocol';
+
+/** How long one cancel request may take to reach the server; it is best effort either way. */
+const CANCEL_TIMEOUT_MS = 5000;
 
 /**
- * Cancels whatever statements the pool's sessions are running, from a
- * session of its own (the pool's may all be busy): pg_cancel_backend on
- * every backend the pool opened. A session that is idle ignores it.
+ * Cancels whatever statements the pool's sessions are running the way
+ * libpq's PQcancel does: for each session a CancelRequest (its process id
+ * and secret key, from the server's BackendKeyData) on a connection of its
+ * own, which the server reads before any authentication and then closes.
+ * No session slot, password or pg_hba line is needed, so it works when
+ * max_connections is reached. A session that is idle ignores it.
  */
-export function backendCanceller(pool: pg.Pool, config: pg.ClientConfig, backends: Set<number> = trackBackends(pool)): () => Promise<void> {
+export function backendCanceller(config: Pick<pg.ClientConfig, 'host' | 'port'>, backends: Map<number, number>): () => Promise<void> {
   return async () => {
-    if (backends.size === 0) return;
-    const client = new pg.Client({ ...config, connectionTimeoutMillis: 5000 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('select pg_catalog.pg_cancel_backend(pid) from pg_catalog.unnest($1::int[]) as pid', [[...backends]]);
-    } catch {
-      // Best effort: the statement then ends on its own (or with the process), and is rolled back either way.
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    await Promise.all([...backends].map(([processID, secretKey]) => sendCancelRequest(config, processID, secretKey)));
   };
 }
 
-/** The backend pids of the sessions the pool holds, kept up to date as it opens and drops them. */
-export function trackBackends(pool: pg.Pool): Set<number> {
-  const backends = new Set<number>();
+/** The session keys of the pool's sessions (process id → secret key), kept up to date as it opens and drops them. */
+export function trackBackends(pool: pg.Pool): Map<number, number> {
+  const backends = new Map<number, number>();
   pool.on('connect', (client) => {
-    const pid = (client as { processID?: number | null }).processID;
-    if (pid) backends.add(pid);
+    const { processID, secretKey } = client as { processID?: number | null; secretKey?: number | null };
+    if (processID && secretKey !== undefined && secretKey !== null) backends.set(processID, secretKey);
   });
   pool.on('remove', (client) => backends.delete((client as { processID?: number | null }).processID ?? 0));
   return backends;
+}
+
+/** Best effort: a request that cannot be sent leaves the statement to end on its own, rolled back either way. */
+function sendCancelRequest(config: Pick<pg.ClientConfig, 'host' | 'port'>, processID: number, secretKey: number): Promise<void> {
+  const host = config.host ?? 'localhost';
+  const port = config.port ?? 5432;
+  // A socket directory, as node-postgres dials it.
+  const socket = host.startsWith('/') ? connect(`${host}/.s.PGSQL.${port}`) : connect(port, host);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, CANCEL_TIMEOUT_MS);
+    socket.on('connect', () => socket.end(serialize.cancel(processID, secretKey)));
+    socket.on('error', done);
+    socket.on('close', done);
+  });
 }

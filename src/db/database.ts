@@ -33,8 +33,8 @@ export interface Database {
    */
   copyOut: ((copyStatement: string, destination: Writable, snapshotId?: string | null) => Promise<number>) | null;
   /**
-   * Cancels the statements running on this database's sessions (a second
-   * Ctrl-C); null on PGlite, which runs statements in this thread.
+   * Cancels the statements running on this database's sessions (SIGINT, SIGTERM) with the server's cancel
+   * request, which needs no free connection slot; null on PGlite, which runs statements in this thread.
    */
   cancel: (() => Promise<void>) | null;
   /**

@@ -99,8 +99,8 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
   const backends = trackBackends(pool);
-  const cancel = backendCanceller(pool, config, backends);
-  const blockers = () => blockerProbe(config, () => [...backends]);
+  const cancel = backendCanceller(config, backends);
+  const blockers = () => blockerProbe(config, () => [...backends.keys()]);
   // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
   const onCreateConnection = async (connection: DatabaseConnection) => {
     for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
