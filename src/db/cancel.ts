@@ -43,7 +43,9 @@ function sendCancelRequest(config: Pick<pg.ClientConfig, 'host' | 'port'>, proce
       resolve();
     };
     const timer = setTimeout(done, CANCEL_TIMEOUT_MS);
-    socket.on('connect', () => socket.end(serialize.cancel(processID, secretKey)));
+    // Written, then left open until the server closes it, as PQcancel does: a client that hangs up at once made
+    // PgBouncer 1.18, forwarding the request, exit with "bad client state" (every client's connection with it).
+    socket.on('connect', () => socket.write(serialize.cancel(processID, secretKey)));
     socket.on('error', done);
     socket.on('close', done);
   });

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDatabaseTarget } from '../../src/db/database-target.js';
+import type { Database } from '../../src/db/database.js';
+import { openDatabase } from '../../src/db/with-database.js';
+import { asPostgres, ownClustersAvailable, postgresFile, postgresFolder } from '../support/own-cluster.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
+
+const PGBOUNCER = (() => {
+  try {
+    return execFileSync('sh', ['-c', 'command -v pgbouncer'], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
+})();
+if (PGBOUNCER === null && process.env.CI) throw new Error('CI must run the PgBouncer suite: install pgbouncer (.ci/run does)');
+
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Database.cancel through PgBouncer (session pooling, as Debian ships it):
+ * the cancel request carries the key PgBouncer gave the client, and PgBouncer
+ * forwards it to the server session it assigned. Sent and closed at once
+ * (before this suite), PgBouncer 1.18 exited with "bad client state", taking
+ * every client's connection with it; the tool now waits for the close.
+ */
+describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvailable())('cancelling through PgBouncer', () => {
+  let test: TestDatabase;
+  let folder: string;
+  let port: number;
+  let bounced: Database | null = null;
+  const bouncerUrl = () => {
+    const url = new URL(test.url!);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return url.toString();
+  };
+
+  beforeAll(async () => {
+    test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
+    const server = new URL(SERVER_URL!);
+    folder = postgresFolder(mkdtempSync(join(tmpdir(), 'lead-dedupe-pgbouncer-')));
+    port = await freePort();
+    postgresFile(join(folder, 'users.txt'), `"${decodeURIComponent(server.username || 'postgres')}" ""\n`);
+    postgresFile(
+      join(folder, 'pgbouncer.ini'),
+      [
+        '[databases]',
+        `* = host=${server.hostname.replace(/^\[|\]$/g, '')} port=${server.port || 5432}`,
+        '[pgbouncer]',
+        'listen_addr = 127.0.0.1',
+        `listen_port = ${port}`,
+        'auth_type = trust',
+        `auth_file = ${join(folder, 'users.txt')}`,
+        'pool_mode = session',
+        'unix_socket_dir =',
+        `logfile = ${join(folder, 'pgbouncer.log')}`,
+        `pidfile = ${join(folder, 'pgbouncer.pid')}`,
+        // the tool sends its session settings (jit=off, timeouts) as start-up options; PgBouncer must let them through
+        'ignore_startup_parameters = extra_float_digits,options',
+        '',
+      ].join('\n'),
+    );
+    await asPostgres(PGBOUNCER!, ['-d', join(folder, 'pgbouncer.ini')], folder);
+    // -d returns once it forked, perhaps before it listens
+    for (let tries = 0; bounced === null; tries++) {
+      bounced = await openDatabase(parseDatabaseTarget(bouncerUrl()), { connections: 2 }).catch((error: unknown) => {
+        if (tries > 50) throw error;
+        return new Promise<null>((resolve) => setTimeout(() => resolve(null), 100));
+      });
+    }
+  });
+  afterAll(async () => {
+    await bounced?.db.destroy();
+    try {
+      process.kill(Number(readFileSync(join(folder, 'pgbouncer.pid'), 'utf8')));
+    } catch {
+      // not started, or already gone: the test says which
+    }
+    await test?.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('stops a 60 s statement, and PgBouncer keeps serving after repeated cancels (as the interrupt handler sends them)', async () => {
+    const database = bounced!;
+    const running = sql`select pg_catalog.pg_sleep(60)`.execute(database.db).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    for (let tries = 0; ; tries++) {
+      const [active] = await test.query<{ n: number }>(
+        `select count(*)::int as n from pg_stat_activity where state = 'active' and query like '%pg_sleep(60)%' and pid <> pg_backend_pid()`,
+      );
+      if (active!.n === 1) break;
+      if (tries > 100) throw new Error('the statement never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) await database.cancel!();
+    expect(await running).toMatchObject({ code: '57014' });
+    expect(performance.now() - started).toBeLessThan(20_000);
+    // PgBouncer is still up: a new client gets through it
+    const client = new pg.Client({ connectionString: bouncerUrl() });
+    await client.connect();
+    try {
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await client.end();
+    }
+    expect(readFileSync(join(folder, 'pgbouncer.log'), 'utf8')).not.toContain('FATAL');
+  });
+});
