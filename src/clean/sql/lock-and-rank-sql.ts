@@ -185,12 +185,16 @@ export function keeperOrder(keep: KeepPolicy): RawBuilder<unknown> {
  * `indexed` false (a Citus distributed table): every statement that joins
  * ld_members with the table reads it whole and ships it to the worker, so an
  * index and statistics on it would go unused (5 ms a batch at 1M rows).
+ * The statistics cover the columns a batch's statements join, filter and
+ * group on: key_values (jsonb, only carried into the dry run's sample) and
+ * batch_no (only the dry run's) tripled the ANALYZE's cost, 7.5 ms against
+ * 2.4 ms a batch at 1M rows (bench/README.md B20).
  */
 export function rankStatements(keep: KeepPolicy, { indexed }: { indexed: boolean } = { indexed: true }): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_members on commit drop as
 ${rankedMembersQuery(keep, TEMP.locked)}`,
-    ...(indexed ? [sql`create index on ${TEMP.members} (row_id)`, sql`analyze ${TEMP.members}`] : []),
+    ...(indexed ? [sql`create index on ${TEMP.members} (row_id)`, sql`analyze ${TEMP.members} (row_id, group_id, keeper_id, rank_in_group, chunk_state)`] : []),
     sql`create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop`,
   ];
 }
