@@ -4,7 +4,7 @@ import { shardAlignedColumn } from '../keys/distribution-rule.js';
 import type { ResolvedKey } from '../keys/key-definition.js';
 import type { BatchScope, KeepPolicy } from './model.js';
 import { citusBatchStageStatement, citusLockSettingsStatement, citusLockShardsStatement, citusLockTargetsStatement } from './sql/citus-lock-sql.js';
-import { lockBatchStatement, rankStatements } from './sql/lock-and-rank-sql.js';
+import { lockBatchStatement, rankStatements, type LockSource } from './sql/lock-and-rank-sql.js';
 import { citusTimeoutsStatements, timeoutsStatement } from './sql/session-sql.js';
 import { batchPinValuesQuery, pinnedScope, WHOLE_BATCH } from './sql/shard-pin-sql.js';
 
@@ -53,9 +53,9 @@ export interface ScopeQuery {
 
 export function choosePlacement(key: ResolvedKey): Placement {
   const distribution = key.table.info.distribution;
-  if (distribution === null) return onOneServer('single-server', key, { archivesWithChange: true });
+  if (distribution === null) return onOneServer('single-server', key, { archivesWithChange: true, lockFrom: 'stage query' });
   const column = distributionColumn(distribution);
-  if (column === null) return onOneServer('citus-undistributed', key, { archivesWithChange: false });
+  if (column === null) return onOneServer('citus-undistributed', key, { archivesWithChange: false, lockFrom: 'run stage' });
   const pinColumn = shardAlignedColumn(key);
   return pinColumn === null ? citusLockedByShard(key, column) : citusPinned(key, pinColumn);
 }
@@ -66,13 +66,18 @@ export function placeholderScope(key: ResolvedKey): BatchScope {
   return column === null ? WHOLE_BATCH : pinnedScope({ column, values: ["<the batch's distribution values>"], holdsChunks: true });
 }
 
-function onOneServer(kind: PlacementKind, key: ResolvedKey, { archivesWithChange }: { archivesWithChange: boolean }): Placement {
+/** `lockFrom`: where a batch reads its rows (lockBatchStatement); a Citus reference or local table keeps the form tested on Citus. */
+function onOneServer(
+  kind: PlacementKind,
+  key: ResolvedKey,
+  { archivesWithChange, lockFrom }: { archivesWithChange: boolean; lockFrom: LockSource },
+): Placement {
   return {
     kind,
     archivesWithChange,
     timeouts: (limits) => [batchTimeouts(limits)],
     scopeQuery: () => null,
-    lock: ({ batch, keep, scope }) => [lockBatchStatement(key, { batch, lock: true, keep, scope })],
+    lock: ({ batch, keep, scope }) => [lockBatchStatement(key, { batch, lock: true, keep, scope, from: lockFrom })],
     rank: (keep) => rankStatements(keep),
   };
 }

@@ -19,7 +19,7 @@ const key = fakeKey(table, ['device_id', 'phone']);
 describe('clean planners', () => {
   // The statements of --execute are asserted whole by the golden files (clean-golden.test.ts); these are the dry run's forms and the rules.
   it("the dry run's read of every staged row: no lock, no chunk keeper, no filled count unless most-complete", () => {
-    const dryRun = compileSql(lockBatchStatement(key, { batch: null, lock: false, keep: 'oldest' })).sql;
+    const dryRun = compileSql(lockBatchStatement(key, { batch: null, lock: false, keep: 'oldest', from: 'stage query' })).sql;
     expect(dryRun).toContain('"l"."created_at" as created, null::int8 as filled');
     expect(dryRun).toContain('s.batch_no, s.chunked, false as forced, null::text as chunk_state');
     expect(dryRun).toContain(`from "public"."leads" as l

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { columnRef, tableRef } from '../../keys/key-sql.js';
 import { TEMP } from './temp-tables-sql.js';
+import { batchStageRowsQuery } from './batch-stage-sql.js';
 
 /**
  * Per batch, on a Citus distributed table: lock the batch's rows the way
@@ -16,27 +17,17 @@ import { TEMP } from './temp-tables-sql.js';
  */
 
 /**
- * The stage rows of one batch (and of the keepers its chunked groups
- * already have), in a session table of their own: Citus joins a distributed
- * table to a session table by sending the whole session table to the
- * workers, so the batch's statements join this one, not the run's stage
- * (at 1M rows that shipped the 124k-row stage to every shard in each of 56
- * batches: 1.8 s a batch). Each row also carries what the chunk keepers say
- * of it (forced: it is its group's chosen keeper; the batch that chose it),
- * so the lock joins this one session table only: each one joined is one
- * more result Citus ships to the worker. Read through the stage's batch_no
- * and row_id indexes (an OR of the two would scan the whole stage).
+ * The stage rows of one batch (batchStageRowsQuery), in a session table of
+ * their own: Citus joins a distributed table to a session table by sending
+ * the whole session table to the workers, so the batch's statements join
+ * this one, not the run's stage (at 1M rows that shipped the 124k-row stage
+ * to every shard in each of 56 batches: 1.8 s a batch). Each row carries
+ * what the chunk keepers say of it, so the lock joins this one session
+ * table only: each one joined is one more result Citus ships to the worker.
  */
 export function citusBatchStageStatement(batch: number): RawBuilder<unknown> {
-  const thisBatch = sql.lit(batch);
   return sql`create temporary table ld_batch_stage on commit drop as
-select s.*, coalesce(k.keeper_id = s.row_id, false) as forced, k.first_batch
-from (select * from ${TEMP.stage} where batch_no = ${thisBatch}
-      union all
-      select * from ${TEMP.stage}
-      where row_id in (select keeper_id from ${TEMP.chunkKeepers} where group_no in (select group_no from ${TEMP.stage} where batch_no = ${thisBatch}))
-        and batch_no <> ${thisBatch}) as s
-left join ${TEMP.chunkKeepers} as k on k.group_no = s.group_no`;
+${batchStageRowsQuery(batch)}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { columnRef, groupIdOf, groupableRows, keyExpressions, tableRef } from '.
 import type { BatchScope, KeepPolicy } from '../model.js';
 import { TEMP } from './temp-tables-sql.js';
 import { WHOLE_BATCH } from './shard-pin-sql.js';
+import { batchStageRowsQuery } from './batch-stage-sql.js';
 
 /** Per batch: lock the batch's rows (re-read, re-keyed), rank each group, keeper first. */
 
@@ -58,38 +59,51 @@ export interface LockedBatch {
  *
  *   create temporary table ld_locked on commit drop as
  *   select l."id" as row_id, jsonb_build_array(<key>) as key_values, md5(…) as group_id,
- *          l."created_at" as created, <non-empty columns> as filled, s.batch_no, s.chunked, coalesce(k.keeper_id = l."id", false) as forced,
- *          case when k.first_batch = 3 then 'first' when k.first_batch < 3 then 'continued' end as chunk_state
+ *          l."created_at" as created, <non-empty columns> as filled, s.batch_no, s.chunked, s.forced,
+ *          case when s.first_batch = 3 then 'first' when s.first_batch < 3 then 'continued' end as chunk_state
  *   from "public"."leads" as l
- *   join pg_temp.ld_stage as s on s.row_id = l."id"
- *   left join pg_temp.ld_chunk_keepers as k on k.group_no = s.group_no
- *   where l."id" in (select row_id from pg_temp.ld_stage where batch_no = 3
- *                   union all select keeper_id from pg_temp.ld_chunk_keepers where group_no in (select group_no from pg_temp.ld_stage where batch_no = 3))
+ *   join (<the batch's stage rows and its chunk keepers' rows, batchStageRowsQuery>) as s on s.row_id = l."id"
+ *   where <key columns not null>
  *   order by l."id" for update of l
  *
- * `from`: on Citus the batch's own stage rows (citusBatchStageStatement);
- * `scope`: a batch confined to one Citus shard (shard-pin-sql.ts).
+ * `from`: where the batch's rows are read from. `stage query` (one
+ * server): batchStageRowsQuery inline, one primary-key probe per row
+ * (bench/README.md B20). `batch stage` (a Citus distributed table): the
+ * same rows materialised first (citusBatchStageStatement). `run stage` (a
+ * Citus reference or local table, where the inline form is not tested):
+ * the run's stage, probed by id for each row (lockedRowsQuery). `scope`: a
+ * batch confined to one Citus shard (shard-pin-sql.ts).
  */
-export function lockBatchStatement(key: ResolvedKey, batch: LockedBatch & { from?: 'run stage' | 'batch stage' }): RawBuilder<unknown> {
-  const rows =
-    batch.from === 'batch stage' && batch.batch !== null
-      ? lockedBatchStageRowsQuery(key, { ...batch, batch: batch.batch })
-      : lockedRowsQuery(key, TEMP.stage, batch);
+export function lockBatchStatement(key: ResolvedKey, batch: LockedBatch & { from: LockSource }): RawBuilder<unknown> {
   return sql`create temporary table ld_locked on commit drop as
-${rows}`;
+${lockedBatchRows(key, batch)}`;
+}
+
+/** Where a batch of --execute reads its rows from (lockBatchStatement). */
+export type LockSource = 'stage query' | 'batch stage' | 'run stage';
+
+function lockedBatchRows(key: ResolvedKey, batch: LockedBatch & { from: LockSource }): RawBuilder<unknown> {
+  if (batch.batch === null || batch.from === 'run stage') return lockedRowsQuery(key, TEMP.stage, batch);
+  const rows = batch.from === 'batch stage' ? TEMP.batchStage : sql`(${batchStageRowsQuery(batch.batch)})`;
+  return lockedBatchStageRowsQuery(key, { ...batch, batch: batch.batch }, rows);
 }
 
 /**
- * lockedRowsQuery on Citus, over the batch's own stage rows, which already
- * hold exactly the batch's rows and what the chunk keepers say of them
- * (citusBatchStageStatement): one session table joined.
+ * ld_locked's SELECT over one batch's stage rows, which already hold exactly
+ * the batch's rows and what the chunk keepers say of them
+ * (batchStageRowsQuery): the table joined to one row source, the query
+ * itself or the batch's session table (Citus).
  */
-function lockedBatchStageRowsQuery(key: ResolvedKey, { batch, lock, keep, scope = WHOLE_BATCH }: LockedBatch & { batch: number }): RawBuilder<unknown> {
+function lockedBatchStageRowsQuery(
+  key: ResolvedKey,
+  { batch, lock, keep, scope = WHOLE_BATCH }: LockedBatch & { batch: number },
+  batchStage: RawBuilder<unknown>,
+): RawBuilder<unknown> {
   const id = columnRef(key.table.idColumn, 'l');
   return sql`select ${lockedColumns(key, keep)},
        s.batch_no, s.chunked, s.forced, ${chunkState(sql`s.first_batch`, batch)}
 from ${tableRef(key.table)} as l
-join ${TEMP.batchStage} as s on s.row_id = ${id}
+join ${batchStage} as s on s.row_id = ${id}
 where ${groupableRows(key, 'l')}${scope.leads('l')}
 order by ${id}${lock ? sql` for update of l` : sql``}`;
 }
@@ -171,12 +185,16 @@ export function keeperOrder(keep: KeepPolicy): RawBuilder<unknown> {
  * `indexed` false (a Citus distributed table): every statement that joins
  * ld_members with the table reads it whole and ships it to the worker, so an
  * index and statistics on it would go unused (5 ms a batch at 1M rows).
+ * The statistics cover the columns a batch's statements join, filter and
+ * group on: key_values (jsonb, only carried into the dry run's sample) and
+ * batch_no (only the dry run's) tripled the ANALYZE's cost, 7.5 ms against
+ * 2.4 ms a batch at 1M rows (bench/README.md B20).
  */
 export function rankStatements(keep: KeepPolicy, { indexed }: { indexed: boolean } = { indexed: true }): RawBuilder<unknown>[] {
   return [
     sql`create temporary table ld_members on commit drop as
 ${rankedMembersQuery(keep, TEMP.locked)}`,
-    ...(indexed ? [sql`create index on ${TEMP.members} (row_id)`, sql`analyze ${TEMP.members}`] : []),
+    ...(indexed ? [sql`create index on ${TEMP.members} (row_id)`, sql`analyze ${TEMP.members} (row_id, group_id, keeper_id, rank_in_group, chunk_state)`] : []),
     sql`create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop`,
   ];
 }

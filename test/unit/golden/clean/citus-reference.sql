@@ -104,7 +104,7 @@ window w as (partition by group_id order by forced desc, filled desc, created as
 create index on "pg_temp"."ld_members" (row_id);
 
 -- statement 18
-analyze "pg_temp"."ld_members";
+analyze "pg_temp"."ld_members" (row_id, group_id, keeper_id, rank_in_group, chunk_state);
 
 -- statement 19
 create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop;

@@ -78,14 +78,16 @@ order by group_no, filled desc, created asc nulls last, row_id asc;
 create temporary table ld_locked on commit drop as
 select "l"."id" as row_id, jsonb_build_array("l"."device_id", "l"."phone") as key_values, md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id,
        "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled,
-       s.batch_no, s.chunked, coalesce(k.keeper_id = "l"."id", false) as forced,
-       case when k.first_batch = 3 then 'first' when k.first_batch < 3 then 'continued' end as chunk_state
+       s.batch_no, s.chunked, s.forced, case when s.first_batch = 3 then 'first' when s.first_batch < 3 then 'continued' end as chunk_state
 from "public"."leads" as l
-join "pg_temp"."ld_stage" as s on s.row_id = "l"."id"
-left join "pg_temp"."ld_chunk_keepers" as k on k.group_no = s.group_no
-where "l"."id" in (select row_id from "pg_temp"."ld_stage" where batch_no = 3
-                union all select keeper_id from "pg_temp"."ld_chunk_keepers" where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 3))
-  and "l"."device_id" is not null and "l"."phone" is not null
+join (select s.*, coalesce(k.keeper_id = s.row_id, false) as forced, k.first_batch
+from (select * from "pg_temp"."ld_stage" where batch_no = 3
+      union all
+      select * from "pg_temp"."ld_stage"
+      where row_id in (select keeper_id from "pg_temp"."ld_chunk_keepers" where group_no in (select group_no from "pg_temp"."ld_stage" where batch_no = 3))
+        and batch_no <> 3) as s
+left join "pg_temp"."ld_chunk_keepers" as k on k.group_no = s.group_no) as s on s.row_id = "l"."id"
+where "l"."device_id" is not null and "l"."phone" is not null
 order by "l"."id" for update of l;
 
 -- statement 16
@@ -104,7 +106,7 @@ window w as (partition by group_id order by forced desc, filled desc, created as
 create index on "pg_temp"."ld_members" (row_id);
 
 -- statement 18
-analyze "pg_temp"."ld_members";
+analyze "pg_temp"."ld_members" (row_id, group_id, keeper_id, rank_in_group, chunk_state);
 
 -- statement 19
 create temporary table ld_skipped (group_id text not null, reason text not null) on commit drop;
