@@ -13,7 +13,8 @@ import type { KeyMatch } from './key-protection.js';
  * - `covered`: an index that rejects only rows the arbiter rejects too (the
  *   arbiter's elements are a subset of its, the arbiter is not partial or has
  *   its predicate, and NULLs conflict in it only if they do in the arbiter).
- *   It can still raise, but only in a race: ON CONFLICT looks for the stored
+ *   It can still raise, but only in a race (our reading of the executor, which
+ *   the figures below bear out): ON CONFLICT looks for the stored
  *   row with an index scan that does not hold the arbiter's page while it
  *   reads the heap, so a concurrent UPDATE that moves the row to a new index
  *   entry (any non-HOT update, the statement's own no-op one included) can
