@@ -4,7 +4,7 @@ import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent, Postgres
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller, trackBackends } from './cancel.js';
-import { blockerProbe } from './lock-waits.js';
+import { blockerProbe, trackServerPids } from './lock-waits.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
@@ -99,8 +99,9 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
   const backends = trackBackends(pool);
+  const serverPids = trackServerPids(pool);
   const cancel = backendCanceller(config, backends);
-  const blockers = () => blockerProbe(config, () => [...backends.keys()]);
+  const blockers = () => blockerProbe(config, () => [...serverPids.values()]);
   // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
   const onCreateConnection = async (connection: DatabaseConnection) => {
     for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));

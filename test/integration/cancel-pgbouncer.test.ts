@@ -36,7 +36,8 @@ function freePort(): Promise<number> {
 /**
  * Database.cancel through PgBouncer (session pooling, as Debian ships it):
  * the cancel request carries the key PgBouncer gave the client, and PgBouncer
- * forwards it to the server session it assigned. Sent and closed at once
+ * forwards it to the server session it assigned; the lock-wait probe names
+ * blockers by the server's process ids, not PgBouncer's. Sent and closed at once
  * (before this suite), PgBouncer 1.18 exited with "bad client state", taking
  * every client's connection with it; the tool now waits for the close.
  */
@@ -124,5 +125,36 @@ describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvai
       await client.end();
     }
     expect(readFileSync(join(folder, 'pgbouncer.log'), 'utf8')).not.toContain('FATAL');
+  });
+
+  it('names the session that blocks one of its statements by its server pid (PgBouncer gives the client a process id of its own)', async () => {
+    const database = bounced!;
+    await test.exec('create table locked (id int primary key);\ninsert into locked values (1);\n');
+    const holder = new pg.Client({ connectionString: test.url!, application_name: 'lock-holder' });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select * from public.locked for update');
+      const holderPid = Number((await holder.query('select pg_backend_pid() as pid')).rows[0].pid);
+      const waiting = sql`update public.locked set id = 2`.execute(database.db).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      const probe = database.blockers!();
+      try {
+        let seen: number[] = [];
+        for (let tries = 0; seen.length === 0 && tries < 100; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          seen = (await probe.ask()).map((blocker) => blocker.pid);
+        }
+        expect(seen).toEqual([holderPid]);
+      } finally {
+        await probe.close();
+      }
+      await holder.query('rollback');
+      expect(await waiting).toBeNull();
+    } finally {
+      await holder.end();
+    }
   });
 });
