@@ -18,24 +18,6 @@ cross join lateral unnest(pg_catalog.pg_blocking_pids(w.pid)) as bp(pid)
 join pg_catalog.pg_stat_activity as b on b.pid = bp.pid
 order by b.pid`;
 
-/**
- * The server's process id of each of the pool's sessions (pg_backend_pid), by the process id the session's
- * start-up named (BackendKeyData). The two differ behind a pooler: PgBouncer hands each client a key of its own,
- * and pg_blocking_pids needs the server's. Asked once per session, before anything else runs on it.
- */
-export function trackServerPids(pool: pg.Pool): Map<number, number> {
-  const pids = new Map<number, number>();
-  pool.on('connect', (client) => {
-    const keyPid = (client as { processID?: number | null }).processID ?? 0;
-    client.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid').then(
-      ({ rows }) => pids.set(keyPid, Number(rows[0]!.pid)),
-      () => undefined, // a session that cannot answer fails its next statement, which reports it
-    );
-  });
-  pool.on('remove', (client) => pids.delete((client as { processID?: number | null }).processID ?? 0));
-  return pids;
-}
-
 /** Asks which sessions block ours, on a session of its own; `close` ends that session. */
 export interface BlockerProbe {
   ask(): Promise<LockBlocker[]>;

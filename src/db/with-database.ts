@@ -4,7 +4,8 @@ import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent, Postgres
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
 import { backendCanceller, trackBackends } from './cancel.js';
-import { blockerProbe, trackServerPids } from './lock-waits.js';
+import { blockerProbe } from './lock-waits.js';
+import { startSessions } from './session-start.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
@@ -99,7 +100,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
   const backends = trackBackends(pool);
-  const serverPids = trackServerPids(pool);
+  const serverPids = startSessions(pool, serverSettings(options));
   const cancel = backendCanceller(config, backends);
   const blockers = () => blockerProbe(config, () => [...serverPids.values()]);
   // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
@@ -140,10 +141,7 @@ function sessionConfig(target: PostgresTarget, options: ConnectOptions): pg.Clie
     // bench/README.md (B1): JIT compilation costs 0.02-0.9 s per duplicate query and never paid off.
     // Start-up options outrank ALTER DATABASE/ROLE settings, so the command's timeouts hold on every pooled
     // session; they come after the user's options= / PGOPTIONS, so they win over those too.
-    options: [
-      ...(target.options === null ? [] : [target.options]),
-      ...['jit=off', ...sessionSettings(options).map(([name, value]) => `${name}=${value}`)].map((setting) => `-c ${setting}`),
-    ].join(' '),
+    options: [...(target.options === null ? [] : [target.options]), ...serverSettings(options).map(([name, value]) => `-c ${name}=${value}`)].join(' '),
   };
 }
 
@@ -177,6 +175,11 @@ class EndingClient extends pg.Client {
 }
 
 /** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
+/** A server session's settings: sessionSettings, and jit off (bench/README.md B1). */
+function serverSettings(options: ConnectOptions): [string, string][] {
+  return [['jit', 'off'], ...sessionSettings(options)];
+}
+
 function sessionSettings(options: ConnectOptions): [string, string][] {
   const ms = (value: number | undefined) => `${Math.max(0, Math.round(value ?? 0))}ms`;
   return [

@@ -36,7 +36,8 @@ function freePort(): Promise<number> {
 /**
  * Database.cancel through PgBouncer (session pooling, as Debian ships it):
  * the cancel request carries the key PgBouncer gave the client, and PgBouncer
- * forwards it to the server session it assigned; the lock-wait probe names
+ * forwards it to the server session it assigned; the tool's session settings
+ * hold although PgBouncer drops the start-up options; the lock-wait probe names
  * blockers by the server's process ids, not PgBouncer's. Sent and closed at once
  * (before this suite), PgBouncer 1.18 exited with "bad client state", taking
  * every client's connection with it; the tool now waits for the close.
@@ -125,6 +126,17 @@ describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvai
       await client.end();
     }
     expect(readFileSync(join(folder, 'pgbouncer.log'), 'utf8')).not.toContain('FATAL');
+  });
+
+  it("keeps the tool's session settings although PgBouncer drops the start-up options that carry them", async () => {
+    const timed = await openDatabase(parseDatabaseTarget(bouncerUrl()), { connections: 1, statementTimeoutMs: 61_000, lockTimeoutMs: 4_000 });
+    try {
+      const { rows } = await sql<Record<string, string>>`select current_setting('statement_timeout') as statement, current_setting('lock_timeout') as lock,
+        current_setting('jit') as jit`.execute(timed.db);
+      expect(rows).toEqual([{ statement: '61s', lock: '4s', jit: 'off' }]);
+    } finally {
+      await timed.db.destroy();
+    }
   });
 
   it('names the session that blocks one of its statements by its server pid (PgBouncer gives the client a process id of its own)', async () => {
