@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type pg from 'pg';
 import { serialize } from 'pg-protocol';
+import type { PooledSession } from './session-start.js';
 
 /** How long one cancel request may take to reach the server; it is best effort either way. */
 const CANCEL_TIMEOUT_MS = 5000;
@@ -13,21 +14,10 @@ const CANCEL_TIMEOUT_MS = 5000;
  * No session slot, password or pg_hba line is needed, so it works when
  * max_connections is reached. A session that is idle ignores it.
  */
-export function backendCanceller(config: Pick<pg.ClientConfig, 'host' | 'port'>, backends: Map<number, number>): () => Promise<void> {
+export function backendCanceller(config: Pick<pg.ClientConfig, 'host' | 'port'>, sessions: Map<number, PooledSession>): () => Promise<void> {
   return async () => {
-    await Promise.all([...backends].map(([processID, secretKey]) => sendCancelRequest(config, processID, secretKey)));
+    await Promise.all([...sessions].map(([processID, { secretKey }]) => sendCancelRequest(config, processID, secretKey)));
   };
-}
-
-/** The session keys of the pool's sessions (process id → secret key), kept up to date as it opens and drops them. */
-export function trackBackends(pool: pg.Pool): Map<number, number> {
-  const backends = new Map<number, number>();
-  pool.on('connect', (client) => {
-    const { processID, secretKey } = client as { processID?: number | null; secretKey?: number | null };
-    if (processID && secretKey !== undefined && secretKey !== null) backends.set(processID, secretKey);
-  });
-  pool.on('remove', (client) => backends.delete((client as { processID?: number | null }).processID ?? 0));
-  return backends;
 }
 
 /** Best effort: a request that cannot be sent leaves the statement to end on its own, rolled back either way. */
@@ -43,8 +33,8 @@ function sendCancelRequest(config: Pick<pg.ClientConfig, 'host' | 'port'>, proce
       resolve();
     };
     const timer = setTimeout(done, CANCEL_TIMEOUT_MS);
-    // Written, then left open until the server closes it, as PQcancel does: a client that hangs up at once made
-    // PgBouncer 1.18, forwarding the request, exit with "bad client state" (every client's connection with it).
+    // Written, then left open until the server closes it, as PQcancel does: from a client that hung up at once,
+    // PgBouncer 1.18 dropped the request, and once exited with "bad client state" (every client's connection with it).
     socket.on('connect', () => socket.write(serialize.cancel(processID, secretKey)));
     socket.on('error', done);
     socket.on('close', done);

@@ -1,30 +1,42 @@
 import type pg from 'pg';
 
+/** What the tool knows of one pooled server session, by the process id its start-up named (BackendKeyData). */
+export interface PooledSession {
+  /** The key of PostgreSQL's cancel request (db/cancel.ts). */
+  secretKey: number;
+  /**
+   * Its server process id (pg_backend_pid), once its first statement answered; what pg_blocking_pids needs.
+   * Behind PgBouncer it differs from the start-up's, which PgBouncer hands the client on its own.
+   */
+  serverPid: number | null;
+}
+
 /**
- * The one statement each pooled server session runs first, before anything
- * else (a single statement: a second one queued behind it would make
- * node-postgres print a deprecation warning):
- * - its settings again (set_config, at session level, above ALTER
- *   DATABASE/ROLE as the start-up options are): a pooler can drop the
- *   start-up options (PgBouncer's ignore_startup_parameters);
- * - its server process id (pg_backend_pid), kept by the process id the
- *   start-up named: behind PgBouncer the two differ, and pg_blocking_pids
- *   needs the server's.
- * Returns the server pids (start-up pid → server pid), kept up to date as the
- * pool opens and drops sessions.
+ * Keeps the pool's sessions (start-up process id → PooledSession) up to date
+ * as it opens and drops them, and gives each the one statement it runs first
+ * (a single statement: a second one queued behind it would make node-postgres
+ * print a deprecation warning): its server process id, and its settings
+ * again (set_config, at session level, above ALTER DATABASE/ROLE as the
+ * start-up options are), as a pooler can drop the start-up options
+ * (PgBouncer's ignore_startup_parameters).
  */
-export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<number, number> {
-  const serverPids = new Map<number, number>();
-  const keyPid = (client: pg.PoolClient | pg.Client) => (client as { processID?: number | null }).processID ?? 0;
+export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<number, PooledSession> {
+  const sessions = new Map<number, PooledSession>();
   const text = `select pg_catalog.pg_backend_pid() as pid${settings.map((_, i) => `, pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join('')}`;
   const values = settings.flat();
   pool.on('connect', (client) => {
+    const { processID, secretKey } = client as { processID?: number | null; secretKey?: number | null };
+    if (!processID || secretKey === undefined || secretKey === null) return;
+    const session: PooledSession = { secretKey, serverPid: null };
+    sessions.set(processID, session);
     client.query<{ pid: number }>(text, values).then(
-      ({ rows }) => serverPids.set(keyPid(client), Number(rows[0]!.pid)),
+      ({ rows }) => {
+        session.serverPid = Number(rows[0]!.pid);
+      },
       // the start-up options still apply unless a pooler dropped them; a broken session fails its next statement
       () => undefined,
     );
   });
-  pool.on('remove', (client) => serverPids.delete(keyPid(client)));
-  return serverPids;
+  pool.on('remove', (client) => sessions.delete((client as { processID?: number | null }).processID ?? 0));
+  return sessions;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { ConnectionError, UsageError } from '../errors.js';
-import { backendCanceller, trackBackends } from './cancel.js';
+import { backendCanceller } from './cancel.js';
 import { blockerProbe } from './lock-waits.js';
 import { startSessions } from './session-start.js';
 import { copyOut } from './copy-out.js';
@@ -99,10 +99,9 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  const backends = trackBackends(pool);
-  const serverPids = startSessions(pool, serverSettings(options));
-  const cancel = backendCanceller(config, backends);
-  const blockers = () => blockerProbe(config, () => [...serverPids.values()]);
+  const sessions = startSessions(pool, serverSettings(options));
+  const cancel = backendCanceller(config, sessions);
+  const blockers = () => blockerProbe(config, () => [...sessions.values()].flatMap(({ serverPid }) => (serverPid === null ? [] : [serverPid])));
   // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
   const onCreateConnection = async (connection: DatabaseConnection) => {
     for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
