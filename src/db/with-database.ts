@@ -173,12 +173,12 @@ class EndingClient extends pg.Client {
   }
 }
 
-/** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
 /** A server session's settings: sessionSettings, and jit off (bench/README.md B1). */
 function serverSettings(options: ConnectOptions): [string, string][] {
   return [['jit', 'off'], ...sessionSettings(options)];
 }
 
+/** statement_timeout and lock_timeout as whole milliseconds (0 = no limit), and the planner's parallel setting. */
 function sessionSettings(options: ConnectOptions): [string, string][] {
   const ms = (value: number | undefined) => `${Math.max(0, Math.round(value ?? 0))}ms`;
   return [

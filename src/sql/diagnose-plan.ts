@@ -1,8 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey, ResolvedKeyColumn } from '../keys/key-definition.js';
-import { columnRef, expressionFence, keyAliases, keyExpressions, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
+import { columnRef, expressionFence, keyAliases, oldestFirst, sameKey, tableRef } from '../keys/key-sql.js';
 import { normalizeExpression } from '../keys/normalize.js';
-import { duplicateGroupsQuery } from './duplicate-groups.js';
+import { duplicateGroupsQuery, groupMemberKeys } from './duplicate-groups.js';
 
 /**
  * Planners for `diagnose`: read-only SELECTs (no temp table, no DDL), so a
@@ -107,7 +107,7 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
   // rows are picked with EXISTS, so the ~40k groups are hashed, not the table (as the details export does).
   const distributed = table.info.distribution?.kind === 'distributed';
   const aliases = keyAliases(key);
-  const rowKeys = distributed ? aliases.map((alias) => sql.id('g', alias)) : keyExpressions(key, 'l');
+  const rowKeys = groupMemberKeys(key);
   const groupKeys = sql.join(rowKeys.map((value, index) => sql`${value} as ${sql.id(aliases[index]!)}`));
   const memberKeys = sql.join(aliases.map((alias) => sql.id(alias)));
   const created = createdAt(table, 'l');

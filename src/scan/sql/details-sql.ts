@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ResolvedKey } from '../../keys/key-definition.js';
-import { columnRef, groupIdOf, keyAliases, keyExpressions, oldestFirst, sameKey, tableRef } from '../../keys/key-sql.js';
-import { duplicateGroupsQuery } from '../../sql/duplicate-groups.js';
+import { columnRef, groupIdOf, oldestFirst, sameKey, tableRef } from '../../keys/key-sql.js';
+import { duplicateGroupsQuery, groupMemberKeys } from '../../sql/duplicate-groups.js';
 import { textLiteral } from '../../db/literal.js';
 
 /** Columns of the details export before the table's own columns. */
@@ -29,7 +29,7 @@ export const DETAIL_COLUMNS = ['key', 'group_id', 'group_size', 'rank_in_group',
  */
 export function detailsQuery(key: ResolvedKey): RawBuilder<Record<string, unknown>> {
   const distributed = key.table.info.distribution?.kind === 'distributed';
-  const groupValues = distributed ? keyAliases(key).map((alias) => sql.id('g', alias)) : keyExpressions(key, 'l');
+  const groupValues = groupMemberKeys(key);
   const tableColumns = key.table.info.columns.map((c) =>
     c.type.startsWith('timestamp')
       ? sql`to_json(${columnRef(c.name, 'l')}) #>> '{}' as ${sql.id(c.name)}`
