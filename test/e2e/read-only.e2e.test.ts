@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -136,18 +136,6 @@ function asPostgres(tool: string, ...args: string[]): string {
 function startCluster(data: string, port: number): void {
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${data} -c fsync=off -c full_page_writes=off`;
   asPostgres('pg_ctl', '-D', data, '-o', options, '-l', join(data, 'server.log'), '-w', '-t', '60', 'start');
-}
-
-/** A port nobody listens on right now (asked of the kernel, on 127.0.0.1). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForReplay(primary: string, standby: string): Promise<void> {

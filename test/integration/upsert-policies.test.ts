@@ -285,19 +285,12 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('retry policies × unique
             }
           }
         };
+      const run = (call: Call, size: Size) => runRounds(test, table, shape, policy, plan, retrying(call), size);
       const started = performance.now();
       if (target.label === 'pglite') {
         // one connection, no race: the same calls one after another, fewer of them
         const size = { rounds: 4, callers: 10, concurrent: false };
-        await runRounds(
-          test,
-          table,
-          shape,
-          policy,
-          plan,
-          retrying((text, values) => runPrinted(test.database, text, values)),
-          size,
-        );
+        await run((text, values) => runPrinted(test.database, text, values), size);
       } else {
         await withManyConnections(async () => {
           pool = new pg.Pool({ connectionString: test.url!, max: CALLERS, application_name: 'lead-dedupe-upsert-race' });
@@ -308,15 +301,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('retry policies × unique
             const clients = await Promise.all(Array.from({ length: CALLERS }, () => pool!.connect()));
             for (const client of clients) client.release();
             const size = { rounds: ROUNDS, callers: CALLERS, concurrent: true };
-            await runRounds(
-              test,
-              table,
-              shape,
-              policy,
-              plan,
-              retrying(async (text, values) => (await pool!.query(text, values)).rows),
-              size,
-            );
+            await run(async (text, values) => (await pool!.query(text, values)).rows, size);
           } finally {
             await pool.end();
             pool = null;
