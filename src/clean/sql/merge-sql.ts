@@ -142,9 +142,15 @@ where ${anyFill(columns)}${scope.leads('t')}`;
  * changed it). restore puts a column back only while it still holds this.
  *
  *   update "lead_dedupe"."lead_dedupe_keepers" as k
- *   set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(t)) as e where e.key = any(k.merged_columns))
- *   from pg_temp.ld_merge as g join "public"."leads" as t on t."id" = g.ld_keeper_id
- *   where k.run_id = 7 and k.row_id = g.ld_keeper_id::text
+ *   set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
+ *   from pg_temp.ld_merged_rows as t
+ *   where k.run_id = 7 and k.row_id = any(array(select ld_keeper_id::text from pg_temp.ld_merged_rows))
+ *     and k.row_id = t.ld_keeper_id::text
+ *
+ * The `any(array(…))` makes the archive's primary key (run_id, row_id) find
+ * this batch's keepers; joined on row_id alone, the planner (estimating the
+ * unanalysed tables) hashed every keeper the run had archived so far, once a
+ * batch: quadratic in the batches (bench/README.md, B22).
  */
 export function recordMergedValuesStatements({ schema, runId }: BatchArchive, table: LeadTable, scope: BatchScope = WHOLE_BATCH): RawBuilder<unknown>[] {
   // The keepers are read into a temp table first: Citus updates a coordinator-local table (the archive) only from local rows.
@@ -156,7 +162,8 @@ join ${tableRef(table)} as l on ${columnRef(table.idColumn, 'l')} = g.ld_keeper_
     sql`update ${archiveRef(schema, 'lead_dedupe_keepers')} as k
 set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
 from pg_temp.ld_merged_rows as t
-where k.run_id = ${runId}::int8 and k.row_id = t.ld_keeper_id::text`,
+where k.run_id = ${runId}::int8 and k.row_id = any(array(select ld_keeper_id::text from pg_temp.ld_merged_rows))
+  and k.row_id = t.ld_keeper_id::text`,
   ];
 }
 

@@ -116,7 +116,8 @@ join "public"."leads" as l on "l"."id" = g.ld_keeper_id;
 update "lead_dedupe"."lead_dedupe_keepers" as k
 set merged_data = (select jsonb_object_agg(e.key, e.value) from jsonb_each(t.row_data) as e where e.key = any(k.merged_columns))
 from pg_temp.ld_merged_rows as t
-where k.run_id = $1::int8 and k.row_id = t.ld_keeper_id::text;
+where k.run_id = $1::int8 and k.row_id = any(array(select ld_keeper_id::text from pg_temp.ld_merged_rows))
+  and k.row_id = t.ld_keeper_id::text;
 -- parameters: [7]
 
 -- statement 21
