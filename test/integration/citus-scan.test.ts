@@ -6,6 +6,7 @@ import { diagnose } from '../../src/core/diagnose/diagnose.js';
 import { DIAGNOSE_DEFAULTS } from '../../src/core/diagnose/diagnose-settings.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
 import { scan } from '../../src/scan/scan.js';
+import { canScanFromExport } from '../../src/scan/scan-from-export.js';
 import type { KeyReport } from '../../src/scan/scan-report.js';
 import { PRESET_KEYS } from '../../src/keys/presets.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
@@ -13,6 +14,7 @@ import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
 import { keyScanWithRowCountQuery } from '../../src/scan/sql/scan-sql.js';
 import { CITUS_URL, openCitusDatabase, seedDistributedByDevice, seedDistributedById, seedLocal, seedReference } from '../support/citus.js';
 import { assertBuilt, runCli } from '../support/cli.js';
+import { exportAndPlainReports, withoutTime } from '../support/details-reports.js';
 import { e164Oracle, sqlOracle } from '../support/oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import type { TestDatabase } from '../support/test-database.js';
@@ -130,6 +132,40 @@ describe.skipIf(!CITUS_URL)('scan, details and diagnose on Citus (cluster)', () 
     const userPhone = await sqlOracle(test, 'leads', ['user_id', 'phone'], true);
     expect(summary.rowsPerKey).toEqual({ 'device-phone': devicePhone.rowsInGroups, 'user-phone': userPhone.rowsInGroups });
     expect(lines).toHaveLength(1 + devicePhone.rowsInGroups + userPhone.rowsInGroups);
+  });
+
+  it.each(['ref_leads', 'local_leads'])(
+    "%s: scan --details takes the report from the export's rows, and it is the plain scan's and a hand-written query's, at every --top",
+    async (table) => {
+      for (const nullsEqual of [false, true]) {
+        for (const top of [0, 3, 25]) {
+          const { leadTable, keys } = await keysOn(table, ['device-phone'], { nullsEqual });
+          const options = { table: leadTable, keys, skippedKeys: [], top };
+          const label = `${table} nullsEqual=${nullsEqual} top=${top}`;
+          expect(await canScanFromExport(test.database, options), label).toBe(true);
+          const { fromExport, plain, rows } = await exportAndPlainReports(test.database, options);
+          expect(withoutTime(fromExport), label).toEqual(withoutTime(plain));
+          const figures = await sqlOracle(test, table, ['device_id', 'phone'], !nullsEqual);
+          expect(figuresOf(fromExport.keys[0]!), label).toEqual(figures);
+          expect(rows['device-phone'], label).toBe(figures.rowsInGroups);
+          const largest = await test.query<{ device_id: number | null; phone: string | null; n: string; ids: string[] }>(`
+            select device_id, phone, count(*) as n, (array_agg(id::text order by created_at, id))[1:5] as ids
+            from ${table} ${nullsEqual ? '' : 'where device_id is not null and phone is not null'}
+            group by device_id, phone having count(*) > 1 order by count(*) desc, device_id, phone limit ${top}`);
+          expect(
+            fromExport.keys[0]!.top.map((group) => ({ key: group.key, count: group.count, ids: group.ids.map(String) })),
+            label,
+          ).toEqual(largest.map((row) => ({ key: { device_id: row.device_id, phone: row.phone }, count: Number(row.n), ids: row.ids })));
+        }
+      }
+    },
+  );
+
+  it('the distributed tables keep their own scan path beside a details export (their row count comes from the key pass)', async () => {
+    for (const table of ['leads', 'leads_by_id']) {
+      const { leadTable, keys } = await keysOn(table, ['device-phone']);
+      expect(await canScanFromExport(test.database, { table: leadTable, keys, skippedKeys: [], top: 3 }), table).toBe(false);
+    }
   });
 
   it('diagnose on the distributed table equals diagnose on a coordinator-local copy of the same rows, and its causes add up to the surplus', async () => {

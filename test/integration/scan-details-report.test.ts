@@ -1,14 +1,10 @@
-import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { withSharedSnapshot } from '../../src/db/shared-snapshot.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
-import { exportDetails } from '../../src/scan/details.js';
-import { scan } from '../../src/scan/scan.js';
-import { canScanFromExport, scanFromExport } from '../../src/scan/scan-from-export.js';
-import type { ScanReport } from '../../src/scan/scan-report.js';
+import { canScanFromExport } from '../../src/scan/scan-from-export.js';
 import { seed } from '../../src/seed/seed.js';
+import { exportAndPlainReports, withoutTime } from '../support/details-reports.js';
 import { sqlOracle } from '../support/oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
@@ -47,23 +43,8 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan --details report fr
     const { keys } = resolveKeys(leadTable, ['device-phone'], { ...PLAIN_KEY_SETTINGS, ...settings });
     const options = { table: leadTable, keys, skippedKeys: [], top };
     expect(await canScanFromExport(test.database, options)).toBe(true);
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        chunks.push(Buffer.from(chunk));
-        done();
-      },
-    });
-    const [fromExport, exported] = await withSharedSnapshot(test.database, (sessions) =>
-      scanFromExport(options, sessions, (figures) => exportDetails(test.database, keys, sink, sessions, null, figures)),
-    );
-    if (fromExport.status === 'rejected') throw fromExport.reason;
-    if (exported.status === 'rejected') throw exported.reason;
-    const plain = await scan(test.database, options);
-    return { fromExport: fromExport.value, plain, csv: Buffer.concat(chunks).toString('utf8'), rows: exported.value.rowsPerKey };
+    return exportAndPlainReports(test.database, options);
   }
-
-  const withoutTime = (report: ScanReport) => ({ ...report, durationMs: 0 });
 
   /** The top groups by hand: size, then key, ascending with NULLs last; the five oldest ids, created NULLs last. */
   async function topOracle(table: string, nullsEqual: boolean, top: number) {
