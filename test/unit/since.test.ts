@@ -136,8 +136,9 @@ describe('incrementalKeyScanQuery', () => {
 ), touched as materialized (
   select distinct "ld_k1", "ld_k2" from win where "ld_k1" is not null and "ld_k2" is not null
 )`);
-    expect(sql).toContain(`row_number() over (partition by "t"."ld_k1", "t"."ld_k2" order by "l"."created_at" asc nulls last, "l"."id" asc) as ld_rank`);
-    expect(sql).toContain(`from touched as t join "public"."leads" as l on "l"."device_id" = "t"."ld_k1" and "l"."phone" = "t"."ld_k2"`);
+    expect(sql).toContain(`row_number() over (partition by "l"."device_id", "l"."phone" order by "l"."created_at" asc nulls last, "l"."id" asc) as ld_rank`);
+    // EXISTS, not a join: the join hashed the whole table (bench/README.md, B23)
+    expect(sql).toContain(`from "public"."leads" as l\n  where exists (select from touched as t where "l"."device_id" = "t"."ld_k1" and "l"."phone" = "t"."ld_k2")`);
     expect(sql).toContain('count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus');
     expect(sql).toContain('coalesce("l"."id"::text = any($4::text[]), false) as ld_reported');
   });
@@ -177,7 +178,7 @@ describe('incrementalKeyScanQuery', () => {
   it('NULLs equal: keys with NULLs are kept and compared as JSON arrays', () => {
     const { sql } = compileSql(incrementalKeyScanQuery(fakeKey(table, ['phone'], { nullsEqual: true }), windowFrom('created_at', new Date(0)), 3));
     expect(sql).toContain('select distinct "ld_k1" from win where true');
-    expect(sql).toContain(`on jsonb_build_array("l"."phone") = jsonb_build_array("t"."ld_k1")`);
+    expect(sql).toContain(`where jsonb_build_array("l"."phone") = jsonb_build_array("t"."ld_k1")`);
   });
 });
 

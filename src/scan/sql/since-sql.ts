@@ -70,8 +70,10 @@ function anyBound(bounds: WindowBound[], alias: string, operator: '>=' | '>'): R
  *   win      the window's rows, their key values computed once (an index range scan on the window column);
  *            a row with no created time is in every window: it cannot be placed, so it is never skipped;
  *   touched  the distinct keys among them (rows with a NULL key column are in no group unless NULLs are equal);
- *   members  every row of the table with one of those keys (one index lookup per key, or one hash join),
- *            ranked oldest first exactly as scan lists ids and clean keeps by default (created, then id);
+ *   members  every row of the table with one of those keys (one index lookup per key, or the table
+ *            streamed past the touched keys, hashed: EXISTS, because a join hashed the whole table,
+ *            estimating a CTE's keys with no statistics; bench/README.md, B23), ranked oldest first
+ *            exactly as scan lists ids and clean keeps by default (created, then id);
  *   groups   the touched keys that are duplicate groups, judged against the whole table.
  *
  * The figures (groups, rows in groups, surplus, histogram, top groups) describe the touched
@@ -82,10 +84,10 @@ function anyBound(bounds: WindowBound[], alias: string, operator: '>=' | '>'): R
 export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWindow, top: number): RawBuilder<IncrementalKeyScanRow> {
   const table = key.table;
   const aliases = keyAliases(key).map((alias) => sql.id(alias));
-  const touchedAliases = keyAliases(key).map((alias) => sql.id('t', alias));
+  const rowKey = keyExpressions(key, 'l');
   const undated = (alias: string) => (window.undatedColumn === null ? sql`false` : sql`${columnRef(window.undatedColumn, alias)} is null`);
   const inWindow = (alias: string) => sql`(${anyBound(window.bounds, alias, '>=')} or ${undated(alias)})`;
-  const selected = keyExpressions(key, 'l').map((expression, index) => sql`${expression} as ${aliases[index]}`);
+  const selected = rowKey.map((expression, index) => sql`${expression} as ${aliases[index]}`);
   const groupable = key.nullsEqual
     ? sql`true`
     : sql.join(
@@ -105,13 +107,14 @@ export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWin
 ), touched as materialized (
   select distinct ${sql.join(aliases)} from win where ${groupable}
 ), members as (
-  select ${sql.join(touchedAliases)}, ${columnRef(table.idColumn, 'l')} as ld_id, ${created} as ld_created,
+  select ${sql.join(selected)}, ${columnRef(table.idColumn, 'l')} as ld_id, ${created} as ld_created,
          coalesce(${inWindow('l')}, false) as ld_new,
          coalesce(${columnRef(table.idColumn, 'l')}::text = any(${window.reported}::text[]), false) as ld_reported,
          coalesce(${remembered}, false) as ld_remember,
-         row_number() over (partition by ${sql.join(touchedAliases)} order by ${oldestFirst(table, 'l')}) as ld_rank,
-         count(*) over (partition by ${sql.join(touchedAliases)}) as ld_n
-  from touched as t join ${tableRef(table)} as l on ${lookUpKey(key, 'l', 't')}
+         row_number() over (partition by ${sql.join(rowKey)} order by ${oldestFirst(table, 'l')}) as ld_rank,
+         count(*) over (partition by ${sql.join(rowKey)}) as ld_n
+  from ${tableRef(table)} as l
+  where exists (select from touched as t where ${lookUpKey(key, 'l', 't')})
 ), groups as materialized (
   select ${sql.join(aliases)}, max(ld_n) as n,
          count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus,
