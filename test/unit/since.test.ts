@@ -138,7 +138,9 @@ describe('incrementalKeyScanQuery', () => {
 )`);
     expect(sql).toContain(`row_number() over (partition by "l"."device_id", "l"."phone" order by "l"."created_at" asc nulls last, "l"."id" asc) as ld_rank`);
     // EXISTS, not a join: the join hashed the whole table (bench/README.md, B23)
-    expect(sql).toContain(`from "public"."leads" as l\n  where exists (select from touched as t where "l"."device_id" = "t"."ld_k1" and "l"."phone" = "t"."ld_k2")`);
+    expect(sql).toContain(
+      `from "public"."leads" as l\n  where exists (select from touched as t where "l"."device_id" = "t"."ld_k1" and "l"."phone" = "t"."ld_k2")`,
+    );
     expect(sql).toContain('count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus');
     expect(sql).toContain('coalesce("l"."id"::text = any($4::text[]), false) as ld_reported');
   });
