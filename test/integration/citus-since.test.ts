@@ -3,7 +3,7 @@ import { loadLeadTable } from '../../src/core/lead-table.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { scanSince } from '../../src/scan/since/scan-since.js';
 import { CITUS_URL, openCitusDatabase } from '../support/citus.js';
-import { SINCE, sinceOracle, WATCH_TABLE } from '../support/since-oracle.js';
+import { SINCE, SINCE_KEY_CASES, sinceFigures, sinceOracle, WATCH_TABLE } from '../support/since-oracle.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import type { TestDatabase } from '../support/test-database.js';
 
@@ -22,25 +22,11 @@ describe.skipIf(!CITUS_URL)('scan --since on Citus (cluster)', () => {
   }, 120_000);
   afterAll(async () => test?.close());
 
-  const digits = `nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')`;
-  const cases: { label: string; settings: Partial<KeySettings>; expressions: string[]; nullsEqual: boolean }[] = [
-    { label: 'plain key, NULLs distinct', settings: {}, expressions: ['device_id', 'phone'], nullsEqual: false },
-    { label: 'plain key, NULLs equal', settings: { nullsEqual: true }, expressions: ['device_id', 'phone'], nullsEqual: true },
-    { label: 'phone=digits', settings: { normalize: { phone: 'digits' } }, expressions: ['device_id', digits], nullsEqual: false },
-  ];
-
   async function figures(settings: Partial<KeySettings>) {
     const table = await loadLeadTable(test.database.db, { table: 'watch', idColumn: 'id', createdColumn: 'created_at' });
     const keys = resolveKeys(table, ['device_id,phone'], { ...PLAIN_KEY_SETTINGS, ...settings }).keys;
     const { report } = await scanSince(test.database, { table, keys, top: 10, windowColumns: ['created_at'], since: { kind: 'at', at: SINCE } });
-    const key = report.keys[0]!;
-    return {
-      newRows: key.newRows,
-      newSurplus: key.newSurplus,
-      groupsTouched: key.groupsTouched,
-      rowsInGroups: key.rowsInGroups,
-      largestGroup: key.largestGroup,
-    };
+    return sinceFigures(report.keys[0]!);
   }
 
   for (const [placement, distribute] of [
@@ -53,7 +39,7 @@ describe.skipIf(!CITUS_URL)('scan --since on Citus (cluster)', () => {
   ] as const) {
     it(`${placement}: every key form equals the oracle`, async () => {
       await test.exec(`${distribute};`);
-      for (const { label, settings, expressions, nullsEqual } of cases) {
+      for (const { label, settings, expressions, nullsEqual } of SINCE_KEY_CASES) {
         expect(await figures(settings), label).toEqual(await sinceOracle(test, expressions, 'created_at', nullsEqual));
       }
     });

@@ -17,7 +17,7 @@ import { runIncrementalScan } from '../../src/commands/scan-since.js';
 import { resolveKeys, type KeySettings } from '../../src/keys/resolve-key.js';
 import { PLAIN_KEY_SETTINGS } from '../support/table-facts.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
-import { SINCE, sinceOracle, WATCH_TABLE } from '../support/since-oracle.js';
+import { SINCE, SINCE_KEY_CASES, sinceFigures, sinceOracle, WATCH_TABLE } from '../support/since-oracle.js';
 
 describe.each(TEST_TARGETS.filter((t) => t.available))('scan --since on $label', (target) => {
   let test: TestDatabase;
@@ -40,30 +40,10 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('scan --since on $label',
     const key = report.keys[0]!;
     expect(report.mode).toBe('incremental');
     expect(key.groups).toBe(key.groupsTouched);
-    return {
-      report,
-      figures: {
-        newRows: key.newRows,
-        newSurplus: key.newSurplus,
-        groupsTouched: key.groupsTouched,
-        rowsInGroups: key.rowsInGroups,
-        largestGroup: key.largestGroup,
-      },
-    };
+    return { report, figures: sinceFigures(key) };
   }
 
-  const digits = `nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')`;
-  it.each([
-    { label: 'plain key, NULLs distinct', settings: {}, expressions: ['device_id', 'phone'], nullsEqual: false },
-    { label: 'plain key, NULLs equal', settings: { nullsEqual: true }, expressions: ['device_id', 'phone'], nullsEqual: true },
-    { label: 'phone=digits', settings: { normalize: { phone: 'digits' as const } }, expressions: ['device_id', digits], nullsEqual: false },
-    {
-      label: 'phone=digits, NULLs equal',
-      settings: { normalize: { phone: 'digits' as const }, nullsEqual: true },
-      expressions: ['device_id', digits],
-      nullsEqual: true,
-    },
-  ])('$label: equal to the oracle for the created and the changed column', async ({ settings, expressions, nullsEqual }) => {
+  it.each(SINCE_KEY_CASES)('$label: equal to the oracle for the created and the changed column', async ({ settings, expressions, nullsEqual }) => {
     for (const windowColumn of ['created_at', 'updated_at']) {
       const { figures: got } = await figures(settings, windowColumn);
       expect(got, windowColumn).toEqual(await sinceOracle(test, expressions, windowColumn, nullsEqual));

@@ -1,3 +1,5 @@
+import type { KeySettings } from '../../src/keys/resolve-key.js';
+import type { KeyReport } from '../../src/scan/scan-report.js';
 import type { TestDatabase } from './test-database.js';
 
 /**
@@ -60,3 +62,18 @@ export const WATCH_TABLE = `create table watch (id int primary key, device_id in
         (16, 8, '888', ${day(1)}, null), (17, 8, '888', ${day(2)}, ${day(11)}),
         (18, 9, '999', ${day(1)}, ${day(11)}), (19, 9, '999', ${day(2)}, null),
         (20, null, '111', ${day(13)}, ${day(13)}), (21, null, '111', ${day(1)}, null)`;
+
+/** A key's figures from a scan --since report, in the oracle's shape. */
+export function sinceFigures(key: KeyReport) {
+  return { newRows: key.newRows, newSurplus: key.newSurplus, groupsTouched: key.groupsTouched, rowsInGroups: key.rowsInGroups, largestGroup: key.largestGroup };
+}
+
+const digits = `nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '')`;
+
+/** The key forms held to the oracle: the settings, the oracle's expressions for them, and whether NULLs are equal. */
+export const SINCE_KEY_CASES: { label: string; settings: Partial<KeySettings>; expressions: string[]; nullsEqual: boolean }[] = [
+  { label: 'plain key, NULLs distinct', settings: {}, expressions: ['device_id', 'phone'], nullsEqual: false },
+  { label: 'plain key, NULLs equal', settings: { nullsEqual: true }, expressions: ['device_id', 'phone'], nullsEqual: true },
+  { label: 'phone=digits', settings: { normalize: { phone: 'digits' } }, expressions: ['device_id', digits], nullsEqual: false },
+  { label: 'phone=digits, NULLs equal', settings: { normalize: { phone: 'digits' }, nullsEqual: true }, expressions: ['device_id', digits], nullsEqual: true },
+];
