@@ -114,23 +114,23 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
   const n = plan.compared.map((_, index) => index + 1);
   const d = (i: number) => sql.id(`ld_d${i}`);
   const f = (i: number) => sql.id(`ld_f${i}`);
-  const perColumn = plan.compared.flatMap((column, index) => {
-    const text = sql`${columnRef(column, 'l')}::text`;
-    const filled = sql`nullif(btrim(${columnRef(column, 'l')}::text), '')`;
-    return [
-      sql`${text} is distinct from first_value(${text}) over w as ${d(index + 1)}`,
-      sql`${filled} is not null and first_value(${filled}) over w is null as ${f(index + 1)}`,
-    ];
+  // Each compared column's text once per row, and the group's oldest row's texts as ONE first_value of an array:
+  // two first_value calls per column cost the window pass 5-10% more (bench/README.md, B24).
+  const texts = sql`array[${sql.join(plan.compared.map((column) => sql`${columnRef(column, 'l')}::text`))}]::text[]`;
+  const perColumn = n.flatMap((i) => {
+    const [text, first] = [sql`m.ld_texts[${sql.lit(i)}]`, sql`m.ld_first[${sql.lit(i)}]`];
+    return [sql`${text} is distinct from ${first} as ${d(i)}`, sql`nullif(btrim(${text}), '') is not null and nullif(btrim(${first}), '') is null as ${f(i)}`];
   });
   const byColumn = plan.by === null ? sql`null::text` : sql`${columnRef(plan.by, 'l')}::text`;
-  const memberColumns = [
+  const windowColumns = [
     groupKeys,
     sql`${created} as ld_created`,
     sql`row_number() over w as ld_pos`,
     sql`extract(epoch from ${created} - lag(${created}) over w) * 1000 as ld_gap_ms`,
     sql`${byColumn} as ld_by`,
-    ...perColumn,
+    ...(n.length === 0 ? [] : [sql`${texts} as ld_texts`, sql`first_value(${texts}) over w as ld_first`]),
   ];
+  const memberColumns = [sql.join([...aliases, 'ld_created', 'ld_pos', 'ld_gap_ms', 'ld_by'].map((column) => sql.id('m', column))), ...perColumn];
   const differing =
     n.length === 0
       ? sql`0`
@@ -159,12 +159,13 @@ export function diagnoseQuery(plan: DiagnosePlan): RawBuilder<DiagnoseRow> {
 ${duplicateGroupsQuery(key)}
 ), members as materialized (
   select ${sql.join(memberColumns, sql`,\n         `)}
-  from ${
-    distributed
-      ? sql`groups as g join ${tableRef(table)} as l on ${sameKey(key, 'l', 'g')}`
-      : sql`${tableRef(table)} as l where exists (select from groups as g where ${sameKey(key, 'l', 'g')})`
-  }
-  window w as (partition by ${sql.join(rowKeys)} order by ${oldestFirst(table, 'l')})
+  from (select ${sql.join(windowColumns, sql`,\n               `)}
+        from ${
+          distributed
+            ? sql`groups as g join ${tableRef(table)} as l on ${sameKey(key, 'l', 'g')}`
+            : sql`${tableRef(table)} as l where exists (select from groups as g where ${sameKey(key, 'l', 'g')})`
+        }
+        window w as (partition by ${sql.join(rowKeys)} order by ${oldestFirst(table, 'l')})) as m
 ), dups as (
   select *,
          case when ld_gap_ms is null then 'unknown'
