@@ -126,6 +126,41 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('clean --plan on $label',
     expect(directKeepers.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    { keep: 'oldest', nullsEqual: false, order: 'created_at asc nulls last, id asc' },
+    { keep: 'newest', nullsEqual: true, order: 'created_at desc nulls last, id desc' },
+    { keep: 'most-complete', nullsEqual: false, order: 'filled desc, created_at asc nulls last, id asc' },
+  ] as const)(
+    'each group in the plan, keeper first, and each row fingerprint equal a hand-written ranking: --keep $keep, NULLs equal $nullsEqual',
+    async ({ keep, nullsEqual, order }) => {
+      const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
+      const [key] = resolveKeys(table, ['device-phone'], { ...PLAIN_KEY_SETTINGS, nullsEqual }).keys;
+      await writePlanFiles(test.database, { ...resolveCleanOptions(key!, { mergeRule: [] }), batchSize: 40, keep }, { plan: planPath });
+      const groups = planLines()
+        .map((line) => JSON.parse(line) as PlanGroupLine)
+        .filter((line) => line.type === 'group');
+      const planned = groups.map((group) => [group.keep, ...[...group.remove].sort()].join(' ')).sort();
+      const ranked = await test.query<{
+        ids: string;
+      }>(`select (array_agg(id order by rn))[1] || ' ' || array_to_string(array(select unnest((array_agg(id order by rn))[2:]) order by 1), ' ') as ids
+      from (select id::text, device_id, phone, row_number() over w as rn, count(*) over (partition by device_id, phone) as n
+            from (select l.*, (select count(*) from jsonb_each_text(to_jsonb(l)) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled
+                  from leads l${nullsEqual ? '' : ' where device_id is not null and phone is not null'}) as l
+            window w as (partition by device_id, phone order by ${order})) as r
+      where n > 1 group by device_id, phone`);
+      expect(planned.length).toBeGreaterThan(50);
+      expect(planned).toEqual(ranked.map((row) => row.ids).sort());
+      const fingerprints = Object.fromEntries(groups.flatMap((group) => Object.entries(group.fingerprints)));
+      const stored = new Map(
+        (await test.query<{ id: string; fingerprint: string }>('select id::text, md5(l::text) as fingerprint from leads l')).map((row) => [
+          row.id,
+          row.fingerprint,
+        ]),
+      );
+      expect(Object.fromEntries(Object.keys(fingerprints).map((id) => [id, stored.get(id)]))).toEqual(fingerprints);
+    },
+  );
+
   it('--plan-csv shows each row, kept and removed, as stored: its key columns and created time beside the normalised key (oracle: the rows by id)', async () => {
     const table = await loadLeadTable(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: 'created_at' });
     const [key] = resolveKeys(table, ['device-phone'], { ...PLAIN_KEY_SETTINGS, normalize: { phone: 'e164' }, defaultCountry: 'MY' }).keys;

@@ -90,7 +90,10 @@ order by "l"."id" for update of l`);
       mergeColumns: [],
     };
     const plan = compileSql(planExportQuery(settings)).sql;
-    expect(plan).toContain('"l"."created_at" as created, null::int8 as filled, md5("l"::text) as fingerprint,\n       s.batch_no');
+    // the stage reads each row once and carries its fingerprint; ld_locked takes it from there, not from a second read by id
+    expect(plan).toContain('\n             md5("l"::text) as "ld_row_fingerprint"\n');
+    expect(plan).toContain('s.ld_row_filled as filled, s.ld_row_fingerprint as fingerprint,\n       s.batch_no');
+    expect(plan).not.toContain('join "ld_stage" as s on s.row_id');
     expect(plan).toContain('"ld_ranked" as materialized (select row_id, group_id, key_values, batch_no, chunk_state, fingerprint,\n');
     expect(plan).toContain(
       'json_agg(m.row_id::text order by m.rank_in_group) as ids,\n       json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,',

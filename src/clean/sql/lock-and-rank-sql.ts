@@ -110,10 +110,52 @@ order by ${id}${lock ? sql` for update of l` : sql``}`;
 
 /** ld_locked's columns read from the row: its id, its key now (values and group id), created time and (most-complete) filled columns. */
 function lockedColumns(key: ResolvedKey, keep: KeepPolicy): RawBuilder<unknown> {
+  const { key_values, group_id, created, filled } = readColumns(key, keep);
+  return sql`${columnRef(key.table.idColumn, 'l')} as row_id, ${key_values} as key_values, ${group_id} as group_id,
+       ${created} as created, ${filled} as filled`;
+}
+
+/** What ld_locked computes from each row `l` besides its id. */
+function readColumns(key: ResolvedKey, keep: KeepPolicy): Record<'key_values' | 'group_id' | 'created' | 'filled', RawBuilder<unknown>> {
   const expressions = keyExpressions(key, 'l');
-  const created = key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l');
-  return sql`${columnRef(key.table.idColumn, 'l')} as row_id, jsonb_build_array(${sql.join(expressions)}) as key_values, ${groupIdOf(expressions)} as group_id,
-       ${created} as created, ${keep === 'most-complete' ? filledColumns('l') : sql`null::int8`} as filled`;
+  return {
+    key_values: sql`jsonb_build_array(${sql.join(expressions)})`,
+    group_id: groupIdOf(expressions),
+    created: key.table.createdColumn === null ? sql`null::int` : columnRef(key.table.createdColumn, 'l'),
+    filled: keep === 'most-complete' ? filledColumns('l') : sql`null::int8`,
+  };
+}
+
+/** A column the dry run's stage carries from the row it read (stageQuery's `carry`), named ld_row_<name>. */
+export interface CarriedColumn {
+  name: string;
+  expression: RawBuilder<unknown>;
+}
+
+/**
+ * What the dry run's ld_locked reads from each row, for the stage to read
+ * it in its own join of the table (stageQuery's `carry`): the columns
+ * ld_locked computes, whether the row is groupable, and `fingerprint`.
+ * In the dry run's one statement both reads see the same row version, so
+ * the values are the ones a second read by id would give, without the
+ * 1.2M probes by primary key that second read cost at 10M rows (its plan
+ * was a nested loop: the stage is estimated at a handful of rows;
+ * bench/README.md, B26).
+ */
+export function dryRunCarriedColumns(key: ResolvedKey, keep: KeepPolicy, fingerprint?: RawBuilder<string>): CarriedColumn[] {
+  return [
+    ...Object.entries(readColumns(key, keep)).map(([name, expression]) => ({ name: `ld_row_${name}`, expression })),
+    { name: 'ld_row_groupable', expression: groupableRows(key, 'l') },
+    ...(fingerprint === undefined ? [] : [{ name: 'ld_row_fingerprint', expression: fingerprint }]),
+  ];
+}
+
+/** ld_locked's SELECT over a dry-run stage that carries dryRunCarriedColumns: the columns lockedRowsQuery gives with `batch` null. */
+export function lockedFromCarriedQuery(stage: RawBuilder<unknown>, { fingerprint }: { fingerprint: boolean }): RawBuilder<unknown> {
+  return sql`select s.row_id, s.ld_row_key_values as key_values, s.ld_row_group_id as group_id, s.ld_row_created as created, s.ld_row_filled as filled,${fingerprint ? sql` s.ld_row_fingerprint as fingerprint,` : sql``}
+       s.batch_no, s.chunked, false as forced, null::text as chunk_state
+from ${stage} as s
+where s.ld_row_groupable`;
 }
 
 /** Whether a chunk's keeper was chosen in this batch ('first') or an earlier one ('continued'), from the batch that chose it. */

@@ -3,7 +3,8 @@ import type { ChildReference, KeepPolicy } from '../model.js';
 import type { ResolvedKey } from '../../keys/key-definition.js';
 import { childConflictQueries, selfParentConflictQueries, keeperKeyConflictQueries } from './group-skips-sql.js';
 import { childRowsToMoveQuery } from './child-rows-sql.js';
-import { lockedRowsQuery, rankedMembersQuery } from './lock-and-rank-sql.js';
+import { dryRunCarriedColumns, lockedFromCarriedQuery, lockedRowsQuery, rankedMembersQuery } from './lock-and-rank-sql.js';
+import { shardAlignedColumn } from '../../keys/distribution-rule.js';
 import { sampleGroupsQuery } from './batch-results-sql.js';
 import { stageQuery } from './stage-sql.js';
 import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-sql.js';
@@ -103,8 +104,15 @@ export function dryRunCtes(settings: Omit<DryRunSettings, 'sampleGroups'>, { fin
       : sql`,
 ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
-  return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups)}),
-${CTE.locked} as materialized (${lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint })}),
+  // The stage reads every row the dry run needs; ld_locked takes them from it (dryRunCarriedColumns), except from a
+  // Citus shard stage, which carries nothing and is read again by id.
+  const carry = shardAlignedColumn(key) === null ? dryRunCarriedColumns(key, keep, fingerprint) : [];
+  const locked =
+    carry.length === 0
+      ? lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint })
+      : lockedFromCarriedQuery(CTE.stage, { fingerprint: fingerprint !== undefined });
+  return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups, carry)}),
+${CTE.locked} as materialized (${locked}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked, { fingerprint: fingerprint !== undefined })}),
 ${CTE.skipped} as materialized (${skipped}),
 ${CTE.members} as materialized (select * from ${CTE.ranked} where group_id not in (select group_id from ${CTE.skipped}))${merge}`;

@@ -6,6 +6,7 @@ import { PARALLEL_WORKERS_SETTING } from '../../db/parallel-workers.js';
 import { TEMP } from './temp-tables-sql.js';
 import { shardAlignedColumn } from '../../keys/distribution-rule.js';
 import { shardStageQuery, shardStageStatements } from './shard-stage-sql.js';
+import type { CarriedColumn } from './lock-and-rank-sql.js';
 
 /** Staging: the rows of the duplicate groups, numbered into batches, once per run. */
 
@@ -60,18 +61,27 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
   ];
 }
 
-/** The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches). */
-export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null): RawBuilder<unknown> {
+/**
+ * The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches).
+ * `carry`: more columns computed from each row `l` where the stage reads it (the dry run's, lock-and-rank-sql.ts); on
+ * Citus under a key holding the distribution column the shard stage carries none.
+ */
+export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null, carry: CarriedColumn[] = []): RawBuilder<unknown> {
   const distributionAlias = shardAlignedAlias(key);
   if (distributionAlias !== null) return shardStageQuery(key, distributionAlias, { batchSize, batchRows, maxGroups });
+  const carried = (lead: string, expression: (column: CarriedColumn) => RawBuilder<unknown>) =>
+    sql.join(
+      carry.map((column) => sql`${sql.raw(lead)}${expression(column)}`),
+      sql``,
+    );
   const keyOrder = sql.join(keyAliases(key).map((alias) => sql.id(alias)));
   const limit = maxGroups === null ? sql`all` : sql.lit(maxGroups);
   const cap = sql.lit(batchRows);
   const chunk = sql.lit(Math.max(1, batchRows - 1));
   const groupId = groupIdOf(keyAliases(key).map((alias) => sql.id('g', alias)));
-  return sql`select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+  return sql`select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no${carried(', ', (c) => sql.id(c.name))}
 from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.group_id, b.n > ${cap} as chunked, b.row_window, b.group_window, b.alone,
-             case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk
+             case when b.n > ${cap} then (row_number() over (partition by b.group_no order by ${columnRef(key.table.idColumn, 'l')}) - 1) / ${chunk} else 0 end as chunk${carried(',\n             ', (c) => sql`${c.expression} as ${sql.id(c.name)}`)}
       from (select g.*, ${groupId} as group_id, ${batchWindowColumns(batchSize, batchRows)}
             from (select dg.*, row_number() over (order by ${keyOrder}) as group_no
                   from (${duplicateGroupsQuery(key)}) as dg

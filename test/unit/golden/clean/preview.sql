@@ -1,7 +1,12 @@
 -- statement 1
-with "ld_stage" as materialized (select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no
+with "ld_stage" as materialized (select row_id, group_no, group_id, chunked, (dense_rank() over (order by row_window, group_window, alone, chunk) - 1)::int4 as batch_no, "ld_row_key_values", "ld_row_group_id", "ld_row_created", "ld_row_filled", "ld_row_groupable"
 from (select "l"."id" as row_id, b.group_no, b.group_id, b.n > 1000 as chunked, b.row_window, b.group_window, b.alone,
-             case when b.n > 1000 then (row_number() over (partition by b.group_no order by "l"."id") - 1) / 999 else 0 end as chunk
+             case when b.n > 1000 then (row_number() over (partition by b.group_no order by "l"."id") - 1) / 999 else 0 end as chunk,
+             jsonb_build_array("l"."device_id", "l"."phone") as "ld_row_key_values",
+             md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as "ld_row_group_id",
+             "l"."created_at" as "ld_row_created",
+             (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as "ld_row_filled",
+             "l"."device_id" is not null and "l"."phone" is not null as "ld_row_groupable"
       from (select g.*, md5(jsonb_build_array("g"."ld_k1", "g"."ld_k2")::text) as group_id, case when g.n > 500 then g.group_no else 0 end as alone,
                    coalesce(sum(case when g.n > 500 then 0 else g.n end) over (order by g.group_no rows between unbounded preceding and 1 preceding), 0)::int8
                      / (1000 + 1 - max(case when g.n > 500 then 0 else g.n end) over ()) as row_window,
@@ -15,13 +20,10 @@ having count(*) > 1) as dg
                   order by "ld_k1", "ld_k2"
                   limit 50) as g) as b
       join "public"."leads" as l on "l"."device_id" = "b"."ld_k1" and "l"."phone" = "b"."ld_k2") as x),
-"ld_locked" as materialized (select "l"."id" as row_id, jsonb_build_array("l"."device_id", "l"."phone") as key_values, md5(jsonb_build_array("l"."device_id", "l"."phone")::text) as group_id,
-       "l"."created_at" as created, (select count(*) from jsonb_each_text(to_jsonb("l")) as e(name, value) where e.value is not null and btrim(e.value) <> '') as filled,
+"ld_locked" as materialized (select s.row_id, s.ld_row_key_values as key_values, s.ld_row_group_id as group_id, s.ld_row_created as created, s.ld_row_filled as filled,
        s.batch_no, s.chunked, false as forced, null::text as chunk_state
-from "public"."leads" as l
-join "ld_stage" as s on s.row_id = "l"."id"
-where "l"."device_id" is not null and "l"."phone" is not null
-order by "l"."id"),
+from "ld_stage" as s
+where s.ld_row_groupable),
 "ld_ranked" as materialized (select row_id, group_id, key_values, batch_no, chunk_state,
        first_value(row_id) over w as keeper_id,
        row_number() over w as rank_in_group
