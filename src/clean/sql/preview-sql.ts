@@ -106,11 +106,11 @@ ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
   // The stage reads every row the dry run needs; ld_locked takes them from it (dryRunCarriedColumns), except from a
   // Citus shard stage, which carries nothing and is read again by id.
-  const carry = shardAlignedColumn(key) === null ? dryRunCarriedColumns(key, keep, fingerprint) : [];
-  const locked =
-    carry.length === 0
-      ? lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint })
-      : lockedFromCarriedQuery(CTE.stage, { fingerprint: fingerprint !== undefined });
+  const shardStage = shardAlignedColumn(key) !== null;
+  const carry = shardStage ? [] : dryRunCarriedColumns(key, keep, fingerprint);
+  const locked = shardStage
+    ? lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint })
+    : lockedFromCarriedQuery(CTE.stage, { fingerprint: fingerprint !== undefined });
   return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups, carry)}),
 ${CTE.locked} as materialized (${locked}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked, { fingerprint: fingerprint !== undefined })}),
