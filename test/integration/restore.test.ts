@@ -6,7 +6,7 @@ import type { CleanOptions } from '../../src/clean/types.js';
 import { restoreRun } from '../../src/clean/restore/restore.js';
 import { listRuns } from '../../src/clean/runs/runs.js';
 import { loadLeadTable } from '../../src/core/lead-table.js';
-import { UsageError } from '../../src/errors.js';
+import { DatabaseError, UsageError } from '../../src/errors.js';
 import { resolveKeys } from '../../src/keys/resolve-key.js';
 import { seed } from '../../src/seed/seed.js';
 import { sqlOracle } from '../support/oracle.js';
@@ -273,6 +273,30 @@ alter table leads alter column extra set not null;
     expect(fourth.rowsRemoved).toBeGreaterThan(0);
     await expect(restoreRun(test.database, { runId: third.runId, archiveSchema: 'lead_dedupe', execute: true })).rejects.toThrow(`run(s) ${fourth.runId}`);
   });
+
+  it.runIf(target.label === 'postgres')(
+    'a statement past --statement-timeout stops the restore and its dry run whole, and the message names the flag',
+    async () => {
+      const run = await applyClean(test.database, await options({ mode: 'merge', batchSize: 30 }));
+      const afterClean = await state();
+      // Every re-insert into leads now takes 0.3 s: past a 100 ms limit, deterministically.
+      await test.exec(`create function slow_insert() returns trigger language plpgsql as $$ begin perform pg_sleep(0.3); return null; end $$;
+create trigger slow_insert after insert on leads for each statement execute function slow_insert();
+`);
+      try {
+        for (const execute of [false, true]) {
+          const restoring = restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute, statementTimeoutMs: 100 });
+          await expect(restoring).rejects.toThrow(DatabaseError);
+          await expect(restoring).rejects.toThrow(/database error 57014: .*nothing was changed\. .*--statement-timeout \(100 ms\).*--statement-timeout 30m/);
+          expect(await state()).toEqual(afterClean);
+        }
+        const [listed] = await listRuns(test.database, { archiveSchema: 'lead_dedupe', table: 'public.leads', limit: 1 });
+        expect(listed).toMatchObject({ id: run.runId, status: 'done' });
+      } finally {
+        await test.exec('drop trigger slow_insert on leads;\ndrop function slow_insert();\n');
+      }
+    },
+  );
 
   it('names the unique constraint a restore would break and changes nothing', async () => {
     const run = await applyClean(test.database, await options({ mode: 'merge' }));

@@ -4,7 +4,7 @@ import type { Database, Db } from '../../db/database.js';
 import { rowNumber } from '../../db/row-numbers.js';
 import { qualifiedName, resolveTableByName, tableExists, type ColumnInfo } from '../../db/catalog.js';
 import { requireUniqueIdColumn } from '../../core/lead-table.js';
-import { UsageError } from '../../errors.js';
+import { DatabaseError, UsageError } from '../../errors.js';
 import { resolveLeadTable } from '../../keys/resolve-key.js';
 import type { LeadTable } from '../../keys/key-definition.js';
 import { passwordNote, SAME_SHELL, tableCommand, type CommandLineContext } from '../../keys/key-command-line.js';
@@ -167,6 +167,9 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
         durationMs: Math.round(performance.now() - started),
       };
     } catch (error) {
+      if (sqlStateOf(error) === '57014' && hooks.cancel?.aborted !== true) {
+        throw timedOut(error, runId, options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs, options.execute);
+      }
       throw asConflict(error, runId, table, options.commandLine ?? SAME_SHELL);
     } finally {
       await releaseTableLock(connection, table).catch(() => undefined);
@@ -398,6 +401,21 @@ async function requireChild(db: Db, schema: string, name: string): Promise<void>
  * nothing was changed (the restore is one transaction), and for a unique
  * index other than the id's how to restore anyway.
  */
+/**
+ * A statement cancelled that the user did not stop: --statement-timeout, or
+ * someone's pg_cancel_backend. A restore is one transaction, so a large
+ * run's statements can outlast a limit its batches never met (10M rows: the
+ * 645,048 child rows moved back in one UPDATE took 97 s against the default
+ * 60; bench/README.md, B27); the rehearsal runs the same statements.
+ */
+function timedOut(error: unknown, runId: number, statementTimeoutMs: number, executed: boolean): DatabaseError {
+  return new DatabaseError(
+    `restoring run ${runId} was cancelled by the server (database error 57014: ${firstLineOf(error)}); nothing was changed. ` +
+      `A restore is one transaction and its statements can run longer than --statement-timeout (${statementTimeoutMs} ms) ` +
+      `on a large run${executed ? '' : ', in the dry run as with --execute'}: run it again with a longer one, e.g. --statement-timeout 30m, or 0 for none`,
+  );
+}
+
 function asConflict(error: unknown, runId: number, restored: LeadTable, commandLine: CommandLineContext): unknown {
   const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
