@@ -394,13 +394,6 @@ async function requireChild(db: Db, schema: string, name: string): Promise<void>
   }
 }
 
-/** Integrity errors become one line naming the constraint; the transaction is already rolled back. */
-/**
- * A constraint the restore would violate, on one line: PostgreSQL's whole
- * DETAIL (its key description of an expression index spans lines), that
- * nothing was changed (the restore is one transaction), and for a unique
- * index other than the id's how to restore anyway.
- */
 /**
  * A statement cancelled that the user did not stop: --statement-timeout, or
  * someone's pg_cancel_backend. A restore is one transaction, so a large
@@ -416,6 +409,12 @@ function timedOut(error: unknown, runId: number, statementTimeoutMs: number, exe
   );
 }
 
+/**
+ * A constraint the restore would violate, on one line: PostgreSQL's whole
+ * DETAIL (its key description of an expression index spans lines), that
+ * nothing was changed (the restore is one transaction), and for a unique
+ * index other than the id's how to restore anyway.
+ */
 function asConflict(error: unknown, runId: number, restored: LeadTable, commandLine: CommandLineContext): unknown {
   const state = sqlStateOf(error);
   if (state === null || !state.startsWith('23')) return error;
