@@ -48,9 +48,9 @@ export function watchSignals(handlers: { first?: (signal: StopSignal) => void; s
 /**
  * A read-only task (scan, a dry run) that the first signal simply ends: its
  * running statements are cancelled, no further one starts, and the command
- * exits 130 with one line saying `outcome`.
+ * exits 130 with one line saying `outcome` (a function: what it is when the signal comes).
  */
-export async function stoppable<T>(database: Database, outcome: string, task: (database: Database) => Promise<T>): Promise<T> {
+export async function stoppable<T>(database: Database, outcome: string | (() => string), task: (database: Database) => Promise<T>): Promise<T> {
   // Statements built before the signal may still be queued for a pooled session and start after one cancel, and
   // parallel ones outlive the first to fail (report's scans, waiting on a table lock, kept the pool from closing):
   // cancel again until the process ends (the timer does not keep it alive).
@@ -64,7 +64,7 @@ export async function stoppable<T>(database: Database, outcome: string, task: (d
     return await task({ ...database, db: abortable(database.db, interrupt.stop) });
   } catch (error) {
     const signal = interrupt.received();
-    if (signal !== null) throw new InterruptedError(`interrupted by ${signal}; ${outcome}`);
+    if (signal !== null) throw new InterruptedError(`interrupted by ${signal}; ${typeof outcome === 'string' ? outcome : outcome()}`);
     throw error;
   } finally {
     interrupt.dispose();

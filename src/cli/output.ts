@@ -1,7 +1,8 @@
 import { join } from 'shlex';
 import { invocationWords } from './invocation.js';
 import { startSpinner } from './spinner.js';
-import { writeFileAtomically } from './atomic-file.js';
+import { once } from 'node:events';
+import { openAtomicFile, writeFileAtomically } from './atomic-file.js';
 import { describeTarget, type DatabaseTarget } from '../db/database-target.js';
 import type { RenderContext } from '../render/common/render-as.js';
 import { describeBlockers, type LockBlocker } from '../db/lock-waits.js';
@@ -36,6 +37,42 @@ export async function writeReport(text: string, flags: { output?: string; quiet?
     return;
   }
   if (!flags.quiet) process.stdout.write(text);
+}
+
+/** A report written piece by piece as it is rendered (render/common/streamed-report.ts). */
+export interface ReportStream {
+  /** Waits while the file or pipe is behind (back-pressure): memory holds what one write carries. */
+  write(text: string): Promise<void>;
+  /** The report is complete: --output's temporary file is renamed into place. */
+  commit(): Promise<void>;
+  /** It failed: --output's temporary file is removed (stdout keeps what it was sent); returns the error to report. */
+  discard(cause: unknown): Promise<unknown>;
+  /** What a failure leaves: 'nothing was written', or that stdout holds part of the report. */
+  outcome(): string;
+}
+
+/**
+ * As writeReport, for a report too large to hold as one string: --output
+ * gets it whole or not at all (cli/atomic-file.ts); stdout gets each piece as
+ * it comes, so a run that fails midway leaves a partial report there, and its
+ * exit code says so; --quiet without --output writes nothing.
+ */
+export async function openReportStream(flags: { output?: string; quiet?: boolean }): Promise<ReportStream> {
+  const path = flags.output ?? '-';
+  const nothing = () => 'nothing was written';
+  if (path === '-' && flags.quiet) return { write: async () => undefined, commit: async () => undefined, discard: async (cause) => cause, outcome: nothing };
+  const file = await openAtomicFile(path, '--output');
+  let sent = false;
+  return {
+    async write(text) {
+      if (text === '') return;
+      sent = true;
+      if (!file.stream.write(text)) await once(file.stream, 'drain');
+    },
+    commit: () => file.commit(),
+    discard: (cause) => file.discard(cause),
+    outcome: () => (path === '-' && sent ? 'the report on stdout is incomplete' : nothing()),
+  };
 }
 
 /** A one-line note for a person (stderr), never mixed into the report. */

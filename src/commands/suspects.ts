@@ -3,21 +3,21 @@ import { Option } from '@commander-js/extra-typings';
 import { defineCommand, type RunContext } from '../cli/command-spec.js';
 import type { FlagsOf } from '../cli/flags-of.js';
 import { keyOptions, outputOptions, tableOptions } from '../cli/options.js';
-import { note, renderContext, withSpinner, writeReport } from '../cli/output.js';
+import { note, openReportStream, renderContext, withSpinner } from '../cli/output.js';
 import { optionalWholeNumber, WHOLE_RANGES } from '../cli/parse/whole-number.js';
 import { resolveKeySettings, resolveTableSettings } from '../cli/settings.js';
 import { readSuspectsConfig, SUSPECTS_MAX_PAIRS } from '../cli/suspects-config.js';
 import { loadOneKey } from '../core/lead-table.js';
 import { createRedactor } from '../core/redaction.js';
-import { redactSuspects } from '../suspects/redact-suspects.js';
-import { suspects, type BlockCount } from '../suspects/suspects.js';
+import { redactSuspectGroup } from '../suspects/redact-suspects.js';
+import { findSuspects, type BlockCount, type SuspectsSink } from '../suspects/suspects.js';
 import { suspectsPlan } from '../suspects/suspects-plan.js';
 import { writeFileAtomically } from '../cli/atomic-file.js';
 import { withDatabase } from '../db/with-database.js';
 import { stoppable } from '../cli/interrupt.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { formatCount } from '../render/common/format.js';
-import { renderSuspects, SUSPECTS_FORMATS } from '../render/suspects/index.js';
+import { suspectsRenderer, SUSPECTS_FORMATS } from '../render/suspects/index.js';
 
 const SUSPECTS_OPTIONS = [
   ...tableOptions(),
@@ -57,28 +57,43 @@ async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: Ru
   if (flags.planOut !== undefined && /\.csv$/i.test(flags.planOut))
     throw new UsageError(`--plan-out writes JSON Lines (the plan clean --plan applies), not CSV: ${flags.planOut}`);
   if ((flags.key ?? []).length > 1) throw new UsageError('suspects takes one --key, the exact key, e.g. --key device-phone');
-  const report = await withDatabase(settings.target, (opened) =>
-    stoppable(opened, 'nothing was written', async (database) => {
-      const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
-      const options = {
-        key,
-        config,
-        columnMap: settings.columnMap,
-        defaultCountry: keySettings.defaultCountry,
-        maxPairs,
-        truthColumn: flags.truthColumn ?? null,
-      };
-      const printCounts = (counts: BlockCount[]) =>
-        note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags);
-      const found = await withSpinner('comparing', flags, () => suspects(database, options, printCounts));
-      if (flags.planOut !== undefined) {
-        await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, found.groups), '--plan-out');
-        note(`plan: ${formatCount(found.groups.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
-      }
-      return found;
-    }),
-  );
-  const shown = flags.redact ? redactSuspects(report, createRedactor()) : report;
-  await writeReport(renderSuspects(shown, flags.format, renderContext(settings.target, flags), top), flags);
+  const redactor = flags.redact ? createRedactor() : null;
+  const renderer = suspectsRenderer(flags.format, renderContext(settings.target, flags), top);
+  // the report is written as the groups are read: memory holds one batch, whatever the table's size
+  const output = await openReportStream(flags);
+  try {
+    await withDatabase(settings.target, (opened) =>
+      stoppable(opened, output.outcome, async (database) => {
+        const key = await loadOneKey(database.db, settings, keySettings, flags.key?.[0] ?? 'device-phone', 'suspects');
+        const options = {
+          key,
+          config,
+          columnMap: settings.columnMap,
+          defaultCountry: keySettings.defaultCountry,
+          maxPairs,
+          truthColumn: flags.truthColumn ?? null,
+        };
+        // --plan-out: each group's ids, kept until the plan is written after the report's last group
+        const planned: string[][] = [];
+        const sink: SuspectsSink = {
+          counts: (counts: BlockCount[]) => note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags),
+          start: (header) => output.write(renderer.start(header)),
+          groups: async (groups) => {
+            if (flags.planOut !== undefined) planned.push(...groups.map((group) => group.ids));
+            await output.write(renderer.items(redactor === null ? groups : groups.map((group) => redactSuspectGroup(group, redactor))));
+          },
+        };
+        const summary = await withSpinner('comparing', flags, () => findSuspects(database, options, sink));
+        if (flags.planOut !== undefined) {
+          await writeFileAtomically(flags.planOut, await suspectsPlan(database, key, planned), '--plan-out');
+          note(`plan: ${formatCount(planned.length)} groups written to ${flags.planOut}, each "needs review" (docs/suspects.md: reviewing)`, flags);
+        }
+        await output.write(renderer.end(summary));
+      }),
+    );
+  } catch (error) {
+    throw await output.discard(error);
+  }
+  await output.commit();
   return ExitCode.ok;
 }

@@ -38,26 +38,36 @@ function scores(predicted: number, truePositives: number, truth: number): Scores
 const samePerson = (x: EvaluatedRow, y: EvaluatedRow) => x.truth !== null && x.truth !== undefined && String(x.truth) === String(y.truth);
 const caughtByKey = (x: EvaluatedRow, y: EvaluatedRow) => x.key !== null && x.key === y.key;
 
-export function evaluate(
-  truthColumn: string,
-  pairs: readonly { a: string; b: string }[],
-  groups: readonly { ids: readonly string[] }[],
-  rows: ReadonlyMap<string, EvaluatedRow>,
-  truthPairs: number,
-): Evaluation {
-  const row = (id: string) => rows.get(id) ?? { truth: null, key: null };
-  const pairHits = pairs.filter((p) => samePerson(row(p.a), row(p.b))).length;
-  let implied = 0;
-  let impliedHits = 0;
-  for (const group of groups) {
+/** Counted group by group as the suspects are read (a row is in one group only), so nothing of a group is kept after it. */
+export class EvaluationTally {
+  private pairs = 0;
+  private pairHits = 0;
+  private implied = 0;
+  private impliedHits = 0;
+
+  constructor(readonly truthColumn: string) {}
+
+  /** One group: its pairs, and (every two rows of it) the pairs it implies; `rows` has each of its rows. */
+  add(group: { ids: readonly string[]; pairs: readonly { a: string; b: string }[] }, rows: ReadonlyMap<string, EvaluatedRow>): void {
+    const row = (id: string) => rows.get(id) ?? { truth: null, key: null };
+    this.pairs += group.pairs.length;
+    this.pairHits += group.pairs.filter((p) => samePerson(row(p.a), row(p.b))).length;
     for (let i = 0; i < group.ids.length; i++) {
       for (let j = i + 1; j < group.ids.length; j++) {
         const [x, y] = [row(group.ids[i]!), row(group.ids[j]!)];
         if (caughtByKey(x, y)) continue;
-        implied++;
-        if (samePerson(x, y)) impliedHits++;
+        this.implied++;
+        if (samePerson(x, y)) this.impliedHits++;
       }
     }
   }
-  return { truthColumn, pairs: scores(pairs.length, pairHits, truthPairs), groups: scores(implied, impliedHits, truthPairs) };
+
+  /** `truthPairs`: the pairs of one person the key does not group, counted in SQL. */
+  result(truthPairs: number): Evaluation {
+    return {
+      truthColumn: this.truthColumn,
+      pairs: scores(this.pairs, this.pairHits, truthPairs),
+      groups: scores(this.implied, this.impliedHits, truthPairs),
+    };
+  }
 }

@@ -1,14 +1,14 @@
 import type { Redactor } from '../core/redaction.js';
-import type { SuspectsReport } from './suspects.js';
+import type { SuspectGroup, SuspectsReport } from './suspects.js';
 
 /**
- * The report with customer values masked (as report's): every stored text
+ * A group with customer values masked (as report's): every stored text
  * value, and in each reason the values it quotes (after "): " or ": ").
  * Ids, scores, numbers and times stay.
  */
-export function redactSuspects(report: SuspectsReport, redact: Redactor): SuspectsReport {
+export function redactSuspectGroup(group: SuspectGroup, redact: Redactor): SuspectGroup {
   const rows = Object.fromEntries(
-    Object.entries(report.rows).map(([id, row]) => [id, Object.fromEntries(Object.entries(row).map(([column, value]) => [column, redact(value)]))]),
+    Object.entries(group.rows).map(([id, row]) => [id, Object.fromEntries(Object.entries(row).map(([column, value]) => [column, redact(value)]))]),
   );
   const reasons = (text: string) =>
     text
@@ -24,5 +24,10 @@ export function redactSuspects(report: SuspectsReport, redact: Redactor): Suspec
               .join(' / ')}`;
       })
       .join('; ');
-  return { ...report, rows, pairs: report.pairs.map((pair) => ({ ...pair, reasons: reasons(pair.reasons) })) };
+  return { ...group, rows, pairs: group.pairs.map((pair) => ({ ...pair, reasons: reasons(pair.reasons) })) };
+}
+
+/** The whole report masked (report --suspects --redact). */
+export function redactSuspects(report: SuspectsReport, redact: Redactor): SuspectsReport {
+  return { ...report, groups: report.groups.map((group) => redactSuspectGroup(group, redact)) };
 }

@@ -9,7 +9,6 @@ import { CLEAN_DEFAULTS } from '../clean/defaults.js';
 import { describeKeeperOrder } from '../clean/keeper-order.js';
 import { PLAN_FORMAT, PLAN_FORMAT_VERSION, type PlanBodyLine, type PlanGroupLine, type PlanHeader } from '../clean/plan-file/plan-format.js';
 import { readDatabaseIdentity } from '../clean/plan-file/plan-identity.js';
-import type { SuspectGroup } from './suspects.js';
 
 /**
  * The suspect groups as a clean plan (the `clean --plan-out` format): one
@@ -18,11 +17,12 @@ import type { SuspectGroup } from './suspects.js';
  * every row's fingerprint, so `clean --plan F --execute` applies the groups
  * a reviewer accepted, through clean's batches, archive and restore. The
  * group id is the md5 of its sorted ids (a suspect group has no key value).
- * Returns the lines as text, the header carrying their digest.
+ * `groups`: each group's ids, as suspects reports them. Returns the lines
+ * as text, the header carrying their digest.
  */
-export async function suspectsPlan(database: Database, key: ResolvedKey, groups: readonly SuspectGroup[]): Promise<string> {
-  const groupNos = groups.flatMap((group, index) => group.ids.map(() => index));
-  const ids = groups.flatMap((group) => group.ids);
+export async function suspectsPlan(database: Database, key: ResolvedKey, groups: readonly (readonly string[])[]): Promise<string> {
+  const groupNos = groups.flatMap((ids, index) => ids.map(() => index));
+  const ids = groups.flat();
   const rows = await database.db.transaction().execute(async (trx) => {
     await fingerprintSettingsStatement().execute(trx);
     return (await suspectPlanRowsQuery(key, groupNos, ids).execute(trx)).rows;
@@ -31,7 +31,7 @@ export async function suspectsPlan(database: Database, key: ResolvedKey, groups:
   for (const row of rows) byGroup.set(Number(row.group_no), [...(byGroup.get(Number(row.group_no)) ?? []), row]);
   const lines: PlanBodyLine[] = [];
   let rowsToRemove = 0;
-  groups.forEach((group, index) => {
+  groups.forEach((groupIds, index) => {
     const members = byGroup.get(index) ?? [];
     const keeper = members.find((row) => row.keeper);
     // a row deleted since the report leaves a group of one, or none: nothing to plan
@@ -39,7 +39,7 @@ export async function suspectsPlan(database: Database, key: ResolvedKey, groups:
     const line: PlanGroupLine = {
       type: 'group',
       group: createHash('md5')
-        .update(`suspects:${[...group.ids].join(',')}`)
+        .update(`suspects:${groupIds.join(',')}`)
         .digest('hex'),
       key: {},
       keep: keeper.id,

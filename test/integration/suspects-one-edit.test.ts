@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOneKey } from '../../src/core/lead-table.js';
-import { suspects } from '../../src/suspects/suspects.js';
+import { collectSuspects } from '../../src/suspects/suspects.js';
 import { seed } from '../../src/seed/seed.js';
 import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
 import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
@@ -37,7 +37,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects one-edit phone 
     await seed(test.database, { table: 'leads', rows: 2_000, scenario: 'near-duplicates', randomState: 3, replace: true });
     const key = await loadOneKey(test.database.db, TABLE, KEY_SETTINGS, 'device-phone', 'suspects');
     let counted: number | null = null;
-    const report = await suspects(
+    const report = await collectSuspects(
       test.database,
       {
         key,
@@ -53,11 +53,14 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects one-edit phone 
     );
     const expected = await test.query<{ a: string; b: string }>(ORACLE);
     expect(expected.length).toBeGreaterThan(20);
-    const reported = report.pairs.map((p) => ({ a: p.a, b: p.b })).sort((x, y) => Number(x.a) - Number(y.a) || Number(x.b) - Number(y.b));
+    const reported = report.groups
+      .flatMap((g) => g.pairs)
+      .map((p) => ({ a: p.a, b: p.b }))
+      .sort((x, y) => Number(x.a) - Number(y.a) || Number(x.b) - Number(y.b));
     expect(reported).toEqual(expected);
     expect(report.compared).toBe(expected.length);
     expect(counted).toBeGreaterThanOrEqual(report.candidates);
     // a pair one digit apart says so
-    expect(report.pairs.some((p) => p.reasons.startsWith('phone one digit apart: '))).toBe(true);
+    expect(report.groups.some((g) => g.pairs.some((p) => p.reasons.startsWith('phone one digit apart: ')))).toBe(true);
   }, 300_000);
 });

@@ -9,7 +9,7 @@ import { resolvePlanKey } from '../../src/clean/plan-file/plan-match.js';
 import { openPlan } from '../../src/clean/plan-file/read-plan.js';
 import { restoreRun } from '../../src/clean/restore/restore.js';
 import { loadOneKey } from '../../src/core/lead-table.js';
-import { suspects } from '../../src/suspects/suspects.js';
+import { collectSuspects } from '../../src/suspects/suspects.js';
 import { suspectsPlan } from '../../src/suspects/suspects-plan.js';
 import { reviewPlan } from '../../src/suspects/review-plan.js';
 import { seed } from '../../src/seed/seed.js';
@@ -39,11 +39,26 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects review on $labe
     await seed(test.database, { table: 'leads', rows: 3000, scenario: 'near-duplicates', replace: true });
     await test.exec('drop schema if exists lead_dedupe cascade;\n');
     const key = await loadOneKey(test.database.db, { table: 'leads', idColumn: 'id', createdColumn: null }, PLAIN_KEY_SETTINGS, 'device-phone', 'suspects');
-    const report = await suspects(test.database, { key, config: DEFAULT_SUSPECTS, columnMap: {}, defaultCountry: null, maxPairs: null, truthColumn: null });
+    const report = await collectSuspects(test.database, {
+      key,
+      config: DEFAULT_SUSPECTS,
+      columnMap: {},
+      defaultCountry: null,
+      maxPairs: null,
+      truthColumn: null,
+    });
     expect(report.groups.length).toBeGreaterThan(3);
 
     const path = join(folder, 'suspects.jsonl');
-    const lines = (await suspectsPlan(test.database, key, report.groups)).trimEnd().split('\n');
+    const lines = (
+      await suspectsPlan(
+        test.database,
+        key,
+        report.groups.map((group) => group.ids),
+      )
+    )
+      .trimEnd()
+      .split('\n');
     const groups = lines.slice(1, -1).map((line) => JSON.parse(line) as { group: string; keep: string; remove: string[]; review: string });
     expect(groups.every((g) => g.review === 'needs review')).toBe(true);
     expect(groups).toHaveLength(report.groups.length);

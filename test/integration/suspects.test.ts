@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOneKey } from '../../src/core/lead-table.js';
-import { suspects, type SuspectsReport } from '../../src/suspects/suspects.js';
+import { collectSuspects, type SuspectsReport } from '../../src/suspects/suspects.js';
 import { UsageError } from '../../src/errors.js';
 import { seed } from '../../src/seed/seed.js';
 import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
@@ -18,7 +18,7 @@ const TABLE = { table: 'leads', idColumn: 'id', createdColumn: null };
 
 async function run(test: TestDatabase, options: { maxPairs?: number } = {}): Promise<SuspectsReport> {
   const key = await loadOneKey(test.database.db, TABLE, KEY_SETTINGS, 'device-phone', 'suspects');
-  return suspects(test.database, {
+  return collectSuspects(test.database, {
     key,
     config: DEFAULT_SUSPECTS,
     columnMap: {},
@@ -28,12 +28,18 @@ async function run(test: TestDatabase, options: { maxPairs?: number } = {}): Pro
   });
 }
 
+const pairsOf = (report: SuspectsReport) => report.groups.flatMap((group) => group.pairs);
+
 /** The oracle: truth pairs, and of the reported pairs how many are one person and how many the key already groups. */
 async function oracle(test: TestDatabase, report: SuspectsReport) {
   const truth = await test.query<{ n: string }>(`select count(*) as n from leads as x join leads as y on x.true_person_id = y.true_person_id and x.id < y.id
 where not (x.device_id = y.device_id and x.phone = y.phone) or x.phone is null or y.phone is null`);
-  const as = `'{${report.pairs.map((p) => p.a).join(',')}}'::bigint[]`;
-  const bs = `'{${report.pairs.map((p) => p.b).join(',')}}'::bigint[]`;
+  const as = `'{${pairsOf(report)
+    .map((p) => p.a)
+    .join(',')}}'::bigint[]`;
+  const bs = `'{${pairsOf(report)
+    .map((p) => p.b)
+    .join(',')}}'::bigint[]`;
   const hits = await test.query<{ same: string; caught: string; n: string }>(`select count(*) filter (where x.true_person_id = y.true_person_id) as same,
        count(*) filter (where x.device_id = y.device_id and x.phone = y.phone) as caught, count(*) as n
 from unnest(${as}, ${bs}) as p (a, b) join leads as x on x.id = p.a join leads as y on y.id = p.b`);
@@ -43,13 +49,14 @@ from unnest(${as}, ${bs}) as p (a, b) join leads as x on x.id = p.a join leads a
     same,
     caught: Number(hits[0]!.caught),
     joined: Number(hits[0]!.n),
-    precision: same / report.pairs.length,
+    precision: same / pairsOf(report).length,
     recall: same / Number(truth[0]!.n),
   };
 }
 
 function expectAgreement(report: SuspectsReport, measured: Awaited<ReturnType<typeof oracle>>) {
-  expect(measured.joined).toBe(report.pairs.length);
+  expect(measured.joined).toBe(pairsOf(report).length);
+  expect(report.pairCount).toBe(measured.joined);
   expect(measured.caught).toBe(0);
   expect(report.evaluation?.pairs.truth).toBe(measured.truth);
   expect(report.evaluation?.pairs.truePositives).toBe(measured.same);
@@ -74,19 +81,26 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects on $label', (ta
     expect(report.functions.nameSimilarity).toBe('built-in trigram similarity');
     expect(measured.precision).toBeGreaterThanOrEqual(0.98);
     expect(measured.recall).toBeGreaterThanOrEqual(0.95);
-    // every reported pair says why, and its rows are in one group
-    const groupOf = new Map(report.groups.flatMap((g) => g.ids.map((id) => [id, g.group] as const)));
-    for (const pair of report.pairs) {
-      expect(pair.score).toBeGreaterThanOrEqual(DEFAULT_SUSPECTS.threshold);
-      expect(pair.reasons).not.toBe('');
-      expect(groupOf.get(pair.a)).toBe(pair.group);
-      expect(groupOf.get(pair.b)).toBe(pair.group);
+    // every reported pair says why; a group is its pairs' rows, named by its smallest id, each row in one group only
+    const seen = new Set<string>();
+    for (const group of report.groups) {
+      for (const pair of group.pairs) {
+        expect(pair.score).toBeGreaterThanOrEqual(DEFAULT_SUSPECTS.threshold);
+        expect(pair.reasons).not.toBe('');
+      }
+      const ids = [...new Set(group.pairs.flatMap((pair) => [pair.a, pair.b]))].sort((x, y) => Number(x) - Number(y));
+      expect(group.ids).toEqual(ids);
+      expect(group.group).toBe(ids[0]);
+      expect(Object.keys(group.rows).sort((x, y) => Number(x) - Number(y))).toEqual(ids);
+      for (const id of ids) expect(seen.has(id)).toBe(false);
+      for (const id of ids) seen.add(id);
     }
+    expect(report.groupCount).toBe(report.groups.length);
   }, 900_000);
 
   it('refuses above --max-pairs with the counts, before comparing', async () => {
     const key = await loadOneKey(test.database.db, TABLE, KEY_SETTINGS, 'device-phone', 'suspects');
-    const error = await suspects(test.database, {
+    const error = await collectSuspects(test.database, {
       key,
       config: { ...DEFAULT_SUSPECTS, blocks: [{ name: 'same device', columns: ['device_id'] }] },
       columnMap: {},

@@ -109,8 +109,8 @@ export async function expectReadCommandsWork(url: string): Promise<void> {
     const reportHtml = readFileSync(reportFile, 'utf8');
     expect(reportHtml).toContain('<h2>Probably the same lead, not caught by the key</h2>');
     const reportData = JSON.parse(reportHtml.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!);
-    const pairIds = (pairs: { a: string; b: string }[]) => pairs.map((p) => `${p.a}-${p.b}`);
-    expect(pairIds(reportData.suspects.pairs)).toEqual(pairIds(JSON.parse(suspected.stdout).pairs));
+    const pairIds = (report: { groups: { pairs: { a: string; b: string }[] }[] }) => report.groups.flatMap((group) => group.pairs.map((p) => `${p.a}-${p.b}`));
+    expect(pairIds(reportData.suspects)).toEqual(pairIds(JSON.parse(suspected.stdout)));
 
     const runs = await cli(url, 'runs', '--format', 'json');
     expect(runs.code, runs.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readSuspectsConfig } from '../../src/cli/suspects-config.js';
-import { evaluate } from '../../src/suspects/evaluate.js';
+import { EvaluationTally } from '../../src/suspects/evaluate.js';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_SUSPECTS } from '../../src/suspects/model.js';
 
@@ -36,26 +36,31 @@ describe('readSuspectsConfig', () => {
   });
 });
 
-describe('evaluate', () => {
-  it('counts pairs and the pairs groups imply, leaving out pairs the key already groups', () => {
+describe('EvaluationTally', () => {
+  it('counts pairs and the pairs groups imply, leaving out pairs the key already groups, group by group', () => {
     const rows = new Map([
       ['1', { truth: 7, key: 'k1' }],
       ['2', { truth: 7, key: 'k1' }],
       ['3', { truth: 7, key: null }],
       ['4', { truth: 8, key: null }],
+      ['5', { truth: 9, key: null }],
+      ['6', { truth: 9, key: null }],
     ]);
-    const result = evaluate(
-      't',
-      [
-        { a: '1', b: '3' },
-        { a: '3', b: '4' },
-      ],
-      [{ ids: ['1', '2', '3', '4'] }],
+    const tally = new EvaluationTally('t');
+    tally.add(
+      {
+        ids: ['1', '2', '3', '4'],
+        pairs: [
+          { a: '1', b: '3' },
+          { a: '3', b: '4' },
+        ],
+      },
       rows,
-      4,
     );
-    expect(result.pairs).toMatchObject({ predicted: 2, truePositives: 1, truth: 4, precision: 0.5, recall: 0.25 });
-    // group pairs: (1,3) (1,4) (2,3) (2,4) (3,4); (1,2) shares key k1
-    expect(result.groups).toMatchObject({ predicted: 5, truePositives: 2, truth: 4 });
+    tally.add({ ids: ['5', '6'], pairs: [{ a: '5', b: '6' }] }, rows);
+    const result = tally.result(5);
+    expect(result.pairs).toMatchObject({ predicted: 3, truePositives: 2, truth: 5, precision: 2 / 3, recall: 0.4 });
+    // group pairs: (1,3) (1,4) (2,3) (2,4) (3,4), (1,2) sharing key k1 left out; then (5,6)
+    expect(result.groups).toMatchObject({ predicted: 6, truePositives: 3, truth: 5, precision: 0.5, recall: 0.6 });
   });
 });

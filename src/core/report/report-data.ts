@@ -9,7 +9,7 @@ import type { DiagnoseSettings } from '../diagnose/diagnose-settings.js';
 import { scan } from '../../scan/scan.js';
 import type { ScanReport } from '../../scan/scan-report.js';
 import type { SkippedKey } from '../../keys/skipped-keys.js';
-import { suspects, type SuspectsOptions, type SuspectsReport } from '../../suspects/suspects.js';
+import { collectSuspects, type SuspectsOptions, type SuspectsReport } from '../../suspects/suspects.js';
 
 /** Everything the HTML report shows: the same typed results scan, diagnose, constraint status and runs return. */
 export interface ReportData {
@@ -44,6 +44,6 @@ export async function collectReport(database: Database, options: ReportOptions):
   const diagnosis = await diagnose(database, { key: options.key, settings: options.settings, columnMap: options.columnMap });
   const constraints = await constraintStatus(database, { table: options.table, keys: options.scanKeys, skippedKeys: options.skippedKeys });
   const runs = await listRuns(database, { archiveSchema: options.archiveSchema, table: scanned.table, limit: 10 });
-  const suspected = options.suspects === null ? null : await suspects(database, { ...options.suspects, key: options.key, truthColumn: null });
+  const suspected = options.suspects === null ? null : await collectSuspects(database, { ...options.suspects, key: options.key, truthColumn: null });
   return { generatedAt: new Date().toISOString(), scan: scanned, diagnosis, constraints, runs, suspects: suspected, redacted: false };
 }

@@ -124,15 +124,14 @@ const SUSPECT_GROUPS_SHOWN = 20;
 /** Near-duplicates the key misses: the counts, then the largest groups with each pair's score and reasons. */
 function suspectsSection(report: NonNullable<ReportData['suspects']>): SafeHtml {
   const largest = [...report.groups].sort((x, y) => y.ids.length - x.ids.length || Number(x.group) - Number(y.group)).slice(0, SUSPECT_GROUPS_SHOWN);
-  const pairsOf = (group: string) => report.pairs.filter((pair) => pair.group === group);
   return html`<section id="suspects"><h2>Probably the same lead, not caught by the key</h2>
-<p>${formatCount(report.groups.length)} groups of ${formatCount(report.pairs.length)} pairs scoring ${report.threshold} or more, out of ${formatCount(report.compared)} candidate pairs the key ${report.key} does not group (${report.blockCounts.map((c) => `${c.block}: ${formatCount(c.pairs)}`).join(', ')}). Names compared by ${report.functions.nameSimilarity}, accents folded by ${report.functions.accents}. Nothing is changed: suspects --plan-out writes them for review.</p>
+<p>${formatCount(report.groupCount)} groups of ${formatCount(report.pairCount)} pairs scoring ${report.threshold} or more, out of ${formatCount(report.compared)} candidate pairs the key ${report.key} does not group (${report.blockCounts.map((c) => `${c.block}: ${formatCount(c.pairs)}`).join(', ')}). Names compared by ${report.functions.nameSimilarity}, accents folded by ${report.functions.accents}. Nothing is changed: suspects --plan-out writes them for review.</p>
 ${
   largest.length === 0
     ? html`<p>None.</p>`
     : html`<div class="scroll"><table><thead><tr><th>group</th><th>rows</th><th>pair</th><th>score</th><th>why</th></tr></thead><tbody>
 ${largest.map((group) =>
-  pairsOf(group.group).map(
+  group.pairs.map(
     (pair, i) =>
       html`<tr>${i === 0 ? html`<td>${group.group}</td><td>${group.ids.join(', ')}</td>` : html`<td></td><td></td>`}<td>${pair.a} – ${pair.b}</td><td class="n">${pair.score.toFixed(1)}</td><td>${pair.reasons}</td></tr>`,
   ),
