@@ -115,8 +115,14 @@ function lockedColumns(key: ResolvedKey, keep: KeepPolicy): RawBuilder<unknown> 
        ${created} as created, ${filled} as filled`;
 }
 
-/** What ld_locked computes from each row `l` besides its id. */
-function readColumns(key: ResolvedKey, keep: KeepPolicy): Record<'key_values' | 'group_id' | 'created' | 'filled', RawBuilder<unknown>> {
+/** What ld_locked computes from each row besides its id: the columns the dry run's stage carries for it (dryRunCarriedColumns). */
+const READ_COLUMNS = ['key_values', 'group_id', 'created', 'filled'] as const;
+
+/** The name a column ld_locked reads has in the dry run's stage. */
+const carriedName = (name: string) => `ld_row_${name}`;
+
+/** READ_COLUMNS computed from each row `l`. */
+function readColumns(key: ResolvedKey, keep: KeepPolicy): Record<(typeof READ_COLUMNS)[number], RawBuilder<unknown>> {
   const expressions = keyExpressions(key, 'l');
   return {
     key_values: sql`jsonb_build_array(${sql.join(expressions)})`,
@@ -143,19 +149,22 @@ export interface CarriedColumn {
  * bench/README.md, B26).
  */
 export function dryRunCarriedColumns(key: ResolvedKey, keep: KeepPolicy, fingerprint?: RawBuilder<string>): CarriedColumn[] {
+  const read = readColumns(key, keep);
   return [
-    ...Object.entries(readColumns(key, keep)).map(([name, expression]) => ({ name: `ld_row_${name}`, expression })),
-    { name: 'ld_row_groupable', expression: groupableRows(key, 'l') },
-    ...(fingerprint === undefined ? [] : [{ name: 'ld_row_fingerprint', expression: fingerprint }]),
+    ...READ_COLUMNS.map((name) => ({ name: carriedName(name), expression: read[name] })),
+    { name: carriedName('groupable'), expression: groupableRows(key, 'l') },
+    ...(fingerprint === undefined ? [] : [{ name: carriedName('fingerprint'), expression: fingerprint }]),
   ];
 }
 
 /** ld_locked's SELECT over a dry-run stage that carries dryRunCarriedColumns: the columns lockedRowsQuery gives with `batch` null. */
 export function lockedFromCarriedQuery(stage: RawBuilder<unknown>, { fingerprint }: { fingerprint: boolean }): RawBuilder<unknown> {
-  return sql`select s.row_id, s.ld_row_key_values as key_values, s.ld_row_group_id as group_id, s.ld_row_created as created, s.ld_row_filled as filled,${fingerprint ? sql` s.ld_row_fingerprint as fingerprint,` : sql``}
+  // the names are this file's constants, not input
+  const fromStage = (name: string) => sql.raw(`s.${carriedName(name)} as ${name}`);
+  return sql`select s.row_id, ${sql.join(READ_COLUMNS.map(fromStage))},${fingerprint ? sql` ${fromStage('fingerprint')},` : sql``}
        s.batch_no, s.chunked, false as forced, null::text as chunk_state
 from ${stage} as s
-where s.ld_row_groupable`;
+where s.${sql.raw(carriedName('groupable'))}`;
 }
 
 /** Whether a chunk's keeper was chosen in this batch ('first') or an earlier one ('continued'), from the batch that chose it. */

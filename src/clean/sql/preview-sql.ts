@@ -4,9 +4,8 @@ import type { ResolvedKey } from '../../keys/key-definition.js';
 import { childConflictQueries, selfParentConflictQueries, keeperKeyConflictQueries } from './group-skips-sql.js';
 import { childRowsToMoveQuery } from './child-rows-sql.js';
 import { dryRunCarriedColumns, lockedFromCarriedQuery, lockedRowsQuery, rankedMembersQuery } from './lock-and-rank-sql.js';
-import { shardAlignedColumn } from '../../keys/distribution-rule.js';
 import { sampleGroupsQuery } from './batch-results-sql.js';
-import { stageQuery } from './stage-sql.js';
+import { stageCarries, stageQuery } from './stage-sql.js';
 import { donorsQuery, keepersToMergeQuery, mergeValuesQuery, type MergeColumn } from './merge-sql.js';
 
 export interface DryRunSettings {
@@ -106,11 +105,11 @@ ${CTE.donors} as materialized (${donorsQuery(key, null, CTE.members)}),
 ${CTE.merge} as materialized (${mergeValuesQuery(key.table, mergeColumns, CTE.donors)})`;
   // The stage reads every row the dry run needs; ld_locked takes them from it (dryRunCarriedColumns), except from a
   // Citus shard stage, which carries nothing and is read again by id.
-  const shardStage = shardAlignedColumn(key) !== null;
-  const carry = shardStage ? [] : dryRunCarriedColumns(key, keep, fingerprint);
-  const locked = shardStage
-    ? lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint })
-    : lockedFromCarriedQuery(CTE.stage, { fingerprint: fingerprint !== undefined });
+  const carries = stageCarries(key);
+  const carry = carries ? dryRunCarriedColumns(key, keep, fingerprint) : [];
+  const locked = carries
+    ? lockedFromCarriedQuery(CTE.stage, { fingerprint: fingerprint !== undefined })
+    : lockedRowsQuery(key, CTE.stage, { batch: null, lock: false, keep, fingerprint });
   return sql`with ${CTE.stage} as materialized (${stageQuery(key, settings.batchSize, settings.batchRows, settings.maxGroups, carry)}),
 ${CTE.locked} as materialized (${locked}),
 ${CTE.ranked} as materialized (${rankedMembersQuery(keep, CTE.locked, { fingerprint: fingerprint !== undefined })}),

@@ -63,8 +63,8 @@ ${stageQuery(key, batchSize, batchRows, maxGroups)}`,
 
 /**
  * The staged rows (ld_stage's SELECT; the read-only dry run uses it as a CTE, so it counts the same batches).
- * `carry`: more columns computed from each row `l` where the stage reads it (the dry run's, lock-and-rank-sql.ts); on
- * Citus under a key holding the distribution column the shard stage carries none.
+ * `carry`: more columns computed from each row `l` where the stage reads it (the dry run's, lock-and-rank-sql.ts); a
+ * shard stage carries none (stageCarries).
  */
 export function stageQuery(key: ResolvedKey, batchSize: number, batchRows: number, maxGroups: number | null, carry: CarriedColumn[] = []): RawBuilder<unknown> {
   const distributionAlias = shardAlignedAlias(key);
@@ -88,6 +88,11 @@ from (select ${columnRef(key.table.idColumn, 'l')} as row_id, b.group_no, b.grou
                   order by ${keyOrder}
                   limit ${limit}) as g) as b
       join ${tableRef(key.table)} as l on ${sameKey(key, 'l', 'b')}) as x`;
+}
+
+/** Whether stageQuery joins the table itself, so it can carry columns of the rows it reads: not a Citus shard stage. */
+export function stageCarries(key: ResolvedKey): boolean {
+  return shardAlignedAlias(key) === null;
 }
 
 /** On Citus, under a key holding the distribution column, its alias (ld_k1, …): the stage goes shard by shard (shard-stage-sql.ts); null otherwise. */
