@@ -9,6 +9,7 @@ import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../.
 import { mergeSourcesQuery } from '../../src/clean/sql/merge-sql.js';
 import { planExportQuery } from '../../src/clean/plan-file/plan-export-sql.js';
 import { cleanDryRunQuery, type DryRunSettings } from '../../src/clean/sql/preview-sql.js';
+import type { ChildReference } from '../../src/clean/model.js';
 import { sql } from 'kysely';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -107,6 +108,46 @@ order by "l"."id" for update of l`);
     );
     // the dry run itself computes no fingerprint
     expect(compileSql(cleanDryRunQuery({ ...settings, sampleGroups: 5 })).sql).not.toContain('fingerprint');
+  });
+
+  it("looks up each group's child rows and each keeper's merge donors in one object built once, never joins them to the members", () => {
+    const activities: ChildReference = {
+      constraint: 'activities_fk',
+      schema: 'public',
+      table: 'lead_activities',
+      column: 'lead_id',
+      parent: { schema: 'public', table: 'leads' },
+      shared: [],
+      copied: [],
+      distributionColumn: null,
+      primaryKey: ['id'],
+      onDelete: 'cascade',
+      self: false,
+      notNull: true,
+      indexed: true,
+      uniqueIndexes: [],
+    };
+    const settings: Omit<DryRunSettings, 'sampleGroups'> = {
+      key,
+      keep: 'oldest',
+      batchSize: 1000,
+      batchRows: 10_000,
+      maxGroups: null,
+      references: [activities, { ...activities, constraint: 'notes_fk', table: 'notes' }],
+      mergeColumns: [{ name: 'email', isText: true, rule: 'newest' }],
+    };
+    const plan = compileSql(planExportQuery(settings)).sql;
+    // with the members guessed at a few rows, a join to the per-group counts was a nested loop over both (bench/README.md, B29)
+    const lines = plan.slice(plan.lastIndexOf("\nselect 'group'::text as kind"));
+    expect(lines).toContain('\nfrom "ld_members" as m\ngroup by m.key_values, m.group_id, m.keeper_id\nunion all\n');
+    expect(lines).toContain('(select jsonb_object_agg(ms.ld_keeper_id::text, ms.sources) from (select m.keeper_id as ld_keeper_id,');
+    expect(lines).toContain(') as ms) -> m.keeper_id::text as merge');
+    expect(
+      lines.match(
+        /\(\(select jsonb_object_agg\(n\.group_id, n\.n\) from \(select m\.group_id, count\(\*\) as n\n {2}from "public"\."(lead_activities|notes)" as c/g,
+      ),
+    ).toHaveLength(2);
+    expect(lines.match(/group by m\.group_id\) as n\) ->> m\.group_id\)::int8, 0\)/g)).toHaveLength(2);
   });
 
   it('names the donor row of each column the merge fills', () => {

@@ -44,12 +44,14 @@ export function planStoredColumns(key: DryRunSettings['key']): string[] {
  *   with <dry run CTEs, ld_locked and ld_members with md5("l"::text) as fingerprint>
  *   select 'group' as kind, m.group_id, m.key_values, m.keeper_id::text as keeper,
  *          json_agg(m.row_id::text order by m.rank_in_group) as ids,
- *          json_agg(m.fingerprint order by m.rank_in_group) as fingerprints, ms.sources as merge, array[coalesce(c1.n, 0)] as children, null as reason,
+ *          json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,
+ *          (select jsonb_object_agg(ld_keeper_id::text, sources) from (<merge sources>) as ms) -> m.keeper_id::text as merge,
+ *          array[coalesce(((select jsonb_object_agg(group_id, n) from (<moved rows per group>) as n) ->> m.group_id)::int8, 0)] as children,
+ *          null as reason,
  *          jsonb_agg(jsonb_build_array(l.device_id, l.phone, l.created_at) order by m.rank_in_group) as row_values   -- only for --plan-csv
  *   from ld_members as m
  *   join "public"."leads" as l on "l"."id" = m.row_id   -- only for --plan-csv
- *   left join (<merge sources>) as ms on … left join (<moved rows per group>) as c1 on …
- *   group by m.key_values, m.group_id, …
+ *   group by m.key_values, m.group_id, m.keeper_id
  *   union all
  *   select 'skipped', group_id, null as key_values, …, reason from ld_skipped
  *   order by key_values, group_id
@@ -61,7 +63,11 @@ export function planStoredColumns(key: DryRunSettings['key']): string[] {
  * then group) also the order the lines leave in, so a Merge Append streams
  * them to the cursor as the groups are built: no second sort of the members
  * by group, no final sort of the lines, and the first FETCH returns before
- * the last group is aggregated (bench/README.md, round 8).
+ * the last group is aggregated (bench/README.md, round 8). The merge donors
+ * and child counts are subqueries run once, each one jsonb object looked up
+ * by keeper or group, never a join: the planner guesses the members at a
+ * few rows, and joined them to the per-group counts by a nested loop over
+ * both (B29).
  */
 export function planExportQuery(
   settings: Omit<DryRunSettings, 'sampleGroups'>,
@@ -74,22 +80,17 @@ export function planExportQuery(
     ? sql`jsonb_agg(jsonb_build_array(${sql.join(planStoredColumns(key).map((column) => columnRef(column, 'l')))}) order by m.rank_in_group)`
     : sql`null::jsonb`;
   const members = DRY_RUN_CTE.members;
-  const joins: RawBuilder<unknown>[] = [];
-  const grouped: RawBuilder<unknown>[] = [];
-  let merge: RawBuilder<unknown> = sql`null::jsonb`;
-  if (mergeColumns.length > 0) {
-    joins.push(sql`left join (${mergeSourcesQuery(table, mergeColumns, DRY_RUN_CTE.donors)}) as ms on ms.ld_keeper_id = m.keeper_id`);
-    grouped.push(sql`ms.sources`);
-    merge = sql`ms.sources`;
-  }
-  const counts = references.map((reference, index) => {
-    const alias = sql.id(`ld_c${index + 1}`);
-    joins.push(sql`left join (select m.group_id, count(*) as n
+  // Per keeper and per group, looked up in one jsonb object each, built once: a join to these per-key results was a
+  // nested loop over both whenever the planner guessed the members at a few rows (3.7 billion comparisons at 1M rows).
+  const merge =
+    mergeColumns.length === 0
+      ? sql`null::jsonb`
+      : sql`(select jsonb_object_agg(ms.ld_keeper_id::text, ms.sources) from (${mergeSourcesQuery(table, mergeColumns, DRY_RUN_CTE.donors)}) as ms) -> m.keeper_id::text`;
+  const counts = references.map(
+    (reference) => sql`coalesce(((select jsonb_object_agg(n.group_id, n.n) from (select m.group_id, count(*) as n
   ${movedRowsFrom(reference, table.idColumn, { allBatches: true, members })}
-  group by m.group_id) as ${alias} on ${alias}.group_id = m.group_id`);
-    grouped.push(sql`${alias}.n`);
-    return sql`coalesce(${alias}.n, 0)`;
-  });
+  group by m.group_id) as n) ->> m.group_id)::int8, 0)`,
+  );
   const batches = sql`(select max(batch_no) + 1 from ${DRY_RUN_CTE.stage})`;
   const children = counts.length === 0 ? sql`null::int8[]` : sql`array[${sql.join(counts)}]::int8[]`;
   // the stored values are read again by id only for --plan-csv; the fingerprint comes with the member (dryRunCtes)
@@ -101,8 +102,7 @@ select 'group'::text as kind, m.group_id, m.key_values, m.keeper_id::text as kee
        json_agg(m.fingerprint order by m.rank_in_group) as fingerprints,
        ${merge} as merge, ${children} as children, null::text as reason, ${batches} as batches, ${rowValues} as row_values
 from ${members} as m
-${stored}${joins.length === 0 ? sql`` : sql.join(joins, sql`\n`)}
-group by ${sql.join([sql`m.key_values`, sql`m.group_id`, sql`m.keeper_id`, ...grouped])}
+${stored}group by m.key_values, m.group_id, m.keeper_id
 union all
 select 'skipped'::text, group_id, null::jsonb, null::text, null::json, null::json, null::jsonb, null::int8[], reason, ${batches}, null::jsonb
 from ${DRY_RUN_CTE.skipped}
