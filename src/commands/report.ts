@@ -26,7 +26,7 @@ const REPORT_OPTIONS = [
   new Option('--output <file.html>', 'the HTML file to write (required)'),
   new Option(
     '--suspects',
-    "add near-duplicates the diagnosed key misses (as suspects finds them, with the config's suspects section; minutes on a million rows)",
+    "add near-duplicates the diagnosed key misses (as suspects finds them, with the config's suspects section; tens of seconds on a million rows)",
   ),
   new Option('--no-redact', 'show customer values (phones, e-mails, names) in full; by default every text key value is masked and tagged'),
   archiveOption('where clean keeps its archive and run log (default: lead_dedupe)'),

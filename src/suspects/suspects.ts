@@ -78,7 +78,7 @@ export interface SuspectsSink {
   /** The blocks' candidate pairs, before anything is compared (and before a --max-pairs refusal). */
   counts?(counts: BlockCount[]): void;
   start(header: SuspectsHeader): Promise<void>;
-  /** Complete groups, in group order; a batch may be empty of none. */
+  /** Complete groups, in group order (a batch may hold none). */
   groups(groups: SuspectGroup[]): Promise<void>;
 }
 
@@ -112,7 +112,8 @@ export async function findSuspects(database: Database, options: SuspectsOptions,
             `the blocks give ${total} candidate pairs (${blockCounts.map((c) => `${c.block}: ${c.pairs}`).join(', ')}), more than --max-pairs ${options.maxPairs}; narrow the blocks or raise --max-pairs; nothing was compared`,
           );
         }
-        const groups = new GroupAssembler(truthColumn === null ? null : new EvaluationTally(truthColumn));
+        const tally = truthColumn === null ? null : new EvaluationTally(truthColumn);
+        const groups = new GroupAssembler(tally);
         let rows = await cursor.fetch(FETCH_ROWS);
         // every row after the counts carries the totals (a lone row of NULL pair when no pair is a suspect)
         await sink.start({
@@ -134,7 +135,7 @@ export async function findSuspects(database: Database, options: SuspectsOptions,
         return {
           pairCount: groups.pairCount,
           groupCount: groups.groupCount,
-          evaluation: truthColumn === null ? null : groups.evaluation!.result(await countTruthPairs(db, model, truthColumn)),
+          evaluation: tally === null ? null : tally.result(await countTruthPairs(db, model, tally.truthColumn)),
           durationMs: Math.round(performance.now() - started),
         };
       },
@@ -171,7 +172,7 @@ class GroupAssembler {
   /** Each open row's truth and key (with a truth column), dropped with its group. */
   private truths = new Map<string, { truth: unknown; key: string | null }>();
 
-  constructor(readonly evaluation: EvaluationTally | null) {}
+  constructor(private readonly evaluation: EvaluationTally | null) {}
 
   add(rows: readonly SuspectsRow[]): SuspectGroup[] {
     const done: SuspectGroup[] = [];
