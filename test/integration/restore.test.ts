@@ -70,7 +70,7 @@ update leads set email = null, niche = '' where id % 5 = 0;
     await test.exec('create table leads_before as select * from leads;\n');
     const run = await applyClean(test.database, await options({ mode: 'merge', batchSize: 40 }));
     const [keeper] = await test.query<{ id: string }>(`select row_id as id from lead_dedupe.lead_dedupe_keepers
-      where run_id = ${run.runId} and 'email' = any(merged_columns) order by row_id::bigint limit 1`);
+      where run_id = ${run.runId} and merged_columns = '{email}' order by row_id::bigint limit 1`);
     const id = keeper!.id;
     expect(await count(`select * from leads_before where id = ${id} and email is null`)).toBe(1);
     await test.exec(`update leads set email = 'corrected-by-app@example.com' where id = ${id};\n`);
@@ -84,6 +84,20 @@ update leads set email = null, niche = '' where id % 5 = 0;
       overwritten: false,
       sample: [{ keeperId: id, column: 'email', current: 'corrected-by-app@example.com', unproven: false }],
     });
+    // a read-only server's dry run counts with SELECTs (the conflicts a CTE, not an indexed temp table): the same figures
+    const counted = await restoreRun(
+      { ...test.database, features: { ...test.database.features, readOnly: 'read-only session' } },
+      { runId: run.runId, archiveSchema: 'lead_dedupe', execute: false },
+    );
+    expect(counted.dryRun).toBe('counted');
+    const figures = (result: typeof rehearsal) => ({
+      reinserted: result.rowsReinserted,
+      keepers: result.keepersRestored,
+      conflicts: result.keeperConflicts,
+      children: result.childRows,
+    });
+    expect(figures(counted)).toEqual(figures(rehearsal));
+    expect(rehearsal.keepersRestored).toBeGreaterThan(0);
 
     const restored = await restoreRun(test.database, { runId: run.runId, archiveSchema: 'lead_dedupe', execute: true });
     expect(restored.keeperConflicts.total).toBe(1);

@@ -203,7 +203,7 @@ where exists (select 1
               from "lead_dedupe"."lead_dedupe_keepers" as k
               cross join lateral jsonb_populate_record(null::"public"."leads", k.row_data) as p
               where k.run_id = $4 and "t"."id" = "p"."id"
-                and exists (select 1 from unnest(k.merged_columns) as mc(name) where not exists (select 1 from "ld_restore_conflicts" as x where x.keeper_id = k.row_id and x.column_name = mc.name)))`,
+                and exists (select 1 from unnest(k.merged_columns) as mc(name) where not (k.row_id, mc.name) in (select x.keeper_id, x.column_name from "ld_restore_conflicts" as x)))`,
       parameters: [7, 'email', 7, 7],
     });
     expect(compileSql(keepersToRestoreQuery({ ...restore, force: true })).sql).toContain('where true))');
