@@ -9,7 +9,7 @@ import { markDoneGroupsStatement, newRowsQuery, planStageStatements } from '../.
 import { mergeSourcesQuery } from '../../src/clean/sql/merge-sql.js';
 import { planExportQuery } from '../../src/clean/plan-file/plan-export-sql.js';
 import { cleanDryRunQuery, type DryRunSettings } from '../../src/clean/sql/preview-sql.js';
-import type { ChildReference } from '../../src/clean/model.js';
+import { notesReference } from '../support/clean-fixtures.js';
 import { sql } from 'kysely';
 import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
 
@@ -80,17 +80,19 @@ order by "l"."id" for update of l`);
     );
   });
 
+  /** A dry run of the key's groups, oldest kept, at the default batch sizes. */
+  const dryRun: Omit<DryRunSettings, 'sampleGroups'> = {
+    key,
+    keep: 'oldest',
+    batchSize: 1000,
+    batchRows: 10_000,
+    maxGroups: null,
+    references: [],
+    mergeColumns: [],
+  };
+
   it("fingerprints each row where the dry run's chain reads it, and reads the table again only for --plan-csv's stored values", () => {
-    const settings: Omit<DryRunSettings, 'sampleGroups'> = {
-      key,
-      keep: 'oldest',
-      batchSize: 1000,
-      batchRows: 10_000,
-      maxGroups: null,
-      references: [],
-      mergeColumns: [],
-    };
-    const plan = compileSql(planExportQuery(settings)).sql;
+    const plan = compileSql(planExportQuery(dryRun)).sql;
     // the stage reads each row once and carries its fingerprint; ld_locked takes it from there, not from a second read by id
     expect(plan).toContain('\n             md5("l"::text) as "ld_row_fingerprint"\n');
     expect(plan).toContain('s.ld_row_filled as filled, s.ld_row_fingerprint as fingerprint,\n       s.batch_no');
@@ -103,37 +105,18 @@ order by "l"."id" for update of l`);
     // one sort of the members, by key then group, serves the aggregate and the lines' order (no final sort by kind)
     expect(plan).toContain('group by m.key_values, m.group_id, m.keeper_id\nunion all\n');
     expect(plan).toMatch(/\nfrom "ld_skipped"\norder by key_values, group_id$/);
-    expect(compileSql(planExportQuery(settings, { rowValues: true })).sql).toMatch(
+    expect(compileSql(planExportQuery(dryRun, { rowValues: true })).sql).toMatch(
       /\nfrom "ld_members" as m\njoin "[^"]+"\."[^"]+" as l on "l"\."id" = m\.row_id\n/,
     );
     // the dry run itself computes no fingerprint
-    expect(compileSql(cleanDryRunQuery({ ...settings, sampleGroups: 5 })).sql).not.toContain('fingerprint');
+    expect(compileSql(cleanDryRunQuery({ ...dryRun, sampleGroups: 5 })).sql).not.toContain('fingerprint');
   });
 
   it("looks up each group's child rows and each keeper's merge donors in one object built once, never joins them to the members", () => {
-    const activities: ChildReference = {
-      constraint: 'activities_fk',
-      schema: 'public',
-      table: 'lead_activities',
-      column: 'lead_id',
-      parent: { schema: 'public', table: 'leads' },
-      shared: [],
-      copied: [],
-      distributionColumn: null,
-      primaryKey: ['id'],
-      onDelete: 'cascade',
-      self: false,
-      notNull: true,
-      indexed: true,
-      uniqueIndexes: [],
-    };
+    const notes = { ...notesReference, uniqueIndexes: [] };
     const settings: Omit<DryRunSettings, 'sampleGroups'> = {
-      key,
-      keep: 'oldest',
-      batchSize: 1000,
-      batchRows: 10_000,
-      maxGroups: null,
-      references: [activities, { ...activities, constraint: 'notes_fk', table: 'notes' }],
+      ...dryRun,
+      references: [{ ...notes, constraint: 'activities_fk', table: 'lead_activities' }, notes],
       mergeColumns: [{ name: 'email', isText: true, rule: 'newest' }],
     };
     const plan = compileSql(planExportQuery(settings)).sql;
