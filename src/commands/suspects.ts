@@ -10,7 +10,7 @@ import { readSuspectsConfig, SUSPECTS_MAX_PAIRS } from '../cli/suspects-config.j
 import { loadOneKey } from '../core/lead-table.js';
 import { createRedactor } from '../core/redaction.js';
 import { redactSuspectGroup } from '../suspects/redact-suspects.js';
-import { findSuspects, type BlockCount, type SuspectsSink } from '../suspects/suspects.js';
+import { findSuspects, type SuspectsSink } from '../suspects/suspects.js';
 import { suspectsPlan } from '../suspects/suspects-plan.js';
 import { writeFileAtomically } from '../cli/atomic-file.js';
 import { withDatabase } from '../db/with-database.js';
@@ -76,7 +76,7 @@ async function runSuspects(flags: SuspectsFlags, _args: string[], { source }: Ru
         // --plan-out: each group's ids, kept until the plan is written after the report's last group
         const planned: string[][] = [];
         const sink: SuspectsSink = {
-          counts: (counts: BlockCount[]) => note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags),
+          counts: (counts) => note(`candidate pairs per block: ${counts.map((c) => `${c.block} ${formatCount(c.pairs)}`).join(', ')}`, flags),
           start: (header) => output.write(renderer.start(header)),
           groups: async (groups) => {
             if (flags.planOut !== undefined) planned.push(...groups.map((group) => group.ids));

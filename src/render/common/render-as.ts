@@ -37,7 +37,12 @@ export type FormatRenderers<F extends Format> = {
 export function renderAs<F extends Format>(format: F, renderers: FormatRenderers<NoInfer<F>>, context: RenderContext): string {
   // TypeScript cannot narrow the mapped type by a check on F, hence the widening.
   const render: () => unknown = renderers[format];
-  if (format === 'json') return `${JSON.stringify({ generatedAt: context.generatedAt, database: context.database, ...(render() as object) }, null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify({ ...jsonMetadata(context), ...(render() as object) }, null, 2)}\n`;
   // Tables fit already; a long line of prose around them wraps, so the report fits the width as a whole.
   return format === 'table' ? fitLines(render() as string | readonly TextLine[], context.width) : (render() as string);
+}
+
+/** What every JSON report carries first (renderAs, and streamedJson for a report written piece by piece). */
+export function jsonMetadata(context: Pick<RenderContext, 'generatedAt' | 'database'>): { generatedAt: string; database: string } {
+  return { generatedAt: context.generatedAt, database: context.database };
 }

@@ -1,4 +1,4 @@
-import type { RenderContext } from './render-as.js';
+import { jsonMetadata, type RenderContext } from './render-as.js';
 
 /**
  * A report rendered while it is read (suspects: any number of groups): text
@@ -21,7 +21,7 @@ export function streamedJson<Header extends object, Item, Summary extends object
   field: string,
   context: Pick<RenderContext, 'generatedAt' | 'database'>,
 ): StreamedReport<Header, Item, Summary> {
-  const top = { generatedAt: context.generatedAt, database: context.database };
+  const top = jsonMetadata(context);
   let any = false;
   return {
     // the whole object with the array empty, cut after its "[" (the "]\n}" dropped)
