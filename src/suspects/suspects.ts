@@ -179,7 +179,8 @@ class GroupAssembler {
     for (const row of rows) {
       if (row.a === null) continue;
       if (this.open !== null && this.open.group !== row.group_id) done.push(this.close(this.open));
-      this.open ??= { group: row.group_id, ids: [], pairs: [], rows: {} };
+      // no prototype: an id such as `__proto__` must be an own key like any other (rows[id] = …)
+      this.open ??= { group: row.group_id, ids: [], pairs: [], rows: Object.create(null) as SuspectGroup['rows'] };
       this.open.pairs.push({ a: row.a, b: row.b, score: Number(row.score), reasons: row.reasons, blocks: row.blocks });
       this.open.rows[row.a] = row.a_row;
       this.open.rows[row.b] = row.b_row;

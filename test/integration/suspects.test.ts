@@ -114,6 +114,25 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects on $label', (ta
     expect((error as Error).message).toMatch(/more than --max-pairs 1000; .*nothing was compared/);
   });
 
+  it('keeps every row of a group when its ids are text such as __proto__ (the rows are keyed by id)', async () => {
+    await test.exec(`drop table if exists text_ids;
+create table text_ids (id text primary key, device_id text, phone text, email text, name text, created_at timestamptz);
+insert into text_ids values ('__proto__', 'd1', '+60123456789', 'ana@example.com', 'Ana Lima', '2026-01-01 10:00+00'), ('constructor', 'd2', '+60123456789', 'ana@example.com', 'Ana Lima', '2026-01-01 11:00+00');`);
+    const key = await loadOneKey(test.database.db, { ...TABLE, table: 'text_ids' }, KEY_SETTINGS, 'device-phone', 'suspects');
+    const report = await collectSuspects(test.database, {
+      key,
+      config: DEFAULT_SUSPECTS,
+      columnMap: {},
+      defaultCountry: null,
+      maxPairs: null,
+      truthColumn: null,
+    });
+    expect(report.groups.map((group) => group.ids)).toEqual([['__proto__', 'constructor']]);
+    const rows = JSON.parse(JSON.stringify(report.groups[0]!.rows)) as Record<string, { device_id: string }>;
+    expect(Object.keys(rows).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(rows, '__proto__')?.value.device_id).toBe('d1');
+  });
+
   it.runIf(server)(
     'with pg_trgm, fuzzystrmatch and unaccent installed, another random state (20k rows): the same targets',
     async () => {
