@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { LeadTable, ResolvedKey } from '../../keys/key-definition.js';
-import { columnRef, keyAliases, keyEquals, keyExpressions, oldestFirst, sameKey, tableRef } from '../../keys/key-sql.js';
+import { columnRef, keyAliases, keyEquals, keyExpressions, oldestFirst, tableRef } from '../../keys/key-sql.js';
 import { SIZE_BUCKETS, type KeyScanRow } from './scan-sql.js';
 
 export interface IncrementalKeyScanRow extends KeyScanRow {
@@ -64,22 +64,25 @@ function anyBound(bounds: WindowBound[], alias: string, operator: '>=' | '>'): R
  * One statement per key, proportional to the rows written since `since`
  * when the table has an index on the window column and one whose leading
  * columns are the key's expressions (`lead-dedupe index add`, or the unique
- * index of `constraint add`); without them still one pass, never the
- * full-table GROUP BY:
+ * index of `constraint add`); without them never the full-table GROUP BY:
  *
- *   win      the window's rows, their key values computed once (an index range scan on the window column);
- *            a row with no created time is in every window: it cannot be placed, so it is never skipped;
- *   touched  the distinct keys among them (rows with a NULL key column are in no group unless NULLs are equal);
- *   members  every row of the table with one of those keys (one index lookup per key, or the table
- *            streamed past the touched keys, hashed: EXISTS, because a join hashed the whole table,
- *            estimating a CTE's keys with no statistics; bench/README.md, B23), ranked oldest first
- *            exactly as scan lists ids and clean keeps by default (created, then id);
- *   groups   the touched keys that are duplicate groups, judged against the whole table.
+ *   win      the window's rows, for its counts (an index range scan on the window column); a row with
+ *            no created time is in every window: it cannot be placed, so it is never skipped;
+ *   members  every row of the table whose key a row of the window has (rows with a NULL key column are in
+ *            no group unless NULLs are equal), ranked oldest first exactly as scan lists ids and clean keeps
+ *            by default (created, then id). EXISTS over the table itself, not over `win`: the planner then
+ *            knows how many keys the window holds (the window column's and the key's statistics) and
+ *            chooses one index lookup per key for a few, the table streamed past the window's keys, hashed,
+ *            for many. Over a CTE it has no statistics and always assumed a few thousand keys: one lookup
+ *            per key even for a window of the whole table, 17× a full scan at 1M (bench/README.md, B23, B31);
+ *   groups   the window's keys that are duplicate groups, judged against the whole table.
  *
  * The figures (groups, rows in groups, surplus, histogram, top groups) describe the touched
  * groups whole; new_surplus counts the window's rows that are not their group's oldest and
  * that no earlier run reported, so a group whose only new row is its oldest adds none, and a
- * surplus row the overlap (or a future date) brings back is not counted twice.
+ * surplus row the overlap (or a future date) brings back is not counted twice. The window is
+ * read twice (for its counts and for its keys): without an index on the window column that is a
+ * second pass over the table.
  */
 export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWindow, top: number): RawBuilder<IncrementalKeyScanRow> {
   const table = key.table;
@@ -88,25 +91,33 @@ export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWin
   const undated = (alias: string) => (window.undatedColumn === null ? sql`false` : sql`${columnRef(window.undatedColumn, alias)} is null`);
   const inWindow = (alias: string) => sql`(${anyBound(window.bounds, alias, '>=')} or ${undated(alias)})`;
   const selected = rowKey.map((expression, index) => sql`${expression} as ${aliases[index]}`);
-  const groupable = key.nullsEqual
-    ? sql`true`
-    : sql.join(
-        aliases.map((alias) => sql`${alias} is not null`),
-        sql` and `,
-      );
   const created = table.createdColumn === null ? sql`null::timestamptz` : columnRef(table.createdColumn, 'l');
   const buckets = SIZE_BUCKETS.map(({ min, max }) =>
     max === null ? sql`count(*) filter (where n >= ${sql.lit(min)})` : sql`count(*) filter (where n between ${sql.lit(min)} and ${sql.lit(max)})`,
   );
   const topAliases = keyAliases(key).map((alias) => sql.id('top', alias));
   const remembered = window.remember === null ? sql`false` : sql`(${anyBound(window.remember, 'l', '>=')} or ${undated('l')})`;
+  // Citus refuses a correlated EXISTS between two scans of a distributed table ("complex joins are only
+  // supported when…"): there the window's keys are a CTE, which it runs first and sends to every shard.
+  const keysInCte = table.info.distribution?.kind === 'distributed';
+  const windowKeys = keysInCte
+    ? sql`exists (select from touched as t where ${sameKeyAs(
+        key,
+        'l',
+        aliases.map((alias) => sql`${sql.id('t')}.${alias}`),
+      )})`
+    : sql`exists (select from ${tableRef(table)} as w where ${inWindow('w')} and ${sameKeyAs(key, 'l', keyExpressions(key, 'w'))})`;
   return sql<IncrementalKeyScanRow>`with win as materialized (
-  select ${sql.join(selected)}, ${undated('l')} as ld_undated, ${anyBound(window.future, 'l', '>')} as ld_future
+  select ${keysInCte ? sql`${sql.join(selected)}, ` : sql``}${undated('l')} as ld_undated, ${anyBound(window.future, 'l', '>')} as ld_future
   from ${tableRef(table)} as l
   where ${inWindow('l')}
-), touched as materialized (
-  select distinct ${sql.join(aliases)} from win where ${groupable}
-), members as (
+)${
+    keysInCte
+      ? sql`, touched as materialized (
+  select distinct ${sql.join(aliases)} from win
+)`
+      : sql``
+  }, members as (
   select ${sql.join(selected)}, ${columnRef(table.idColumn, 'l')} as ld_id, ${created} as ld_created,
          coalesce(${inWindow('l')}, false) as ld_new,
          coalesce(${columnRef(table.idColumn, 'l')}::text = any(${window.reported}::text[]), false) as ld_reported,
@@ -114,7 +125,7 @@ export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWin
          row_number() over (partition by ${sql.join(rowKey)} order by ${oldestFirst(table, 'l')}) as ld_rank,
          count(*) over (partition by ${sql.join(rowKey)}) as ld_n
   from ${tableRef(table)} as l
-  where exists (select from touched as t where ${lookUpKey(key, 'l', 't')})
+  where ${windowKeys}
 ), groups as materialized (
   select ${sql.join(aliases)}, max(ld_n) as n,
          count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus,
@@ -144,17 +155,19 @@ from groups`;
 }
 
 /**
- * A row's key equal to a touched key, written so an index on the key's
- * expressions serves it: one `=` per column on exactly the expressions
- * the index (and the constraint) is built on. With NULLs equal the
- * comparison must treat NULL = NULL: JSON arrays compare so and hash,
- * though no index serves them (one pass over the table).
+ * A row's key equal to another's (a window row's key expressions, or the
+ * columns of a CTE of them), written so an index on the key's expressions
+ * serves it: one `=` per column on exactly the expressions the index (and
+ * the constraint) is built on; a NULL on either side matches nothing, so
+ * such rows are in no group. With NULLs equal the comparison must treat
+ * NULL = NULL: JSON arrays compare so and hash, though no index serves them
+ * (one pass over the table).
  */
-function lookUpKey(key: ResolvedKey, rowAlias: string, keysAlias: string): RawBuilder<unknown> {
-  if (key.nullsEqual) return sameKey(key, rowAlias, keysAlias);
-  const keys = keyAliases(key).map((alias) => sql.id(keysAlias, alias));
+function sameKeyAs(key: ResolvedKey, rowAlias: string, other: RawBuilder<unknown>[]): RawBuilder<unknown> {
+  const row = keyExpressions(key, rowAlias);
+  if (key.nullsEqual) return sql`jsonb_build_array(${sql.join(row)}) = jsonb_build_array(${sql.join(other)})`;
   return sql.join(
-    keyExpressions(key, rowAlias).map((expression, index) => keyEquals(key, index, expression, keys[index]!)),
+    row.map((expression, index) => keyEquals(key, index, expression, other[index]!)),
     sql` and `,
   );
 }
