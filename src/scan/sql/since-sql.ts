@@ -100,24 +100,20 @@ export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWin
   // Citus refuses a correlated EXISTS between two scans of a distributed table ("complex joins are only
   // supported when…"): there the window's keys are a CTE, which it runs first and sends to every shard.
   const keysInCte = table.info.distribution?.kind === 'distributed';
-  const windowKeys = keysInCte
+  const windowKeyColumns = keysInCte ? sql`${sql.join(selected)}, ` : sql``;
+  const touchedKeys = keysInCte ? sql`, touched as materialized (\n  select distinct ${sql.join(aliases)} from win\n)` : sql``;
+  const sharesWindowKey = keysInCte
     ? sql`exists (select from touched as t where ${sameKeyAs(
         key,
         'l',
-        aliases.map((alias) => sql`${sql.id('t')}.${alias}`),
+        keyAliases(key).map((alias) => sql.id('t', alias)),
       )})`
     : sql`exists (select from ${tableRef(table)} as w where ${inWindow('w')} and ${sameKeyAs(key, 'l', keyExpressions(key, 'w'))})`;
   return sql<IncrementalKeyScanRow>`with win as materialized (
-  select ${keysInCte ? sql`${sql.join(selected)}, ` : sql``}${undated('l')} as ld_undated, ${anyBound(window.future, 'l', '>')} as ld_future
+  select ${windowKeyColumns}${undated('l')} as ld_undated, ${anyBound(window.future, 'l', '>')} as ld_future
   from ${tableRef(table)} as l
   where ${inWindow('l')}
-)${
-    keysInCte
-      ? sql`, touched as materialized (
-  select distinct ${sql.join(aliases)} from win
-)`
-      : sql``
-  }, members as (
+)${touchedKeys}, members as (
   select ${sql.join(selected)}, ${columnRef(table.idColumn, 'l')} as ld_id, ${created} as ld_created,
          coalesce(${inWindow('l')}, false) as ld_new,
          coalesce(${columnRef(table.idColumn, 'l')}::text = any(${window.reported}::text[]), false) as ld_reported,
@@ -125,7 +121,7 @@ export function incrementalKeyScanQuery(key: ResolvedKey, window: IncrementalWin
          row_number() over (partition by ${sql.join(rowKey)} order by ${oldestFirst(table, 'l')}) as ld_rank,
          count(*) over (partition by ${sql.join(rowKey)}) as ld_n
   from ${tableRef(table)} as l
-  where ${windowKeys}
+  where ${sharesWindowKey}
 ), groups as materialized (
   select ${sql.join(aliases)}, max(ld_n) as n,
          count(*) filter (where ld_new and ld_rank > 1 and not ld_reported) as new_surplus,
