@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli } from '../support/cli.js';
+import { seed } from '../../src/seed/seed.js';
+import { assertBuilt, BIN, runCli } from '../support/cli.js';
+import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
 /** suspects through the binary on a PGlite directory: counts first on stderr, CSV with both rows' values, --max-pairs refusal, --plan-out 0600. */
 describe('suspects (built binary, PGlite)', () => {
@@ -46,4 +49,54 @@ describe('suspects (built binary, PGlite)', () => {
       /^lead-dedupe: the blocks give \d+ candidate pairs \(same e-mail: \d+, .*\), more than --max-pairs 1; .*nothing was compared$/,
     );
   });
+});
+
+/**
+ * SIGINT after the report has started on stdout: the pipe is left unread
+ * once the first group has come, so the tool waits mid-report with pair rows
+ * still to fetch (over 2,000 pairs: more than one fetch). It must stop at its
+ * next statement, exit 130 and say the report on stdout is incomplete; what
+ * it wrote is the start of the complete report.
+ */
+describe.skipIf(!SERVER_URL)('suspects stopped mid-report (built binary, server)', () => {
+  let test: TestDatabase;
+  beforeAll(async () => {
+    assertBuilt();
+    test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
+    await seed(test.database, { table: 'leads', rows: 100_000, scenario: 'near-duplicates', randomState: 0, replace: true });
+  }, 120_000);
+  afterAll(async () => test?.close());
+
+  it('SIGINT after the first group: exit 130, "the report on stdout is incomplete", the output a prefix of the whole report', async () => {
+    const args = ['suspects', '--database', test.url!, '--format', 'json'];
+    const whole = await runCli(args);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect((JSON.parse(whole.stdout) as { pairCount: number }).pairCount).toBeGreaterThan(2000);
+
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let written = '';
+    await new Promise<void>((resolve) => {
+      const read = (chunk: string) => {
+        written += chunk;
+        if (!written.includes('"pairs"')) return;
+        child.stdout.pause();
+        child.stdout.off('data', read);
+        resolve();
+      };
+      child.stdout.setEncoding('utf8').on('data', read);
+    });
+    child.kill('SIGINT');
+    child.stdout.on('data', (chunk: string) => (written += chunk)).resume();
+    const hung = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await closed.finally(() => clearTimeout(hung));
+
+    expect(code, stderr).toBe(130);
+    expect(stderr.trimEnd().split('\n').at(-1)).toBe('lead-dedupe: interrupted by SIGINT; the report on stdout is incomplete');
+    const withoutClock = (text: string) => text.replace(/"generatedAt": "[^"]+"/, '');
+    expect(written.length).toBeLessThan(whole.stdout.length);
+    expect(withoutClock(whole.stdout).startsWith(withoutClock(written))).toBe(true);
+  }, 180_000);
 });
