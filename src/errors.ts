@@ -39,6 +39,22 @@ export class ReadOnlyServerError extends LeadDedupeError {
   readonly exitCode = ExitCode.usage;
 }
 
+/**
+ * A statement would run on a server session other than the one the tool set up, or the session it was
+ * given already belongs to another client: a pooler in transaction or statement pooling mode (PgBouncer
+ * pool_mode = transaction) between the tool and the server. Thrown before any work of the transaction;
+ * exit 2 like other configuration errors (clean turns it into exit 1 once a batch is committed).
+ */
+export class SharedSessionError extends LeadDedupeError {
+  readonly exitCode = ExitCode.usage;
+  constructor(
+    message: string,
+    readonly fields: { readonly expectedPid: number | null; readonly actualPid: number },
+  ) {
+    super(message);
+  }
+}
+
 /** The database could not be reached or refused the connection. */
 export class ConnectionError extends LeadDedupeError {
   readonly exitCode = ExitCode.runtime;

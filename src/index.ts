@@ -42,6 +42,7 @@ export {
   UsageError,
   CatalogError,
   ConnectionError,
+  SharedSessionError,
   DatabaseError,
   DuplicatesFoundError,
   LockHeldError,

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { SharedSessionError } from '../errors.js';
+
+/**
+ * Which server session a pinned connection is on. Temp tables, the advisory
+ * lock and the pinned settings live in one server session; a pooler in
+ * transaction (or statement) mode hands each transaction whichever server
+ * session is free, and does not reset it between clients. Each of the tool's
+ * sessions therefore marks its server session with a random token of its own,
+ * and every transaction first checks that the token (and the process id) are
+ * still its own (session-guard.ts).
+ */
+export const SESSION_TOKEN_SETTING = 'lead_dedupe.session_token';
+
+export interface SessionIdentity {
+  pid: number;
+  token: string;
+}
+
+/** A new token: one per pooled session, so two of the tool's own sessions on one server session are told apart too. */
+export function newSessionToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * Takes the server session for `$1` unless it already carries another
+ * token (kept as it is: the one set it up, not this one): the nested call
+ * reads the old value before set_config writes, in one statement. Also says
+ * whether the session already has temporary tables, which a fresh (or
+ * DISCARDed) session never has: another client's, whose names could be the
+ * tool's own.
+ */
+export const CLAIM_SESSION_SQL = `select pg_catalog.pg_backend_pid() as pid, pg_catalog.set_config('${SESSION_TOKEN_SETTING}', coalesce(nullif(pg_catalog.current_setting('${SESSION_TOKEN_SETTING}', true), ''), $1), false) as token, exists (select from pg_catalog.pg_class where relnamespace operator(pg_catalog.=) pg_catalog.pg_my_temp_schema()) as temp_tables`;
+
+/** The first statement of every transaction on a claimed session: where it runs, and whose token that session carries. */
+export const CHECK_SESSION_SQL = `select pg_catalog.pg_backend_pid() as pid, pg_catalog.current_setting('${SESSION_TOKEN_SETTING}', true) as token`;
+
+const WHAT_TO_DO =
+  'a pooler in transaction or statement pooling mode (PgBouncer pool_mode = transaction) is between the tool and the server; connect to PostgreSQL directly, or through session pooling (PgBouncer pool_mode = session)';
+
+interface SessionRow {
+  pid: unknown;
+  token: unknown;
+  temp_tables?: unknown;
+}
+
+/** The claim's answer: this session's identity, or the refusal when the server session was another client's. */
+export function claimedIdentity(row: SessionRow | undefined, token: string): SessionIdentity {
+  const pid = Number(row?.pid);
+  if (row?.token !== token) {
+    throw new SharedSessionError(
+      `the server session (pid ${pid}) this connection was given already belongs to another client's lead-dedupe session: ${WHAT_TO_DO}`,
+      {
+        expectedPid: null,
+        actualPid: pid,
+      },
+    );
+  }
+  if (row.temp_tables === true) {
+    throw new SharedSessionError(`the server session (pid ${pid}) this connection was given already holds another client's temporary tables: ${WHAT_TO_DO}`, {
+      expectedPid: null,
+      actualPid: pid,
+    });
+  }
+  return { pid, token };
+}
+
+/** Throws unless the transaction's first statement ran on the session the tool set up. */
+export function requireSameSession(row: SessionRow | undefined, identity: SessionIdentity): void {
+  const pid = Number(row?.pid);
+  if (pid === identity.pid && row?.token === identity.token) return;
+  throw new SharedSessionError(
+    `a transaction landed on server session pid ${pid}, not on pid ${identity.pid} that the tool set up (its lock, temporary tables and settings are there); it was rolled back before any work: ${WHAT_TO_DO}`,
+    { expectedPid: identity.pid, actualPid: pid },
+  );
+}
