@@ -22,8 +22,7 @@ export interface PooledSession {
  */
 export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<number, PooledSession> {
   const sessions = new Map<number, PooledSession>();
-  const text = `select pg_catalog.pg_backend_pid() as pid${settings.map((_, i) => `, pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join('')}`;
-  const values = settings.flat();
+  const { text, values } = settingsStatement(settings);
   pool.on('connect', (client) => {
     const { processID, secretKey } = client as { processID?: number | null; secretKey?: number | null };
     if (!processID || secretKey === undefined || secretKey === null) return;
@@ -39,4 +38,12 @@ export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<
   });
   pool.on('remove', (client) => sessions.delete((client as { processID?: number | null }).processID ?? 0));
   return sessions;
+}
+
+/** The session's server process id, and its settings set at session level, as one statement and its parameters. */
+export function settingsStatement(settings: readonly [string, string][]): { text: string; values: string[] } {
+  return {
+    text: `select pg_catalog.pg_backend_pid() as pid${settings.map((_, i) => `, pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join('')}`,
+    values: settings.flat(),
+  };
 }

@@ -61,14 +61,8 @@ export async function withSharedSnapshot<T>(database: Database, work: (sessions:
         const snapshotId = checkedSnapshotId(rows[0]?.id);
         const run = <T>(inner: (db: Db) => Promise<T>) =>
           database.db.connection().execute((connection) =>
-            inTransaction(
-              connection,
-              async () => {
-                await setTransactionSnapshot(snapshotId).execute(connection);
-                return inner(connection);
-              },
-              BEGIN_READ_ONLY_SNAPSHOT,
-            ),
+            // the import must come before the transaction's first query (the session check, then inner)
+            inTransaction(connection, () => inner(connection), [BEGIN_READ_ONLY_SNAPSHOT, setTransactionSnapshot(snapshotId)]),
           );
         return work({
           snapshotId,

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompiledQuery, type DatabaseConnection, Kysely, type LogEvent, PostgresDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, type LogEvent, sql } from 'kysely';
 import pg from 'pg';
-import { ConnectionError, UsageError } from '../errors.js';
+import { ConnectionError, SharedSessionError, UsageError } from '../errors.js';
 import { backendCanceller } from './cancel.js';
 import { blockerProbe } from './lock-waits.js';
-import { startSessions } from './session-start.js';
+import { settingsStatement, startSessions } from './session-start.js';
+import { GuardedPostgresDialect } from './guarded-dialect.js';
 import { copyOut } from './copy-out.js';
 import type { Database, DynamicSchema } from './database.js';
 import { describeTarget, type DatabaseTarget, type PostgresTarget } from './database-target.js';
@@ -102,11 +103,12 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   const sessions = startSessions(pool, serverSettings(options));
   const cancel = backendCanceller(config, sessions);
   const blockers = () => blockerProbe(config, () => [...sessions.values()].flatMap(({ serverPid }) => (serverPid === null ? [] : [serverPid])));
-  // Each pooled session is pinned (session-pin.ts) before kysely runs anything on it; copyOut pins the one it takes itself.
-  const onCreateConnection = async (connection: DatabaseConnection) => {
-    for (const statement of SESSION_PIN_STATEMENTS) await connection.executeQuery(CompiledQuery.raw(statement));
-  };
-  const db = new Kysely<DynamicSchema>({ dialect: new PostgresDialect({ pool, onCreateConnection }), log: statementLog(options) });
+  // Each pooled session is set up before kysely runs anything on it: its settings again and the search_path pin
+  // (session-pin.ts), in one transaction with the claim of its server session (session-guard.ts), which every
+  // later transaction checks; copyOut pins the session it takes itself.
+  const settings = settingsStatement(serverSettings(options));
+  const setup = [CompiledQuery.raw(settings.text, settings.values), ...SESSION_PIN_STATEMENTS.map((statement) => CompiledQuery.raw(statement))];
+  const db = new Kysely<DynamicSchema>({ dialect: new GuardedPostgresDialect({ pool }, setup), log: statementLog(options) });
   try {
     return {
       db,
@@ -122,6 +124,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     };
   } catch (error) {
     await db.destroy().catch(() => undefined);
+    if (error instanceof SharedSessionError) throw error;
     throw new ConnectionError(`cannot connect to ${describeEndpoint(chosen.endpoint)}/${target.database}: ${messageOf(error)}`);
   }
 }

@@ -1,0 +1,58 @@
+import { CompiledQuery, sql, type DatabaseConnection } from 'kysely';
+import type { Db } from './database.js';
+import { CHECK_SESSION_SQL, CLAIM_SESSION_SQL, claimedIdentity, newSessionToken, requireSameSession, type SessionIdentity } from './session-token.js';
+
+interface SessionRow {
+  pid: unknown;
+  token: unknown;
+  temp_tables?: unknown;
+}
+
+/** Each claimed connection's server session (kysely keeps one DatabaseConnection per pooled pg client). */
+const identities = new WeakMap<DatabaseConnection, SessionIdentity>();
+
+/**
+ * A new pooled session's set-up, in one transaction so that behind any
+ * pooler it all lands on one server session: `setup` (the tool's settings,
+ * the search_path pin), then the claim (session-token.ts). A server session
+ * that already carries another token or temporary tables is refused
+ * (SharedSessionError) and left as it was: the rollback undoes the settings.
+ */
+export async function claimSession(connection: DatabaseConnection, setup: readonly CompiledQuery[]): Promise<void> {
+  const token = newSessionToken();
+  await connection.executeQuery(CompiledQuery.raw('begin'));
+  try {
+    for (const statement of setup) await connection.executeQuery(statement);
+    const { rows } = await connection.executeQuery<SessionRow>(CompiledQuery.raw(CLAIM_SESSION_SQL, [token]));
+    const identity = claimedIdentity(rows[0], token);
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+    identities.set(connection, identity);
+  } catch (error) {
+    await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+    throw error;
+  }
+}
+
+export function isClaimed(connection: DatabaseConnection): boolean {
+  return identities.has(connection);
+}
+
+/**
+ * Run right after BEGIN (transaction.ts, guarded-dialect.ts): throws SharedSessionError unless the
+ * transaction runs on the server session this connection claimed. A connection that claimed none
+ * needs no check: PGlite is one session in this process, with no pooler in between.
+ */
+export async function verifySession(connection: Db): Promise<void> {
+  const identity = await connection.getExecutor().provideConnection(async (pinned) => identities.get(pinned));
+  if (identity === undefined) return;
+  const { rows } = await sql.raw<SessionRow>(CHECK_SESSION_SQL).execute(connection);
+  requireSameSession(rows[0], identity);
+}
+
+/** verifySession for kysely's own transactions (db.transaction()), which the driver begins. */
+export async function verifyConnection(connection: DatabaseConnection): Promise<void> {
+  const identity = identities.get(connection);
+  if (identity === undefined) return;
+  const { rows } = await connection.executeQuery<SessionRow>(CompiledQuery.raw(CHECK_SESSION_SQL));
+  requireSameSession(rows[0], identity);
+}
