@@ -8,20 +8,19 @@ import { SESSION_PIN_STATEMENTS } from './session-pin.js';
  * Runs `COPY (…) TO STDOUT` on one pooled connection and pipes the bytes
  * PostgreSQL formats into `destination`, which is left open so several COPYs
  * can append to one file. Memory stays flat: pg-copy-streams honours
- * back-pressure. Returns the rows copied. With `snapshotId` the COPY runs in
- * a read-only REPEATABLE READ transaction that imports that exported
+ * back-pressure. Returns the rows copied. The COPY runs in a read-only
+ * REPEATABLE READ transaction; with `snapshotId` it imports that exported
  * snapshot (db/shared-snapshot.ts), so it reads what the statements beside it read.
  */
 export async function copyOut(pool: pg.Pool, copyStatement: string, destination: Writable, snapshotId: string | null = null): Promise<number> {
   const client = await pool.connect();
   let failed = false;
   try {
-    // The client may be new to the pool, never seen by kysely's pinning: pin it here (idempotent).
+    // One transaction: behind a transaction-mode pooler the pin and the COPY then run on one server session.
+    await client.query('begin transaction isolation level repeatable read read only');
+    if (snapshotId !== null) await client.query(`set transaction snapshot '${checkedSnapshotId(snapshotId)}'`);
+    // The client may be new to the pool, never seen by kysely's pinning: pin it here (idempotent), after the import (which must come first).
     for (const statement of SESSION_PIN_STATEMENTS) await client.query(statement);
-    if (snapshotId !== null) {
-      await client.query('begin transaction isolation level repeatable read read only');
-      await client.query(`set transaction snapshot '${checkedSnapshotId(snapshotId)}'`);
-    }
     const source = client.query(copyTo(copyStatement));
     await new Promise<void>((resolve, reject) => {
       source.on('error', reject);
@@ -29,7 +28,7 @@ export async function copyOut(pool: pg.Pool, copyStatement: string, destination:
       source.on('end', resolve);
       source.pipe(destination, { end: false });
     });
-    if (snapshotId !== null) await client.query('commit');
+    await client.query('commit');
     return source.rowCount;
   } catch (error) {
     failed = true;
