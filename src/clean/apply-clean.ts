@@ -1,7 +1,7 @@
 import type { Database, Db } from '../db/database.js';
 import { qualifiedName } from '../db/catalog.js';
 import { countOf } from '../db/row-values.js';
-import { DatabaseError, LeadDedupeError } from '../errors.js';
+import { DatabaseError, LeadDedupeError, SharedSessionError } from '../errors.js';
 import { dropStageStatement, stageSummaryQuery } from './sql/stage-sql.js';
 import { stagingScript, type StageTally } from './script.js';
 import { markInterruptedStatement, updateRunTotalsStatement } from './sql/run-log-sql.js';
@@ -154,7 +154,8 @@ async function failedRun(session: RunSession, run: RunState, error: unknown, hoo
     return run.result();
   }
   await recordRunFinish(session, { ...finish(run), status: 'failed', message }).catch(() => undefined);
-  if (error instanceof LeadDedupeError) throw error;
+  // The session check stops a batch before its first statement: with batches committed that is no "nothing was changed" exit 2.
+  if (error instanceof LeadDedupeError && !(error instanceof SharedSessionError && done > 0)) throw error;
   const state = sqlStateOf(error);
   const committed = done > 0 ? `${done} earlier batches are committed and archived; undo them with the restore below` : 'nothing was changed';
   throw new DatabaseError(
