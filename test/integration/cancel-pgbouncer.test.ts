@@ -1,24 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { freePort } from '../support/free-port.js';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDatabaseTarget } from '../../src/db/database-target.js';
 import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/with-database.js';
-import { asPostgres, ownClustersAvailable, postgresFile, postgresFolder } from '../support/own-cluster.js';
+import { ownClustersAvailable } from '../support/own-cluster.js';
+import { PGBOUNCER, startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 import { SERVER_URL, TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 
-const PGBOUNCER = (() => {
-  try {
-    return execFileSync('sh', ['-c', 'command -v pgbouncer'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-})();
 if (PGBOUNCER === null && process.env.CI) throw new Error('CI must run the PgBouncer suite: install pgbouncer (.ci/run does)');
 
 /**
@@ -32,59 +21,19 @@ if (PGBOUNCER === null && process.env.CI) throw new Error('CI must run the PgBou
  */
 describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvailable())('cancelling through PgBouncer', () => {
   let test: TestDatabase;
-  let folder: string;
-  let port: number;
+  let bouncer: PgBouncer;
   let bounced: Database | null = null;
-  const bouncerUrl = () => {
-    const url = new URL(test.url!);
-    url.hostname = '127.0.0.1';
-    url.port = String(port);
-    return url.toString();
-  };
+  const bouncerUrl = () => bouncer.url(test.url!);
 
   beforeAll(async () => {
     test = await TEST_TARGETS.find((t) => t.label === 'postgres')!.open();
-    const server = new URL(SERVER_URL!);
-    folder = postgresFolder(mkdtempSync(join(tmpdir(), 'lead-dedupe-pgbouncer-')));
-    port = await freePort();
-    postgresFile(join(folder, 'users.txt'), `"${decodeURIComponent(server.username || 'postgres')}" ""\n`);
-    postgresFile(
-      join(folder, 'pgbouncer.ini'),
-      [
-        '[databases]',
-        `* = host=${server.hostname.replace(/^\[|\]$/g, '')} port=${server.port || 5432}`,
-        '[pgbouncer]',
-        'listen_addr = 127.0.0.1',
-        `listen_port = ${port}`,
-        'auth_type = trust',
-        `auth_file = ${join(folder, 'users.txt')}`,
-        'pool_mode = session',
-        'unix_socket_dir =',
-        `logfile = ${join(folder, 'pgbouncer.log')}`,
-        `pidfile = ${join(folder, 'pgbouncer.pid')}`,
-        // the tool sends its session settings (jit=off, timeouts) as start-up options; PgBouncer must let them through
-        'ignore_startup_parameters = extra_float_digits,options',
-        '',
-      ].join('\n'),
-    );
-    await asPostgres(PGBOUNCER!, ['-d', join(folder, 'pgbouncer.ini')], folder);
-    // -d returns once it forked, perhaps before it listens
-    for (let tries = 0; bounced === null; tries++) {
-      bounced = await openDatabase(parseDatabaseTarget(bouncerUrl()), { connections: 2 }).catch((error: unknown) => {
-        if (tries > 50) throw error;
-        return new Promise<null>((resolve) => setTimeout(() => resolve(null), 100));
-      });
-    }
+    bouncer = await startPgBouncer(SERVER_URL!, { poolMode: 'session', poolSize: 20 });
+    bounced = await openDatabase(parseDatabaseTarget(bouncerUrl()), { connections: 2 });
   });
   afterAll(async () => {
     await bounced?.db.destroy();
-    try {
-      process.kill(Number(readFileSync(join(folder, 'pgbouncer.pid'), 'utf8')));
-    } catch {
-      // not started, or already gone: the test says which
-    }
+    bouncer?.stop();
     await test?.close();
-    rmSync(folder, { recursive: true, force: true });
   });
 
   it('stops a 60 s statement, and PgBouncer keeps serving after repeated cancels (as the interrupt handler sends them)', async () => {
@@ -113,7 +62,7 @@ describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvai
     } finally {
       await client.end();
     }
-    expect(readFileSync(join(folder, 'pgbouncer.log'), 'utf8')).not.toContain('FATAL');
+    expect(bouncer.log()).not.toContain('FATAL');
   });
 
   it("keeps the tool's session settings although PgBouncer drops the start-up options that carry them", async () => {
