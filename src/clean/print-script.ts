@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import { CHECK_SESSION_SQL } from '../db/session-token.js';
 import { qualifiedName } from '../db/catalog.js';
 import { loadCleanContext } from './context.js';
 import { choosePlacement, placeholderScope, type PlacementKind } from './placement.js';
@@ -61,6 +63,14 @@ export async function cleanScript(database: Database, options: CleanOptions): Pr
     placement: placement.kind,
     archiveSchema: options.archiveSchema,
     staging: compile(staging, { groupsTotal: null }),
-    batch: compile(batchScript({ context, placement, runId: PRINTED_RUN_ID, batch: 0 }), emptyTally(totals, placeholderScope(options.key))),
+    batch: compile(
+      [...sessionCheck(database), ...batchScript({ context, placement, runId: PRINTED_RUN_ID, batch: 0 })],
+      emptyTally(totals, placeholderScope(options.key)),
+    ),
   };
+}
+
+/** A server transaction's first statement (db/transaction.ts): it runs on the server session the run set up. PGlite sends none. */
+function sessionCheck(database: Database): Step<unknown>[] {
+  return database.features.driver === 'postgres' ? [{ name: 'session', statements: () => [sql.raw(CHECK_SESSION_SQL)] }] : [];
 }
