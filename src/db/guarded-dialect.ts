@@ -7,7 +7,7 @@ import {
   PostgresDriver,
   type TransactionSettings,
 } from 'kysely';
-import { claimSession, isClaimed, verifyConnection } from './session-guard.js';
+import { ClaimedConnection, claimSession, verifyConnection } from './session-guard.js';
 
 /**
  * kysely's PostgreSQL dialect whose pooled sessions are each set up and
@@ -30,8 +30,13 @@ export class GuardedPostgresDialect extends PostgresDialect {
   }
 }
 
+/** kysely's PostgresDriver releases and discards its own connection objects: each ClaimedConnection is unwrapped for it. */
+type PostgresConnection = Parameters<PostgresDriver['releaseConnection']>[0];
+
 class GuardedPostgresDriver extends PostgresDriver {
   readonly #setup: readonly CompiledQuery[];
+  /** kysely's connection (one per pooled pg client, kept by the driver) → the same, claimed. */
+  readonly #claimed = new WeakMap<DatabaseConnection, ClaimedConnection>();
 
   constructor(config: PostgresDialectConfig, setup: readonly CompiledQuery[]) {
     super(config);
@@ -41,19 +46,25 @@ class GuardedPostgresDriver extends PostgresDriver {
   // Not kysely's onCreateConnection: a session it refuses would never go back to the pool, and closing the pool would wait for it.
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
-    if (isClaimed(connection)) return connection;
+    const known = this.#claimed.get(connection);
+    if (known !== undefined) return known;
     try {
-      await claimSession(connection, this.#setup);
+      const claimed = await claimSession(connection, this.#setup);
+      this.#claimed.set(connection, claimed);
+      return claimed;
     } catch (error) {
-      // the connection super.acquireConnection made: a PostgresConnection, which kysely's own type does not say
-      await this.releaseConnection(connection as Parameters<PostgresDriver['releaseConnection']>[0]);
+      await super.releaseConnection(connection as PostgresConnection);
       throw error;
     }
-    return connection;
+  }
+
+  override async releaseConnection(connection: PostgresConnection): Promise<void> {
+    await super.releaseConnection(unwrap(connection) as PostgresConnection);
   }
 
   override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await super.beginTransaction(connection, settings);
+    if (!(connection instanceof ClaimedConnection)) return;
     try {
       await verifyConnection(connection);
     } catch (error) {
@@ -62,4 +73,12 @@ class GuardedPostgresDriver extends PostgresDriver {
       throw error;
     }
   }
+
+  override async rollbackTransaction(connection: PostgresConnection): Promise<void> {
+    await super.rollbackTransaction(unwrap(connection) as PostgresConnection);
+  }
+}
+
+function unwrap(connection: DatabaseConnection): DatabaseConnection {
+  return connection instanceof ClaimedConnection ? connection.inner : connection;
 }

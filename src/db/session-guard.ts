@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type DatabaseConnection } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type QueryResult, sql } from 'kysely';
 import type { Db } from './database.js';
 import { CHECK_SESSION_SQL, CLAIM_SESSION_SQL, claimedIdentity, newSessionToken, requireSameSession, type SessionIdentity } from './session-token.js';
 
@@ -8,8 +8,21 @@ interface SessionRow {
   temp_tables?: unknown;
 }
 
-/** Each claimed connection's server session (kysely keeps one DatabaseConnection per pooled pg client). */
-const identities = new WeakMap<DatabaseConnection, SessionIdentity>();
+/** A pooled connection whose server session it claimed: kysely's own connection, with that session's identity. */
+export class ClaimedConnection implements DatabaseConnection {
+  constructor(
+    readonly inner: DatabaseConnection,
+    readonly identity: SessionIdentity,
+  ) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.inner.executeQuery<R>(query);
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
 
 /**
  * A new pooled session's set-up, in one transaction so that behind any
@@ -18,7 +31,7 @@ const identities = new WeakMap<DatabaseConnection, SessionIdentity>();
  * that already carries another token or temporary tables is refused
  * (SharedSessionError) and left as it was: the rollback undoes the settings.
  */
-export async function claimSession(connection: DatabaseConnection, setup: readonly CompiledQuery[]): Promise<void> {
+export async function claimSession(connection: DatabaseConnection, setup: readonly CompiledQuery[]): Promise<ClaimedConnection> {
   const token = newSessionToken();
   await connection.executeQuery(CompiledQuery.raw('begin'));
   try {
@@ -26,33 +39,28 @@ export async function claimSession(connection: DatabaseConnection, setup: readon
     const { rows } = await connection.executeQuery<SessionRow>(CompiledQuery.raw(CLAIM_SESSION_SQL, [token]));
     const identity = claimedIdentity(rows[0], token);
     await connection.executeQuery(CompiledQuery.raw('commit'));
-    identities.set(connection, identity);
+    return new ClaimedConnection(connection, identity);
   } catch (error) {
     await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
     throw error;
   }
 }
 
-export function isClaimed(connection: DatabaseConnection): boolean {
-  return identities.has(connection);
-}
-
 /**
- * Run right after BEGIN (transaction.ts, guarded-dialect.ts): throws SharedSessionError unless the
- * transaction runs on the server session this connection claimed. A connection that claimed none
- * needs no check: PGlite is one session in this process, with no pooler in between.
+ * Run right after BEGIN (transaction.ts): throws SharedSessionError unless
+ * the transaction runs on the server session this connection claimed. A
+ * connection that claimed none needs no check: PGlite is one session in this
+ * process, with no pooler in between.
  */
 export async function verifySession(connection: Db): Promise<void> {
-  const identity = await connection.getExecutor().provideConnection(async (pinned) => identities.get(pinned));
-  if (identity === undefined) return;
+  const identity = await connection.getExecutor().provideConnection(async (pinned) => (pinned instanceof ClaimedConnection ? pinned.identity : null));
+  if (identity === null) return;
   const { rows } = await sql.raw<SessionRow>(CHECK_SESSION_SQL).execute(connection);
   requireSameSession(rows[0], identity);
 }
 
 /** verifySession for kysely's own transactions (db.transaction()), which the driver begins. */
-export async function verifyConnection(connection: DatabaseConnection): Promise<void> {
-  const identity = identities.get(connection);
-  if (identity === undefined) return;
+export async function verifyConnection(connection: ClaimedConnection): Promise<void> {
   const { rows } = await connection.executeQuery<SessionRow>(CompiledQuery.raw(CHECK_SESSION_SQL));
-  requireSameSession(rows[0], identity);
+  requireSameSession(rows[0], connection.identity);
 }
