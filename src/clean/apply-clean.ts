@@ -19,6 +19,7 @@ import { RunState } from './run-state.js';
 import { firstLineOf, sqlStateOf } from '../db/database-error.js';
 import { requireWritable } from '../db/read-only.js';
 import { abortable } from '../db/abortable.js';
+import { inTransaction } from '../db/transaction.js';
 import { watchLockWaits } from '../db/lock-waits.js';
 import { restoreCommandFor } from '../keys/key-command-line.js';
 import { dropPlanTablesStatement } from './plan-file/plan-load-sql.js';
@@ -56,8 +57,12 @@ export async function applyClean(database: Database, options: CleanOptions, hook
   if (unindexed.length > 0) hooks.onUnindexedChildKeys?.(unindexed);
   return database.db.connection().execute(async (connection) => {
     // The staging reads the whole table and locks no rows: no statement timeout; each batch sets --statement-timeout (batch-attempt.ts).
-    await timeoutsStatement(options.lockTimeoutMs, 0, 'session').execute(connection);
-    await acquireTableLock(connection, table, options.archiveSchema);
+    // In a transaction, checked first like every other (db/transaction.ts): the session's timeouts and the table's lock are then
+    // on the server session the run set up, where its batches are checked to run.
+    await inTransaction(connection, async () => {
+      await timeoutsStatement(options.lockTimeoutMs, 0, 'session').execute(connection);
+      await acquireTableLock(connection, table, options.archiveSchema);
+    });
     try {
       if (context.plan !== null) context.plan.loaded = await loadPlan(connection, options.key, context.plan.source);
       await ensureArchive(connection, options.archiveSchema);

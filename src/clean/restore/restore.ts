@@ -139,12 +139,15 @@ export async function restoreRun(database: Database, options: RestoreOptions, ho
   }
   const dryRun = options.execute ? null : database.features.readOnly === null ? 'rehearsed' : 'counted';
   return database.db.connection().execute(async (connection) => {
-    await timeoutsStatement(
-      options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs,
-      options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs,
-      'session',
-    ).execute(connection);
-    await acquireTableLock(connection, table, archiveSchema);
+    // In a checked transaction (db/transaction.ts), as clean takes them: on the server session the restore's transaction is checked to run on.
+    await inTransaction(connection, async () => {
+      await timeoutsStatement(
+        options.lockTimeoutMs ?? CLEAN_DEFAULTS.lockTimeoutMs,
+        options.statementTimeoutMs ?? CLEAN_DEFAULTS.statementTimeoutMs,
+        'session',
+      ).execute(connection);
+      await acquireTableLock(connection, table, archiveSchema);
+    });
     try {
       const transaction = options.execute ? inTransaction : rehearse;
       // After hooks.cancel no further statement runs and the transaction rolls back.
