@@ -7,7 +7,7 @@ import {
   PostgresDriver,
   type TransactionSettings,
 } from 'kysely';
-import { ClaimedConnection, claimSession, verifyConnection } from './session-guard.js';
+import { ClaimedConnection, claimSession, releaseSession, verifyConnection } from './session-guard.js';
 
 /**
  * kysely's PostgreSQL dialect whose pooled sessions are each set up and
@@ -37,6 +37,8 @@ class GuardedPostgresDriver extends PostgresDriver {
   readonly #setup: readonly CompiledQuery[];
   /** kysely's connection (one per pooled pg client, kept by the driver) → the same, claimed. */
   readonly #claimed = new WeakMap<DatabaseConnection, ClaimedConnection>();
+  /** The same, to release them when the pool closes. */
+  readonly #everClaimed = new Set<ClaimedConnection>();
 
   constructor(config: PostgresDialectConfig, setup: readonly CompiledQuery[]) {
     super(config);
@@ -51,11 +53,19 @@ class GuardedPostgresDriver extends PostgresDriver {
     try {
       const claimed = await claimSession(connection, this.#setup);
       this.#claimed.set(connection, claimed);
+      this.#everClaimed.add(claimed);
       return claimed;
     } catch (error) {
       await super.releaseConnection(connection as PostgresConnection);
       throw error;
     }
+  }
+
+  // Each claimed session is handed back clean before the pool closes: behind a pooler it lives on for other clients.
+  override async destroy(): Promise<void> {
+    for (const connection of this.#everClaimed) await releaseSession(connection);
+    this.#everClaimed.clear();
+    await super.destroy();
   }
 
   override async releaseConnection(connection: PostgresConnection): Promise<void> {

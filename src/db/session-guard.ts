@@ -1,6 +1,14 @@
 import { CompiledQuery, type DatabaseConnection, type QueryResult, sql } from 'kysely';
 import type { Db } from './database.js';
-import { CHECK_SESSION_SQL, CLAIM_SESSION_SQL, claimedIdentity, newSessionToken, requireSameSession, type SessionIdentity } from './session-token.js';
+import {
+  CHECK_SESSION_SQL,
+  CLAIM_SESSION_SQL,
+  claimedIdentity,
+  newSessionToken,
+  RELEASE_SESSION_SQL,
+  requireSameSession,
+  type SessionIdentity,
+} from './session-token.js';
 
 interface SessionRow {
   pid: unknown;
@@ -63,4 +71,9 @@ export async function verifySession(connection: Db): Promise<void> {
 export async function verifyConnection(connection: ClaimedConnection): Promise<void> {
   const { rows } = await connection.executeQuery<SessionRow>(CompiledQuery.raw(CHECK_SESSION_SQL));
   requireSameSession(rows[0], connection.identity);
+}
+
+/** Gives the server session back as it was found (session-token.ts, RELEASE_SESSION_SQL), if it is still this connection's; a broken connection is left to close. */
+export async function releaseSession(connection: ClaimedConnection): Promise<void> {
+  await connection.executeQuery(CompiledQuery.raw(RELEASE_SESSION_SQL, [connection.identity.token])).catch(() => undefined);
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SharedSessionError } from '../errors.js';
+import { USER_SEARCH_PATH_SETTING } from './session-pin.js';
 
 /**
  * Which server session a pinned connection is on. Temp tables, the advisory
@@ -34,6 +35,23 @@ export const CLAIM_SESSION_SQL = `select pg_catalog.pg_backend_pid() as pid, pg_
 
 /** The first statement of every transaction on a claimed session: where it runs, and whose token that session carries. */
 export const CHECK_SESSION_SQL = `select pg_catalog.pg_backend_pid() as pid, pg_catalog.current_setting('${SESSION_TOKEN_SETTING}', true) as token`;
+
+/**
+ * Run on each claimed session as the pool closes: a pooler that hands the
+ * server session on (transaction pooling, or session pooling without its
+ * reset query) must pass none of the tool's state to the next client, whose
+ * unqualified table names would not resolve under the pinned search_path,
+ * and whose statements would stop at the tool's timeouts. Every setting
+ * changed at session level goes back to the value the session started with,
+ * the tool's own marks are emptied and its session advisory locks released;
+ * only where the token is still this session's (`$1`), so another client's
+ * server session is never touched.
+ */
+export const RELEASE_SESSION_SQL = `with mine as materialized (select pg_catalog.current_setting('${SESSION_TOKEN_SETTING}', true) operator(pg_catalog.=) $1 as ours)
+select (select pg_catalog.count(pg_catalog.set_config(s.name, s.reset_val, false)) from pg_catalog.pg_settings as s where s.source operator(pg_catalog.=) 'session') as settings,
+       pg_catalog.set_config('${USER_SEARCH_PATH_SETTING}', '', false) as user_path, pg_catalog.set_config('${SESSION_TOKEN_SETTING}', '', false) as token,
+       pg_catalog.pg_advisory_unlock_all() as locks
+from mine where mine.ours`;
 
 const WHAT_TO_DO =
   'a pooler in transaction or statement pooling mode (PgBouncer pool_mode = transaction) is between the tool and the server; connect to PostgreSQL directly, or through session pooling (PgBouncer pool_mode = session)';

@@ -97,6 +97,9 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
     // queued key scans on a large table failed with "timeout exceeded when trying to connect".
     // Reaching the server is bounded below instead.
     connectionTimeoutMillis: undefined,
+    // Idle sessions stay open until the run ends, when each is handed back clean (guarded-dialect.ts): one closed
+    // earlier by the pool would leave the tool's settings on its server session behind a pooler.
+    idleTimeoutMillis: 0,
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);

@@ -94,6 +94,37 @@ describe.runIf(SERVER_URL !== undefined && PGBOUNCER !== null && ownClustersAvai
       expect(rows).toEqual([{ path: 'pg_catalog, pg_temp' }]);
     });
 
+    it("the run's end hands its server session back as a new one: the next client gets no pinned search_path, timeouts or token", async () => {
+      const pool = await bouncer('transaction', 1);
+      const url = pool.url(test.url!);
+      const names = ['search_path', 'statement_timeout', 'lock_timeout', 'jit', 'standard_conforming_strings', 'max_parallel_workers_per_gather'];
+      const settingsOf = async (connectionString: string) => {
+        const client = new pg.Client({ connectionString });
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ name: string; value: string | null }>(
+            `select name, pg_catalog.current_setting(name, true) as value from unnest($1::text[]) as name
+             union all select name, nullif(pg_catalog.current_setting(name, true), '') from unnest(array['lead_dedupe.session_token', 'lead_dedupe.user_search_path']) as name`,
+            [names],
+          );
+          return rows;
+        } finally {
+          await client.end();
+        }
+      };
+      // the oracle: what a new session on the server shows, asked directly
+      const fresh = await settingsOf(test.url!);
+      // one server session behind the pooler: the tool's sessions set it up (and the second is refused); its end must undo that
+      const tool = await open(url);
+      expect((await sql<{ path: string }>`select pg_catalog.current_setting('search_path') as path`.execute(tool.db)).rows).toEqual([
+        { path: 'pg_catalog, pg_temp' },
+      ]);
+      await tool.db.destroy();
+      expect(await settingsOf(url)).toEqual(fresh);
+      await runCli(['scan', '--database', url, '--key', 'device-phone']);
+      expect(await settingsOf(url)).toEqual(fresh);
+    });
+
     it("a server session holding another client's temporary tables is refused at start (a stale lead_dedupe_stage could be one)", async () => {
       const pool = await bouncer('transaction', 1);
       const other = new pg.Client({ connectionString: pool.url(test.url!) });
