@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { checkedSnapshotId } from './shared-snapshot.js';
-import { SESSION_PIN_STATEMENTS } from './session-pin.js';
+import { TRANSACTION_PIN_STATEMENTS } from './session-pin.js';
 
 /**
  * Runs `COPY (…) TO STDOUT` on one pooled connection and pipes the bytes
@@ -12,15 +12,23 @@ import { SESSION_PIN_STATEMENTS } from './session-pin.js';
  * REPEATABLE READ transaction; with `snapshotId` it imports that exported
  * snapshot (db/shared-snapshot.ts), so it reads what the statements beside it read.
  */
-export async function copyOut(pool: pg.Pool, copyStatement: string, destination: Writable, snapshotId: string | null = null): Promise<number> {
+export async function copyOut(
+  pool: pg.Pool,
+  settings: { text: string; values: string[] },
+  copyStatement: string,
+  destination: Writable,
+  snapshotId: string | null = null,
+): Promise<number> {
   const client = await pool.connect();
   let failed = false;
   try {
-    // One transaction: behind a transaction-mode pooler the pin and the COPY then run on one server session.
+    // One transaction: behind a transaction-mode pooler the settings, the pin and the COPY then run on one server session.
     await client.query('begin transaction isolation level repeatable read read only');
     if (snapshotId !== null) await client.query(`set transaction snapshot '${checkedSnapshotId(snapshotId)}'`);
-    // The client may be new to the pool, never seen by kysely's pinning: pin it here (idempotent), after the import (which must come first).
-    for (const statement of SESSION_PIN_STATEMENTS) await client.query(statement);
+    // The client may be new to the pool, never set up by kysely: the tool's settings and pin for this transaction
+    // only (nothing stays on a server session the tool never claimed), after the import (which must come first).
+    await client.query(settings.text, settings.values);
+    for (const statement of TRANSACTION_PIN_STATEMENTS) await client.query(statement);
     const source = client.query(copyTo(copyStatement));
     await new Promise<void>((resolve, reject) => {
       source.on('error', reject);

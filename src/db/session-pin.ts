@@ -18,8 +18,20 @@ export const USER_SEARCH_PATH_SETTING = 'lead_dedupe.user_search_path';
 export const PINNED_SEARCH_PATH = 'pg_catalog, pg_temp';
 
 /** Run in this order, each on its own (the first must read the path before the second replaces it). */
-export const SESSION_PIN_STATEMENTS = [
-  // Kept when already read: pinning a session again (copyOut does) must not record the pinned path as the user's.
-  `select pg_catalog.set_config('${USER_SEARCH_PATH_SETTING}', coalesce(nullif(pg_catalog.current_setting('${USER_SEARCH_PATH_SETTING}', true), ''), pg_catalog.array_to_json(pg_catalog.current_schemas(true))::text), false)`,
-  `select pg_catalog.set_config('search_path', '${PINNED_SEARCH_PATH}', false)`,
-] as const;
+export const SESSION_PIN_STATEMENTS = pinStatements(false);
+
+/**
+ * The same for one transaction only (set_config's is_local): a COPY's session
+ * (copy-out.ts) may be one kysely never set up, whose server session must keep
+ * nothing of the tool's once the COPY ends (session-token.ts: behind a pooler
+ * the next client gets it).
+ */
+export const TRANSACTION_PIN_STATEMENTS = pinStatements(true);
+
+function pinStatements(local: boolean): readonly string[] {
+  return [
+    // Kept when already read: pinning a session again must not record the pinned path as the user's.
+    `select pg_catalog.set_config('${USER_SEARCH_PATH_SETTING}', coalesce(nullif(pg_catalog.current_setting('${USER_SEARCH_PATH_SETTING}', true), ''), pg_catalog.array_to_json(pg_catalog.current_schemas(true))::text), ${local})`,
+    `select pg_catalog.set_config('search_path', '${PINNED_SEARCH_PATH}', ${local})`,
+  ];
+}

@@ -13,26 +13,25 @@ export interface PooledSession {
 
 /**
  * Keeps the pool's sessions (start-up process id → PooledSession) up to date
- * as it opens and drops them, and gives each the one statement it runs first
- * (a single statement: a second one queued behind it would make node-postgres
- * print a deprecation warning): its server process id, and its settings
- * again (set_config, at session level, above ALTER DATABASE/ROLE as the
- * start-up options are), as a pooler can drop the start-up options
- * (PgBouncer's ignore_startup_parameters).
+ * as it opens and drops them, and asks each its server process id first (a
+ * single statement: a second one queued behind it would make node-postgres
+ * print a deprecation warning). Its settings are not set here, outside any
+ * transaction, where a transaction-mode pooler could hand them to another
+ * client's server session: kysely's sessions get them with their claim
+ * (session-guard.ts), a COPY's for its transaction (copy-out.ts).
  */
-export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<number, PooledSession> {
+export function startSessions(pool: pg.Pool): Map<number, PooledSession> {
   const sessions = new Map<number, PooledSession>();
-  const { text, values } = settingsStatement(settings);
   pool.on('connect', (client) => {
     const { processID, secretKey } = client as { processID?: number | null; secretKey?: number | null };
     if (!processID || secretKey === undefined || secretKey === null) return;
     const session: PooledSession = { secretKey, serverPid: null };
     sessions.set(processID, session);
-    client.query<{ pid: number }>(text, values).then(
+    client.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid').then(
       ({ rows }) => {
         session.serverPid = Number(rows[0]!.pid);
       },
-      // the start-up options still apply unless a pooler dropped them; a broken session fails its next statement
+      // a broken session fails its next statement
       () => undefined,
     );
   });
@@ -40,10 +39,15 @@ export function startSessions(pool: pg.Pool, settings: [string, string][]): Map<
   return sessions;
 }
 
-/** The session's server process id, and its settings set at session level, as one statement and its parameters. */
-export function settingsStatement(settings: readonly [string, string][]): { text: string; values: string[] } {
+/**
+ * The tool's settings (set_config, above ALTER DATABASE/ROLE as the start-up
+ * options are, which a pooler can drop: PgBouncer's ignore_startup_parameters)
+ * as one statement and its parameters, for the session or (`local`) for the
+ * transaction it runs in.
+ */
+export function settingsStatement(settings: readonly [string, string][], local = false): { text: string; values: string[] } {
   return {
-    text: `select pg_catalog.pg_backend_pid() as pid${settings.map((_, i) => `, pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, false)`).join('')}`,
+    text: `select pg_catalog.pg_backend_pid() as pid${settings.map((_, i) => `, pg_catalog.set_config($${2 * i + 1}, $${2 * i + 2}, ${local})`).join('')}`,
     values: settings.flat(),
   };
 }

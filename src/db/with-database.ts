@@ -103,13 +103,14 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
-  const sessions = startSessions(pool, serverSettings(options));
+  const sessions = startSessions(pool);
   const cancel = backendCanceller(config, sessions);
   const blockers = () => blockerProbe(config, () => [...sessions.values()].flatMap(({ serverPid }) => (serverPid === null ? [] : [serverPid])));
   // Each pooled session is set up before kysely runs anything on it: its settings again and the search_path pin
   // (session-pin.ts), in one transaction with the claim of its server session (session-guard.ts), which every
   // later transaction checks; copyOut pins the session it takes itself.
   const settings = settingsStatement(serverSettings(options));
+  const copySettings = settingsStatement(serverSettings(options), true);
   const setup = [CompiledQuery.raw(settings.text, settings.values), ...SESSION_PIN_STATEMENTS.map((statement) => CompiledQuery.raw(statement))];
   const db = new Kysely<DynamicSchema>({ dialect: new GuardedPostgresDialect({ pool }, setup), log: statementLog(options) });
   try {
@@ -121,7 +122,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
         maxConcurrency: connections,
         readOnly: await readOnlyState(db),
       },
-      copyOut: (statement, destination, snapshotId) => copyOut(pool, statement, destination, snapshotId ?? null),
+      copyOut: (statement, destination, snapshotId) => copyOut(pool, copySettings, statement, destination, snapshotId ?? null),
       cancel,
       blockers,
     };

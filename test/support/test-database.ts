@@ -110,7 +110,7 @@ export async function underUserPath<T>(database: Database, fn: (db: Database['db
     try {
       return await fn(connection);
     } finally {
-      await sql.raw(SESSION_PIN_STATEMENTS[1]).execute(connection);
+      await sql.raw(SESSION_PIN_STATEMENTS[1]!).execute(connection);
     }
   });
 }
