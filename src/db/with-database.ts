@@ -108,7 +108,7 @@ export async function openDatabase(target: DatabaseTarget, options: ConnectOptio
   const blockers = () => blockerProbe(config, () => [...sessions.values()].flatMap(({ serverPid }) => (serverPid === null ? [] : [serverPid])));
   // Each pooled session is set up before kysely runs anything on it: its settings again and the search_path pin
   // (session-pin.ts), in one transaction with the claim of its server session (session-guard.ts), which every
-  // later transaction checks; copyOut pins the session it takes itself.
+  // later transaction checks; a COPY sets up its own transaction (copy-out.ts).
   const settings = settingsStatement(serverSettings(options));
   const copySettings = settingsStatement(serverSettings(options), true);
   const setup = [CompiledQuery.raw(settings.text, settings.values), ...SESSION_PIN_STATEMENTS.map((statement) => CompiledQuery.raw(statement))];
