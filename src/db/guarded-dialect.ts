@@ -39,6 +39,8 @@ class GuardedPostgresDriver extends PostgresDriver {
   readonly #claimed = new WeakMap<DatabaseConnection, ClaimedConnection>();
   /** The same, to release them when the pool closes. */
   readonly #everClaimed = new Set<ClaimedConnection>();
+  /** Those kysely holds now: one still running a statement when the pool closes (a failed run's other session) is left alone. */
+  readonly #inUse = new Set<DatabaseConnection>();
 
   constructor(config: PostgresDialectConfig, setup: readonly CompiledQuery[]) {
     super(config);
@@ -49,11 +51,15 @@ class GuardedPostgresDriver extends PostgresDriver {
   override async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await super.acquireConnection();
     const known = this.#claimed.get(connection);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#inUse.add(known);
+      return known;
+    }
     try {
       const claimed = await claimSession(connection, this.#setup);
       this.#claimed.set(connection, claimed);
       this.#everClaimed.add(claimed);
+      this.#inUse.add(claimed);
       return claimed;
     } catch (error) {
       await super.releaseConnection(connection as PostgresConnection);
@@ -63,12 +69,13 @@ class GuardedPostgresDriver extends PostgresDriver {
 
   // Each claimed session is handed back clean before the pool closes: behind a pooler it lives on for other clients.
   override async destroy(): Promise<void> {
-    for (const connection of this.#everClaimed) await releaseSession(connection);
+    for (const connection of this.#everClaimed) if (!this.#inUse.has(connection)) await releaseSession(connection);
     this.#everClaimed.clear();
     await super.destroy();
   }
 
   override async releaseConnection(connection: PostgresConnection): Promise<void> {
+    this.#inUse.delete(connection);
     await super.releaseConnection(unwrap(connection) as PostgresConnection);
   }
 
