@@ -8,13 +8,8 @@ import {
   RELEASE_SESSION_SQL,
   requireSameSession,
   type SessionIdentity,
+  type SessionRow,
 } from './session-token.js';
-
-interface SessionRow {
-  pid: unknown;
-  token: unknown;
-  temp_tables?: unknown;
-}
 
 /** A pooled connection whose server session it claimed: kysely's own connection, with that session's identity. */
 export class ClaimedConnection implements DatabaseConnection {

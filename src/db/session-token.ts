@@ -56,7 +56,8 @@ from mine where mine.ours`;
 const WHAT_TO_DO =
   'a pooler in transaction or statement pooling mode (PgBouncer pool_mode = transaction) is between the tool and the server; connect to PostgreSQL directly, or through session pooling (PgBouncer pool_mode = session)';
 
-interface SessionRow {
+/** What the claim and the check read: the server process id, the session's token, and (the claim) whether it holds temporary tables. */
+export interface SessionRow {
   pid: unknown;
   token: unknown;
   temp_tables?: unknown;

@@ -16,15 +16,16 @@ import { TEST_TARGETS, type TestDatabase } from '../support/test-database.js';
 const KEY_SETTINGS = { columnMap: {}, normalize: {}, defaultCountry: null, nullsEqual: false, customKeys: [] };
 const TABLE = { table: 'leads', idColumn: 'id', createdColumn: null };
 
-async function run(test: TestDatabase, options: { maxPairs?: number } = {}): Promise<SuspectsReport> {
-  const key = await loadOneKey(test.database.db, TABLE, KEY_SETTINGS, 'device-phone', 'suspects');
+/** The default configuration on `table` (the seeded leads, scored against their ground truth, unless said otherwise). */
+async function run(test: TestDatabase, options: { table?: string; truthColumn?: string | null } = {}): Promise<SuspectsReport> {
+  const key = await loadOneKey(test.database.db, { ...TABLE, table: options.table ?? TABLE.table }, KEY_SETTINGS, 'device-phone', 'suspects');
   return collectSuspects(test.database, {
     key,
     config: DEFAULT_SUSPECTS,
     columnMap: {},
     defaultCountry: null,
-    maxPairs: options.maxPairs ?? null,
-    truthColumn: 'true_person_id',
+    maxPairs: null,
+    truthColumn: options.truthColumn === undefined ? 'true_person_id' : options.truthColumn,
   });
 }
 
@@ -118,15 +119,7 @@ describe.each(TEST_TARGETS.filter((t) => t.available))('suspects on $label', (ta
     await test.exec(`drop table if exists text_ids;
 create table text_ids (id text primary key, device_id text, phone text, email text, name text, created_at timestamptz);
 insert into text_ids values ('__proto__', 'd1', '+60123456789', 'ana@example.com', 'Ana Lima', '2026-01-01 10:00+00'), ('constructor', 'd2', '+60123456789', 'ana@example.com', 'Ana Lima', '2026-01-01 11:00+00');`);
-    const key = await loadOneKey(test.database.db, { ...TABLE, table: 'text_ids' }, KEY_SETTINGS, 'device-phone', 'suspects');
-    const report = await collectSuspects(test.database, {
-      key,
-      config: DEFAULT_SUSPECTS,
-      columnMap: {},
-      defaultCountry: null,
-      maxPairs: null,
-      truthColumn: null,
-    });
+    const report = await run(test, { table: 'text_ids', truthColumn: null });
     expect(report.groups.map((group) => group.ids)).toEqual([['__proto__', 'constructor']]);
     const rows = JSON.parse(JSON.stringify(report.groups[0]!.rows)) as Record<string, { device_id: string }>;
     expect(Object.keys(rows).sort()).toEqual(['__proto__', 'constructor']);

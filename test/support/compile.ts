@@ -1,5 +1,6 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type RawBuilder } from 'kysely';
 import type { TableInfo } from '../../src/db/catalog.js';
+import type { TableDistribution } from '../../src/db/distribution.js';
 import type { DynamicSchema } from '../../src/db/database.js';
 import type { LeadTable, ResolvedKey, ResolvedKeyColumn } from '../../src/keys/key-definition.js';
 
@@ -28,6 +29,20 @@ export function fakeTable(columns: string[], schema = 'public', name = 'leads'):
     distribution: null,
   };
   return { info, idColumn: 'id', createdColumn: columns.includes('created_at') ? 'created_at' : null };
+}
+
+/** The same table as a Citus hash-distributed table by `column` (as distribution.ts reads it). */
+export function fakeDistributedTable(table: LeadTable, column: string, shardCount = 32): LeadTable {
+  const distribution: TableDistribution = {
+    citusVersion: '13.2-1',
+    kind: 'distributed',
+    method: 'hash',
+    column,
+    shardCount,
+    colocatedChildren: [],
+    coordinatorLeftoverBytes: 0,
+  };
+  return { ...table, info: { ...table.info, distribution } };
 }
 
 export function fakeKey(table: LeadTable, columns: (string | Partial<ResolvedKeyColumn>)[], extra: Partial<ResolvedKey> = {}): ResolvedKey {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { duplicateGroupsQuery } from '../../src/sql/duplicate-groups.js';
 import { keyScanQuery, keyScanWithRowCountQuery } from '../../src/scan/sql/scan-sql.js';
 import { detailsQuery } from '../../src/scan/sql/details-sql.js';
-import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+import { compileSql, fakeDistributedTable, fakeKey, fakeTable } from '../support/compile.js';
 import { digitsSql, e164Sql } from '../support/normalized-sql.js';
 
 const table = fakeTable(['id', 'device_id', 'phone', 'niche', 'created_at']);
@@ -41,16 +41,7 @@ having count(*) > 1`),
   });
 
   it('on a Citus distributed table groups without the fenced subquery (Citus would pull it to the coordinator) and tests NULLs per group, inside a CASE where the shards group whole', () => {
-    const distribution = {
-      citusVersion: '13.2-1',
-      kind: 'distributed' as const,
-      method: 'hash' as const,
-      column: 'device_id',
-      shardCount: 8,
-      colocatedChildren: [],
-      coordinatorLeftoverBytes: 0,
-    };
-    const distributed = { ...table, info: { ...table.info, distribution } };
+    const distributed = fakeDistributedTable(table, 'device_id', 8);
     const key = fakeKey(distributed, ['device_id', { column: 'phone', normalize: 'lower' }]);
     expect(compileSql(duplicateGroupsQuery(key)).sql).toBe(`select "device_id" as "ld_k1", pg_catalog.lower(pg_catalog.btrim("phone")) as "ld_k2", count(*) as n
 from "public"."leads"

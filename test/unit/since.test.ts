@@ -8,7 +8,7 @@ import { UsageError } from '../../src/errors.js';
 import { createKeyIndexStatement, defaultKeyIndexName } from '../../src/sql/constraint-plan.js';
 import { incrementalKeyScanQuery, type IncrementalWindow } from '../../src/scan/sql/since-sql.js';
 import { writeWatermarksStatement } from '../../src/scan/sql/watermark-sql.js';
-import { compileSql, fakeKey, fakeTable } from '../support/compile.js';
+import { compileSql, fakeDistributedTable, fakeKey, fakeTable } from '../support/compile.js';
 import { digitsSql } from '../support/normalized-sql.js';
 import { normalizeFunctionBody, normalizeFunctionFor } from '../../src/keys/normalize-function.js';
 
@@ -176,16 +176,7 @@ describe('incrementalKeyScanQuery', () => {
   });
 
   it('on a Citus distributed table the window keys are a CTE (Citus refuses a correlated EXISTS between two of its scans)', () => {
-    const distribution = {
-      citusVersion: '13.2-1',
-      kind: 'distributed' as const,
-      method: 'hash' as const,
-      column: 'device_id',
-      shardCount: 32,
-      colocatedChildren: [],
-      coordinatorLeftoverBytes: 0,
-    };
-    const citusTable = { ...table, info: { ...table.info, distribution } };
+    const citusTable = fakeDistributedTable(table, 'device_id');
     const { sql } = compileSql(incrementalKeyScanQuery(fakeKey(citusTable, ['device_id', 'phone']), windowFrom('created_at', new Date(0)), 3));
     expect(sql).toContain(`select "l"."device_id" as "ld_k1", "l"."phone" as "ld_k2", "l"."created_at" is null as ld_undated`);
     expect(sql).toContain(`), touched as materialized (\n  select distinct "ld_k1", "ld_k2" from win\n), members as (`);
